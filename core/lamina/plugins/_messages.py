@@ -40,6 +40,7 @@ def _suggestions(name: str, pool: set[str], available: list[str]) -> str | None:
                          if n not in same_case]
     if not close:
         return None
+    close.sort(key=lambda n: n not in available)  # installed names first (stable sort)
     shown = []
     for n in close[:5]:
         if n in available:
@@ -79,7 +80,8 @@ def not_found(groups: tuple[str, ...], name: str, where: str, index: Index, sett
                          f"installed")
         if not settings.autoload:
             parts.append(f"(plugin autoloading is off: {ENV_AUTOLOAD}=0)")
-    err = PluginNotFoundError(head + (": " + ". ".join(parts) if parts else ""))
+    sentences = [p if p.endswith((".", "?", ")")) else p + "." for p in parts]
+    err = PluginNotFoundError(head + (". " + " ".join(sentences) if sentences else ""))
     err.name = name
     return err
 
