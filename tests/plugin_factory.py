@@ -16,7 +16,6 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from lamina import plugins
 from lamina.plugins import _scan, _settings
 

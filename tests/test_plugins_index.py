@@ -6,11 +6,10 @@ import sys
 import types
 
 import pytest
-from plugin_factory import Sandbox, classes_module
-
 from lamina import plugins
 from lamina.errors import PluginConfigError, PluginConflictError, PluginNotFoundError
 from lamina.plugins import _registry
+from plugin_factory import Sandbox, classes_module
 
 
 @pytest.fixture
@@ -104,7 +103,8 @@ def test_namespace_serves_submodules_without_scan(tmp_path, monkeypatch, sandbox
     pkg = tmp_path / "nspkg_for_test"
     pkg.mkdir()
     (pkg / "__init__.py").write_text(
-        "from lamina import plugins\n__getattr__, __dir__ = plugins.namespace(('lamina.layers',), __name__)\n")
+        "from lamina import plugins\n"
+        "__getattr__, __dir__ = plugins.namespace(('lamina.layers',), __name__)\n")
     (pkg / "functional.py").write_text("VALUE = 42\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     sandbox.top_modules.add("nspkg_for_test")
@@ -175,7 +175,8 @@ def test_register_validates_group_and_name(sandbox):
 
 def test_refresh_sees_a_new_distribution(sandbox):
     assert plugins.names("lamina.losses") == []
-    sandbox.dist("lamina-fake-losses", entry_points={"lamina.losses": {"FakeLoss": "lamina_fake_losses:FakeLoss"}},
+    sandbox.dist("lamina-fake-losses",
+                 entry_points={"lamina.losses": {"FakeLoss": "lamina_fake_losses:FakeLoss"}},
                  modules={"lamina_fake_losses": classes_module("FakeLoss")})
     assert plugins.names("lamina.losses") == ["FakeLoss"]
 

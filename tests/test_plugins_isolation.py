@@ -5,10 +5,9 @@ from __future__ import annotations
 import sys
 
 import pytest
-from plugin_factory import Sandbox, classes_module
-
 from lamina import plugins
 from lamina.errors import PluginLoadError, PluginNotFoundError, PluginVersionError
+from plugin_factory import Sandbox, classes_module
 
 
 @pytest.fixture
@@ -141,7 +140,8 @@ def test_unreadable_version_declaration_is_refused(sandbox):
 
 
 def test_malformed_entry_point_is_skipped_and_reported(sandbox):
-    sandbox.dist("lamina-odd", entry_points={"lamina.layers": {"Good": "lamina_odd:Good", "Bad": "not valid!"}},
+    sandbox.dist("lamina-odd",
+                 entry_points={"lamina.layers": {"Good": "lamina_odd:Good", "Bad": "not valid!"}},
                  modules={"lamina_odd": classes_module("Good")})
     assert plugins.names("lamina.layers") == ["Good"]
     assert any("malformed entry point 'Bad'" in p for p in plugins.problems())
