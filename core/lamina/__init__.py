@@ -1,0 +1,318 @@
+"""lamina: a PyTorch-style neural-network framework on NumPy and CuPy, extended by plugins.
+
+``import lamina`` imports the core only: no plugin is imported and no entry point is read until
+a plugin-provided name (a layer, a backend, ...) is first used.
+"""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any
+
+from . import _dtype
+from . import _tensor_methods as _tensor_methods  # noqa: F401  (binds ops to Tensor)
+from ._dtype import (
+    bool_ as bool,  # noqa: A004
+)
+from ._dtype import (
+    cdouble,
+    cfloat,
+    complex64,
+    complex128,
+    double,
+    dtype,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    half,
+    int8,
+    int16,
+    int32,
+    int64,
+    long,
+    set_default_dtype,
+    short,
+    uint8,
+)
+from ._dtype import float as float  # noqa: A004
+from ._dtype import int as int  # noqa: A004
+from ._random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
+from ._tensor import Size, Tensor
+from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .backends import device, get_default_device, set_backend, set_default_device
+from .errors import (
+    BackendUnavailableError,
+    CheckpointError,
+    DeviceMismatchError,
+    DTypeError,
+    LaminaError,
+    OutOfMemoryError,
+    PluginConflictError,
+    PluginError,
+    PluginLoadError,
+    PluginNotFoundError,
+    ShapeError,
+)
+from .ops.conversion import clone
+from .ops.creation import (
+    arange,
+    as_tensor,
+    bernoulli,
+    empty,
+    empty_like,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    logspace,
+    multinomial,
+    normal,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randint_like,
+    randn,
+    randn_like,
+    randperm,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from .ops.elementwise import (
+    abs,  # noqa: A004
+    acos,
+    add,
+    addcdiv,
+    addcmul,
+    arccos,
+    arcsin,
+    arctan,
+    asin,
+    atan,
+    atan2,
+    ceil,
+    clamp,
+    clamp_max,
+    clamp_min,
+    clip,
+    cos,
+    cosh,
+    div,
+    exp,
+    expm1,
+    fix,
+    floor,
+    floor_divide,
+    fmod,
+    frac,
+    lerp,
+    log,
+    log1p,
+    log2,
+    log10,
+    maximum,
+    minimum,
+    mul,
+    neg,
+    negative,
+    pow,  # noqa: A004
+    reciprocal,
+    relu,
+    remainder,
+    round,  # noqa: A004
+    rsqrt,
+    sigmoid,
+    sign,
+    sin,
+    sinh,
+    sqrt,
+    square,
+    sub,
+    tan,
+    tanh,
+    true_divide,
+    trunc,
+)
+from .ops.indexing import (
+    argsort,
+    argwhere,
+    gather,
+    index_select,
+    kthvalue,
+    masked_fill,
+    masked_select,
+    nonzero,
+    scatter,
+    scatter_add,
+    sort,
+    take,
+    topk,
+    where,
+)
+from .ops.linalg import addmm, bmm, dot, einsum, ger, matmul, mm, mv, outer
+from .ops.reduction import (
+    all,  # noqa: A004
+    amax,
+    amin,
+    any,  # noqa: A004
+    argmax,
+    argmin,
+    count_nonzero,
+    cumprod,
+    cumsum,
+    logsumexp,
+    max,  # noqa: A004
+    mean,
+    min,  # noqa: A004
+    norm,
+    prod,
+    std,
+    std_mean,
+    sum,  # noqa: A004
+    var,
+    var_mean,
+)
+from .ops.shape import (
+    atleast_1d,
+    atleast_2d,
+    broadcast_tensors,
+    broadcast_to,
+    cat,
+    chunk,
+    concat,
+    concatenate,
+    flatten,
+    flip,
+    fliplr,
+    flipud,
+    hstack,
+    movedim,
+    moveaxis,
+    narrow,
+    permute,
+    repeat_interleave,
+    reshape,
+    roll,
+    select,
+    split,
+    squeeze,
+    stack,
+    swapaxes,
+    swapdims,
+    t,
+    tile,
+    transpose,
+    unbind,
+    unflatten,
+    unsqueeze,
+    vstack,
+)
+from .ops.softmax import log_softmax, softmax
+
+__version__ = "0.1.0"
+
+_LAZY_SUBMODULES = {"nn", "optim", "utils", "testing", "plugins", "kernels", "cuda", "hooks", "autograd",
+                    "backends", "return_types", "datasets", "cli"}
+
+
+def is_tensor(obj: Any) -> builtins.bool:
+    return isinstance(obj, Tensor)
+
+
+def is_floating_point(input: Tensor) -> builtins.bool:
+    return input.is_floating_point()
+
+
+def numel(input: Tensor) -> int:
+    return input.numel()
+
+
+def isnan(input: Tensor) -> Tensor:
+    return input.isnan()
+
+
+def isinf(input: Tensor) -> Tensor:
+    return input.isinf()
+
+
+def isfinite(input: Tensor) -> Tensor:
+    return input.isfinite()
+
+
+def eq(input: Tensor, other: Any) -> Tensor:
+    return input.eq(other)
+
+
+def ne(input: Tensor, other: Any) -> Tensor:
+    return input.ne(other)
+
+
+def lt(input: Tensor, other: Any) -> Tensor:
+    return input.lt(other)
+
+
+def le(input: Tensor, other: Any) -> Tensor:
+    return input.le(other)
+
+
+def gt(input: Tensor, other: Any) -> Tensor:
+    return input.gt(other)
+
+
+def ge(input: Tensor, other: Any) -> Tensor:
+    return input.ge(other)
+
+
+def logical_and(input: Tensor, other: Tensor) -> Tensor:
+    return input.logical_and(other)
+
+
+def logical_or(input: Tensor, other: Tensor) -> Tensor:
+    return input.logical_or(other)
+
+
+def logical_not(input: Tensor) -> Tensor:
+    return input.logical_not()
+
+
+def equal(input: Tensor, other: Tensor) -> builtins.bool:
+    return tuple(input.shape) == tuple(other.shape) and input.eq(other).all().item()
+
+
+def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
+             equal_nan: builtins.bool = False) -> builtins.bool:
+    return isclose(input, other, rtol, atol, equal_nan).all().item()
+
+
+def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
+            equal_nan: builtins.bool = False) -> Tensor:  # type: ignore[valid-type]
+    xp = input.device.backend.xp
+    o = other.array if isinstance(other, Tensor) else other
+    return Tensor._make(xp.asarray(xp.isclose(input.array, o, rtol=rtol, atol=atol, equal_nan=equal_nan)),
+                        input.device)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY_SUBMODULES:
+        import importlib
+
+        mod = importlib.import_module(f".{name}", __name__)
+        globals()[name] = mod
+        return mod
+    if name in ("hookimpl", "hookspec"):
+        from . import hooks
+
+        return getattr(hooks, name)
+    if name in ("save", "load"):
+        from . import serialization
+
+        return getattr(serialization, name)
+    if name == "summary":
+        from .utils.summary import summary
+
+        return summary
+    raise AttributeError(f"module 'lamina' has no attribute {name!r}")

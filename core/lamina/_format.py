@@ -1,0 +1,96 @@
+"""``repr(tensor)`` in PyTorch's layout: ``tensor([[ 0.1000, -2.0000]], requires_grad=True)``."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import _dtype
+
+LINE_WIDTH = 80
+THRESHOLD = 1000
+EDGEITEMS = 3
+
+
+def _formatter(a: np.ndarray):
+    """A function formatting one element, chosen from the values as PyTorch chooses (fixed/sci/int)."""
+    kind = a.dtype.kind
+    if kind == "b":
+        return lambda v: "True" if v else "False"
+    if kind in "iu":
+        return lambda v: str(int(v))
+    if kind == "c":
+        return lambda v: f"{v.real:.4f}{v.imag:+.4f}j"
+    finite = a[np.isfinite(a)].astype(np.float64)
+    nonzero = np.abs(finite[finite != 0])
+    if finite.size and np.all(finite == np.round(finite)):
+        if nonzero.size and (nonzero.max() / nonzero.min() > 1000.0 or nonzero.max() > 1e8):
+            return lambda v: _sci(v)
+        return lambda v: (f"{v:.0f}." if math.isfinite(v) else _special(v))
+    if nonzero.size and (nonzero.max() / nonzero.min() > 1000.0 or nonzero.max() > 1e8 or nonzero.min() < 1e-4):
+        return lambda v: _sci(v)
+    return lambda v: (f"{v:.4f}" if math.isfinite(v) else _special(v))
+
+
+def _sci(v: float) -> str:
+    return f"{v:.4e}" if math.isfinite(v) else _special(v)
+
+
+def _special(v: float) -> str:
+    return "nan" if math.isnan(v) else ("inf" if v > 0 else "-inf")
+
+
+def _summarize(a: np.ndarray) -> np.ndarray:
+    if a.ndim == 0:
+        return a
+    if a.shape[0] > 2 * EDGEITEMS:
+        a = np.concatenate([a[:EDGEITEMS], a[-EDGEITEMS:]])
+    return np.stack([_summarize(x) for x in a]) if a.ndim > 1 else a
+
+
+def _fmt(a: np.ndarray, fmt, width: int, indent: int, summarize: bool) -> str:
+    if a.ndim == 0:
+        return fmt(a.item()).rjust(width)
+    n = a.shape[0]
+    cut = summarize and n > 2 * EDGEITEMS
+    idx = list(range(EDGEITEMS)) + [None] + list(range(n - EDGEITEMS, n)) if cut else list(range(n))
+    if a.ndim == 1:
+        items = ["..." if i is None else fmt(a[i].item()).rjust(width) for i in idx]
+        per_line = max(1, (LINE_WIDTH - indent) // (width + 2))
+        lines = [", ".join(items[k:k + per_line]) for k in range(0, len(items), per_line)]
+        return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
+    sep = "," + "\n" * (a.ndim - 1) + " " * (indent + 1)
+    parts = ["..." if i is None else _fmt(a[i], fmt, width, indent + 1, summarize) for i in idx]
+    return "[" + sep.join(parts) + "]"
+
+
+def format_array(a: np.ndarray, indent: int) -> str:
+    summarize = a.size > THRESHOLD
+    if a.size == 0:
+        return "[]" if a.ndim == 1 or a.ndim == 0 else "[]"
+    shown = _summarize(a) if summarize else a
+    fmt = _formatter(shown)
+    width = max(len(fmt(v)) for v in shown.reshape(-1).tolist()) if shown.size else 0
+    return _fmt(a, fmt, width, indent, summarize)
+
+
+def tensor_repr(t) -> str:
+    prefix = "tensor("
+    host = np.asarray(t._device.backend.to_host(t._data))
+    body = format_array(host, len(prefix))
+    suffix = []
+    if t._device.type != "cpu":
+        suffix.append(f"device='{t._device}'")
+    dt = t.dtype
+    default_ok = dt is _dtype.get_default_dtype() or dt is _dtype.int64 or dt is _dtype.bool_
+    if host.size == 0 and host.ndim != 1:
+        suffix.append(f"size={tuple(host.shape)}")
+        default_ok = default_ok and True
+    if not default_ok or (host.size == 0 and dt is not _dtype.get_default_dtype()):
+        suffix.append(f"dtype={dt!r}")
+    if t._node is not None:
+        suffix.append(f"grad_fn=<{t._node.name()}>")
+    elif t._requires_grad:
+        suffix.append("requires_grad=True")
+    return prefix + body + "".join(", " + s for s in suffix) + ")"

@@ -1,0 +1,342 @@
+"""The Tensor: a backend array plus autograd bookkeeping.
+
+Operations are written once in ``ops/`` against the array namespace ``xp`` and bound as methods
+in ``_tensor_methods``; this file holds the state, conversions, autograd entry points and repr.
+"""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any
+
+from . import _dtype
+from .backends import device as _device_cls
+
+
+class Size(tuple):
+    """A tensor shape; a tuple printed like ``lamina.Size([2, 3])``."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"lamina.Size({list(self)})"
+
+    def numel(self) -> int:
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+    def __getitem__(self, k):
+        r = tuple.__getitem__(self, k)
+        return Size(r) if isinstance(k, slice) else r
+
+
+class _Version:
+    """A version counter shared by a tensor and its views; bumped by every in-place change."""
+
+    __slots__ = ("v",)
+
+    def __init__(self) -> None:
+        self.v = 0
+
+
+class Tensor:
+    """An n-dimensional array with autograd.
+
+    ``tensor.array`` is the raw backend array; ``tensor.data`` a Tensor sharing it without history.
+    """
+
+    __slots__ = ("_data", "_device", "_requires_grad", "_grad", "_node", "_output_nr", "_version",
+                 "_hooks", "_retain", "_base", "__weakref__")
+    __array_priority__ = 1000  # make ndarray <op> Tensor defer to Tensor's reflected operators
+
+    def __new__(cls, *args, **kwargs):
+        return object.__new__(cls)
+
+    def __init__(self, *args: Any, device: Any = None, dtype: Any = None) -> None:
+        from .ops import creation
+
+        if len(args) == 1 and not isinstance(args[0], int):
+            src = creation.tensor(args[0], dtype=dtype or _dtype.get_default_dtype(), device=device)
+        else:
+            src = creation.empty(*args, dtype=dtype, device=device)
+        _init_from(self, src._data, src._device)
+
+    # --- construction helpers (hot path) ------------------------------------------------------
+    @classmethod
+    def _make(cls, data, dev, requires_grad: bool = False) -> Tensor:
+        t = object.__new__(cls)
+        t._data = data
+        t._device = dev
+        t._requires_grad = requires_grad
+        t._grad = None
+        t._node = None
+        t._output_nr = 0
+        t._version = _Version()
+        t._hooks = None
+        t._retain = False
+        t._base = None
+        return t
+
+    # --- basic properties ---------------------------------------------------------------------
+    @property
+    def array(self):
+        """The raw backend array (NumPy or CuPy), on the tensor's device."""
+        return self._data
+
+    @property
+    def shape(self) -> Size:
+        return Size(self._data.shape)
+
+    def size(self, dim: int | None = None):
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[dim]
+
+    @property
+    def dtype(self) -> _dtype.dtype:
+        return _dtype._FROM_NP[self._data.dtype]
+
+    @property
+    def device(self) -> _device_cls:
+        return self._device
+
+    @property
+    def is_cuda(self) -> bool:
+        return self._device.type == "cuda"
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    def dim(self) -> int:
+        return self._data.ndim
+
+    def ndimension(self) -> int:
+        return self._data.ndim
+
+    def numel(self) -> int:
+        return int(self._data.size)
+
+    def nelement(self) -> int:
+        return int(self._data.size)
+
+    def element_size(self) -> int:
+        return self._data.itemsize
+
+    def is_floating_point(self) -> bool:
+        return self._data.dtype.kind == "f"
+
+    def is_complex(self) -> bool:
+        return self._data.dtype.kind == "c"
+
+    def is_contiguous(self) -> bool:
+        return bool(self._data.flags.c_contiguous)
+
+    def stride(self, dim: int | None = None):
+        st = tuple(s // self._data.itemsize for s in self._data.strides)
+        return st if dim is None else st[dim]
+
+    def __len__(self) -> int:
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    # --- autograd state -----------------------------------------------------------------------
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        self.requires_grad_(value)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        if self._node is not None and not requires_grad:
+            raise RuntimeError(
+                "requires_grad_: you can only change requires_grad flags of leaf variables. If you want "
+                "to use a computed variable in a subgraph that doesn't require differentiation use "
+                "var_no_grad = var.detach().")
+        if requires_grad and self._data.dtype.kind not in "fc":
+            raise RuntimeError(
+                f"requires_grad_: only Tensors of floating point dtype can require gradients, got {self.dtype}")
+        self._requires_grad = bool(requires_grad)
+        return self
+
+    @property
+    def grad(self) -> Tensor | None:
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"grad: expected a Tensor or None, got {type(value).__name__}")
+            if value._data.shape != self._data.shape:
+                raise RuntimeError(f"grad: assigned grad has shape {list(value.shape)}, "
+                                   f"expected {list(self.shape)} (the tensor's shape)")
+            if value._device is not self._device:
+                raise RuntimeError(f"grad: assigned grad is on {value._device}, expected {self._device}")
+        self._grad = value
+
+    @property
+    def grad_fn(self):
+        return self._node
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._node is None
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._retain
+
+    @property
+    def _version_value(self) -> int:
+        return self._version.v
+
+    @property
+    def data(self) -> Tensor:
+        """A Tensor sharing this one's storage with no autograd history."""
+        t = Tensor._make(self._data, self._device)
+        t._version = self._version
+        return t
+
+    @data.setter
+    def data(self, value: Tensor) -> None:
+        if not isinstance(value, Tensor):
+            raise TypeError(f"data: expected a Tensor, got {type(value).__name__}")
+        self._data = value._data
+        self._device = value._device
+
+    def detach(self) -> Tensor:
+        """A new Tensor sharing storage, cut from the graph."""
+        return self.data
+
+    def detach_(self) -> Tensor:
+        self._node = None
+        self._requires_grad = False
+        return self
+
+    def retain_grad(self) -> None:
+        if self._node is None:
+            return
+        if not self._requires_grad:
+            raise RuntimeError("retain_grad: can't retain_grad on Tensor that has requires_grad=False")
+        if not self._retain:
+            self._retain = True
+            from .autograd.engine import add_retain_hook
+
+            add_retain_hook(self)
+
+    def register_hook(self, hook) -> Any:
+        """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a new grad."""
+        if not self._requires_grad:
+            raise RuntimeError("register_hook: cannot register a hook on a tensor that doesn't require gradient")
+        from .autograd.engine import register_tensor_hook
+
+        return register_tensor_hook(self, hook)
+
+    def backward(self, gradient: Tensor | None = None, retain_graph: bool | None = None,
+                 create_graph: bool = False, inputs=None) -> None:
+        from .autograd.engine import backward
+
+        backward([self], [gradient], retain_graph=retain_graph, create_graph=create_graph, inputs=inputs)
+
+    # --- conversions --------------------------------------------------------------------------
+    def numpy(self, *, force: bool = False):
+        if self._requires_grad and not force:
+            raise RuntimeError("numpy: Can't call numpy() on Tensor that requires grad. "
+                               "Use tensor.detach().numpy() instead.")
+        if self._device.type != "cpu":
+            raise TypeError(f"numpy: can't convert {self._device} device type tensor to numpy. "
+                            "Use Tensor.cpu() to copy the tensor to host memory first.")
+        return self._data
+
+    def item(self) -> builtins.float | builtins.int | builtins.bool:
+        if self._data.size != 1:
+            raise RuntimeError(f"item: a Tensor with {self._data.size} elements cannot be converted to Scalar")
+        return self._device.backend.to_host(self._data).reshape(()).item()
+
+    def tolist(self):
+        return self._device.backend.to_host(self._data).tolist()
+
+    def __float__(self) -> builtins.float:
+        return builtins.float(self.item())
+
+    def __int__(self) -> builtins.int:
+        return builtins.int(self.item())
+
+    def __index__(self) -> builtins.int:
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return builtins.int(self.item())
+
+    def __bool__(self) -> builtins.bool:
+        if self._data.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with {self._data.size} values is ambiguous")
+        return builtins.bool(self.item())
+
+    def __array__(self, dtype=None, copy=None):
+        if self._device.type != "cpu":
+            raise TypeError(f"can't convert {self._device} device type tensor to numpy; use .cpu() first")
+        a = self._device.backend.to_host(self._data)
+        return a if dtype is None else a.astype(dtype)
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __repr__(self) -> str:
+        from ._format import tensor_repr
+
+        return tensor_repr(self)
+
+    def __format__(self, spec: str) -> str:
+        if self._data.ndim == 0:
+            return format(self.item(), spec)
+        return object.__format__(self, spec) if not spec else format(repr(self), spec)
+
+    # --- pickling / copying -------------------------------------------------------------------
+    def __reduce_ex__(self, protocol):
+        host = self._device.backend.to_host(self._data)
+        return (_rebuild, (type(self), host, str(self._device), self._requires_grad))
+
+    def __deepcopy__(self, memo):
+        if self._node is not None:
+            raise RuntimeError("deepcopy: only Tensors created explicitly by the user (graph leaves) "
+                               "support the deepcopy protocol at the moment")
+        t = type(self).__new__(type(self))
+        _init_from(t, self._data.copy(), self._device)
+        t._requires_grad = self._requires_grad
+        if self._grad is not None:
+            t._grad = self._grad.__deepcopy__(memo)
+        d = getattr(self, "__dict__", None)
+        if d:
+            import copy
+
+            t.__dict__.update(copy.deepcopy(d, memo))
+        memo[id(self)] = t
+        return t
+
+
+def _init_from(t: Tensor, data, dev) -> None:
+    t._data = data
+    t._device = dev
+    t._requires_grad = False
+    t._grad = None
+    t._node = None
+    t._output_nr = 0
+    t._version = _Version()
+    t._hooks = None
+    t._retain = False
+    t._base = None
+
+
+def _rebuild(cls, host, dev: str, requires_grad: bool):
+    d = _device_cls(dev)
+    t = cls.__new__(cls)
+    _init_from(t, d.backend.from_host(host.copy(), d.index), d)
+    t._requires_grad = requires_grad
+    return t
+

@@ -1,0 +1,19 @@
+"""Automatic differentiation: ``Function``, ``backward``, ``grad`` and the grad-mode switches."""
+
+from __future__ import annotations
+
+from .engine import backward, grad
+from .function import Function
+from .grad_mode import (
+    detect_anomaly,
+    enable_grad,
+    inference_mode,
+    is_anomaly_enabled,
+    is_grad_enabled,
+    no_grad,
+    set_detect_anomaly,
+    set_grad_enabled,
+)
+
+__all__ = ["Function", "backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
+           "is_grad_enabled", "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled"]

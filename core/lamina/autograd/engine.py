@@ -1,0 +1,375 @@
+"""The backward engine: iterative, topologically ordered, no recursion.
+
+A graph node is the ``Function`` instance (ctx) that produced a tensor. Its ``_edges`` hold,
+per forward argument, ``None`` or ``(target, output_nr, shape, dtype)`` where ``target`` is the
+producing node or, for a leaf, the leaf tensor itself. Gradients are arrays, or Tensors when
+``create_graph=True``.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any, Sequence
+
+from .._tensor import Tensor
+from .grad_mode import state as _state
+
+
+def _is_tensor(x: Any) -> bool:
+    return isinstance(x, Tensor)
+
+
+def _sum_axes(g: Any, axes: tuple) -> Any:
+    if isinstance(g, Tensor):
+        return g.sum(dim=axes) if axes else g
+    return g.sum(axis=axes) if axes else g
+
+
+def reduce_to(g: Any, shape: tuple, node: Any, index: int) -> Any:
+    """Sum a broadcast gradient back to ``shape``."""
+    gshape = g.shape
+    nd = len(gshape) - len(shape)
+    if nd < 0:
+        raise RuntimeError(f"Function {node.name()} returned an invalid gradient at index {index} - got "
+                           f"{list(gshape)} but expected shape compatible with {list(shape)}")
+    axes = list(range(nd))
+    for i, s in enumerate(shape):
+        gs = gshape[i + nd]
+        if s == 1 and gs != 1:
+            axes.append(i + nd)
+        elif s != gs:
+            raise RuntimeError(f"Function {node.name()} returned an invalid gradient at index {index} - got "
+                               f"{list(gshape)} but expected shape compatible with {list(shape)}")
+    g = _sum_axes(g, tuple(axes))
+    if tuple(g.shape) != tuple(shape):
+        g = g.reshape(shape)
+    return g
+
+
+def _cast(g: Any, dt: Any) -> Any:
+    if isinstance(g, Tensor):
+        from .._dtype import _FROM_NP
+
+        return g.to(_FROM_NP[dt])
+    return g.astype(dt)
+
+
+def _root_grads(tensors: Sequence[Tensor], grads: Sequence[Any], create_graph: bool) -> list:
+    roots = []
+    for i, (t, g) in enumerate(zip(tensors, grads)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"backward: expected tensors, got {type(t).__name__} at position {i}")
+        if not t._requires_grad:
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have a grad_fn")
+        if g is None:
+            if t._data.size != 1:
+                raise RuntimeError(f"grad can be implicitly created only for scalar outputs, but tensor {i} "
+                                   f"has shape {list(t.shape)}; pass a gradient of that shape")
+            arr = t._device.backend.xp.ones_like(t._data)
+            g = Tensor._make(arr, t._device) if create_graph else arr
+        else:
+            if not isinstance(g, Tensor):
+                from ..ops.creation import tensor as _tensor
+
+                g = _tensor(g, dtype=t.dtype, device=t.device)
+            if tuple(g.shape) != tuple(t.shape):
+                raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of {list(g.shape)} and "
+                                   f"output[{i}] has a shape of {list(t.shape)}.")
+            if not create_graph:
+                g = g._data
+        roots.append((t, g))
+    return roots
+
+
+def run(roots: list, retain_graph: bool, create_graph: bool, capture: Sequence[Tensor] | None = None,
+        accumulate: bool = True) -> list | None:
+    """Propagate ``roots`` [(tensor, grad)] backwards. Returns captured grads for ``capture``."""
+    cap_leaf: dict[int, int] = {}
+    cap_node: dict[tuple, int] = {}
+    captured: list = [None] * (len(capture) if capture else 0)
+    if capture:
+        for i, t in enumerate(capture):
+            if t._node is None:
+                cap_leaf[id(t)] = i
+            else:
+                cap_node[(id(t._node), t._output_nr)] = i
+
+    leaf_buf: dict[int, list] = {}
+    bufs: dict[Any, list] = {}
+    root_nodes = []
+    foreign = set()
+    for t, g in roots:
+        foreign.add(id(g))
+        if t._node is None:
+            _add_leaf(leaf_buf, t, g)
+            continue
+        n = t._node
+        b = bufs.get(n)
+        if b is None:
+            b = bufs[n] = [None] * n._n_out
+            root_nodes.append(n)
+        k = t._output_nr
+        b[k] = g if b[k] is None else b[k] + g
+
+    deps: dict[Any, int] = {}
+    stack = list(root_nodes)
+    seen = set(stack)
+    while stack:
+        n = stack.pop()
+        for e in n._edges:
+            if e is None:
+                continue
+            tgt = e[0]
+            if isinstance(tgt, Tensor):
+                continue
+            deps[tgt] = deps.get(tgt, 0) + 1
+            if tgt not in seen:
+                seen.add(tgt)
+                stack.append(tgt)
+
+    ready = [n for n in root_nodes if n not in deps]
+    prev_enabled = _state.enabled
+    _state.enabled = create_graph
+    try:
+        while ready:
+            n = ready.pop()
+            gs = bufs.pop(n)
+            if n._pre_hooks:
+                _run_pre_hooks(n, gs, create_graph)
+            if cap_node:
+                for k in range(len(gs)):
+                    i = cap_node.get((id(n), k))
+                    if i is not None:
+                        captured[i] = gs[k]
+            edges = n._edges
+            missing = sum(1 for g in gs if g is None)
+            if missing == len(gs):
+                grads_in = (None,) * len(edges)  # nothing flows through; still release children
+            else:
+                if missing:
+                    _materialize(n, gs, create_graph)
+                grads_in = _call_backward(n, gs, create_graph)
+                if not retain_graph:
+                    n._saved = None
+                    n._freed = True
+            for i, e in enumerate(edges):
+                if e is None:
+                    continue
+                g = grads_in[i]
+                tgt, nr, shape, dt = e
+                if g is None:
+                    if not isinstance(tgt, Tensor):
+                        d = deps[tgt] - 1
+                        deps[tgt] = d
+                        if d == 0:
+                            if tgt not in bufs:
+                                bufs[tgt] = [None] * tgt._n_out
+                            ready.append(tgt)
+                    continue
+                if g.shape != shape:
+                    g = reduce_to(g, shape, n, i)
+                if g.dtype != dt and not isinstance(g, Tensor):
+                    g = g.astype(dt)
+                elif isinstance(g, Tensor) and g._data.dtype != dt:
+                    g = _cast(g, dt)
+                if isinstance(tgt, Tensor):
+                    _add_leaf(leaf_buf, tgt, g)
+                    continue
+                b = bufs.get(tgt)
+                if b is None:
+                    b = bufs[tgt] = [None] * tgt._n_out
+                b[nr] = g if b[nr] is None else b[nr] + g
+                d = deps[tgt] - 1
+                deps[tgt] = d
+                if d == 0:
+                    ready.append(tgt)
+        for t, g in leaf_buf.values():
+            if t._hooks:
+                for h in list(t._hooks):
+                    r = h(g if isinstance(g, Tensor) else Tensor._make(g, t._device))
+                    if r is not None:
+                        g = r if create_graph else r._data
+            i = cap_leaf.get(id(t))
+            if i is not None:
+                captured[i] = g
+            if accumulate and (capture is None or i is not None):
+                _accumulate(t, g, create_graph, foreign)
+    finally:
+        _state.enabled = prev_enabled
+    return captured
+
+
+def _add_leaf(leaf_buf: dict, t: Tensor, g: Any) -> None:
+    entry = leaf_buf.get(id(t))
+    if entry is None:
+        leaf_buf[id(t)] = [t, g]
+    else:
+        entry[1] = entry[1] + g
+
+
+def _accumulate(t: Tensor, g: Any, create_graph: bool, foreign: set) -> None:
+    if create_graph:
+        if not isinstance(g, Tensor):
+            g = Tensor._make(g, t._device)
+        t._grad = g if t._grad is None else t._grad + g
+        return
+    if isinstance(g, Tensor):
+        g = g._data
+    if t._grad is None:
+        if id(g) in foreign or getattr(g, "base", None) is not None:
+            g = g.copy()
+        foreign.add(id(g))
+        t._grad = Tensor._make(g, t._device)
+    elif t._grad._requires_grad:
+        t._grad = t._grad + Tensor._make(g, t._device)
+    else:
+        t._grad._data += g
+        t._grad._version.v += 1
+
+
+def _materialize(n: Any, gs: list, create_graph: bool) -> None:
+    meta = n._out_meta
+    xp = n._device.backend.xp
+    for k, g in enumerate(gs):
+        if g is None:
+            shape, dt = meta[k]
+            z = xp.zeros(shape, dtype=dt)
+            gs[k] = Tensor._make(z, n._device) if create_graph else z
+
+
+def _call_backward(n: Any, gs: list, create_graph: bool) -> tuple:
+    if create_graph:
+        from ._xpgraph import graph_namespace
+
+        real_xp = n.xp
+        n.xp = graph_namespace(real_xp)
+        n._graph_mode = True
+        try:
+            out = n.backward(n, *gs)
+        finally:
+            n.xp = real_xp
+            n._graph_mode = False
+    else:
+        out = n.backward(n, *gs)
+    if type(out) is not tuple:
+        out = (out,)
+    if len(out) != len(n._edges) and not (len(out) > len(n._edges) and all(g is None for g in out[len(n._edges):])):
+        raise RuntimeError(f"function {n.name()} returned an incorrect number of gradients "
+                           f"(expected {len(n._edges)}, got {len(out)})")
+    if _state.anomaly and _state.anomaly_check_nan:
+        _check_nan(n, out)
+    if n._hooks:
+        for h in list(n._hooks):
+            h(out, tuple(gs))
+    return out
+
+
+def _check_nan(n: Any, out: tuple) -> None:
+    for i, g in enumerate(out):
+        if g is None:
+            continue
+        arr = g._data if isinstance(g, Tensor) else g
+        if arr.dtype.kind in "fc" and bool(n._device.backend.xp.isnan(arr).any()):
+            trace = n._anomaly_trace or "(forward trace not recorded: enable anomaly mode before the forward pass)\n"
+            raise RuntimeError(f"Function '{n.name()}' returned nan values in its {i}th output.\n"
+                               f"Traceback of the forward call that created the failing op:\n{trace}")
+
+
+def _run_pre_hooks(n: Any, gs: list, create_graph: bool) -> None:
+    for k, hooks in list(n._pre_hooks.items()):
+        if gs[k] is None:
+            continue
+        for h in list(hooks):
+            g = gs[k]
+            r = h(g if isinstance(g, Tensor) else Tensor._make(g, n._device))
+            if r is not None:
+                gs[k] = r if create_graph else r._data
+
+
+def register_tensor_hook(t: Tensor, hook: Any):
+    from .function import _Handle
+
+    if t._node is None:
+        if t._hooks is None:
+            t._hooks = []
+        t._hooks.append(hook)
+        return _Handle(t._hooks, hook)
+    n = t._node
+    if n._pre_hooks is None:
+        n._pre_hooks = {}
+    lst = n._pre_hooks.setdefault(t._output_nr, [])
+    lst.append(hook)
+    return _Handle(lst, hook)
+
+
+def add_retain_hook(t: Tensor) -> None:
+    ref = weakref.ref(t)
+
+    def _retain(g: Tensor) -> None:
+        owner = ref()
+        if owner is not None:
+            gd = g.detach() if not _state.enabled else g
+            if owner._grad is None:
+                owner._grad = Tensor._make(gd._data.copy(), owner._device) if not _state.enabled else gd
+            else:
+                owner._grad = owner._grad + gd
+
+    register_tensor_hook(t, _retain)
+
+
+def backward(tensors: Sequence[Tensor], grad_tensors: Sequence[Any] | None = None,
+             retain_graph: bool | None = None, create_graph: bool = False, inputs: Any = None) -> None:
+    """Accumulate gradients of ``tensors`` into the ``.grad`` of graph leaves."""
+    if isinstance(tensors, Tensor):
+        tensors = [tensors]
+    if grad_tensors is None:
+        grad_tensors = [None] * len(tensors)
+    elif isinstance(grad_tensors, Tensor):
+        grad_tensors = [grad_tensors]
+    if retain_graph is None:
+        retain_graph = create_graph
+    roots = _root_grads(tensors, grad_tensors, create_graph)
+    if inputs is not None:
+        inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+        got = run(roots, retain_graph, create_graph, capture=inputs, accumulate=False)
+        foreign: set = set()
+        for t, g in zip(inputs, got):
+            if g is not None:
+                _accumulate(t, g, create_graph, foreign)
+        return
+    run(roots, retain_graph, create_graph)
+
+
+def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool | None = None,
+         create_graph: bool = False, allow_unused: bool | None = None, materialize_grads: bool = False) -> tuple:
+    """Gradients of ``outputs`` with respect to ``inputs`` (without touching ``.grad``)."""
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    single = isinstance(inputs, Tensor)
+    inputs = [inputs] if single else list(inputs)
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    elif isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs]
+    for i, t in enumerate(inputs):
+        if not isinstance(t, Tensor) or not t._requires_grad:
+            raise RuntimeError(f"grad: One of the differentiated Tensors (input {i}) does not require grad")
+    if retain_graph is None:
+        retain_graph = create_graph
+    roots = _root_grads(outputs, grad_outputs, create_graph)
+    got = run(roots, retain_graph, create_graph, capture=inputs, accumulate=False)
+    result = []
+    for i, (t, g) in enumerate(zip(inputs, got)):
+        if g is None:
+            if materialize_grads:
+                z = t._device.backend.xp.zeros_like(t._data)
+                result.append(Tensor._make(z, t._device))
+                continue
+            if not allow_unused:
+                raise RuntimeError(f"grad: One of the differentiated Tensors (input {i}) appears to not have "
+                                   "been used in the graph. Set allow_unused=True if this is the desired behavior.")
+            result.append(None)
+        elif isinstance(g, Tensor):
+            result.append(g)
+        else:
+            result.append(Tensor._make(g if getattr(g, "base", None) is None else g.copy(), t._device))
+    return tuple(result)

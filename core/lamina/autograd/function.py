@@ -1,0 +1,276 @@
+"""``lamina.autograd.Function``: the one way to define a differentiable op.
+
+``forward(ctx, *args)`` receives the backend arrays of tensor arguments (other arguments as
+given) and returns an array or a tuple of arrays; ``backward(ctx, *grads)`` receives one
+gradient array per output and returns one gradient (or None) per forward argument. Gradients
+are reduced to each input's shape and dtype by the engine, so broadcasting ops may return
+the broadcast gradient. ``ctx.xp`` is the array namespace of the inputs' backend.
+
+Under ``create_graph=True`` the engine calls ``backward`` with Tensors and a differentiable
+namespace as ``ctx.xp``; ops whose backward uses only that namespace's functions (and
+operators) support double backward.
+"""
+
+from __future__ import annotations
+
+import traceback
+from typing import Any
+
+from .. import kernels as _kernels
+from .._tensor import Tensor
+from ..backends import get_default_device
+from ..errors import DeviceMismatchError
+from .grad_mode import state as _state
+
+_NO_GRAD_NEEDS: dict[int, tuple[bool, ...]] = {}
+
+
+class Function:
+    """Base class of differentiable ops. Subclasses define static ``forward`` and ``backward``."""
+
+    #: set by engine while backward runs with create_graph
+    _graph_mode = False
+    _saved = None
+    _saved_src = None
+    _freed = False
+    _non_diff = None
+    _materialize = True
+    _anomaly_trace = None
+    _hooks = None
+    _pre_hooks = None
+    _retain_refs = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        _kernels.note_op(cls)
+
+    @staticmethod
+    def forward(ctx: Any, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError("Function subclasses must implement a static forward(ctx, ...)")
+
+    @staticmethod
+    def backward(ctx: Any, *grads: Any) -> Any:
+        raise NotImplementedError(f"{type(ctx).__name__}: backward is not implemented")
+
+    # --- ctx API ------------------------------------------------------------------------------
+    def save_for_backward(self, *arrays: Any) -> None:
+        self._saved = arrays
+        inputs = getattr(self, "_inputs", None)
+        if inputs is None:
+            return
+        src = []
+        for a in arrays:
+            for i, t in enumerate(inputs):
+                if isinstance(t, Tensor) and t._data is a:
+                    src.append(("in", i, t._version, t._version.v))
+                    break
+            else:
+                src.append(None)
+        self._saved_src = src
+
+    @property
+    def saved_tensors(self) -> tuple:
+        saved = self._saved
+        if saved is None:
+            if self._freed:
+                raise RuntimeError(
+                    f"{self.name()}: Trying to backward through the graph a second time (or directly access "
+                    "saved tensors after they have already been freed). Saved intermediate values of the "
+                    "graph are freed when you call .backward() or autograd.grad(). Specify "
+                    "retain_graph=True if you need to backward through the graph a second time or if you "
+                    "need to access saved tensors after calling backward.")
+            return ()
+        src = self._saved_src
+        if src is not None:
+            for k, s in enumerate(src):
+                if s is not None and s[2].v != s[3]:
+                    a = saved[k]
+                    where = f"output {s[1]} of {self.name()}" if s[0] == "out" else f"input {s[1]} of {self.name()}"
+                    raise RuntimeError(
+                        "one of the variables needed for gradient computation has been modified by an "
+                        f"inplace operation: [{a.dtype} {list(a.shape)}], which is {where}, is at version "
+                        f"{s[2].v}; expected version {s[3]} instead.")
+        if self._graph_mode:
+            return tuple(self._saved_as_tensor(k, a) for k, a in enumerate(saved))
+        return saved
+
+    def _saved_as_tensor(self, k: int, a: Any) -> Tensor:
+        s = self._saved_src[k] if self._saved_src is not None else None
+        if s is not None:
+            kind, i = s[0], s[1]
+            if kind == "in":
+                edge = self._edges[i]
+                if edge is not None:
+                    target, nr = edge[0], edge[1]
+                    if isinstance(target, Tensor):
+                        return target
+                    t = Tensor._make(a, self._device, True)
+                    t._node, t._output_nr = target, nr
+                    return t
+            else:
+                t = Tensor._make(a, self._device, True)
+                t._node, t._output_nr = self, i
+                return t
+        return Tensor._make(a, self._device)
+
+    def mark_non_differentiable(self, *arrays: Any) -> None:
+        self._non_diff = tuple(id(a) for a in arrays)
+
+    def set_materialize_grads(self, value: bool) -> None:
+        self._materialize = bool(value)
+
+    def mark_dirty(self, *arrays: Any) -> None:
+        """Accepted for API compatibility; in-place ops bump version counters themselves."""
+
+    @classmethod
+    def name(cls) -> str:
+        return cls.__name__ + "Backward"
+
+    @property
+    def next_functions(self) -> tuple:
+        return tuple((None, 0) if e is None else
+                     ((_LeafView(e[0]), 0) if isinstance(e[0], Tensor) else (e[0], e[1]))
+                     for e in getattr(self, "_edges", ()))
+
+    def register_hook(self, hook) -> Any:
+        """``hook(grad_inputs, grad_outputs)`` after this node's backward."""
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(hook)
+        return _Handle(self._hooks, hook)
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object at {hex(id(self))}>"
+
+    # --- the call -----------------------------------------------------------------------------
+    @classmethod
+    def apply(cls, *args: Any, **kwargs: Any) -> Any:
+        grad_on = _state.enabled
+        dev = None
+        needs = False
+        arrays = []
+        for a in args:
+            if isinstance(a, Tensor):
+                d = a._device
+                if dev is None:
+                    dev = d
+                elif d is not dev:
+                    _raise_mixed(cls, args)
+                arrays.append(a._data)
+                if a._requires_grad and grad_on:
+                    needs = True
+            else:
+                arrays.append(a)
+        if dev is None:
+            dev = get_default_device()
+        op = cls
+        if cls in _kernels.kernel_ops:
+            op = _kernels.select(cls, dev.type, arrays, kwargs)
+        ctx = object.__new__(op)
+        ctx.xp = dev.backend.xp
+        ctx._device = dev
+        if needs:
+            ctx._inputs = args
+            ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
+        else:
+            n = len(args)
+            nig = _NO_GRAD_NEEDS.get(n)
+            if nig is None:
+                nig = _NO_GRAD_NEEDS[n] = (False,) * n
+            ctx.needs_input_grad = nig
+        out = op.forward(ctx, *arrays, **kwargs)
+        if not needs:
+            if type(out) is tuple:
+                return tuple(_plain(o, dev) for o in out)
+            return _plain(out, dev)
+        ctx._inputs = None
+        ctx._edges = tuple(
+            None if not (isinstance(a, Tensor) and a._requires_grad) else
+            ((a._node, a._output_nr, a._data.shape, a._data.dtype) if a._node is not None else
+             (a, 0, a._data.shape, a._data.dtype))
+            for a in args)
+        if _state.anomaly:
+            ctx._anomaly_trace = "".join(traceback.format_stack()[:-1])
+        nd = ctx._non_diff
+        if type(out) is tuple:
+            ctx._n_out = len(out)
+            ctx._out_meta = tuple((o.shape, o.dtype) for o in out)
+            outs = []
+            for k, o in enumerate(out):
+                o = _coerce(o, dev)
+                diff = o.dtype.kind in "fc" and (nd is None or id(o) not in nd)
+                t = Tensor._make(o, dev, diff)
+                if diff:
+                    t._node, t._output_nr = ctx, k
+                outs.append(t)
+            _link_saved_outputs(ctx, out, outs)
+            return tuple(outs)
+        ctx._n_out = 1
+        o = _coerce(out, dev)
+        diff = o.dtype.kind in "fc" and (nd is None or id(out) not in nd)
+        t = Tensor._make(o, dev, diff)
+        if diff:
+            t._node = ctx
+            if ctx._saved is not None:
+                _link_saved_outputs(ctx, (out,), (t,))
+        return t
+
+
+def _coerce(o: Any, dev) -> Any:
+    """Backends return 0-d results as scalars (NumPy); keep arrays arrays."""
+    atype = dev.backend.array_type
+    if o.__class__ is atype or isinstance(o, atype):
+        return o
+    return dev.backend.xp.asarray(o)
+
+
+def _plain(o: Any, dev) -> Tensor:
+    o = _coerce(o, dev)
+    return Tensor._make(o, dev)
+
+
+def _link_saved_outputs(ctx: Function, raw: tuple, outs: Any) -> None:
+    saved = ctx._saved
+    if saved is None:
+        return
+    src = ctx._saved_src
+    if src is None:
+        src = ctx._saved_src = [None] * len(saved)
+    for k, a in enumerate(saved):
+        if src[k] is None:
+            for j, o in enumerate(raw):
+                if o is a:
+                    t = outs[j]
+                    src[k] = ("out", j, t._version, t._version.v)
+                    break
+
+
+def _raise_mixed(cls, args) -> None:
+    devs = ", ".join(f"argument {i}: {a._device}" for i, a in enumerate(args) if isinstance(a, Tensor))
+    raise DeviceMismatchError(
+        f"{cls.__name__}: expected all tensors to be on the same device, but found at least two devices "
+        f"({devs}); move them with .to(device) first")
+
+
+class _LeafView:
+    """What ``next_functions`` shows for a leaf (PyTorch's AccumulateGrad)."""
+
+    def __init__(self, variable: Tensor) -> None:
+        self.variable = variable
+
+    def name(self) -> str:
+        return "AccumulateGrad"
+
+    def __repr__(self) -> str:
+        return "<AccumulateGrad>"
+
+
+class _Handle:
+    """Removable handle returned by hook registration."""
+
+    def __init__(self, hooks: list, hook: Any) -> None:
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self) -> None:
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)

@@ -1,0 +1,63 @@
+"""``lamina.cuda``: availability and device queries, answered by the CUDA backend plugin if installed."""
+
+from __future__ import annotations
+
+from . import backends as _backends
+
+
+def _backend():
+    return _backends.get_backend("cuda")
+
+
+def is_available() -> bool:
+    """True when a usable CUDA backend is installed and a device answers."""
+    return _backends.backend_available("cuda")[0]
+
+
+def unavailable_reason() -> str:
+    """Why CUDA is not usable ('' when it is)."""
+    return _backends.backend_available("cuda")[1]
+
+
+def device_count() -> int:
+    return _backend().device_count() if is_available() else 0
+
+
+def current_device() -> int:
+    b = _backend()
+    return b.current_device() if hasattr(b, "current_device") else 0
+
+
+def synchronize(device=None) -> None:
+    idx = None if device is None else _backends.device(device).index
+    _backend().synchronize(idx)
+
+
+def manual_seed(seed: int) -> None:
+    if is_available():
+        from . import _random
+
+        _random.reseed_backend(_backend(), int(seed))
+
+
+manual_seed_all = manual_seed
+
+
+def _memory(name: str, device=None) -> int:
+    if not is_available():
+        return 0
+    fn = getattr(_backend(), name, None)
+    return int(fn(None if device is None else _backends.device(device).index)) if fn else 0
+
+
+def memory_allocated(device=None) -> int:
+    return _memory("memory_allocated", device)
+
+
+def max_memory_allocated(device=None) -> int:
+    return _memory("max_memory_allocated", device)
+
+
+def empty_cache() -> None:
+    if is_available() and hasattr(_backend(), "empty_cache"):
+        _backend().empty_cache()

@@ -1,0 +1,97 @@
+"""Helpers shared by the op families: argument coercion, dtype promotion, dim normalisation."""
+
+from __future__ import annotations
+
+import builtins
+import numbers
+from typing import Any
+
+from .. import _dtype
+from .._tensor import Tensor
+
+_KIND_RANK = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
+def normalize_dim(dim: int, ndim: int, op: str = "op") -> int:
+    n = builtins.max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(f"{op}: Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
+    return dim % n
+
+
+def normalize_dims(dim: Any, ndim: int, op: str = "op") -> tuple[int, ...] | None:
+    if dim is None:
+        return None
+    if isinstance(dim, (list, tuple)):
+        if len(dim) == 0:
+            return None
+        return tuple(normalize_dim(int(d), ndim, op) for d in dim)
+    return (normalize_dim(int(dim), ndim, op),)
+
+
+def result_np_dtype(a: Tensor, b: Tensor):
+    """PyTorch's type promotion for two tensors (0-d tensors count only when of a higher kind)."""
+    da, db = a._data.dtype, b._data.dtype
+    ka, kb = _KIND_RANK[da.kind], _KIND_RANK[db.kind]
+    za, zb = a._data.ndim == 0, b._data.ndim == 0
+    if za != zb:
+        dim_t, zero_t = (b, a) if za else (a, b)
+        kd, kz = _KIND_RANK[dim_t._data.dtype.kind], _KIND_RANK[zero_t._data.dtype.kind]
+        if kz <= kd:
+            return dim_t._data.dtype
+        return zero_t._data.dtype
+    if ka != kb:
+        hi = a if ka > kb else b
+        if hi._data.dtype.kind == "f":
+            return hi._data.dtype
+    import numpy as np
+
+    return np.promote_types(da, db)
+
+
+def promote_pair(a: Tensor, b: Any) -> tuple[Any, Any]:
+    """Make ``a`` (a Tensor) and ``b`` ready for a binary op with PyTorch's promotion rules."""
+    if isinstance(b, Tensor):
+        if a._data.dtype != b._data.dtype:
+            dt = result_np_dtype(a, b)
+            if a._data.dtype != dt:
+                a = a.to(_dtype._FROM_NP[dt])
+            if b._data.dtype != dt:
+                b = b.to(_dtype._FROM_NP[dt])
+        return a, b
+    tb = type(b)
+    if tb is float or tb is int or tb is bool:
+        kind = a._data.dtype.kind
+        if tb is float and kind in "biu":
+            a = a.to(_dtype.get_default_dtype())
+        elif tb is int and kind == "b":
+            a = a.to(_dtype.int64)
+        return a, b
+    return promote_pair(a, scalar_or_tensor(b, a))
+
+
+def scalar_or_tensor(b: Any, like: Tensor) -> Any:
+    """A Python scalar stays a scalar; NumPy scalars become Python scalars; arrays become tensors."""
+    if isinstance(b, Tensor):
+        return b
+    if isinstance(b, numbers.Number) and getattr(b, "ndim", 0) == 0:
+        if isinstance(b, (bool,)) or type(b).__name__ == "bool_":
+            return bool(b)
+        if isinstance(b, numbers.Integral):
+            return int(b)
+        if isinstance(b, numbers.Real):
+            return float(b)
+        return complex(b)
+    from .creation import tensor
+
+    return tensor(b, device=like.device)
+
+
+def int_to_float(t: Tensor) -> Tensor:
+    if t._data.dtype.kind in "biu":
+        return t.to(_dtype.get_default_dtype())
+    return t
+
+
+def np_dtype(d: Any):
+    return _dtype.to_np(d)

@@ -1,0 +1,126 @@
+"""Dtype casts, device moves and clones, each differentiable."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import _dtype
+from .._tensor import Tensor
+from ..autograd.function import Function
+from ..backends import device as _device
+
+
+class Cast(Function):
+    """y = x.astype(dtype); gradient cast back to x's dtype by the engine."""
+
+    @staticmethod
+    def forward(ctx, x, np_dtype, copy):
+        return x.astype(np_dtype, copy=copy)
+
+    @staticmethod
+    def backward(ctx, dy):
+        return dy, None, None
+
+
+class Clone(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x.copy()
+
+    @staticmethod
+    def backward(ctx, dy):
+        return dy
+
+
+class ToDevice(Function):
+    """Move x to another device (through the host when the backends differ)."""
+
+    @staticmethod
+    def forward(ctx, x, src, dst):
+        ctx.src, ctx.dst = src, dst
+        return _move(x, src, dst)
+
+    @staticmethod
+    def backward(ctx, dy):
+        return _move(dy, ctx.dst, ctx.src), None, None
+
+
+def _move(arr, src, dst):
+    if src.type == dst.type and src.backend is dst.backend:
+        if src.index == dst.index:
+            return arr
+    return dst.backend.from_host(src.backend.to_host(arr), dst.index)
+
+
+def _parse_to(args: tuple, kwargs: dict) -> tuple[Any, Any, bool]:
+    dev = kwargs.pop("device", None)
+    dt = kwargs.pop("dtype", None)
+    copy = kwargs.pop("copy", False)
+    kwargs.pop("non_blocking", None)
+    kwargs.pop("memory_format", None)
+    if kwargs:
+        raise TypeError(f"to: unexpected keyword arguments {sorted(kwargs)}")
+    for a in args:
+        if isinstance(a, _dtype.dtype):
+            dt = a
+        elif isinstance(a, Tensor):
+            dev, dt = a.device, a.dtype
+        elif isinstance(a, (str, _device, int)) and not isinstance(a, bool):
+            dev = a
+        elif isinstance(a, bool):
+            continue
+        elif a is None:
+            continue
+        else:
+            try:
+                dt = _dtype.from_numpy_dtype(a)
+            except TypeError:
+                raise TypeError(f"to: expected a device, dtype or tensor argument, got {a!r}") from None
+    return dev, dt, copy
+
+
+def to(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    """``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(other)``; returns self when nothing changes."""
+    dev, dt, copy = _parse_to(args, kwargs)
+    out = self
+    if dt is not None:
+        npd = _dtype.to_np(dt)
+        if npd != out._data.dtype:
+            out = Cast.apply(out, npd, True)
+            copy = False
+    if dev is not None:
+        d = _device(dev)
+        if d is not out._device:
+            out = ToDevice.apply(out, out._device, d)
+            out._device = d
+            copy = False
+    if copy:
+        out = Clone.apply(out)
+    return out
+
+
+def clone(self: Tensor, *, memory_format: Any = None) -> Tensor:
+    return Clone.apply(self)
+
+
+def type_(self: Tensor, dtype: Any = None, non_blocking: bool = False) -> Any:
+    if dtype is None:
+        return f"lamina.{_TYPE_NAMES.get(self.dtype.name, 'Tensor')}"
+    return to(self, dtype)
+
+
+_TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+               "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor", "int8": "CharTensor",
+               "uint8": "ByteTensor", "bool": "BoolTensor"}
+
+
+def cpu(self: Tensor) -> Tensor:
+    return to(self, "cpu")
+
+
+def cuda(self: Tensor, device: Any = None, non_blocking: bool = False) -> Tensor:
+    if device is None:
+        device = "cuda"
+    elif isinstance(device, int):
+        device = f"cuda:{device}"
+    return to(self, device)
