@@ -168,8 +168,8 @@ def _plugins_command(args: argparse.Namespace) -> int:
         if not records:
             lines.append("no plugin distributions found")
         for d in records:
-            lines += _format_dist(d)
-        lines += ["", "backends:"] + _backend_lines(records)
+            lines += _format_dist(d) + [""]
+        lines += ["backends:"] + _backend_lines(records)
         if problems or failed:
             lines += ["", f"problems: {failed} failed name(s)"] + [f"  - {p}" for p in problems]
         print("\n".join(lines))

@@ -56,7 +56,8 @@ def load_backend_classes(device_type: str) -> list[tuple[str, type | BaseExcepti
         if s.strict:
             raise err
         out.append((chosen, err))
-    for name in _order(group, [chosen] if chosen in available else available):
+    wanted = available if chosen is None else [n for n in available if n == chosen]
+    for name in _order(group, wanted):
         try:
             cls = _registry.resolve(group, name)
             if not isinstance(cls, type):
