@@ -5,7 +5,7 @@ folder (METADATA, entry_points.txt, RECORD, optionally direct_url.json) into a f
 that folder on sys.path, and refreshes the plugin index, so importlib_metadata finds it exactly as
 it would find an installed plugin. Distributions installed for real are hidden from the index
 (``_scan.restrict_to_paths``) so that the tests see only what they built. Teardown removes the
-test's modules from sys.modules and forgets the index.
+test's modules from sys.modules, forgets the index and restores in-process registrations.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from lamina import plugins
-from lamina.plugins import _scan, _settings
+from lamina import hooks, plugins
+from lamina.plugins import _registry, _scan, _settings
 
 
 def classes_module(*names: str, api: str | None = "1.0", body: str = "") -> str:
@@ -51,7 +51,11 @@ class Sandbox:
         for var in _settings.ALL_ENV:
             monkeypatch.delenv(var, raising=False)
         monkeypatch.setattr(_scan, "restrict_to_paths", ())
-        plugins.refresh(clear_registered=True)
+        # in-process registrations and preferences made outside the test are set aside, not lost
+        monkeypatch.setattr(_registry, "_registered", {})
+        monkeypatch.setattr(_registry, "_api_prefer", {})
+        monkeypatch.setattr(hooks, "_in_process", [])
+        plugins.refresh()
 
     def dist(self, name: str, version: str = "1.0", *, entry_points: dict[str, dict[str, str]],
              modules: dict[str, str] | None = None, editable: bool = False, on_path: bool = True) -> Path:
@@ -109,4 +113,4 @@ class Sandbox:
         for name in list(sys.modules):
             if name.partition(".")[0] in self.top_modules:
                 del sys.modules[name]
-        plugins.refresh(clear_registered=True)
+        plugins.refresh()  # monkeypatch then restores what was set aside

@@ -186,3 +186,15 @@ def test_entries_by_distribution(two_layer_modules):
     assert sorted((i.group, i.name) for i in infos) == [
         ("lamina.functional", "fake_conv"), ("lamina.layers", "FakeConv"), ("lamina.layers", "FakePool")]
     assert all(i.first_party and i.version == "1.0" for i in infos)
+
+
+def test_sandbox_sets_aside_outside_registrations(tmp_path, monkeypatch):
+    plugins.register("lamina.layers", "OutsideTest", int)
+    try:
+        box = Sandbox(tmp_path, monkeypatch)
+        assert "OutsideTest" not in plugins.names("lamina.layers")
+        box.close()
+        monkeypatch.undo()
+        assert plugins.resolve("lamina.layers", "OutsideTest") is int
+    finally:
+        plugins.unregister("lamina.layers", "OutsideTest")

@@ -147,3 +147,9 @@ def test_malformed_entry_point_is_skipped_and_reported(sandbox):
     assert any("malformed entry point 'Bad'" in p for p in plugins.problems())
     with pytest.raises(PluginNotFoundError):
         plugins.resolve("lamina.layers", "Bad")
+
+
+def test_entry_point_extras_are_ignored_when_loading(sandbox):
+    sandbox.dist("lamina-extra", entry_points={"lamina.layers": {"Extra": "lamina_extra:Extra [fast]"}},
+                 modules={"lamina_extra": classes_module("Extra")})
+    assert plugins.resolve("lamina.layers", "Extra").__name__ == "Extra"

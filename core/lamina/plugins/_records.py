@@ -93,11 +93,14 @@ class Entry:
     def module(self) -> str | None:
         if self.dist is IN_PROCESS_DIST:
             return None
-        return self.value.partition(":")[0].strip()
+        return self._target().partition(":")[0].strip()
 
     @property
     def attr(self) -> str:
-        return self.value.partition(":")[2].strip()
+        return self._target().partition(":")[2].strip()
+
+    def _target(self) -> str:
+        return self.value.partition("[")[0]  # drop "[extra1,extra2]"
 
     @property
     def loaded(self) -> bool:
