@@ -94,7 +94,9 @@ class Function:
             return tuple(self._saved_as_tensor(k, a) for k, a in enumerate(saved))
         return saved
 
-    def _saved_as_tensor(self, k: int, a: Any) -> Tensor:
+    def _saved_as_tensor(self, k: int, a: Any) -> Any:
+        if a is None or not hasattr(a, "shape") or not hasattr(a, "dtype") or isinstance(a, (int, float)):
+            return a
         s = self._saved_src[k] if self._saved_src is not None else None
         if s is not None:
             kind, i = s[0], s[1]
