@@ -38,7 +38,7 @@ def test_plugins_text(sandbox, capsys):
     assert "plugin API: undeclared" in out
     assert "Linear: IGNORED: third-party distribution acme-layers 2.1 offers the bare name 'Linear'" in out
     assert "cpu    fakecpu    lamina-backend-fake 1.0  unavailable: needs AVX-1024" in out
-    assert "problems: 1 failed name(s)" in out
+    assert "problems: 1 name(s) failed to load, 1 other problem(s)" in out
 
 
 def test_plugins_no_load_imports_only_backends(sandbox, capsys):

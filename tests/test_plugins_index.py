@@ -198,3 +198,16 @@ def test_sandbox_sets_aside_outside_registrations(tmp_path, monkeypatch):
         assert plugins.resolve("lamina.layers", "OutsideTest") is int
     finally:
         plugins.unregister("lamina.layers", "OutsideTest")
+
+
+def test_testing_group_is_a_collection_labelled_by_distribution(sandbox):
+    records = "def records():\n    return [{'name': __name__}]\n"
+    sandbox.dist("lamina-kit-a", entry_points={"lamina.testing": {"lamina-kit-a": "lamina_kit_a:records"}},
+                 modules={"lamina_kit_a": records})
+    sandbox.dist("acme-kit", entry_points={"lamina.testing": {"lamina-kit-a": "acme_kit:records"}},
+                 modules={"acme_kit": records})
+    assert plugins.names("lamina.testing") == ["lamina-kit-a"]
+    (info,) = plugins.entries("lamina.testing", distribution="acme-kit")
+    assert (info.name, info.value) == ("lamina-kit-a", "acme_kit:records")
+    states = sorted((d.name, n.state, n.reason) for d in plugins.status() for n in d.names)
+    assert states == [("acme-kit", "available", None), ("lamina-kit-a", "available", None)]

@@ -171,6 +171,7 @@ def _plugins_command(args: argparse.Namespace) -> int:
             lines += _format_dist(d) + [""]
         lines += ["backends:"] + _backend_lines(records)
         if problems or failed:
-            lines += ["", f"problems: {failed} failed name(s)"] + [f"  - {p}" for p in problems]
+            lines += ["", f"problems: {failed} name(s) failed to load, {len(problems)} other problem(s)"]
+            lines += [f"  - {p}" for p in problems]
         print("\n".join(lines))
     return 1 if settings.strict and (failed or problems) else 0

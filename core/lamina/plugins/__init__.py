@@ -39,8 +39,10 @@ Rules and decisions
   Two different distributions offering one name in one group raise PluginConflictError naming
   both, until ``prefer(name, dist)`` or ``LAMINA_PREFER`` chooses. An in-process ``register`` of
   an installed name needs ``replace=True`` (or a preference for "<in-process>").
-* Groups ``lamina.hooks`` and ``lamina.kernels.<device_type>`` are collections: every entry is
-  used, names are labels, no naming rule or conflict applies.
+* Groups ``lamina.hooks``, ``lamina.testing`` and ``lamina.kernels.<device_type>`` are
+  collections: every entry is used, names are labels (``lamina.testing`` entries are usually
+  named after their distribution), no naming rule or conflict applies. Use
+  ``entries(group, distribution=...)`` to find them.
 * Failures are kept: a plugin module that raises at import breaks only its own names; every use
   raises a fresh PluginLoadError chained from the original (never an AttributeError). A plugin
   declaring another MAJOR plugin-API version is refused with PluginVersionError (minor differences

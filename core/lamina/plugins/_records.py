@@ -8,24 +8,24 @@ from ._settings import is_first_party, normalize
 
 IN_PROCESS = "<in-process>"
 
-# Groups whose entries are all used (kernel packs, hooks plugins): names are labels, so two
-# distributions may use one name without a conflict and no naming rule applies.
-COLLECTION_PREFIXES = ("lamina.kernels.", "lamina.hooks")
+# Named groups: a name is served by one entry (conflicts, preferences, naming rules apply).
 NAMED_GROUPS = (
     "lamina.layers", "lamina.losses", "lamina.functional", "lamina.init", "lamina.optim",
-    "lamina.lr_scheduler", "lamina.testing",
+    "lamina.lr_scheduler",
 )
-NAMED_PREFIXES = ("lamina.backends.",)
+# Collections: every entry is used (hooks plugins, kernel packs, conformance records); names are
+# labels (often the distribution name), so two distributions may share one and no naming rule applies.
+COLLECTION_GROUPS = ("lamina.hooks", "lamina.testing")
+FAMILIES = ("lamina.backends.", "lamina.kernels.")  # + <device_type>; kernels are collections
 
 
 def is_collection(group: str) -> bool:
-    return group == "lamina.hooks" or group.startswith("lamina.kernels.")
+    return group in COLLECTION_GROUPS or group.startswith("lamina.kernels.")
 
 
 def is_known_group(group: str) -> bool:
-    families = ("lamina.kernels.", "lamina.backends.")
-    return (group in NAMED_GROUPS or group == "lamina.hooks"
-            or any(group.startswith(p) and len(group) > len(p) for p in families))
+    return (group in NAMED_GROUPS or group in COLLECTION_GROUPS
+            or any(group.startswith(p) and len(group) > len(p) for p in FAMILIES))
 
 
 @dataclass(eq=False)

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from ..errors import PluginConfigError, PluginConflictError, PluginError, PluginLoadError, PluginNotFoundError
 from . import _load, _messages, _scan
 from ._records import (
+    COLLECTION_GROUPS,
+    FAMILIES,
     IN_PROCESS_DIST,
     NAMED_GROUPS,
     Entry,
@@ -183,9 +185,8 @@ def registered_entries() -> list[Entry]:
 
 def _check_group(group: str) -> None:
     if not is_known_group(group):
-        raise PluginConfigError(f"unknown plugin group {group!r}; expected one of {list(NAMED_GROUPS)}, "
-                                f"'lamina.hooks', 'lamina.backends.<device_type>' or "
-                                f"'lamina.kernels.<device_type>'")
+        valid = [*NAMED_GROUPS, *COLLECTION_GROUPS, *(f"{p}<device_type>" for p in FAMILIES)]
+        raise PluginConfigError(f"unknown plugin group {group!r}; expected one of {valid}")
 
 
 def register(group: str, name: str, obj: object, *, replace: bool = False) -> None:

@@ -10,7 +10,8 @@ from . import _first_party
 from ._records import Dist, Entry, Index, is_collection
 from ._settings import ENV_ALLOW, Settings, normalize, trace
 
-_NAME = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
+# Entry-point names: identifiers, dotted (acme.GatedConv) or, as labels, with dashes (lamina-backend-cpu).
+_NAME = re.compile(r"[A-Za-z_][\w-]*(\.[A-Za-z_][\w-]*)*")
 _VALUE = re.compile(r"[A-Za-z_][\w.]*\s*(:\s*[A-Za-z_][\w.]*)?\s*(\[[^\]]*\])?")
 
 # Test seam: when set, only distributions whose metadata lies under one of these folders are

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 from ..errors import PluginError
@@ -101,9 +102,21 @@ def _api_summary(entries: list[Entry]) -> str:
     return ", ".join(declared)
 
 
+def _inside_source(location: str, source: str | None) -> bool:
+    """An editable checkout's own build metadata (src/*.egg-info) is not worth a note."""
+    if not source or not source.startswith("file://"):
+        return False
+    from urllib.parse import unquote, urlparse
+
+    root = os.path.realpath(unquote(urlparse(source).path))
+    here = os.path.realpath(location)
+    return here == root or here.startswith(root.rstrip(os.sep) + os.sep)
+
+
 def _dist_status(dist: Dist, entries: list[Entry], load: bool) -> DistributionStatus:
     names = [_name_status(e, load) for e in entries]
-    notes = [f"same distribution also found at {loc} (merged)" for loc in dist.duplicates]
+    notes = [f"same distribution also found at {loc} (merged)" for loc in dist.duplicates
+             if not _inside_source(loc, dist.source)]
     notes += [f"another version is shadowed: {what}" for what in dist.shadowed]
     return DistributionStatus(
         name=dist.name, version=dist.version, location=dist.location, editable=dist.editable,
