@@ -1,0 +1,36 @@
+# Two commands on a fresh machine:   make train   (the main job)   and   make test   (the test suite).
+# Both create .venv (or $(VENV)) and install the core and every plugin folder, editable.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PLUGINS := $(sort $(wildcard plugins/*/pyproject.toml))
+EXTRA_PKGS := $(sort $(wildcard examples/*/pyproject.toml))
+PIP_PKGS := -e . $(foreach p,$(PLUGINS) $(EXTRA_PKGS),-e $(dir $(p)))
+export OPENBLAS_NUM_THREADS ?= 1
+
+.PHONY: train test lint bench install clean
+
+$(BIN)/.lamina-installed: pyproject.toml $(PLUGINS) $(EXTRA_PKGS)
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q $(PIP_PKGS)
+	touch $@
+
+$(BIN)/.test-deps: $(BIN)/.lamina-installed
+	$(BIN)/python -m pip install -q "torch==2.13.0" "pytest>=8" ruff safetensors tqdm
+	touch $@
+
+install: $(BIN)/.lamina-installed
+
+train: $(BIN)/.lamina-installed
+	$(BIN)/python examples/fit_demo.py
+
+test: $(BIN)/.test-deps
+	$(BIN)/ruff check core plugins tests examples benchmarks
+	$(BIN)/python -m pytest -q tests plugins
+
+bench: $(BIN)/.test-deps
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV)
