@@ -6,7 +6,7 @@ import sys
 
 import pytest
 from lamina import plugins
-from lamina.errors import PluginLoadError, PluginNotFoundError
+from lamina.errors import PluginConflictError, PluginLoadError, PluginNotFoundError
 from plugin_factory import Sandbox, backend_module
 
 
@@ -47,10 +47,10 @@ def test_backend_classes_only_for_the_device_type(backends):
 
 def test_lamina_backends_chooses_one(backends):
     backends.env(LAMINA_BACKENDS="cpu=acme.two, cuda=nothing")
-    assert [name for name, _ in plugins.load_backend_classes("cpu")] == ["acme.two"]
-    (name, err), = plugins.load_backend_classes("cuda")
+    assert [name for name, _ in plugins.load_backend_classes("cpu")] == ["acme.two", "broken", "one"]
+    (name, err), (other, _) = plugins.load_backend_classes("cuda")
     assert name == "nothing" and isinstance(err, PluginNotFoundError)
-    assert "acme.gpu" in str(err)
+    assert "acme.gpu" in str(err) and other == "acme.gpu"
 
 
 def test_block_list_hides_a_backend(backends):
@@ -115,3 +115,14 @@ def test_kernel_packs(sandbox):
 def test_kernel_pack_registered_in_process(sandbox):
     plugins.register("lamina.kernels.cpu", "mine", print)
     assert plugins.kernel_packs("cpu") == [print]
+
+
+def test_backend_offered_twice_needs_a_preference(sandbox):
+    for dist, module in (("lamina-backend-one", "lamina_b1"), ("lamina-backend-alt", "lamina_b2")):
+        sandbox.dist(dist, entry_points={"lamina.backends.cpu": {"numpy": f"{module}:Numpy"}},
+                     modules={module: backend_module("Numpy")})
+    (name, err), = plugins.load_backend_classes("cpu")
+    assert name == "numpy" and isinstance(err, PluginConflictError)
+    plugins.prefer("numpy", "lamina-backend-alt")
+    (name, cls), = plugins.load_backend_classes("cpu")  # prefer() dropped the cached list
+    assert cls.__module__ == "lamina_b2"

@@ -136,11 +136,12 @@ def call_optimizer_step(optimizer: Any, closure: Callable[[], Any] | None,
 
     Fast path: with no hooks plugin, a plain call (no pluggy machinery).
     """
-    if _pm is None:
-        get_plugin_manager()
+    pm = _pm
+    if pm is None:
+        pm = get_plugin_manager()
     if not _step_hooked:
         return step(closure)
-    return _pm.hook.lamina_optimizer_step(optimizer=optimizer, closure=closure, step=step)
+    return pm.hook.lamina_optimizer_step(optimizer=optimizer, closure=closure, step=step)
 
 
 def call_migrate_state_dict(module: Any, state_dict: dict[str, Any], prefix: str = "") -> dict[str, Any]:

@@ -50,7 +50,8 @@ Rules and decisions
 * Environment controls are read at first use and again after ``refresh()``:
   ``LAMINA_PLUGINS`` (allow-list of distributions; others are "blocked"; the core distribution
   ``lamina`` is never blocked by it), ``LAMINA_DISABLE_PLUGINS`` (block-list),
-  ``LAMINA_PREFER``, ``LAMINA_BACKENDS`` ("cpu=numpy": only that backend is offered for cpu),
+  ``LAMINA_PREFER``, ``LAMINA_BACKENDS`` ("cpu=numpy": that backend comes first for cpu; the
+  core's ``set_backend`` filters the list itself, so an API choice can still override the variable),
   ``LAMINA_TRACE_PLUGINS=1`` (each scan and load, with timing, on stderr).
 * Decision, ``LAMINA_PLUGIN_AUTOLOAD=0``: no entry-point scan at all. Only in-process
   registrations and the distributions named in ``LAMINA_PLUGINS`` (looked up by name, all their

@@ -35,10 +35,11 @@ def _order(group: str, names: list[str]) -> list[str]:
 
 
 def load_backend_classes(device_type: str) -> list[tuple[str, type | BaseException]]:
-    """The backends of ``device_type`` as ``(name, class or load error)``, first-party first.
-
-    Honours LAMINA_PLUGINS / LAMINA_DISABLE_PLUGINS, preferences, and LAMINA_BACKENDS: when it names
-    a backend for this device type, only that one is returned (or its PluginNotFoundError).
+    """The backends of ``device_type`` as ``(name, class or load error)``: the one LAMINA_BACKENDS
+    chooses for this device type first (its PluginNotFoundError if it is not installed), then
+    first-party ones, then the rest by name. Blocked distributions are left out; a name offered by
+    two distributions follows prefer()/LAMINA_PREFER (else its PluginConflictError is listed).
+    Cached until refresh(); under LAMINA_STRICT_PLUGINS=1 the first error raises instead.
     """
     cached = _backend_cache.get(device_type)
     if cached is not None:
@@ -56,8 +57,11 @@ def load_backend_classes(device_type: str) -> list[tuple[str, type | BaseExcepti
         if s.strict:
             raise err
         out.append((chosen, err))
-    wanted = available if chosen is None else [n for n in available if n == chosen]
-    for name in _order(group, wanted):
+    ordered = _order(group, available)
+    if chosen in ordered:
+        ordered.remove(chosen)
+        ordered.insert(0, chosen)
+    for name in ordered:
         try:
             cls = _registry.resolve(group, name)
             if not isinstance(cls, type):
