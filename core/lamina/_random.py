@@ -7,12 +7,16 @@ the global one.
 
 from __future__ import annotations
 
-import secrets
+import os
 from typing import Any
 
 from . import backends as _backends
 
-_defaults: dict[str, Any] = {}  # device_type -> backend generator
+_defaults: dict[str, Any] = {}
+
+
+def _entropy() -> int:
+    return int.from_bytes(os.urandom(8), "little") >> 1  # device_type -> backend generator
 
 
 def reseed_backend(backend, seed: int) -> None:
@@ -24,7 +28,7 @@ def default_impl(backend):
     if g is None:
         seed = _backends._seed[0]
         g = _defaults[backend.device_type] = backend.new_generator(
-            seed if seed is not None else secrets.randbits(63))
+            seed if seed is not None else _entropy())
     return g
 
 
@@ -39,7 +43,7 @@ def manual_seed(seed: int) -> Generator:
 
 def seed() -> int:
     """Seed every backend from a fresh random number and return it."""
-    s = secrets.randbits(63)
+    s = _entropy()
     manual_seed(s)
     return s
 
@@ -54,7 +58,7 @@ class Generator:
 
     def __init__(self, device: Any = "cpu") -> None:
         self.device = _backends.device(device)
-        self._seed = secrets.randbits(63)
+        self._seed = _entropy()
         self._impl = None
 
     @property

@@ -9,7 +9,6 @@ dict lookup; the reference is the last resort. ``explain`` shows the choice.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Callable
 
 __all__ = ["register", "unregister", "explain", "registry", "candidates"]
@@ -20,14 +19,18 @@ _ops_by_name: dict[str, type] = {}
 _table: dict[tuple[type, str], list[Kernel]] = {}
 
 
-@dataclass(frozen=True)
 class Kernel:
-    op: type
-    device_type: str
-    impl: type
-    priority: int = 0
-    supports: Callable[[list, dict], bool] | None = None
-    name: str = ""
+    """One registered kernel (a plain record; no dataclass to keep ``import lamina`` light)."""
+
+    __slots__ = ("op", "device_type", "impl", "priority", "supports", "name")
+
+    def __init__(self, op: type, device_type: str, impl: type, priority: int = 0,
+                 supports: Callable[[list, dict], bool] | None = None, name: str = "") -> None:
+        self.op, self.device_type, self.impl = op, device_type, impl
+        self.priority, self.supports, self.name = priority, supports, name
+
+    def __repr__(self) -> str:
+        return f"Kernel({self.op.__name__}, {self.device_type!r}, {self.name}, priority={self.priority})"
 
 
 def note_op(cls: type) -> None:

@@ -13,7 +13,6 @@ operators) support double backward.
 
 from __future__ import annotations
 
-import traceback
 from typing import Any
 
 from .. import kernels as _kernels
@@ -192,6 +191,8 @@ class Function:
              (a, 0, a._data.shape, a._data.dtype))
             for a in args)
         if _state.anomaly:
+            import traceback
+
             ctx._anomaly_trace = "".join(traceback.format_stack()[:-1])
         nd = ctx._non_diff
         if type(out) is tuple:
