@@ -80,7 +80,8 @@ _unavailable: dict[str, str] = {}
 _seed: list[int | None] = [None]
 
 _INSTALL_HINT = {
-    "cpu": "install the CPU backend: pip install lamina-backend-cpu (in a checkout: pip install -e plugins/backend_cpu)",
+    "cpu": "install the CPU backend: pip install lamina-backend-cpu "
+           "(in a checkout: pip install -e plugins/backend_cpu)",
     "cuda": "install the CUDA backend: pip install 'lamina-backend-cuda[cuda12]' (needs an NVIDIA GPU and driver)",
 }
 
@@ -127,7 +128,8 @@ def _load(device_type: str) -> Backend:
         for register in plugins.kernel_packs(device_type):
             register(kernels.registry)
         return backend
-    hint = _INSTALL_HINT.get(device_type, f"install a package providing entry points in 'lamina.backends.{device_type}'")
+    hint = _INSTALL_HINT.get(device_type,
+                             f"install a package providing entry points in 'lamina.backends.{device_type}'")
     why = "; ".join(reasons) if reasons else "no backend is installed"
     raise BackendUnavailableError(f"no usable backend for device type {device_type!r}: {why}. To fix: {hint}")
 

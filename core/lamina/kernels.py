@@ -9,7 +9,8 @@ dict lookup; the reference is the last resort. ``explain`` shows the choice.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 __all__ = ["register", "unregister", "explain", "registry", "candidates"]
 
@@ -99,12 +100,13 @@ def explain(op: Any, *args: Any, device: Any = None, **kwargs: Any) -> str:
         else:
             arrays.append(a)
     dev = _dev(device) if device is not None else (dev or get_default_device())
-    dev.backend  # make sure the backend (and its kernels) are loaded
+    _ = dev.backend  # make sure the backend (and its kernels) are loaded
     lines = [f"op {op.__name__} on {dev.type}:"]
     chosen = None
     for k in _table.get((op, dev.type), ()):
         ok = k.supports is None or bool(k.supports(arrays, kwargs))
-        lines.append(f"  kernel {k.name} (priority {k.priority}): {'supports' if ok else 'does not support'} these inputs")
+        verdict = "supports" if ok else "does not support"
+        lines.append(f"  kernel {k.name} (priority {k.priority}): {verdict} these inputs")
         if ok and chosen is None:
             chosen = k.name
     lines.append(f"  -> {chosen or 'reference implementation ' + op.__name__}")

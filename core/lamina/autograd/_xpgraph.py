@@ -15,7 +15,12 @@ from .._dtype import _FROM_NP
 
 def _ops():
     import lamina as L
-    from ..ops import creation, elementwise as E, indexing as I, reduction as R, shape as S
+
+    from ..ops import creation
+    from ..ops import elementwise as E
+    from ..ops import indexing as I
+    from ..ops import reduction as R
+    from ..ops import shape as S
 
     def broadcast_to(x, shape):
         return S.expand(x, tuple(shape))

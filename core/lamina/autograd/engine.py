@@ -9,7 +9,8 @@ producing node or, for a leaf, the leaf tensor itself. Gradients are arrays, or 
 from __future__ import annotations
 
 import weakref
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from .._tensor import Tensor
 from .grad_mode import state as _state
