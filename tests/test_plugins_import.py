@@ -31,9 +31,12 @@ PROBE = textwrap.dedent("""
         except ModuleNotFoundError as exc:
             if not ("lamina." + sub).startswith(exc.name or "?"):  # not written yet: fine
                 raise
+    # namespace() (called by lamina.nn & co. at import) does not even load the index machinery
+    index_loaded_at_import = "lamina.plugins._registry" in sys.modules
     from lamina.plugins import _registry
 
     assert _registry.scan_count == 0, _registry.scan_count
+    assert not index_loaded_at_import
     plugin_modules = [m for m in sys.modules if m.startswith("lamina_marker")]
     assert not plugin_modules, plugin_modules
 

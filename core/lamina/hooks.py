@@ -24,8 +24,8 @@ from typing import Any
 
 import pluggy
 
-from . import plugins as _plugins
 from .errors import PluginLoadError
+from .plugins import _api, _backends, _registry
 
 PROJECT = "lamina"
 GROUP = "lamina.hooks"
@@ -69,9 +69,7 @@ _in_process: list[tuple[object, str | None]] = []
 
 
 def _config() -> dict[str, Any]:
-    from .plugins import _registry
-
-    return {"plugin_api_version": _plugins.PLUGIN_API_VERSION, "plugins": _registry.settings().as_dict()}
+    return {"plugin_api_version": _api.PLUGIN_API_VERSION, "plugins": _registry.settings().as_dict()}
 
 
 def _update_fast_path(pm: pluggy.PluginManager) -> None:
@@ -89,9 +87,7 @@ def get_plugin_manager() -> pluggy.PluginManager:
     with _lock:
         if _pm is not None:
             return _pm
-        from .plugins import _backends
-
-        strict = _plugins._registry.settings().strict
+        strict = _registry.settings().strict
         pm = pluggy.PluginManager(PROJECT)
         pm.add_hookspecs(LaminaHookSpecs)
         pm.register(_InnermostStep(), name=_CORE_NAME)

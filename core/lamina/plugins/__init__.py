@@ -65,12 +65,32 @@ Rules and decisions
 
 from __future__ import annotations
 
-from ._backends import kernel_packs, load_backend_classes, probe_backend
-from ._load import PLUGIN_API_VERSION
+import importlib
+
+from ._api import IN_PROCESS, PLUGIN_API_VERSION
 from ._namespace import namespace
-from ._records import IN_PROCESS
-from ._registry import EntryInfo, entries, names, prefer, refresh, register, resolve, unregister
-from ._status import DistributionStatus, NameStatus, problems, status
+
+# Everything else loads on first use (PEP 562): `import lamina.nn` pays only for namespace().
+_LAZY = {
+    "resolve": "_registry", "names": "_registry", "entries": "_registry", "register": "_registry",
+    "unregister": "_registry", "prefer": "_registry", "refresh": "_registry", "EntryInfo": "_registry",
+    "load_backend_classes": "_backends", "kernel_packs": "_backends", "probe_backend": "_backends",
+    "status": "_status", "problems": "_status", "DistributionStatus": "_status", "NameStatus": "_status",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "PLUGIN_API_VERSION",

@@ -6,11 +6,9 @@ import importlib
 import time
 
 from ..errors import PluginLoadError, PluginVersionError
+from ._api import API_ATTRIBUTE, PLUGIN_API_VERSION
 from ._records import Entry, Failure
 from ._settings import trace
-
-PLUGIN_API_VERSION = "1.0"
-API_ATTRIBUTE = "__lamina_plugin_api__"
 
 # A module that raised at import is never imported again in this process (Python would run its
 # top level again); every entry that names it gets the kept error.

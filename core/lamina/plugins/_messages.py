@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from ..errors import PluginConflictError, PluginNotFoundError
 from . import _first_party
-from ._records import IN_PROCESS, Entry, Index
+from ._api import IN_PROCESS
+from ._records import Entry, Index
 from ._settings import ENV_ALLOW, ENV_AUTOLOAD, ENV_BLOCK, ENV_PREFER, Settings
 
 _MAX_LISTED = 40

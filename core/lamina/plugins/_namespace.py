@@ -7,10 +7,13 @@ import importlib.util
 import sys
 from collections.abc import Callable
 
-from . import _registry
+# Light on purpose: lamina.nn & co. call namespace() at import; the index loads at first lookup.
+_caches: list[dict[str, object]] = []  # cleared by _registry on refresh/register/prefer
 
-_caches: list[dict[str, object]] = []
-_registry.on_invalidate(lambda: [c.clear() for c in _caches])
+
+def clear_caches() -> None:
+    for cache in _caches:
+        cache.clear()
 
 
 def _submodule(module_name: str, name: str):
@@ -49,11 +52,15 @@ def namespace(
         sub = _submodule(module_name, name)
         if sub is not None:
             return sub
+        from . import _registry
+
         obj = _registry.lookup(groups, name, module_name)
         cache[name] = obj
         return obj
 
     def __dir__() -> list[str]:
+        from . import _registry
+
         module = sys.modules.get(module_name)
         own = set(vars(module)) if module is not None else set()
         return sorted(own | set(_registry.names_in(groups)))

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ._api import IN_PROCESS
 from ._settings import is_first_party, normalize
-
-IN_PROCESS = "<in-process>"
 
 # Named groups: a name is served by one entry (conflicts, preferences, naming rules apply).
 NAMED_GROUPS = (
