@@ -25,7 +25,7 @@ from typing import Any
 import pluggy
 
 from .errors import PluginLoadError
-from .plugins import _api, _backends, _registry
+from .plugins import _api
 
 PROJECT = "lamina"
 GROUP = "lamina.hooks"
@@ -69,6 +69,8 @@ _in_process: list[tuple[object, str | None]] = []
 
 
 def _config() -> dict[str, Any]:
+    from .plugins import _registry
+
     return {"plugin_api_version": _api.PLUGIN_API_VERSION, "plugins": _registry.settings().as_dict()}
 
 
@@ -87,6 +89,8 @@ def get_plugin_manager() -> pluggy.PluginManager:
     with _lock:
         if _pm is not None:
             return _pm
+        from .plugins import _backends, _registry  # the index machinery loads at first use
+
         strict = _registry.settings().strict
         pm = pluggy.PluginManager(PROJECT)
         pm.add_hookspecs(LaminaHookSpecs)
