@@ -79,3 +79,13 @@ def test_first_party_table_helpers():
     assert _first_party.checkout_path("lamina-backend-cpu") == "plugins/backend_cpu"
     assert len(_first_party.FIRST_PARTY["lamina.optim"]) == 12
     assert _first_party.provider(("lamina.layers",), "acme.Thing") is None
+
+
+def test_namespace_named_like_its_group_speaks_of_the_module(sandbox):
+    import types
+
+    ns = types.ModuleType("optim_alias")
+    ns.__getattr__, ns.__dir__ = plugins.namespace(("lamina.optim",), "lamina.optim")  # name == group
+    with pytest.raises(PluginNotFoundError, match="^module 'lamina.optim' has no attribute 'Adam'. "
+                                                  "'Adam' is provided by .*lamina-optim"):
+        ns.Adam  # noqa: B018

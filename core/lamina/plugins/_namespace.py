@@ -54,7 +54,7 @@ def namespace(
             return sub
         from . import _registry
 
-        obj = _registry.lookup(groups, name, module_name)
+        obj = _registry.lookup(groups, name, module_name, module=True)
         cache[name] = obj
         return obj
 

@@ -120,13 +120,15 @@ def _found(groups: tuple[str, ...], name: str) -> tuple[list[Entry], list[Entry]
     return registered + [e for e in installed if e.active], [e for e in installed if not e.active]
 
 
-def select(groups: tuple[str, ...], name: str, where: str) -> Entry:
-    """The one entry that serves ``name``; raises PluginNotFoundError or PluginConflictError."""
+def select(groups: tuple[str, ...], name: str, where: str, *, module: bool = False) -> Entry:
+    """The one entry that serves ``name``; raises PluginNotFoundError or PluginConflictError.
+    ``where`` names a namespace module (``module=True``) or a group, for messages."""
     candidates, inactive = _found(groups, name)
     if len(candidates) == 1:
         return candidates[0]
     if not candidates:
-        raise _messages.not_found(groups, name, where, index(), settings(), inactive, names_in(groups))
+        raise _messages.not_found(groups, name, where, index(), settings(), inactive, names_in(groups),
+                                  module=module)
     preferred = preferences().get(name)
     chosen = [e for e in candidates if e.dist.key == preferred]
     if len(chosen) == 1:
@@ -134,9 +136,9 @@ def select(groups: tuple[str, ...], name: str, where: str) -> Entry:
     raise _messages.conflict(name, where, candidates, preferred)
 
 
-def lookup(groups: tuple[str, ...], name: str, where: str) -> object:
+def lookup(groups: tuple[str, ...], name: str, where: str, *, module: bool = False) -> object:
     with _lock:
-        entry = select(groups, name, where)
+        entry = select(groups, name, where, module=module)
         return _load.load(entry, trace_on=settings().trace)
 
 
