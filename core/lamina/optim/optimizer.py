@@ -18,6 +18,8 @@ Decisions:
   on any error nothing is changed. Every value is deep-copied (tensors are cloned, cast to the
   parameter's dtype and device, except ``step`` which keeps its dtype), so the loaded dict and the
   optimizer never share storage.
+* A set of parameters is rejected at the top level too (PyTorch accepts it there, but rejects it in
+  a group): its iteration order changes between runs, and so would the state dict's numbering.
 * A ``super().step()`` call from an overriding ``step`` runs the hooks once (only the outermost
   wrapped ``step`` of the instance's class runs them).
 """
@@ -213,6 +215,8 @@ class Optimizer:
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
         for i, group in enumerate(self.param_groups):
+            if i:
+                lines.append("")
             lines.append(f"Parameter Group {i}")
             lines.extend(f"    {k}: {group[k]}" for k in sorted(group) if k != "params")
         return "\n".join(lines) + "\n)"
