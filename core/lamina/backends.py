@@ -158,14 +158,22 @@ def backend_available(device_type: str) -> tuple[bool, str]:
         return False, str(e)
 
 
-def set_backend(device_type: str, name: str) -> None:
+def set_backend(device_type: str, name: str | None) -> None:
     """Choose which named backend serves ``device_type`` (e.g. ``set_backend("cpu", "numpy")``).
 
-    Takes effect for tensors created afterwards; existing tensors keep their arrays.
+    ``None`` forgets the choice (``LAMINA_BACKENDS``, then priority, decide again). Takes effect for
+    tensors created afterwards; existing tensors keep their arrays. The device type's default random
+    generator belongs to the old backend and is dropped (reseeded from ``manual_seed`` if one was set).
     """
+    from . import _random
+
     with _lock:
-        _choice[device_type] = name
+        if name is None:
+            _choice.pop(device_type, None)
+        else:
+            _choice[device_type] = name
         _backends.pop(device_type, None)
+        _random._defaults.pop(device_type, None)
         for d in _DEVICES.values():
             if d.type == device_type:
                 d._backend = None

@@ -179,7 +179,7 @@ class Scatter(Function):
         if reduce == "add":
             _add_at(xp, y, key, src)
         elif reduce == "multiply":
-            getattr(xp.multiply, "at")(y, key, src)
+            xp.multiply.at(y, key, src)
         else:
             y[key] = src
         return y
@@ -297,7 +297,9 @@ def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:
         if value.ndim != 0:
             raise RuntimeError(f"masked_fill: only supports a 0-dimensional value tensor, got {value.ndim} dims")
         return where(mask, value.to(input.dtype), input)
-    return Where.apply(mask, input, value)
+    from .creation import tensor
+
+    return Where.apply(mask, tensor(value, dtype=input.dtype, device=input.device), input)
 
 
 def where(condition: Tensor, input: Any = None, other: Any = None) -> Any:

@@ -10,7 +10,8 @@ one backward pass whatever the input size.
 from __future__ import annotations
 
 import warnings
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -140,7 +141,8 @@ def _slow(fn, inputs, diff, eps, atol, rtol, raise_exception) -> bool:
                 return _fail(
                     f"gradcheck: Jacobian mismatch for output {o} with respect to input {i}: "
                     f"{int(bad.sum())} of {bad.size} entries differ; first at output element {r}, input "
-                    f"element {tuple(int(e) for e in elem)}: numerical {float(n[r, k])!r}, analytical {float(a[r, k])!r} "
+                    f"element {tuple(int(e) for e in elem)}: numerical {float(n[r, k])!r}, "
+                    f"analytical {float(a[r, k])!r} "
                     f"(atol={atol}, rtol={rtol})\nnumerical:\n{n}\nanalytical:\n{a}", raise_exception)
     return True
 
