@@ -1,0 +1,19 @@
+"""``lamina.nn``: Module, Parameter and the containers from the core; every layer and loss from plugins.
+
+Plugin names (group ``lamina.layers`` and ``lamina.losses``) are resolved on first use through
+PEP 562 ``__getattr__``; importing this package reads no entry points and imports no plugin.
+"""
+
+from __future__ import annotations
+
+from .. import plugins as _plugins
+from . import functional, init, utils
+from ._module_state import _IncompatibleKeys
+from .containers import Identity, ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
+from .module import Module
+from .parameter import Buffer, Parameter
+
+__getattr__, __dir__ = _plugins.namespace(("lamina.layers", "lamina.losses"), __name__)
+
+__all__ = ["Module", "Parameter", "Buffer", "Sequential", "ModuleList", "ModuleDict", "ParameterList",
+           "ParameterDict", "Identity", "functional", "init", "utils", "_IncompatibleKeys"]
