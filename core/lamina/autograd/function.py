@@ -239,13 +239,16 @@ def _link_saved_outputs(ctx: Function, raw: tuple, outs: Any) -> None:
     src = ctx._saved_src
     if src is None:
         src = ctx._saved_src = [None] * len(saved)
+    fixed = list(saved)
     for k, a in enumerate(saved):
         if src[k] is None:
             for j, o in enumerate(raw):
                 if o is a:
                     t = outs[j]
                     src[k] = ("out", j, t._version, t._version.v)
+                    fixed[k] = t._data  # the output's array (NumPy hands back 0-d results as scalars)
                     break
+    ctx._saved = tuple(fixed)
 
 
 def _raise_mixed(cls, args) -> None:
