@@ -214,13 +214,14 @@ class Where(Function):
 
     @staticmethod
     def forward(ctx, cond, a, b):
-        ctx.cond = cond
+        ctx.save_for_backward(cond)  # saved, not a ctx attribute, so double backward sees a Tensor
         return ctx.xp.where(cond, a, b)
 
     @staticmethod
     def backward(ctx, dy):
         xp = ctx.xp
-        return None, xp.where(ctx.cond, dy, 0), xp.where(ctx.cond, 0, dy)
+        (cond,) = ctx.saved_tensors
+        return None, xp.where(cond, dy, 0), xp.where(cond, 0, dy)
 
 
 class SortValues(Function):
