@@ -58,7 +58,8 @@ def _check_name(kind: str, name: Any, owner: Module, own: dict) -> None:
     if not isinstance(name, str):
         raise TypeError(f"{kind} name should be a string. Got {typename(name)}")
     if "." in name:
-        raise KeyError(f"{kind} name can't contain \".\", got: {name}")
+        raise KeyError(f"{kind} name can't contain \".\", got: {name}" if kind == "module"
+                       else f"{kind} name can't contain \".\"")
     if name == "":
         raise KeyError(f'{kind} name can\'t be empty string ""')
     if name not in own and hasattr(owner, name):
@@ -74,9 +75,12 @@ class Module:
     call_super_init: bool = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        if self.call_super_init is False and (args or kwargs):
-            unexpected = ", ".join([repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()])
-            raise TypeError(f"{type(self).__name__}.__init__() got unexpected arguments: {unexpected}")
+        if self.call_super_init is False and kwargs:
+            raise TypeError(f"{type(self).__name__}.__init__() got an unexpected keyword argument "
+                            f"'{next(iter(kwargs))}'")
+        if self.call_super_init is False and args:
+            raise TypeError(f"{type(self).__name__}.__init__() takes 1 positional argument but {len(args) + 1} "
+                            "were given")
         d = self.__dict__
         d["training"] = True
         d["_parameters"] = {}
