@@ -12,6 +12,7 @@ from .. import _dtype, _random
 from .._tensor import Tensor
 from ..backends import device as _device
 from ..backends import get_default_device
+from ..errors import OutOfMemoryError
 
 
 def _dev(device: Any):
@@ -125,15 +126,20 @@ def _fill(kind: str, size, fill_value, dtype, device, requires_grad) -> Tensor:
         else:
             dtype = _dtype.get_default_dtype()
     npd = _dtype.to_np(dtype)
-    with dev.backend.device_scope(dev.index):
-        if kind == "zeros":
-            arr = xp.zeros(shape, dtype=npd)
-        elif kind == "ones":
-            arr = xp.ones(shape, dtype=npd)
-        elif kind == "empty":
-            arr = xp.empty(shape, dtype=npd)
-        else:
-            arr = xp.full(shape, fill_value, dtype=npd)
+    try:
+        with dev.backend.device_scope(dev.index):
+            if kind == "zeros":
+                arr = xp.zeros(shape, dtype=npd)
+            elif kind == "ones":
+                arr = xp.ones(shape, dtype=npd)
+            elif kind == "empty":
+                arr = xp.empty(shape, dtype=npd)
+            else:
+                arr = xp.full(shape, fill_value, dtype=npd)
+    except MemoryError as e:
+        nbytes = math.prod(shape) * npd.itemsize
+        raise OutOfMemoryError(f"{kind}: could not allocate {nbytes} bytes for a tensor of shape {list(shape)} "
+                               f"({npd}) on {dev}: {e}") from e
     return _finish(arr, dev, requires_grad)
 
 
