@@ -1,0 +1,245 @@
+"""Conv1d/2d/3d: one fused Function per call (strided-view im2col + one grouped GEMM), N-d once."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import lamina
+from lamina.autograd import Function
+from lamina.errors import DTypeError, ShapeError
+from lamina.nn import Module, Parameter
+
+from ._conv_utils import PADDING_MODES, check_input_dim, check_positive, conv_out_size, conv_padding, ntuple
+from ._im2col import crop_array, from_gemm, gemm_col2im, gemm_cols, pad_array, to_gemm
+
+__lamina_plugin_api__ = "1.0"
+
+
+class ConvNd(Function):
+    """N-d grouped convolution. x (N, C, *S), w (O, C/G, *k), b (O,) | None -> y (N, O, *out)."""
+
+    @staticmethod
+    def forward(ctx, x, w, b, stride, pads, dilation, groups):
+        xp = ctx.xp
+        kernel = w.shape[2:]
+        xpad = pad_array(xp, x, pads)
+        out = tuple(conv_out_size(s, k, st, d, (0, 0)) for s, k, st, d in zip(xpad.shape[2:], kernel, stride, dilation))
+        N, O = x.shape[0], w.shape[0]
+        cols = gemm_cols(xp, xpad, groups, kernel, stride, dilation, out)     # (G, C/G*K, N*L)
+        wm = w.reshape(groups, O // groups, -1)                               # (G, O/G, C/G*K)
+        y = wm @ cols                                                         # (G, O/G, N*L)
+        if b is not None:
+            y += b.reshape(groups, O // groups, 1)
+        need_x, need_w = ctx.needs_input_grad[:2]
+        ctx.save_for_backward(cols if need_w else None, w if need_x else None)
+        ctx.meta = (xpad.shape, pads, stride, dilation, groups, out, w.shape)
+        return from_gemm(xp, y, N, out)
+
+    @staticmethod
+    def backward(ctx, dy):                                                    # dy: (N, O, *out)
+        xp = ctx.xp
+        cols, w = ctx.saved_tensors
+        padded_shape, pads, stride, dilation, groups, out, w_shape = ctx.meta
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        dyg = to_gemm(dy, groups)                                             # (G, O/G, N*L)
+        dx = dw = db = None
+        if need_w:
+            dw = (dyg @ cols.swapaxes(-1, -2)).reshape(w_shape)              # (O, C/G, *k)
+        if need_x:
+            wm = w.reshape(groups, w_shape[0] // groups, -1)
+            dcols = wm.swapaxes(-1, -2) @ dyg                                 # (G, C/G*K, N*L)
+            dx = crop_array(gemm_col2im(xp, dcols, padded_shape, w_shape[2:], stride, dilation, out), pads)
+        if need_b:
+            db = dy.sum(axis=(0,) + tuple(range(2, dy.ndim)))                 # (O,)
+        return dx, dw, db, None, None, None, None
+
+
+def _check_conv_args(x: Any, w: Any, b: Any, groups: int, n: int, owner: str) -> None:
+    if not isinstance(x, lamina.Tensor) or not isinstance(w, lamina.Tensor):
+        raise TypeError(f"{owner}: expected input and weight to be Tensors, got {type(x).__name__} and "
+                        f"{type(w).__name__}")
+    if w.ndim != n + 2:
+        raise ShapeError(f"{owner}: expected {n + 2}-D weight (out_channels, in_channels/groups, *kernel_size), got "
+                         f"{w.ndim}-D weight of shape {tuple(w.shape)}")
+    if groups < 1:
+        raise ValueError(f"{owner}: expected groups to be a positive integer, got {groups}")
+    if x.dtype != w.dtype or (b is not None and b.dtype != x.dtype):
+        got = w.dtype if x.dtype != w.dtype else b.dtype
+        raise DTypeError(f"{owner}: expected weight and bias of the input's dtype {x.dtype}, got {got}")
+    if x.shape[1] != w.shape[1] * groups:
+        raise ShapeError(f"{owner}: expected input with {w.shape[1] * groups} channels (in_channels), got "
+                         f"{x.shape[1]} (input shape {tuple(x.shape)}, weight shape {tuple(w.shape)}, groups={groups})")
+    if w.shape[0] % groups:
+        raise ShapeError(f"{owner}: expected weight.shape[0] ({w.shape[0]}) to be divisible by groups ({groups})")
+    if b is not None and tuple(b.shape) != (w.shape[0],):
+        raise ShapeError(f"{owner}: expected bias of shape ({w.shape[0]},) (out_channels), got {tuple(b.shape)}")
+
+
+def conv_nd(input: Any, weight: Any, bias: Any, stride: Any, padding: Any, dilation: Any, groups: int, n: int,
+            owner: str) -> Any:
+    """Validate and run ``ConvNd``; accepts unbatched input (C, *S)."""
+    unbatched = check_input_dim(input, n, owner)
+    x = input.unsqueeze(0) if unbatched else input
+    _check_conv_args(x, weight, bias, groups, n, owner)
+    kernel = tuple(weight.shape[2:])
+    stride = ntuple(stride, n, "stride", owner)
+    dilation = ntuple(dilation, n, "dilation", owner)
+    check_positive(stride, "stride", owner)
+    check_positive(dilation, "dilation", owner)
+    pads = conv_padding(padding, kernel, stride, dilation, owner)
+    padded = tuple(s + lo + hi for s, (lo, hi) in zip(x.shape[2:], pads))
+    span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+    if any(p < s for p, s in zip(padded, span)):
+        raise ShapeError(f"{owner}: expected padded input size per channel {padded} to be at least the dilated "
+                         f"kernel size {span}")
+    y = ConvNd.apply(x, weight, bias, stride, pads, dilation, groups)
+    return y.squeeze(0) if unbatched else y
+
+
+def conv1d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0, dilation: Any = 1,
+           groups: int = 1) -> Any:
+    """1-D convolution. Shape: input (N, C_in, L) or (C_in, L); weight (C_out, C_in/groups, kL)."""
+    return conv_nd(input, weight, bias, stride, padding, dilation, groups, 1, "conv1d")
+
+
+def conv2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0, dilation: Any = 1,
+           groups: int = 1) -> Any:
+    """2-D convolution. Shape: input (N, C_in, H, W) or (C_in, H, W); weight (C_out, C_in/groups, kH, kW)."""
+    return conv_nd(input, weight, bias, stride, padding, dilation, groups, 2, "conv2d")
+
+
+def conv3d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0, dilation: Any = 1,
+           groups: int = 1) -> Any:
+    """3-D convolution. Shape: input (N, C_in, D, H, W) or (C_in, D, H, W); weight (C_out, C_in/groups, kD, kH, kW)."""
+    return conv_nd(input, weight, bias, stride, padding, dilation, groups, 3, "conv3d")
+
+
+class _ConvNd(Module):
+    """Shared constructor, initialisation and repr of Conv*d and ConvTranspose*d."""
+
+    _n = 0
+    _transposed = False
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
+                 dilation: Any = 1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
+                 output_padding: Any = 0, device: Any = None, dtype: Any = None) -> None:
+        super().__init__()
+        name, n = type(self).__name__, self._n
+        if groups <= 0:
+            raise ValueError(f"{name}: groups must be a positive integer, got {groups}")
+        if in_channels % groups != 0:
+            raise ValueError(f"{name}: in_channels must be divisible by groups, got in_channels={in_channels}, "
+                             f"groups={groups}")
+        if out_channels % groups != 0:
+            raise ValueError(f"{name}: out_channels must be divisible by groups, got out_channels={out_channels}, "
+                             f"groups={groups}")
+        if padding_mode not in PADDING_MODES:
+            raise ValueError(f"{name}: padding_mode must be one of {PADDING_MODES}, but got "
+                             f"padding_mode={padding_mode!r}")
+        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
+        self.kernel_size = ntuple(kernel_size, n, "kernel_size", name)
+        self.stride = ntuple(stride, n, "stride", name)
+        self.dilation = ntuple(dilation, n, "dilation", name)
+        check_positive(self.kernel_size, "kernel_size", name)
+        check_positive(self.stride, "stride", name)
+        check_positive(self.dilation, "dilation", name)
+        if isinstance(padding, str):
+            pairs = conv_padding(padding, self.kernel_size, self.stride, self.dilation, name)
+            self.padding = padding
+        else:
+            self.padding = ntuple(padding, n, "padding", name)
+            check_positive(self.padding, "padding", name, allow_zero=True)
+            pairs = tuple((p, p) for p in self.padding)
+        # F.pad order: last dim first, (left, right) per dim
+        self._reversed_padding_repeated_twice = tuple(v for lo_hi in reversed(pairs) for v in lo_hi)
+        self.output_padding = ntuple(output_padding, n, "output_padding", name)
+        self.transposed = self._transposed
+        self.padding_mode = padding_mode
+        factory = {"device": device, "dtype": dtype}
+        if self._transposed:
+            shape = (in_channels, out_channels // groups) + self.kernel_size
+        else:
+            shape = (out_channels, in_channels // groups) + self.kernel_size
+        self.weight = Parameter(lamina.empty(*shape, **factory))
+        self.bias = Parameter(lamina.empty(out_channels, **factory)) if bias else None
+        if not bias:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        # kaiming_uniform_(a=sqrt(5)) == U(-1/sqrt(fan_in), 1/sqrt(fan_in)); fan_in = weight.size(1) * K
+        fan_in = self.weight.shape[1] * math.prod(self.kernel_size)
+        bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+        with lamina.no_grad():
+            self.weight.uniform_(-bound, bound)
+            if self.bias is not None:
+                self.bias.uniform_(-bound, bound)
+
+    def extra_repr(self) -> str:
+        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        if isinstance(self.padding, str) or self.padding != (0,) * len(self.padding):
+            s += f", padding={self.padding}"
+        if self.dilation != (1,) * len(self.dilation):
+            s += f", dilation={self.dilation}"
+        if self.output_padding != (0,) * len(self.output_padding):
+            s += f", output_padding={self.output_padding}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode}"
+        return s
+
+
+class _Conv(_ConvNd):
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
+                 dilation: Any = 1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
+                 device: Any = None, dtype: Any = None) -> None:
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
+                         padding_mode, 0, device, dtype)
+
+    def forward(self, input: Any) -> Any:
+        name = type(self).__name__
+        if self.padding_mode != "zeros":
+            from .padding import pad
+
+            check_input_dim(input, self._n, name)
+            input = pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
+            return conv_nd(input, self.weight, self.bias, self.stride, 0, self.dilation, self.groups, self._n, name)
+        return conv_nd(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups,
+                       self._n, name)
+
+
+class Conv1d(_Conv):
+    """1-D convolution over (N, C_in, L).
+
+    Shape:
+        input (N, C_in, L_in) or (C_in, L_in) -> output (N, C_out, L_out) or (C_out, L_out),
+        L_out = floor((L_in + 2 * padding - dilation * (kernel_size - 1) - 1) / stride + 1)
+    """
+
+    _n = 1
+
+
+class Conv2d(_Conv):
+    """2-D convolution over (N, C_in, H, W).
+
+    Shape:
+        input (N, C_in, H_in, W_in) or (C_in, H_in, W_in) -> output (N, C_out, H_out, W_out) or (C_out, H_out, W_out),
+        H_out = floor((H_in + 2 * padding[0] - dilation[0] * (kernel_size[0] - 1) - 1) / stride[0] + 1), W likewise
+    """
+
+    _n = 2
+
+
+class Conv3d(_Conv):
+    """3-D convolution over (N, C_in, D, H, W).
+
+    Shape:
+        input (N, C_in, D_in, H_in, W_in) or (C_in, D_in, H_in, W_in) -> output (N, C_out, D_out, H_out, W_out)
+        or unbatched, each spatial size as for Conv1d with that dim's arguments
+    """
+
+    _n = 3
