@@ -7,13 +7,11 @@ import pickle
 import subprocess
 import sys
 
+import _nn_models
+import lamina
 import numpy as np
 import pytest
-
-import lamina
 from lamina import nn
-
-import _nn_models
 
 M = _nn_models.make(lamina)
 

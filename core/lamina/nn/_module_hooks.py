@@ -11,6 +11,7 @@ identity ``Function``. Backward through the outputs' identity runs the pre-hooks
 from __future__ import annotations
 
 import itertools
+import warnings
 import weakref
 from collections import OrderedDict
 from typing import Any
@@ -202,6 +203,10 @@ class BackwardHook:
             grad_outputs = res
         self.grad_outputs = grad_outputs
         if self.input_index is None:  # no input requires grad: the hooks run now, with grad_input all None
+            if self.hooks:
+                warnings.warn("Full backward hook is firing when gradients are computed with respect to module "
+                              "outputs since no inputs require gradients (grad_input is all None).",
+                              UserWarning, stacklevel=2)
             grad_inputs = (None,) * self.n_inputs
             for hook in self.hooks:
                 res = hook(self.module, grad_inputs, grad_outputs)

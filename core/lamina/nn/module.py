@@ -17,7 +17,16 @@ from .. import _dtype
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
 from . import _module_state
-from ._module_hooks import BackwardHook, RemovableHandle, _global_any, add_hook
+from ._module_hooks import (
+    BackwardHook,
+    RemovableHandle,
+    _global_any,
+    add_hook,
+    register_module_forward_hook,
+    register_module_forward_pre_hook,
+    register_module_full_backward_hook,
+    register_module_full_backward_pre_hook,
+)
 from ._module_hooks import _global_backward_hooks as _g_bw
 from ._module_hooks import _global_backward_pre_hooks as _g_bw_pre
 from ._module_hooks import _global_forward_hooks as _g_fw
@@ -521,4 +530,6 @@ class Module:
         return f"{self._get_name()}({body})"
 
 
-__all__ = ["Module", "typename"]
+__all__ = ["Module", "typename", "RemovableHandle", "register_module_forward_pre_hook",
+           "register_module_forward_hook", "register_module_full_backward_pre_hook",
+           "register_module_full_backward_hook"]
