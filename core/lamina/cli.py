@@ -35,7 +35,7 @@ class Command:
 COMMANDS: dict[str, Command] = {}
 
 # Modules that define more subcommands with @command; imported when the parser is built.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("lamina.testing.cli_check",)
 
 
 def command(name: str, *, help: str, configure: Callable[[argparse.ArgumentParser], None] | None = None):

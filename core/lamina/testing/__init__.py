@@ -1,4 +1,4 @@
-"""``lamina.testing``: gradient checks now; the conformance kit (TESTKIT.md) grows here.
+"""``lamina.testing``: gradient checks and the conformance kit (TESTKIT.md).
 
 Importing this package never imports pytest; checks that need it import it when they run.
 """
@@ -18,6 +18,16 @@ from .records import (
     OptimizerInfo,
     Sample,
 )
+from .runner import (
+    ConformanceError,
+    Report,
+    check_plugin,
+    parametrize_with_checks,
+    records_of,
+    run_check,
+    run_records,
+)
 
-__all__ = ["gradcheck", "gradgradcheck", "GradcheckError", "Sample", "ErrorInput", "ModuleInfo", "LossInfo",
-           "FunctionInfo", "InitInfo", "OptimizerInfo", "BackendInfo", "KernelInfo", "TAGS"]
+__all__ = ["check_plugin", "parametrize_with_checks", "run_check", "run_records", "records_of", "Report",
+           "ConformanceError", "gradcheck", "gradgradcheck", "GradcheckError", "Sample", "ErrorInput", "ModuleInfo",
+           "LossInfo", "FunctionInfo", "InitInfo", "OptimizerInfo", "BackendInfo", "KernelInfo", "TAGS"]

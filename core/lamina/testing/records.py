@@ -28,7 +28,7 @@ TAGS = frozenset({
 })
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Sample:
     """One call: ``args`` and ``kwargs`` (arrays are wrapped into tensors by the kit)."""
 
@@ -39,7 +39,7 @@ class Sample:
     grad_args: tuple[int, ...] | None = None
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ErrorInput:
     """A call that must fail with ``error_type`` and a message matching the regex ``match``.
 
@@ -55,7 +55,7 @@ class ErrorInput:
 SampleFn = Callable[[Any, Any, Any], Sequence[Sample]]
 
 
-@dataclass
+@dataclass(kw_only=True)
 class _Common:
     sample_inputs: SampleFn | None = None
     reference: Callable | None = None
@@ -75,7 +75,7 @@ class _Common:
         self.tags = frozenset(self.tags)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ModuleInfo(_Common):
     """A layer (any ``Module`` plugin).
 
@@ -89,7 +89,7 @@ class ModuleInfo(_Common):
     output_shape: Callable | None = None
 
 
-@dataclass
+@dataclass(kw_only=True)
 class LossInfo(ModuleInfo):
     """A loss module; ``reference`` must honour ``reduction`` in its kwargs."""
 
@@ -100,14 +100,14 @@ class LossInfo(ModuleInfo):
     class_target_arg: int | None = None
 
 
-@dataclass
+@dataclass(kw_only=True)
 class FunctionInfo(_Common):
     """An ``F.*`` function or an ``autograd.Function`` (called as ``fn(*args, **kwargs)``)."""
 
     fn: Callable | None = None
 
 
-@dataclass
+@dataclass(kw_only=True)
 class InitInfo(_Common):
     """An init scheme ``fn(tensor, **kwargs)``.
 
@@ -124,7 +124,7 @@ class InitInfo(_Common):
     moments: Callable | None = None
 
 
-@dataclass
+@dataclass(kw_only=True)
 class OptimizerInfo(_Common):
     """An optimizer class and its hyperparameter grid.
 
@@ -140,14 +140,14 @@ class OptimizerInfo(_Common):
     needs_closure: bool = False
 
 
-@dataclass
+@dataclass(kw_only=True)
 class BackendInfo(_Common):
     """A backend class (``lamina.backends.Backend`` subclass)."""
 
     cls: type | None = None
 
 
-@dataclass
+@dataclass(kw_only=True)
 class KernelInfo(_Common):
     """A registered kernel: ``op`` (Function class), ``impl`` (its subclass), ``device_type``."""
 

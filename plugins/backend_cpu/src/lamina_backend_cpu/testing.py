@@ -8,4 +8,4 @@ def records() -> list:
 
     from . import NumpyBackend
 
-    return [BackendInfo(NumpyBackend)]
+    return [BackendInfo(cls=NumpyBackend)]

@@ -1,0 +1,501 @@
+"""Checks for layers and any Module plugin (TESTKIT.md "Layers")."""
+
+from __future__ import annotations
+
+import copy
+import io
+import pickle
+import subprocess
+import sys
+
+import numpy as np
+
+from ._core import (
+    KINDS_LAYER,
+    TOL_REDUCTION,
+    Case,
+    check,
+    close,
+    error_inputs,
+    expect_error,
+    fail,
+    host,
+    np64,
+    outputs,
+    samples,
+    skip,
+    to_tensors,
+)
+
+
+def build(case: Case, dtype: str | None = None, seed: int = 0, **extra):
+    """Construct the record's module seeded, on the case's device and dtype."""
+    import lamina
+
+    rec = case.record
+    lamina.manual_seed(seed)
+    kw = dict(rec.init_kwargs, **extra)
+    dt = getattr(lamina, dtype or case.dtype)
+    try:
+        m = rec.cls(**kw, device=case.device, dtype=dt)
+    except TypeError:
+        m = rec.cls(**kw).to(case.device)
+        m = m.to(dt)
+    return m
+
+
+def _tol(case: Case, dtype: str | None = None):
+    rec = case.record
+    rtol, atol = TOL_REDUCTION[dtype or case.dtype]
+    return (rec.rtol if rec.rtol is not None else rtol), (rec.atol if rec.atol is not None else atol)
+
+
+def _forward(m, args, kwargs):
+    return m(*args, **kwargs)
+
+
+def _params64(m) -> dict:
+    return {k: np.asarray(v, dtype=np.float64) if np.asarray(v).dtype.kind == "f" else np.asarray(v)
+            for k, v in ((k, host(t)) for k, t in m.state_dict().items())}
+
+
+@check("registration", KINDS_LAYER, dtypes="once")
+def registration(case: Case) -> None:
+    """The component resolves through lamina.nn and subclasses Module."""
+    import lamina
+
+    cls = case.record.cls
+    if not (isinstance(cls, type) and issubclass(cls, lamina.nn.Module)):
+        fail(f"{case.name}: expected a lamina.nn.Module subclass, got {cls!r}")
+    try:
+        resolved = getattr(lamina.nn, cls.__name__)
+    except AttributeError:
+        resolved = None
+    if resolved is not None and resolved is not cls and case.dist != "<in-process>":
+        names = lamina.plugins.names("lamina.layers") + lamina.plugins.names("lamina.losses")
+        if cls.__name__ in names:
+            fail(f"{case.name}: lamina.nn.{cls.__name__} resolves to {resolved!r}, not the record's class {cls!r}")
+
+
+@check("import_hygiene", KINDS_LAYER, dtypes="once")
+def import_hygiene(case: Case) -> None:
+    """Importing the component's module pulls in no CuPy (and no torch)."""
+    mod = case.record.cls.__module__
+    if mod in ("__main__",) or mod.startswith("test") or "." not in mod and mod not in sys.modules:
+        skip("the component is not defined in an importable plugin module")
+    code = ("import sys, importlib; importlib.import_module(%r); bad = [m for m in ('cupy', 'torch', 'cupyx') "
+            "if m in sys.modules]; print(','.join(bad))") % mod
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    if r.returncode != 0:
+        skip(f"module {mod} is not importable in a fresh interpreter: {r.stderr.strip().splitlines()[-1:]}")
+    if r.stdout.strip():
+        fail(f"{case.name}: importing {mod} imports {r.stdout.strip()} (a plugin must import GPU libraries lazily)")
+
+
+@check("seeded_construction", KINDS_LAYER, dtypes="once")
+def seeded_construction(case: Case) -> None:
+    """Construction under one seed is reproducible, and constructing does not disturb a separate generator."""
+    a, b = build(case), build(case)
+    for (k, v), (_, w) in zip(a.state_dict().items(), b.state_dict().items()):
+        if not np.array_equal(host(v), host(w)):
+            fail(f"{case.name}: {k} differs between two constructions under lamina.manual_seed(0)")
+
+
+@check("factory_kwargs", KINDS_LAYER)
+def factory_kwargs(case: Case) -> None:
+    """dtype= and device= constructor arguments put every floating parameter where asked."""
+    import lamina
+
+    if not case.record.cls.__init__.__code__.co_varnames or "dtype" not in case.record.cls.__init__.__code__.co_varnames:
+        params = list(build(case).parameters())
+        if params:
+            fail(f"{case.name}: the constructor does not accept dtype=/device= factory arguments")
+        return
+    m = case.record.cls(**case.record.init_kwargs, device=case.device, dtype=getattr(lamina, case.dtype))
+    for name, p in list(m.named_parameters()) + list(m.named_buffers()):
+        if p.is_floating_point() and p.dtype.name != case.dtype:
+            fail(f"{case.name}: {name} is {p.dtype}, expected {case.dtype} from dtype=")
+        if p.device != lamina.device(case.device):
+            fail(f"{case.name}: {name} is on {p.device}, expected {case.device} from device=")
+
+
+@check("repr", KINDS_LAYER, dtypes="once")
+def repr_names_class(case: Case) -> None:
+    """repr names the class (and, when constructor arguments are given, shows some hyperparameter)."""
+    m = build(case)
+    r = repr(m)
+    if not r.startswith(type(m).__name__ + "("):
+        fail(f"{case.name}: repr should start with '{type(m).__name__}(', got {r!r}")
+
+
+@check("forward_reference", KINDS_LAYER)
+def forward_reference(case: Case) -> None:
+    """Forward output equals the NumPy float64 reference."""
+    rec = case.record
+    if rec.reference is None:
+        skip("no reference")
+    if hasattr(rec, "reductions"):
+        skip("losses are checked per reduction (reference_per_reduction)")
+    m = build(case)
+    if "train_eval_differ" in rec.tags or "random" in rec.tags:
+        m.eval()
+    params = _params64(m)
+    rtol, atol = _tol(case)
+    for s in samples(case):
+        args, kwargs = to_tensors(case, s)
+        a64, k64 = np64(s)
+        expected = rec.reference(params, *a64, **k64)
+        got = outputs(_forward(m, args, kwargs))
+        exp = expected if isinstance(expected, (tuple, list)) else (expected,)
+        for i, (g, e) in enumerate(zip(got, exp)):
+            close(host(g), e, rtol, atol, f"{case.name} {s.name or ''} output {i}")
+
+
+@check("output_dtype_shape_device", KINDS_LAYER)
+def output_dtype_shape_device(case: Case) -> None:
+    """Floating outputs keep the input dtype (no float64 upcast), declared shape, same device."""
+    import lamina
+
+    m = build(case)
+    for s in samples(case):
+        args, kwargs = to_tensors(case, s)
+        y = _forward(m, args, kwargs)
+        for i, o in enumerate(outputs(y)):
+            if o.is_floating_point() and o.dtype.name != case.dtype:
+                fail(f"{case.name}: output {i} is {o.dtype} for {case.dtype} input (silent upcast?)")
+            if o.device != lamina.device(case.device):
+                fail(f"{case.name}: output {i} is on {o.device}, input on {case.device}")
+        if case.record.output_shape is not None:
+            shapes = [tuple(a.shape) for a in args if isinstance(a, lamina.Tensor)]
+            want = tuple(case.record.output_shape(*shapes, **case.record.init_kwargs))
+            got = tuple(outputs(y)[0].shape)
+            if got != want:
+                fail(f"{case.name}: output shape {got}, declared {want}")
+
+
+@check("inputs_not_mutated", KINDS_LAYER)
+def inputs_not_mutated(case: Case) -> None:
+    """Forward leaves its inputs unchanged (unless tagged inplace)."""
+    if "inplace" in case.record.tags:
+        skip("tagged inplace")
+    m = build(case)
+    for s in samples(case):
+        args, kwargs = to_tensors(case, s)
+        before = [host(a) for a in args if hasattr(a, "array")]
+        _forward(m, args, kwargs)
+        after = [host(a) for a in args if hasattr(a, "array")]
+        for i, (b, a) in enumerate(zip(before, after)):
+            if not np.array_equal(b, a, equal_nan=True):
+                fail(f"{case.name}: input {i} was modified by forward")
+
+
+@check("noncontiguous", KINDS_LAYER)
+def noncontiguous(case: Case) -> None:
+    """Non-contiguous inputs give the same results as contiguous ones."""
+    import lamina
+
+    m = build(case)
+    if "random" in case.record.tags or "train_eval_differ" in case.record.tags:
+        m.eval()
+    for s in samples(case):
+        args, kwargs = to_tensors(case, s)
+        nc = []
+        for a in args:
+            if isinstance(a, lamina.Tensor) and a.ndim >= 1 and a.is_floating_point() and a.numel() > 1:
+                # a strided copy: same values, every other element of a twice-as-long buffer
+                big = lamina.stack([a, a], dim=-1)
+                nc.append(big[..., 0])
+            else:
+                nc.append(a)
+        y1 = [host(o) for o in outputs(_forward(m, args, kwargs))]
+        y2 = [host(o) for o in outputs(_forward(m, tuple(nc), kwargs))]
+        for i, (u, v) in enumerate(zip(y1, y2)):
+            close(v, u, *_tol(case), f"{case.name}: output {i} for a non-contiguous input")
+
+
+def _grad_fn(m, args, kwargs, case):
+    def f(*xs):
+        return _forward(m, xs[:len(args)], kwargs)
+    return f
+
+
+@check("gradcheck", KINDS_LAYER, dtypes="float64")
+def gradcheck_inputs_params(case: Case) -> None:
+    """float64 central differences agree with backward for inputs and every parameter."""
+    from .gradcheck import GradcheckError, gradcheck
+
+    m = build(case, "float64")
+    if "random" in case.record.tags or "train_eval_differ" in case.record.tags:
+        m.eval()
+    params = [p for p in m.parameters() if p.requires_grad]
+    for s in samples(case, "float64")[:2]:
+        args, kwargs = to_tensors(case, s, requires_grad=True)
+        n = len(args)
+        try:
+            gradcheck(lambda *xs: _forward(m, xs[:n], kwargs), tuple(args) + tuple(params),
+                      fast_mode=sum(int(p.numel()) for p in params) > 400)
+        except GradcheckError as e:
+            fail(f"{case.name} {s.name or ''}: {e}")
+
+
+@check("double_backward", KINDS_LAYER, dtypes="float64", tag="double_backward")
+def double_backward(case: Case) -> None:
+    """Second derivatives agree with finite differences of the first (gradgradcheck)."""
+    from .gradcheck import GradcheckError, gradgradcheck
+
+    m = build(case, "float64")
+    m.eval()
+    for s in samples(case, "float64")[:1]:
+        args, kwargs = to_tensors(case, s, requires_grad=True)
+        try:
+            gradgradcheck(lambda *xs: _forward(m, xs, kwargs), tuple(args))
+        except (GradcheckError, NotImplementedError) as e:
+            fail(f"{case.name}: {e}")
+
+
+def _backward_once(m, case, s):
+    args, kwargs = to_tensors(case, s, requires_grad=True)
+    ys = [o for o in outputs(_forward(m, args, kwargs)) if o.requires_grad]
+    if not ys:
+        skip("no differentiable output")
+    total = None
+    for o in ys:
+        v = (o * o).sum() if o.numel() else o.sum()
+        total = v if total is None else total + v
+    total.backward()
+    return args
+
+
+@check("unused_parameters_grad_none", KINDS_LAYER, dtypes="once")
+def unused_parameters(case: Case) -> None:
+    """Parameters that forward does not use keep grad None; used ones get a gradient."""
+    m = build(case)
+    if "random" in case.record.tags:
+        m.eval()
+    _backward_once(m, case, samples(case)[0])
+    for name, p in m.named_parameters():
+        if p.requires_grad and p.grad is None and "unused_parameters" not in case.record.tags:
+            fail(f"{case.name}: parameter {name} got no gradient (tag the record 'unused_parameters' if intended)")
+
+
+@check("grad_accumulates", KINDS_LAYER, dtypes="float64")
+def grad_accumulates(case: Case) -> None:
+    """Two backward passes accumulate: grad after two = 2 x grad after one."""
+    m = build(case, "float64")
+    m.eval()
+    s = samples(case, "float64")[0]
+    _backward_once(m, case, s)
+    first = {k: host(p.grad) for k, p in m.named_parameters() if p.grad is not None}
+    _backward_once(m, case, s)
+    for k, p in m.named_parameters():
+        if k in first:
+            close(host(p.grad), 2 * first[k], 1e-7, 1e-7, f"{case.name}: {k}.grad after two backward passes")
+
+
+@check("backward_deterministic", KINDS_LAYER)
+def backward_deterministic(case: Case) -> None:
+    """The same backward twice gives bitwise-equal gradients."""
+    if "nondeterministic" in case.record.tags:
+        skip("tagged nondeterministic")
+    grads = []
+    for _ in range(2):
+        m = build(case)
+        m.eval()
+        args = _backward_once(m, case, samples(case)[0])
+        grads.append([host(p.grad) for p in m.parameters() if p.grad is not None] +
+                     [host(a.grad) for a in args if getattr(a, "grad", None) is not None])
+    for i, (a, b) in enumerate(zip(*grads)):
+        if not np.array_equal(a, b, equal_nan=True):
+            fail(f"{case.name}: gradient {i} differs between two identical backward passes")
+
+
+@check("train_eval", KINDS_LAYER)
+def train_eval(case: Case) -> None:
+    """train() and eval() give the same forward unless the record is tagged train_eval_differ or random."""
+    if case.record.tags & {"train_eval_differ", "random"}:
+        skip("tagged train_eval_differ/random")
+    m = build(case)
+    for s in samples(case)[:1]:
+        args, kwargs = to_tensors(case, s)
+        m.train()
+        a = [host(o) for o in outputs(_forward(m, args, kwargs))]
+        m.eval()
+        b = [host(o) for o in outputs(_forward(m, args, kwargs))]
+        for i, (u, v) in enumerate(zip(a, b)):
+            if not np.array_equal(u, v, equal_nan=True):
+                fail(f"{case.name}: output {i} differs between train() and eval() (tag 'train_eval_differ' if intended)")
+
+
+@check("no_grad_records_no_graph", KINDS_LAYER, dtypes="once")
+def no_grad_graph(case: Case) -> None:
+    """Under no_grad outputs have no grad_fn and do not require grad."""
+    import lamina
+
+    m = build(case)
+    args, kwargs = to_tensors(case, samples(case)[0], requires_grad=True)
+    with lamina.no_grad():
+        for i, o in enumerate(outputs(_forward(m, args, kwargs))):
+            if o.requires_grad or o.grad_fn is not None:
+                fail(f"{case.name}: output {i} records a graph under no_grad")
+
+
+@check("state_dict_keys", KINDS_LAYER, dtypes="once")
+def state_dict_keys(case: Case) -> None:
+    """state_dict keys are the named parameters plus persistent buffers."""
+    m = build(case)
+    keys = list(m.state_dict().keys())
+    params = [k for k, _ in m.named_parameters()]
+    buffers = [k for k, _ in m.named_buffers()]
+    extra = set(keys) - set(params) - set(buffers)
+    missing = set(params) - set(keys)
+    if extra or missing:
+        fail(f"{case.name}: state_dict keys {keys} vs parameters {params} + buffers {buffers}")
+
+
+@check("state_dict_roundtrip", KINDS_LAYER)
+def state_dict_roundtrip(case: Case) -> None:
+    """state_dict survives lamina.save/load exactly and loads into a fresh module (outputs equal)."""
+    import lamina
+
+    a = build(case, seed=0)
+    b = build(case, seed=1)
+    buf = io.BytesIO()
+    lamina.save(a.state_dict(), buf)
+    buf.seek(0)
+    sd = lamina.load(buf, map_location=case.device)
+    for k, v in a.state_dict().items():
+        if not np.array_equal(host(sd[k]), host(v), equal_nan=True) or sd[k].dtype != v.dtype:
+            fail(f"{case.name}: {k} changed through lamina.save/load")
+    b.load_state_dict(sd)
+    a.eval()
+    b.eval()
+    args, kwargs = to_tensors(case, samples(case)[0])
+    for i, (u, v) in enumerate(zip(outputs(a(*args, **kwargs)), outputs(b(*args, **kwargs)))):
+        if not np.array_equal(host(u), host(v), equal_nan=True):
+            fail(f"{case.name}: output {i} differs after loading the state_dict into a fresh module")
+
+
+@check("load_state_dict_rejects", KINDS_LAYER, dtypes="once")
+def load_state_dict_rejects(case: Case) -> None:
+    """Wrong shape, missing and unexpected keys are all listed in one error; the module is unchanged."""
+    import lamina
+
+    m = build(case)
+    sd = m.state_dict()
+    if not sd:
+        skip("no state")
+    before = {k: host(v) for k, v in sd.items()}
+    bad = dict(sd)
+    first = next(iter(bad))
+    bad[first] = lamina.zeros(*(tuple(bad[first].shape) + (2,)), dtype=bad[first].dtype)
+    bad["definitely_unexpected.key"] = lamina.zeros(1)
+    if len(sd) > 1:
+        del bad[list(sd)[-1]]
+    try:
+        m.load_state_dict(bad)
+    except RuntimeError as e:
+        msg = str(e)
+        for needle in (first, "definitely_unexpected.key") + ((list(sd)[-1],) if len(sd) > 1 else ()):
+            if needle not in msg:
+                fail(f"{case.name}: load_state_dict error does not mention {needle!r}: {msg}")
+    else:
+        fail(f"{case.name}: load_state_dict accepted a wrong shape, a missing and an unexpected key")
+    for k, v in m.state_dict().items():
+        if not np.array_equal(host(v), before[k], equal_nan=True):
+            fail(f"{case.name}: {k} changed although load_state_dict failed")
+
+
+@check("deepcopy_pickle", KINDS_LAYER, dtypes="once")
+def deepcopy_pickle(case: Case) -> None:
+    """deepcopy and in-process pickle give an equal, independent module."""
+    m = build(case)
+    m.eval()
+    for how, c in (("deepcopy", copy.deepcopy(m)), ("pickle", pickle.loads(pickle.dumps(m)))):
+        for (k, v), (_, w) in zip(m.state_dict().items(), c.state_dict().items()):
+            if not np.array_equal(host(v), host(w), equal_nan=True):
+                fail(f"{case.name}: {k} differs after {how}")
+        if any(p is q for p, q in zip(m.parameters(), c.parameters())):
+            fail(f"{case.name}: {how} shares parameter objects with the original")
+
+
+@check("batch_independence", KINDS_LAYER, tag="batch_independent")
+def batch_independence(case: Case) -> None:
+    """Row i of the output depends only on row i of the input."""
+    m = build(case)
+    m.eval()
+    for s in samples(case)[:1]:
+        args, kwargs = to_tensors(case, s)
+        full = host(outputs(_forward(m, args, kwargs))[0])
+        one = host(outputs(_forward(m, tuple(a[:1] if hasattr(a, "array") else a for a in args), kwargs))[0])
+        close(one, full[:1], *_tol(case), f"{case.name}: first row computed alone vs within the batch")
+
+
+@check("zero_batch", KINDS_LAYER, dtypes="once")
+def zero_batch(case: Case) -> None:
+    """A batch of size 0 gives an empty output of the right trailing shape (unless tagged no_zero_batch)."""
+    if "no_zero_batch" in case.record.tags:
+        skip("tagged no_zero_batch")
+    m = build(case)
+    m.eval()
+    args, kwargs = to_tensors(case, samples(case)[0])
+    if not args or not hasattr(args[0], "array") or args[0].ndim < 2:
+        skip("no batched tensor input")
+    zero = tuple(a[:0] if hasattr(a, "array") and a.ndim >= 2 else a for a in args)
+    full = outputs(_forward(m, args, kwargs))[0]
+    y = outputs(_forward(m, zero, kwargs))[0]
+    if y.shape[0] != 0 or tuple(y.shape[1:]) != tuple(full.shape[1:]):
+        fail(f"{case.name}: zero-size batch gave shape {tuple(y.shape)}, expected (0, {tuple(full.shape[1:])})")
+
+
+@check("error_inputs", KINDS_LAYER, dtypes="once")
+def error_inputs_raise(case: Case) -> None:
+    """Declared error inputs raise the declared type with a matching message."""
+    errs = error_inputs(case)
+    if not errs:
+        skip("no error inputs declared")
+    for i, err in enumerate(errs):
+        if err.init_kwargs is not None:
+            expect_error(lambda err=err: case.record.cls(**err.init_kwargs), err, f"{case.name} error input {i}")
+            continue
+        m = build(case)
+        args, kwargs = to_tensors(case, err.sample)
+        expect_error(lambda m=m, args=args, kwargs=kwargs: m(*args, **kwargs), err, f"{case.name} error input {i}")
+
+
+@check("finite", KINDS_LAYER)
+def finite(case: Case) -> None:
+    """Finite inputs give finite outputs and gradients."""
+    m = build(case)
+    m.eval()
+    for s in samples(case)[:2]:
+        args, kwargs = to_tensors(case, s, requires_grad=True)
+        ys = outputs(_forward(m, args, kwargs))
+        for i, o in enumerate(ys):
+            if o.is_floating_point() and not np.isfinite(host(o)).all():
+                fail(f"{case.name}: output {i} is not finite for finite input")
+        diff = [o for o in ys if o.requires_grad]
+        if diff:
+            sum(o.sum() for o in diff).backward()
+            for a in list(args) + list(m.parameters()):
+                g = getattr(a, "grad", None)
+                if g is not None and not np.isfinite(host(g)).all():
+                    fail(f"{case.name}: a gradient is not finite for finite input")
+
+
+@check("device_parity", KINDS_LAYER)
+def device_parity(case: Case) -> None:
+    """On a non-CPU backend: round trip to CPU and the same result as the CPU backend."""
+    import lamina
+
+    if case.device == "cpu":
+        skip("the CPU backend is the reference")
+    cpu_case = Case(case.dist, case.record, "cpu", case.dtype)
+    m_dev, m_cpu = build(case), build(cpu_case)
+    m_dev.eval()
+    m_cpu.eval()
+    s = samples(cpu_case)[0]
+    a_cpu, k_cpu = to_tensors(cpu_case, s)
+    a_dev = tuple(a.to(case.device) if isinstance(a, lamina.Tensor) else a for a in a_cpu)
+    k_dev = {k: v.to(case.device) if isinstance(v, lamina.Tensor) else v for k, v in k_cpu.items()}
+    for i, (u, v) in enumerate(zip(outputs(m_dev(*a_dev, **k_dev)), outputs(m_cpu(*a_cpu, **k_cpu)))):
+        close(host(u.cpu()), host(v), 1e-4, 1e-5, f"{case.name}: output {i} on {case.device} vs cpu")

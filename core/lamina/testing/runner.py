@@ -1,0 +1,211 @@
+"""Running the kit: ``check_plugin``, ``run_records`` and the structured report."""
+
+from __future__ import annotations
+
+import importlib
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._core import Case, CheckFailure, CheckSkip, Result, checks_for, record_name
+from .records import BackendInfo, FunctionInfo, InitInfo, LossInfo, ModuleInfo, OptimizerInfo
+
+COMPONENT_GROUPS = {"lamina.layers": ModuleInfo, "lamina.losses": LossInfo, "lamina.functional": FunctionInfo,
+                    "lamina.init": InitInfo, "lamina.optim": OptimizerInfo}
+
+
+class ConformanceError(AssertionError):
+    """A plugin failed the conformance kit; the message lists every failed check."""
+
+
+class NoRecordWarning(UserWarning):
+    """A component a distribution registers has no info record (only generic checks run)."""
+
+
+@dataclass
+class Report:
+    distribution: str
+    results: list[Result] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    strict: bool = False
+
+    def count(self, status: str) -> int:
+        return sum(1 for r in self.results if r.status == status)
+
+    @property
+    def failures(self) -> list[Result]:
+        bad = [r for r in self.results if r.status == "failed"]
+        if self.strict:
+            bad += [r for r in self.results if r.status == "xpassed"]
+        return bad
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures and not (self.strict and self.warnings)
+
+    def table(self) -> str:
+        lines = [f"{'check':78} status"]
+        for r in self.results:
+            lines.append(f"{r.id:78} {r.status}" + (f"  {r.message.splitlines()[0][:160]}" if r.message and
+                                                    r.status in ("failed", "xpassed", "xfailed") else ""))
+        for w in self.warnings:
+            lines.append(f"warning: {w}")
+        verdict = "PASS" if self.ok else "FAIL"
+        lines.append(f"{self.distribution}: {verdict} — {self.count('passed')} passed, {len(self.failures)} failed, "
+                     f"{self.count('skipped')} skipped, {self.count('xfailed')} expected failures"
+                     + (f", {len(self.warnings)} warnings" if self.warnings else ""))
+        return "\n".join(lines)
+
+    def raise_for_failures(self) -> None:
+        if not self.ok:
+            detail = "\n".join(f"- {r.id}: {r.message}" for r in self.failures)
+            if self.strict and self.warnings:
+                detail += "\n" + "\n".join(f"- warning (strict): {w}" for w in self.warnings)
+            raise ConformanceError(f"{self.distribution} failed the conformance kit:\n{detail}")
+
+
+def available_devices(backend: str | None = None) -> list[str]:
+    """Device types with a usable backend (cpu always first); ``backend`` restricts to one."""
+    from .. import backends
+
+    types = ["cpu", "cuda"]
+    if backend is not None:
+        types = [backend]
+    return [t for t in types if backends.backend_available(t)[0]]
+
+
+def dtypes_for(record: Any, mode: str) -> list[str]:
+    if mode == "float64":
+        return ["float64"] if "float64" in record.dtypes else []
+    if mode == "once":
+        return [record.dtypes[0]] if record.dtypes else ["float32"]
+    return list(record.dtypes)
+
+
+def cases(dist: str, records: Sequence[Any], devices: Sequence[str]) -> Iterable[tuple[Case, Any]]:
+    """(case, check) pairs, in a stable order: record, device, check, dtype."""
+    for rec in records:
+        for dev in devices:
+            for chk in checks_for(rec):
+                if chk.tag and chk.tag not in rec.tags:
+                    continue
+                if isinstance(rec, BackendInfo) and rec.cls.device_type != dev and dev != "cpu":
+                    continue
+                for dt in dtypes_for(rec, chk.dtypes):
+                    yield Case(dist, rec, dev, dt), chk
+
+
+def run_case(case: Case, chk: Any) -> Result:
+    xfail = case.record.expected_failures.get(chk.name)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            chk.fn(case)
+    except CheckSkip as e:
+        return Result(case, chk.name, "skipped", str(e))
+    except CheckFailure as e:
+        if xfail:
+            return Result(case, chk.name, "xfailed", f"{xfail} ({e})")
+        return Result(case, chk.name, "failed", str(e))
+    except Exception as e:  # noqa: BLE001  (any error inside a check is a failure of the component)
+        if xfail:
+            return Result(case, chk.name, "xfailed", f"{xfail} ({type(e).__name__}: {e})")
+        return Result(case, chk.name, "failed", f"{type(e).__name__}: {e}")
+    if xfail:
+        return Result(case, chk.name, "xpassed", f"expected to fail ({xfail}) but passed")
+    return Result(case, chk.name, "passed")
+
+
+def run_records(dist: str, records: Sequence[Any], *, backend: str | None = None, strict: bool = False,
+                only: Sequence[str] | None = None) -> Report:
+    report = Report(dist, strict=strict)
+    for case, chk in cases(dist, records, available_devices(backend)):
+        if only and chk.name not in only:
+            continue
+        report.results.append(run_case(case, chk))
+    return report
+
+
+def _load_value(value: str) -> Any:
+    module, _, attr = value.partition(":")
+    obj = importlib.import_module(module.strip())
+    for part in attr.split("[")[0].strip().split("."):
+        if part:
+            obj = getattr(obj, part)
+    return obj
+
+
+def records_of(dist: str) -> tuple[list[Any], list[str]]:
+    """The records a distribution exposes in ``lamina.testing``, plus warnings for unrecorded components."""
+    from .. import plugins
+
+    recs: list[Any] = []
+    for e in plugins.entries("lamina.testing", distribution=dist):
+        recs.extend(_load_value(e.value)())
+    covered = {id(getattr(r, "cls", None) or getattr(r, "fn", None)) for r in recs}
+    notes = []
+    for group, kind in COMPONENT_GROUPS.items():
+        for e in plugins.entries(group, distribution=dist):
+            obj = plugins.resolve(group, e.name)
+            if id(obj) in covered:
+                continue
+            notes.append(f"{dist}: {group} entry {e.name!r} has no info record (generic checks only)")
+            if kind in (ModuleInfo, LossInfo) and isinstance(obj, type):
+                recs.append(kind(cls=obj, name=e.name))
+    for e in plugins.entries(None, distribution=dist):
+        if e.group.startswith("lamina.backends."):
+            cls = _load_value(e.value)
+            if id(cls) not in covered and not any(getattr(r, "cls", None) is cls for r in recs):
+                notes.append(f"{dist}: backend {e.name!r} has no info record (generic checks only)")
+                recs.append(BackendInfo(cls=cls, name=e.name))
+    return recs, notes
+
+
+def check_plugin(distribution: str, *, backend: str | None = None, strict: bool = False,
+                 raise_on_failure: bool = True, only: Sequence[str] | None = None) -> Report:
+    """Run every check on every component of an installed distribution; raise ConformanceError on failure."""
+    recs, notes = records_of(distribution)
+    if not recs:
+        notes.append(f"{distribution}: no components found (is it installed, and does it declare "
+                     "'lamina.testing' entry points?)")
+    report = run_records(distribution, recs, backend=backend, strict=strict, only=only)
+    report.warnings.extend(notes)
+    for n in notes:
+        warnings.warn(n, NoRecordWarning, stacklevel=2)
+    if raise_on_failure:
+        report.raise_for_failures()
+    return report
+
+
+def parametrize_with_checks(records: Sequence[Any], *, dist: str = "<local>", backend: str | None = None,
+                            expected_failures: dict[str, str] | None = None, strict: bool = True):
+    """A pytest decorator: one test item per component, device, dtype and check.
+
+    The decorated test receives ``case`` and ``check``; call ``lamina.testing.run_check(case, check)``.
+    Expected failures (``{check_name: reason}``, or per record) become ``xfail(strict=...)``.
+    """
+    import pytest
+
+    params = []
+    for case, chk in cases(dist, records, available_devices(backend)):
+        reason = (expected_failures or {}).get(chk.name) or case.record.expected_failures.get(chk.name)
+        marks = [pytest.mark.xfail(reason=reason, strict=strict)] if reason else []
+        if case.device != "cpu":
+            marks.append(pytest.mark.gpu)
+        params.append(pytest.param(case, chk, id=f"{case.id}::{chk.name}", marks=marks))
+    return pytest.mark.parametrize(("case", "check"), params)
+
+
+def run_check(case: Case, chk: Any) -> None:
+    """Run one check inside pytest: failures raise AssertionError, non-applicable checks skip."""
+    import pytest
+
+    try:
+        chk.fn(case)
+    except CheckSkip as e:
+        pytest.skip(str(e))
+
+
+__all__ = ["check_plugin", "parametrize_with_checks", "run_check", "run_records", "Report", "ConformanceError",
+           "records_of", "record_name"]
