@@ -202,7 +202,8 @@ def linspace(start, end, steps: int, *, dtype: Any = None, device: Any = None, r
     dev = _dev(device)
     xp = dev.backend.xp
     with dev.backend.device_scope(dev.index):
-        arr = xp.linspace(float(start), float(end), int(steps)).astype(_dtype.to_np(dtype or _dtype.get_default_dtype()))
+        arr = xp.linspace(float(start), float(end), int(steps))
+        arr = arr.astype(_dtype.to_np(dtype or _dtype.get_default_dtype()))
     return _finish(arr, dev, requires_grad)
 
 
@@ -308,13 +309,32 @@ def bernoulli(input: Tensor, p: float | None = None, *, generator=None) -> Tenso
 
 
 def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, generator=None) -> Tensor:
-    """Draw category indices from (unnormalised) probability rows."""
+    """Draw category indices from rows of (unnormalised) probabilities. input: (C,) or (N, C)."""
     dev = input.device
+    xp = dev.backend.xp
     g = _random.impl_for(generator, dev)
-    host = np.asarray(dev.backend.to_host(input._data), dtype=np.float64)
-    rows = host.reshape(-1, host.shape[-1])
-    out = np.empty((rows.shape[0], num_samples), dtype=np.int64)
-    for i, r in enumerate(rows):
-        out[i] = g.choice(r.shape[0], size=num_samples, replace=replacement, p=r / r.sum())
-    out = out.reshape(host.shape[:-1] + (num_samples,))
-    return Tensor._make(dev.backend.from_host(out, dev.index), dev)
+    p = input._data.astype(np.float64)
+    rows = p.reshape(-1, p.shape[-1])
+    n_cat = rows.shape[-1]
+    if not replacement and num_samples > n_cat:
+        raise RuntimeError(f"multinomial: cannot sample n_sample ({num_samples}) > prob_dist.size(-1) ({n_cat}) "
+                           "samples without replacement")
+    if bool((rows < 0).any()) or not bool(xp.isfinite(rows).all()):
+        raise RuntimeError("multinomial: probability tensor contains either `inf`, `nan` or element < 0")
+    if bool((rows.sum(axis=-1) <= 0).any()):
+        raise RuntimeError("multinomial: invalid multinomial distribution (sum of probabilities <= 0)")
+    if replacement:  # inverse CDF: count the categories whose cumulative probability is <= u
+        cdf = xp.cumsum(rows, axis=-1)
+        cdf = cdf / cdf[:, -1:]
+        u = g.random((rows.shape[0], num_samples))
+        out = xp.minimum((u[:, :, None] >= cdf[:, None, :]).sum(axis=-1), n_cat - 1)
+    else:  # Efraimidis-Spirakis: the k largest log(u) / p, zero-probability categories last
+        u = g.random(rows.shape)
+        positive = rows > 0
+        if num_samples > int(positive.sum(axis=-1).min()):
+            raise RuntimeError("multinomial: invalid multinomial distribution (with replacement=False, not enough "
+                               "non-negative category to sample)")
+        keys = xp.where(positive, xp.log1p(-u) / xp.where(positive, rows, 1.0), -xp.inf)
+        out = xp.argsort(-keys, axis=-1, kind="stable")[:, :num_samples]
+    out = out.astype(np.int64).reshape(p.shape[:-1] + (num_samples,))
+    return Tensor._make(out, dev)
