@@ -90,7 +90,7 @@ def gradcheck(case: Case) -> None:
         if not any(getattr(a, "requires_grad", False) for a in args):
             continue
         try:
-            gradcheck(lambda *xs: fn(*xs, **kwargs), args)
+            gradcheck(lambda *xs, kw=kwargs: fn(*xs, **kw), args)
         except GradcheckError as e:
             fail(f"{case.name} {s.name}: {e}")
 
@@ -104,7 +104,7 @@ def double_backward(case: Case) -> None:
     for s in samples(case, "float64")[:1]:
         args, kwargs = to_tensors(case, s, requires_grad=True)
         try:
-            gradgradcheck(lambda *xs: fn(*xs, **kwargs), args)
+            gradgradcheck(lambda *xs, kw=kwargs: fn(*xs, **kw), args)
         except (GradcheckError, NotImplementedError) as e:
             fail(f"{case.name}: {e}")
 

@@ -99,7 +99,8 @@ def bounds(case: Case) -> None:
             lo, hi = rec.bounds(tuple(shape), **cfg)
             x = host(t)
             if x.min() < lo or x.max() > hi:
-                fail(f"{case.name}{cfg} on {shape}: values in [{x.min():.5g}, {x.max():.5g}], bounds [{lo:.5g}, {hi:.5g}]")
+                fail(f"{case.name}{cfg} on {shape}: values in [{x.min():.5g}, {x.max():.5g}], "
+                     f"bounds [{lo:.5g}, {hi:.5g}]")
 
 
 @check("init_seeded_isolated", KINDS_INIT, dtypes="once")

@@ -83,8 +83,8 @@ def import_hygiene(case: Case) -> None:
     mod = case.record.cls.__module__
     if mod in ("__main__",) or mod.startswith("test") or "." not in mod and mod not in sys.modules:
         skip("the component is not defined in an importable plugin module")
-    code = ("import sys, importlib; importlib.import_module(%r); bad = [m for m in ('cupy', 'torch', 'cupyx') "
-            "if m in sys.modules]; print(','.join(bad))") % mod
+    code = (f"import sys, importlib; importlib.import_module({mod!r}); "
+            "print(','.join(m for m in ('cupy', 'torch', 'cupyx') if m in sys.modules))")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     if r.returncode != 0:
         skip(f"module {mod} is not importable in a fresh interpreter: {r.stderr.strip().splitlines()[-1:]}")
@@ -104,9 +104,11 @@ def seeded_construction(case: Case) -> None:
 @check("factory_kwargs", KINDS_LAYER)
 def factory_kwargs(case: Case) -> None:
     """dtype= and device= constructor arguments put every floating parameter where asked."""
+    import inspect
+
     import lamina
 
-    if not case.record.cls.__init__.__code__.co_varnames or "dtype" not in case.record.cls.__init__.__code__.co_varnames:
+    if "dtype" not in inspect.signature(case.record.cls).parameters:
         params = list(build(case).parameters())
         if params:
             fail(f"{case.name}: the constructor does not accept dtype=/device= factory arguments")
@@ -232,7 +234,7 @@ def gradcheck_inputs_params(case: Case) -> None:
         args, kwargs = to_tensors(case, s, requires_grad=True)
         n = len(args)
         try:
-            gradcheck(lambda *xs: _forward(m, xs[:n], kwargs), tuple(args) + tuple(params),
+            gradcheck(lambda *xs, n=n, kw=kwargs: _forward(m, xs[:n], kw), tuple(args) + tuple(params),
                       fast_mode=sum(int(p.numel()) for p in params) > 400)
         except GradcheckError as e:
             fail(f"{case.name} {s.name or ''}: {e}")
@@ -248,7 +250,7 @@ def double_backward(case: Case) -> None:
     for s in samples(case, "float64")[:1]:
         args, kwargs = to_tensors(case, s, requires_grad=True)
         try:
-            gradgradcheck(lambda *xs: _forward(m, xs, kwargs), tuple(args))
+            gradgradcheck(lambda *xs, kw=kwargs: _forward(m, xs, kw), tuple(args))
         except (GradcheckError, NotImplementedError) as e:
             fail(f"{case.name}: {e}")
 
@@ -323,7 +325,8 @@ def train_eval(case: Case) -> None:
         b = [host(o) for o in outputs(_forward(m, args, kwargs))]
         for i, (u, v) in enumerate(zip(a, b)):
             if not np.array_equal(u, v, equal_nan=True):
-                fail(f"{case.name}: output {i} differs between train() and eval() (tag 'train_eval_differ' if intended)")
+                fail(f"{case.name}: output {i} differs between train() and eval() "
+                     "(tag 'train_eval_differ' if intended)")
 
 
 @check("no_grad_records_no_graph", KINDS_LAYER, dtypes="once")
