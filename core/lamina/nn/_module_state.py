@@ -93,6 +93,16 @@ def register_state_dict_pre_hook(self, hook: Callable) -> RemovableHandle:
 
 def register_state_dict_post_hook(self, hook: Callable) -> RemovableHandle:
     """``hook(module, state_dict, prefix, local_metadata)`` after; may edit ``state_dict`` in place."""
+
+    def checked(module, destination, prefix, local_metadata):
+        if hook(module, destination, prefix, local_metadata) is not None:
+            raise RuntimeError("state_dict post-hook must return None")
+
+    return add_hook(self._state_dict_hooks, checked)
+
+
+def register_state_dict_hook(self, hook: Callable) -> RemovableHandle:
+    """PyTorch's private form: a non-None result replaces the state dict."""
     return add_hook(self._state_dict_hooks, hook)
 
 

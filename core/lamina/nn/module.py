@@ -506,7 +506,7 @@ class Module:
     set_extra_state = _module_state.set_extra_state
     register_state_dict_pre_hook = _module_state.register_state_dict_pre_hook
     register_state_dict_post_hook = _module_state.register_state_dict_post_hook
-    _register_state_dict_hook = _module_state.register_state_dict_post_hook
+    _register_state_dict_hook = _module_state.register_state_dict_hook
     register_load_state_dict_pre_hook = _module_state.register_load_state_dict_pre_hook
     register_load_state_dict_post_hook = _module_state.register_load_state_dict_post_hook
 
