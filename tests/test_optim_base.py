@@ -492,3 +492,29 @@ def test_plugin_optimizer_is_served_lazily():
     finally:
         lamina.plugins.unregister("lamina.optim", "ToySGD")
     assert optim.Optimizer is Optimizer and optim.lr_scheduler.LRScheduler is not None
+
+
+def test_use_grad_for_differentiable_and_reused_steps():
+    from lamina.optim.optimizer import _use_grad_for_differentiable
+
+    seen, log = [], []
+
+    class NoGrad(Optimizer):
+        def __init__(self, params, differentiable=False):
+            super().__init__(params, {"lr": 0.1, "differentiable": differentiable})
+
+        @_use_grad_for_differentiable
+        def step(self, closure=None):
+            seen.append(lamina.is_grad_enabled())
+
+    class Alias(SGD):
+        step = SGD.step  # the already wrapped function: not wrapped twice
+
+    p = lamina.randn(2, requires_grad=True)
+    NoGrad([p]).step()
+    NoGrad([p], differentiable=True).step()
+    assert seen == [False, True]
+    opt = Alias([p], lr=0.1)
+    opt.register_step_pre_hook(lambda *a: log.append("pre"))
+    opt.step()
+    assert log == ["pre"]

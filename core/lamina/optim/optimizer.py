@@ -28,7 +28,9 @@ from __future__ import annotations
 
 import copy
 import functools
+import inspect
 import warnings
+import weakref
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable
 from itertools import chain
@@ -129,6 +131,19 @@ def _default_to_fused_or_foreach(params: list, differentiable: bool, use_fused: 
     return False, False
 
 
+def _use_grad_for_differentiable(step: Callable) -> Callable:
+    """Decorator for ``step``: run it under ``no_grad`` unless the group default ``differentiable`` is set."""
+
+    @functools.wraps(step)
+    def run(self: Optimizer, *args: Any, **kwargs: Any) -> Any:
+        if self.defaults.get("differentiable", False):
+            return step(self, *args, **kwargs)
+        with no_grad():
+            return step(self, *args, **kwargs)
+
+    return run
+
+
 def _split_closure(args: tuple, kwargs: dict) -> tuple[Any, tuple, dict]:
     """``(closure, other_args, other_kwargs)`` from a ``step(...)`` call's arguments (self excluded)."""
     if args:
@@ -137,6 +152,9 @@ def _split_closure(args: tuple, kwargs: dict) -> tuple[Any, tuple, dict]:
         kwargs = dict(kwargs)
         return kwargs.pop("closure"), (), kwargs
     return None, (), kwargs
+
+
+_STEP_WRAPPERS: weakref.WeakSet = weakref.WeakSet()
 
 
 def _wrap_step(step: Callable) -> Callable:
@@ -155,7 +173,7 @@ def _wrap_step(step: Callable) -> Callable:
             return _hooks.call_optimizer_step(self, closure, step.__get__(self))
         return _hooks.call_optimizer_step(self, closure, lambda c: step(self, c, *rest, **kw))
 
-    wrapper._lamina_step_wrapped = True  # type: ignore[attr-defined]
+    _STEP_WRAPPERS.add(wrapper)
     return wrapper
 
 
@@ -171,7 +189,7 @@ class Optimizer:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         step = cls.__dict__.get("step")
-        if callable(step) and not getattr(step, "_lamina_step_wrapped", False):
+        if inspect.isfunction(step) and step not in _STEP_WRAPPERS:
             cls.step = _wrap_step(step)
 
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
@@ -287,7 +305,7 @@ class Optimizer:
                         g.detach_()
                     else:
                         g.requires_grad_(False)
-                    g.array[...] = 0
+                    g.zero_()
 
     # --- the step -----------------------------------------------------------------------------
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
