@@ -35,6 +35,8 @@ def build(case: Case, dtype: str | None = None, seed: int = 0, **extra):
     rec = case.record
     lamina.manual_seed(seed)
     kw = dict(rec.init_kwargs, **extra)
+    if hasattr(rec, "reductions") and "reduction" not in kw and "none" in rec.reductions:
+        kw["reduction"] = "none"  # layer checks on a loss look at the per-element values
     dt = getattr(lamina, dtype or case.dtype)
     try:
         m = rec.cls(**kw, device=case.device, dtype=dt)
@@ -348,11 +350,17 @@ def state_dict_keys(case: Case) -> None:
     m = build(case)
     keys = list(m.state_dict().keys())
     params = [k for k, _ in m.named_parameters()]
-    buffers = [k for k, _ in m.named_buffers()]
-    extra = set(keys) - set(params) - set(buffers)
-    missing = set(params) - set(keys)
+    persistent = []
+    for prefix, mod in m.named_modules():
+        skip_set = getattr(mod, "_non_persistent_buffers_set", set())
+        for name, b in mod._buffers.items():
+            if b is not None and name not in skip_set:
+                persistent.append(f"{prefix}.{name}" if prefix else name)
+    extra = [k for k in keys if k not in params and k not in persistent]
+    missing = [k for k in params + persistent if k not in keys]
     if extra or missing:
-        fail(f"{case.name}: state_dict keys {keys} vs parameters {params} + buffers {buffers}")
+        fail(f"{case.name}: state_dict keys {keys} differ from the named parameters + persistent buffers "
+             f"(missing {missing}, unexpected {extra})")
 
 
 @check("state_dict_roundtrip", KINDS_LAYER)

@@ -28,7 +28,7 @@ TAGS = frozenset({
 })
 
 
-@dataclass(kw_only=True)
+@dataclass
 class Sample:
     """One call: ``args`` and ``kwargs`` (arrays are wrapped into tensors by the kit)."""
 
@@ -39,7 +39,7 @@ class Sample:
     grad_args: tuple[int, ...] | None = None
 
 
-@dataclass(kw_only=True)
+@dataclass
 class ErrorInput:
     """A call that must fail with ``error_type`` and a message matching the regex ``match``.
 

@@ -1,0 +1,98 @@
+"""The kit must be able to FAIL: each deliberately broken component is caught by the right check
+with a clear message, and the correct version passes that same check."""
+
+from __future__ import annotations
+
+import lamina
+import pytest
+from kit_components import (
+    MSE,
+    DropsBuffer,
+    ForgetfulMomentum,
+    MeanNotMean,
+    Momentum,
+    MutatesInput,
+    RaisingProbeBackend,
+    Scale,
+    TrainEvalMismatch,
+    Upcast,
+    WrongBackward,
+    backend_record,
+    momentum_record,
+    mse_record,
+    scale_record,
+)
+from lamina.testing import ConformanceError, run_records
+
+BROKEN = [
+    # (record of the broken component, record of the fixed one, check that must catch it, message part)
+    (scale_record(WrongBackward), scale_record(Scale), "gradcheck", "Jacobian mismatch"),
+    (scale_record(Scale, output_shape=lambda s: (s[0], s[1] + 1)), scale_record(Scale),
+     "output_dtype_shape_device", "declared"),
+    (scale_record(DropsBuffer), scale_record(Scale), "state_dict_keys", "calls"),
+    (scale_record(Upcast), scale_record(Scale), "output_dtype_shape_device", "silent upcast"),
+    (scale_record(TrainEvalMismatch), scale_record(Scale), "train_eval", "differs between train() and eval()"),
+    (scale_record(MutatesInput), scale_record(Scale), "inputs_not_mutated", "was modified"),
+    (mse_record(MeanNotMean), mse_record(MSE), "reduction_consistency", "differs from mean(none)"),
+    (momentum_record(ForgetfulMomentum), momentum_record(Momentum), "optim_state_dict_roundtrip",
+     "differs after resuming"),
+    (backend_record(RaisingProbeBackend), None, "backend_probe", "probe() raised RuntimeError: driver exploded"),
+]
+
+
+def _results(record, check):
+    report = run_records("kit-test", [record], only=[check])
+    assert report.results, f"check {check} did not run for {record}"
+    return report
+
+
+@pytest.mark.parametrize(("broken", "fixed", "check", "needle"), BROKEN,
+                         ids=[f"{b.name or (b.cls.__name__)}-{c}" for b, _, c, _ in BROKEN])
+def test_broken_component_is_caught_by_the_right_check(broken, fixed, check, needle):
+    report = _results(broken, check)
+    failed = [r for r in report.results if r.status == "failed"]
+    assert failed, f"{check} did not catch the defect: {[(r.id, r.status, r.message) for r in report.results]}"
+    assert any(needle in r.message for r in failed), [r.message for r in failed]
+    if fixed is not None:
+        ok = _results(fixed, check)
+        assert all(r.status in ("passed", "skipped") for r in ok.results), [(r.id, r.message) for r in ok.results]
+        assert any(r.status == "passed" for r in ok.results)
+
+
+@pytest.mark.parametrize("record", [scale_record(Scale), mse_record(MSE), momentum_record(Momentum)],
+                         ids=["layer", "loss", "optimizer"])
+def test_correct_components_pass_every_check(record):
+    report = run_records("kit-test", [record])
+    failed = [(r.id, r.message) for r in report.results if r.status == "failed"]
+    assert not failed, failed
+    assert report.count("passed") >= 8
+
+
+def test_expected_failure_is_reported_and_strict_mode_flags_an_unexpected_pass():
+    xfail = scale_record(WrongBackward, expected_failures={"gradcheck": "known: doubled weight grad"})
+    report = run_records("kit-test", [xfail], only=["gradcheck"])
+    assert [r.status for r in report.results] == ["xfailed"]
+    assert report.ok
+    passing = scale_record(Scale, expected_failures={"gradcheck": "claimed broken"})
+    strict = run_records("kit-test", [passing], only=["gradcheck"], strict=True)
+    assert [r.status for r in strict.results] == ["xpassed"]
+    assert not strict.ok
+    with pytest.raises(ConformanceError, match="xpass|expected to fail"):
+        strict.raise_for_failures()
+
+
+def test_report_table_reads_well_and_names_the_test_ids():
+    report = run_records("kit-test", [scale_record(WrongBackward)], only=["gradcheck", "repr"])
+    table = report.table()
+    assert "kit-test::WrongBackward[cpu-float64]::gradcheck" in table
+    assert "FAIL" in table.splitlines()[-1]
+
+
+def test_error_inputs_check_catches_a_wrong_message():
+    from lamina.testing import ErrorInput, Sample
+
+    rec = scale_record(Scale, error_inputs=[ErrorInput(Sample((lamina.zeros(2, 5).array,)), lamina.ShapeError,
+                                                       "expected 17 channels")])
+    report = run_records("kit-test", [rec], only=["error_inputs"])
+    assert report.results[0].status == "failed"
+    assert "does not match" in report.results[0].message
