@@ -59,6 +59,18 @@ class CheckpointError(LaminaError, ValueError):
     """A checkpoint file is malformed, truncated or in another format; names the file."""
 
 
+class CheckpointFormatError(CheckpointError):
+    """The file is not a safetensors/lamina checkpoint (a pickle, a torch.save zip, a .npy, random bytes)."""
+
+
+class CheckpointTruncatedError(CheckpointError):
+    """The file ends before the header length, the header or the data buffer it declares."""
+
+
+class CheckpointHeaderError(CheckpointError):
+    """The JSON header (or the lamina structure in its metadata) is malformed or inconsistent."""
+
+
 __all__ = [
     "LaminaError",
     "ShapeError",
@@ -73,4 +85,7 @@ __all__ = [
     "PluginVersionError",
     "PluginConfigError",
     "CheckpointError",
+    "CheckpointFormatError",
+    "CheckpointTruncatedError",
+    "CheckpointHeaderError",
 ]
