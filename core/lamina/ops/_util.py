@@ -70,6 +70,16 @@ def promote_pair(a: Tensor, b: Any) -> tuple[Any, Any]:
     return promote_pair(a, scalar_or_tensor(b, a))
 
 
+def promote_float_pair(a: Tensor, b: Any) -> tuple[Any, Any]:
+    """``promote_pair``, then an integer or bool result type becomes the default float (true division)."""
+    a, b = promote_pair(a, b)
+    if a._data.dtype.kind in "biu":
+        a = int_to_float(a)
+        if isinstance(b, Tensor):
+            b = b.to(a.dtype)
+    return a, b
+
+
 def scalar_or_tensor(b: Any, like: Tensor) -> Any:
     """A Python scalar stays a scalar; NumPy scalars become Python scalars; arrays become tensors."""
     if isinstance(b, Tensor):

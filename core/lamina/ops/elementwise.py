@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import math
 
+from .. import _dtype
 from .._tensor import Tensor
 from ..autograd.function import Function
-from ._util import int_to_float, promote_pair
+from ._util import int_to_float, promote_float_pair, promote_pair
 
 # --- binary ops ---------------------------------------------------------------------------------
 
@@ -173,20 +174,21 @@ def div(input: Tensor, other, *, rounding_mode: str | None = None) -> Tensor:
         if rounding_mode not in ("trunc", "floor"):
             raise ValueError(f"div: rounding_mode must be one of [None, 'trunc', 'floor'], got {rounding_mode!r}")
         a, b = promote_pair(input, other)
-        q = Div.apply(int_to_float(a), b)
+        q = Div.apply(*promote_float_pair(a, b))
         q = floor(q) if rounding_mode == "floor" else trunc(q)
         return q.to(a.dtype) if a.dtype != q.dtype else q
-    a, b = promote_pair(int_to_float(input), other)
-    return Div.apply(a, b)
+    return Div.apply(*promote_float_pair(input, other))
 
 
 def rdiv(input: Tensor, other) -> Tensor:
-    a, b = promote_pair(int_to_float(input), other)
+    a, b = promote_float_pair(input, other)
     return Div.apply(b, a)
 
 
 def pow(input: Tensor, exponent) -> Tensor:  # noqa: A001
     a, b = promote_pair(input, exponent)
+    if a._data.dtype.kind == "b" and (type(b) is bool or isinstance(b, Tensor) and b._data.dtype.kind == "b"):
+        return Pow.apply(a.to(_dtype.uint8), b).to(_dtype.bool_)  # NumPy's bool power gives int8
     return Pow.apply(a, b)
 
 
@@ -204,8 +206,7 @@ def minimum(input: Tensor, other: Tensor) -> Tensor:
 
 
 def atan2(input: Tensor, other: Tensor) -> Tensor:
-    a, b = promote_pair(int_to_float(input), other)
-    return Atan2.apply(a, b)
+    return Atan2.apply(*promote_float_pair(input, other))
 
 
 def true_divide(input: Tensor, other) -> Tensor:

@@ -7,7 +7,8 @@ is written into the tensor's storage, and the tensor takes the new node as its h
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .._tensor import Tensor
 from ..autograd.grad_mode import state as _state

@@ -6,7 +6,8 @@ View results share the input's storage and version counter, as in PyTorch.
 from __future__ import annotations
 
 import builtins
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from .._tensor import Tensor
 from ..autograd.function import Function
@@ -285,7 +286,8 @@ def expand(input: Tensor, *sizes) -> Tensor:
             out.append(s)
         else:
             raise RuntimeError(f"expand: the expanded size of the tensor ({s}) must match the existing size ({cur}) "
-                               f"at non-singleton dimension {i}.  Target sizes: {list(sizes)}.  Tensor sizes: {list(shp)}")
+                               f"at non-singleton dimension {i}.  Target sizes: {list(sizes)}.  "
+                               f"Tensor sizes: {list(shp)}")
     return _as_view(Expand.apply(input, tuple(out)), input)
 
 
@@ -317,7 +319,8 @@ def squeeze(input: Tensor, dim=None) -> Tensor:
 def unsqueeze(input: Tensor, dim: int) -> Tensor:
     n = input.ndim + 1
     if not -n <= dim < n:
-        raise IndexError(f"unsqueeze: Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
+        raise IndexError(f"unsqueeze: Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+                         f"but got {dim})")
     d = dim % n
     shp = input._data.shape
     return _as_view(Reshape.apply(input, shp[:d] + (1,) + shp[d:]), input)
