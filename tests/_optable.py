@@ -86,6 +86,7 @@ UNARY = [
     _u("mod_scalar", lambda m, x: x % 0.7, "pos", gradgrad=False),
     _u("fmod_scalar", lambda m, x: m.fmod(x, 0.7), "pos", gradgrad=False),
     _u("floordiv_scalar", lambda m, x: x // 0.7, "pos", grad=False),
+    _u("rfloordiv", lambda m, x: 7.5 // x, "pos", grad=False),
     _u("lerp_scalar", lambda m, x: m.lerp(x, m.ones_like(x), 0.3)),
     _u("detach_mul", lambda m, x: x * x.detach(), gradgrad=False, tags=("no_gradcheck",)),
 ]

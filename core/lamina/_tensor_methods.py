@@ -15,8 +15,8 @@ from .ops import linalg as L
 from .ops import reduction as R
 from .ops import shape as S
 from .ops import softmax as SM
-from .ops.inplace import make_inplace
 from .ops._util import promote_pair
+from .ops.inplace import make_inplace
 
 
 def _cmp(np_op):
@@ -89,7 +89,8 @@ def _new_factory(fn):
 
 
 def _new_full(self: Tensor, size, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return K.full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+    return K.full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device,
+                  requires_grad=requires_grad)
 
 
 def _cast_method(d):
@@ -300,7 +301,8 @@ def _install() -> None:
     Tensor.__truediv__ = E.div
     Tensor.__rtruediv__ = _div_scalar_first
     Tensor.__floordiv__ = E.floor_divide
-    Tensor.__rfloordiv__ = lambda self, other: E.floor_divide(K.tensor(other, dtype=self.dtype, device=self.device), self)
+    # a 0-d tensor promotes like the scalar it holds (7.5 // int_tensor is float)
+    Tensor.__rfloordiv__ = lambda self, other: E.floor_divide(K.tensor(other, device=self.device), self)
     Tensor.__mod__ = E.remainder
     Tensor.__pow__ = E.pow
     Tensor.__rpow__ = E.rpow
