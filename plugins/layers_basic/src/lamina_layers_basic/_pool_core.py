@@ -1,0 +1,159 @@
+"""Array-level pooling kernels (max with first-max indices, average with PyTorch's divisors)."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from lamina.autograd import Function
+
+from ._im2col import crop_array, offset_slices, pad_array, windows
+
+__lamina_plugin_api__ = "1.0"
+
+
+def _right_pads(sizes, kernel, stride, dilation, pad, out):
+    """(left, right) pads so every window of ``out`` fits (ceil_mode may need more on the right)."""
+    pairs = []
+    for s, k, st, d, p, o in zip(sizes, kernel, stride, dilation, pad, out):
+        need = (o - 1) * st + d * (k - 1) + 1 if o > 0 else 0
+        pairs.append((p, max(need - s - p, 0)))
+    return tuple(pairs)
+
+
+def _is_tiling(kernel, stride, dilation, pad, sizes, out) -> bool:
+    """Non-overlapping windows inside the input: pooling is a reshape, no strided view or padding."""
+    return (tuple(kernel) == tuple(stride) and all(d == 1 for d in dilation) and not any(pad)
+            and all(o * k <= s for o, k, s in zip(out, kernel, sizes)))
+
+
+def window_matrix(xp: Any, x: Any, kernel, stride, dilation, pad, out, fill: float) -> Any:
+    """Every window, flattened: x (N, C, *S) -> (N, C, *out, K), one copy."""
+    n = len(kernel)
+    lead = x.shape[:2]
+    K = 1
+    for k in kernel:
+        K *= k
+    if _is_tiling(kernel, stride, dilation, pad, x.shape[2:], out):
+        # non-overlapping windows: a reshape of the (cropped) input, no strided view needed
+        xc = x[(Ellipsis,) + tuple(slice(0, o * k) for o, k in zip(out, kernel))]
+        split = lead + tuple(v for o, k in zip(out, kernel) for v in (o, k))
+        order = (0, 1) + tuple(2 + 2 * i for i in range(n)) + tuple(3 + 2 * i for i in range(n))
+        return xc.reshape(split).transpose(order).reshape(lead + tuple(out) + (K,))
+    xpad = pad_array(xp, x, _right_pads(x.shape[2:], kernel, stride, dilation, pad, out), fill)
+    view = windows(xp, xpad, kernel, stride, dilation, out)                  # (N, C, *k, *out)
+    order = (0, 1) + tuple(range(2 + n, 2 + 2 * n)) + tuple(range(2, 2 + n))
+    return view.transpose(order).reshape(lead + tuple(out) + (K,))
+
+
+def flat_indices(xp: Any, arg: Any, sizes, kernel, stride, dilation, pad, out) -> Any:
+    """Kernel-offset argmax (N, C, *out) -> index into the flattened input plane (PyTorch's convention)."""
+    n = len(kernel)
+    rest = arg
+    coords = [None] * n
+    for i in reversed(range(n)):
+        k_i = rest % kernel[i]
+        rest = rest // kernel[i]
+        shape = [1] * n
+        shape[i] = out[i]
+        base = (xp.arange(out[i]) * stride[i] - pad[i]).reshape(shape)
+        coords[i] = xp.clip(base + k_i * dilation[i], 0, sizes[i] - 1)
+    flat = coords[0]
+    for i in range(1, n):
+        flat = flat * sizes[i] + coords[i]
+    return flat.astype(xp.int64)
+
+
+class MaxPoolNd(Function):
+    """Max over each window; ties and NaN go to the first maximum. x (N, C, *S) -> y, idx (N, C, *out)"""
+
+    @staticmethod
+    def forward(ctx, x, kernel, stride, pad, dilation, out):
+        xp = ctx.xp
+        wins = window_matrix(xp, x, kernel, stride, dilation, pad, out, -xp.inf)  # (N, C, *out, K)
+        arg = wins.argmax(axis=-1)
+        y = xp.take_along_axis(wins, arg[..., None], axis=-1)[..., 0]
+        idx = flat_indices(xp, arg, x.shape[2:], kernel, stride, dilation, pad, out)
+        ctx.mark_non_differentiable(idx)
+        tiling = _is_tiling(kernel, stride, dilation, pad, x.shape[2:], out)
+        ctx.meta = (x.shape, kernel, out, tiling)
+        ctx.save_for_backward(arg if tiling else idx)
+        return y, idx
+
+    @staticmethod
+    def backward(ctx, dy, _didx):                                   # dy: (N, C, *out)
+        xp = ctx.xp
+        (saved,) = ctx.saved_tensors
+        shape, kernel, out, tiling = ctx.meta
+        n = len(kernel)
+        if tiling:
+            K = 1
+            for k in kernel:
+                K *= k
+            hit = xp.arange(K) == saved[..., None]                  # (N, C, *out, K) one-hot of the argmax
+            g = (hit * dy[..., None]).astype(dy.dtype)
+            g = g.reshape(shape[:2] + tuple(out) + tuple(kernel))
+            order = (0, 1) + tuple(v for i in range(n) for v in (2 + i, 2 + n + i))
+            g = g.transpose(order).reshape(shape[:2] + tuple(o * k for o, k in zip(out, kernel)))
+            return pad_array(xp, g, tuple((0, s - o * k) for s, o, k in zip(shape[2:], out, kernel))), \
+                None, None, None, None, None
+        planes = shape[0] * shape[1]
+        P = 1
+        for s in shape[2:]:
+            P *= s
+        rows = (xp.arange(planes) * P).reshape((shape[0], shape[1]) + (1,) * n)
+        dx = xp.bincount((saved + rows).ravel(), weights=dy.ravel(), minlength=planes * P)
+        return dx.astype(dy.dtype).reshape(shape), None, None, None, None, None
+
+
+def avg_divisor(xp: Any, sizes, kernel, stride, pad, out, count_include_pad: bool, dtype: Any) -> Any:
+    """PyTorch's divisor per output position (*out): window size within (input + padding) or input."""
+    n = len(kernel)
+    div = None
+    for i in range(n):
+        start = xp.arange(out[i]) * stride[i] - pad[i]
+        end = xp.minimum(start + kernel[i], sizes[i] + pad[i])
+        if count_include_pad:
+            size = end - start
+        else:
+            size = xp.minimum(end, sizes[i]) - xp.maximum(start, 0)
+        shape = [1] * n
+        shape[i] = out[i]
+        size = size.reshape(shape)
+        div = size if div is None else div * size
+    return div.astype(dtype)
+
+
+class AvgPoolNd(Function):
+    """Mean over each window (PyTorch's divisor rules). x (N, C, *S) -> y (N, C, *out)"""
+
+    @staticmethod
+    def forward(ctx, x, kernel, stride, pad, out, count_include_pad, divisor_override):
+        xp = ctx.xp
+        pairs = _right_pads(x.shape[2:], kernel, stride, (1,) * len(kernel), pad, out)
+        if divisor_override:
+            div = xp.asarray(divisor_override, dtype=x.dtype)
+        else:
+            div = avg_divisor(xp, x.shape[2:], kernel, stride, pad, out, count_include_pad, x.dtype)
+        ctx.meta = (x.shape, kernel, stride, pairs, out, div)
+        ones = (1,) * len(kernel)
+        if _is_tiling(kernel, stride, ones, pad, x.shape[2:], out) and not divisor_override:
+            return window_matrix(xp, x, kernel, stride, ones, pad, out, 0.0).mean(axis=-1)
+        xpad = pad_array(xp, x, pairs)
+        acc = xp.zeros(x.shape[:2] + tuple(out), dtype=x.dtype)
+        if 0 not in out:
+            for offset in itertools.product(*(range(k) for k in kernel)):
+                acc += xpad[(Ellipsis,) + offset_slices(offset, stride, (1,) * len(kernel), out)]
+        return acc / div
+
+    @staticmethod
+    def backward(ctx, dy):
+        xp = ctx.xp
+        shape, kernel, stride, pairs, out, div = ctx.meta
+        g = dy / div
+        padded = shape[:2] + tuple(s + lo + hi for s, (lo, hi) in zip(shape[2:], pairs))
+        dx = xp.zeros(padded, dtype=dy.dtype)
+        if 0 not in out:
+            for offset in itertools.product(*(range(k) for k in kernel)):
+                dx[(Ellipsis,) + offset_slices(offset, stride, (1,) * len(kernel), out)] += g
+        return crop_array(dx, pairs), None, None, None, None, None, None

@@ -1,0 +1,307 @@
+"""Max, average and power-average pooling (1/2/3-d) and MaxUnpool2d: one fused Function per call."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lamina.autograd import Function
+from lamina.errors import ShapeError
+from lamina.nn import Module
+
+from ._conv_utils import check_input_dim, check_positive, conv_out_size, ntuple
+from ._pool_core import AvgPoolNd, MaxPoolNd
+
+__lamina_plugin_api__ = "1.0"
+
+
+def _pool_setup(input: Any, n: int, kernel_size: Any, stride: Any, padding: Any, dilation: Any, ceil_mode: bool,
+                owner: str) -> tuple:
+    unbatched = check_input_dim(input, n, owner)
+    x = input.unsqueeze(0) if unbatched else input
+    kernel = ntuple(kernel_size, n, "kernel_size", owner)
+    stride = kernel if stride is None or (isinstance(stride, (list, tuple)) and len(stride) == 0) else \
+        ntuple(stride, n, "stride", owner)
+    pad = ntuple(padding, n, "padding", owner)
+    dilation = ntuple(dilation, n, "dilation", owner)
+    check_positive(kernel, "kernel_size", owner)
+    check_positive(stride, "stride", owner)
+    check_positive(dilation, "dilation", owner)
+    check_positive(pad, "padding", owner, allow_zero=True)
+    if any(p > k // 2 for p, k in zip(pad, kernel)):
+        raise ValueError(f"{owner}: pad should be at most half of kernel size, got padding={pad} and "
+                         f"kernel_size={kernel}")
+    sizes = tuple(x.shape[2:])
+    out = tuple(conv_out_size(s, k, st, d, (p, p), ceil_mode)
+                for s, k, st, d, p in zip(sizes, kernel, stride, dilation, pad))
+    if any(o <= 0 for o in out):
+        raise ShapeError(f"{owner}: expected an output size of at least 1, got output size {out} for input size "
+                         f"{sizes} (kernel_size={kernel}, stride={stride}, padding={pad}, dilation={dilation})")
+    if x.shape[1] == 0:
+        raise ShapeError(f"{owner}: expected input with at least 1 channel, got input of shape {tuple(input.shape)}")
+    return x, unbatched, kernel, stride, pad, dilation, out
+
+
+def _max_pool(input, n, kernel_size, stride, padding, dilation, ceil_mode, return_indices, owner):
+    x, unbatched, kernel, stride, pad, dilation, out = _pool_setup(input, n, kernel_size, stride, padding, dilation,
+                                                                   ceil_mode, owner)
+    y, idx = MaxPoolNd.apply(x, kernel, stride, pad, dilation, out)
+    if unbatched:
+        y, idx = y.squeeze(0), idx.squeeze(0)
+    return (y, idx) if return_indices else y
+
+
+def max_pool1d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
+               ceil_mode: bool = False, return_indices: bool = False) -> Any:
+    """Shape: (N, C, L_in) or (C, L_in) -> (N, C, L_out); indices flat over L_in."""
+    return _max_pool(input, 1, kernel_size, stride, padding, dilation, ceil_mode, return_indices, "max_pool1d")
+
+
+def max_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
+               ceil_mode: bool = False, return_indices: bool = False) -> Any:
+    """Shape: (N, C, H_in, W_in) or (C, H_in, W_in) -> (N, C, H_out, W_out); indices flat over H_in * W_in."""
+    return _max_pool(input, 2, kernel_size, stride, padding, dilation, ceil_mode, return_indices, "max_pool2d")
+
+
+def max_pool3d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
+               ceil_mode: bool = False, return_indices: bool = False) -> Any:
+    """Shape: (N, C, D_in, H_in, W_in) or unbatched -> (N, C, D_out, H_out, W_out); indices flat per plane."""
+    return _max_pool(input, 3, kernel_size, stride, padding, dilation, ceil_mode, return_indices, "max_pool3d")
+
+
+def _avg_pool(input, n, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, owner):
+    x, unbatched, kernel, stride, pad, _, out = _pool_setup(input, n, kernel_size, stride, padding, 1, ceil_mode,
+                                                            owner)
+    if divisor_override is not None and divisor_override == 0:
+        raise ValueError(f"{owner}: divisor must be not zero, got divisor_override={divisor_override}")
+    y = AvgPoolNd.apply(x, kernel, stride, pad, out, count_include_pad, divisor_override)
+    return y.squeeze(0) if unbatched else y
+
+
+def avg_pool1d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
+               count_include_pad: bool = True) -> Any:
+    """Shape: (N, C, L_in) or (C, L_in) -> (N, C, L_out)."""
+    return _avg_pool(input, 1, kernel_size, stride, padding, ceil_mode, count_include_pad, None, "avg_pool1d")
+
+
+def avg_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
+               count_include_pad: bool = True, divisor_override: int | None = None) -> Any:
+    """Shape: (N, C, H_in, W_in) or (C, H_in, W_in) -> (N, C, H_out, W_out)."""
+    return _avg_pool(input, 2, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override,
+                     "avg_pool2d")
+
+
+def avg_pool3d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
+               count_include_pad: bool = True, divisor_override: int | None = None) -> Any:
+    """Shape: (N, C, D_in, H_in, W_in) or unbatched -> (N, C, D_out, H_out, W_out)."""
+    return _avg_pool(input, 3, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override,
+                     "avg_pool3d")
+
+
+def lp_pool2d(input: Any, norm_type: float, kernel_size: Any, stride: Any = None, ceil_mode: bool = False) -> Any:
+    """(sum over each window of x ** p) ** (1 / p). Shape: (N, C, H_in, W_in) -> (N, C, H_out, W_out)."""
+    kh, kw = ntuple(kernel_size, 2, "kernel_size", "lp_pool2d")
+    out = avg_pool2d(input.pow(norm_type), (kh, kw), stride, 0, ceil_mode)
+    return (out.sign() * out.abs().relu()).mul(kh * kw).pow(1.0 / norm_type)
+
+
+class MaxUnpool(Function):
+    """Scatter x into zeros at flat per-plane ``indices``. x, idx (N, C, *in) -> y (N, C, *out)"""
+
+    @staticmethod
+    def forward(ctx, x, idx, out):
+        xp = ctx.xp
+        N, C = x.shape[:2]
+        P = 1
+        for s in out:
+            P *= s
+        y = xp.zeros((N * C, P), dtype=x.dtype)
+        flat = idx.reshape(N * C, -1)
+        y[xp.arange(N * C)[:, None], flat] = x.reshape(N * C, -1)
+        ctx.save_for_backward(flat)
+        ctx.in_shape = x.shape
+        return y.reshape((N, C) + tuple(out))
+
+    @staticmethod
+    def backward(ctx, dy):
+        xp = ctx.xp
+        (flat,) = ctx.saved_tensors
+        d = dy.reshape(flat.shape[0], -1)
+        return xp.take_along_axis(d, flat, axis=1).reshape(ctx.in_shape), None, None
+
+
+def max_unpool2d(input: Any, indices: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                 output_size: Any = None) -> Any:
+    """Partial inverse of max_pool2d. Shape: (N, C, H_in, W_in) -> (N, C, H_out, W_out),
+    H_out = (H_in - 1) * stride - 2 * padding + kernel_size unless output_size is given."""
+    owner = "max_unpool2d"
+    unbatched = check_input_dim(input, 2, owner)
+    kernel = ntuple(kernel_size, 2, "kernel_size", owner)
+    stride = kernel if stride is None else ntuple(stride, 2, "stride", owner)
+    pad = ntuple(padding, 2, "padding", owner)
+    x = input.unsqueeze(0) if unbatched else input
+    idx = indices.unsqueeze(0) if unbatched and indices.ndim == 3 else indices
+    if tuple(idx.shape) != tuple(x.shape):
+        raise ShapeError(f"{owner}: expected indices of the input's shape {tuple(input.shape)}, got "
+                         f"{tuple(indices.shape)}")
+    default = tuple((s - 1) * st - 2 * p + k for s, st, p, k in zip(x.shape[2:], stride, pad, kernel))
+    if output_size is None:
+        out = default
+    else:
+        out = tuple(int(v) for v in output_size)[-2:]
+        for o, d, st in zip(out, default, stride):
+            if not d - st < o < d + st:
+                raise ValueError(f"{owner}: expected output_size between {tuple(v - s + 1 for v, s in zip(default, stride))}"
+                                 f" and {tuple(v + s - 1 for v, s in zip(default, stride))}, got {out}")
+    P = out[0] * out[1]
+    if idx.numel() and (int(idx.min()) < 0 or int(idx.max()) >= P):
+        raise ValueError(f"{owner}: expected indices in [0, {P}) for output size {out}, got values in "
+                         f"[{int(idx.min())}, {int(idx.max())}]")
+    y = MaxUnpool.apply(x, idx.array if hasattr(idx, "array") else idx, out)
+    return y.squeeze(0) if unbatched else y
+
+
+class _MaxPoolNd(Module):
+    _n = 0
+    _fn = None
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
+                 return_indices: bool = False, ceil_mode: bool = False) -> None:
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding, self.dilation = padding, dilation
+        self.return_indices, self.ceil_mode = return_indices, ceil_mode
+
+    def forward(self, input: Any) -> Any:
+        return _max_pool(input, self._n, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
+                         self.return_indices, type(self).__name__)
+
+    def extra_repr(self) -> str:
+        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+
+
+class MaxPool1d(_MaxPoolNd):
+    """Max over sliding windows of the last dim.
+
+    Shape: (N, C, L_in) or (C, L_in) -> (N, C, L_out),
+        L_out = floor((L_in + 2 * padding - dilation * (kernel_size - 1) - 1) / stride + 1) (ceil with ceil_mode)
+    """
+
+    _n = 1
+
+
+class MaxPool2d(_MaxPoolNd):
+    """Max over sliding 2-D windows.
+
+    Shape: (N, C, H_in, W_in) or (C, H_in, W_in) -> (N, C, H_out, W_out), each size as for MaxPool1d
+    """
+
+    _n = 2
+
+
+class MaxPool3d(_MaxPoolNd):
+    """Max over sliding 3-D windows.
+
+    Shape: (N, C, D_in, H_in, W_in) or unbatched -> (N, C, D_out, H_out, W_out), each size as for MaxPool1d
+    """
+
+    _n = 3
+
+
+class MaxUnpool2d(Module):
+    """Partial inverse of MaxPool2d: non-maximal positions are zero.
+
+    Shape: (N, C, H_in, W_in) and indices of that shape -> (N, C, H_out, W_out),
+        H_out = (H_in - 1) * stride[0] - 2 * padding[0] + kernel_size[0] (or output_size)
+    """
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
+        super().__init__()
+        self.kernel_size = ntuple(kernel_size, 2, "kernel_size", "MaxUnpool2d")
+        self.stride = ntuple(stride if stride is not None else kernel_size, 2, "stride", "MaxUnpool2d")
+        self.padding = ntuple(padding, 2, "padding", "MaxUnpool2d")
+
+    def forward(self, input: Any, indices: Any, output_size: Any = None) -> Any:
+        return max_unpool2d(input, indices, self.kernel_size, self.stride, self.padding, output_size)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AvgPool1d(Module):
+    """Mean over sliding windows of the last dim.
+
+    Shape: (N, C, L_in) or (C, L_in) -> (N, C, L_out), L_out = floor((L_in + 2 * padding - kernel_size) / stride + 1)
+    """
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
+                 count_include_pad: bool = True) -> None:
+        super().__init__()
+        self.kernel_size = ntuple(kernel_size, 1, "kernel_size", "AvgPool1d")
+        self.stride = ntuple(stride if stride is not None else kernel_size, 1, "stride", "AvgPool1d")
+        self.padding = ntuple(padding, 1, "padding", "AvgPool1d")
+        self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
+
+    def forward(self, input: Any) -> Any:
+        return _avg_pool(input, 1, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                         self.count_include_pad, None, "AvgPool1d")
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class _AvgPoolNd(Module):
+    _n = 0
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
+                 count_include_pad: bool = True, divisor_override: int | None = None) -> None:
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding, self.ceil_mode = padding, ceil_mode
+        self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
+
+    def forward(self, input: Any) -> Any:
+        return _avg_pool(input, self._n, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                         self.count_include_pad, self.divisor_override, type(self).__name__)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AvgPool2d(_AvgPoolNd):
+    """Mean over sliding 2-D windows.
+
+    Shape: (N, C, H_in, W_in) or (C, H_in, W_in) -> (N, C, H_out, W_out),
+        H_out = floor((H_in + 2 * padding[0] - kernel_size[0]) / stride[0] + 1) (ceil with ceil_mode)
+    """
+
+    _n = 2
+
+
+class AvgPool3d(_AvgPoolNd):
+    """Mean over sliding 3-D windows.
+
+    Shape: (N, C, D_in, H_in, W_in) or unbatched -> (N, C, D_out, H_out, W_out), each size as for AvgPool2d
+    """
+
+    _n = 3
+
+
+class LPPool2d(Module):
+    """Power-average pooling: (sum over each window of x ** p) ** (1 / p).
+
+    Shape: (N, C, H_in, W_in) or (C, H_in, W_in) -> (N, C, H_out, W_out), H_out = floor((H_in - kH) / sH + 1)
+    """
+
+    def __init__(self, norm_type: float, kernel_size: Any, stride: Any = None, ceil_mode: bool = False) -> None:
+        super().__init__()
+        self.norm_type, self.kernel_size, self.stride, self.ceil_mode = norm_type, kernel_size, stride, ceil_mode
+
+    def forward(self, input: Any) -> Any:
+        return lp_pool2d(input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)
+
+    def extra_repr(self) -> str:
+        return (f"norm_type={self.norm_type}, kernel_size={self.kernel_size}, stride={self.stride}, "
+                f"ceil_mode={self.ceil_mode}")
