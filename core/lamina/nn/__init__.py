@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from .. import plugins as _plugins
 from . import functional, init, utils
+from ._containers_params import ParameterDict, ParameterList
 from ._module_state import _IncompatibleKeys
-from .containers import Identity, ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
+from .containers import Identity, ModuleDict, ModuleList, Sequential
 from .module import Module
 from .parameter import Buffer, Parameter
 

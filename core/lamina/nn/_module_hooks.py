@@ -14,6 +14,7 @@ import itertools
 import warnings
 import weakref
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 from .._tensor import Tensor
@@ -228,6 +229,78 @@ class BackwardHook:
                                    f"expected {len(grad_inputs)} (one per positional input)")
             grad_inputs = res
         return tuple(grad_inputs[i] for i in index)
+
+
+# --- Module methods (bound in module.py) ---------------------------------------------------------
+def register_forward_pre_hook(self, hook: Callable, *, prepend: bool = False,
+                              with_kwargs: bool = False) -> RemovableHandle:
+    extra = (self._forward_pre_hooks_with_kwargs,) if with_kwargs else ()
+    return add_hook(self._forward_pre_hooks, hook, prepend, extra)
+
+
+
+def register_forward_hook(self, hook: Callable, *, prepend: bool = False, with_kwargs: bool = False,
+                          always_call: bool = False) -> RemovableHandle:
+    extra = ((self._forward_hooks_with_kwargs,) if with_kwargs else ()) + \
+        ((self._forward_hooks_always_called,) if always_call else ())
+    return add_hook(self._forward_hooks, hook, prepend, extra)
+
+
+
+def register_full_backward_pre_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
+    return add_hook(self._backward_pre_hooks, hook, prepend)
+
+
+
+def register_full_backward_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
+    return add_hook(self._backward_hooks, hook, prepend)
+
+
+def call_with_hooks(self: Any, args: tuple, kwargs: dict) -> Any:
+    """``Module.__call__`` when any hook is registered, in PyTorch's order."""
+    kw_pre = self._forward_pre_hooks_with_kwargs
+    for hook_id, hook in (*_global_forward_pre_hooks.items(), *self._forward_pre_hooks.items()):
+        if hook_id in kw_pre:
+            res = hook(self, args, kwargs)
+            if res is not None:
+                if not (isinstance(res, tuple) and len(res) == 2):
+                    raise RuntimeError("forward pre-hook must return None or a tuple of (new_args, "
+                                       f"new_kwargs), but got {res}.")
+                args, kwargs = res
+        else:
+            res = hook(self, args)
+            if res is not None:
+                args = res if isinstance(res, tuple) else (res,)
+    bw_hook = None
+    if self._backward_hooks or self._backward_pre_hooks or _global_backward_hooks or _global_backward_pre_hooks:
+        bw_hook = BackwardHook(self, [*_global_backward_hooks.values(), *self._backward_hooks.values()],
+                               [*_global_backward_pre_hooks.values(), *self._backward_pre_hooks.values()])
+        args = bw_hook.setup_input_hook(args)
+    called = set()
+    try:
+        result = self.forward(*args, **kwargs)
+        kw = self._forward_hooks_with_kwargs
+        for hook_id, hook in (*_global_forward_hooks.items(), *self._forward_hooks.items()):
+            called.add(hook_id)
+            res = hook(self, args, kwargs, result) if (hook_id in kw or hook_id in _global_forward_hooks_with_kwargs) \
+                else hook(self, args, result)
+            if res is not None:
+                result = res
+    except Exception:
+        always = self._forward_hooks_always_called
+        for hook_id, hook in (*_global_forward_hooks.items(), *self._forward_hooks.items()):
+            if (hook_id in always or hook_id in _global_forward_hooks_always_called) and hook_id not in called:
+                try:
+                    if hook_id in self._forward_hooks_with_kwargs or hook_id in _global_forward_hooks_with_kwargs:
+                        hook(self, args, kwargs, None)
+                    else:
+                        hook(self, args, None)
+                except Exception:
+                    pass  # the forward's own error is the one to report
+        raise
+    if bw_hook is not None:
+        result = bw_hook.setup_output_hook(result)
+    return result
 
 
 __all__ = ["RemovableHandle", "register_module_forward_pre_hook", "register_module_forward_hook",

@@ -3,8 +3,9 @@
 Parameters, buffers and sub-modules are registered by attribute assignment and kept in the
 ordered dicts ``_parameters``, ``_buffers`` and ``_modules`` (their order is the state_dict
 order). ``__call__`` runs ``forward`` directly when no hook is registered anywhere; the hook path
-(``_call_with_hooks``) follows PyTorch's order: forward pre-hooks, full-backward-hook setup,
-forward, forward hooks. state_dict / load_state_dict live in ``_module_state``.
+(``_module_hooks.call_with_hooks``) follows PyTorch's order: forward pre-hooks, full-backward-hook setup,
+forward, forward hooks. state_dict / load_state_dict live in
+``_module_state``, device and dtype moves in ``_module_convert``.
 """
 
 from __future__ import annotations
@@ -13,26 +14,19 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from .. import _dtype
 from .._tensor import Tensor
-from ..autograd.grad_mode import no_grad
+from . import _module_convert as _convert
+from . import _module_hooks as _hooks
+from . import _module_lookup as _lookup
 from . import _module_state
 from ._module_hooks import (
-    BackwardHook,
     RemovableHandle,
     _global_any,
-    add_hook,
     register_module_forward_hook,
     register_module_forward_pre_hook,
     register_module_full_backward_hook,
     register_module_full_backward_pre_hook,
 )
-from ._module_hooks import _global_backward_hooks as _g_bw
-from ._module_hooks import _global_backward_pre_hooks as _g_bw_pre
-from ._module_hooks import _global_forward_hooks as _g_fw
-from ._module_hooks import _global_forward_hooks_always_called as _g_fw_always
-from ._module_hooks import _global_forward_hooks_with_kwargs as _g_fw_kwargs
-from ._module_hooks import _global_forward_pre_hooks as _g_fw_pre
 from .parameter import Buffer, Parameter
 
 _HOOK_DICTS = ("_forward_pre_hooks", "_forward_pre_hooks_with_kwargs", "_forward_hooks",
@@ -146,48 +140,11 @@ class Module:
     def register_module(self, name: str, module: Module | None) -> None:
         self.add_module(name, module)
 
-    def _walk(self, target: str, want: str) -> Module:
-        mod = self
-        done = []
-        for item in target.split(".") if target else []:
-            if not hasattr(mod, item):
-                where = ".".join(done) or "the root module"
-                raise AttributeError(f"{mod._get_name()} has no attribute `{item}` (looking up {want} "
-                                     f"'{target}', at {where})")
-            mod = getattr(mod, item)
-            done.append(item)
-            if not isinstance(mod, Module):
-                raise AttributeError(f"`{item}` is not an nn.Module")
-        return mod
-
-    def get_submodule(self, target: str) -> Module:
-        return self._walk(target, "submodule")
-
-    def set_submodule(self, target: str, module: Module, strict: bool = False) -> None:
-        parent, _, name = target.rpartition(".")
-        owner = self._walk(parent, "submodule")
-        if strict and not hasattr(owner, name):
-            raise AttributeError(f"{owner._get_name()} has no attribute `{name}`")
-        setattr(owner, name, module)
-
-    def get_parameter(self, target: str) -> Parameter:
-        path, _, name = target.rpartition(".")
-        mod = self._walk(path, "parameter")
-        if not hasattr(mod, name):
-            raise AttributeError(f"{mod._get_name()} has no attribute `{name}`")
-        param = getattr(mod, name)
-        if not isinstance(param, Parameter):
-            raise AttributeError(f"`{name}` is not an nn.Parameter")
-        return param
-
-    def get_buffer(self, target: str) -> Tensor:
-        path, _, name = target.rpartition(".")
-        mod = self._walk(path, "buffer")
-        if not hasattr(mod, name):
-            raise AttributeError(f"{mod._get_name()} has no attribute `{name}`")
-        if name not in mod._buffers:
-            raise AttributeError(f"`{name}` is not a buffer")
-        return getattr(mod, name)
+    _walk = _lookup._walk
+    get_submodule = _lookup.get_submodule
+    set_submodule = _lookup.set_submodule
+    get_parameter = _lookup.get_parameter
+    get_buffer = _lookup.get_buffer
 
     # --- attribute protocol -------------------------------------------------------------------
     def __getattr__(self, name: str) -> Any:
@@ -372,130 +329,28 @@ class Module:
         fn(self)
         return self
 
-    def _apply(self, fn: Callable[[Tensor], Tensor], recurse: bool = True) -> Module:
-        if recurse:
-            for m in self.children():
-                m._apply(fn)
-        with no_grad():
-            for p in self._parameters.values():
-                if p is None:
-                    continue
-                p.data = fn(p)  # in place: the Parameter object (and optimizers holding it) stays the same
-                if p._grad is not None:
-                    p._grad = fn(p._grad)
-            for k, b in self._buffers.items():
-                if b is not None:
-                    self._buffers[k] = fn(b)
-        return self
-
-    def to(self, *args: Any, **kwargs: Any) -> Module:
-        from ..ops.conversion import _parse_to
-
-        device, dtype, _ = _parse_to(args, dict(kwargs))
-        if dtype is not None:
-            dtype = _dtype.from_numpy_dtype(_dtype.to_np(dtype))
-            if not (dtype.is_floating_point or dtype.is_complex):
-                raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but got desired "
-                                f"dtype={dtype}")
-
-        def convert(t: Tensor) -> Tensor:
-            if t.is_floating_point() or t.is_complex():
-                return t.to(device, dtype)
-            return t.to(device) if device is not None else t
-
-        return self._apply(convert)
-
-    def cpu(self) -> Module:
-        return self._apply(lambda t: t.cpu())
-
-    def cuda(self, device: Any = None) -> Module:
-        return self._apply(lambda t: t.cuda(device))
-
-    def type(self, dst_type: Any) -> Module:
-        return self._apply(lambda t: t.type(dst_type))
-
-    def float(self) -> Module:
-        return self._apply(lambda t: t.float() if t.is_floating_point() else t)
-
-    def double(self) -> Module:
-        return self._apply(lambda t: t.double() if t.is_floating_point() else t)
-
-    def half(self) -> Module:
-        return self._apply(lambda t: t.half() if t.is_floating_point() else t)
-
-    def share_memory(self) -> Module:
-        return self  # no shared-memory tensors in lamina: a no-op kept for API compatibility
+    _apply = _convert._apply
+    to = _convert.to
+    cpu = _convert.cpu
+    cuda = _convert.cuda
+    type = _convert.type_
+    float = _convert.float_
+    double = _convert.double_
+    half = _convert.half_
+    share_memory = _convert.share_memory
 
     # --- hooks --------------------------------------------------------------------------------
-    def register_forward_pre_hook(self, hook: Callable, *, prepend: bool = False,
-                                  with_kwargs: bool = False) -> RemovableHandle:
-        extra = (self._forward_pre_hooks_with_kwargs,) if with_kwargs else ()
-        return add_hook(self._forward_pre_hooks, hook, prepend, extra)
-
-    def register_forward_hook(self, hook: Callable, *, prepend: bool = False, with_kwargs: bool = False,
-                              always_call: bool = False) -> RemovableHandle:
-        extra = ((self._forward_hooks_with_kwargs,) if with_kwargs else ()) + \
-            ((self._forward_hooks_always_called,) if always_call else ())
-        return add_hook(self._forward_hooks, hook, prepend, extra)
-
-    def register_full_backward_pre_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
-        return add_hook(self._backward_pre_hooks, hook, prepend)
-
-    def register_full_backward_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
-        return add_hook(self._backward_hooks, hook, prepend)
-
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if self._forward_hooks or self._forward_pre_hooks or self._backward_hooks or self._backward_pre_hooks \
                 or _global_any[0]:
-            return self._call_with_hooks(args, kwargs)
+            return _hooks.call_with_hooks(self, args, kwargs)
         return self.forward(*args, **kwargs)
 
     _call_impl = __call__
-
-    def _call_with_hooks(self, args: tuple, kwargs: dict) -> Any:
-        kw_pre = self._forward_pre_hooks_with_kwargs
-        for hook_id, hook in (*_g_fw_pre.items(), *self._forward_pre_hooks.items()):
-            if hook_id in kw_pre:
-                res = hook(self, args, kwargs)
-                if res is not None:
-                    if not (isinstance(res, tuple) and len(res) == 2):
-                        raise RuntimeError("forward pre-hook must return None or a tuple of (new_args, "
-                                           f"new_kwargs), but got {res}.")
-                    args, kwargs = res
-            else:
-                res = hook(self, args)
-                if res is not None:
-                    args = res if isinstance(res, tuple) else (res,)
-        bw_hook = None
-        if self._backward_hooks or self._backward_pre_hooks or _g_bw or _g_bw_pre:
-            bw_hook = BackwardHook(self, [*_g_bw.values(), *self._backward_hooks.values()],
-                                   [*_g_bw_pre.values(), *self._backward_pre_hooks.values()])
-            args = bw_hook.setup_input_hook(args)
-        called = set()
-        try:
-            result = self.forward(*args, **kwargs)
-            kw = self._forward_hooks_with_kwargs
-            for hook_id, hook in (*_g_fw.items(), *self._forward_hooks.items()):
-                called.add(hook_id)
-                res = hook(self, args, kwargs, result) if (hook_id in kw or hook_id in _g_fw_kwargs) \
-                    else hook(self, args, result)
-                if res is not None:
-                    result = res
-        except Exception:
-            always = self._forward_hooks_always_called
-            for hook_id, hook in (*_g_fw.items(), *self._forward_hooks.items()):
-                if (hook_id in always or hook_id in _g_fw_always) and hook_id not in called:
-                    try:
-                        if hook_id in self._forward_hooks_with_kwargs or hook_id in _g_fw_kwargs:
-                            hook(self, args, kwargs, None)
-                        else:
-                            hook(self, args, None)
-                    except Exception:
-                        pass  # the forward's own error is the one to report
-            raise
-        if bw_hook is not None:
-            result = bw_hook.setup_output_hook(result)
-        return result
+    register_forward_pre_hook = _hooks.register_forward_pre_hook
+    register_forward_hook = _hooks.register_forward_hook
+    register_full_backward_pre_hook = _hooks.register_full_backward_pre_hook
+    register_full_backward_hook = _hooks.register_full_backward_hook
 
     # --- state dict (see _module_state) -------------------------------------------------------
     state_dict = _module_state.state_dict
