@@ -53,15 +53,27 @@ def _sum(a: Any, axes: tuple[int, ...], xp: Any) -> Any:
     return a
 
 
+def _sum_prod(a: Any, b: Any, axes: tuple[int, ...], xp: Any) -> Any:
+    """sum(a * b) over ``axes`` (keepdims) without the a * b temporary when the last axis is reduced."""
+    last = a.ndim - 1
+    vecdot = getattr(xp, "vecdot", None)
+    if last not in axes or vecdot is None or a.shape != b.shape:
+        return _sum(a * b, axes, xp)
+    s = vecdot(a, b)[..., None]
+    rest = tuple(ax for ax in axes if ax != last)
+    return _sum(s, rest, xp) if rest else s
+
+
 def _stats(xv: Any, spec: Spec, xp: Any) -> tuple[Any, Any, Any]:
-    """(mean or None, variance or mean square, centred x) over ``spec.axes``."""
+    """(mean or None, variance or mean square, centred x) over ``spec.axes``; arrays or tensors."""
     n = max(spec.count, 1)
     if spec.center:
         mean = _sum(xv, spec.axes, xp) / n
         xc = xv - mean
     else:
         mean, xc = None, xv
-    return mean, _sum(xc * xc, spec.axes, xp) / n, xc
+    var = _sum(xc * xc, spec.axes, xp) / n if isinstance(xv, Tensor) else _sum_prod(xc, xc, spec.axes, xp) / n
+    return mean, var, xc
 
 
 class Normalize(Function):
@@ -70,6 +82,7 @@ class Normalize(Function):
     Shape: x (*) viewed as ``spec.view`` -> y like x. With ``mean``/``var`` None (batch statistics)
     also returns the batch mean and biased variance (keepdims in the view, not differentiable);
     with given ``mean``/``var`` (running statistics, broadcast as ``spec.pshape``) returns y only.
+    Saves x, weight, mean and 1/std; x - mean is recomputed in backward (one pass, no stored copy).
     """
 
     @staticmethod
@@ -77,26 +90,26 @@ class Normalize(Function):
         xp = ctx.xp
         xv = x.reshape(spec.view)
         given = mean is not None
+        w = None if weight is None else weight.reshape(spec.pshape)
         if given:
             m = mean.reshape(spec.pshape)
-            xhat = xv - m
             rstd = 1.0 / xp.sqrt(var.reshape(spec.pshape) + spec.eps)
-            xhat *= rstd
+            scale = rstd if w is None else rstd * w
+            y = xv * scale  # y = x * scale + (bias - mean * scale): one pass over x
+            y += (-m * scale) if bias is None else (bias.reshape(spec.pshape) - m * scale)
         else:
-            m, v, xhat = _stats(xv, spec, xp)
+            m, v, xc = _stats(xv, spec, xp)
             rstd = 1.0 / xp.sqrt(v + spec.eps)
-            if xhat is xv:
-                xhat = xv * rstd
-            else:
-                xhat *= rstd
-        y = xhat if weight is None else xhat * weight.reshape(spec.pshape)
-        if bias is not None:
-            y = y + bias.reshape(spec.pshape)
-        elif y is xhat:
-            y = xhat.copy()
+            y = xv * rstd if xc is xv else xc  # the centred copy becomes the output, in place
+            if xc is not xv:
+                y *= rstd
+            if w is not None:
+                y *= w
+            if bias is not None:
+                y += bias.reshape(spec.pshape)
         ctx.spec, ctx.given = spec, given
         ctx.bias_shape = None if bias is None else bias.shape
-        ctx.save_for_backward(x, weight, mean, var, xhat, rstd)
+        ctx.save_for_backward(x, weight, m, rstd)
         if given:
             return y.reshape(x.shape)
         stat_mean = m if m is not None else xp.zeros_like(v)
@@ -105,62 +118,90 @@ class Normalize(Function):
 
     @staticmethod
     def backward(ctx, dy, *_unused):
-        x, weight, mean, var, xhat, rstd = ctx.saved_tensors
+        x, weight, mean, rstd = ctx.saved_tensors
         spec, xp = ctx.spec, ctx.xp
-        graph = isinstance(dy, Tensor)
-        if graph:  # double backward: rebuild the intermediates as differentiable tensors
-            xhat, rstd = _recompute(x, mean, var, spec, ctx.given, xp)
-            dyv = xp.reshape(dy, spec.view)
-        else:
-            dyv = dy.reshape(spec.view)
+        if isinstance(dy, Tensor):  # double backward: rebuild the intermediates as differentiable tensors
+            return _backward_graph(ctx, dy, x, weight, mean, rstd)
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
-        w = None if weight is None else (xp.reshape(weight, spec.pshape) if graph else weight.reshape(spec.pshape))
+        dyv = dy.reshape(spec.view)
+        xv = x.reshape(spec.view)
+        w = None if weight is None else weight.reshape(spec.pshape)
+        xc = xv if mean is None else xv - mean
         pax = spec.param_axes
-        dw = db = dx = None
-        dy_xhat = dyv * xhat if (need_w or (need_x and not ctx.given)) else None
-        if not graph and not ctx.given and spec.center and spec.group_constant:
-            # weight is constant per group: reduce dy and dy*xhat once, reuse for dx, dw and db
-            n = max(spec.count, 1)
+        n = max(spec.count, 1)
+        dx = dw = db = None
+        if not ctx.given and spec.center and spec.group_constant:
+            # weight is constant within a group: dx = k1 * dy + k2 * (x - mean) + k3, per-group k's
             s1 = _sum(dyv, spec.axes, xp)
-            s2 = _sum(dy_xhat, spec.axes, xp)
+            s2 = _sum_prod(dyv, xc, spec.axes, xp) * rstd  # sum(dy * xhat)
+            rest = tuple(a for a in pax if a not in spec.axes)
             if need_x:
-                dx = xhat * (s2 / n)
-                xp.subtract(dyv, dx, out=dx)
-                dx -= s1 / n
-                dx *= rstd if w is None else rstd * w
+                k1 = rstd if w is None else rstd * w
+                dx = dyv * k1
+                xc *= k1 * rstd * (-1.0 / n) * s2  # xc is a fresh x - mean here
+                dx += xc
+                dx -= k1 * s1 / n
+                dx = dx.reshape(x.shape)
             if need_w:
-                dw = _sum(s2, tuple(a for a in pax if a not in spec.axes), xp).reshape(weight.shape)
+                dw = _sum(s2, rest, xp).reshape(weight.shape)
             if need_b:
-                db = _sum(s1, tuple(a for a in pax if a not in spec.axes), xp).reshape(ctx.bias_shape)
-            return (None if dx is None else dx.reshape(x.shape)), dw, db, None, None, None
+                db = _sum(s1, rest, xp).reshape(ctx.bias_shape)
+            return dx, dw, db, None, None, None
+        xhat = xc * rstd if xc is xv else _scale_inplace(xc, rstd)
+        if need_w:
+            dw = _sum(dyv * xhat, pax, xp).reshape(weight.shape)
+        if need_b:
+            db = _sum(dyv, pax, xp).reshape(ctx.bias_shape)
         if need_x:
             g = dyv if w is None else dyv * w
             if ctx.given:
                 dx = g * rstd
             else:
-                n = max(spec.count, 1)
-                proj = xhat * (_sum(g * xhat, spec.axes, xp) / n)
-                dx = (g - _sum(g, spec.axes, xp) / n - proj) if spec.center else (g - proj)
-                dx = dx * rstd
-            dx = xp.reshape(dx, x.shape) if graph else dx.reshape(x.shape)
-        if need_w:
-            dw = _sum(dy_xhat, pax, xp)
-            dw = xp.reshape(dw, weight.shape) if graph else dw.reshape(weight.shape)
-        if need_b:
-            db = _sum(dyv, pax, xp)
-            db = xp.reshape(db, ctx.bias_shape) if graph else db.reshape(ctx.bias_shape)
+                proj = _sum_prod(g, xhat, spec.axes, xp) / n
+                xhat *= proj
+                dx = g - xhat
+                if spec.center:
+                    dx -= _sum(g, spec.axes, xp) / n
+                dx *= rstd
+            dx = dx.reshape(x.shape)
         return dx, dw, db, None, None, None
 
 
+def _scale_inplace(a: Any, s: Any) -> Any:
+    a *= s
+    return a
 
-def _recompute(x: Any, mean: Any, var: Any, spec: Spec, given: bool, xp: Any) -> tuple[Any, Any]:
+
+def _backward_graph(ctx, dy, x, weight, mean, rstd) -> tuple:
+    """The same gradients written with the differentiable namespace (create_graph=True)."""
+    spec, xp = ctx.spec, ctx.xp
     xv = xp.reshape(x, spec.view)
-    if given:
-        rstd = 1.0 / xp.sqrt(xp.reshape(var, spec.pshape) + spec.eps)
-        return (xv - xp.reshape(mean, spec.pshape)) * rstd, rstd
-    _, v, xc = _stats(xv, spec, xp)
-    rstd = 1.0 / xp.sqrt(v + spec.eps)
-    return xc * rstd, rstd
+    if ctx.given:  # running statistics are constants
+        xhat = (xv - mean) * rstd
+    else:
+        _, v, xc = _stats(xv, spec, xp)
+        rstd = 1.0 / xp.sqrt(v + spec.eps)
+        xhat = xc * rstd
+    dyv = xp.reshape(dy, spec.view)
+    need_x, need_w, need_b = ctx.needs_input_grad[:3]
+    pax = spec.param_axes
+    dx = dw = db = None
+    if need_x:
+        g = dyv if weight is None else dyv * xp.reshape(weight, spec.pshape)
+        if ctx.given:
+            dx = g * rstd
+        else:
+            n = max(spec.count, 1)
+            dx = g - xhat * (xp.sum(g * xhat, axis=spec.axes, keepdims=True) / n)
+            if spec.center:
+                dx = dx - xp.sum(g, axis=spec.axes, keepdims=True) / n
+            dx = dx * rstd
+        dx = xp.reshape(dx, x.shape)
+    if need_w:
+        dw = xp.reshape(xp.sum(dyv * xhat, axis=pax, keepdims=True), weight.shape)
+    if need_b:
+        db = xp.reshape(xp.sum(dyv, axis=pax, keepdims=True), ctx.bias_shape)
+    return dx, dw, db, None, None, None
 
 
 def normalize(x: Tensor, weight: Tensor | None, bias: Tensor | None, spec: Spec,

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
-
 import lamina
+import numpy as np
 from lamina import Tensor
 
 from ._kernel import Spec, normalize
