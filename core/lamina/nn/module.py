@@ -149,9 +149,15 @@ class Module:
     # --- attribute protocol -------------------------------------------------------------------
     def __getattr__(self, name: str) -> Any:
         d = self.__dict__
-        for store in ("_parameters", "_buffers", "_modules"):
-            s = d.get(store)
-            if s is not None and name in s:
+        if "_parameters" in d:  # absent only before Module.__init__ (or while unpickling)
+            s = d["_parameters"]
+            if name in s:
+                return s[name]
+            s = d["_buffers"]
+            if name in s:
+                return s[name]
+            s = d["_modules"]
+            if name in s:
                 return s[name]
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
