@@ -56,7 +56,7 @@ def _fmt(a: np.ndarray, fmt, width: int, indent: int, summarize: bool) -> str:
     cut = summarize and n > 2 * EDGEITEMS
     idx = list(range(EDGEITEMS)) + [None] + list(range(n - EDGEITEMS, n)) if cut else list(range(n))
     if a.ndim == 1:
-        items = ["..." if i is None else fmt(a[i].item()).rjust(width) for i in idx]
+        items = [" ..." if i is None else fmt(a[i].item()).rjust(width) for i in idx]  # PyTorch pads it
         per_line = max(1, (LINE_WIDTH - indent) // (width + 2))
         lines = [", ".join(items[k:k + per_line]) for k in range(0, len(items), per_line)]
         return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"

@@ -299,7 +299,10 @@ def register_tensor_hook(t: Tensor, hook: Any):
     if n._pre_hooks is None:
         n._pre_hooks = {}
     lst = n._pre_hooks.setdefault(t._output_nr, [])
-    lst.append(hook)
+    if lst and getattr(lst[-1], "_retains_grad", False):
+        lst.insert(len(lst) - 1, hook)  # as in PyTorch, .grad of retain_grad() sees every hook's change
+    else:
+        lst.append(hook)
     return _Handle(lst, hook)
 
 
@@ -315,6 +318,7 @@ def add_retain_hook(t: Tensor) -> None:
             else:
                 owner._grad = owner._grad + gd
 
+    _retain._retains_grad = True
     register_tensor_hook(t, _retain)
 
 

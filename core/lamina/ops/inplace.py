@@ -60,7 +60,9 @@ def make_inplace(name: str, out_of_place: Callable, array_op: Callable | None = 
 
     def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
         if check_inplace(self, *args):
-            return rebase(self, out_of_place(snapshot(self), *args, **kwargs))
+            snap = snapshot(self)
+            args = tuple(snap if a is self else a for a in args)  # x.mul_(x): both operands are the old x
+            return rebase(self, out_of_place(snap, *args, **kwargs))
         if array_op is not None and self._data.flags.writeable:
             plain = [a._data if isinstance(a, Tensor) else a for a in args]
             array_op(self._data, *plain, **kwargs)
