@@ -64,46 +64,78 @@ def flat_indices(xp: Any, arg: Any, sizes, kernel, stride, dilation, pad, out) -
     return flat.astype(xp.int64)
 
 
+def _offsets(kernel):
+    return list(itertools.product(*(range(k) for k in kernel)))
+
+
 class MaxPoolNd(Function):
-    """Max over each window; ties and NaN go to the first maximum. x (N, C, *S) -> y, idx (N, C, *out)"""
+    """Max over each window; ties go to the first maximum. x (N, C, *S) -> y (N, C, *out) [, idx (N, C, *out)]
+
+    The max is a running ``maximum`` over one strided slice per kernel offset (no window copy);
+    the argmax (for indices and backward) is recovered with one comparison per offset.
+    """
 
     @staticmethod
-    def forward(ctx, x, kernel, stride, pad, dilation, out):
+    def forward(ctx, x, kernel, stride, pad, dilation, out, return_indices):
         xp = ctx.xp
-        wins = window_matrix(xp, x, kernel, stride, dilation, pad, out, -xp.inf)  # (N, C, *out, K)
-        arg = wins.argmax(axis=-1)
-        y = xp.take_along_axis(wins, arg[..., None], axis=-1)[..., 0]
+        pairs = _right_pads(x.shape[2:], kernel, stride, dilation, pad, out)
+        xpad = pad_array(xp, x, pairs, -xp.inf)
+        y = None
+        for offset in _offsets(kernel):
+            v = xpad[(Ellipsis,) + offset_slices(offset, stride, dilation, out)]
+            y = v.copy() if y is None else xp.maximum(y, v)
+        ctx.meta = (x.shape, kernel, stride, dilation, pad, pairs, out)
+        ctx.save_for_backward(xpad, y)
+        if not return_indices:
+            return y
+        arg = _first_argmax(xp, xpad, y, kernel, stride, dilation, out)
         idx = flat_indices(xp, arg, x.shape[2:], kernel, stride, dilation, pad, out)
         ctx.mark_non_differentiable(idx)
-        tiling = _is_tiling(kernel, stride, dilation, pad, x.shape[2:], out)
-        ctx.meta = (x.shape, kernel, out, tiling)
-        ctx.save_for_backward(arg if tiling else idx)
         return y, idx
 
     @staticmethod
-    def backward(ctx, dy, _didx):                                   # dy: (N, C, *out)
+    def backward(ctx, dy, _didx=None):                              # dy: (N, C, *out)
         xp = ctx.xp
-        (saved,) = ctx.saved_tensors
-        shape, kernel, out, tiling = ctx.meta
-        n = len(kernel)
-        if tiling:
-            K = 1
-            for k in kernel:
-                K *= k
-            hit = xp.arange(K) == saved[..., None]                  # (N, C, *out, K) one-hot of the argmax
-            g = (hit * dy[..., None]).astype(dy.dtype)
-            g = g.reshape(shape[:2] + tuple(out) + tuple(kernel))
-            order = (0, 1) + tuple(v for i in range(n) for v in (2 + i, 2 + n + i))
-            g = g.transpose(order).reshape(shape[:2] + tuple(o * k for o, k in zip(out, kernel)))
-            return pad_array(xp, g, tuple((0, s - o * k) for s, o, k in zip(shape[2:], out, kernel))), \
-                None, None, None, None, None
-        planes = shape[0] * shape[1]
-        P = 1
-        for s in shape[2:]:
-            P *= s
-        rows = (xp.arange(planes) * P).reshape((shape[0], shape[1]) + (1,) * n)
-        dx = xp.bincount((saved + rows).ravel(), weights=dy.ravel(), minlength=planes * P)
-        return dx.astype(dy.dtype).reshape(shape), None, None, None, None, None
+        xpad, y = ctx.saved_tensors
+        shape, kernel, stride, dilation, pad, pairs, out = ctx.meta
+        disjoint = all(st >= (k - 1) * d + 1 for k, st, d in zip(kernel, stride, dilation))
+        dx = xp.zeros(xpad.shape, dtype=dy.dtype)
+        zero = xp.zeros((), dtype=dy.dtype)
+        for sl, hit in _first_max_masks(xp, xpad, y, kernel, stride, dilation, out):
+            if disjoint:                                             # windows don't overlap: plain stores
+                dx[sl] = xp.where(hit, dy, zero)
+            else:
+                dx[sl] += xp.where(hit, dy, zero)
+        return crop_array(dx, pairs), None, None, None, None, None, None
+
+
+def _first_max_masks(xp, xpad, y, kernel, stride, dilation, out):
+    """Yield (slice, mask) per kernel offset; mask marks the windows whose first max (or NaN) sits there."""
+    offsets = _offsets(kernel)
+    nan = y != y
+    nan = nan if bool(nan.any()) else None
+    todo = None                                                      # windows whose max is not yet placed
+    for k, offset in enumerate(offsets):
+        sl = (Ellipsis,) + offset_slices(offset, stride, dilation, out)
+        v = xpad[sl]
+        hit = v == y
+        if nan is not None:
+            hit |= nan & (v != v)
+        if todo is None:
+            todo = ~hit
+        else:
+            hit &= todo
+            if k + 1 < len(offsets):
+                todo ^= hit
+        yield sl, hit
+
+
+def _first_argmax(xp, xpad, y, kernel, stride, dilation, out):
+    """Kernel-offset index of the first window element equal to the max (NaN: the first NaN)."""
+    arg = xp.zeros(y.shape, dtype=xp.int64)
+    for k, (_, hit) in enumerate(_first_max_masks(xp, xpad, y, kernel, stride, dilation, out)):
+        arg[hit] = k
+    return arg
 
 
 def avg_divisor(xp: Any, sizes, kernel, stride, pad, out, count_include_pad: bool, dtype: Any) -> Any:

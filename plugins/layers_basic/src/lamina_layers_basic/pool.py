@@ -44,10 +44,11 @@ def _pool_setup(input: Any, n: int, kernel_size: Any, stride: Any, padding: Any,
 def _max_pool(input, n, kernel_size, stride, padding, dilation, ceil_mode, return_indices, owner):
     x, unbatched, kernel, stride, pad, dilation, out = _pool_setup(input, n, kernel_size, stride, padding, dilation,
                                                                    ceil_mode, owner)
-    y, idx = MaxPoolNd.apply(x, kernel, stride, pad, dilation, out)
-    if unbatched:
-        y, idx = y.squeeze(0), idx.squeeze(0)
-    return (y, idx) if return_indices else y
+    if not return_indices:
+        y = MaxPoolNd.apply(x, kernel, stride, pad, dilation, out, False)
+        return y.squeeze(0) if unbatched else y
+    y, idx = MaxPoolNd.apply(x, kernel, stride, pad, dilation, out, True)
+    return (y.squeeze(0), idx.squeeze(0)) if unbatched else (y, idx)
 
 
 def max_pool1d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
