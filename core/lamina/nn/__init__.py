@@ -17,4 +17,4 @@ from .parameter import Buffer, Parameter
 __getattr__, __dir__ = _plugins.namespace(("lamina.layers", "lamina.losses"), __name__)
 
 __all__ = ["Module", "Parameter", "Buffer", "Sequential", "ModuleList", "ModuleDict", "ParameterList",
-           "ParameterDict", "Identity", "functional", "init", "utils", "_IncompatibleKeys"]
+           "ParameterDict", "Identity", "functional", "init", "utils"]
