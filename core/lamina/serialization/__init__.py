@@ -53,6 +53,7 @@ FileLike = str | os.PathLike | IO[bytes]
 MapLocation = str | _device | dict | Callable[[Tensor, str], Any] | None
 _STRUCTURE_KEY = "lamina.structure"
 _VERSION_KEY = "lamina.format"
+_NO_STRUCTURE = object()  # a foreign safetensors file: load it as a flat {name: tensor} dict
 
 __all__ = ["save", "load", "PickleWarning", "MAX_HEADER_BYTES", "CheckpointError", "CheckpointFormatError",
            "CheckpointTruncatedError", "CheckpointHeaderError"]
@@ -145,7 +146,7 @@ def _load(f: IO[bytes], name: str, place: Callable, weights_only: bool) -> Any:
             arrays[tname] = _format.read_array(f, code, shape, end - begin)
     except CheckpointTruncatedError as e:
         raise CheckpointTruncatedError(f"lamina.load: {name}: {e}") from None
-    if tree is None:
+    if tree is _NO_STRUCTURE:
         return {tname: place(_to_tensor(arrays[tname], {}), "cpu") for tname, *_ in entries}
     return _structure.decode(tree, lambda tname, node: place(_to_tensor(arrays[tname], node),
                                                              node.get("device", "cpu")))
@@ -156,15 +157,18 @@ def _diagnose_start(name: str, head: bytes, n: int, size: int) -> None:
     if size < 8:
         raise CheckpointTruncatedError(f"lamina.load: {name} holds only {size} bytes; a checkpoint starts with an "
                                        "8-byte header length (empty or truncated file)")
+    if n == 0:
+        raise CheckpointHeaderError(f"lamina.load: {name}: the header length field is 0 (empty header)")
     looks_right = len(head) < 9 or head[8:9] == b"{"
     if looks_right and n > MAX_HEADER_BYTES:
         raise CheckpointHeaderError(f"lamina.load: {name}: the header length field says {n} bytes, more than the "
                                     f"{MAX_HEADER_BYTES}-byte limit (corrupt or hostile file)")
-    if looks_right and 8 + n > size:
+    if looks_right:
         raise CheckpointTruncatedError(f"lamina.load: {name}: the header length field says {n} bytes but only "
                                        f"{size - 8} follow it (truncated file)")
-    if looks_right:
-        raise CheckpointHeaderError(f"lamina.load: {name}: the header is empty (length 0)")
+    if 8 + n <= size:
+        raise CheckpointHeaderError(f"lamina.load: {name}: the header must be a JSON object starting with '{{', "
+                                    f"but it starts with {head[8:9]!r}")
     raise CheckpointFormatError(f"lamina.load: {name} is not a lamina/safetensors checkpoint (or is corrupt): it "
                                 "should start with an 8-byte little-endian header length followed by a JSON object "
                                 f"'{{...', but its first bytes are {_sniff.hexdump(head)}")
@@ -177,7 +181,7 @@ def _structure_tree(metadata: dict, entries: list) -> Any:
         raise _format.HeaderProblem(f"written with lamina checkpoint format {version!r}; this lamina reads "
                                     f"format {_structure.FORMAT_VERSION!r} (upgrade lamina)")
     if _STRUCTURE_KEY not in metadata:
-        return None
+        return _NO_STRUCTURE
     tree = _format.parse_json(metadata[_STRUCTURE_KEY], f"__metadata__[{_STRUCTURE_KEY!r}]")
     names = {e[0] for e in entries}
     used: set[str] = set()

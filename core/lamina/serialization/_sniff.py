@@ -17,7 +17,7 @@ def describe(head: bytes) -> tuple[str, str] | None:
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         return ("a zip archive, as written by torch.save (PyTorch's default format) or numpy.savez",
                 "lamina never unpickles; " + _TORCH_CONVERT)
-    if len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5:
+    if len(head) >= 3 and head[0] == 0x80 and 2 <= head[1] <= 5 and head[2] != 0:  # byte 2: an opcode
         return (f"a Python pickle (protocol {head[1]}), as written by pickle.dump, legacy torch.save "
                 "or lamina.save(..., pickle=True)",
                 "loading a pickle can execute arbitrary code, so lamina.load refuses it by default; if the file "
@@ -26,7 +26,7 @@ def describe(head: bytes) -> tuple[str, str] | None:
     if head.startswith(b"\x93NUMPY"):
         return ("a NumPy .npy file (numpy.save)",
                 "read it with numpy.load(path) and wrap the array with lamina.from_numpy(...)")
-    if head.startswith(b"\x1f\x8b"):
+    if head.startswith(b"\x1f\x8b\x08"):
         return ("a gzip-compressed file", "decompress it first (gzip.open) and load the result")
     if head.startswith(b"\x89HDF\r\n\x1a\n"):
         return ("an HDF5 file (h5py / Keras)", "export the arrays and save them with lamina.save")
