@@ -22,32 +22,35 @@ class MatMul(Function):
             sb = "x".join(map(str, b.shape))
             raise ShapeError(f"matmul: expected a (..., N, K) @ b (..., K, M) with equal K, got a ({sa}) and b ({sb}) "
                              f"(K = {ka} vs {kb})")
-        ctx.save_for_backward(a, b)
+        need_a, need_b = ctx.needs_input_grad
+        ctx.a_shape, ctx.b_shape = a.shape, b.shape
+        ctx.save_for_backward(a if need_b else None, b if need_a else None)
         return a @ b
 
     @staticmethod
     def backward(ctx, dy):
-        a, b = ctx.saved_tensors
+        a, b = ctx.saved_tensors                                        # only those a gradient needs
         need_a, need_b = ctx.needs_input_grad
-        a2 = a.reshape((1,) + a.shape) if a.ndim == 1 else a            # (..., N, K)
-        b2 = b.reshape(b.shape + (1,)) if b.ndim == 1 else b            # (..., K, M)
-        if a.ndim == 1 and b.ndim == 1:
+        a_nd, b_nd = len(ctx.a_shape), len(ctx.b_shape)
+        if a_nd == 1 and b_nd == 1:
             dy2 = dy.reshape((1, 1))
-        elif a.ndim == 1:
+        elif a_nd == 1:
             dy2 = dy.reshape(dy.shape[:-1] + (1, dy.shape[-1]))
-        elif b.ndim == 1:
+        elif b_nd == 1:
             dy2 = dy.reshape(dy.shape + (1,))
         else:
             dy2 = dy                                                    # (..., N, M)
         da = db = None
         if need_a:
+            b2 = b.reshape(b.shape + (1,)) if b_nd == 1 else b          # (..., K, M)
             da = dy2 @ b2.swapaxes(-1, -2)                              # (..., N, K)
-            if a.ndim == 1:
+            if a_nd == 1:
                 da = da.reshape(da.shape[:-2] + (da.shape[-1],))
                 da = da.sum(tuple(range(da.ndim - 1))) if da.ndim > 1 else da
         if need_b:
+            a2 = a.reshape((1,) + a.shape) if a_nd == 1 else a          # (..., N, K)
             db = a2.swapaxes(-1, -2) @ dy2                              # (..., K, M)
-            if b.ndim == 1:
+            if b_nd == 1:
                 db = db.reshape(db.shape[:-1])
                 db = db.sum(tuple(range(db.ndim - 1))) if db.ndim > 1 else db
         return da, db
