@@ -38,10 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     _pin_threads(args.threads)
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import lamina
     import numpy
     import torch
-
-    import lamina
     from workloads import WORKLOADS
 
     torch.set_num_threads(args.threads)

@@ -7,8 +7,8 @@ plugins land (MLP, ConvNet, LSTM, Transformer: see benchmarks/README.md).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 
 @dataclass(frozen=True)

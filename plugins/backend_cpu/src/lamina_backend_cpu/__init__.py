@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy
-
 from lamina.backends import Backend
 
 __lamina_plugin_api__ = "1.0"
