@@ -56,6 +56,7 @@ def register(op: Any, device_type: str, impl: type, *, priority: int = 0,
     op = _resolve(op)
     if not (isinstance(impl, type) and issubclass(impl, op)):
         raise TypeError(f"kernels.register: expected impl to be a subclass of {op.__name__}, got {impl!r}")
+    impl._kernel_of = op
     k = Kernel(op, device_type, impl, priority, supports, name or impl.__name__)
     lst = _table.setdefault((op, device_type), [])
     lst.append(k)

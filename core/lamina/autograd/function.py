@@ -125,7 +125,8 @@ class Function:
 
     @classmethod
     def name(cls) -> str:
-        return cls.__name__ + "Backward"
+        # a registered kernel shows its op's name (grad_fn=<MulBackward> whichever kernel ran)
+        return cls.__dict__.get("_kernel_of", cls).__name__ + "Backward"
 
     @property
     def next_functions(self) -> tuple:
