@@ -56,3 +56,23 @@ def get_buffer(self, target: str) -> Tensor:
     if name not in mod._buffers:
         raise AttributeError(f"`{name}` is not a buffer")
     return getattr(mod, name)
+
+
+def name_module_path(caller: Any, err: BaseException) -> None:
+    """Prefix a shape/dtype error with the path of the module that raised it, seen from ``caller``.
+
+    Each enclosing module's ``__call__`` rewrites the message, so the outermost call leaves the full
+    path: ``features.3 (Conv2d): expected input with 32 channels, got 64``.
+    """
+    origin = getattr(err, "_lamina_module", None)
+    if origin is None:
+        origin = err._lamina_module = caller
+        msg = str(err)
+        name = type(caller).__name__
+        err._lamina_message = msg[len(name) + 2:] if msg.startswith(name + ": ") else msg
+        return
+    for path, m in caller.named_modules():
+        if m is origin:
+            if path:
+                err.args = (f"{path} ({type(origin).__name__}): {err._lamina_message}",)
+            return

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from .._tensor import Tensor
+from ..errors import DTypeError, ShapeError
 from . import _module_convert as _convert
 from . import _module_hooks as _hooks
 from . import _module_lookup as _lookup
@@ -347,10 +348,14 @@ class Module:
 
     # --- hooks --------------------------------------------------------------------------------
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if self._forward_hooks or self._forward_pre_hooks or self._backward_hooks or self._backward_pre_hooks \
-                or _global_any[0]:
-            return _hooks.call_with_hooks(self, args, kwargs)
-        return self.forward(*args, **kwargs)
+        try:
+            if self._forward_hooks or self._forward_pre_hooks or self._backward_hooks or self._backward_pre_hooks \
+                    or _global_any[0]:
+                return _hooks.call_with_hooks(self, args, kwargs)
+            return self.forward(*args, **kwargs)
+        except (ShapeError, DTypeError) as e:
+            _lookup.name_module_path(self, e)
+            raise
 
     _call_impl = __call__
     register_forward_pre_hook = _hooks.register_forward_pre_hook
