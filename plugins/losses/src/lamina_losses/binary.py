@@ -6,8 +6,7 @@ from lamina import Tensor
 from lamina.autograd import Function
 from lamina.errors import ShapeError
 
-from ._reduction import _Loss, _WeightedLoss, apply_reduction, check_float, check_same_shape, quiet, resolve, \
-    same_dtype
+from ._reduction import _Loss, _WeightedLoss, apply_reduction, check_float, check_same_shape, quiet, resolve, same_dtype
 
 __lamina_plugin_api__ = "1.0"
 
