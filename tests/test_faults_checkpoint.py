@@ -334,3 +334,12 @@ def test_save_keeps_the_existing_file_mode(tmp_path):
     lamina.save({"a": 2}, path)
     assert os.stat(path).st_mode & 0o777 == 0o640
     assert lamina.load(path) == {"a": 2}
+
+
+def test_save_through_a_symlink_replaces_the_target(tmp_path):
+    real = tmp_path / "real.safetensors"
+    link = tmp_path / "link.safetensors"
+    lamina.save({"v": 1}, real)
+    link.symlink_to(real)
+    lamina.save({"v": 2}, link)
+    assert link.is_symlink() and lamina.load(real) == {"v": 2}

@@ -40,7 +40,11 @@ def _fsync_dir(directory: str) -> None:
 
 
 def atomic_write(path: str, write: Callable[[IO[bytes]], Any]) -> None:
-    """Call ``write(f)`` on a temp file beside ``path``, then atomically move it to ``path``."""
+    """Call ``write(f)`` on a temp file beside ``path``, then atomically move it to ``path``.
+
+    A symlink is followed: the file it points to is replaced and the link stays.
+    """
+    path = os.path.realpath(path)
     directory = os.path.dirname(os.path.abspath(path))
     mode = _new_file_mode(path)
     fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
