@@ -13,7 +13,7 @@ from lamina.autograd import Function
 from lamina.nn import Module
 
 from . import __lamina_plugin_api__  # noqa: F401
-from .activation import _sigmoid, _softplus
+from ._activation_ops import _sigmoid, _softplus
 
 
 class SoftplusFn(Function):
