@@ -17,9 +17,9 @@ def sandbox(tmp_path, monkeypatch):
                            "lamina.functional": {"alpha": "lamina_alpha:alpha"}},
              modules={"lamina_alpha": classes_module("Alpha", body="def alpha(x):\n    return x\n"),
                       "lamina_alpha_bad": "raise ValueError('cannot load alpha')\n"})
-    box.dist("acme-layers", "2.1", entry_points={"lamina.layers": {"acme.Gate": "acme_layers:Gate",
-                                                                   "Linear": "acme_layers:Gate"}},
-             modules={"acme_layers": classes_module("Gate", api=None)})
+    box.dist("acme-layers", "2.1", entry_points={"lamina.layers": {"acme.Gate": "acme_sandbox_layers:Gate",
+                                                                   "Linear": "acme_sandbox_layers:Gate"}},
+             modules={"acme_sandbox_layers": classes_module("Gate", api=None)})
     box.dist("lamina-backend-fake", entry_points={"lamina.backends.cpu": {"fakecpu": "lamina_bf:Fake"}},
              modules={"lamina_bf": backend_module("Fake", ok=False, reason="needs AVX-1024")})
     yield box

@@ -102,7 +102,7 @@ def test_look_alike_cannot_take_a_first_party_bare_name(sandbox):
 
 
 def test_third_party_bare_first_party_name_is_ignored_even_alone(sandbox):
-    offer(sandbox, "acme-layers", "acme_layers", name="Linear")
+    offer(sandbox, "acme-layers", "acme_sandbox_layers", name="Linear")
     with pytest.raises(PluginNotFoundError) as info:
         plugins.resolve("lamina.layers", "Linear")
     message = str(info.value)
@@ -112,20 +112,20 @@ def test_third_party_bare_first_party_name_is_ignored_even_alone(sandbox):
 
 
 def test_third_party_bare_name_outside_the_table_is_allowed_with_a_warning(sandbox):
-    offer(sandbox, "acme-layers", "acme_layers", name="Gizmo")
+    offer(sandbox, "acme-layers", "acme_sandbox_layers", name="Gizmo")
     assert plugins.resolve("lamina.layers", "Gizmo").__name__ == "Gizmo"
     (name,) = plugins.status()[0].names
     assert name.state == "loaded" and "should use a dotted prefix" in name.reason
 
 
 def test_third_party_bare_name_yields_to_a_first_party_offer(sandbox):
-    offer(sandbox, "acme-layers", "acme_layers", name="Gizmo")
+    offer(sandbox, "acme-layers", "acme_sandbox_layers", name="Gizmo")
     offer(sandbox, "lamina-gizmos", "lamina_gizmos", name="Gizmo")
     assert plugins.resolve("lamina.layers", "Gizmo").__module__ == "lamina_gizmos"
 
 
 def test_dotted_names_from_two_third_parties_conflict(sandbox):
-    offer(sandbox, "acme-layers", "acme_layers", name="acme.Gate")
+    offer(sandbox, "acme-layers", "acme_sandbox_layers", name="acme.Gate")
     offer(sandbox, "acme-fork", "acme_fork", name="acme.Gate")
     with pytest.raises(PluginConflictError) as info:
         plugins.resolve("lamina.layers", "acme.Gate")
@@ -133,12 +133,12 @@ def test_dotted_names_from_two_third_parties_conflict(sandbox):
 
 
 def test_lamina_prefix_is_reserved(sandbox):
-    offer(sandbox, "acme-layers", "acme_layers", name="lamina.Gate")
+    offer(sandbox, "acme-layers", "acme_sandbox_layers", name="lamina.Gate")
     assert plugins.names("lamina.layers") == []
 
 
 def test_unowned_prefix_is_a_warning(sandbox):
-    offer(sandbox, "acme-layers", "acme_layers", name="other.Gate")
+    offer(sandbox, "acme-layers", "acme_sandbox_layers", name="other.Gate")
     assert plugins.names("lamina.layers") == ["other.Gate"]
     (name,) = plugins.status()[0].names
     assert "prefix 'other' matches neither" in name.reason

@@ -116,8 +116,8 @@ def test_namespace_serves_submodules_without_scan(tmp_path, monkeypatch, sandbox
 
 
 def test_dotted_names_reached_with_getattr(sandbox):
-    sandbox.dist("acme-layers", entry_points={"lamina.layers": {"acme.GatedConv": "acme_layers:GatedConv"}},
-                 modules={"acme_layers": classes_module("GatedConv")})
+    sandbox.dist("acme-layers", entry_points={"lamina.layers": {"acme.GatedConv": "acme_sandbox_layers:GatedConv"}},
+                 modules={"acme_sandbox_layers": classes_module("GatedConv")})
     nn = make_namespace(("lamina.layers",), "lamina_test_ns_dotted")
     try:
         assert getattr(nn, "acme.GatedConv").__name__ == "GatedConv"

@@ -101,8 +101,8 @@ def test_strict_mode_passes_when_everything_loads(sandbox):
 
 
 def test_strict_mode_rejects_look_alikes(sandbox):
-    sandbox.dist("acme-layers", entry_points={"lamina.layers": {"Linear": "acme_layers:Linear"}},
-                 modules={"acme_layers": classes_module("Linear")})
+    sandbox.dist("acme-layers", entry_points={"lamina.layers": {"Linear": "acme_sandbox_layers:Linear"}},
+                 modules={"acme_sandbox_layers": classes_module("Linear")})
     sandbox.env(LAMINA_STRICT_PLUGINS="1")
     with pytest.raises(PluginLoadError, match="reserved for first-party"):
         plugins.names("lamina.layers")
