@@ -78,7 +78,8 @@ def unfold(input: Any, kernel_size: Any, dilation: Any = 1, padding: Any = 0, st
                          f"shape {tuple(input.shape)}")
     kernel, dilation, pad, stride = _args(kernel_size, dilation, padding, stride, owner)
     x = input.unsqueeze(0) if input.ndim == 3 else input
-    out = tuple(conv_out_size(s, k, st, d, (p, p)) for s, k, st, d, p in zip(x.shape[2:], kernel, stride, dilation, pad))
+    out = tuple(conv_out_size(s, k, st, d, (p, p))
+                for s, k, st, d, p in zip(x.shape[2:], kernel, stride, dilation, pad))
     if any(o <= 0 for o in out):
         raise ShapeError(f"{owner}: expected the padded input {tuple(s + 2 * p for s, p in zip(x.shape[2:], pad))} to "
                          f"hold at least one block of dilated kernel size "

@@ -48,7 +48,8 @@ def _check_linear(input: Any, weight: Any, bias: Any, owner: str) -> None:
         raise ShapeError(f"{owner}: expected input with {weight.shape[1]} features (in_features) in the last dim, "
                          f"got {got} (input shape {tuple(input.shape)})")
     if bias is not None and tuple(bias.shape) != (weight.shape[0],):
-        raise ShapeError(f"{owner}: expected bias of shape ({weight.shape[0]},) (out_features), got {tuple(bias.shape)}")
+        raise ShapeError(f"{owner}: expected bias of shape ({weight.shape[0]},) (out_features), got "
+                         f"{tuple(bias.shape)}")
     if input.dtype != weight.dtype or (bias is not None and bias.dtype != weight.dtype):
         got = weight.dtype if input.dtype != weight.dtype else bias.dtype
         raise DTypeError(f"{owner}: expected weight and bias of the input's dtype {input.dtype}, got {got}")
@@ -177,7 +178,7 @@ class LazyLinear(Linear):
 
     def initialize_parameters(self, input: Any) -> None:
         if input.ndim == 0:
-            raise ShapeError(f"LazyLinear: expected an input with at least 1 dim, got a 0-d tensor")
+            raise ShapeError("LazyLinear: expected an input with at least 1 dim, got a 0-d tensor")
         self.in_features = int(input.shape[-1])
         with lamina.no_grad():
             self.weight.data = lamina.empty(self.out_features, self.in_features, **self._factory)

@@ -151,8 +151,9 @@ def max_unpool2d(input: Any, indices: Any, kernel_size: Any, stride: Any = None,
         out = tuple(int(v) for v in output_size)[-2:]
         for o, d, st in zip(out, default, stride):
             if not d - st < o < d + st:
-                raise ValueError(f"{owner}: expected output_size between {tuple(v - s + 1 for v, s in zip(default, stride))}"
-                                 f" and {tuple(v + s - 1 for v, s in zip(default, stride))}, got {out}")
+                lo = tuple(v - s + 1 for v, s in zip(default, stride))
+                hi = tuple(v + s - 1 for v, s in zip(default, stride))
+                raise ValueError(f"{owner}: expected output_size between {lo} and {hi}, got {out}")
     P = out[0] * out[1]
     if idx.numel() and (int(idx.min()) < 0 or int(idx.max()) >= P):
         raise ValueError(f"{owner}: expected indices in [0, {P}) for output size {out}, got values in "
