@@ -23,7 +23,7 @@ def _samples(rec, dtype, seed=0):
 def _tensors(sample, requires_grad=False):
     out = []
     for k, a in enumerate(sample.args):
-        want = sample.grad_args is None and a.dtype.kind == "f" or sample.grad_args is not None and k in sample.grad_args
+        want = a.dtype.kind == "f" if sample.grad_args is None else k in sample.grad_args
         out.append(lamina.tensor(a.copy(), requires_grad=bool(requires_grad and want)))
     return out
 
