@@ -343,3 +343,16 @@ def test_save_through_a_symlink_replaces_the_target(tmp_path):
     link.symlink_to(real)
     lamina.save({"v": 2}, link)
     assert link.is_symlink() and lamina.load(real) == {"v": 2}
+
+
+@pytest.mark.parametrize("n", [0x0280, 0x0380, 0x010480], ids=hex)
+def test_header_length_that_looks_like_pickle_magic_is_still_safetensors(n):
+    base = {"a": _F32_2, "__metadata__": {"pad": ""}}
+    pad = n - len(json.dumps(base).encode())
+    raw = json.dumps({"a": _F32_2, "__metadata__": {"pad": "x" * pad}}).encode()
+    data = _file(raw, np.arange(2, dtype="<f4").tobytes())
+    assert data[0] == 0x80 and 2 <= data[1] <= 5
+    assert _load_bytes(data)["a"].tolist() == [0.0, 1.0]
+    for k in (9, 100, n, n + 9):
+        with pytest.raises(T):
+            _load_bytes(data[:k])

@@ -86,3 +86,10 @@ def test_pickle_map_location_callable_gets_saved_location():
                           map_location=lambda t, loc: seen.append((type(t).__name__, loc)))
     assert seen == [("Tensor", "cpu"), ("Parameter", "cpu")]
     assert type(out[1]) is nn.Parameter
+
+
+def test_truncated_pickle_with_weights_only_false_is_a_checkpoint_error():
+    data = _pickled({"a": lamina.ones(3), "b": list(range(50))})
+    for k in (3, 12, len(data) // 2, len(data) - 1):
+        with pytest.warns(PickleWarning), pytest.raises(CheckpointFormatError, match="could not be unpickled"):
+            lamina.load(io.BytesIO(data[:k]), weights_only=False)

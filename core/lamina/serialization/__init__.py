@@ -118,9 +118,10 @@ def _load(f: IO[bytes], name: str, place: Callable, weights_only: bool) -> Any:
     f.seek(start)
     head = f.read(min(size, 16))
     n = int.from_bytes(head[:8], "little") if len(head) >= 8 else -1
-    plausible = len(head) >= 9 and head[8:9] == b"{" and 0 < n <= MAX_HEADER_BYTES and 8 + n <= size
-    if not plausible:
-        what = _sniff.describe(head)
+    # a safetensors start (a sane length, then '{') is never second-guessed as another format
+    safetensors_like = len(head) >= 9 and head[8:9] == b"{" and 0 < n <= MAX_HEADER_BYTES
+    if not (safetensors_like and 8 + n <= size):
+        what = None if safetensors_like else _sniff.describe(head)
         if what is not None:
             if not weights_only and what[0].startswith("a Python pickle"):
                 f.seek(start)

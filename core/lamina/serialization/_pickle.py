@@ -13,6 +13,8 @@ import warnings
 from collections.abc import Callable
 from typing import IO, Any
 
+from ..errors import CheckpointFormatError
+
 
 class PickleWarning(UserWarning):
     """Pickled checkpoints execute code when loaded; prefer ``lamina.save(model.state_dict(), ...)``."""
@@ -36,7 +38,11 @@ def load(f: IO[bytes], name: str, place: Callable[[Any, str], Any]) -> Any:
     """Unpickle from ``f``; ``place(cpu_tensor, saved_location)`` returns the tensor where it belongs."""
     warnings.warn(f"lamina.load: unpickling {name} because weights_only=False; this executes code from the file. "
                   "Only do this for files you trust.", PickleWarning, stacklevel=3)
-    return _Unpickler(f, place).load()
+    try:
+        return _Unpickler(f, place).load()
+    except (pickle.UnpicklingError, EOFError) as e:
+        raise CheckpointFormatError(f"lamina.load: {name} could not be unpickled ({type(e).__name__}: {e}); "
+                                    "it is truncated, corrupt or not a pickle") from e
 
 
 class _Unpickler(pickle.Unpickler):
