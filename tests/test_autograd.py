@@ -292,7 +292,7 @@ def test_mixed_devices_raise_listing_each_device(fake_device):
     with pytest.raises(lamina.DeviceMismatchError, match="fake.*cpu"):
         lamina.matmul(a, b)
     with pytest.raises(lamina.DeviceMismatchError, match="fake"):
-        a == b
+        _ = a == b
 
 
 def test_device_moves_are_differentiable(fake_device):

@@ -155,8 +155,6 @@ def test_the_tagged_backend_is_really_in_use(tagged):
     """The purity checks are only meaningful if the tagged backend serves cpu, and detects escapes."""
     assert type(lamina.device("cpu").backend).__name__ == "TaggedBackend"
     assert type(lamina.ones(2).array) is TaggedArray
-    plain = lamina.Tensor._make(np.ones(2), lamina.device("cpu"))
-    assert type((plain * 2).array) is not TaggedArray or True  # ufuncs on plain arrays stay plain
     lamina.device("cpu").backend.xp.concatenate([np.ones(1), np.ones(1)])
     assert tagged.ESCAPES, "a plain ndarray handed to xp must be recorded"
     del tagged.ESCAPES[:]
