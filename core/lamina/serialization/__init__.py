@@ -67,6 +67,7 @@ def save(obj: Any, f: FileLike, *, pickle: bool = False) -> None:
     such a file needs ``lamina.load(f, weights_only=False)``.
     """
     if pickle:
+        _pickle.warn_dump()
         write = lambda fh: _pickle.dump(obj, fh)  # noqa: E731
     else:
         tree, tensors = _structure.encode(obj)

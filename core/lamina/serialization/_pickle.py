@@ -27,17 +27,20 @@ _REBUILDERS = {("lamina._tensor", "_rebuild"), ("lamina.nn.parameter", "_rebuild
                ("lamina.nn.parameter", "_rebuild_buffer")}
 
 
-def dump(obj: Any, f: IO[bytes]) -> None:
+def warn_dump() -> None:
     warnings.warn("lamina.save(..., pickle=True) writes a pickle: loading it executes code from the file and "
                   "needs lamina.load(..., weights_only=False). Prefer lamina.save(model.state_dict(), path).",
                   PickleWarning, stacklevel=3)
+
+
+def dump(obj: Any, f: IO[bytes]) -> None:
     pickle.dump(obj, f, protocol=PROTOCOL)
 
 
 def load(f: IO[bytes], name: str, place: Callable[[Any, str], Any]) -> Any:
     """Unpickle from ``f``; ``place(cpu_tensor, saved_location)`` returns the tensor where it belongs."""
     warnings.warn(f"lamina.load: unpickling {name} because weights_only=False; this executes code from the file. "
-                  "Only do this for files you trust.", PickleWarning, stacklevel=3)
+                  "Only do this for files you trust.", PickleWarning, stacklevel=4)
     try:
         return _Unpickler(f, place).load()
     except (pickle.UnpicklingError, EOFError) as e:
