@@ -82,9 +82,9 @@ def _ops():
 
 
 def _np_dtype(d: Any):
-    import numpy as np
+    from .._dtype import to_np
 
-    return np.dtype(d)
+    return to_np(d)  # a Tensor's dtype (a lamina dtype) as well as NumPy dtypes and names
 
 
 class GraphNamespace:

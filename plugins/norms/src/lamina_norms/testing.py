@@ -1,0 +1,186 @@
+"""Conformance records for lamina-norms: NumPy float64 references, samples, error inputs, tags."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__lamina_plugin_api__ = "1.0"
+
+
+def _ref_norm(x, axes, eps, w=None, b=None, pshape=None, center=True):
+    mean = x.mean(axis=axes, keepdims=True) if center else 0.0
+    var = ((x - mean) ** 2).mean(axis=axes, keepdims=True)
+    y = (x - mean) / np.sqrt(var + eps)
+    if w is not None:
+        y = y * w.reshape(pshape)
+    if b is not None:
+        y = y + b.reshape(pshape)
+    return y
+
+
+def _chan(x):
+    return (1, x.shape[1]) + (1,) * (x.ndim - 2)
+
+
+def ref_batch_norm_train(params, x, eps=1e-5):
+    axes = (0,) + tuple(range(2, x.ndim))
+    return _ref_norm(x, axes, eps, params.get("weight"), params.get("bias"), _chan(x))
+
+
+def ref_batch_norm_eval(params, x, eps=1e-5):
+    s = _chan(x)
+    y = (x - params["running_mean"].reshape(s)) / np.sqrt(params["running_var"].reshape(s) + eps)
+    return y * params["weight"].reshape(s) + params["bias"].reshape(s) if "weight" in params else y
+
+
+def ref_instance_norm(params, x, eps=1e-5):
+    batched = x if x.ndim >= 3 and params.get("_batched", True) else x[None]
+    return _ref_norm(batched, tuple(range(2, batched.ndim)), eps, params.get("weight"), params.get("bias"),
+                     _chan(batched))
+
+
+def ref_layer_norm(params, x, normalized_shape, eps=1e-5):
+    k = len(normalized_shape)
+    return _ref_norm(x, tuple(range(x.ndim - k, x.ndim)), eps, params.get("weight"), params.get("bias"),
+                     tuple(normalized_shape))
+
+
+def ref_rms_norm(params, x, normalized_shape, eps=None):
+    eps = np.finfo(np.float64).eps if eps is None else eps
+    k = len(normalized_shape)
+    return _ref_norm(x, tuple(range(x.ndim - k, x.ndim)), eps, params.get("weight"), None,
+                     tuple(normalized_shape), center=False)
+
+
+def ref_group_norm(params, x, num_groups, eps=1e-5):
+    N, C = x.shape[:2]
+    xg = x.reshape(N, num_groups, -1)
+    y = ((xg - xg.mean(-1, keepdims=True)) / np.sqrt(xg.var(-1, keepdims=True) + eps)).reshape(x.shape)
+    if "weight" in params:
+        y = y * params["weight"].reshape(_chan(x)) + params["bias"].reshape(_chan(x))
+    return y
+
+
+def ref_local_response_norm(x, size, alpha=1e-4, beta=0.75, k=1.0):
+    C = x.shape[1]
+    sq = np.pad(x * x, [(0, 0), (size // 2, (size - 1) // 2)] + [(0, 0)] * (x.ndim - 2))
+    s = sum(sq[:, i:i + C] for i in range(size))
+    return x / (k + alpha * s / size) ** beta
+
+
+def ref_normalize(x, p=2.0, dim=1, eps=1e-12):
+    n = np.linalg.norm(np.moveaxis(x, dim, -1), ord=p, axis=-1)[..., None]
+    return x / np.moveaxis(np.maximum(n, eps), -1, dim)
+
+
+def _samples(*shapes, scale=1.0, shift=0.0):
+    def fn(xp, dtype, rng):
+        from lamina.testing import Sample
+
+        return [Sample((xp.asarray(rng.standard_normal(s) * scale + shift, dtype=dtype),), name=str(s))
+                for s in shapes]
+
+    return fn
+
+
+def _error(shape, error_type, match, init_kwargs=None):
+    def fn(xp, dtype, rng):
+        from lamina.testing import ErrorInput, Sample
+
+        return [ErrorInput(Sample((xp.asarray(rng.standard_normal(shape), dtype=dtype),)), error_type, match,
+                           init_kwargs)]
+
+    return fn
+
+
+def records() -> list:
+    from lamina.testing import FunctionInfo, ModuleInfo
+
+    from . import batchnorm, functional, instancenorm, layernorm, lrn
+
+    running = frozenset({"train_eval_differ"})
+    recs = []
+    for cls, shapes, bad in ((batchnorm.BatchNorm1d, ((6, 4), (5, 4, 7)), (3, 4, 2, 2)),
+                             (batchnorm.BatchNorm2d, ((4, 4, 3, 5),), (4, 4, 3)),
+                             (batchnorm.BatchNorm3d, ((3, 4, 2, 3, 2),), (4, 4, 3, 3)),
+                             (batchnorm.SyncBatchNorm, ((4, 4, 3, 5), (6, 4)), (4,))):
+        dims = "or ".join(("2D ", "3D ")) if cls is batchnorm.BatchNorm1d else ""
+        recs.append(ModuleInfo(cls=cls, init_kwargs={"num_features": 4}, sample_inputs=_samples(*shapes, scale=2.0,
+                                                                                                shift=0.5),
+                               reference=ref_batch_norm_train, tags=running | {"double_backward"},
+                               error_inputs=_error(bad, ValueError, rf"{cls.__name__}: expected {dims}.*input")))
+        recs.append(ModuleInfo(cls=cls, name=f"{cls.__name__}[no-affine, no-stats]",
+                               init_kwargs={"num_features": 4, "affine": False, "track_running_stats": False},
+                               sample_inputs=_samples(*shapes), reference=ref_batch_norm_train,
+                               tags=frozenset({"double_backward"})))
+    recs.append(ModuleInfo(cls=batchnorm.LazyBatchNorm2d, sample_inputs=_samples((4, 3, 3, 3)),
+                           reference=ref_batch_norm_train, tags=running))
+    for cls, shape, unbatched in ((instancenorm.InstanceNorm1d, (3, 4, 6), (4, 6)),
+                                  (instancenorm.InstanceNorm2d, (3, 4, 3, 5), (4, 3, 5)),
+                                  (instancenorm.InstanceNorm3d, (2, 4, 2, 3, 3), (4, 2, 3, 3))):
+        recs.append(ModuleInfo(cls=cls, init_kwargs={"num_features": 4}, sample_inputs=_samples(shape, unbatched),
+                               reference=ref_instance_norm, tags=frozenset({"batch_independent", "double_backward"}),
+                               error_inputs=_error((4,), ValueError, rf"{cls.__name__}: expected .*D input")))
+        recs.append(ModuleInfo(cls=cls, name=f"{cls.__name__}[affine, running stats]",
+                               init_kwargs={"num_features": 4, "affine": True, "track_running_stats": True},
+                               sample_inputs=_samples(shape), reference=ref_instance_norm,
+                               tags=running | {"double_backward"},
+                               error_inputs=_error(shape[:1] + (5,) + shape[2:], ValueError,
+                                                   rf"{cls.__name__}: expected input's size at dim=1 to match "
+                                                   r"num_features \(4\), got 5")))
+    per_sample = frozenset({"batch_independent", "double_backward"})
+    recs += [
+        ModuleInfo(cls=layernorm.LayerNorm, init_kwargs={"normalized_shape": (3, 5)},
+                   sample_inputs=_samples((4, 3, 5), (2, 2, 3, 5)), tags=per_sample,
+                   reference=lambda p, x: ref_layer_norm(p, x, (3, 5)),
+                   error_inputs=_error((4, 5, 3), RuntimeError, r"layer_norm: expected input with shape \[\*, 3, 5\]")),
+        ModuleInfo(cls=layernorm.LayerNorm, name="LayerNorm[no bias]", init_kwargs={"normalized_shape": 6,
+                                                                                    "bias": False},
+                   sample_inputs=_samples((4, 6)), tags=per_sample, reference=lambda p, x: ref_layer_norm(p, x, (6,))),
+        ModuleInfo(cls=layernorm.RMSNorm, init_kwargs={"normalized_shape": (6,), "eps": 1e-6},
+                   sample_inputs=_samples((4, 6), (2, 3, 6)), tags=per_sample,
+                   reference=lambda p, x: ref_rms_norm(p, x, (6,), 1e-6),
+                   error_inputs=_error((4, 5), RuntimeError, r"rms_norm: expected input with shape \[\*, 6\]")),
+        ModuleInfo(cls=layernorm.GroupNorm, init_kwargs={"num_groups": 2, "num_channels": 6},
+                   sample_inputs=_samples((3, 6, 4), (2, 6, 2, 3), (4, 6)), tags=per_sample,
+                   reference=lambda p, x: ref_group_norm(p, x, 2),
+                   error_inputs=lambda xp, dtype, rng: [
+                       *_error((3, 4, 4), ValueError, r"GroupNorm: expected input \(N, 6, \*\) with 6 channels, "
+                               r"got 4")(xp, dtype, rng),
+                       *_error((3, 6, 4), ValueError, r"GroupNorm: num_channels must be divisible by num_groups, "
+                               r"got num_channels=6 and num_groups=4", {"num_groups": 4, "num_channels": 6})(
+                           xp, dtype, rng)]),
+        ModuleInfo(cls=lrn.LocalResponseNorm, init_kwargs={"size": 3, "alpha": 0.1, "beta": 0.75, "k": 2.0},
+                   sample_inputs=_samples((2, 5, 4), (2, 6, 3, 3)), tags=per_sample,
+                   reference=lambda p, x: ref_local_response_norm(x, 3, 0.1, 0.75, 2.0),
+                   error_inputs=_error((5, 4), ValueError, r"local_response_norm: expected 3D or higher")),
+    ]
+    recs += [
+        FunctionInfo(fn=_layer_norm_5, name="F.layer_norm", tags=frozenset({"double_backward"}),
+                     sample_inputs=lambda xp, dtype, rng: [_with(xp, dtype, rng, (4, 5), (5,), (5,))],
+                     reference=lambda x, w, b: ref_layer_norm({"weight": w, "bias": b}, x, (5,))),
+        FunctionInfo(fn=functional.group_norm, name="F.group_norm", tags=frozenset({"double_backward"}),
+                     sample_inputs=lambda xp, dtype, rng: [_with(xp, dtype, rng, (2, 4, 3), kwargs={"num_groups": 2})],
+                     reference=lambda x, num_groups: ref_group_norm({}, x, num_groups)),
+        FunctionInfo(fn=lrn.normalize, name="F.normalize", tags=frozenset({"double_backward"}),
+                     sample_inputs=lambda xp, dtype, rng: [_with(xp, dtype, rng, (3, 4), kwargs={"p": p, "dim": d})
+                                                           for p, d in ((2.0, 1), (1.0, 0), (3.0, -1))],
+                     reference=ref_normalize),
+        FunctionInfo(fn=lrn.local_response_norm, name="F.local_response_norm", tags=frozenset({"double_backward"}),
+                     sample_inputs=lambda xp, dtype, rng: [_with(xp, dtype, rng, (2, 5, 3), kwargs={"size": 2})],
+                     reference=ref_local_response_norm),
+    ]
+    return recs
+
+
+def _with(xp, dtype, rng, *shapes, kwargs=None):
+    from lamina.testing import Sample
+
+    return Sample(tuple(xp.asarray(rng.standard_normal(s), dtype=dtype) for s in shapes), dict(kwargs or {}))
+
+
+def _layer_norm_5(x, weight, bias):
+    """F.layer_norm over the last dim of size 5 (the record's function: arrays only as arguments)."""
+    from .functional import layer_norm
+
+    return layer_norm(x, (5,), weight, bias)
