@@ -162,8 +162,9 @@ class _ConvNd(Module):
         else:
             shape = (out_channels, in_channels // groups) + self.kernel_size
         self.weight = Parameter(lamina.empty(*shape, **factory))
-        self.bias = Parameter(lamina.empty(out_channels, **factory)) if bias else None
-        if not bias:
+        if bias:
+            self.bias = Parameter(lamina.empty(out_channels, **factory))
+        else:
             self.register_parameter("bias", None)
         self.reset_parameters()
 
