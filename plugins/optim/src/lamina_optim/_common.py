@@ -1,0 +1,92 @@
+"""Helpers shared by the optimizers: scalar state, hyperparameter checks, the per-group loop.
+
+Every update runs on the parameters' backend arrays (``p.array``) with the array namespace of
+the parameter's backend, in place, under ``no_grad`` (the base ``Optimizer`` wraps ``step``).
+Hyperparameters enter the array code as Python floats only, so float32 stays float32.
+
+Decision: ``step`` (and ASGD's ``eta``/``mu``, NAdam's ``mu_product``) are 0-d tensors of the
+default scalar dtype (float32 unless the default dtype is float64) kept on the CPU, as PyTorch
+keeps them for its default (non-capturable) path; their Python value is read with ``float``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import lamina
+from lamina import Tensor
+from lamina.optim.optimizer import check_range
+
+__lamina_plugin_api__ = "1.0"
+
+__all__ = ["check_range", "scalar_dtype", "scalar_state", "to_float", "bump", "with_grads",
+           "check_betas", "check_unsupported", "run_closure", "lerp_", "FOREACH_DOC"]
+
+FOREACH_DOC = "foreach: accepted for PyTorch compatibility; lamina's CPU path is the per-parameter loop."
+
+
+def scalar_dtype() -> lamina.dtype:
+    """PyTorch's ``_get_scalar_dtype()``: float64 when that is the default dtype, else float32."""
+    return lamina.float64 if lamina.get_default_dtype() == lamina.float64 else lamina.float32
+
+
+def scalar_state(value: float) -> Tensor:
+    """A fresh 0-d state tensor (``step``, ``eta``, ``mu``, ``mu_product``) on the CPU."""
+    return lamina.tensor(float(value), dtype=scalar_dtype())
+
+
+def to_float(x: Any) -> float:
+    """A Python float from a number or a one-element tensor (tensor ``lr`` and ``step`` state)."""
+    return float(x.item()) if isinstance(x, Tensor) else float(x)
+
+
+def bump(step_t: Tensor) -> float:
+    """``step_t += 1`` in place; returns the new value as a Python float (of the stored precision)."""
+    a = step_t.array
+    a += 1
+    return float(a)
+
+
+def with_grads(group: dict[str, Any]) -> Iterator[tuple[Tensor, Any]]:
+    """``(param, grad array)`` for every parameter of the group that has a gradient."""
+    for p in group["params"]:
+        g = p.grad
+        if g is not None:
+            yield p, g.array
+
+
+def check_betas(betas: Any) -> None:
+    check_range("beta parameter at index 0", betas[0], 0.0, 1.0)
+    check_range("beta parameter at index 1", betas[1], 0.0, 1.0)
+
+
+def check_unsupported(name: str, differentiable: bool = False, **flags: Any) -> None:
+    """Reject options whose PyTorch semantics lamina does not implement."""
+    if differentiable:
+        raise ValueError(f"{name}: differentiable=True is not supported by lamina-optim "
+                         "(the update runs in place on the arrays, outside autograd)")
+    for flag, value in flags.items():
+        if value:
+            raise ValueError(f"{name}: {flag}=True is not supported by lamina-optim")
+
+
+def run_closure(closure: Callable[[], Any] | None) -> Any:
+    """Evaluate the closure with gradients enabled (``step`` itself runs under ``no_grad``)."""
+    if closure is None:
+        return None
+    with lamina.enable_grad():
+        return closure()
+
+
+def lerp_(xp: Any, start: Any, end: Any, weight: float) -> None:
+    """``start += weight * (end - start)`` in place (PyTorch's ``lerp_`` form for weight < 0.5)."""
+    if weight < 0.5:
+        d = xp.subtract(end, start)
+        d *= weight
+        start += d
+    else:
+        # end - (end - start) * (1 - weight), written into start
+        d = xp.subtract(end, start)
+        d *= 1.0 - weight
+        xp.subtract(end, d, out=start)

@@ -1,0 +1,199 @@
+"""Adaptive per-coordinate step sizes from squared-gradient accumulators: RMSprop, Adagrad, Adadelta."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import lamina
+from lamina.optim import Optimizer
+
+from ._common import bump, check_range, check_unsupported, lerp_, run_closure, scalar_state, to_float
+
+__lamina_plugin_api__ = "1.0"
+
+__all__ = ["RMSprop", "Adagrad", "Adadelta"]
+
+
+def _grad(xp: Any, p: Any, maximize: bool, weight_decay: float) -> Any:
+    """The gradient array, negated with ``maximize``, plus ``weight_decay * p`` (a new array if changed)."""
+    g = p.grad.array
+    if maximize:
+        g = xp.negative(g)
+        if weight_decay != 0:
+            g += weight_decay * p.array
+    elif weight_decay != 0:
+        g = xp.add(g, weight_decay * p.array)
+    return g
+
+
+def _square_avg_(xp: Any, avg: Any, g: Any, decay: float) -> None:
+    """``avg = decay * avg + (1 - decay) * g * g`` in place."""
+    avg *= decay
+    g2 = xp.multiply(g, g)
+    g2 *= 1 - decay
+    avg += g2
+
+
+class RMSprop(Optimizer):
+    """RMSprop: ``v = alpha * v + (1 - alpha) * g^2``; ``p -= lr * g / (sqrt(v - centered_mean^2) + eps)``.
+
+    With ``momentum`` the step goes through a buffer ``b = momentum * b + g / (sqrt(.) + eps)``.
+    State: ``step``, ``square_avg`` (+ ``momentum_buffer`` with momentum, ``grad_avg`` when centered).
+    """
+
+    def __init__(self, params: Any, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
+                 weight_decay: float = 0, momentum: float = 0, centered: bool = False, capturable: bool = False,
+                 foreach: bool | None = None, maximize: bool = False, differentiable: bool = False) -> None:
+        check_range("learning rate", lr)
+        check_range("epsilon value", eps)
+        check_range("momentum value", momentum)
+        check_range("weight_decay value", weight_decay)
+        check_range("alpha value", alpha)
+        check_unsupported("RMSprop", differentiable)
+        defaults = {"lr": lr, "momentum": momentum, "alpha": alpha, "eps": eps, "centered": centered,
+                    "weight_decay": weight_decay, "capturable": capturable, "foreach": foreach,
+                    "maximize": maximize, "differentiable": differentiable}
+        super().__init__(params, defaults)
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """One RMSprop update of every parameter that has a gradient; returns the closure's loss."""
+        loss = run_closure(closure)
+        for group in self.param_groups:
+            lr, alpha, eps = to_float(group["lr"]), group["alpha"], group["eps"]
+            momentum, centered = group["momentum"], group["centered"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                xp = p.device.backend.xp
+                state = self.state[p]
+                if not state:
+                    state["step"] = scalar_state(0.0)
+                    state["square_avg"] = lamina.zeros_like(p)
+                    if momentum > 0:
+                        state["momentum_buffer"] = lamina.zeros_like(p)
+                    if centered:
+                        state["grad_avg"] = lamina.zeros_like(p)
+                bump(state["step"])
+                g = _grad(xp, p, group["maximize"], group["weight_decay"])
+                square_avg = state["square_avg"].array
+                _square_avg_(xp, square_avg, g, alpha)
+                if centered:
+                    grad_avg = state["grad_avg"].array
+                    lerp_(xp, grad_avg, g, 1 - alpha)
+                    avg = xp.multiply(grad_avg, grad_avg)
+                    xp.subtract(square_avg, avg, out=avg)
+                    xp.sqrt(avg, out=avg)
+                else:
+                    avg = xp.sqrt(square_avg)
+                avg += eps
+                x = p.array
+                if momentum > 0:
+                    buf = state["momentum_buffer"].array
+                    buf *= momentum
+                    buf += xp.divide(g, avg)
+                    x -= lr * buf
+                else:
+                    q = xp.divide(g, avg)
+                    q *= lr
+                    x -= q
+        return loss
+
+
+class Adagrad(Optimizer):
+    """Adagrad: ``s += g^2``; ``p -= lr / (1 + (t - 1) * lr_decay) * g / (sqrt(s) + eps)``.
+
+    As in PyTorch the state (``step``, ``sum`` filled with ``initial_accumulator_value``) is created
+    for every parameter in the constructor.
+    """
+
+    def __init__(self, params: Any, lr: float = 1e-2, lr_decay: float = 0, weight_decay: float = 0,
+                 initial_accumulator_value: float = 0, eps: float = 1e-10, foreach: bool | None = None, *,
+                 maximize: bool = False, differentiable: bool = False, fused: bool | None = None) -> None:
+        check_range("learning rate", lr)
+        check_range("lr_decay value", lr_decay)
+        check_range("weight_decay value", weight_decay)
+        check_range("initial_accumulator_value value", initial_accumulator_value)
+        check_range("epsilon value", eps)
+        check_unsupported("Adagrad", differentiable)
+        defaults = {"lr": lr, "lr_decay": lr_decay, "eps": eps, "weight_decay": weight_decay,
+                    "initial_accumulator_value": initial_accumulator_value, "foreach": foreach,
+                    "maximize": maximize, "differentiable": differentiable, "fused": fused}
+        super().__init__(params, defaults)
+        for group in self.param_groups:
+            for p in group["params"]:
+                state = self.state[p]
+                state["step"] = scalar_state(0.0)
+                state["sum"] = lamina.full_like(p, initial_accumulator_value)
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """One Adagrad update of every parameter that has a gradient; returns the closure's loss."""
+        loss = run_closure(closure)
+        for group in self.param_groups:
+            lr, lr_decay, eps = to_float(group["lr"]), group["lr_decay"], group["eps"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                xp = p.device.backend.xp
+                state = self.state[p]
+                t = bump(state["step"])
+                g = _grad(xp, p, group["maximize"], group["weight_decay"])
+                clr = lr / (1 + (t - 1) * lr_decay)
+                s = state["sum"].array
+                s += xp.multiply(g, g)
+                std = xp.sqrt(s)
+                std += eps
+                q = xp.divide(g, std)
+                q *= clr
+                x = p.array
+                x -= q
+        return loss
+
+
+class Adadelta(Optimizer):
+    """Adadelta (Zeiler): ``v = rho v + (1-rho) g^2``; ``dx = sqrt(u + eps) / sqrt(v + eps) * g``;
+    ``u = rho u + (1-rho) dx^2``; ``p -= lr * dx``.
+
+    State: ``step``, ``square_avg``, ``acc_delta``.
+    """
+
+    def __init__(self, params: Any, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6, weight_decay: float = 0,
+                 foreach: bool | None = None, *, capturable: bool = False, maximize: bool = False,
+                 differentiable: bool = False) -> None:
+        check_range("learning rate", lr)
+        check_range("rho value", rho, 0.0, 1.0, high_inclusive=True)
+        check_range("epsilon value", eps)
+        check_range("weight_decay value", weight_decay)
+        check_unsupported("Adadelta", differentiable)
+        defaults = {"lr": lr, "rho": rho, "eps": eps, "weight_decay": weight_decay, "maximize": maximize,
+                    "capturable": capturable, "foreach": foreach, "differentiable": differentiable}
+        super().__init__(params, defaults)
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """One Adadelta update of every parameter that has a gradient; returns the closure's loss."""
+        loss = run_closure(closure)
+        for group in self.param_groups:
+            lr, rho, eps = to_float(group["lr"]), group["rho"], group["eps"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                xp = p.device.backend.xp
+                state = self.state[p]
+                if not state:
+                    state["step"] = scalar_state(0.0)
+                    state["square_avg"] = lamina.zeros_like(p)
+                    state["acc_delta"] = lamina.zeros_like(p)
+                bump(state["step"])
+                g = _grad(xp, p, group["maximize"], group["weight_decay"])
+                square_avg, acc_delta = state["square_avg"].array, state["acc_delta"].array
+                _square_avg_(xp, square_avg, g, rho)
+                std = xp.add(square_avg, eps)
+                xp.sqrt(std, out=std)
+                delta = xp.add(acc_delta, eps)
+                xp.sqrt(delta, out=delta)
+                delta /= std
+                delta *= g
+                _square_avg_(xp, acc_delta, delta, rho)
+                x = p.array
+                x -= lr * delta
+        return loss

@@ -1,0 +1,75 @@
+"""Stochastic gradient descent with momentum, dampening, Nesterov momentum and weight decay."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import lamina
+from lamina.optim import Optimizer
+
+from ._common import check_range, check_unsupported, run_closure, to_float
+
+__lamina_plugin_api__ = "1.0"
+
+__all__ = ["SGD"]
+
+
+class SGD(Optimizer):
+    """SGD: ``b = momentum * b + (1 - dampening) * g``; ``p -= lr * (g + momentum * b if nesterov else b)``.
+
+    ``g`` is the gradient (negated with ``maximize``) plus ``weight_decay * p``. The momentum
+    buffer starts as a copy of the first ``g``. State: ``momentum_buffer`` (only with momentum).
+    """
+
+    def __init__(self, params: Any, lr: float = 1e-3, momentum: float = 0, dampening: float = 0,
+                 weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False,
+                 foreach: bool | None = None, differentiable: bool = False, fused: bool | None = None) -> None:
+        check_range("learning rate", lr)
+        if momentum < 0.0:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if weight_decay < 0.0:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        check_unsupported("SGD", differentiable)
+        defaults = {"lr": lr, "momentum": momentum, "dampening": dampening, "weight_decay": weight_decay,
+                    "nesterov": nesterov, "maximize": maximize, "foreach": foreach,
+                    "differentiable": differentiable, "fused": fused}
+        super().__init__(params, defaults)
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """One update of every parameter that has a gradient; returns the closure's loss."""
+        loss = run_closure(closure)
+        for group in self.param_groups:
+            lr = to_float(group["lr"])
+            momentum, dampening = group["momentum"], group["dampening"]
+            wd, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                x, g = p.array, p.grad.array
+                xp = p.device.backend.xp
+                if maximize:
+                    g = xp.negative(g)
+                if wd != 0:
+                    g = xp.add(g, wd * x) if not maximize else _add_into(g, wd * x)
+                if momentum != 0:
+                    state = self.state[p]
+                    buf_t = state.get("momentum_buffer")
+                    if buf_t is None:
+                        buf_t = state["momentum_buffer"] = lamina.zeros_like(p)
+                        buf_t.array[...] = g
+                    else:
+                        buf = buf_t.array
+                        buf *= momentum
+                        buf += (1 - dampening) * g if dampening != 0 else g
+                    buf = buf_t.array
+                    g = xp.add(g, momentum * buf) if nesterov else buf
+                x -= lr * g
+        return loss
+
+
+def _add_into(a: Any, b: Any) -> Any:
+    a += b
+    return a
