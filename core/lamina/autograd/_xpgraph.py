@@ -76,6 +76,7 @@ def _ops():
         "broadcast_to": broadcast_to, "transpose": transpose, "swapaxes": S.transpose, "flip": flip,
         "cumsum": cumsum, "roll": S.roll, "reshape": S.reshape, "expand_dims": expand_dims,
         "take_along_axis": take_along_axis, "matmul": L.matmul, "concatenate": concatenate, "stack": stack,
+        "einsum": lambda eq, *ops, **_: L.einsum(eq, *ops),
         "zeros": _const(creation.zeros), "ones": _const(creation.ones), "zeros_like": zeros_like,
         "ones_like": ones_like, "isfinite": isfinite, "isnan": isnan, "sum": sum,
     }
