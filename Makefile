@@ -27,7 +27,7 @@ train: $(BIN)/.lamina-installed
 
 test: $(BIN)/.test-deps
 	$(BIN)/ruff check core plugins tests examples benchmarks
-	$(BIN)/python -m pytest -q tests plugins
+	$(BIN)/python -m pytest -q tests plugins examples/third_party_plugin/tests
 
 bench: $(BIN)/.test-deps
 	$(BIN)/python benchmarks/run.py
