@@ -44,6 +44,9 @@ from .backends import device, get_default_device, set_backend, set_default_devic
 from .errors import (
     BackendUnavailableError,
     CheckpointError,
+    CheckpointFormatError,
+    CheckpointHeaderError,
+    CheckpointTruncatedError,
     DeviceMismatchError,
     DTypeError,
     LaminaError,
