@@ -228,8 +228,7 @@ class NAdam(Optimizer):
                 mu_prod *= mu  # in the stored (float32) precision, as PyTorch's 0-d tensor
                 mu_product = float(mu_prod)
                 m, v = _moments(xp, state, g, beta1, beta2)
-                denom = xp.divide(v, bias_correction2)
-                xp.sqrt(denom, out=denom)
+                denom = xp.sqrt(xp.divide(v, bias_correction2))
                 denom += eps
                 x = p.array
                 _addcdiv(xp, x, g, denom, -lr * (1.0 - mu) / (1.0 - mu_product))

@@ -110,14 +110,15 @@ class Rprop(Optimizer):
                     state["step_size"] = lamina.full_like(p, to_float(group["lr"]))
                 bump(state["step"])
                 g = p.grad.array
-                g = xp.negative(g) if group["maximize"] else g.copy()
+                if group["maximize"]:
+                    g = xp.negative(g)
                 prev, step_size = state["prev"].array, state["step_size"].array
                 prod = xp.multiply(g, prev)
                 # the factor per coordinate: etaplus (same sign), etaminus (flipped), 1 (a zero); NaN stays NaN
                 factor = xp.where(prod > 0, etaplus, xp.where(prod < 0, etaminus, xp.where(prod == 0, 1.0, prod)))
                 step_size *= factor.astype(step_size.dtype, copy=False)
                 xp.clip(step_size, step_size_min, step_size_max, out=step_size)
-                g[prod < 0] = 0
+                g = xp.where(prod < 0, 0.0, g)  # a flipped sign skips this step and resets the memory
                 x = p.array
                 x -= xp.sign(g) * step_size
                 prev[...] = g

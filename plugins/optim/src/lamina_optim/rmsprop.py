@@ -81,9 +81,7 @@ class RMSprop(Optimizer):
                 if centered:
                     grad_avg = state["grad_avg"].array
                     lerp_(xp, grad_avg, g, 1 - alpha)
-                    avg = xp.multiply(grad_avg, grad_avg)
-                    xp.subtract(square_avg, avg, out=avg)
-                    xp.sqrt(avg, out=avg)
+                    avg = xp.sqrt(square_avg - grad_avg * grad_avg)
                 else:
                     avg = xp.sqrt(square_avg)
                 avg += eps
@@ -187,10 +185,8 @@ class Adadelta(Optimizer):
                 g = _grad(xp, p, group["maximize"], group["weight_decay"])
                 square_avg, acc_delta = state["square_avg"].array, state["acc_delta"].array
                 _square_avg_(xp, square_avg, g, rho)
-                std = xp.add(square_avg, eps)
-                xp.sqrt(std, out=std)
-                delta = xp.add(acc_delta, eps)
-                xp.sqrt(delta, out=delta)
+                std = xp.sqrt(square_avg + eps)
+                delta = xp.sqrt(acc_delta + eps)
                 delta /= std
                 delta *= g
                 _square_avg_(xp, acc_delta, delta, rho)
