@@ -252,10 +252,14 @@ METHODS: dict[str, Any] = {
 
 
 def _iadd(a, b, alpha=1):
+    if isinstance(alpha, Tensor):  # a 0-d tensor alpha acts as its value (a Tensor would make b * alpha a Tensor)
+        alpha = alpha.item()
     a += b if alpha == 1 else b * alpha
 
 
 def _isub(a, b, alpha=1):
+    if isinstance(alpha, Tensor):
+        alpha = alpha.item()
     a -= b if alpha == 1 else b * alpha
 
 
