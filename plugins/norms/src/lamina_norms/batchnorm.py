@@ -24,7 +24,8 @@ class _NormBase(Module):
     _version = 2
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
-                 track_running_stats: bool = True, device: Any = None, dtype: Any = None) -> None:
+                 track_running_stats: bool = True, device: Any = None, dtype: Any = None, *,
+                 bias: bool = True) -> None:
         super().__init__()
         self.num_features = int(num_features)
         self.eps = eps
@@ -33,7 +34,10 @@ class _NormBase(Module):
         self.track_running_stats = track_running_stats
         if affine:
             self.weight = Parameter(lamina.empty(self.num_features, device=device, dtype=dtype))
-            self.bias = Parameter(lamina.empty(self.num_features, device=device, dtype=dtype))
+            if bias:
+                self.bias = Parameter(lamina.empty(self.num_features, device=device, dtype=dtype))
+            else:
+                self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
@@ -59,14 +63,15 @@ class _NormBase(Module):
         if self.affine:
             with lamina.no_grad():
                 self.weight.fill_(1.0)
-                self.bias.zero_()
+                if self.bias is not None:
+                    self.bias.zero_()
 
     def _check_input_dim(self, input: Tensor) -> None:
         raise NotImplementedError
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"track_running_stats={self.track_running_stats}")
+                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
 
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
                               error_msgs) -> None:
@@ -151,8 +156,9 @@ class LazyBatchNorm2d(BatchNorm2d):
     cls_to_become = BatchNorm2d
 
     def __init__(self, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
-                 track_running_stats: bool = True, device: Any = None, dtype: Any = None) -> None:
-        super().__init__(0, eps, momentum, affine, track_running_stats, device, dtype)
+                 track_running_stats: bool = True, device: Any = None, dtype: Any = None, *,
+                 bias: bool = True) -> None:
+        super().__init__(0, eps, momentum, affine, track_running_stats, device, dtype, bias=bias)
 
     def has_uninitialized_params(self) -> bool:
         return self.num_features == 0
@@ -175,7 +181,7 @@ class LazyBatchNorm2d(BatchNorm2d):
         src = state_dict.get(prefix + "weight", state_dict.get(prefix + "running_mean"))
         if self.has_uninitialized_params() and isinstance(src, Tensor) and src.ndim == 1:
             self.initialize_parameters(src.shape[0])
-        super()._load_from_state_dict(state_dict, prefix, *args)
+        _NormBase._load_from_state_dict(self, state_dict, prefix, *args)  # the class may have changed above
 
 
 class SyncBatchNorm(_BatchNorm):
@@ -186,8 +192,8 @@ class SyncBatchNorm(_BatchNorm):
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
                  track_running_stats: bool = True, process_group: Any = None, device: Any = None,
-                 dtype: Any = None) -> None:
-        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
+                 dtype: Any = None, *, bias: bool = True) -> None:
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias)
         self.process_group = process_group
 
     def _check_input_dim(self, input: Tensor) -> None:
@@ -201,7 +207,7 @@ class SyncBatchNorm(_BatchNorm):
         out = module
         if isinstance(module, _BatchNorm) and not isinstance(module, SyncBatchNorm):
             out = cls(module.num_features, module.eps, module.momentum, module.affine, module.track_running_stats,
-                      process_group)
+                      process_group, bias=module.bias is not None)
             for name in ("weight", "bias"):
                 setattr(out, name, getattr(module, name))
             for name in ("running_mean", "running_var", "num_batches_tracked"):

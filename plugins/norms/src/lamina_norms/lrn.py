@@ -127,7 +127,8 @@ class Normalize(Function):
             hit = (xp.abs(x) == n).astype(x.dtype)  # no double backward through max/min
             dn = xp.sign(x) * hit / xp.sum(hit, axis=axis, keepdims=True)
         else:
-            dn = xp.sign(x) * xp.abs(x) ** (p - 1.0) / safe ** (p - 1.0)
+            a = xp.abs(x)
+            dn = xp.sign(x) * xp.where(a > 0, a, 1.0) ** (p - 1.0) / safe ** (p - 1.0)  # 0 where x == 0
         return dx - s * dn, None, None, None
 
 
