@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import lamina
+import lamina.optim as optim
 import numpy as np
 import pytest
 from _optim_grid import GRID, grid_id
-
-import lamina
-import lamina.optim as optim
 
 torch = pytest.importorskip("torch")
 
