@@ -52,10 +52,10 @@ def ref_conv_transpose(x, w, b=None, stride=1, padding=0, output_padding=0, grou
     return y if b is None else y + b.reshape((-1,) + (1,) * n)
 
 
-def ref_pool(x, kind, kernel, stride=None, padding=0, dilation=1, ceil_mode=False, count_include_pad=True,
+def ref_pool(x, kind, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, count_include_pad=True,
              divisor_override=None):
     n = x.ndim - 2
-    k = _tup(kernel, n)
+    k = _tup(kernel_size, n)
     st = k if stride is None else _tup(stride, n)
     pd, dl = _tup(padding, n), _tup(dilation, n)
     out = []
@@ -142,8 +142,11 @@ def ref_fold(cols, output_size, kernel_size, dilation=1, padding=0, stride=1):
     C = CK // (k[0] * k[1])
     out = [(sz + 2 * pp - dd * (kk - 1) - 1) // ss + 1 for sz, pp, dd, kk, ss in zip(size, p, d, k, s)]
     w = np.eye(CK).reshape(CK, C, k[0], k[1])
-    return ref_conv_transpose(cols.reshape(N, CK, *out), w, None, s, p, 0, 1, d)[..., :size[0], :size[1]] \
-        if all(o > 0 for o in out) else np.zeros((N, C) + size)
+    y = np.zeros((N, C) + tuple(sz + 2 * pp for sz, pp in zip(size, p)))
+    if all(o > 0 for o in out):
+        full = ref_conv_transpose(cols.reshape(N, CK, *out), w, None, s, 0, 0, 1, d)
+        y[..., :full.shape[2], :full.shape[3]] = full
+    return y[..., p[0]:p[0] + size[0], p[1]:p[1] + size[1]]
 
 
 def _tup(v: Any, n: int) -> tuple:

@@ -97,9 +97,6 @@ def conv_transpose_nd(input: Any, weight: Any, bias: Any, stride: Any, padding: 
     if bias is not None and tuple(bias.shape) != (weight.shape[1] * groups,):
         raise ShapeError(f"{owner}: expected bias of shape ({weight.shape[1] * groups},) (out_channels), got "
                          f"{tuple(bias.shape)}")
-    if x.dtype != weight.dtype or (bias is not None and bias.dtype != x.dtype):
-        raise DTypeError(f"{owner}: expected weight and bias of the input's dtype {x.dtype}, got "
-                         f"{weight.dtype if x.dtype != weight.dtype else bias.dtype}")
     kernel = tuple(weight.shape[2:])
     stride = ntuple(stride, n, "stride", owner)
     dilation = ntuple(dilation, n, "dilation", owner)
@@ -119,6 +116,9 @@ def conv_transpose_nd(input: Any, weight: Any, bias: Any, stride: Any, padding: 
     if any(o <= 0 for o in out):
         raise ShapeError(f"{owner}: expected a positive output size, got {out} for input size "
                          f"{tuple(x.shape[2:])} (padding={padding})")
+    if x.dtype != weight.dtype or (bias is not None and bias.dtype != x.dtype):
+        raise DTypeError(f"{owner}: expected weight and bias of the input's dtype {x.dtype}, got "
+                         f"{weight.dtype if x.dtype != weight.dtype else bias.dtype}")
     y = ConvTransposeNd.apply(x, weight, bias, stride, padding, output_padding, dilation, groups)
     return y.squeeze(0) if unbatched else y
 

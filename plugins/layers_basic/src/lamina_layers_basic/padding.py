@@ -24,7 +24,9 @@ def _source_index(xp: Any, size: int, lo: int, hi: int, mode: str) -> Any:
     elif mode == "replicate":
         src = xp.clip(src, 0, size - 1)
     elif mode == "circular":
-        src = src % size
+        # negative pads crop first; the wrap-around then reads the cropped input (PyTorch's rule)
+        c0, c1 = max(-lo, 0), max(-hi, 0)
+        src = (src - c0) % (size - c0 - c1) + c0
     return src
 
 

@@ -83,7 +83,7 @@ def records_a() -> list:
         (1, {"in_channels": 4, "out_channels": 6, "kernel_size": 3, "stride": 2, "padding": 1, "groups": 2}, (2, 4, 9)),
         (2, {"in_channels": 3, "out_channels": 4, "kernel_size": (3, 2), "padding": "same", "dilation": 2},
          (2, 3, 6, 5)),
-        (2, {"in_channels": 4, "out_channels": 4, "kernel_size": 3, "groups": 4, "bias": False}, (3, 4, 5)),
+        (2, {"in_channels": 4, "out_channels": 4, "kernel_size": 3, "groups": 4, "bias": False}, (4, 5, 6)),
         (3, {"in_channels": 2, "out_channels": 3, "kernel_size": 2, "stride": (1, 2, 1)}, (2, 2, 4, 5, 3)),
     ]
     for n, kw, shape in conv_cfgs:
