@@ -91,9 +91,16 @@ class ModuleInfo(_Common):
 
 @dataclass(kw_only=True)
 class LossInfo(ModuleInfo):
-    """A loss module; ``reference`` must honour ``reduction`` in its kwargs."""
+    """A loss module.
+
+    ``reference(params, *args, reduction=..., **init_kwargs, **sample_kwargs)``: unlike a layer's
+    reference (whose hyperparameters the record binds itself), a loss reference also receives the
+    constructor arguments (margin, log_target, ...) except ``reduction``, which is passed per check.
+    """
 
     reductions: tuple[str, ...] = ("none", "mean", "sum")
+    #: 'mean' is a weighted or length-normalised mean (class weights, CTC): mean != mean(none)
+    mean_is_weighted: bool = False
     #: the functional form (``F.cross_entropy``) when there is one
     functional: Callable | None = None
     #: index of the class-index target in the sample args, for the out-of-range check

@@ -143,7 +143,7 @@ def records_of(dist: str) -> tuple[list[Any], list[str]]:
     recs: list[Any] = []
     for e in plugins.entries("lamina.testing", distribution=dist):
         recs.extend(_load_value(e.value)())
-    covered = {id(getattr(r, "cls", None) or getattr(r, "fn", None)) for r in recs}
+    covered = {id(getattr(r, attr, None)) for r in recs for attr in ("cls", "fn", "functional")}
     notes = []
     for group, kind in COMPONENT_GROUPS.items():
         for e in plugins.entries(group, distribution=dist):
