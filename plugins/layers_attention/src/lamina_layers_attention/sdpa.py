@@ -1,0 +1,188 @@
+"""F.scaled_dot_product_attention: one fused Function with an analytic backward.
+
+The attention core (``attend`` / ``attend_backward``) is shared with MultiheadAttention: scores
+Z = scale * q @ k^T + mask, P = softmax(Z) along the keys, optional dropout on P, out = P @ v.
+A row whose keys are all masked gives P = 0 (and so a zero output and zero gradients), as
+PyTorch's CPU kernels do, instead of the NaN a plain softmax would give.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import lamina
+from lamina import Tensor
+from lamina.autograd import Function
+from lamina.errors import DTypeError, ShapeError
+
+__lamina_plugin_api__ = "1.0"
+
+
+def attend(xp: Any, q: Any, k: Any, v: Any, mask: Any, drop: Any, scale: float, causal: bool):
+    """Forward core on arrays. q (..., L, E), k (..., S, E), v (..., S, Ev) -> out (..., L, Ev), P, P_dropped.
+
+    ``mask`` is None, a bool array (True = attend) or a float array added to the scores, broadcastable
+    to (..., L, S); ``drop`` is None or the already scaled keep-mask multiplied into P.
+    """
+    z = q @ k.swapaxes(-1, -2)                                 # (..., L, S), a fresh array: work in place
+    z *= scale
+    if mask is not None:
+        if mask.dtype == bool:
+            z = xp.where(mask, z, -math.inf).astype(z.dtype, copy=False)
+        else:
+            z += mask
+    if causal:
+        L, S = z.shape[-2], z.shape[-1]
+        allowed = xp.arange(S)[None, :] <= xp.arange(L)[:, None]      # top-left aligned, as PyTorch
+        z = xp.where(allowed, z, -math.inf).astype(z.dtype, copy=False)
+    m = z.max(axis=-1, keepdims=True)
+    z -= xp.where(xp.isfinite(m), m, 0).astype(z.dtype, copy=False)
+    p = xp.exp(z, out=z)
+    denom = p.sum(axis=-1, keepdims=True)
+    denom[denom == 0] = 1                                      # fully masked row: P stays 0, no NaN
+    p /= denom
+    pd = p if drop is None else p * drop
+    return pd @ v, p, pd
+
+
+def attend_backward(xp: Any, q: Any, k: Any, v: Any, p: Any, pd: Any, drop: Any, scale: float, dout: Any,
+                    dweights: Any = None):
+    """Backward core: dout (..., L, Ev) (+ optional gradient of P_dropped) -> dq, dk, dv, dz (dz = d mask)."""
+    dv = pd.swapaxes(-1, -2) @ dout                            # (..., S, Ev)
+    dpd = dout @ v.swapaxes(-1, -2)                            # (..., L, S)
+    if dweights is not None:
+        dpd = dpd + dweights
+    dp = dpd if drop is None else dpd * drop
+    # softmax Jacobian-vector product in closed form: dz = P * (dP - sum(dP * P))
+    dz = p * (dp - (dp * p).sum(axis=-1, keepdims=True))
+    dzs = dz * scale
+    dq = dzs @ k                                               # (..., L, E)
+    dk = dzs.swapaxes(-1, -2) @ q                              # (..., S, E)
+    return dq, dk, dv, dz
+
+
+class ScaledDotProductAttention(Function):
+    """softmax(scale * q @ k^T + mask) @ v. q (..., Hq, L, E), k (..., Hk, S, E), v (..., Hk, S, Ev) -> (..., Hq, L, Ev)
+
+    With ``groups`` > 1 (grouped-query attention) each key/value head serves ``groups`` query heads.
+    """
+
+    @staticmethod
+    def forward(ctx, q, k, v, mask, drop, scale, causal, groups):
+        xp = ctx.xp
+        if groups > 1:
+            k, v = xp.repeat(k, groups, axis=-3), xp.repeat(v, groups, axis=-3)
+        out, p, pd = attend(xp, q, k, v, mask, drop, scale, causal)
+        ctx.save_for_backward(q, k, v, p, None if drop is None else pd, drop)
+        ctx.scale, ctx.groups = scale, groups
+        return out
+
+    @staticmethod
+    def backward(ctx, dout):
+        q, k, v, p, pd, drop = ctx.saved_tensors
+        dq, dk, dv, dz = attend_backward(ctx.xp, q, k, v, p, p if pd is None else pd, drop, ctx.scale, dout)
+        g = ctx.groups
+        if g > 1:
+            dk = dk.reshape(dk.shape[:-3] + (dk.shape[-3] // g, g) + dk.shape[-2:]).sum(axis=-3)
+            dv = dv.reshape(dv.shape[:-3] + (dv.shape[-3] // g, g) + dv.shape[-2:]).sum(axis=-3)
+        dmask = dz if ctx.needs_input_grad[3] else None
+        return dq, dk, dv, dmask, None, None, None, None
+
+
+def broadcast_shape(*shapes: tuple, what: str = "scaled_dot_product_attention") -> tuple:
+    """NumPy broadcasting of shapes, with an error naming the caller."""
+    n = max(len(s) for s in shapes)
+    out = []
+    for dims in zip(*((1,) * (n - len(s)) + tuple(s) for s in shapes)):
+        big = {d for d in dims if d != 1}
+        if len(big) > 1:
+            raise ShapeError(f"{what}: expected broadcastable shapes, got {' and '.join(str(tuple(s)) for s in shapes)}")
+        out.append(big.pop() if big else 1)
+    return tuple(out)
+
+
+def dropout_keep(like: Tensor, shape: tuple, p: float) -> Any:
+    """A keep-mask array (0 or 1 / (1 - p)) in ``like``'s dtype, drawn from lamina's default generator."""
+    if p >= 1.0:
+        return lamina.zeros(*shape, dtype=like.dtype, device=like.device).array
+    u = lamina.rand(*shape, dtype=like.dtype, device=like.device).array
+    return (u >= p).astype(u.dtype) * (1.0 / (1.0 - p))
+
+
+def _check(query: Tensor, key: Tensor, value: Tensor, attn_mask: Any, dropout_p: float, is_causal: bool,
+           enable_gqa: bool) -> int:
+    name = "scaled_dot_product_attention"
+    for arg, t in (("query", query), ("key", key), ("value", value)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{name}: expected {arg} to be a Tensor, got {type(t).__name__}")
+        if t.ndim < 2:
+            raise ShapeError(f"{name}: expected {arg} with at least 2 dims (..., L, E), got shape {tuple(t.shape)}")
+        if not t.is_floating_point():
+            raise DTypeError(f"{name}: expected floating point {arg}, got {t.dtype}")
+    if not (query.dtype == key.dtype == value.dtype):
+        raise DTypeError(f"{name}: expected query, key and value of one dtype, got {query.dtype}, {key.dtype} and "
+                         f"{value.dtype}")
+    if query.shape[-1] != key.shape[-1]:
+        raise ShapeError(f"{name}: expected query (..., L, E) and key (..., S, E) with the same E, got query "
+                         f"{tuple(query.shape)} and key {tuple(key.shape)}")
+    if key.shape[-2] != value.shape[-2]:
+        raise ShapeError(f"{name}: expected key (..., S, E) and value (..., S, Ev) with the same S, got key "
+                         f"{tuple(key.shape)} and value {tuple(value.shape)}")
+    if not 0.0 <= dropout_p <= 1.0:
+        raise ValueError(f"{name}: expected dropout_p in [0, 1], got {dropout_p}")
+    if is_causal and attn_mask is not None:
+        raise RuntimeError(f"{name}: explicit attn_mask should not be set when is_causal=True")
+    groups = 1
+    if enable_gqa and query.ndim >= 3 and key.ndim >= 3 and query.shape[-3] != key.shape[-3]:
+        hq, hk = query.shape[-3], key.shape[-3]
+        if hk == 0 or hq % hk or value.shape[-3] != hk:
+            raise ShapeError(f"{name}: with enable_gqa, expected the query heads ({hq}) to be a multiple of the "
+                             f"key/value heads, got key heads {hk} and value heads {value.shape[-3]}")
+        groups = hq // hk
+    broadcast_shape(tuple(query.shape[:-2]), _kv_batch(key, groups), _kv_batch(value, groups), what=name)
+    return groups
+
+
+def _kv_batch(t: Tensor, groups: int) -> tuple:
+    """The batch dims of key/value as the query sees them (heads repeated for grouped-query attention)."""
+    if t.ndim < 3:
+        return tuple(t.shape[:-2])
+    return tuple(t.shape[:-3]) + (t.shape[-3] * groups,)
+
+
+def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask: Tensor | None = None,
+                                 dropout_p: float = 0.0, is_causal: bool = False, scale: float | None = None,
+                                 enable_gqa: bool = False) -> Tensor:
+    """softmax(query @ key^T * scale + attn_mask) @ value, with optional dropout on the weights.
+
+    ``attn_mask``: bool (True = take part in attention) or float (added to the scores), broadcastable
+    to (..., L, S). ``is_causal``: a top-left aligned lower-triangular mask. ``scale`` defaults to
+    1 / sqrt(E). ``enable_gqa``: key/value may have fewer heads (dim -3) than query.
+
+    Shape:
+        query (..., Hq, L, E), key (..., Hk, S, E), value (..., Hk, S, Ev) -> (..., Hq, L, Ev)
+    """
+    groups = _check(query, key, value, attn_mask, dropout_p, is_causal, enable_gqa)
+    L, S = query.shape[-2], key.shape[-2]
+    if attn_mask is not None:
+        if not isinstance(attn_mask, Tensor):
+            attn_mask = lamina.as_tensor(attn_mask, device=query.device)
+        if attn_mask.dtype != lamina.bool:
+            if not attn_mask.is_floating_point():
+                raise DTypeError(f"scaled_dot_product_attention: expected a bool or floating attn_mask, got "
+                                 f"{attn_mask.dtype}")
+            if attn_mask.dtype != query.dtype:
+                attn_mask = attn_mask.to(query.dtype)
+        if attn_mask.ndim < 1 or attn_mask.shape[-1] not in (1, S) or (attn_mask.ndim > 1 and
+                                                                     attn_mask.shape[-2] not in (1, L)):
+            raise ShapeError(f"scaled_dot_product_attention: expected attn_mask broadcastable to (..., L, S) = "
+                             f"(..., {L}, {S}), got shape {tuple(attn_mask.shape)}")
+    scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else float(scale)
+    drop = None
+    if dropout_p > 0.0:
+        batch = broadcast_shape(tuple(query.shape[:-2]), _kv_batch(key, groups))
+        if attn_mask is not None:
+            batch = broadcast_shape(batch, tuple(attn_mask.shape[:-2]))
+        drop = dropout_keep(query, batch + (L, S), dropout_p)
+    return ScaledDotProductAttention.apply(query, key, value, attn_mask, drop, scale, bool(is_causal), groups)
