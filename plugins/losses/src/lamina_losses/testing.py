@@ -219,7 +219,8 @@ def records() -> list:
              ref.triplet_margin_with_distance, init_kwargs={"margin": 2.0}),
         # CTC's gradient is PyTorch's (it assumes log_softmax inputs), so raw finite differences differ by exp(lp)
         info(ctc.CTCLoss, ctc.ctc_loss, _ctc_samples, ref.ctc, _ctc_errors, mean_is_weighted=True,
-             tags={"no_zero_batch"}, expected_failures={"gradcheck": "PyTorch's CTC gradient adds exp(log_probs) (cancels through "
+             tags={"no_zero_batch"},
+             expected_failures={"gradcheck": "PyTorch's CTC gradient adds exp(log_probs) (cancels through "
                                              "log_softmax); checked through log_softmax in the plugin's tests"}),
         info(ctc.CTCLoss, ctc.ctc_loss, _ctc_samples, ref.ctc, init_kwargs={"zero_infinity": True, "blank": 0},
              name="CTCLoss[zero_infinity]", mean_is_weighted=True, tags={"no_zero_batch"},
