@@ -80,7 +80,7 @@ def sum_rows(g: Any) -> Any:
 
 
 class RNNLayer(Function):
-    """One direction of one Elman RNN layer over the whole sequence: h_t = act(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh).
+    """One direction of one Elman RNN layer over the sequence: h_t = act(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh).
 
     Shape: x (S, I) packed layout, h0 (N, H) or None, w_ih (H, I), w_hh (H, H), b_ih, b_hh (H,) or None
            -> y (S, H), h_n (N, H)

@@ -13,9 +13,8 @@ from collections import namedtuple
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-
 import lamina
+import numpy as np
 from lamina import Tensor
 from lamina.autograd import Function
 

@@ -13,9 +13,8 @@ import numbers
 import warnings
 from typing import Any
 
-import numpy as np
-
 import lamina
+import numpy as np
 from lamina import Tensor
 from lamina.nn import Module, Parameter
 
