@@ -19,11 +19,13 @@ from lamina.errors import DTypeError, ShapeError
 __lamina_plugin_api__ = "1.0"
 
 
-def attend(xp: Any, q: Any, k: Any, v: Any, mask: Any, drop: Any, scale: float, causal: bool):
+def attend(xp: Any, q: Any, k: Any, v: Any, mask: Any, drop: Any, scale: float, causal: bool,
+           empty_rows_nan: bool = False):
     """Forward core on arrays. q (..., L, E), k (..., S, E), v (..., S, Ev) -> out (..., L, Ev), P, P_dropped.
 
     ``mask`` is None, a bool array (True = attend) or a float array added to the scores, broadcastable
-    to (..., L, S); ``drop`` is None or the already scaled keep-mask multiplied into P.
+    to (..., L, S); ``drop`` is None or the already scaled keep-mask multiplied into P. A fully masked
+    row gives P = 0, or NaN with ``empty_rows_nan`` (PyTorch's weight-returning MultiheadAttention path).
     """
     z = q @ k.swapaxes(-1, -2)                                 # (..., L, S), a fresh array: work in place
     z *= scale
@@ -40,7 +42,7 @@ def attend(xp: Any, q: Any, k: Any, v: Any, mask: Any, drop: Any, scale: float, 
     z -= xp.where(xp.isfinite(m), m, 0).astype(z.dtype, copy=False)
     p = xp.exp(z, out=z)
     denom = p.sum(axis=-1, keepdims=True)
-    denom[denom == 0] = 1                                      # fully masked row: P stays 0, no NaN
+    denom[denom == 0] = math.nan if empty_rows_nan else 1      # fully masked row: P = 0 (or NaN), no warning
     p /= denom
     pd = p if drop is None else p * drop
     return pd @ v, p, pd
