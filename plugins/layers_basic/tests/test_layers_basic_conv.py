@@ -135,7 +135,8 @@ def test_conv_padding_mode_gradcheck():
 @pytest.mark.parametrize("make, call, match, etype", [
     (lambda: nn.Conv2d(3, 8, 3), lambda m: m(lamina.randn(1, 4, 5, 5)),
      r"Conv2d: expected input with 3 channels \(in_channels\), got 4", ShapeError),
-    (lambda: nn.Conv2d(3, 8, 3), lambda m: m(lamina.randn(5, 5)), r"Conv2d: expected 3-D \(unbatched\) or 4-D", ShapeError),
+    (lambda: nn.Conv2d(3, 8, 3), lambda m: m(lamina.randn(5, 5)), r"Conv2d: expected 3-D \(unbatched\) or 4-D",
+     ShapeError),
     (lambda: nn.Conv2d(3, 8, 3), lambda m: m(lamina.randn(1, 3, 2, 2)),
      r"Conv2d: expected padded input size per channel \(2, 2\) to be at least the dilated kernel size \(3, 3\)",
      ShapeError),

@@ -17,9 +17,11 @@ from lamina.testing import gradcheck
     ("constant", (2, 3, 4, 5), (0, 0, 0, 0, 1, 1, 2, 2)),
     ("reflect", (2, 3, 5), (2, 4)), ("reflect", (3, 5), (1, 1)), ("reflect", (2, 3, 4, 5), (1, 2, 3, 0)),
     ("reflect", (1, 2, 3, 4, 5), (1, 1, 2, 0, 1, 2)),
-    ("replicate", (2, 3, 4), (3, 1)), ("replicate", (2, 3, 4, 5), (2, 2, 0, 3)), ("replicate", (2, 4, 3, 5), (1, 0, 2, 1)),
+    ("replicate", (2, 3, 4), (3, 1)), ("replicate", (2, 3, 4, 5), (2, 2, 0, 3)),
+    ("replicate", (2, 4, 3, 5), (1, 0, 2, 1)),
     ("replicate", (1, 2, 3, 4, 5), (1, 1, 2, 0, 1, 2)),
-    ("circular", (2, 3, 4), (2, 4)), ("circular", (2, 3, 4, 5), (1, 2, 3, 0)), ("circular", (2, 3, 4, 5), (-1, 2, 1, -2)),
+    ("circular", (2, 3, 4), (2, 4)), ("circular", (2, 3, 4, 5), (1, 2, 3, 0)),
+    ("circular", (2, 3, 4, 5), (-1, 2, 1, -2)),
     ("circular", (1, 2, 3, 4, 5), (1, 1, 2, 0, 1, 2)),
 ])
 def test_pad_matches_torch(mode, shape, pad):
@@ -95,7 +97,8 @@ def test_fold_unfold_gradcheck_and_errors():
         F.fold(lamina.randn(1, 7, 12), (4, 5), 2)
 
 
-INTERP = [("nearest", 1, dict(scale_factor=2)), ("nearest", 2, dict(scale_factor=1.7)), ("nearest", 2, dict(size=(3, 7))),
+INTERP = [("nearest", 1, dict(scale_factor=2)), ("nearest", 2, dict(scale_factor=1.7)),
+          ("nearest", 2, dict(size=(3, 7))),
           ("nearest", 3, dict(scale_factor=(2, 1, 0.5))), ("nearest-exact", 2, dict(scale_factor=1.5)),
           ("linear", 1, dict(size=9)), ("linear", 1, dict(scale_factor=0.6)), ("bilinear", 2, dict(scale_factor=2)),
           ("bilinear", 2, dict(size=(3, 9))), ("bilinear", 2, dict(scale_factor=1.3, recompute_scale_factor=True)),
@@ -120,7 +123,8 @@ def test_interpolate_matches_torch(mode, n, kw, align_corners):
 @pytest.mark.parametrize("name, kw, shape", [
     ("Upsample", dict(scale_factor=2), (2, 3, 4, 5)), ("Upsample", dict(size=7, mode="linear"), (2, 3, 4)),
     ("Upsample", dict(scale_factor=(1.5, 2.0), mode="bilinear", align_corners=True), (2, 3, 4, 5)),
-    ("UpsamplingNearest2d", dict(size=(5, 7)), (1, 2, 3, 4)), ("UpsamplingBilinear2d", dict(scale_factor=2), (1, 2, 3, 4)),
+    ("UpsamplingNearest2d", dict(size=(5, 7)), (1, 2, 3, 4)),
+    ("UpsamplingBilinear2d", dict(scale_factor=2), (1, 2, 3, 4)),
 ])
 def test_upsample_modules_match_torch(name, kw, shape):
     torch = pytest.importorskip("torch")
@@ -180,10 +184,10 @@ def test_record_reference_gradcheck_and_errors(rec):
             np.testing.assert_allclose(out0.detach().numpy(), expect, rtol=1e-7, atol=1e-7)
             diff = tuple(a for a in args if isinstance(a, lamina.Tensor) and a.requires_grad)
             if diff:
-                def f(*d, _args=args, _diff=diff):
+                def f(*d, _args=args, _diff=diff, _kw=s.kwargs):
                     it = iter(d)
                     full = [next(it) if any(a is x for x in _diff) else a for a in _args]
-                    r = fn(*full, **s.kwargs)
+                    r = fn(*full, **_kw)
                     return r[0] if isinstance(r, tuple) else r
                 assert gradcheck(f, diff)
     errs = rec.error_inputs(np, np.float64, rng) if callable(rec.error_inputs) else rec.error_inputs

@@ -85,8 +85,8 @@ def test_max_pool_ties_go_to_the_first_max_like_torch():
     rng = np.random.default_rng(4)
     x = rng.integers(0, 3, (2, 3, 8, 8)).astype(np.float64)      # many ties
     for kw in (dict(kernel_size=2), dict(kernel_size=3, stride=1, padding=1), dict(kernel_size=3, stride=2)):
-        compare(lambda x: torch.nn.functional.max_pool2d(x, return_indices=True, **kw),
-                lambda x: F.max_pool2d(x, return_indices=True, **kw), [x], rng)
+        compare(lambda x, kw=kw: torch.nn.functional.max_pool2d(x, return_indices=True, **kw),
+                lambda x, kw=kw: F.max_pool2d(x, return_indices=True, **kw), [x], rng)
     compare(lambda x: torch.nn.functional.adaptive_max_pool2d(x, (3, 5), True),
             lambda x: F.adaptive_max_pool2d(x, (3, 5), True), [x], rng)
 
@@ -108,7 +108,8 @@ def test_max_unpool2d_matches_torch():
         ly, li = F.max_pool2d(lamina.tensor(x), return_indices=True, **kw)
         tm, lm = torch.nn.MaxUnpool2d(**kw), nn.MaxUnpool2d(**kw)
         assert repr(tm) == repr(lm)
-        compare(lambda v: tm(v, ti, output_size=size), lambda v: lm(v, li, output_size=size),
+        compare(lambda v, tm=tm, ti=ti, size=size: tm(v, ti, output_size=size),
+                lambda v, lm=lm, li=li, size=size: lm(v, li, output_size=size),
                 [ty.numpy()], rng)
 
 
@@ -130,7 +131,8 @@ def test_pool_gradcheck(fn, kw):
 
 @pytest.mark.parametrize("call, etype, match", [
     (lambda: F.max_pool2d(lamina.randn(1, 1, 8, 8), 3, 1, 2), ValueError, "max_pool2d: pad should be at most half"),
-    (lambda: nn.MaxPool2d(3)(lamina.randn(1, 1, 2, 2)), ShapeError, r"MaxPool2d: expected an output size of at least 1"),
+    (lambda: nn.MaxPool2d(3)(lamina.randn(1, 1, 2, 2)), ShapeError,
+     r"MaxPool2d: expected an output size of at least 1"),
     (lambda: nn.AvgPool2d(2)(lamina.randn(4, 4)), ShapeError, r"AvgPool2d: expected 3-D \(unbatched\) or 4-D"),
     (lambda: F.avg_pool2d(lamina.randn(1, 1, 4, 4), 2, divisor_override=0), ValueError, "divisor must be not zero"),
     (lambda: nn.AdaptiveAvgPool2d((2, 2, 2))(lamina.randn(1, 1, 4, 4)), ValueError,

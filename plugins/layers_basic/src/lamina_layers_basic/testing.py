@@ -112,7 +112,7 @@ def records_a() -> list:
                   reference=lambda p, x: ref_conv(ref_pad(x, (2, 2, 1, 1), "circular"), p["weight"], p["bias"]),
                   tags=bi))
     for n in (1, 2, 3):
-        shape = (2, 4) + (5, 4, 3)[:n]
+        shape = (2, 4) + (5, 4)[:n] if n < 3 else (1, 4, 3, 2, 2)
         recs.append(Fn(fn=getattr(F, f"conv{n}d"), sample_inputs=_randn(shape, (6, 2) + (3, 2, 2)[:n], (6,),
                        kwargs={"stride": 1, "padding": 1, "groups": 2}),
                        reference=lambda x, w, b, **kw: ref_conv(x, w, b, **kw)))
@@ -135,7 +135,7 @@ def _pool_records(L, F, ShapeError, M, Fn) -> list:
     bi = frozenset({"batch_independent"})
     recs = []
     for n in (1, 2, 3):
-        shape = (2, 3) + (7, 6, 5)[:n]
+        shape = (2, 3) + (7, 6)[:n] if n < 3 else (1, 2, 5, 4, 3)
         kw = {"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True}
         recs.append(M(cls=getattr(L, f"MaxPool{n}d"), init_kwargs=kw, sample_inputs=_randn(shape), tags=bi,
                       reference=lambda p, x, _kw=kw: ref_pool(x, "max", **_kw),
