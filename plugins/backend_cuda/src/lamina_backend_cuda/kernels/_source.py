@@ -1,0 +1,61 @@
+"""The CUDA sources of the kernel pack and their compilation (CuPy ``RawModule``, NVRTC).
+
+Sources are plain ``.cu`` files next to this module; the CPU-only test compiles the same files
+with ``nvcc --ptx`` for sm_80 and sm_90. Nothing here imports CuPy at import time: a kernel is
+compiled on first use, once per (source, device), and only on a real CUDA backend.
+"""
+
+from __future__ import annotations
+
+import sys
+from importlib import resources
+from typing import Any
+
+import numpy
+
+#: source name -> extra NVRTC options (the optimizer keeps multiply and add separate, like NumPy)
+SOURCES = {"activation": (), "softmax": (), "optim": ("--fmad=false",)}
+SUFFIX = {numpy.dtype(numpy.float32): "f32", numpy.dtype(numpy.float64): "f64"}
+BLOCK = 256
+_functions: dict[tuple[str, str, int], Any] = {}
+
+
+def source(name: str) -> str:
+    """The text of ``<name>.cu``."""
+    return resources.files(__package__).joinpath(f"{name}.cu").read_text(encoding="utf-8")
+
+
+def is_device_array(a: Any) -> bool:
+    """True for a CuPy array (checked by type, without importing CuPy)."""
+    return type(a).__module__.startswith("cupy")
+
+
+def fits(a: Any) -> bool:
+    """The kernels take contiguous, non-empty float32/float64 CuPy arrays."""
+    return is_device_array(a) and a.dtype in SUFFIX and a.flags.c_contiguous and a.size > 0
+
+
+def function(name: str, kernel: str, dtype: Any) -> Any:
+    """The compiled kernel ``<kernel>_<f32|f64>`` of source ``name`` on the current device."""
+    cupy = sys.modules["cupy"]
+    dev = cupy.cuda.runtime.getDevice()
+    key = (name, kernel + "_" + SUFFIX[numpy.dtype(dtype)], dev)
+    fn = _functions.get(key)
+    if fn is None:
+        mod = cupy.RawModule(code=source(name), options=("--std=c++14",) + SOURCES[name])
+        fn = _functions[key] = mod.get_function(key[1])
+    return fn
+
+
+def launch_pointwise(fn: Any, n: int, args: tuple) -> None:
+    """Launch a grid-stride kernel over ``n`` elements."""
+    grid = max(1, min((n + BLOCK - 1) // BLOCK, 65535))
+    fn((grid,), (BLOCK,), args)
+
+
+def row_threads(length: int) -> int:
+    """Threads per row for the block reductions: a power of two in [32, 1024]."""
+    t = 32
+    while t < length and t < 1024:
+        t *= 2
+    return t

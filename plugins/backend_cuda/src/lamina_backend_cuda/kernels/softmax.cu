@@ -1,0 +1,89 @@
+// Row-wise softmax and log-softmax over the last axis of a contiguous (R, L) array, forward and
+// backward, for lamina's CUDA backend. One block per row; blockDim.x is a power of two and the
+// dynamic shared memory holds blockDim.x values for the tree reductions. Self-contained (no
+// #include) so NVRTC and `nvcc --ptx` both compile it.
+
+__device__ __forceinline__ float lm_exp(float v) { return expf(v); }
+__device__ __forceinline__ double lm_exp(double v) { return exp(v); }
+__device__ __forceinline__ float lm_log(float v) { return logf(v); }
+__device__ __forceinline__ double lm_log(double v) { return log(v); }
+__device__ __forceinline__ bool lm_finite(float v) { return isfinite(v); }
+__device__ __forceinline__ bool lm_finite(double v) { return isfinite(v); }
+template <typename T> __device__ __forceinline__ T lm_neg_inf();
+template <> __device__ __forceinline__ float lm_neg_inf<float>() { return __int_as_float(0xff800000); }
+template <> __device__ __forceinline__ double lm_neg_inf<double>() {
+    return __longlong_as_double(0xfff0000000000000ULL);
+}
+
+struct MaxOp {  // NaN wins, as in NumPy's max
+    template <typename T> __device__ T operator()(T a, T b) const { return (a > b || a != a) ? a : b; }
+};
+struct SumOp {
+    template <typename T> __device__ T operator()(T a, T b) const { return a + b; }
+};
+
+template <typename T, typename Op>
+__device__ T block_reduce(T v, T* red, Op op) {
+    red[threadIdx.x] = v;
+    __syncthreads();
+    for (unsigned s = blockDim.x / 2; s > 0; s >>= 1) {
+        if (threadIdx.x < s) red[threadIdx.x] = op(red[threadIdx.x], red[threadIdx.x + s]);
+        __syncthreads();
+    }
+    const T r = red[0];
+    __syncthreads();
+    return r;
+}
+
+// y = softmax(x) or log_softmax(x) of one row; a non-finite row max is replaced by 0 (the
+// reference's guard, so an all -inf row gives NaN the same way and +inf does not poison the shift).
+template <typename T, bool LOG>
+__device__ void softmax_forward(const T* __restrict__ x, T* __restrict__ y, long long L) {
+    extern __shared__ unsigned char lm_smem[];
+    T* red = reinterpret_cast<T*>(lm_smem);
+    const T* xr = x + blockIdx.x * L;
+    T* yr = y + blockIdx.x * L;
+    T m = lm_neg_inf<T>();
+    for (long long i = threadIdx.x; i < L; i += blockDim.x) m = MaxOp()(m, xr[i]);
+    m = block_reduce(m, red, MaxOp());
+    const T shift = lm_finite(m) ? m : T(0);
+    T s = T(0);
+    for (long long i = threadIdx.x; i < L; i += blockDim.x) s += lm_exp(xr[i] - shift);
+    s = block_reduce(s, red, SumOp());
+    if (LOG) {
+        const T ls = lm_log(s);
+        for (long long i = threadIdx.x; i < L; i += blockDim.x) yr[i] = (xr[i] - shift) - ls;
+    } else {
+        for (long long i = threadIdx.x; i < L; i += blockDim.x) yr[i] = lm_exp(xr[i] - shift) / s;
+    }
+}
+
+// softmax:     dx = y * dy - y * sum(y * dy)
+// log_softmax: dx = dy - exp(y) * sum(dy)
+template <typename T, bool LOG>
+__device__ void softmax_backward(const T* __restrict__ y, const T* __restrict__ dy, T* __restrict__ dx,
+                                 long long L) {
+    extern __shared__ unsigned char lm_smem[];
+    T* red = reinterpret_cast<T*>(lm_smem);
+    const long long off = blockIdx.x * L;
+    T s = T(0);
+    for (long long i = threadIdx.x; i < L; i += blockDim.x) s += LOG ? dy[off + i] : y[off + i] * dy[off + i];
+    s = block_reduce(s, red, SumOp());
+    for (long long i = threadIdx.x; i < L; i += blockDim.x) {
+        const T u = y[off + i], g = dy[off + i];
+        dx[off + i] = LOG ? g - lm_exp(u) * s : u * g - u * s;
+    }
+}
+
+#define LM_SOFTMAX(SUFFIX, T) \
+extern "C" __global__ void lm_softmax_fwd_##SUFFIX(const T* x, T* y, long long L) { \
+    softmax_forward<T, false>(x, y, L); } \
+extern "C" __global__ void lm_log_softmax_fwd_##SUFFIX(const T* x, T* y, long long L) { \
+    softmax_forward<T, true>(x, y, L); } \
+extern "C" __global__ void lm_softmax_bwd_##SUFFIX(const T* y, const T* dy, T* dx, long long L) { \
+    softmax_backward<T, false>(y, dy, dx, L); } \
+extern "C" __global__ void lm_log_softmax_bwd_##SUFFIX(const T* y, const T* dy, T* dx, long long L) { \
+    softmax_backward<T, true>(y, dy, dx, L); }
+
+LM_SOFTMAX(f32, float)
+LM_SOFTMAX(f64, double)
