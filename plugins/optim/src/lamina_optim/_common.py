@@ -20,7 +20,7 @@ from lamina.optim.optimizer import check_range
 
 __lamina_plugin_api__ = "1.0"
 
-__all__ = ["check_range", "scalar_dtype", "scalar_state", "to_float", "bump", "with_grads",
+__all__ = ["check_range", "scalar_dtype", "scalar_state", "scalar_slot", "to_float", "bump", "with_grads",
            "check_betas", "check_unsupported", "run_closure", "lerp_", "FOREACH_DOC"]
 
 FOREACH_DOC = "foreach: accepted for PyTorch compatibility; lamina's CPU path is the per-parameter loop."
@@ -34,6 +34,20 @@ def scalar_dtype() -> lamina.dtype:
 def scalar_state(value: float) -> Tensor:
     """A fresh 0-d state tensor (``step``, ``eta``, ``mu``, ``mu_product``) on the CPU."""
     return lamina.tensor(float(value), dtype=scalar_dtype())
+
+
+def scalar_slot(state: dict, key: str) -> Any:
+    """The array of a 0-d scalar state entry, restored to the scalar dtype if a load cast it.
+
+    ``load_state_dict`` casts floating state to the parameter's dtype (``step`` excepted), which would
+    turn ``mu_product``/``eta``/``mu`` into float64 for float64 parameters and change the rounding
+    of the continued run; the value itself is exactly representable, so converting back is lossless
+    and a resumed run stays bitwise equal to an uninterrupted one.
+    """
+    t = state[key]
+    if t.dtype != scalar_dtype():
+        t = state[key] = scalar_state(float(t))
+    return t.array
 
 
 def to_float(x: Any) -> float:

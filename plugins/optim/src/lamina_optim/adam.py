@@ -14,7 +14,17 @@ from typing import Any
 import lamina
 from lamina.optim import Optimizer
 
-from ._common import bump, check_betas, check_range, check_unsupported, lerp_, run_closure, scalar_state, to_float
+from ._common import (
+    bump,
+    check_betas,
+    check_range,
+    check_unsupported,
+    lerp_,
+    run_closure,
+    scalar_slot,
+    scalar_state,
+    to_float,
+)
 
 __lamina_plugin_api__ = "1.0"
 
@@ -224,7 +234,7 @@ class NAdam(Optimizer):
                 g = _grad(xp, p, maximize, wd, decoupled, lr)
                 mu = beta1 * (1.0 - 0.5 * (0.96 ** (t * psi)))
                 mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((t + 1) * psi)))
-                mu_prod = state["mu_product"].array
+                mu_prod = scalar_slot(state, "mu_product")
                 mu_prod *= mu  # in the stored (float32) precision, as PyTorch's 0-d tensor
                 mu_product = float(mu_prod)
                 m, v = _moments(xp, state, g, beta1, beta2)

@@ -8,7 +8,7 @@ from typing import Any
 import lamina
 from lamina.optim import Optimizer
 
-from ._common import bump, check_range, check_unsupported, run_closure, scalar_state, to_float
+from ._common import bump, check_range, check_unsupported, run_closure, scalar_slot, scalar_state, to_float
 
 __lamina_plugin_api__ = "1.0"
 
@@ -58,7 +58,7 @@ class ASGD(Optimizer):
                 x = p.array
                 if wd != 0:
                     g = xp.add(g, wd * x)
-                eta_a, mu_a = state["eta"].array, state["mu"].array
+                eta_a, mu_a = scalar_slot(state, "eta"), scalar_slot(state, "mu")
                 eta, mu = float(eta_a), float(mu_a)
                 x *= 1 - lambd * eta
                 x -= eta * g

@@ -1,2 +1,279 @@
-def records():
-    return []
+"""Conformance records for lamina-optim (consumed by ``lamina.testing``).
+
+Each optimizer has a NumPy float64 ``reference_step`` written from its documented update rule.
+Where PyTorch keeps a scalar of the rule as 0-d float32 state (ASGD's ``eta``, NAdam's
+``mu_product``), the reference rounds it the same way, so float64 parameters still match to 1e-10.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+__lamina_plugin_api__ = "1.0"
+
+
+def _prep(g, p, maximize=False, weight_decay=0.0):
+    g = -g if maximize else g
+    return g + weight_decay * p if weight_decay else g
+
+
+def _slot(state, i, **init):
+    """Per-parameter reference state, created on first use."""
+    s = state.setdefault(i, {})
+    for k, v in init.items():
+        s.setdefault(k, v)
+    return s
+
+
+def sgd_ref(params, grads, state, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False,
+            maximize=False, **_):
+    out = []
+    for i, (p, g) in enumerate(zip(params, grads)):
+        d = _prep(g, p, maximize, weight_decay)
+        if momentum:
+            s = state.setdefault(i, {})
+            s["b"] = d.copy() if "b" not in s else momentum * s["b"] + (1 - dampening) * d
+            d = d + momentum * s["b"] if nesterov else s["b"]
+        out.append(p - lr * d)
+    return out
+
+
+def adam_ref(params, grads, state, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False,
+             maximize=False, decoupled_weight_decay=False, **_):
+    b1, b2 = betas
+    out = []
+    for i, (p, g) in enumerate(zip(params, grads)):
+        s = _slot(state, i, t=0, m=np.zeros_like(p), v=np.zeros_like(p), vmax=np.zeros_like(p))
+        s["t"] += 1
+        t = s["t"]
+        if decoupled_weight_decay:
+            p, g = p * (1 - lr * weight_decay), (-g if maximize else g)
+        else:
+            g = _prep(g, p, maximize, weight_decay)
+        s["m"] = b1 * s["m"] + (1 - b1) * g
+        s["v"] = b2 * s["v"] + (1 - b2) * g * g
+        s["vmax"] = np.maximum(s["vmax"], s["v"])
+        v = s["vmax"] if amsgrad else s["v"]
+        m_hat = s["m"] / (1 - b1 ** t)
+        out.append(p - lr * m_hat / (np.sqrt(v) / math.sqrt(1 - b2 ** t) + eps))
+    return out
+
+
+def adamw_ref(params, grads, state, weight_decay=1e-2, **cfg):
+    return adam_ref(params, grads, state, weight_decay=weight_decay, decoupled_weight_decay=True, **cfg)
+
+
+def adamax_ref(params, grads, state, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, maximize=False, **_):
+    b1, b2 = betas
+    out = []
+    for i, (p, g) in enumerate(zip(params, grads)):
+        s = _slot(state, i, t=0, m=np.zeros_like(p), u=np.zeros_like(p))
+        s["t"] += 1
+        g = _prep(g, p, maximize, weight_decay)
+        s["m"] = b1 * s["m"] + (1 - b1) * g
+        s["u"] = np.maximum(b2 * s["u"], np.abs(g) + eps)
+        out.append(p - lr / (1 - b1 ** s["t"]) * s["m"] / s["u"])
+    return out
+
+
+def nadam_ref(params, grads, state, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, momentum_decay=4e-3,
+              decoupled_weight_decay=False, maximize=False, **_):
+    b1, b2 = betas
+    out = []
+    for i, (p, g) in enumerate(zip(params, grads)):
+        s = _slot(state, i, t=0, prod=np.float32(1.0), m=np.zeros_like(p), v=np.zeros_like(p))
+        s["t"] += 1
+        t = s["t"]
+        if decoupled_weight_decay:
+            p, g = p * (1 - lr * weight_decay), (-g if maximize else g)
+        else:
+            g = _prep(g, p, maximize, weight_decay)
+        mu = b1 * (1 - 0.5 * 0.96 ** (t * momentum_decay))
+        mu_next = b1 * (1 - 0.5 * 0.96 ** ((t + 1) * momentum_decay))
+        s["prod"] = np.float32(s["prod"] * np.float32(mu))  # stored as 0-d float32 state
+        prod = float(s["prod"])
+        s["m"] = b1 * s["m"] + (1 - b1) * g
+        s["v"] = b2 * s["v"] + (1 - b2) * g * g
+        denom = np.sqrt(s["v"] / (1 - b2 ** t)) + eps
+        out.append(p - lr * (1 - mu) / (1 - prod) * g / denom - lr * mu_next / (1 - prod * mu_next) * s["m"] / denom)
+    return out
+
+
+def radam_ref(params, grads, state, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
+              decoupled_weight_decay=False, maximize=False, **_):
+    b1, b2 = betas
+    rho_inf = 2 / (1 - b2) - 1
+    out = []
+    for i, (p, g) in enumerate(zip(params, grads)):
+        s = _slot(state, i, t=0, m=np.zeros_like(p), v=np.zeros_like(p))
+        s["t"] += 1
+        t = s["t"]
+        if decoupled_weight_decay:
+            p, g = p * (1 - lr * weight_decay), (-g if maximize else g)
+        else:
+            g = _prep(g, p, maximize, weight_decay)
+        s["m"] = b1 * s["m"] + (1 - b1) * g
+        s["v"] = b2 * s["v"] + (1 - b2) * g * g
+        m_hat = s["m"] / (1 - b1 ** t)
+        rho_t = rho_inf - 2 * t * b2 ** t / (1 - b2 ** t)
+        if rho_t > 5:
+            r = math.sqrt((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
+            out.append(p - lr * m_hat * r * math.sqrt(1 - b2 ** t) / (np.sqrt(s["v"]) + eps))
+        else:
+            out.append(p - lr * m_hat)
+    return out
+
+
+def rmsprop_ref(params, grads, state, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0,
+                centered=False, maximize=False, **_):
+    out = []
+    for i, (p, g) in enumerate(zip(params, grads)):
+        s = _slot(state, i, v=np.zeros_like(p), gavg=np.zeros_like(p), b=np.zeros_like(p))
+        g = _prep(g, p, maximize, weight_decay)
+        s["v"] = alpha * s["v"] + (1 - alpha) * g * g
+        var = s["v"]
+        if centered:
+            s["gavg"] = alpha * s["gavg"] + (1 - alpha) * g
+            var = var - s["gavg"] ** 2
+        step = g / (np.sqrt(var) + eps)
+        if momentum > 0:
+            s["b"] = momentum * s["b"] + step
+            step = s["b"]
+        out.append(p - lr * step)
+    return out
+
+
+def adagrad_ref(params, grads, state, lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0,
+                eps=1e-10, maximize=False, **_):
+    out = []
+    for i, (p, g) in enumerate(zip(params, grads)):
+        s = _slot(state, i, t=0, sum=np.full_like(p, initial_accumulator_value))
+        s["t"] += 1
+        g = _prep(g, p, maximize, weight_decay)
+        s["sum"] = s["sum"] + g * g
+        out.append(p - lr / (1 + (s["t"] - 1) * lr_decay) * g / (np.sqrt(s["sum"]) + eps))
+    return out
+
+
+def adadelta_ref(params, grads, state, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0, maximize=False, **_):
+    out = []
+    for i, (p, g) in enumerate(zip(params, grads)):
+        s = _slot(state, i, v=np.zeros_like(p), u=np.zeros_like(p))
+        g = _prep(g, p, maximize, weight_decay)
+        s["v"] = rho * s["v"] + (1 - rho) * g * g
+        dx = np.sqrt(s["u"] + eps) / np.sqrt(s["v"] + eps) * g
+        s["u"] = rho * s["u"] + (1 - rho) * dx * dx
+        out.append(p - lr * dx)
+    return out
+
+
+def asgd_ref(params, grads, state, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0.0, maximize=False, **_):
+    out = []
+    for i, (p, g) in enumerate(zip(params, grads)):
+        s = _slot(state, i, t=0, eta=float(np.float32(lr)), mu=1.0, ax=np.zeros_like(p))
+        s["t"] += 1
+        g = _prep(g, p, maximize, weight_decay)
+        p = p * (1 - lambd * s["eta"]) - s["eta"] * g
+        s["ax"] = p.copy() if s["mu"] == 1 else s["ax"] + s["mu"] * (p - s["ax"])
+        # eta and mu are kept as 0-d float32 state tensors
+        s["eta"] = float(np.float32(lr / (1 + lambd * lr * s["t"]) ** alpha))
+        s["mu"] = float(np.float32(1 / max(1, s["t"] - t0)))
+        out.append(p)
+    return out
+
+
+def rprop_ref(params, grads, state, lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), maximize=False, **_):
+    out = []
+    for i, (p, g) in enumerate(zip(params, grads)):
+        s = _slot(state, i, prev=np.zeros_like(p), size=np.full_like(p, lr))
+        g = -g if maximize else g
+        same = g * s["prev"]
+        s["size"] = np.clip(s["size"] * np.where(same > 0, etas[1], np.where(same < 0, etas[0], 1.0)), *step_sizes)
+        g = np.where(same < 0, 0.0, g)
+        s["prev"] = g
+        out.append(p - np.sign(g) * s["size"])
+    return out
+
+
+def _common_errors(lr_arg=True):
+    errs = [({"lr": -0.1}, ValueError, r"Invalid learning rate: -0\.1")] if lr_arg else []
+    return errs
+
+
+def _adam_errors():
+    return (*_common_errors(), ({"eps": -1.0}, ValueError, r"Invalid epsilon value: -1\.0"),
+            ({"betas": (1.0, 0.999)}, ValueError, r"Invalid beta parameter at index 0: 1\.0"),
+            ({"betas": (0.9, -0.5)}, ValueError, r"Invalid beta parameter at index 1: -0\.5"),
+            ({"weight_decay": -1e-2}, ValueError, r"Invalid weight_decay value: -0\.01"))
+
+
+def records() -> list:
+    from lamina.testing import OptimizerInfo
+
+    from .adam import Adam, Adamax, AdamW, NAdam, RAdam
+    from .asgd_rprop import ASGD, Rprop
+    from .lbfgs import LBFGS
+    from .rmsprop import Adadelta, Adagrad, RMSprop
+    from .sgd import SGD
+
+    return [
+        OptimizerInfo(cls=SGD, reference_step=sgd_ref, configs=(
+            {"lr": 0.1}, {"lr": 0.1, "momentum": 0.9, "weight_decay": 0.1},
+            {"lr": 0.05, "momentum": 0.9, "dampening": 0.5, "maximize": True},
+            {"lr": 0.05, "momentum": 0.9, "nesterov": True, "weight_decay": 0.01}),
+            error_configs=(*_common_errors(), ({"lr": 0.1, "momentum": -0.5}, ValueError, r"Invalid momentum value"),
+                           ({"lr": 0.1, "weight_decay": -1}, ValueError, r"Invalid weight_decay value: -1"),
+                           ({"lr": 0.1, "nesterov": True}, ValueError,
+                            "Nesterov momentum requires a momentum and zero dampening"))),
+        OptimizerInfo(cls=Adam, reference_step=adam_ref, configs=(
+            {"lr": 0.01}, {"lr": 0.01, "amsgrad": True, "weight_decay": 0.1}, {"lr": 0.01, "maximize": True},
+            {"lr": 0.01, "betas": (0.8, 0.99), "weight_decay": 0.1, "decoupled_weight_decay": True}),
+            error_configs=(*_adam_errors(), ({"betas": (0.5, 0)}, ValueError,
+                                             "betas must be either both floats or both Tensors"))),
+        OptimizerInfo(cls=AdamW, reference_step=adamw_ref, configs=(
+            {"lr": 0.01}, {"lr": 0.01, "amsgrad": True, "weight_decay": 0.3}, {"lr": 0.01, "maximize": True}),
+            error_configs=_adam_errors()),
+        OptimizerInfo(cls=Adamax, reference_step=adamax_ref, configs=(
+            {"lr": 0.01}, {"lr": 0.01, "weight_decay": 0.1, "maximize": True}), error_configs=_adam_errors()),
+        OptimizerInfo(cls=NAdam, reference_step=nadam_ref, configs=(
+            {"lr": 0.01}, {"lr": 0.01, "weight_decay": 0.1, "momentum_decay": 0.01},
+            {"lr": 0.01, "weight_decay": 0.1, "decoupled_weight_decay": True, "maximize": True}),
+            error_configs=(*_adam_errors(), ({"momentum_decay": -1.0}, ValueError,
+                                             r"Invalid momentum_decay value: -1\.0"))),
+        OptimizerInfo(cls=RAdam, reference_step=radam_ref, configs=(
+            {"lr": 0.01}, {"lr": 0.01, "weight_decay": 0.1, "maximize": True},
+            {"lr": 0.01, "weight_decay": 0.1, "decoupled_weight_decay": True}), error_configs=_adam_errors()),
+        OptimizerInfo(cls=RMSprop, reference_step=rmsprop_ref, configs=(
+            {"lr": 0.01}, {"lr": 0.01, "centered": True, "momentum": 0.9},
+            {"lr": 0.01, "weight_decay": 0.1, "momentum": 0.5, "maximize": True, "alpha": 0.9}),
+            error_configs=(*_common_errors(), ({"eps": -1.0}, ValueError, "Invalid epsilon value"),
+                           ({"momentum": -1.0}, ValueError, "Invalid momentum value"),
+                           ({"weight_decay": -1.0}, ValueError, "Invalid weight_decay value"),
+                           ({"alpha": -1.0}, ValueError, r"Invalid alpha value: -1\.0"))),
+        OptimizerInfo(cls=Adagrad, reference_step=adagrad_ref, configs=(
+            {"lr": 0.1}, {"lr": 0.1, "lr_decay": 0.01, "weight_decay": 0.1, "initial_accumulator_value": 0.1},
+            {"lr": 0.1, "maximize": True}),
+            error_configs=(*_common_errors(), ({"lr_decay": -1.0}, ValueError, r"Invalid lr_decay value: -1\.0"),
+                           ({"initial_accumulator_value": -1.0}, ValueError,
+                            r"Invalid initial_accumulator_value value: -1\.0"),
+                           ({"eps": -1.0}, ValueError, "Invalid epsilon value")),
+            expected_failures={"optim_grad_none_untouched": "Adagrad creates 'step' and 'sum' for every parameter "
+                                                            "in its constructor, as PyTorch does"}),
+        OptimizerInfo(cls=Adadelta, reference_step=adadelta_ref, configs=(
+            {"lr": 1.0}, {"lr": 0.5, "rho": 0.5, "weight_decay": 0.1, "maximize": True}),
+            error_configs=(*_common_errors(), ({"rho": 1.5}, ValueError, r"Invalid rho value: 1\.5"),
+                           ({"eps": -1.0}, ValueError, "Invalid epsilon value"))),
+        OptimizerInfo(cls=ASGD, reference_step=asgd_ref, configs=(
+            {"lr": 0.05}, {"lr": 0.05, "t0": 3.0, "lambd": 1e-2, "weight_decay": 0.1},
+            {"lr": 0.05, "t0": 0.0, "alpha": 0.5, "maximize": True}),
+            error_configs=(*_common_errors(), ({"weight_decay": -1.0}, ValueError, "Invalid weight_decay value"))),
+        OptimizerInfo(cls=Rprop, reference_step=rprop_ref, configs=(
+            {"lr": 0.01}, {"lr": 0.05, "etas": (0.3, 1.5), "step_sizes": (1e-3, 0.1), "maximize": True}),
+            error_configs=(*_common_errors(), ({"etas": (1.5, 1.2)}, ValueError, r"Invalid eta values: 1\.5, 1\.2"))),
+        OptimizerInfo(cls=LBFGS, needs_closure=True, configs=(
+            {"lr": 0.5, "max_iter": 4}, {"lr": 1, "max_iter": 5, "history_size": 3, "line_search_fn": "strong_wolfe"}),
+            error_configs=(*_common_errors(), ({"line_search_fn": "backtracking"}, ValueError,
+                                               "line_search_fn must be one of"))),
+    ]
