@@ -2,9 +2,9 @@
 
 The core draws with ``random``, ``standard_normal``, ``integers``, ``permutation`` and ``choice``
 (NumPy's Generator API). ``cupy.random.Generator`` lacks ``permutation``/``choice``, so the
-wrapper adapts ``RandomState`` (cuRAND) instead. Like CuPy's own global state, there is one stream of numbers per device, all
-seeded alike (``manual_seed_all``); a draw uses the current device's stream, so the caller's
-``device_scope`` decides where the numbers land.
+wrapper adapts ``RandomState`` (cuRAND) instead. Like CuPy's own global state, there is one
+stream of numbers per device, all seeded alike (``manual_seed_all``); a draw uses the current
+device's stream, so the caller's ``device_scope`` decides where the numbers land.
 """
 
 from __future__ import annotations
