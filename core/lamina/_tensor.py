@@ -250,8 +250,7 @@ class Tensor:
             raise RuntimeError("numpy: Can't call numpy() on Tensor that requires grad. "
                                "Use tensor.detach().numpy() instead.")
         if self._device.type != "cpu":
-            raise TypeError(f"numpy: can't convert {self._device} device type tensor to numpy. "
-                            "Use Tensor.cpu() to copy the tensor to host memory first.")
+            raise TypeError(_not_on_host(self._device))
         return self._data
 
     def item(self) -> builtins.float | builtins.int | builtins.bool:
@@ -280,7 +279,7 @@ class Tensor:
 
     def __array__(self, dtype=None, copy=None):
         if self._device.type != "cpu":
-            raise TypeError(f"can't convert {self._device} device type tensor to numpy; use .cpu() first")
+            raise TypeError(_not_on_host(self._device))
         a = self._device.backend.to_host(self._data)
         return a if dtype is None else a.astype(dtype)
 
@@ -318,6 +317,16 @@ class Tensor:
             t.__dict__.update(copy.deepcopy(d, memo))
         memo[id(self)] = t
         return t
+
+
+def _not_on_host(dev) -> str:
+    """PyTorch's message for a device tensor asked for a NumPy array (the index shown as PyTorch does)."""
+    index = dev.index
+    if index is None:
+        current = getattr(dev.backend, "current_device", None)
+        index = current() if current is not None else 0
+    return (f"can't convert {dev.type}:{index} device type tensor to numpy. "
+            "Use Tensor.cpu() to copy the tensor to host memory first.")
 
 
 def _init_from(t: Tensor, data, dev) -> None:

@@ -250,6 +250,9 @@ def _call_backward(n: Any, gs: list, create_graph: bool) -> tuple:
         finally:
             n.xp = real_xp
             n._graph_mode = False
+    elif n._device.index:  # a non-default device (cuda:1): allocate and launch there
+        with n._device.backend.device_scope(n._device.index):
+            out = n.backward(n, *gs)
     else:
         out = n.backward(n, *gs)
     if type(out) is not tuple:

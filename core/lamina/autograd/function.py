@@ -180,7 +180,11 @@ class Function:
             if nig is None:
                 nig = _NO_GRAD_NEEDS[n] = (False,) * n
             ctx.needs_input_grad = nig
-        out = op.forward(ctx, *arrays, **kwargs)
+        if dev.index:  # a non-default device (cuda:1): allocate and launch there
+            with dev.backend.device_scope(dev.index):
+                out = op.forward(ctx, *arrays, **kwargs)
+        else:
+            out = op.forward(ctx, *arrays, **kwargs)
         if not needs:
             if type(out) is tuple:
                 return tuple(_plain(o, dev) for o in out)
