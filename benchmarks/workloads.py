@@ -1,8 +1,9 @@
-"""Benchmark workloads, each written once for lamina and once for PyTorch.
+"""The benchmark workloads: each is written once against the shared PyTorch-style API and built
+for lamina and for PyTorch CPU with identical weights and inputs (see ``_bench_util``).
 
-A workload is a name plus two builders that return a zero-argument ``step`` callable; one call of
-``step`` is one measured unit (e.g. 1,000 iterations or one training step). Add workloads here as
-plugins land (MLP, ConvNet, LSTM, Transformer: see benchmarks/README.md).
+A workload's ``build(fw)`` returns a ``Bench``; one call of ``bench.step`` is one measured unit.
+``needs`` names what lamina must resolve (``nn.LSTM``); a workload whose plugin is not usable yet
+is skipped with the reason.
 """
 
 from __future__ import annotations
@@ -10,45 +11,61 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import wl_conv
+import wl_dense
+import wl_seq
+from _bench_util import Bench
+
 
 @dataclass(frozen=True)
 class Workload:
     name: str
     unit: str
-    lamina: Callable[[], Callable[[], None]]
-    torch: Callable[[], Callable[[], None]]
+    build: Callable[[str], Bench]
     target: float | None = None  # the ratio lamina/torch to stay under
+    needs: tuple[str, ...] = ()
+    flops: float | None = None  # per step, for the achieved GFLOP/s
 
 
-def _op_overhead(lib, iters: int = 1000):
-    def build():
-        lib.manual_seed(0)
-        a = lib.randn(8, 8, requires_grad=True)
-        b = lib.randn(8, 8, requires_grad=True)
-        c = lib.randn(8, 8, requires_grad=True)
-
-        def step():
-            for _ in range(iters):
-                (a * b + c).relu().sum().backward()
-
-        return step
-
-    return build
-
-
-def _lamina():
-    import lamina
-
-    return lamina
-
-
-def _torch():
-    import torch
-
-    return torch
-
+_MLP = ("nn.Linear", "nn.ReLU", "nn.CrossEntropyLoss", "optim.Adam")
+_CONV = ("nn.Conv2d", "nn.MaxPool2d", "nn.Flatten", "nn.Dropout", *_MLP)
 
 WORKLOADS = [
     Workload("op overhead: 1000x (a*b+c).relu().sum().backward() 8x8", "ms/1000 it",
-             lambda: _op_overhead(_lamina())(), lambda: _op_overhead(_torch())(), target=1.5),
+             wl_dense.op_overhead, 1.5),
+    Workload("MLP 784-128-64-10 train step, batch 64 (Adam)", "ms/step",
+             lambda fw: wl_dense.mlp_train(fw, 64), 0.9, _MLP),
+    Workload("MLP 784-128-64-10 train step, batch 1024 (Adam)", "ms/step",
+             lambda fw: wl_dense.mlp_train(fw, 1024), 1.15, _MLP, flops=6.0 * 1024 * wl_dense.mlp_weights()),
+    Workload("ConvNet (MNIST tutorial) train step, batch 64", "ms/step",
+             wl_conv.convnet_train, 1.25, _CONV),
+    Workload("CIFAR conv+BatchNorm net train step, batch 32 (SGD)", "ms/step",
+             wl_conv.cifar_train, 1.5, (*_CONV, "nn.BatchNorm2d", "optim.SGD")),
+    Workload("LSTM(100,128,2) train step on (32,50,100)", "ms/step",
+             wl_seq.lstm_train, 1.3, ("nn.LSTM", "nn.ModuleDict", *_MLP)),
+    Workload("MultiheadAttention(256,8) fwd+bwd on (16,64,256)", "ms/step",
+             wl_seq.mha_train, 1.5, ("nn.MultiheadAttention", "optim.Adam")),
+    Workload("TransformerEncoderLayer(256,8,1024) train on (16,64,256)", "ms/step",
+             wl_seq.encoder_train, 1.5, ("nn.TransformerEncoderLayer", "optim.Adam")),
+    Workload("MLP inference (eval, no_grad), batch 1024", "ms/step",
+             lambda fw: wl_dense.mlp_infer(fw, 1024), None, _MLP),
+    Workload("ConvNet inference (eval, no_grad), batch 64", "ms/step",
+             wl_conv.convnet_infer, None, _CONV),
 ]
+
+
+def missing(w: Workload) -> str | None:
+    """Why lamina cannot run ``w`` yet (the first name that fails to resolve), or None."""
+    import lamina  # noqa: F401
+    import lamina.nn
+    import lamina.optim
+
+    for dotted in w.needs:
+        mod_name, attr = dotted.split(".")
+        mod = lamina.nn if mod_name == "nn" else lamina.optim
+        try:
+            getattr(mod, attr)
+        except Exception as e:  # a plugin not installed or failing to load: report, don't crash the run
+            first = str(e).splitlines()[0] if str(e) else type(e).__name__
+            return f"lamina.{dotted} unavailable ({type(e).__name__}: {first[:140]})"
+    return None
