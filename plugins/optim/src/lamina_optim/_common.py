@@ -11,7 +11,7 @@ keeps them for its default (non-capturable) path; their Python value is read wit
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import lamina
@@ -20,11 +20,8 @@ from lamina.optim.optimizer import check_range
 
 __lamina_plugin_api__ = "1.0"
 
-__all__ = ["check_range", "scalar_dtype", "scalar_state", "scalar_slot", "to_float", "bump", "with_grads",
-           "check_betas", "check_unsupported", "run_closure", "lerp_", "FOREACH_DOC"]
-
-FOREACH_DOC = "foreach: accepted for PyTorch compatibility; lamina's CPU path is the per-parameter loop."
-
+__all__ = ["check_range", "scalar_dtype", "scalar_state", "scalar_slot", "to_float", "bump",
+           "check_betas", "check_unsupported", "run_closure", "lerp_"]
 
 def scalar_dtype() -> lamina.dtype:
     """PyTorch's ``_get_scalar_dtype()``: float64 when that is the default dtype, else float32."""
@@ -60,14 +57,6 @@ def bump(step_t: Tensor) -> float:
     a = step_t.array
     a += 1
     return float(a)
-
-
-def with_grads(group: dict[str, Any]) -> Iterator[tuple[Tensor, Any]]:
-    """``(param, grad array)`` for every parameter of the group that has a gradient."""
-    for p in group["params"]:
-        g = p.grad
-        if g is not None:
-            yield p, g.array
 
 
 def check_betas(betas: Any) -> None:
