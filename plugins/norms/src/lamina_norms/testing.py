@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 __lamina_plugin_api__ = "1.0"
@@ -33,10 +35,13 @@ def ref_batch_norm_eval(params, x, eps=1e-5):
     return y * params["weight"].reshape(s) + params["bias"].reshape(s) if "weight" in params else y
 
 
-def ref_instance_norm(params, x, eps=1e-5):
-    batched = x if x.ndim >= 3 and params.get("_batched", True) else x[None]
-    return _ref_norm(batched, tuple(range(2, batched.ndim)), eps, params.get("weight"), params.get("bias"),
-                     _chan(batched))
+def ref_instance_norm(params, x, eps=1e-5, spatial=None):
+    """``spatial``: the layer's number of spatial dims (1, 2, 3); an input with spatial + 1 dims is unbatched."""
+    unbatched = x.ndim == spatial + 1 if spatial is not None else x.ndim < 3
+    batched = x[None] if unbatched else x
+    y = _ref_norm(batched, tuple(range(2, batched.ndim)), eps, params.get("weight"), params.get("bias"),
+                  _chan(batched))
+    return y[0] if unbatched else y
 
 
 def ref_layer_norm(params, x, normalized_shape, eps=1e-5):
@@ -118,12 +123,13 @@ def records() -> list:
     for cls, shape, unbatched in ((instancenorm.InstanceNorm1d, (3, 4, 6), (4, 6)),
                                   (instancenorm.InstanceNorm2d, (3, 4, 3, 5), (4, 3, 5)),
                                   (instancenorm.InstanceNorm3d, (2, 4, 2, 3, 3), (4, 2, 3, 3))):
+        ref = functools.partial(ref_instance_norm, spatial=len(shape) - 2)
         recs.append(ModuleInfo(cls=cls, init_kwargs={"num_features": 4}, sample_inputs=_samples(shape, unbatched),
-                               reference=ref_instance_norm, tags=frozenset({"batch_independent", "double_backward"}),
+                               reference=ref, tags=frozenset({"batch_independent", "double_backward"}),
                                error_inputs=_error((4,), ValueError, rf"{cls.__name__}: expected .*D input")))
         recs.append(ModuleInfo(cls=cls, name=f"{cls.__name__}[affine, running stats]",
                                init_kwargs={"num_features": 4, "affine": True, "track_running_stats": True},
-                               sample_inputs=_samples(shape), reference=ref_instance_norm,
+                               sample_inputs=_samples(shape), reference=ref,
                                tags=running | {"double_backward"},
                                error_inputs=_error(shape[:1] + (5,) + shape[2:], ValueError,
                                                    rf"{cls.__name__}: expected input's size at dim=1 to match "
