@@ -245,7 +245,7 @@ class CosineAnnealingLR(LRScheduler):
 
 
 def _check_members(owner: str, optimizer: Optimizer, schedulers: Sequence[Any]) -> None:
-    from .schedulers_cyclic import ReduceLROnPlateau
+    from .plateau import ReduceLROnPlateau
 
     for i, s in enumerate(schedulers):
         if not hasattr(s, "optimizer"):
