@@ -99,7 +99,8 @@ def broadcast_shape(*shapes: tuple, what: str = "scaled_dot_product_attention") 
     for dims in zip(*((1,) * (n - len(s)) + tuple(s) for s in shapes)):
         big = {d for d in dims if d != 1}
         if len(big) > 1:
-            raise ShapeError(f"{what}: expected broadcastable shapes, got {' and '.join(str(tuple(s)) for s in shapes)}")
+            got = " and ".join(str(tuple(s)) for s in shapes)
+            raise ShapeError(f"{what}: expected broadcastable shapes, got {got}")
         out.append(big.pop() if big else 1)
     return tuple(out)
 
