@@ -35,7 +35,7 @@ class GRULayer(Function):
         save = any(ctx.needs_input_grad)
         hp_all = xp.empty((S, H), dtype=dt) if save else None   # h_{t-1} per row (dW_hh, dz)
         ghn_all = xp.empty((S, H), dtype=dt) if save else None  # W_hn h + b_hn per row (dr)
-        w_hh_t = w_hh.T
+        w_hh_t = xp.ascontiguousarray(w_hh.T)           # BLAS runs ~1.4x faster on it than on the view
         for a, n in order(steps, reverse):
             b = a + n
             hp = h[:n]
