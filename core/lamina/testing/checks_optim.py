@@ -153,10 +153,14 @@ def state_roundtrip(case: Case) -> None:
 def per_group(case: Case) -> None:
     """Options given per parameter group apply to that group only."""
     rec = case.record
-    if rec.needs_closure or "lr" not in (rec.configs[0] or {"lr": None}):
-        skip("closure-driven or no lr option")
+    if rec.needs_closure:
+        skip("closure-driven")
     cfg = dict(rec.configs[0])
-    lr = cfg.pop("lr")
+    lr = cfg.pop("lr", None)
+    if lr is None:
+        lr = rec.cls(_params(case), **cfg).defaults.get("lr")
+    if not isinstance(lr, (int, float)):
+        skip("no numeric lr option")
     a = _params(case)
     opt = rec.cls([{"params": [a[0]], "lr": lr}, {"params": [a[1]], "lr": lr * 10}], **cfg)
     single = _params(case)
