@@ -1,9 +1,10 @@
 """Info records for the conformance kit: every layer and function of lamina-layers-attention.
 
-A stack's record has norm=None: a module instance in init_kwargs would be shared by every build
-(the Transformer record covers the final norms). Records use dropout=0.0 (deterministic; train and eval agree) except one tagged train_eval_differ.
+Records use dropout=0.0 (deterministic; train and eval agree) except one tagged train_eval_differ.
 Masks never cover a whole row, so outputs and gradients stay finite. The first sample of each
 layer record has no masks, so the kit's zero-batch and batch-independence checks can slice it.
+A stack's record has norm=None: a module instance in init_kwargs would be shared by every build
+(the Transformer record covers the final norms).
 """
 
 from __future__ import annotations
