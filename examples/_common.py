@@ -24,15 +24,21 @@ DATASETS = ("digits", "mnist", "fashion-mnist")
 DEFAULT_OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "out")
 
 
-def base_parser(description: str, *, dataset: str = "digits", epochs: int = 10, batch_size: int = 64,
-                lr: float = 1e-3) -> argparse.ArgumentParser:
-    """The flags every example takes; an example adds its own on top."""
+def base_parser(description: str, *, dataset: str = "digits", epochs: int = 10,
+                batch_size: dict[str, int] | None = None, lr: float = 1e-3) -> argparse.ArgumentParser:
+    """The flags every example takes; an example adds its own on top.
+
+    ``batch_size`` maps a dataset to its default batch size (default: 32 for the 1438 digits, the
+    tutorial's 64 for MNIST and Fashion-MNIST); :func:`parse_args` fills it in.
+    """
     p = argparse.ArgumentParser(description=description)
     p.add_argument("--dataset", choices=DATASETS, default=dataset,
                    help="digits: scikit-learn's 8x8 digits (offline); mnist/fashion-mnist: IDX files on disk")
     p.add_argument("--data-root", default=None, help="folder holding the IDX files (default: the dataset's own)")
     p.add_argument("--epochs", type=int, default=epochs)
-    p.add_argument("--batch-size", type=int, default=batch_size)
+    p.add_argument("--batch-size", type=int, default=None,
+                   help="default: 32 for digits, 64 for mnist and fashion-mnist")
+    p.set_defaults(batch_size_by_dataset={"digits": 32, "mnist": 64, "fashion-mnist": 64, **(batch_size or {})})
     p.add_argument("--lr", type=float, default=lr)
     p.add_argument("--limit", type=int, default=None, help="use only the first N samples of each split (for CI)")
     p.add_argument("--out", default=DEFAULT_OUT, help="where the checkpoint and the plot go")
@@ -42,6 +48,13 @@ def base_parser(description: str, *, dataset: str = "digits", epochs: int = 10, 
                    help="BLAS threads (default 1 unless OPENBLAS_NUM_THREADS/OMP_NUM_THREADS is set)")
     p.add_argument("--quiet", action="store_true", help="no progress bar, no per-epoch lines")
     return p
+
+
+def parse_args(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
+    args = parser.parse_args(argv)
+    if args.batch_size is None:
+        args.batch_size = args.batch_size_by_dataset[args.dataset]
+    return args
 
 
 def blas_threads(threads: int | None) -> contextlib.AbstractContextManager:
@@ -122,13 +135,19 @@ def _progress(total: int, desc: str, enabled: bool) -> Any:
 
 
 def train_epoch(model: nn.Module, loader: DataLoader, loss_fn: nn.Module, optimizer: Any,
-                device: Any, desc: str = "", progress: bool = True) -> tuple[float, float]:
-    """One pass over ``loader``; returns (mean training loss per sample, samples per second)."""
+                device: Any, desc: str = "", progress: bool = True,
+                batch_transform: Callable | None = None) -> tuple[float, float]:
+    """One pass over ``loader``; returns (mean training loss per sample, samples per second).
+
+    ``batch_transform`` (e.g. a random crop) is applied to each whole batch of inputs.
+    """
     model.train()
     bar = _progress(len(loader.dataset), desc, progress)  # type: ignore[arg-type]
     total_loss, seen, start = 0.0, 0, time.perf_counter()
     for x, y in loader:
         x, y = x.to(device), y.to(device)
+        if batch_transform is not None:
+            x = batch_transform(x)
         loss = loss_fn(model(x), y)
         optimizer.zero_grad()
         loss.backward()
@@ -215,14 +234,18 @@ def plot_history(history: dict, path: str, title: str) -> str | None:
 
 # --- the whole flow -----------------------------------------------------------------------------
 def run(args: argparse.Namespace, name: str, data: Data, build_model: Callable[[], nn.Module],
-        summary_input: tuple[int, ...] | None = None) -> dict:
-    """Train ``build_model()`` on ``data`` with Adam + cross-entropy; checkpoint, reload, plot. Returns metrics."""
+        summary_input: tuple[int, ...] | None = None, batch_transform: Callable | None = None) -> dict:
+    """Train ``build_model()`` on ``data`` with Adam + cross-entropy; checkpoint, reload, plot. Returns metrics.
+
+    ``summary_input``: print ``lamina.summary`` of the model for inputs of that size first.
+    ``batch_transform``: applied to every training batch (augmentation).
+    """
     with blas_threads(args.blas_threads):
-        return _run(args, name, data, build_model, summary_input)
+        return _run(args, name, data, build_model, summary_input, batch_transform)
 
 
 def _run(args: argparse.Namespace, name: str, data: Data, build_model: Callable[[], nn.Module],
-         summary_input: tuple[int, ...] | None) -> dict:
+         summary_input: tuple[int, ...] | None, batch_transform: Callable | None) -> dict:
     device = args.device or lamina.get_default_device()
     lamina.manual_seed(args.seed)
     model = build_model().to(device)
@@ -242,7 +265,8 @@ def _run(args: argparse.Namespace, name: str, data: Data, build_model: Callable[
     start = time.perf_counter()
     for epoch in range(1, args.epochs + 1):
         train_loss, rate = train_epoch(model, train_loader, loss_fn, optimizer, device,
-                                       desc=f"epoch {epoch}/{args.epochs}", progress=not args.quiet)
+                                       desc=f"epoch {epoch}/{args.epochs}", progress=not args.quiet,
+                                       batch_transform=batch_transform)
         test_loss, acc = evaluate(model, test_loader, loss_fn, device)
         for key, value in zip(history, (train_loss, test_loss, acc, rate)):
             history[key].append(value)

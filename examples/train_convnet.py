@@ -17,7 +17,7 @@ from __future__ import annotations
 import sys
 
 import lamina
-from _common import base_parser, load_data, run
+from _common import base_parser, load_data, parse_args, run
 from lamina import nn
 
 
@@ -47,7 +47,7 @@ class ConvNet(nn.Module):
 
 
 def main(argv: list[str] | None = None) -> dict:
-    args = base_parser(__doc__.split("\n")[0], epochs=15, batch_size=32).parse_args(argv)
+    args = parse_args(base_parser(__doc__.split("\n")[0], epochs=15), argv)
     data = load_data(args.dataset, args.limit, args.data_root)
     _, h, w = data.image_shape
     return run(args, "convnet", data, lambda: ConvNet((h, w), num_classes=len(data.classes)),
