@@ -76,6 +76,9 @@ def scan(settings: Settings) -> Index:
     for md_dist in _candidates(settings, index):
         seen += 1
         try:
+            text = md_dist.read_text("entry_points.txt")
+            if not text or "lamina." not in text:
+                continue  # most distributions: skip parsing their entry points at all
             eps = [ep for ep in md_dist.entry_points if ep.group.startswith("lamina.")]
         except Exception as exc:  # broken metadata of one distribution must not break the scan
             index.problems.append(f"unreadable entry points in {_location(md_dist)}: {exc}")
@@ -94,9 +97,30 @@ def scan(settings: Settings) -> Index:
     return index
 
 
+def _name_version(md_dist) -> tuple[str | None, str | None]:
+    """Name and Version from the metadata headers.
+
+    Read directly: ``dist.metadata`` imports and runs the email parser, which costs more than the
+    rest of the scan. Falls back to it when the headers are not where they usually are.
+    """
+    text = md_dist.read_text("METADATA") or md_dist.read_text("PKG-INFO") or ""
+    name = version = None
+    for line in text.splitlines():
+        if not line.strip():
+            break  # end of the headers
+        key, _, value = line.partition(":")
+        if key == "Name" and name is None:
+            name = value.strip()
+        elif key == "Version" and version is None:
+            version = value.strip()
+    if name is None or version is None:
+        return md_dist.metadata["Name"], md_dist.version
+    return name, version
+
+
 def _add_distribution(index: Index, settings: Settings, md_dist, eps, location: str | None) -> None:
     try:
-        name, version = md_dist.metadata["Name"], md_dist.version
+        name, version = _name_version(md_dist)
     except Exception as exc:
         index.problems.append(f"unreadable metadata in {location}: {exc}")
         return
