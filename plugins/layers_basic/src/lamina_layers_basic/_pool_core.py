@@ -69,10 +69,11 @@ def _offsets(kernel):
 
 
 class MaxPoolNd(Function):
-    """Max over each window; ties go to the first maximum. x (N, C, *S) -> y (N, C, *out) [, idx (N, C, *out)]
+    """Max over each window, gradient and indices by PyTorch's CPU scan rule (the first max; a NaN wins,
+    the last NaN if several). x (N, C, *S) -> y (N, C, *out) [, idx (N, C, *out)]
 
-    The max is a running ``maximum`` over one strided slice per kernel offset (no window copy);
-    the argmax (for indices and backward) is recovered with one comparison per offset.
+    Forward is a running ``maximum`` over one strided slice per kernel offset (no window copy);
+    backward finds each window's first max with one comparison per offset.
     """
 
     @staticmethod
@@ -83,12 +84,12 @@ class MaxPoolNd(Function):
         y = None
         for offset in _offsets(kernel):
             v = xpad[(Ellipsis,) + offset_slices(offset, stride, dilation, out)]
-            y = v.copy() if y is None else xp.maximum(y, v)
+            y = xp.array(v) if y is None else xp.maximum(y, v)
         ctx.meta = (x.shape, kernel, stride, dilation, pad, pairs, out)
         ctx.save_for_backward(xpad, y)
         if not return_indices:
             return y
-        arg = _first_argmax(xp, xpad, y, kernel, stride, dilation, out)
+        arg = _scan_argmax(xp, xpad, y, kernel, stride, dilation, out)
         idx = flat_indices(xp, arg, x.shape[2:], kernel, stride, dilation, pad, out)
         ctx.mark_non_differentiable(idx)
         return y, idx
@@ -99,42 +100,45 @@ class MaxPoolNd(Function):
         xpad, y = ctx.saved_tensors
         shape, kernel, stride, dilation, pad, pairs, out = ctx.meta
         disjoint = all(st >= (k - 1) * d + 1 for k, st, d in zip(kernel, stride, dilation))
-        dx = xp.zeros(xpad.shape, dtype=dy.dtype)
-        zero = xp.zeros((), dtype=dy.dtype)
-        for sl, hit in _first_max_masks(xp, xpad, y, kernel, stride, dilation, out):
-            if disjoint:                                             # windows don't overlap: plain stores
-                dx[sl] = xp.where(hit, dy, zero)
+        dx = (xp.empty if disjoint and not any(pad) and _covers(shape, kernel, stride, out) else xp.zeros)(
+            xpad.shape, dtype=dy.dtype)
+        arg = _scan_argmax(xp, xpad, y, kernel, stride, dilation, out) if bool((y != y).any()) else None
+        seen = None
+        offsets = _offsets(kernel)
+        for k, offset in enumerate(offsets):
+            sl = (Ellipsis,) + offset_slices(offset, stride, dilation, out)
+            if arg is not None:
+                first = arg == k
             else:
-                dx[sl] += xp.where(hit, dy, zero)
+                eq = xpad[sl] == y
+                if seen is None:
+                    first = seen = eq
+                else:
+                    first = eq > seen                               # equal to the max and none before it
+                    if k + 1 < len(offsets):
+                        seen = seen | eq
+            if disjoint:                                             # windows don't overlap: plain stores
+                xp.multiply(dy, first, out=dx[sl])
+            else:
+                dx[sl] += dy * first
         return crop_array(dx, pairs), None, None, None, None, None, None
 
 
-def _first_max_masks(xp, xpad, y, kernel, stride, dilation, out):
-    """Yield (slice, mask) per kernel offset; mask marks the windows whose first max (or NaN) sits there."""
+def _covers(shape, kernel, stride, out) -> bool:
+    """Windows tile the whole input exactly (so every input position gets a store)."""
+    return all(o * st == s and k == st for s, k, st, o in zip(shape[2:], kernel, stride, out))
+
+
+def _scan_argmax(xp, xpad, y, kernel, stride, dilation, out):
+    """Kernel offset of each window's max by PyTorch's scan: ``val > max or isnan(val)`` updates."""
     offsets = _offsets(kernel)
-    nan = y != y
-    nan = nan if bool(nan.any()) else None
-    todo = None                                                      # windows whose max is not yet placed
-    for k, offset in enumerate(offsets):
-        sl = (Ellipsis,) + offset_slices(offset, stride, dilation, out)
-        v = xpad[sl]
-        hit = v == y
-        if nan is not None:
-            hit |= nan & (v != v)
-        if todo is None:
-            todo = ~hit
-        else:
-            hit &= todo
-            if k + 1 < len(offsets):
-                todo ^= hit
-        yield sl, hit
-
-
-def _first_argmax(xp, xpad, y, kernel, stride, dilation, out):
-    """Kernel-offset index of the first window element equal to the max (NaN: the first NaN)."""
+    best = xp.array(xpad[(Ellipsis,) + offset_slices(offsets[0], stride, dilation, out)])
     arg = xp.zeros(y.shape, dtype=xp.int64)
-    for k, (_, hit) in enumerate(_first_max_masks(xp, xpad, y, kernel, stride, dilation, out)):
-        arg[hit] = k
+    for k in range(1, len(offsets)):
+        v = xpad[(Ellipsis,) + offset_slices(offsets[k], stride, dilation, out)]
+        better = (v > best) | (v != v)
+        best = xp.where(better, v, best)
+        arg = xp.where(better, k, arg)
     return arg
 
 
