@@ -37,7 +37,7 @@ GEMM_FRACTION_TARGET = 0.8
 def _parse(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--threads", default="1,2", help="comma-separated thread counts (default 1,2)")
-    p.add_argument("--repeats", type=int, default=7)
+    p.add_argument("--repeats", type=int, default=9)
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--only", default="", help="run only workloads whose name contains this")
     p.add_argument("--json", metavar="FILE", help="write all results as JSON")
