@@ -286,8 +286,10 @@ def fake_device():
 def test_mixed_devices_raise_listing_each_device(fake_device):
     a = lamina.ones(2, device="fake")
     b = lamina.ones(2)
-    assert a.device == fake_device and a.device.type == "fake" and "device='fake'" in repr(a)
-    with pytest.raises(lamina.DeviceMismatchError, match=r"argument 0: fake, argument 1: cpu"):
+    # like PyTorch's "cuda", an index-less device type means its current device
+    assert a.device == lamina.device("fake", 0) and a.device.type == "fake" and "device='fake:0'" in repr(a)
+    assert lamina.ones(2, device="fake:0").device is a.device
+    with pytest.raises(lamina.DeviceMismatchError, match=r"argument 0: fake:0, argument 1: cpu"):
         a * b
     with pytest.raises(lamina.DeviceMismatchError, match="fake.*cpu"):
         lamina.matmul(a, b)

@@ -214,6 +214,16 @@ class device:  # noqa: N801  (mirrors torch.device)
     def xp(self):
         return self.backend.xp
 
+    def concrete(self) -> device:
+        """The device a tensor lands on: ``cuda`` means the current CUDA device (``cuda:0``), as in PyTorch.
+
+        The CPU has no index. Tensors always carry a concrete device, so ``cuda`` and ``cuda:0`` never mix.
+        """
+        if self.index is not None or self.type == "cpu":
+            return self
+        current = getattr(self.backend, "current_device", None)
+        return device(self.type, current() if current is not None else 0)
+
     def __repr__(self) -> str:
         return f"device(type='{self.type}'" + (f", index={self.index})" if self.index is not None else ")")
 

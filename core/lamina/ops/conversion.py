@@ -89,7 +89,7 @@ def to(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
             out = Cast.apply(out, npd, True)
             copy = False
     if dev is not None:
-        d = _device(dev)
+        d = _device(dev).concrete()
         if d is not out._device:
             out = ToDevice.apply(out, out._device, d)
             out._device = d

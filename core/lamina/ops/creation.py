@@ -16,7 +16,7 @@ from ..errors import OutOfMemoryError
 
 
 def _dev(device: Any):
-    return get_default_device() if device is None else _device(device)
+    return (get_default_device() if device is None else _device(device)).concrete()
 
 
 def _size(size: tuple) -> tuple[int, ...]:
@@ -236,7 +236,8 @@ def rand(*size, generator=None, dtype: Any = None, device: Any = None, requires_
     dev = _dev(device)
     d = _float_dtype(dtype)
     g = _random.impl_for(generator, dev)
-    arr = g.random(_size(size), dtype=np.float64 if d == np.float16 else d).astype(d, copy=False)
+    with dev.backend.device_scope(dev.index):
+        arr = g.random(_size(size), dtype=np.float64 if d == np.float16 else d).astype(d, copy=False)
     return _finish(arr, dev, requires_grad)
 
 
@@ -245,7 +246,8 @@ def randn(*size, generator=None, dtype: Any = None, device: Any = None, requires
     dev = _dev(device)
     d = _float_dtype(dtype)
     g = _random.impl_for(generator, dev)
-    arr = g.standard_normal(_size(size), dtype=np.float64 if d == np.float16 else d).astype(d, copy=False)
+    with dev.backend.device_scope(dev.index):
+        arr = g.standard_normal(_size(size), dtype=np.float64 if d == np.float16 else d).astype(d, copy=False)
     return _finish(arr, dev, requires_grad)
 
 
@@ -262,16 +264,18 @@ def randint(low, high=None, size=None, *, generator=None, dtype: Any = None, dev
         raise RuntimeError(f"randint: expected low < high, got low={low}, high={high}")
     dev = _dev(device)
     g = _random.impl_for(generator, dev)
-    arr = g.integers(low, high, size=_size((size,)), dtype=np.int64)
-    if dtype is not None:
-        arr = arr.astype(_dtype.to_np(dtype))
+    with dev.backend.device_scope(dev.index):
+        arr = g.integers(low, high, size=_size((size,)), dtype=np.int64)
+        if dtype is not None:
+            arr = arr.astype(_dtype.to_np(dtype))
     return _finish(arr, dev, requires_grad)
 
 
 def randperm(n: int, *, generator=None, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     dev = _dev(device)
     g = _random.impl_for(generator, dev)
-    arr = g.permutation(int(n)).astype(_dtype.to_np(dtype or _dtype.int64))
+    with dev.backend.device_scope(dev.index):
+        arr = g.permutation(int(n)).astype(_dtype.to_np(dtype or _dtype.int64))
     return _finish(arr, dev, requires_grad)
 
 

@@ -46,7 +46,7 @@ def test_op_on_cuda_equals_cpu(cuda, op):
         hosts = [sample(rng, s, d).astype(np.float32) for s, d in zip(shapes, op.domains())]
         got, got_g, outs = _run(op, hosts, "cuda")
         want, want_g, _ = _run(op, hosts, "cpu")
-        assert all(o.device == lamina.device("cuda") for o in outs), op.name
+        assert all(o.device == lamina.device("cuda:0") for o in outs), op.name
         for g, w in zip(got, want):
             np.testing.assert_array_equal(g, w, err_msg=f"{op.name} {shapes} output")
         for g, w in zip(got_g, want_g):

@@ -27,11 +27,11 @@ def test_standin_serves_cuda_and_lamina_cuda_api_answers_through_it(cuda):
     lamina.cuda.empty_cache()
 
 
-@pytest.mark.parametrize("spec, index", [("cuda", None), ("cuda:0", 0), ("cuda:1", 1), (1, 1)])
+@pytest.mark.parametrize("spec, index", [("cuda", 0), ("cuda:0", 0), ("cuda:1", 1), (1, 1)])
 def test_device_strings(cuda, spec, index):
     x = lamina.ones(2, 3, device=spec)
-    assert x.device.type == "cuda" and x.device.index == index and x.is_cuda
-    assert x.device == lamina.device(spec)
+    assert x.device.type == "cuda" and x.device.index == index and x.is_cuda  # "cuda" means the current device
+    assert x.device == lamina.device("cuda", index)
 
 
 @pytest.mark.parametrize("spec", ["cuda:2", "cuda:9"])
@@ -64,10 +64,11 @@ def test_numpy_on_a_cuda_tensor_raises_pytorchs_message(cuda, spec, shown):
 
 def test_mixed_devices_raise_listing_each_device(cuda):
     a, b = lamina.ones(3, device="cuda"), lamina.ones(3)
-    with pytest.raises(lamina.DeviceMismatchError, match=r"argument 0: cuda, argument 1: cpu"):
+    with pytest.raises(lamina.DeviceMismatchError, match=r"argument 0: cuda:0, argument 1: cpu"):
         a + b
+    assert (a + lamina.ones(3, device="cuda:0")).device == lamina.device("cuda:0")  # "cuda" and "cuda:0" mix
     c = lamina.ones(3, device="cuda:1")
-    with pytest.raises(lamina.DeviceMismatchError, match=r"argument 0: cuda:1, argument 1: cuda"):
+    with pytest.raises(lamina.DeviceMismatchError, match=r"argument 0: cuda:1, argument 1: cuda:0"):
         c * a
 
 
@@ -147,9 +148,9 @@ def test_training_loop_runs_on_cuda_unchanged_and_matches_cpu(cuda):
 def test_module_to_cuda_moves_parameters_and_grads_back(cuda):
     pytest.importorskip("lamina_layers_basic")
     m = _model().to("cuda")
-    assert all(p.device == lamina.device("cuda") for p in m.parameters())
+    assert all(p.device == lamina.device("cuda:0") for p in m.parameters())
     m(lamina.randn(2, 8, device="cuda")).sum().backward()
-    assert all(p.grad.device == lamina.device("cuda") for p in m.parameters())
+    assert all(p.grad.device == lamina.device("cuda:0") for p in m.parameters())
     back = m.cpu()
     assert all(p.device == lamina.device("cpu") and p.grad.device == lamina.device("cpu") for p in back.parameters())
 
@@ -158,7 +159,7 @@ def test_default_device_swaps_without_code_changes(cuda):
     with lamina.device("cuda"):
         x = lamina.zeros(2, 2)
         y = lamina.tensor([1.0, 2.0])
-    assert x.device == lamina.device("cuda") and y.device == lamina.device("cuda")
+    assert x.device == lamina.device("cuda:0") and y.device == lamina.device("cuda:0")
     device = "cuda" if lamina.cuda.is_available() else "cpu"
     assert device == "cuda"
 
