@@ -51,6 +51,9 @@ def attend(xp: Any, q: Any, k: Any, v: Any, mask: Any, drop: Any, scale: float, 
 def attend_backward(xp: Any, q: Any, k: Any, v: Any, p: Any, pd: Any, drop: Any, scale: float, dout: Any,
                     dweights: Any = None):
     """Backward core: dout (..., L, Ev) (+ optional gradient of P_dropped) -> dq, dk, dv, dz (dz = d mask)."""
+    if isinstance(dout, Tensor):
+        # create_graph=True: P is saved as a constant, so the second derivative would be silently wrong
+        raise NotImplementedError("attention: double backward (create_graph=True) is not supported")
     dv = pd.swapaxes(-1, -2) @ dout                            # (..., S, Ev)
     dpd = dout @ v.swapaxes(-1, -2)                            # (..., L, S)
     if dweights is not None:
