@@ -34,7 +34,7 @@ def build(case: Case, dtype: str | None = None, seed: int = 0, **extra):
 
     rec = case.record
     lamina.manual_seed(seed)
-    kw = dict(rec.init_kwargs, **extra)
+    kw = dict(copy.deepcopy(rec.init_kwargs), **extra)  # sub-modules passed as arguments must not be shared
     if hasattr(rec, "reductions") and "reduction" not in kw and "none" in rec.reductions:
         kw["reduction"] = "none"  # layer checks on a loss look at the per-element values
     dt = getattr(lamina, dtype or case.dtype)
