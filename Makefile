@@ -6,14 +6,18 @@ BIN := $(VENV)/bin
 PLUGINS := $(sort $(wildcard plugins/*/pyproject.toml))
 EXTRA_PKGS := $(sort $(wildcard examples/*/pyproject.toml))
 PIP_PKGS := -e . $(foreach p,$(PLUGINS) $(EXTRA_PKGS),-e $(dir $(p)))
+# The examples' optional dependencies: the offline digits data set, progress bars, plots.
+EXAMPLE_DEPS := scikit-learn tqdm matplotlib
+# make train TRAIN_ARGS="--dataset fashion-mnist --epochs 5"
+TRAIN_ARGS ?=
 export OPENBLAS_NUM_THREADS ?= 1
 
 .PHONY: train test lint bench install clean
 
-$(BIN)/.lamina-installed: pyproject.toml $(PLUGINS) $(EXTRA_PKGS)
+$(BIN)/.lamina-installed: pyproject.toml $(PLUGINS) $(EXTRA_PKGS) Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q $(PIP_PKGS)
+	$(BIN)/python -m pip install -q $(PIP_PKGS) $(EXAMPLE_DEPS)
 	touch $@
 
 $(BIN)/.test-deps: $(BIN)/.lamina-installed
@@ -23,7 +27,7 @@ $(BIN)/.test-deps: $(BIN)/.lamina-installed
 install: $(BIN)/.lamina-installed
 
 train: $(BIN)/.lamina-installed
-	$(BIN)/python examples/fit_demo.py
+	$(BIN)/python examples/train_convnet.py $(TRAIN_ARGS)
 
 test: $(BIN)/.test-deps
 	$(BIN)/ruff check core plugins tests examples benchmarks
