@@ -207,3 +207,24 @@ def test_no_grad_records_nothing_and_double_backward_is_refused():
     y, _ = m(x)
     with pytest.raises(NotImplementedError, match="double backward"):
         lamina.autograd.grad(y.sum(), [x], create_graph=True)
+
+
+@pytest.mark.parametrize("name", ["RNN", "LSTM", "GRU"])
+def test_pooled_scratch_never_aliases_results(name):
+    """Saved activations and backward scratch are reused across calls: results handed out must not change."""
+    lamina.manual_seed(0)
+    m = getattr(lamina.nn, name)(3, 5, num_layers=2, bidirectional=True)
+    x = lamina.randn(6, 2, 3, requires_grad=True)
+    y1, _ = m(x)
+    y1.sum().backward(retain_graph=True)
+    first = [to_np(y1).copy(), to_np(x.grad).copy()] + [to_np(p.grad).copy() for p in m.parameters()]
+    y1.sum().backward()   # retain_graph: the same saved activations give the same gradients again
+    np.testing.assert_allclose(to_np(x.grad), 2 * first[1], rtol=1e-6, atol=1e-6)
+    kept_y, kept_g = to_np(y1), to_np(x.grad)
+    del y1
+    for _ in range(3):    # the freed buffers go back to the pool and get reused
+        m.zero_grad()
+        y2, _ = m(lamina.randn(6, 2, 3))
+        y2.sum().backward()
+    np.testing.assert_array_equal(kept_y, first[0])
+    np.testing.assert_array_equal(kept_g, 2 * first[1])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from lamina.autograd import Function
 
+from . import _workspace as workspace
 from ._rnn_function import batch_of, carried, first_order_only, initial_state, input_projection, order, sum_rows
 
 __lamina_plugin_api__ = "1.0"
@@ -52,10 +53,10 @@ class LSTMLayer(Function):
         S = x.shape[0]
         y = xp.empty((S, P), dtype=dt)
         save = any(ctx.needs_input_grad)
-        hp_all = xp.empty((S, P), dtype=dt) if save else None   # h_{t-1} per row (dW_hh)
-        cp_all = xp.empty((S, H), dtype=dt) if save else None   # c_{t-1} per row (df)
-        tc_all = xp.empty((S, H), dtype=dt) if save else xp.empty((N, H), dtype=dt)   # tanh(c_t)
-        r_all = xp.empty((S, H), dtype=dt) if (w_hr is not None and save) else None  # o * tanh(c_t) (dW_hr)
+        hp_all = workspace.empty(xp, (S, P), dt) if save else None   # h_{t-1} per row (dW_hh)
+        cp_all = workspace.empty(xp, (S, H), dt) if save else None   # c_{t-1} per row (df)
+        tc_all = workspace.empty(xp, (S, H) if save else (N, H), dt)  # tanh(c_t)
+        r_all = workspace.empty(xp, (S, H), dt) if (w_hr is not None and save) else None  # o * tanh(c_t)
         w_hh_t = xp.ascontiguousarray((w_hh * col).T)   # contiguous: BLAS runs ~1.4x faster than on a view
         w_hr_t = xp.ascontiguousarray(w_hr.T) if w_hr is not None else None
         for a, n in order(steps, reverse):
@@ -86,6 +87,9 @@ class LSTMLayer(Function):
         if save:
             ctx.save_for_backward(x, w_ih, w_hh, w_hr, gates, hp_all, cp_all, tc_all, r_all)
             ctx.meta = (steps, reverse, N)
+            workspace.release_with(ctx, gates, hp_all, cp_all, tc_all, r_all)
+        else:
+            workspace.release(gates, tc_all)
         return y, h, c
 
     @staticmethod
@@ -102,15 +106,23 @@ class LSTMLayer(Function):
         dc = carried(xp, dc_n, (N, H), dt)
         # local derivatives of every step at once, so the loop does only what the recurrence forces
         i, f, g, o = (gates[:, k * H:(k + 1) * H] for k in range(4))
-        mult = xp.empty((S, 3, H), dtype=dt)                     # d{i,f,g}_pre = dc_t * mult
-        xp.multiply(g, i * (1 - i), out=mult[:, 0])
-        xp.multiply(cp_all, f * (1 - f), out=mult[:, 1])
-        xp.multiply(i, 1 - g * g, out=mult[:, 2])
-        k_o = tc_all * (o * (1 - o))                             # do_pre = dr * k_o
-        q_c = o * (1 - tc_all * tc_all)                          # dc_t += dr * q_c
-        dgates = xp.empty((S, 4 * H), dtype=dt)
+        mult = workspace.empty(xp, (S, 3, H), dt)                # d{i,f,g}_pre = dc_t * mult
+        k_o = workspace.empty(xp, (S, H), dt)                    # do_pre = dr * k_o
+        q_c = workspace.empty(xp, (S, H), dt)                    # dc_t += dr * q_c
+        tmp = workspace.empty(xp, (S, H), dt)
+        for out, act, other in ((mult[:, 0], i, g), (mult[:, 1], f, cp_all), (k_o, o, tc_all)):
+            xp.subtract(1, act, out=tmp)                         # sigmoid' = s (1 - s)
+            tmp *= act
+            xp.multiply(other, tmp, out=out)
+        xp.multiply(g, g, out=tmp)                               # tanh' = 1 - t^2
+        xp.subtract(1, tmp, out=tmp)
+        xp.multiply(i, tmp, out=mult[:, 2])
+        xp.multiply(tc_all, tc_all, out=tmp)
+        xp.subtract(1, tmp, out=tmp)
+        xp.multiply(o, tmp, out=q_c)
+        dgates = workspace.empty(xp, (S, 4 * H), dt)
         dg4 = dgates.reshape(S, 4, H)
-        dh_all = xp.empty((S, P), dtype=dt) if w_hr is not None else None
+        dh_all = workspace.empty(xp, (S, P), dt) if w_hr is not None else None
         for a, n in order(steps, not reverse):
             b = a + n
             dht = dh[:n] + dy[a:b] if dy is not None else dh[:n].copy()
@@ -131,4 +143,5 @@ class LSTMLayer(Function):
         dw_hh = dgates.T @ hp_all if need[4] else None
         db = sum_rows(dgates) if (need[5] or need[6]) else None
         dw_hr = dh_all.T @ r_all if (w_hr is not None and need[7]) else None
+        workspace.release(mult, k_o, q_c, tmp, dgates, dh_all)
         return dx, dh, dc, dw_ih, dw_hh, db, db, dw_hr, None, None

@@ -20,6 +20,8 @@ from typing import Any
 from lamina import Tensor
 from lamina.autograd import Function
 
+from . import _workspace as workspace
+
 __lamina_plugin_api__ = "1.0"
 
 
@@ -48,8 +50,9 @@ def order(steps: tuple, reverse: bool) -> tuple:
 
 
 def input_projection(xp: Any, x: Any, w_ih: Any, *biases: Any) -> Any:
-    """x @ w_ih.T + biases for every step at once: one GEMM. x (S, I), w_ih (G, I) -> (S, G)"""
-    a = x @ w_ih.T
+    """x @ w_ih.T + biases for every step at once: one GEMM. x (S, I), w_ih (G, I) -> (S, G) (a pooled array)"""
+    a = workspace.empty(xp, (x.shape[0], w_ih.shape[0]), x.dtype)
+    xp.matmul(x, w_ih.T, out=a)
     for b in biases:
         if b is not None:
             a += b
