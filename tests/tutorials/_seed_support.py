@@ -71,9 +71,17 @@ def copy_weights(lamina_model, torch_model) -> None:
     torch_model.load_state_dict({k: torch_from(v) for k, v in ours.items()})
 
 
-def assert_close(ours, theirs, rtol: float = 1e-4, atol: float = 1e-5, what: str = "") -> None:
+def assert_close(ours, theirs, rtol: float = 1e-4, atol: float = 1e-5, what: str = "", scaled: bool = False) -> None:
+    """Elementwise closeness; ``scaled`` multiplies ``atol`` by the largest magnitude of ``theirs``.
+
+    Scaled tolerances suit float32 results summed over many terms (a weight gradient over a batch of
+    images), whose round-off grows with the size of the largest entries, not of each entry.
+    """
     a, b = numpy_of(ours), numpy_of(theirs)
     assert a.shape == b.shape, f"{what}: shape {a.shape} != {b.shape}"
+    assert a.dtype == b.dtype, f"{what}: dtype {a.dtype} != {b.dtype}"
+    if scaled and b.size:
+        atol = atol * max(1.0, float(np.abs(b).max()))
     np.testing.assert_allclose(a, b, rtol=rtol, atol=atol, err_msg=what)
 
 
@@ -84,27 +92,32 @@ def assert_same_grads(lamina_model, torch_model, rtol: float = 1e-4, atol: float
         q = theirs[name]
         assert (p.grad is None) == (q.grad is None), f"{name}: grad None mismatch"
         if p.grad is not None:
-            assert_close(p.grad, q.grad, rtol, atol, what=f"grad of {name}")
+            assert_close(p.grad, q.grad, rtol, atol, what=f"grad of {name}", scaled=True)
 
 
-def check_twin(build, make_inputs, *, train: bool = False, rtol: float = 1e-4, atol: float = 1e-5):
-    """Build a model with ``build`` on lamina and on PyTorch, copy the weights, compare outputs and grads.
+def check_twin(build, make_inputs, *, args: tuple = (), train: bool = False, rtol: float = 1e-4,
+               atol: float = 1e-5):
+    """Build a model with ``build(*args)`` on lamina and on PyTorch, copy the weights, compare outputs and grads.
 
-    ``build()`` returns a model; ``make_inputs()`` returns a tuple of lamina tensors (the PyTorch
-    inputs are copies). Returns ``(lamina_model, torch_model, lamina_out, torch_out)``.
+    ``build`` is a module-level snippet function returning a model; ``make_inputs()`` returns a
+    tuple of lamina tensors (the PyTorch inputs are copies; inputs that require grad are compared
+    too). Returns ``(lamina_model, torch_model, lamina_out, torch_out)``.
     """
-    ours = build()
-    theirs = on_torch(build)()
+    ours = build(*args)
+    theirs = on_torch(build)(*args)
     assert repr(ours) == as_lamina_text(repr(theirs))
     assert n_params(ours) == n_params(theirs)
     copy_weights(ours, theirs)
     ours.train(train)
     theirs.train(train)
     xs = make_inputs()
-    ys = tuple(torch_from(x) for x in xs)
+    ys = tuple(torch_from(x).requires_grad_(x.requires_grad) for x in xs)
     out, ref = ours(*xs), theirs(*ys)
-    assert_close(out, ref, rtol, atol, what="output")
+    assert_close(out, ref, rtol, atol, what="output", scaled=True)
     out.sum().backward()
     ref.sum().backward()
     assert_same_grads(ours, theirs, rtol, atol)
+    for i, (x, y) in enumerate(zip(xs, ys)):
+        if x.requires_grad:
+            assert_close(x.grad, y.grad, rtol, atol, what=f"grad of input {i}", scaled=True)
     return ours, theirs, out, ref
