@@ -96,3 +96,17 @@ def test_error_inputs_check_catches_a_wrong_message():
     report = run_records("kit-test", [rec], only=["error_inputs"])
     assert report.results[0].status == "failed"
     assert "does not match" in report.results[0].message
+
+
+@pytest.mark.parametrize(("channels", "status"), [(3, "passed"), (4, "failed")])
+def test_error_input_with_init_kwargs_may_raise_at_the_call_but_must_raise(channels, status):
+    # PyTorch validates some constructor arguments only in forward (MaxPool's padding): such an error
+    # input passes when the call raises, and still fails when neither construction nor call raises
+    from lamina.testing import ErrorInput, Sample
+
+    err = ErrorInput(Sample((lamina.zeros(2, 4).array,)), lamina.ShapeError, r"expected input \(N, 3\)",
+                     init_kwargs={"channels": channels})
+    report = run_records("kit-test", [scale_record(Scale, error_inputs=[err])], only=["error_inputs"])
+    assert [r.status for r in report.results] == [status], [(r.status, r.message) for r in report.results]
+    if status == "failed":
+        assert "nothing was raised" in report.results[0].message

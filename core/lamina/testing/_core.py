@@ -14,6 +14,9 @@ from .records import BackendInfo, ErrorInput, FunctionInfo, InitInfo, KernelInfo
 #: tolerances (rtol, atol) from TESTKIT.md
 TOL_ELEMENTWISE = {"float64": (1e-7, 1e-7), "float32": (1.3e-6, 1e-5)}
 TOL_REDUCTION = {"float64": (1e-7, 1e-7), "float32": (1e-4, 1e-5)}
+# records of integer or boolean components (one_hot, bucketize) compare exactly
+for _tols in (TOL_ELEMENTWISE, TOL_REDUCTION):
+    _tols.update({d: (0.0, 0.0) for d in ("bool", "int8", "uint8", "int16", "int32", "int64")})
 
 
 class CheckFailure(AssertionError):

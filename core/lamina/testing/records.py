@@ -43,7 +43,9 @@ class Sample:
 class ErrorInput:
     """A call that must fail with ``error_type`` and a message matching the regex ``match``.
 
-    With ``init_kwargs`` the error is expected from the constructor instead of the call.
+    With ``init_kwargs`` the module is built from them instead of the record's, then called on
+    ``sample``: the error may come from the constructor or, as PyTorch does for some arguments
+    (MaxPool's padding, ConvTranspose's output_padding), from the call.
     """
 
     sample: Sample
