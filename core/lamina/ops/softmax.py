@@ -15,9 +15,9 @@ class Softmax(Function):
     @staticmethod
     def forward(ctx, x, axis):
         xp = ctx.xp
-        m = x.max(axis=axis, keepdims=True)
+        m = x.max(axis=axis, keepdims=True) if x.size else xp.zeros((1,) * x.ndim, dtype=x.dtype)
         e = xp.exp(x - xp.where(xp.isfinite(m), m, 0))
-        y = e / e.sum(axis=axis, keepdims=True)
+        y = e / e.sum(axis=axis, keepdims=True) if x.size else e  # an empty input has no max: y is empty too
         ctx.save_for_backward(y)
         ctx.axis = axis
         return y
@@ -36,9 +36,9 @@ class LogSoftmax(Function):
     @staticmethod
     def forward(ctx, x, axis):
         xp = ctx.xp
-        m = x.max(axis=axis, keepdims=True)
+        m = x.max(axis=axis, keepdims=True) if x.size else xp.zeros((1,) * x.ndim, dtype=x.dtype)
         z = x - xp.where(xp.isfinite(m), m, 0)
-        y = z - xp.log(xp.exp(z).sum(axis=axis, keepdims=True))
+        y = z - xp.log(xp.exp(z).sum(axis=axis, keepdims=True)) if x.size else z
         ctx.save_for_backward(y)
         ctx.axis = axis
         return y
