@@ -43,13 +43,14 @@ class AdaptiveAvgPoolNd(Function):
 
     @staticmethod
     def backward(ctx, dy):
-        xp = ctx.xp
         n = len(ctx.mats)
         dx = dy
-        for i in reversed(range(n)):
+        # the per-dim matrices commute; ending with the last dim leaves dx contiguous (the final
+        # matmul writes a fresh array) without xp.ascontiguousarray, which double backward lacks
+        for i in range(n):
             axis = dy.ndim - n + i
             dx = (dx.swapaxes(axis, -1) @ ctx.mats[i]).swapaxes(axis, -1)
-        return xp.ascontiguousarray(dx), None
+        return dx, None
 
 
 def _window_index(xp: Any, size: int, out: int) -> Any:
@@ -76,8 +77,11 @@ class AdaptiveMaxPoolNd(Function):
             grids.append(ix.reshape(shape))
         wins = x[(slice(None), slice(None)) + tuple(grids)]                   # (N, C, o1, k1, o2, k2, ...)
         order = (0, 1) + tuple(2 + 2 * i for i in range(n)) + tuple(3 + 2 * i for i in range(n))
-        ks = tuple(ix.shape[1] for ix in idx)
-        wins = wins.transpose(order).reshape(x.shape[:2] + tuple(out) + (-1,))
+        ks = tuple(int(ix.shape[1]) for ix in idx)
+        K = 1
+        for k in ks:
+            K *= k
+        wins = wins.transpose(order).reshape(x.shape[:2] + tuple(out) + (K,))  # K, not -1: N may be 0
         arg = wins.argmax(axis=-1)
         y = xp.take_along_axis(wins, arg[..., None], axis=-1)[..., 0]
         flat = None
