@@ -115,18 +115,22 @@ class MaxUnpool(Function):
         P = 1
         for s in out:
             P *= s
+        L = 1
+        for s in x.shape[2:]:
+            L *= s
         y = xp.zeros((N * C, P), dtype=x.dtype)
-        flat = idx.reshape(N * C, -1)
-        y[xp.arange(N * C)[:, None], flat] = x.reshape(N * C, -1)
+        flat = idx.reshape(N * C, L)  # explicit sizes (not -1): an empty batch must reshape too
+        y[xp.arange(N * C)[:, None], flat] = x.reshape(N * C, L)
         ctx.save_for_backward(flat)
         ctx.in_shape = x.shape
+        ctx.P = P
         return y.reshape((N, C) + tuple(out))
 
     @staticmethod
-    def backward(ctx, dy):
+    def backward(ctx, dy):                 # dy: (N, C, *out) -> dx: (N, C, *in)
         xp = ctx.xp
         (flat,) = ctx.saved_tensors
-        d = dy.reshape(flat.shape[0], -1)
+        d = dy.reshape(flat.shape[0], ctx.P)
         return xp.take_along_axis(d, flat, axis=1).reshape(ctx.in_shape), None, None
 
 
