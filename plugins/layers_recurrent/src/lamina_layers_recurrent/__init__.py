@@ -4,6 +4,7 @@ Nothing is imported here: the plugin index imports only the module that provides
 Each recurrent layer and direction runs as ONE ``autograd.Function`` over the whole sequence
 (``_rnn_function``, ``_lstm_function``, ``_gru_function``): the input projection of every step in
 one GEMM, one GEMM per step for the recurrence, and backward-through-time in the same Function.
+Host scratch arrays are pooled (``_workspace``) so steps do not page-fault fresh memory in.
 """
 
 __lamina_plugin_api__ = "1.0"
