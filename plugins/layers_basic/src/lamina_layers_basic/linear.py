@@ -157,7 +157,8 @@ class LazyLinear(Linear):
     Simplified lazy semantics: until the first call, ``weight`` (and ``bias``) are empty Parameters of
     shape (0,) and ``in_features`` is 0. The first forward fills those same Parameter objects in place
     (an optimizer built before it still holds them), initialises them like Linear, and turns the
-    module into a ``Linear``. Loading a state_dict into an uninitialised LazyLinear is not supported.
+    module into a ``Linear``. Loading a state_dict into an uninitialised LazyLinear sizes it from the
+    checkpoint's ``weight`` (out_features, in_features) first, as PyTorch's lazy modules do.
 
     Shape: input (*, H_in) -> output (*, out_features); in_features = H_in at the first call
     """
@@ -176,17 +177,29 @@ class LazyLinear(Linear):
         if self.in_features:
             super().reset_parameters()
 
+    def _materialize(self, in_features: int) -> None:
+        """Give weight (and bias) their shapes, zero-filled, in the same Parameter objects; become a Linear."""
+        self.in_features = in_features
+        with lamina.no_grad():
+            self.weight.data = lamina.zeros(self.out_features, in_features, **self._factory)
+            if self.bias is not None:
+                self.bias.data = lamina.zeros(self.out_features, **self._factory)
+        del self._factory
+        self.__class__ = Linear
+
     def initialize_parameters(self, input: Any) -> None:
         if input.ndim == 0:
             raise ShapeError("LazyLinear: expected an input with at least 1 dim, got a 0-d tensor")
-        self.in_features = int(input.shape[-1])
-        with lamina.no_grad():
-            self.weight.data = lamina.empty(self.out_features, self.in_features, **self._factory)
-            if self.bias is not None:
-                self.bias.data = lamina.empty(self.out_features, **self._factory)
+        self._materialize(int(input.shape[-1]))
         Linear.reset_parameters(self)
-        del self._factory
-        self.__class__ = Linear
+
+    def _load_from_state_dict(self, state_dict: Any, prefix: str, *args: Any) -> None:
+        w = state_dict.get(prefix + "weight")
+        # only a well-formed (out_features, in_features) weight sizes the module; anything else is
+        # reported by the regular shape check below, the module left uninitialised
+        if isinstance(w, lamina.Tensor) and w.ndim == 2 and w.shape[0] == self.out_features and w.shape[1] > 0:
+            self._materialize(int(w.shape[1]))
+        Linear._load_from_state_dict(self, state_dict, prefix, *args)
 
     def forward(self, input: Any) -> Any:
         self.initialize_parameters(input)
