@@ -147,6 +147,8 @@ def to_tensors(case: Case, sample, requires_grad: bool = False) -> tuple[tuple, 
             if grad and t.is_floating_point():
                 t.requires_grad_(True)
             return t
+        if isinstance(a, tuple) and not hasattr(a, "_fields"):  # e.g. an LSTM's (h0, c0)
+            return tuple(wrap(x, grad) for x in a)
         return a
 
     def wants(i: int) -> bool:
@@ -181,6 +183,8 @@ def np64(sample) -> tuple[tuple, dict]:
         if hasattr(a, "shape") and hasattr(a, "dtype"):
             h = _host_copy(a)
             return h.astype(np.float64) if h.dtype.kind == "f" else h
+        if isinstance(a, tuple) and not hasattr(a, "_fields"):
+            return tuple(conv(x) for x in a)
         return a
 
     return tuple(conv(a) for a in sample.args), {k: conv(v) for k, v in sample.kwargs.items()}
