@@ -35,6 +35,17 @@ def _randn(*shapes, kwargs=None, positive=False):
     return make
 
 
+def _batched_then_unbatched(shape):
+    """Two samples: a batch of 2 of ``shape`` first (the kit's batch and zero-batch checks slice the
+    first sample's dim 0), then ``shape`` itself, unbatched."""
+    def make(xp, dtype, rng):
+        from lamina.testing import Sample
+
+        return [Sample((xp.asarray(rng.standard_normal((2,) + shape), dtype=dtype),), name="batched"),
+                Sample((xp.asarray(rng.standard_normal(shape), dtype=dtype),), name="unbatched")]
+    return make
+
+
 def _errors(*items):
     def make(xp, dtype, rng):
         from lamina.testing import ErrorInput, Sample
@@ -70,6 +81,10 @@ def records_a() -> list:
                                     r".*got 6"))),
         M(cls=L.Linear, name="Linear-nobias", init_kwargs={"in_features": 5, "out_features": 3, "bias": False},
           sample_inputs=_randn((5,)), reference=lambda p, x: x @ p["weight"].T, tags=frozenset({"double_backward"})),
+        M(cls=L.LazyLinear, init_kwargs={"out_features": 3}, sample_inputs=_randn((4, 2, 5)), tags=dbi,
+          reference=lambda p, x: x @ p["weight"].T + p["bias"],
+          error_inputs=_errors(_err([()], ShapeError, r"LazyLinear: expected an input with at least 1 dim, got a "
+                                    r"0-d tensor"))),
         Fn(fn=F.linear, sample_inputs=_randn((3, 4), (2, 4), (2,)), reference=lambda x, w, b: x @ w.T + b,
            tags=frozenset({"double_backward"})),
         M(cls=L.Bilinear, init_kwargs={"in1_features": 3, "in2_features": 4, "out_features": 2},
@@ -91,10 +106,12 @@ def records_a() -> list:
         ref_kw = {k: v for k, v in kw.items() if k in ("stride", "padding", "dilation", "groups")}
         unbatched = len(shape) == n + 1
 
-        def ref(p, x, _kw=ref_kw, _u=unbatched):
-            y = ref_conv(x[None] if _u else x, p["weight"], p.get("bias"), **_kw)
-            return y[0] if _u else y
-        recs.append(M(cls=cls, init_kwargs=kw, sample_inputs=_randn(shape), reference=ref, tags=bi,
+        def ref(p, x, _kw=ref_kw, _n=n):
+            u = x.ndim == _n + 1
+            y = ref_conv(x[None] if u else x, p["weight"], p.get("bias"), **_kw)
+            return y[0] if u else y
+        recs.append(M(cls=cls, init_kwargs=kw, reference=ref, tags=bi,
+                      sample_inputs=_batched_then_unbatched(shape) if unbatched else _randn(shape),
                       name=f"Conv{n}d-{len(recs)}",
                       error_inputs=_errors(
                           _err([(1, kw["in_channels"] + 1) + shape[-n:]], ShapeError,

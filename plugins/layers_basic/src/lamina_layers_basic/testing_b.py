@@ -209,6 +209,17 @@ def _embedding_ref(idx, weight, padding_idx=None):
     return weight[idx]
 
 
+def _embedding_fn_samples(idx):
+    """F.embedding without padding_idx (gradcheck of the weight), then with a padding_idx that occurs in
+    the indices: forward only, since by design (as in PyTorch) that row gets no gradient."""
+    def samples(xp, dtype, rng):
+        w = rng.standard_normal((10, 4))
+        return [Sample((xp.asarray(idx), xp.asarray(w, dtype=dtype)), name="plain"),
+                Sample((xp.asarray(idx), xp.asarray(w, dtype=dtype)), {"padding_idx": 3}, name="padding_idx",
+                       grad_args=())]
+    return samples
+
+
 def _bag_ref(idx, weight, offsets=None, mode="mean", per_sample_weights=None, padding_idx=None, **_):
     rows = weight[idx] if per_sample_weights is None else weight[idx] * per_sample_weights[..., None]
     if offsets is None:
@@ -307,8 +318,7 @@ def more_records(L, F) -> list:
         M(cls=L.Embedding, init_kwargs={"num_embeddings": 10, "embedding_dim": 4, "padding_idx": 4},
           sample_inputs=idx_samples(idx), reference=lambda params, i: params["weight"][i], name="Embedding(padding)",
           expected_failures=no_pad_grad),
-        Fn(fn=F.embedding, sample_inputs=idx_samples(idx, (10, 4), kwargs={"padding_idx": 3}),
-           reference=_embedding_ref, expected_failures=no_pad_grad),
+        Fn(fn=F.embedding, sample_inputs=_embedding_fn_samples(idx), reference=_embedding_ref),
         M(cls=L.EmbeddingBag, init_kwargs={"num_embeddings": 10, "embedding_dim": 4, "mode": "sum"},
           sample_inputs=idx_samples(flat_idx, ints=(offsets,)),
           reference=lambda params, i, offsets: _bag_ref(i, params["weight"], offsets, "sum"),
@@ -317,7 +327,7 @@ def more_records(L, F) -> list:
           sample_inputs=idx_samples(idx), reference=lambda params, i: _bag_ref(i, params["weight"], None, "max"),
           name="EmbeddingBag(max)"),
         M(cls=L.EmbeddingBag, init_kwargs={"num_embeddings": 10, "embedding_dim": 4, "padding_idx": 4},
-          sample_inputs=idx_samples(idx), name="EmbeddingBag(mean, padding)", expected_failures=no_pad_grad,
+          sample_inputs=idx_samples(idx), name="EmbeddingBag(mean, padding)",  # padding rows leave the bag: true grad 0
           reference=lambda params, i: _bag_ref(i, params["weight"], None, "mean", padding_idx=4)),
         Fn(fn=F.embedding_bag, sample_inputs=idx_samples(flat_idx, (10, 4), kwargs={"mode": "mean"}, ints=(offsets,)),
            reference=lambda i, w, offsets, mode: _bag_ref(i, w, offsets, mode)),
