@@ -110,3 +110,41 @@ def test_error_input_with_init_kwargs_may_raise_at_the_call_but_must_raise(chann
     assert [r.status for r in report.results] == [status], [(r.status, r.message) for r in report.results]
     if status == "failed":
         assert "nothing was raised" in report.results[0].message
+
+
+def _kernel_records():
+    import numpy as np
+    from lamina.ops.unary import Sigmoid
+    from lamina.testing import KernelInfo, Sample
+
+    class FastSigmoid(Sigmoid):
+        @staticmethod
+        def forward(ctx, x):
+            y = 1 / (1 + ctx.xp.exp(-x))
+            ctx.save_for_backward(y)
+            return y
+
+    class WrongSigmoid(Sigmoid):
+        @staticmethod
+        def backward(ctx, dy):
+            (y,) = ctx.saved_tensors
+            return dy * y  # missing the (1 - y) factor
+
+    def samples(xp, dtype, rng):
+        return [Sample((xp.asarray(rng.standard_normal((4, 5)).astype(dtype)),))]
+
+    def ref(x):
+        return 1 / (1 + np.exp(-x))
+
+    good = KernelInfo(op=Sigmoid, impl=FastSigmoid, device_type="cpu", sample_inputs=samples, reference=ref)
+    bad = KernelInfo(op=Sigmoid, impl=WrongSigmoid, device_type="cpu", sample_inputs=samples, reference=ref)
+    return good, bad
+
+
+def test_kernel_checks_catch_a_kernel_that_disagrees_with_its_reference():
+    good, bad = _kernel_records()
+    ok = run_records("kit-test", [good])
+    assert ok.ok and ok.count("passed") >= 2, ok.table()
+    report = run_records("kit-test", [bad], only=["kernel_backward_reference"])
+    assert [r.status for r in report.results] == ["failed", "failed"]
+    assert "gradient 0" in report.results[0].message

@@ -97,6 +97,7 @@ def _load_families() -> None:
         checks_backend,
         checks_function,
         checks_init,
+        checks_kernel,
         checks_loss,
         checks_module,
         checks_optim,
