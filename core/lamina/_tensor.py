@@ -349,3 +349,18 @@ def _rebuild(cls, host, dev: str, requires_grad: bool):
     t._requires_grad = requires_grad
     return t
 
+
+def zero_grads(params, set_to_none: bool = True) -> None:
+    """Reset gradients: to None (default) or to zeros in place (cut from any graph first)."""
+    for p in params:
+        g = p._grad
+        if g is None:
+            continue
+        if set_to_none:
+            p._grad = None
+        else:
+            if g._node is not None:
+                g.detach_()
+            else:
+                g.requires_grad_(False)
+            g.zero_()

@@ -23,251 +23,52 @@ class Neg(Function):
         return -dy
 
 
-class Exp(Function):
-    @staticmethod
-    def forward(ctx, x):
-        y = ctx.xp.exp(x)
-        ctx.save_for_backward(y)
+def _pointwise(name: str, forward, backward, saves: str, doc: str) -> type:
+    """A unary Function ``y = forward(xp, x)`` whose gradient is ``backward(xp, dy, s)``.
+
+    ``s`` is the saved input ``x`` or output ``y`` (``saves``); formulas use operators and ``xp``
+    only, so they also run on Tensors for double backward.
+    """
+
+    def fwd(ctx, x):
+        y = forward(ctx.xp, x)
+        ctx.save_for_backward(y if saves == "y" else x)
         return y
 
-    @staticmethod
-    def backward(ctx, dy):
-        (y,) = ctx.saved_tensors
-        return dy * y
+    def bwd(ctx, dy):
+        (s,) = ctx.saved_tensors
+        return backward(ctx.xp, dy, s)
+
+    return type(name, (Function,), {"forward": staticmethod(fwd), "backward": staticmethod(bwd),
+                                    "__doc__": f"{doc} Shape: (*) -> (*)", "__module__": __name__})
 
 
-class Expm1(Function):
-    @staticmethod
-    def forward(ctx, x):
-        y = ctx.xp.expm1(x)
-        ctx.save_for_backward(y)
-        return y
+_LN2, _LN10 = math.log(2.0), math.log(10.0)
 
-    @staticmethod
-    def backward(ctx, dy):
-        (y,) = ctx.saved_tensors
-        return dy * (y + 1)
-
-
-class Log(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return ctx.xp.log(x)
-
-    @staticmethod
-    def backward(ctx, dy):
-        (x,) = ctx.saved_tensors
-        return dy / x
-
-
-class Log2(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return ctx.xp.log2(x)
-
-    @staticmethod
-    def backward(ctx, dy):
-        (x,) = ctx.saved_tensors
-        return dy / (x * math.log(2.0))
-
-
-class Log10(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return ctx.xp.log10(x)
-
-    @staticmethod
-    def backward(ctx, dy):
-        (x,) = ctx.saved_tensors
-        return dy / (x * math.log(10.0))
-
-
-class Log1p(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return ctx.xp.log1p(x)
-
-    @staticmethod
-    def backward(ctx, dy):
-        (x,) = ctx.saved_tensors
-        return dy / (x + 1)
-
-
-class Sqrt(Function):
-    @staticmethod
-    def forward(ctx, x):
-        y = ctx.xp.sqrt(x)
-        ctx.save_for_backward(y)
-        return y
-
-    @staticmethod
-    def backward(ctx, dy):
-        (y,) = ctx.saved_tensors
-        return dy / (2 * y)
-
-
-class Rsqrt(Function):
-    @staticmethod
-    def forward(ctx, x):
-        y = 1 / ctx.xp.sqrt(x)
-        ctx.save_for_backward(y)
-        return y
-
-    @staticmethod
-    def backward(ctx, dy):
-        (y,) = ctx.saved_tensors
-        return dy * -0.5 * y * y * y
-
-
-class Reciprocal(Function):
-    @staticmethod
-    def forward(ctx, x):
-        y = 1 / x
-        ctx.save_for_backward(y)
-        return y
-
-    @staticmethod
-    def backward(ctx, dy):
-        (y,) = ctx.saved_tensors
-        return -dy * y * y
-
-
-class Square(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x * x
-
-    @staticmethod
-    def backward(ctx, dy):
-        (x,) = ctx.saved_tensors
-        return dy * 2 * x
-
-
-class Abs(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return ctx.xp.abs(x)
-
-    @staticmethod
-    def backward(ctx, dy):
-        (x,) = ctx.saved_tensors
-        return dy * ctx.xp.sign(x)
-
-
-class Sin(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return ctx.xp.sin(x)
-
-    @staticmethod
-    def backward(ctx, dy):
-        (x,) = ctx.saved_tensors
-        return dy * ctx.xp.cos(x)
-
-
-class Cos(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return ctx.xp.cos(x)
-
-    @staticmethod
-    def backward(ctx, dy):
-        (x,) = ctx.saved_tensors
-        return -dy * ctx.xp.sin(x)
-
-
-class Tan(Function):
-    @staticmethod
-    def forward(ctx, x):
-        y = ctx.xp.tan(x)
-        ctx.save_for_backward(y)
-        return y
-
-    @staticmethod
-    def backward(ctx, dy):
-        (y,) = ctx.saved_tensors
-        return dy * (1 + y * y)
-
-
-class Asin(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return ctx.xp.arcsin(x)
-
-    @staticmethod
-    def backward(ctx, dy):
-        (x,) = ctx.saved_tensors
-        return dy / ctx.xp.sqrt(1 - x * x)
-
-
-class Acos(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return ctx.xp.arccos(x)
-
-    @staticmethod
-    def backward(ctx, dy):
-        (x,) = ctx.saved_tensors
-        return -dy / ctx.xp.sqrt(1 - x * x)
-
-
-class Atan(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return ctx.xp.arctan(x)
-
-    @staticmethod
-    def backward(ctx, dy):
-        (x,) = ctx.saved_tensors
-        return dy / (1 + x * x)
-
-
-class Sinh(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return ctx.xp.sinh(x)
-
-    @staticmethod
-    def backward(ctx, dy):
-        (x,) = ctx.saved_tensors
-        return dy * ctx.xp.cosh(x)
-
-
-class Cosh(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return ctx.xp.cosh(x)
-
-    @staticmethod
-    def backward(ctx, dy):
-        (x,) = ctx.saved_tensors
-        return dy * ctx.xp.sinh(x)
-
-
-class Tanh(Function):
-    @staticmethod
-    def forward(ctx, x):
-        y = ctx.xp.tanh(x)
-        ctx.save_for_backward(y)
-        return y
-
-    @staticmethod
-    def backward(ctx, dy):
-        (y,) = ctx.saved_tensors
-        return dy * (1 - y * y)
+# name, forward, gradient from (dy, saved), saved value: forward and backward side by side
+Exp = _pointwise("Exp", lambda xp, x: xp.exp(x), lambda xp, dy, y: dy * y, "y", "y = exp(x).")
+Expm1 = _pointwise("Expm1", lambda xp, x: xp.expm1(x), lambda xp, dy, y: dy * (y + 1), "y", "y = exp(x) - 1.")
+Log = _pointwise("Log", lambda xp, x: xp.log(x), lambda xp, dy, x: dy / x, "x", "y = log(x).")
+Log2 = _pointwise("Log2", lambda xp, x: xp.log2(x), lambda xp, dy, x: dy / (x * _LN2), "x", "y = log2(x).")
+Log10 = _pointwise("Log10", lambda xp, x: xp.log10(x), lambda xp, dy, x: dy / (x * _LN10), "x", "y = log10(x).")
+Log1p = _pointwise("Log1p", lambda xp, x: xp.log1p(x), lambda xp, dy, x: dy / (x + 1), "x", "y = log(1 + x).")
+Sqrt = _pointwise("Sqrt", lambda xp, x: xp.sqrt(x), lambda xp, dy, y: dy / (2 * y), "y", "y = sqrt(x).")
+Rsqrt = _pointwise("Rsqrt", lambda xp, x: 1 / xp.sqrt(x), lambda xp, dy, y: dy * -0.5 * y * y * y, "y",
+                   "y = 1 / sqrt(x).")
+Reciprocal = _pointwise("Reciprocal", lambda xp, x: 1 / x, lambda xp, dy, y: -dy * y * y, "y", "y = 1 / x.")
+Square = _pointwise("Square", lambda xp, x: x * x, lambda xp, dy, x: dy * 2 * x, "x", "y = x * x.")
+Abs = _pointwise("Abs", lambda xp, x: xp.abs(x), lambda xp, dy, x: dy * xp.sign(x), "x", "y = |x|.")
+Sin = _pointwise("Sin", lambda xp, x: xp.sin(x), lambda xp, dy, x: dy * xp.cos(x), "x", "y = sin(x).")
+Cos = _pointwise("Cos", lambda xp, x: xp.cos(x), lambda xp, dy, x: -dy * xp.sin(x), "x", "y = cos(x).")
+Tan = _pointwise("Tan", lambda xp, x: xp.tan(x), lambda xp, dy, y: dy * (1 + y * y), "y", "y = tan(x).")
+Asin = _pointwise("Asin", lambda xp, x: xp.arcsin(x), lambda xp, dy, x: dy / xp.sqrt(1 - x * x), "x",
+                  "y = arcsin(x).")
+Acos = _pointwise("Acos", lambda xp, x: xp.arccos(x), lambda xp, dy, x: -dy / xp.sqrt(1 - x * x), "x",
+                  "y = arccos(x).")
+Atan = _pointwise("Atan", lambda xp, x: xp.arctan(x), lambda xp, dy, x: dy / (1 + x * x), "x", "y = arctan(x).")
+Sinh = _pointwise("Sinh", lambda xp, x: xp.sinh(x), lambda xp, dy, x: dy * xp.cosh(x), "x", "y = sinh(x).")
+Cosh = _pointwise("Cosh", lambda xp, x: xp.cosh(x), lambda xp, dy, x: dy * xp.sinh(x), "x", "y = cosh(x).")
+Tanh = _pointwise("Tanh", lambda xp, x: xp.tanh(x), lambda xp, dy, y: dy * (1 - y * y), "y", "y = tanh(x).")
 
 
 class Sigmoid(Function):

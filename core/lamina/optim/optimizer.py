@@ -37,7 +37,7 @@ from itertools import chain
 from typing import Any
 
 from .. import hooks as _hooks
-from .._tensor import Tensor
+from .._tensor import Tensor, zero_grads
 from ..autograd import no_grad
 
 __all__ = [
@@ -293,19 +293,7 @@ class Optimizer:
     # --- gradients ----------------------------------------------------------------------------
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset every parameter's gradient: to ``None`` (default) or to zeros in place."""
-        for group in self.param_groups:
-            for p in group["params"]:
-                g = p.grad
-                if g is None:
-                    continue
-                if set_to_none:
-                    p.grad = None
-                else:
-                    if g.grad_fn is not None:
-                        g.detach_()
-                    else:
-                        g.requires_grad_(False)
-                    g.zero_()
+        zero_grads((p for group in self.param_groups for p in group["params"]), set_to_none)
 
     # --- the step -----------------------------------------------------------------------------
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
