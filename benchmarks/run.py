@@ -103,20 +103,19 @@ def _meta() -> dict:
 
 
 def _import_time(runs: int = 7) -> dict:
-    code = ("import time; t0 = time.perf_counter(); import {m}; {m}.nn.Linear; "
-            "print(time.perf_counter() - t0)")
+    code = "import time; t0 = time.perf_counter(); import {m}; {use}; print(time.perf_counter() - t0)"
     out = {}
-    for m in ("lamina", "torch"):
+    for m, use in (("lamina", "lamina.nn.Linear"), ("torch", "torch.nn.Linear"), ("numpy", "numpy.ndarray")):
         times = []
         for _ in range(runs):
-            proc = subprocess.run([sys.executable, "-c", code.format(m=m)], capture_output=True, text=True,
+            proc = subprocess.run([sys.executable, "-c", code.format(m=m, use=use)], capture_output=True, text=True,
                                   env=rss.pinned_env(1), check=True)
             times.append(float(proc.stdout.strip().splitlines()[-1]))
         out[m] = statistics.median(times)
     ok = "ok" if out["lamina"] <= IMPORT_TARGET_S else "OVER"
     print(f"\n## Import time (fresh process, median of {runs}): `import lamina; lamina.nn.Linear` "
-          f"{out['lamina']:.3f} s (target <= {IMPORT_TARGET_S} s: {ok}); `import torch; torch.nn.Linear` "
-          f"{out['torch']:.3f} s")
+          f"{out['lamina']:.3f} s (target <= {IMPORT_TARGET_S} s: {ok}; of which `import numpy` alone takes "
+          f"{out['numpy']:.3f} s); `import torch; torch.nn.Linear` {out['torch']:.3f} s")
     out["target_s"] = IMPORT_TARGET_S
     return out
 
