@@ -166,7 +166,6 @@ class LazyLinear(Linear):
     def __init__(self, out_features: int, bias: bool = True, device: Any = None, dtype: Any = None) -> None:
         Module.__init__(self)
         self.in_features, self.out_features = 0, out_features
-        self._factory = {"device": device, "dtype": dtype}
         self.weight = Parameter(lamina.empty(0, device=device, dtype=dtype))
         if bias:
             self.bias = Parameter(lamina.empty(0, device=device, dtype=dtype))
@@ -178,13 +177,16 @@ class LazyLinear(Linear):
             super().reset_parameters()
 
     def _materialize(self, in_features: int) -> None:
-        """Give weight (and bias) their shapes, zero-filled, in the same Parameter objects; become a Linear."""
+        """Give weight (and bias) their shapes, zero-filled, in the same Parameter objects; become a Linear.
+
+        dtype and device are the placeholders' own, so ``.double()`` / ``.to(...)`` before the first call hold.
+        """
         self.in_features = in_features
+        like = {"device": self.weight.device, "dtype": self.weight.dtype}
         with lamina.no_grad():
-            self.weight.data = lamina.zeros(self.out_features, in_features, **self._factory)
+            self.weight.data = lamina.zeros(self.out_features, in_features, **like)
             if self.bias is not None:
-                self.bias.data = lamina.zeros(self.out_features, **self._factory)
-        del self._factory
+                self.bias.data = lamina.zeros(self.out_features, **like)
         self.__class__ = Linear
 
     def initialize_parameters(self, input: Any) -> None:
