@@ -161,8 +161,8 @@ def _build(rec):
     if isinstance(rec, ModuleInfo):
         lamina.manual_seed(0)
         m = rec.cls(**rec.init_kwargs).double()
-        params = {k: v.detach().numpy() for k, v in m.state_dict().items()}
-        return m, lambda *a: rec.reference(params, *a)
+        # parameters read when the reference runs, after the forward: a lazy module sizes them there
+        return m, lambda *a: rec.reference({k: v.detach().numpy() for k, v in m.state_dict().items()}, *a)
     return rec.fn, rec.reference
 
 

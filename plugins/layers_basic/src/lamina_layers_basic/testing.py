@@ -84,7 +84,7 @@ def records_a() -> list:
         M(cls=L.LazyLinear, init_kwargs={"out_features": 3}, sample_inputs=_randn((4, 2, 5)), tags=dbi,
           reference=lambda p, x: x @ p["weight"].T + p["bias"],
           error_inputs=_errors(_err([()], ShapeError, r"LazyLinear: expected an input with at least 1 dim, got a "
-                                    r"0-d tensor"))),
+                                    r"0-d tensor", init={"out_features": 3}))),  # a fresh, uninitialised one
         Fn(fn=F.linear, sample_inputs=_randn((3, 4), (2, 4), (2,)), reference=lambda x, w, b: x @ w.T + b,
            tags=frozenset({"double_backward"})),
         M(cls=L.Bilinear, init_kwargs={"in1_features": 3, "in2_features": 4, "out_features": 2},
