@@ -219,7 +219,7 @@ from .ops.softmax import log_softmax, softmax
 __version__ = "0.1.0"
 
 _LAZY_SUBMODULES = {"nn", "optim", "utils", "testing", "plugins", "kernels", "cuda", "hooks", "autograd",
-                    "backends", "return_types", "datasets", "cli", "serialization"}
+                    "backends", "return_types", "cli", "serialization"}
 
 
 def is_tensor(obj: Any) -> builtins.bool:
