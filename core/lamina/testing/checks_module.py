@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import io
 import pickle
 import subprocess
@@ -89,13 +90,20 @@ def import_hygiene(case: Case) -> None:
     mod = case.record.cls.__module__
     if mod in ("__main__",) or mod.startswith("test") or "." not in mod and mod not in sys.modules:
         skip("the component is not defined in an importable plugin module")
+    returncode, stdout, stderr = _fresh_import(mod)
+    if returncode != 0:
+        skip(f"module {mod} is not importable in a fresh interpreter: {stderr.strip().splitlines()[-1:]}")
+    if stdout.strip():
+        fail(f"{case.name}: importing {mod} imports {stdout.strip()} (a plugin must import GPU libraries lazily)")
+
+
+@functools.cache
+def _fresh_import(mod: str) -> tuple[int, str, str]:
+    """Import ``mod`` in a fresh interpreter (once per module: records of one module share the answer)."""
     code = (f"import sys, importlib; importlib.import_module({mod!r}); "
             "print(','.join(m for m in ('cupy', 'torch', 'cupyx') if m in sys.modules))")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    if r.returncode != 0:
-        skip(f"module {mod} is not importable in a fresh interpreter: {r.stderr.strip().splitlines()[-1:]}")
-    if r.stdout.strip():
-        fail(f"{case.name}: importing {mod} imports {r.stdout.strip()} (a plugin must import GPU libraries lazily)")
+    return r.returncode, r.stdout, r.stderr
 
 
 @check("seeded_construction", KINDS_LAYER, dtypes="once")
