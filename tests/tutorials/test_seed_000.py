@@ -228,6 +228,37 @@ def test_activation_prints_match_pytorch(capsys):
     np.testing.assert_allclose(numpy_of(probs.sum(dim=-1)), np.ones((2, 3)), rtol=1e-6)
 
 
+def snippet_mentioned_activation(name):
+    """Section 四 names these without code: the ReLU variants and Tanh."""
+    return {"LeakyReLU": lambda: nn.LeakyReLU(), "PReLU": lambda: nn.PReLU(), "Tanh": lambda: nn.Tanh()}[name]()
+
+
+@pytest.mark.parametrize("name", ["LeakyReLU", "PReLU", "Tanh"])
+def test_mentioned_activations_match_pytorch(name):
+    _, _, out, _ = check_twin(snippet_mentioned_activation, lambda: (torch.randn(4, 6, requires_grad=True),),
+                              args=(name,), train=True)
+    assert tuple(out.shape) == (4, 6)
+
+
+def snippet_mentioned_loss(name):
+    """Section 五 names these without code: MSE for regression, BCE and BCE-with-logits for two classes."""
+    return {"MSELoss": lambda: nn.MSELoss(), "BCELoss": lambda: nn.BCELoss(),
+            "BCEWithLogitsLoss": lambda: nn.BCEWithLogitsLoss()}[name]()
+
+
+@pytest.mark.parametrize("name", ["MSELoss", "BCELoss", "BCEWithLogitsLoss"])
+def test_mentioned_losses_match_pytorch(name):
+    x = torch.rand(8, 3) * 0.9 + 0.05 if name == "BCELoss" else torch.randn(8, 3) * 3
+    x.requires_grad_(True)
+    y = torch.randint(0, 2, (8, 3)).float()
+    tx = torch_from(x).requires_grad_(True)
+    loss, ref = snippet_mentioned_loss(name)(x, y), on_torch(snippet_mentioned_loss)(name)(tx, torch_from(y))
+    assert_close(loss, ref)
+    loss.backward()
+    ref.backward()
+    assert_close(x.grad, tx.grad)
+
+
 # --- 五、损失函数 ---------------------------------------------------------------------------------
 def snippet_cross_entropy():
     criterion = nn.CrossEntropyLoss()
@@ -491,6 +522,9 @@ def test_save_whole_model_and_state_dict(tmp_path, monkeypatch):
     model.eval()
     x = torch.randn(2, 1, 28, 28)
     expected = numpy_of(model(x))
+    # the tutorial's line as written: lamina's safe format refuses a Module and says what to do
+    with pytest.raises(TypeError, match=r"save model.state_dict\(\) instead, or pass pickle=True"):
+        torch.save(model, "model.pt")
     # 保存整个模型: whole-model pickling is opt-in in lamina (pickle=True / weights_only=False)
     with pytest.warns(lamina.serialization.PickleWarning):
         torch.save(model, "model.pt", pickle=True)
