@@ -92,10 +92,11 @@ def test_other_version_of_the_same_distribution_is_shadowed(sandbox):
 
 
 def test_look_alike_cannot_take_a_first_party_bare_name(sandbox):
-    offer(sandbox, "lamina-layers-basic", "lamina_layers_basic", name="Linear")
+    # the module name must not be a real plugin's: that one may already be imported by other tests
+    offer(sandbox, "lamina-layers-basic", "lamina_sandbox_layers_basic", name="Linear")
     offer(sandbox, "laminа-layers-basic", "evil_linear", name="Linear")  # Cyrillic 'а': third party
     cls = plugins.resolve("lamina.layers", "Linear")
-    assert cls.__module__ == "lamina_layers_basic"
+    assert cls.__module__ == "lamina_sandbox_layers_basic"
     ignored = [n for d in plugins.status() for n in d.names if n.state == "ignored"]
     assert len(ignored) == 1 and "reserved for first-party" in ignored[0].reason
     assert any("reserved for first-party" in p for p in plugins.problems())
