@@ -1,4 +1,5 @@
-"""Convolutional workloads: the tutorial MNIST ConvNet and a CIFAR-style net with BatchNorm."""
+"""Convolutional workloads: the tutorial MNIST ConvNet, a CIFAR-style net with BatchNorm, and a net of
+strided, grouped, depthwise and 1x1 convolutions."""
 
 from __future__ import annotations
 
@@ -31,6 +32,19 @@ def cifar_net(lib: Any) -> Any:
     )
 
 
+def strided_grouped_net(lib: Any) -> Any:
+    """Stride-2 grouped, depthwise and pointwise convolutions (MobileNet-like): 3x32x32 -> 10."""
+    nn = lib.nn
+    return nn.Sequential(
+        nn.Conv2d(3, 32, 3, padding=1), nn.ReLU(),
+        nn.Conv2d(32, 64, 3, stride=2, padding=1, groups=4), nn.ReLU(),        # 16x16
+        nn.Conv2d(64, 64, 3, padding=1, groups=64), nn.ReLU(),                  # depthwise
+        nn.Conv2d(64, 128, 1), nn.ReLU(),                                       # pointwise
+        nn.Conv2d(128, 128, 3, stride=2, padding=1, groups=8), nn.ReLU(),       # 8x8
+        nn.Flatten(), nn.Linear(128 * 8 * 8, 10),
+    )
+
+
 def convnet_train(fw: str, batch: int = 64) -> Bench:
     lib = framework(fw)
     model = convnet(lib)
@@ -55,6 +69,17 @@ def cifar_train(fw: str, batch: int = 32) -> Bench:
     model = cifar_net(lib)
     load_weights(lib, model, 5)
     xa, ya = inputs(6, (batch, 3, 32, 32), classes=10)
+    x, y = to_tensor(lib, xa), to_tensor(lib, ya)
+    opt = lib.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    ce = lib.nn.CrossEntropyLoss()
+    return train_bench(lib, model, model, lambda out: ce(out, y), opt, x)
+
+
+def strided_grouped_train(fw: str, batch: int = 32) -> Bench:
+    lib = framework(fw)
+    model = strided_grouped_net(lib)
+    load_weights(lib, model, 7)
+    xa, ya = inputs(8, (batch, 3, 32, 32), classes=10)
     x, y = to_tensor(lib, xa), to_tensor(lib, ya)
     opt = lib.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     ce = lib.nn.CrossEntropyLoss()
