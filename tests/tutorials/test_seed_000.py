@@ -601,3 +601,16 @@ def test_lamina_serialization_is_reachable_as_an_attribute():
 
     code = "import lamina; assert issubclass(lamina.serialization.PickleWarning, UserWarning)"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# --- 九、常见问题: 维度不匹配 ("RuntimeError: size mismatch") -----------------------------------------------
+@pytest.mark.parametrize("bad_input, message", [
+    ((32, 11), r"layer1 \(Linear\): expected input with 10 features .* got 11"),
+    ((32, 3, 28, 28), r"layer1 \(Linear\): expected input with 10 features .* got 28"),
+])
+def test_size_mismatch_names_the_layer_with_expected_and_got(bad_input, message, capsys):
+    """The tutorial's troubleshooting case. lamina raises ShapeError (a ValueError, STYLE.md) naming the
+    layer path, where PyTorch raises RuntimeError("mat1 and mat2 shapes cannot be multiplied ...")."""
+    model, _ = snippet_two_layer_net()
+    with pytest.raises(lamina.ShapeError, match=message):
+        model(torch.randn(*bad_input))
