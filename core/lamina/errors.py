@@ -11,12 +11,16 @@ class LaminaError(Exception):
     """Base of every lamina-specific error."""
 
 
-class ShapeError(LaminaError, ValueError):
-    """An input has the wrong shape."""
+class ShapeError(LaminaError, ValueError, RuntimeError):
+    """An input has the wrong shape.
+
+    A ValueError (STYLE.md), and also a RuntimeError so that code written for PyTorch, which raises
+    RuntimeError for shape mismatches, still catches it.
+    """
 
 
-class DTypeError(LaminaError, TypeError):
-    """An input has the wrong dtype."""
+class DTypeError(LaminaError, TypeError, RuntimeError):
+    """An input has the wrong dtype (a TypeError, and a RuntimeError as PyTorch raises)."""
 
 
 class DeviceMismatchError(LaminaError, RuntimeError):
