@@ -7,6 +7,7 @@ from typing import Any
 
 from . import _dtype
 from ._tensor import Tensor
+from .ops import combine as J
 from .ops import conversion as C
 from .ops import creation as K
 from .ops import elementwise as E
@@ -178,7 +179,7 @@ def _log_softmax(self: Tensor, dim: int, dtype: Any = None) -> Tensor:
 
 
 def _flip(self: Tensor, *dims) -> Tensor:
-    return S.flip(self, dims[0] if len(dims) == 1 else dims)
+    return J.flip(self, dims[0] if len(dims) == 1 else dims)
 
 
 def _div_scalar_first(self: Tensor, other: Any) -> Tensor:
@@ -219,9 +220,9 @@ METHODS: dict[str, Any] = {
     "unflatten": S.unflatten, "squeeze": S.squeeze, "unsqueeze": S.unsqueeze, "permute": S.permute,
     "transpose": S.transpose, "swapaxes": S.transpose, "swapdims": S.transpose, "t": S.t, "movedim": S.movedim,
     "moveaxis": S.movedim, "expand": S.expand, "expand_as": S.expand_as, "broadcast_to": S.broadcast_to,
-    "repeat": S.repeat, "tile": S.tile, "repeat_interleave": S.repeat_interleave, "contiguous": S.contiguous,
-    "split": S.split, "chunk": S.chunk, "unbind": S.unbind, "narrow": S.narrow, "select": S.select, "flip": _flip,
-    "fliplr": S.fliplr, "flipud": S.flipud, "roll": S.roll,
+    "repeat": J.repeat, "tile": J.tile, "repeat_interleave": J.repeat_interleave, "contiguous": S.contiguous,
+    "split": J.split, "chunk": J.chunk, "unbind": J.unbind, "narrow": J.narrow, "select": J.select, "flip": _flip,
+    "fliplr": J.fliplr, "flipud": J.flipud, "roll": J.roll,
     # indexing
     "gather": I.gather, "scatter": I.scatter, "scatter_add": I.scatter_add, "index_select": I.index_select,
     "masked_fill": I.masked_fill, "masked_select": I.masked_select, "nonzero": I.nonzero,
@@ -330,7 +331,7 @@ def _install() -> None:
     Tensor.__imul__ = Tensor.mul_
     Tensor.__itruediv__ = Tensor.div_
     Tensor.__hash__ = lambda self: id(self)
-    Tensor.__iter__ = lambda self: iter(S.unbind(self, 0)) if self.ndim else _iter_0d()
+    Tensor.__iter__ = lambda self: iter(J.unbind(self, 0)) if self.ndim else _iter_0d()
 
 
 def _iter_0d():

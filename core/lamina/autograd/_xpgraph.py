@@ -16,6 +16,7 @@ from .._dtype import _FROM_NP
 def _ops():
     import lamina as L
 
+    from ..ops import combine as J
     from ..ops import creation
     from ..ops import elementwise as E
     from ..ops import indexing as I
@@ -29,7 +30,7 @@ def _ops():
         return S.permute(x, tuple(reversed(range(x.ndim))) if axes is None else tuple(axes))
 
     def flip(x, axis=None):
-        return S.flip(x, tuple(range(x.ndim)) if axis is None else axis)
+        return J.flip(x, tuple(range(x.ndim)) if axis is None else axis)
 
     def cumsum(x, axis=None):
         return R.cumsum(x.reshape(-1) if axis is None else x, 0 if axis is None else axis)
@@ -41,10 +42,10 @@ def _ops():
         return I.gather(x, axis, idx if isinstance(idx, L.Tensor) else L.as_tensor(idx))
 
     def concatenate(xs, axis=0):
-        return S.cat(list(xs), axis)
+        return J.cat(list(xs), axis)
 
     def stack(xs, axis=0):
-        return S.stack(list(xs), axis)
+        return J.stack(list(xs), axis)
 
     def _const(fn):
         def make(shape, dtype=None, **_):
@@ -74,7 +75,7 @@ def _ops():
         "arctan": E.atan, "log1p": E.log1p, "expm1": E.expm1, "log2": E.log2, "log10": E.log10,
         "maximum": E.maximum, "minimum": E.minimum, "square": E.square, "where": I.where,
         "broadcast_to": broadcast_to, "transpose": transpose, "swapaxes": S.transpose, "flip": flip,
-        "cumsum": cumsum, "roll": S.roll, "reshape": S.reshape, "expand_dims": expand_dims,
+        "cumsum": cumsum, "roll": J.roll, "reshape": S.reshape, "expand_dims": expand_dims,
         "take_along_axis": take_along_axis, "matmul": L.matmul, "concatenate": concatenate, "stack": stack,
         "einsum": lambda eq, *ops, **_: L.einsum(eq, *ops),
         "zeros": _const(creation.zeros), "ones": _const(creation.ones), "zeros_like": zeros_like,

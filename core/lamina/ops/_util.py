@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import numbers
+from collections.abc import Sequence
 from typing import Any
 
 from .. import _dtype
@@ -105,3 +106,28 @@ def int_to_float(t: Tensor) -> Tensor:
 
 def np_dtype(d: Any):
     return _dtype.to_np(d)
+
+
+def shape_arg(shape: Sequence) -> tuple:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    return tuple(int(s) for s in shape)
+
+
+def infer_shape(shape: tuple, numel: int, op: str, in_shape) -> tuple:
+    if shape.count(-1) > 1:
+        raise RuntimeError(f"{op}: only one dimension can be inferred, got shape {list(shape)}")
+    known = 1
+    for s in shape:
+        if s != -1:
+            if s < 0:
+                raise RuntimeError(f"{op}: invalid shape dimension {s} in {list(shape)}")
+            known *= s
+    if -1 in shape:
+        if known == 0 or numel % known:
+            raise RuntimeError(f"{op}: shape {list(shape)} is invalid for input of size {numel}")
+        shape = tuple(numel // known if s == -1 else s for s in shape)
+    elif known != numel:
+        raise RuntimeError(f"{op}: shape '{list(shape)}' is invalid for input of size {numel} "
+                           f"(input shape {list(in_shape)})")
+    return shape

@@ -18,7 +18,7 @@ def _check_device(param: Tensor, device: object) -> object:
 
 def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
     """One 1-D tensor holding every parameter, flattened, in order (differentiable)."""
-    from ...ops.shape import cat
+    from ...ops.combine import cat
 
     device = None
     flat = []

@@ -21,8 +21,8 @@ import numpy as np
 
 from ..._dtype import float64, int64
 from ..._tensor import Tensor
+from ...ops.combine import stack
 from ...ops.creation import as_tensor, tensor
-from ...ops.shape import stack
 
 __all__ = ["default_collate", "default_convert"]
 
