@@ -8,7 +8,10 @@ accumulated with one strided add per kernel offset (never a loop over output pos
 from __future__ import annotations
 
 import itertools
+import math
 from typing import Any
+
+from . import _workspace
 
 __lamina_plugin_api__ = "1.0"
 
@@ -99,3 +102,85 @@ def from_gemm(xp: Any, y: Any, N: int, spatial: tuple[int, ...]) -> Any:
     """(G, O/G, N * L) -> (N, O, *S), contiguous."""
     G, Og = y.shape[:2]
     return xp.ascontiguousarray(y.reshape((G * Og, N) + tuple(spatial)).swapaxes(0, 1))
+
+
+def is_pointwise(kernel: tuple[int, ...], stride: tuple[int, ...], pads: tuple[tuple[int, int], ...]) -> bool:
+    """A 1x1, stride-1, unpadded convolution: its column matrix is the input itself."""
+    return all(k == 1 for k in kernel) and all(s == 1 for s in stride) and not any(lo or hi for lo, hi in pads)
+
+
+def conv_cols(xp: Any, x: Any, pads: tuple[tuple[int, int], ...], groups: int, kernel: tuple[int, ...],
+              stride: tuple[int, ...], dilation: tuple[int, ...], out: tuple[int, ...], tag: str) -> Any:
+    """Per-sample im2col: x (N, C, *S) -> cols (N, G, C/G * K, L), rows ordered (c, *k) like the weight.
+
+    The batched GEMM ``w (G, O/G, C/G*K) @ cols`` then writes (N, G, O/G, L), which is already the
+    NCHW output: no layout copy on either side. The padded input and the column matrix live in
+    pooled buffers. A 1x1, stride-1 unpadded convolution needs no column matrix at all.
+    """
+    N, C = x.shape[:2]
+    K = 1
+    for k in kernel:
+        K *= k
+    L = 1
+    for o in out:
+        L *= o
+    if is_pointwise(kernel, stride, pads):
+        return x.reshape(N, groups, C // groups, L)
+    xpad = _workspace.padded(xp, x, pads)
+    view = windows(xp, xpad, kernel, stride, dilation, out)                # (N, C, *k, *out)
+    cols = _workspace.empty(xp, view.shape, x.dtype, tag)
+    cols[...] = view
+    return cols.reshape(N, groups, C // groups * K, L)
+
+
+def flipped_weight(xp: Any, w: Any, groups: int) -> Any:
+    """w (O, C/G, *k) -> (G, C/G, O/G * K), spatially flipped: the kernel of the input gradient."""
+    n = w.ndim - 2
+    O, Cg = w.shape[:2]
+    wf = w[(slice(None), slice(None)) + (slice(None, None, -1),) * n]
+    wf = wf.reshape((groups, O // groups, Cg) + w.shape[2:]).swapaxes(1, 2)   # (G, C/G, O/G, *k)
+    return xp.ascontiguousarray(wf).reshape(groups, Cg, O // groups * math.prod(w.shape[2:]))
+
+
+def depthwise_forward(xp: Any, x: Any, w: Any, pads: tuple[tuple[int, int], ...], stride: tuple[int, ...],
+                      dilation: tuple[int, ...], out: tuple[int, ...]) -> Any:
+    """groups == C == O: y (N, C, *out) = sum over kernel offsets of w[:, 0, offset] * strided slice of x."""
+    n = len(out)
+    C = x.shape[1]
+    xpad = _workspace.padded(xp, x, pads)
+    y = xp.empty(x.shape[:2] + tuple(out), dtype=x.dtype)
+    tmp = _workspace.empty(xp, y.shape, x.dtype, "dw_tmp")
+    for i, offset in enumerate(itertools.product(*(range(k) for k in w.shape[2:]))):
+        v = xpad[(Ellipsis,) + offset_slices(offset, stride, dilation, out)]
+        wk = w[(slice(None), 0) + offset].reshape((C,) + (1,) * n)
+        if i == 0:
+            xp.multiply(v, wk, out=y)
+        else:
+            xp.multiply(v, wk, out=tmp)
+            y += tmp
+    return y
+
+
+def depthwise_backward(xp: Any, dy: Any, x: Any, w: Any, x_shape: tuple[int, ...], pads: tuple[tuple[int, int], ...],
+                       stride: tuple[int, ...], dilation: tuple[int, ...], out: tuple[int, ...], need_x: bool,
+                       need_w: bool) -> tuple[Any, Any]:
+    """Gradients of ``depthwise_forward``: dx (N, C, *S) | None, dw (C, 1, *k) | None."""
+    n = len(out)
+    C = x_shape[1]
+    axes = (0,) + tuple(range(2, 2 + n))
+    tmp = _workspace.empty(xp, dy.shape, dy.dtype, "dw_tmp")
+    xpad = _workspace.padded(xp, x, pads) if need_w else None
+    dxpad = None
+    if need_x:
+        padded = tuple(s + lo + hi for s, (lo, hi) in zip(x_shape[2:], pads))
+        dxpad = xp.zeros(x_shape[:2] + padded, dtype=dy.dtype)
+    dw = xp.empty(w.shape, dtype=dy.dtype) if need_w else None
+    for offset in itertools.product(*(range(k) for k in w.shape[2:])):
+        sl = (Ellipsis,) + offset_slices(offset, stride, dilation, out)
+        if need_w:
+            xp.multiply(dy, xpad[sl], out=tmp)
+            dw[(slice(None), 0) + offset] = tmp.sum(axis=axes)
+        if need_x:
+            xp.multiply(dy, w[(slice(None), 0) + offset].reshape((C,) + (1,) * n), out=tmp)
+            dxpad[sl] += tmp
+    return (crop_array(dxpad, pads) if need_x else None), dw

@@ -1,4 +1,4 @@
-"""Conv1d/2d/3d: one fused Function per call (strided-view im2col + one grouped GEMM), N-d once."""
+"""Conv1d/2d/3d: one fused Function per call (per-sample im2col + one batched GEMM), N-d once."""
 
 from __future__ import annotations
 
@@ -11,48 +11,85 @@ from lamina.errors import DTypeError, ShapeError
 from lamina.nn import Module, Parameter
 
 from ._conv_utils import PADDING_MODES, check_input_dim, check_positive, conv_out_size, conv_padding, ntuple
-from ._im2col import crop_array, from_gemm, gemm_col2im, gemm_cols, pad_array, to_gemm
+from ._im2col import col2im, conv_cols, crop_array, depthwise_backward, depthwise_forward, flipped_weight, is_pointwise
 
 __lamina_plugin_api__ = "1.0"
 
 
 class ConvNd(Function):
-    """N-d grouped convolution. x (N, C, *S), w (O, C/G, *k), b (O,) | None -> y (N, O, *out)."""
+    """N-d grouped convolution. x (N, C, *S), w (O, C/G, *k), b (O,) | None -> y (N, O, *out).
+
+    Per-sample layout: cols (N, G, C/G*K, L) and one batched GEMM per direction, so the output is
+    written in NCHW order directly. The input gradient of a stride-1 convolution is the full
+    correlation of dy with the flipped kernel (im2col of dy + one GEMM, no scatter-add); strided
+    ones scatter the column gradient back with one strided add per kernel offset. Depthwise
+    convolutions (groups == C == O) multiply-add one strided slice per kernel offset instead.
+    """
 
     @staticmethod
     def forward(ctx, x, w, b, stride, pads, dilation, groups):
         xp = ctx.xp
-        kernel = w.shape[2:]
-        xpad = pad_array(xp, x, pads)
-        out = tuple(conv_out_size(s, k, st, d, (0, 0)) for s, k, st, d in zip(xpad.shape[2:], kernel, stride, dilation))
-        N, O = x.shape[0], w.shape[0]
-        cols = gemm_cols(xp, xpad, groups, kernel, stride, dilation, out)     # (G, C/G*K, N*L)
-        wm = w.reshape(groups, O // groups, -1)                               # (G, O/G, C/G*K)
-        y = wm @ cols                                                         # (G, O/G, N*L)
-        if b is not None:
-            y += b.reshape(groups, O // groups, 1)
+        N, C = x.shape[:2]
+        O, kernel = w.shape[0], w.shape[2:]
+        sizes = x.shape[2:]
+        out = tuple(conv_out_size(s, k, st, d, p) for s, k, st, d, p in zip(sizes, kernel, stride, dilation, pads))
         need_x, need_w = ctx.needs_input_grad[:2]
-        ctx.save_for_backward(cols if need_w else None, w if need_x else None)
-        ctx.meta = (xpad.shape, pads, stride, dilation, groups, out, w.shape)
-        return from_gemm(xp, y, N, out)
+        ctx.meta = (x.shape, pads, stride, dilation, groups, out, w.shape)
+        if groups == C == O and math.prod(kernel) > 1:
+            y = depthwise_forward(xp, x, w, pads, stride, dilation, out)
+            ctx.save_for_backward(x if need_w else None, w if need_x else None)
+        else:
+            cols = conv_cols(xp, x, pads, groups, kernel, stride, dilation, out, "cols")   # (N, G, C/G*K, L)
+            y = xp.matmul(w.reshape(groups, O // groups, cols.shape[2]), cols)            # (N, G, O/G, L)
+            # a 1x1 convolution's cols may be a view of x: save x itself so in-place edits are caught
+            ctx.cols_of_x = is_pointwise(kernel, stride, pads)
+            ctx.save_for_backward((x if ctx.cols_of_x else cols) if need_w else None, w if need_x else None)
+        y = y.reshape((N, O) + out)
+        if b is not None:
+            y += b.reshape((O,) + (1,) * len(out))
+        return y
 
     @staticmethod
     def backward(ctx, dy):                                                    # dy: (N, O, *out)
         xp = ctx.xp
         cols, w = ctx.saved_tensors
-        padded_shape, pads, stride, dilation, groups, out, w_shape = ctx.meta
+        x_shape, pads, stride, dilation, groups, out, w_shape = ctx.meta
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
-        dyg = to_gemm(dy, groups)                                             # (G, O/G, N*L)
+        N, C = x_shape[:2]
+        O, kernel = w_shape[0], w_shape[2:]
         dx = dw = db = None
-        if need_w:
-            dw = (dyg @ cols.swapaxes(-1, -2)).reshape(w_shape)              # (O, C/G, *k)
-        if need_x:
-            wm = w.reshape(groups, w_shape[0] // groups, -1)
-            dcols = wm.swapaxes(-1, -2) @ dyg                                 # (G, C/G*K, N*L)
-            dx = crop_array(gemm_col2im(xp, dcols, padded_shape, w_shape[2:], stride, dilation, out), pads)
+        if groups == C == O and math.prod(kernel) > 1:
+            dx, dw = depthwise_backward(xp, dy, cols, w, x_shape, pads, stride, dilation, out, need_x, need_w)
+        else:
+            dyg = dy.reshape(N, groups, O // groups, math.prod(out))         # (N, G, O/G, L)
+            if need_w:
+                if ctx.cols_of_x:
+                    cols = conv_cols(xp, cols, pads, groups, kernel, stride, dilation, out, "cols")
+                dw = xp.matmul(dyg, cols.swapaxes(-1, -2)).sum(axis=0).reshape(w_shape)   # (O, C/G, *k)
+            if need_x:
+                dx = _input_grad(xp, dyg, w, x_shape, pads, stride, dilation, groups, out)
         if need_b:
             db = dy.sum(axis=(0,) + tuple(range(2, dy.ndim)))                 # (O,)
         return dx, dw, db, None, None, None, None
+
+
+def _input_grad(xp, dyg, w, x_shape, pads, stride, dilation, groups, out):
+    """dx (N, C, *S) from dyg (N, G, O/G, L)."""
+    N, C = x_shape[:2]
+    sizes, kernel = x_shape[2:], w.shape[2:]
+    span = tuple(d * (k - 1) for k, d in zip(kernel, dilation))
+    if all(s == 1 for s in stride) and all(lo <= sp and hi <= sp for (lo, hi), sp in zip(pads, span)):
+        # full correlation of dy with the flipped kernel, computed only over the unpadded input
+        full = tuple((sp - lo, sp - hi) for (lo, hi), sp in zip(pads, span))
+        dyo = dyg.reshape((N, w.shape[0]) + tuple(out))
+        dcols = conv_cols(xp, dyo, full, groups, kernel, stride, dilation, sizes, "dcols")  # (N, G, O/G*K, S)
+        return xp.matmul(flipped_weight(xp, w, groups), dcols).reshape(x_shape)
+    wm = w.reshape(groups, w.shape[0] // groups, math.prod(w.shape[1:]))
+    dcols = xp.matmul(wm.swapaxes(-1, -2), dyg)                               # (N, G, C/G*K, L)
+    padded = tuple(s + lo + hi for s, (lo, hi) in zip(sizes, pads))
+    dxpad = col2im(xp, dcols.reshape((N, C) + tuple(kernel) + tuple(out)), (N, C) + padded, kernel, stride,
+                   dilation, out)
+    return crop_array(dxpad, pads)
 
 
 def _check_conv_args(x: Any, w: Any, b: Any, groups: int, n: int, owner: str) -> None:
