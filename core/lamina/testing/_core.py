@@ -100,6 +100,8 @@ def _load_families() -> None:
         checks_kernel,
         checks_loss,
         checks_module,
+        checks_module_inputs,
+        checks_module_state,
         checks_optim,
     )
 
