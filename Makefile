@@ -6,13 +6,15 @@ BIN := $(VENV)/bin
 PLUGINS := $(sort $(wildcard plugins/*/pyproject.toml))
 EXTRA_PKGS := $(sort $(wildcard examples/*/pyproject.toml))
 PIP_PKGS := -e . $(foreach p,$(PLUGINS) $(EXTRA_PKGS),-e $(dir $(p)))
+# every plugin distribution in the tree (first party and the third-party example), for `lamina check`
+DISTS := $(shell sed -n 's/^name = "\(.*\)"/\1/p' $(PLUGINS) $(EXTRA_PKGS))
 # The examples' optional dependencies: the offline digits data set, progress bars, plots.
 EXAMPLE_DEPS := scikit-learn tqdm matplotlib
 # make train TRAIN_ARGS="--dataset fashion-mnist --epochs 5"
 TRAIN_ARGS ?=
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: train test lint bench install clean
+.PHONY: train test check-plugins lint bench install clean
 
 $(BIN)/.lamina-installed: pyproject.toml $(PLUGINS) $(EXTRA_PKGS) Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +34,11 @@ train: $(BIN)/.lamina-installed
 test: $(BIN)/.test-deps
 	$(BIN)/ruff check core plugins tests examples benchmarks
 	$(BIN)/python -m pytest -q tests plugins examples/third_party_plugin/tests
+	$(MAKE) --no-print-directory check-plugins VENV=$(VENV)
+
+# the conformance kit, from the command line, over every plugin distribution
+check-plugins: $(BIN)/.lamina-installed
+	@for d in $(DISTS); do $(BIN)/lamina check --quiet $$d || exit 1; done
 
 bench: $(BIN)/.test-deps
 	$(BIN)/python benchmarks/run.py
