@@ -142,45 +142,85 @@ def flipped_weight(xp: Any, w: Any, groups: int) -> Any:
     return xp.ascontiguousarray(wf).reshape(groups, Cg, O // groups * math.prod(w.shape[2:]))
 
 
-def depthwise_forward(xp: Any, x: Any, w: Any, pads: tuple[tuple[int, int], ...], stride: tuple[int, ...],
-                      dilation: tuple[int, ...], out: tuple[int, ...]) -> Any:
-    """groups == C == O: y (N, C, *out) = sum over kernel offsets of w[:, 0, offset] * strided slice of x."""
-    n = len(out)
+class _Plane:
+    """Stride-1 depthwise geometry on flattened padded planes: every kernel offset is one shift.
+
+    Rows of the output are computed at the padded row width (the extra columns are dropped), so
+    each offset reads one contiguous run per (n, c) plane instead of many short rows.
+    """
+
+    def __init__(self, xp: Any, shape: tuple[int, ...], pads, dilation, out, kernel) -> None:
+        self.N, self.C = shape[:2]
+        self.padded = tuple(s + lo + hi for s, (lo, hi) in zip(shape[2:], pads))
+        pst = [1] * len(self.padded)
+        for i in range(len(self.padded) - 2, -1, -1):
+            pst[i] = pst[i + 1] * self.padded[i + 1]
+        self.P = pst[0] * self.padded[0]
+        self.Q = out[0] * pst[0]
+        self.out = out
+        self.offsets = [(k, sum(a * d * t for a, d, t in zip(k, dilation, pst)))
+                        for k in itertools.product(*(range(v) for v in kernel))]
+        self.slack = self.offsets[-1][1]
+
+    def flat(self, xp: Any, x: Any, pads, tag: str) -> Any:
+        """x (N, C, *S) zero-padded into a flat buffer with slack for the largest shift."""
+        size = self.N * self.C * self.P
+        buf = _workspace.empty(xp, (size + self.slack,), x.dtype, tag)
+        buf[size:] = 0
+        buf[:size].reshape((self.N, self.C) + self.padded)[...] = pad_array(xp, x, pads)
+        return buf
+
+    def shifted(self, buf: Any, off: int) -> Any:
+        """(N, C, Q) view of ``buf`` shifted by ``off``."""
+        return buf[off:off + self.N * self.C * self.P].reshape(self.N, self.C, self.P)[:, :, :self.Q]
+
+    def crop(self, g: Any) -> Any:
+        """Grid (N, C, Q) -> (N, C, *out), dropping the extra columns."""
+        g = g.reshape((self.N, self.C, self.out[0]) + self.padded[1:])
+        return g[(Ellipsis,) + tuple(slice(0, o) for o in self.out[1:])]
+
+
+def depthwise_forward(xp: Any, x: Any, w: Any, pads: tuple[tuple[int, int], ...], dilation: tuple[int, ...],
+                      out: tuple[int, ...]) -> Any:
+    """Stride-1, groups == C == O: y (N, C, *out) = sum over kernel offsets of w[:, 0, offset] * shifted x."""
     C = x.shape[1]
-    xpad = _workspace.padded(xp, x, pads)
-    y = xp.empty(x.shape[:2] + tuple(out), dtype=x.dtype)
-    tmp = _workspace.empty(xp, y.shape, x.dtype, "dw_tmp")
-    for i, offset in enumerate(itertools.product(*(range(k) for k in w.shape[2:]))):
-        v = xpad[(Ellipsis,) + offset_slices(offset, stride, dilation, out)]
-        wk = w[(slice(None), 0) + offset].reshape((C,) + (1,) * n)
-        if i == 0:
-            xp.multiply(v, wk, out=y)
-        else:
-            xp.multiply(v, wk, out=tmp)
-            y += tmp
-    return y
+    geo = _Plane(xp, x.shape, pads, dilation, out, w.shape[2:])
+    buf = geo.flat(xp, x, pads, "dw_x")
+    grid = _workspace.empty(xp, (geo.N, C, geo.Q), x.dtype, "dw_grid")
+    tmp = _workspace.empty(xp, (geo.N, C, geo.Q), x.dtype, "dw_tmp")
+    for i, (k, off) in enumerate(geo.offsets):
+        wk = w[(slice(None), 0) + k].reshape(C, 1)
+        xp.multiply(geo.shifted(buf, off), wk, out=grid if i == 0 else tmp)
+        if i:
+            grid += tmp
+    return xp.ascontiguousarray(geo.crop(grid))
 
 
 def depthwise_backward(xp: Any, dy: Any, x: Any, w: Any, x_shape: tuple[int, ...], pads: tuple[tuple[int, int], ...],
-                       stride: tuple[int, ...], dilation: tuple[int, ...], out: tuple[int, ...], need_x: bool,
+                       dilation: tuple[int, ...], out: tuple[int, ...], need_x: bool,
                        need_w: bool) -> tuple[Any, Any]:
     """Gradients of ``depthwise_forward``: dx (N, C, *S) | None, dw (C, 1, *k) | None."""
-    n = len(out)
     C = x_shape[1]
-    axes = (0,) + tuple(range(2, 2 + n))
-    tmp = _workspace.empty(xp, dy.shape, dy.dtype, "dw_tmp")
-    xpad = _workspace.padded(xp, x, pads) if need_w else None
-    dxpad = None
+    geo = _Plane(xp, x_shape, pads, dilation, out, w.shape[2:])
+    dgrid = _workspace.empty(xp, (geo.N, C, geo.Q), dy.dtype, "dw_dgrid")
+    dgrid[...] = 0
+    geo.crop(dgrid)[...] = dy
+    tmp = _workspace.empty(xp, (geo.N, C, geo.Q), dy.dtype, "dw_tmp")
+    buf = geo.flat(xp, x, pads, "dw_x") if need_w else None
+    dbuf = None
     if need_x:
-        padded = tuple(s + lo + hi for s, (lo, hi) in zip(x_shape[2:], pads))
-        dxpad = xp.zeros(x_shape[:2] + padded, dtype=dy.dtype)
+        dbuf = _workspace.empty(xp, (geo.N * C * geo.P + geo.slack,), dy.dtype, "dw_dx")
+        dbuf[...] = 0
     dw = xp.empty(w.shape, dtype=dy.dtype) if need_w else None
-    for offset in itertools.product(*(range(k) for k in w.shape[2:])):
-        sl = (Ellipsis,) + offset_slices(offset, stride, dilation, out)
+    for k, off in geo.offsets:
         if need_w:
-            xp.multiply(dy, xpad[sl], out=tmp)
-            dw[(slice(None), 0) + offset] = tmp.sum(axis=axes)
+            xp.multiply(dgrid, geo.shifted(buf, off), out=tmp)
+            dw[(slice(None), 0) + k] = tmp.sum(axis=(0, 2))
         if need_x:
-            xp.multiply(dy, w[(slice(None), 0) + offset].reshape((C,) + (1,) * n), out=tmp)
-            dxpad[sl] += tmp
-    return (crop_array(dxpad, pads) if need_x else None), dw
+            xp.multiply(dgrid, w[(slice(None), 0) + k].reshape(C, 1), out=tmp)
+            geo.shifted(dbuf, off)[...] += tmp
+    dx = None
+    if need_x:
+        dxpad = dbuf[:geo.N * C * geo.P].reshape((geo.N, C) + geo.padded)
+        dx = xp.ascontiguousarray(crop_array(dxpad, pads))
+    return dx, dw

@@ -35,8 +35,8 @@ class ConvNd(Function):
         out = tuple(conv_out_size(s, k, st, d, p) for s, k, st, d, p in zip(sizes, kernel, stride, dilation, pads))
         need_x, need_w = ctx.needs_input_grad[:2]
         ctx.meta = (x.shape, pads, stride, dilation, groups, out, w.shape)
-        if groups == C == O and math.prod(kernel) > 1:
-            y = depthwise_forward(xp, x, w, pads, stride, dilation, out)
+        if _depthwise(groups, C, O, kernel, stride):
+            y = depthwise_forward(xp, x, w, pads, dilation, out)
             ctx.save_for_backward(x if need_w else None, w if need_x else None)
         else:
             cols = conv_cols(xp, x, pads, groups, kernel, stride, dilation, out, "cols")   # (N, G, C/G*K, L)
@@ -58,8 +58,8 @@ class ConvNd(Function):
         N, C = x_shape[:2]
         O, kernel = w_shape[0], w_shape[2:]
         dx = dw = db = None
-        if groups == C == O and math.prod(kernel) > 1:
-            dx, dw = depthwise_backward(xp, dy, cols, w, x_shape, pads, stride, dilation, out, need_x, need_w)
+        if _depthwise(groups, C, O, kernel, stride):
+            dx, dw = depthwise_backward(xp, dy, cols, w, x_shape, pads, dilation, out, need_x, need_w)
         else:
             dyg = dy.reshape(N, groups, O // groups, math.prod(out))         # (N, G, O/G, L)
             if need_w:
@@ -71,6 +71,10 @@ class ConvNd(Function):
         if need_b:
             db = dy.sum(axis=(0,) + tuple(range(2, dy.ndim)))                 # (O,)
         return dx, dw, db, None, None, None, None
+
+
+def _depthwise(groups, C, O, kernel, stride) -> bool:
+    return groups == C == O and math.prod(kernel) > 1 and all(s == 1 for s in stride)
 
 
 def _input_grad(xp, dyg, w, x_shape, pads, stride, dilation, groups, out):
