@@ -148,3 +148,37 @@ def test_kernel_checks_catch_a_kernel_that_disagrees_with_its_reference():
     report = run_records("kit-test", [bad], only=["kernel_backward_reference"])
     assert [r.status for r in report.results] == ["failed", "failed"]
     assert "gradient 0" in report.results[0].message
+
+
+def _eye_right(tensor):
+    with lamina.no_grad():
+        return tensor.copy_(lamina.eye(*tensor.shape, dtype=tensor.dtype, device=tensor.device))
+
+
+def _eye_anti_diagonal(tensor):
+    with lamina.no_grad():
+        return tensor.copy_(lamina.eye(*tensor.shape, dtype=tensor.dtype, device=tensor.device).flip(1))
+
+
+def _eye_keeps_old_values(tensor):
+    # writes the ones but never clears the rest of the tensor
+    n = min(tensor.shape)
+    with lamina.no_grad():
+        for i in range(n):
+            tensor[i, i] = 1.0
+    return tensor
+
+
+@pytest.mark.parametrize("wrong", [_eye_anti_diagonal, _eye_keeps_old_values], ids=["anti-diagonal", "keeps-old"])
+def test_init_reference_check_catches_a_wrong_deterministic_scheme(wrong):
+    import numpy as np
+    from lamina.testing import InitInfo
+
+    def record(fn):
+        return InitInfo(fn=fn, name="eye_", shapes=((4, 4), (3, 5)), reference=lambda shape: np.eye(*shape))
+
+    report = run_records("kit-test", [record(wrong)], only=["init_reference"])
+    assert [r.status for r in report.results] == ["failed", "failed"], report.table()
+    assert "differ from the reference" in report.results[0].message
+    ok = run_records("kit-test", [record(_eye_right)], only=["init_reference"])
+    assert [r.status for r in ok.results] == ["passed", "passed"], ok.table()

@@ -9,20 +9,20 @@ import numpy as np
 from ._core import KINDS_INIT, Case, check, error_inputs, expect_error, fail, host, skip
 
 
-def _tensor(case: Case, shape, requires_grad=False):
+def _tensor(case: Case, shape, requires_grad=False, fill: float = 0.0):
     import lamina
 
     t = lamina.empty(*shape, dtype=getattr(lamina, case.dtype), device=case.device)
-    t.fill_(0.0)
+    t.fill_(fill)
     if requires_grad:
         t.requires_grad_()
     return t
 
 
-def _run(case: Case, shape, config: dict, seed: int = 0, generator=None, requires_grad=False):
+def _run(case: Case, shape, config: dict, seed: int = 0, generator=None, requires_grad=False, fill: float = 0.0):
     import lamina
 
-    t = _tensor(case, shape, requires_grad)
+    t = _tensor(case, shape, requires_grad, fill)
     if generator is None:
         lamina.manual_seed(seed)
         out = case.record.fn(t, **config)
@@ -93,6 +93,29 @@ def bounds(case: Case) -> None:
             if x.min() < lo or x.max() > hi:
                 fail(f"{case.name}{cfg} on {shape}: values in [{x.min():.5g}, {x.max():.5g}], "
                      f"bounds [{lo:.5g}, {hi:.5g}]")
+
+
+@check("init_reference", KINDS_INIT)
+def reference(case: Case) -> None:
+    """A deterministic scheme (``reference(shape, **config)`` declared) writes exactly the reference values.
+
+    The tensor starts filled with a sentinel (7.0), so a scheme that leaves old values in place is caught.
+    """
+    rec = case.record
+    if rec.reference is None:
+        skip("no reference declared (random scheme)")
+    for shape in rec.shapes:
+        for cfg in rec.configs:
+            t, _ = _run(case, shape, cfg, fill=7.0)
+            got = host(t)
+            exp = np.asarray(rec.reference(tuple(shape), **cfg), dtype=np.float64).astype(case.dtype)
+            if got.shape != exp.shape:
+                fail(f"{case.name}{cfg} on {shape}: reference has shape {exp.shape}, tensor {got.shape}")
+            bad = got != exp
+            if bad.any():
+                idx = tuple(int(i) for i in np.argwhere(bad)[0])
+                fail(f"{case.name}{cfg} on {shape}: {int(bad.sum())} of {bad.size} values differ from the reference; "
+                     f"first at {idx}: got {got[idx]!r}, expected {exp[idx]!r}")
 
 
 @check("init_seeded_isolated", KINDS_INIT, dtypes="once")

@@ -123,6 +123,8 @@ class InitInfo(_Common):
     ``cdf(x, shape, **kwargs)`` is the expected distribution for the KS test (or None);
     ``bounds(shape, **kwargs) -> (lo, hi)`` and ``moments(shape, **kwargs) -> (mean, std)`` where
     they are defined. ``shapes`` lists the tensor shapes to test; ``configs`` the kwargs variants.
+    A deterministic scheme (``eye_``, ``dirac_``, ``constant_``) declares ``reference(shape, **kwargs)
+    -> np.ndarray``: the initialised tensor must equal it exactly (check ``init_reference``).
     """
 
     fn: Callable | None = None
