@@ -114,11 +114,13 @@ def test_batch_independence(rec):
 def test_function_vs_reference_and_gradcheck(rec, dtype):
     tol = dict(rtol=1e-4, atol=1e-5) if dtype == "float32" else dict(rtol=1e-7, atol=1e-7)
     for s in _samples(rec, dtype):
-        args = [lamina.tensor(a, requires_grad=dtype == "float64") for a in s.args]
+        # arrays become tensors (those in grad_args require grad); None and shapes pass as given
+        args = [lamina.tensor(a, requires_grad=dtype == "float64" and (s.grad_args is None or i in s.grad_args))
+                if isinstance(a, np.ndarray) else a for i, a in enumerate(s.args)]
         y = rec.fn(*args, **s.kwargs)
         assert y.dtype is args[0].dtype
-        np.testing.assert_allclose(y.array, rec.reference(*[a.astype(np.float64) for a in s.args], **s.kwargs),
-                                   **tol)
+        ref_args = [a.astype(np.float64) if isinstance(a, np.ndarray) else a for a in s.args]
+        np.testing.assert_allclose(y.array, rec.reference(*ref_args, **s.kwargs), **tol)
         if dtype == "float64":
             fn = functools.partial(rec.fn, **s.kwargs)
             assert gradcheck(fn, tuple(args))
