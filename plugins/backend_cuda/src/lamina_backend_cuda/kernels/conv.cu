@@ -1,0 +1,65 @@
+// im2col / col2im for 2-D convolution (1-D runs as H = 1) for lamina's CUDA backend.
+// x (N, C, H, W) <-> cols (N, C, KH, KW, OH, OW): rows ordered (c, kh, kw) like the weight, so
+// cols viewed (N, G, C/G*K, L) feeds one batched GEMM per direction. col2im gathers (each input
+// position sums the column entries that read it, in kernel-offset order): no atomics, deterministic.
+// Self-contained (no #include) so NVRTC and `nvcc --ptx` both compile it.
+
+struct ConvGeo {
+    long long N, C, H, W, KH, KW, OH, OW;
+    long long SH, SW, PH, PW, DH, DW;
+};
+
+// the geometry travels as 14 scalar arguments (plain integers launch from any host binding)
+#define LM_GEO_PARAMS long long N, long long C, long long H, long long W, long long KH, long long KW, \
+    long long OH, long long OW, long long SH, long long SW, long long PH, long long PW, long long DH, long long DW
+#define LM_GEO ConvGeo{N, C, H, W, KH, KW, OH, OW, SH, SW, PH, PW, DH, DW}
+
+#define LM_LOOP(n) for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < (n); \
+                        i += (long long)blockDim.x * gridDim.x)
+
+template <typename T>
+__device__ void im2col(const T* __restrict__ x, T* __restrict__ cols, ConvGeo g) {
+    const long long total = g.N * g.C * g.KH * g.KW * g.OH * g.OW;
+    LM_LOOP(total) {
+        long long r = i;
+        const long long ow = r % g.OW; r /= g.OW;
+        const long long oh = r % g.OH; r /= g.OH;
+        const long long kw = r % g.KW; r /= g.KW;
+        const long long kh = r % g.KH; r /= g.KH;   // r = n * C + c
+        const long long ih = oh * g.SH - g.PH + kh * g.DH;
+        const long long iw = ow * g.SW - g.PW + kw * g.DW;
+        cols[i] = (ih >= 0 && ih < g.H && iw >= 0 && iw < g.W) ? x[(r * g.H + ih) * g.W + iw] : T(0);
+    }
+}
+
+template <typename T>
+__device__ void col2im(const T* __restrict__ cols, T* __restrict__ dx, ConvGeo g) {
+    const long long total = g.N * g.C * g.H * g.W;
+    LM_LOOP(total) {
+        long long r = i;
+        const long long w = r % g.W; r /= g.W;
+        const long long h = r % g.H; r /= g.H;      // r = n * C + c
+        T acc = T(0);
+        for (long long kh = 0; kh < g.KH; ++kh) {
+            const long long th = h + g.PH - kh * g.DH;
+            if (th < 0 || th % g.SH) continue;
+            const long long oh = th / g.SH;
+            if (oh >= g.OH) continue;
+            for (long long kw = 0; kw < g.KW; ++kw) {
+                const long long tw = w + g.PW - kw * g.DW;
+                if (tw < 0 || tw % g.SW) continue;
+                const long long ow = tw / g.SW;
+                if (ow >= g.OW) continue;
+                acc += cols[(((r * g.KH + kh) * g.KW + kw) * g.OH + oh) * g.OW + ow];
+            }
+        }
+        dx[i] = acc;
+    }
+}
+
+#define LM_CONV(SUFFIX, T) \
+extern "C" __global__ void lm_im2col_##SUFFIX(const T* x, T* cols, LM_GEO_PARAMS) { im2col<T>(x, cols, LM_GEO); } \
+extern "C" __global__ void lm_col2im_##SUFFIX(const T* cols, T* dx, LM_GEO_PARAMS) { col2im<T>(cols, dx, LM_GEO); }
+
+LM_CONV(f32, float)
+LM_CONV(f64, double)
