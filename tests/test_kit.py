@@ -182,3 +182,33 @@ def test_init_reference_check_catches_a_wrong_deterministic_scheme(wrong):
     assert "differ from the reference" in report.results[0].message
     ok = run_records("kit-test", [record(_eye_right)], only=["init_reference"])
     assert [r.status for r in ok.results] == ["passed", "passed"], ok.table()
+
+
+@pytest.mark.parametrize(("entry_points", "name", "ok", "last_line"), [
+    # a data-set package: no lamina entry point at all, nothing to check, passes even in strict mode
+    ({"console_scripts": {"fetch-digits": "kit_sandbox_data:main"}}, "kit-sandbox-data", True,
+     "kit-sandbox-data: PASS — nothing to check (it registers no lamina entry points)"),
+    # declares a lamina entry point but gives the kit no component and no record: a strict failure
+    ({"lamina.hooks": {"ema": "kit_sandbox_data"}}, "kit-sandbox-data", False, "kit-sandbox-data: FAIL — 0 passed"),
+    # a name that is not installed is never "nothing to check"
+    (None, "kit-sandbox-missing", False, "kit-sandbox-missing: FAIL — 0 passed"),
+], ids=["no-entry-points", "entry-points-without-records", "not-installed"])
+def test_strict_check_of_a_distribution_without_components(tmp_path, monkeypatch, entry_points, name, ok, last_line):
+    import warnings
+
+    from lamina.testing import check_plugin
+    from plugin_factory import Sandbox
+
+    box = Sandbox(tmp_path, monkeypatch)
+    try:
+        if entry_points is not None:
+            box.dist("kit-sandbox-data", entry_points=entry_points,
+                     modules={"kit_sandbox_data": "__lamina_plugin_api__ = '1.0'\ndef main():\n    pass\n"})
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            report = check_plugin(name, strict=True, raise_on_failure=False)
+    finally:
+        box.close()
+    assert report.ok is ok, report.table()
+    assert report.table().splitlines()[-1].startswith(last_line), report.table()
+    assert bool(report.warnings) is not ok

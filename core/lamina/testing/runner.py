@@ -29,6 +29,8 @@ class Report:
     results: list[Result] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     strict: bool = False
+    #: why there is nothing to check (a distribution without any lamina entry point); not a warning
+    nothing_to_check: str = ""
 
     def count(self, status: str) -> int:
         return sum(1 for r in self.results if r.status == status)
@@ -52,6 +54,9 @@ class Report:
         for w in self.warnings:
             lines.append(f"warning: {w}")
         verdict = "PASS" if self.ok else "FAIL"
+        if self.nothing_to_check and not self.results and not self.warnings:
+            lines.append(f"{self.distribution}: {verdict} — nothing to check ({self.nothing_to_check})")
+            return "\n".join(lines)
         lines.append(f"{self.distribution}: {verdict} — {self.count('passed')} passed, {len(self.failures)} failed, "
                      f"{self.count('skipped')} skipped, {self.count('xfailed')} expected failures"
                      + (f", {len(self.warnings)} warnings" if self.warnings else ""))
@@ -162,14 +167,38 @@ def records_of(dist: str) -> tuple[list[Any], list[str]]:
     return recs, notes
 
 
+def _declares_lamina_entry_points(distribution: str) -> bool | None:
+    """Whether the installed distribution declares any ``lamina.*`` entry point; None if it is not installed."""
+    import importlib.metadata as md
+
+    try:
+        eps = md.distribution(distribution).entry_points
+    except md.PackageNotFoundError:
+        return None
+    return any(ep.group.startswith("lamina.") for ep in eps)
+
+
 def check_plugin(distribution: str, *, backend: str | None = None, strict: bool = False,
                  raise_on_failure: bool = True, only: Sequence[str] | None = None) -> Report:
-    """Run every check on every component of an installed distribution; raise ConformanceError on failure."""
+    """Run every check on every component of an installed distribution; raise ConformanceError on failure.
+
+    An installed distribution that registers no lamina entry point at all (a data-set package) has
+    nothing to check and passes, strict or not; one that declares lamina entry points but gives the
+    kit nothing to run, or one that is not installed, gets a warning (a failure in strict mode).
+    """
     recs, notes = records_of(distribution)
+    nothing = ""
     if not recs:
-        notes.append(f"{distribution}: no components found (is it installed, and does it declare "
-                     "'lamina.testing' entry points?)")
+        declares = _declares_lamina_entry_points(distribution)
+        if declares is None:
+            notes.append(f"{distribution}: not installed (no distribution of that name was found)")
+        elif declares:
+            notes.append(f"{distribution}: no components found (it declares lamina entry points but no "
+                         "components and no 'lamina.testing' records)")
+        else:
+            nothing = "it registers no lamina entry points"
     report = run_records(distribution, recs, backend=backend, strict=strict, only=only)
+    report.nothing_to_check = nothing
     report.warnings.extend(notes)
     for n in notes:
         warnings.warn(n, NoRecordWarning, stacklevel=2)
