@@ -25,6 +25,7 @@ from ._common import (
     scalar_state,
     to_float,
 )
+from .fused import adam_step_
 
 __lamina_plugin_api__ = "1.0"
 
@@ -111,6 +112,11 @@ class Adam(Optimizer):
                 if not state:
                     _init_state(state, p, "exp_avg", "exp_avg_sq", *(("max_exp_avg_sq",) if amsgrad else ()))
                 t = bump(state["step"])
+                if p.device.type != "cpu":  # one op per parameter, so a backend's fused kernel can take it
+                    adam_step_(p, p.grad, state["exp_avg"], state["exp_avg_sq"], state.get("max_exp_avg_sq"), lr=lr,
+                               beta1=beta1, beta2=beta2, eps=eps, weight_decay=wd, step=t, amsgrad=amsgrad,
+                               maximize=maximize, decoupled=decoupled)
+                    continue
                 g = _grad(xp, p, maximize, wd, decoupled, lr)
                 m, v = _moments(xp, state, g, beta1, beta2)
                 step_size = lr / (1 - beta1 ** t)

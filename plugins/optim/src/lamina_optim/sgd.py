@@ -9,6 +9,7 @@ import lamina
 from lamina.optim import Optimizer
 
 from ._common import check_range, check_unsupported, run_closure, to_float
+from .fused import sgd_step_
 
 __lamina_plugin_api__ = "1.0"
 
@@ -48,6 +49,9 @@ class SGD(Optimizer):
             for p in group["params"]:
                 if p.grad is None:
                     continue
+                if p.device.type != "cpu":  # one op per parameter, so a backend's fused kernel can take it
+                    _sgd_op(self.state[p], p, lr, momentum, dampening, wd, nesterov, maximize)
+                    continue
                 x, g = p.array, p.grad.array
                 xp = p.device.backend.xp
                 if maximize:
@@ -68,6 +72,16 @@ class SGD(Optimizer):
                     g = xp.add(g, momentum * buf) if nesterov else buf
                 x -= lr * g
         return loss
+
+
+def _sgd_op(state: dict, p: Any, lr: float, momentum: float, dampening: float, wd: float, nesterov: bool,
+            maximize: bool) -> None:
+    buf = state.get("momentum_buffer") if momentum != 0 else None
+    first = momentum != 0 and buf is None
+    if first:
+        buf = state["momentum_buffer"] = lamina.zeros_like(p)
+    sgd_step_(p, p.grad, buf, lr=lr, momentum=momentum, dampening=dampening, weight_decay=wd, nesterov=nesterov,
+              maximize=maximize, first=first)
 
 
 def _add_into(a: Any, b: Any) -> Any:

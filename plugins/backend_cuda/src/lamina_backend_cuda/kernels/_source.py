@@ -14,7 +14,8 @@ from typing import Any
 import numpy
 
 #: source name -> extra NVRTC options (the optimizer keeps multiply and add separate, like NumPy)
-SOURCES = {"activation": (), "softmax": (), "optim": ("--fmad=false",)}
+SOURCES = {"activation": (), "softmax": (), "optim": ("--fmad=false",), "conv": (), "pool": (), "xent": (),
+           "rnn": (), "norm": ()}
 SUFFIX = {numpy.dtype(numpy.float32): "f32", numpy.dtype(numpy.float64): "f64"}
 BLOCK = 256
 _functions: dict[tuple[str, str, int], Any] = {}
@@ -59,3 +60,20 @@ def row_threads(length: int) -> int:
     while t < length and t < 1024:
         t *= 2
     return t
+
+
+def geometry_2d(x_shape: tuple, kernel: tuple, stride: tuple, pads: tuple, dilation: tuple, out: tuple) -> tuple:
+    """The 14 integers (N, C, H, W, KH, KW, OH, OW, SH, SW, PH, PW, DH, DW) of a 1-D or 2-D window op.
+
+    ``pads`` holds the leading (top/left) padding per spatial dim; a 1-D op runs as H = 1.
+    """
+    if len(kernel) == 1:
+        x_shape = x_shape[:2] + (1,) + tuple(x_shape[2:])
+        kernel, stride, pads, dilation, out = ((1,) + tuple(v) for v in (kernel, stride, pads, dilation, out))
+    N, C, H, W = x_shape
+    return (N, C, H, W, kernel[0], kernel[1], out[0], out[1], stride[0], stride[1], pads[0], pads[1],
+            dilation[0], dilation[1])
+
+
+def int_args(values: tuple) -> tuple:
+    return tuple(numpy.int64(v) for v in values)
