@@ -10,6 +10,7 @@ from lamina.autograd import Function
 from lamina.errors import DTypeError, ShapeError
 from lamina.nn import Module, Parameter
 
+from . import _depthwise as masked_dw
 from ._conv_utils import PADDING_MODES, check_input_dim, check_positive, conv_out_size, conv_padding, ntuple
 from ._im2col import col2im, conv_cols, crop_array, depthwise_backward, depthwise_forward, flipped_weight, is_pointwise
 
@@ -35,8 +36,13 @@ class ConvNd(Function):
         out = tuple(conv_out_size(s, k, st, d, p) for s, k, st, d, p in zip(sizes, kernel, stride, dilation, pads))
         need_x, need_w = ctx.needs_input_grad[:2]
         ctx.meta = (x.shape, pads, stride, dilation, groups, out, w.shape)
+        ctx.masked = False
         if _depthwise(groups, C, O, kernel, stride):
-            y = depthwise_forward(xp, x, w, pads, dilation, out)
+            ctx.masked = masked_dw.applies(xp, x, sizes, out)
+            if ctx.masked:
+                y, _ = masked_dw.forward(xp, x, w, pads, dilation, out)
+            else:
+                y = depthwise_forward(xp, x, w, pads, dilation, out)
             ctx.save_for_backward(x if need_w else None, w if need_x else None)
         else:
             cols = conv_cols(xp, x, pads, groups, kernel, stride, dilation, out, "cols")   # (N, G, C/G*K, L)
@@ -58,7 +64,9 @@ class ConvNd(Function):
         N, C = x_shape[:2]
         O, kernel = w_shape[0], w_shape[2:]
         dx = dw = db = None
-        if _depthwise(groups, C, O, kernel, stride):
+        if ctx.masked and bool(xp.isfinite(dy).all()):
+            dx, dw = masked_dw.backward(xp, dy, cols, w, x_shape, pads, dilation, out, need_x, need_w)
+        elif _depthwise(groups, C, O, kernel, stride):
             dx, dw = depthwise_backward(xp, dy, cols, w, x_shape, pads, dilation, out, need_x, need_w)
         else:
             dyg = dy.reshape(N, groups, O // groups, math.prod(out))         # (N, G, O/G, L)
