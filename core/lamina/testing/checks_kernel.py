@@ -23,7 +23,7 @@ def _run(cls, case: Case, args, kwargs, dy=None):
     ctx.needs_input_grad = tuple(isinstance(a, lamina.Tensor) and a.is_floating_point() for a in args)
     with dev.backend.device_scope(dev.index):
         y = cls.forward(ctx, *arrays, **kwargs)
-        grads = None if dy is None else cls.backward(ctx, dy)
+        grads = None if dy is None else cls.backward(ctx, *dy)
     return y, grads
 
 
@@ -37,11 +37,11 @@ def forward(case: Case) -> None:
         args, kwargs = to_tensors(case, s)
         y_ref, _ = _run(rec.op, case, args, kwargs)
         y_k, _ = _run(rec.impl, case, args, kwargs)
-        close(np.asarray(_host_array(y_k)), np.asarray(_host_array(y_ref)), *tol,
-              f"{case.name}: kernel vs {rec.op.__name__}")
+        for i, (a, b) in enumerate(zip(_tuple(y_k), _tuple(y_ref))):  # ops may return several outputs
+            close(_host_array(a), _host_array(b), *tol, f"{case.name}: kernel vs {rec.op.__name__} (output {i})")
         if rec.reference is not None:
             a64, k64 = np64(s)
-            close(np.asarray(_host_array(y_k)), rec.reference(*a64, **k64), *tol, f"{case.name}: kernel vs reference")
+            close(_host_array(_tuple(y_k)[0]), rec.reference(*a64, **k64), *tol, f"{case.name}: kernel vs reference")
 
 
 @check("kernel_backward_reference", KINDS_KERNEL)
@@ -58,8 +58,9 @@ def backward(case: Case) -> None:
     for s in samples(case):
         args, kwargs = to_tensors(case, s)
         y_ref, _ = _run(rec.op, case, args, kwargs)
-        dy = dev.backend.from_host(np.random.default_rng(1).standard_normal(np.shape(_host_array(y_ref)))
-                                   .astype(case.dtype), dev.index)
+        gen = np.random.default_rng(1)
+        dy = tuple(dev.backend.from_host(gen.standard_normal(np.shape(_host_array(y))).astype(case.dtype), dev.index)
+                   for y in _tuple(y_ref))
         _, g_ref = _run(rec.op, case, args, kwargs, dy)
         _, g_k = _run(rec.impl, case, args, kwargs, dy)
         g_ref = g_ref if isinstance(g_ref, tuple) else (g_ref,)
@@ -70,7 +71,11 @@ def backward(case: Case) -> None:
             close(np.asarray(_host_array(a)), np.asarray(_host_array(b)), *tol, f"{case.name}: gradient {i}")
 
 
+def _tuple(y):
+    return y if isinstance(y, tuple) else (y,)
+
+
 def _host_array(a):
     get = getattr(a, "get", None)
-    return get() if get is not None else np.asarray(a)
+    return np.asarray(get() if get is not None else a)
 
