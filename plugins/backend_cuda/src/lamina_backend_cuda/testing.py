@@ -120,7 +120,8 @@ def records() -> list[Any]:
     from lamina.testing import BackendInfo, KernelInfo
 
     from .backend import CupyBackend
-    from .kernels import activation, optim, softmax
+    from .kernels import activation, softmax
+    from .testing_fused import fused_records
 
     def kernel(op, impl, samples, reference, **kw):
         return KernelInfo(op=op, impl=impl, device_type="cuda", sample_inputs=samples, reference=reference,
@@ -133,6 +134,13 @@ def records() -> list[Any]:
         kernel(Tanh, activation.CudaTanh, _unary, np.tanh),
         kernel(Softmax, softmax.CudaSoftmax, _rowwise, _softmax),
         kernel(LogSoftmax, softmax.CudaLogSoftmax, _rowwise, _log_softmax),
-        kernel(optim.AdamStep, optim.CudaAdamStep, _adam_samples, adam_reference),
-        kernel(optim.SGDStep, optim.CudaSGDStep, _sgd_samples, sgd_reference),
-    ]
+    ] + _optim_records(kernel) + fused_records(kernel)
+
+
+def _optim_records(kernel) -> list[Any]:
+    try:
+        from .kernels import optim
+    except ImportError:  # lamina-optim is not installed: its update ops (and their kernels) do not exist
+        return []
+    return [kernel(optim.AdamStep, optim.CudaAdamStep, _adam_samples, adam_reference),
+            kernel(optim.SGDStep, optim.CudaSGDStep, _sgd_samples, sgd_reference)]

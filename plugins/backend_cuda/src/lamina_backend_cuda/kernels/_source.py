@@ -69,7 +69,8 @@ def geometry_2d(x_shape: tuple, kernel: tuple, stride: tuple, pads: tuple, dilat
     """
     if len(kernel) == 1:
         x_shape = x_shape[:2] + (1,) + tuple(x_shape[2:])
-        kernel, stride, pads, dilation, out = ((1,) + tuple(v) for v in (kernel, stride, pads, dilation, out))
+        kernel, stride, dilation, out = ((1,) + tuple(v) for v in (kernel, stride, dilation, out))
+        pads = (0,) + tuple(pads)
     N, C, H, W = x_shape
     return (N, C, H, W, kernel[0], kernel[1], out[0], out[1], stride[0], stride[1], pads[0], pads[1],
             dilation[0], dilation[1])
