@@ -54,6 +54,9 @@ class Check:
     dtypes: str = "each"
     tag: str | None = None
     doc: str = ""
+    #: static applicability ``when(record, device) -> bool``: cases where it is False are not generated
+    #: at all (rather than reported as skipped), so no test item is skipped forever
+    when: Callable[[Any, str], bool] | None = None
 
 
 @dataclass
@@ -71,14 +74,27 @@ class Result:
 CHECKS: list[Check] = []
 
 
-def check(name: str, kinds: tuple[type, ...], *, dtypes: str = "each", tag: str | None = None):
-    """Register a check function for records of the given kinds."""
+def check(name: str, kinds: tuple[type, ...], *, dtypes: str = "each", tag: str | None = None,
+          when: Callable[[Any, str], bool] | None = None):
+    """Register a check function for records of the given kinds (``when``: static applicability)."""
 
     def deco(fn: Callable[[Case], None]) -> Callable[[Case], None]:
-        CHECKS.append(Check(name, kinds, fn, dtypes, tag, (fn.__doc__ or "").strip()))
+        CHECKS.append(Check(name, kinds, fn, dtypes, tag, (fn.__doc__ or "").strip(), when))
         return fn
 
     return deco
+
+
+def off_cpu(record: Any, device: str) -> bool:
+    """Device-parity checks compare another backend with the CPU one."""
+    return device != "cpu"
+
+
+def has(field_name: str) -> Callable[[Any, str], bool]:
+    """The record declares ``field_name`` (a reference, error inputs, bounds, ...)."""
+    def when(record: Any, device: str) -> bool:
+        return bool(getattr(record, field_name, None))
+    return when
 
 
 def checks_for(record: Any) -> list[Check]:

@@ -13,8 +13,10 @@ from ._core import (
     error_inputs,
     expect_error,
     fail,
+    has,
     host,
     np64,
+    off_cpu,
     outputs,
     samples,
     skip,
@@ -34,7 +36,7 @@ def _tol(case: Case, dtype: str | None = None):
     return (rec.rtol if rec.rtol is not None else rtol), (rec.atol if rec.atol is not None else atol)
 
 
-@check("fn_forward_reference", KINDS_FUNCTION)
+@check("fn_forward_reference", KINDS_FUNCTION, when=has("reference"))
 def forward_reference(case: Case) -> None:
     """Output equals the float64 NumPy reference."""
     if case.record.reference is None:
@@ -70,7 +72,7 @@ def output_dtype(case: Case) -> None:
                 fail(f"{case.name}: output {i} is on {o.device}, input on {case.device}")
 
 
-@check("fn_inputs_not_mutated", KINDS_FUNCTION)
+@check("fn_inputs_not_mutated", KINDS_FUNCTION, when=lambda rec, dev: "inplace" not in rec.tags)
 def inputs_not_mutated(case: Case) -> None:
     """The function leaves its inputs unchanged (unless tagged inplace)."""
     if "inplace" in case.record.tags:
@@ -128,7 +130,7 @@ def no_grad(case: Case) -> None:
                 fail(f"{case.name}: output {i} has a grad_fn under no_grad")
 
 
-@check("fn_error_inputs", KINDS_FUNCTION, dtypes="once")
+@check("fn_error_inputs", KINDS_FUNCTION, dtypes="once", when=has("error_inputs"))
 def errors(case: Case) -> None:
     """Declared error inputs raise the declared type and message."""
     errs = error_inputs(case)
@@ -140,7 +142,7 @@ def errors(case: Case) -> None:
         expect_error(lambda args=args, kwargs=kwargs: fn(*args, **kwargs), err, f"{case.name} error input {i}")
 
 
-@check("fn_device_parity", KINDS_FUNCTION)
+@check("fn_device_parity", KINDS_FUNCTION, when=off_cpu)
 def device_parity(case: Case) -> None:
     """On a non-CPU backend the result equals the CPU backend's."""
     import lamina

@@ -6,7 +6,17 @@ import math
 
 import numpy as np
 
-from ._core import KINDS_INIT, Case, check, error_inputs, expect_error, fail, host, skip
+from ._core import (
+    KINDS_INIT,
+    Case,
+    check,
+    error_inputs,
+    expect_error,
+    fail,
+    has,
+    host,
+    skip,
+)
 
 
 def _tensor(case: Case, shape, requires_grad=False, fill: float = 0.0):
@@ -37,7 +47,7 @@ def _ks_statistic(x: np.ndarray, cdf_values: np.ndarray) -> float:
     return float(max(np.max(k / n - cdf_values), np.max(cdf_values - (k - 1) / n)))
 
 
-@check("init_distribution", KINDS_INIT, dtypes="float64")
+@check("init_distribution", KINDS_INIT, dtypes="float64", when=has("cdf"))
 def distribution(case: Case) -> None:
     """Kolmogorov–Smirnov test against the declared distribution (fixed seed, >= 1e4 samples)."""
     rec = case.record
@@ -60,7 +70,7 @@ def distribution(case: Case) -> None:
                      "follow the declared distribution")
 
 
-@check("init_moments", KINDS_INIT, dtypes="float64")
+@check("init_moments", KINDS_INIT, dtypes="float64", when=has("moments"))
 def moments(case: Case) -> None:
     """Sample mean and std match the declared moments."""
     rec = case.record
@@ -79,7 +89,7 @@ def moments(case: Case) -> None:
                 fail(f"{case.name}{cfg} on {shape}: sample std {x.std():.5g}, expected {std:.5g}")
 
 
-@check("init_bounds", KINDS_INIT)
+@check("init_bounds", KINDS_INIT, when=has("bounds"))
 def bounds(case: Case) -> None:
     """Every value lies within the declared bounds."""
     rec = case.record
@@ -95,7 +105,7 @@ def bounds(case: Case) -> None:
                      f"bounds [{lo:.5g}, {hi:.5g}]")
 
 
-@check("init_reference", KINDS_INIT)
+@check("init_reference", KINDS_INIT, when=has("reference"))
 def reference(case: Case) -> None:
     """A deterministic scheme (``reference(shape, **config)`` declared) writes exactly the reference values.
 
@@ -166,7 +176,7 @@ def inplace(case: Case) -> None:
             fail(f"{case.name}: the tensor is no longer a leaf requiring grad (autograd history recorded)")
 
 
-@check("init_error_inputs", KINDS_INIT, dtypes="once")
+@check("init_error_inputs", KINDS_INIT, dtypes="once", when=has("error_inputs"))
 def errors(case: Case) -> None:
     """Argument validation raises the declared error naming the argument (sample.args[0] is the shape)."""
     errs = error_inputs(case)

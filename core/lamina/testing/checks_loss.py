@@ -4,7 +4,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._core import KINDS_LOSS, TOL_REDUCTION, Case, check, close, fail, host, np64, samples, skip, to_tensors
+from ._core import (
+    KINDS_LOSS,
+    TOL_REDUCTION,
+    Case,
+    check,
+    close,
+    fail,
+    has,
+    host,
+    np64,
+    samples,
+    skip,
+    to_tensors,
+)
 from .checks_module import build
 
 
@@ -92,7 +105,7 @@ def _first_float(args):
     return None
 
 
-@check("extreme_inputs", KINDS_LOSS)
+@check("extreme_inputs", KINDS_LOSS, tag="softmax_based")
 def extreme_inputs(case: Case) -> None:
     """Inputs scaled to ±20, ±88 and ±1e4 give a finite loss and gradient (softmax/logit-based losses)."""
     if "softmax_based" not in case.record.tags and "logits" not in case.record.tags:
@@ -147,7 +160,7 @@ def all_neg_inf_row(case: Case) -> None:
     _ = lamina
 
 
-@check("class_out_of_range", KINDS_LOSS, dtypes="once")
+@check("class_out_of_range", KINDS_LOSS, dtypes="once", when=has("class_target_arg"))
 def class_out_of_range(case: Case) -> None:
     """A class index out of range raises, and the message gives the range."""
     k = case.record.class_target_arg

@@ -140,7 +140,8 @@ def repr_names_class(case: Case) -> None:
         fail(f"{case.name}: repr should start with '{type(m).__name__}(', got {r!r}")
 
 
-@check("forward_reference", KINDS_LAYER)
+@check("forward_reference", KINDS_LAYER,
+       when=lambda rec, dev: rec.reference is not None and not hasattr(rec, "reductions"))
 def forward_reference(case: Case) -> None:
     """Forward output equals the NumPy float64 reference."""
     rec = case.record
@@ -185,7 +186,7 @@ def output_dtype_shape_device(case: Case) -> None:
                 fail(f"{case.name}: output shape {got}, declared {want}")
 
 
-@check("inputs_not_mutated", KINDS_LAYER)
+@check("inputs_not_mutated", KINDS_LAYER, when=lambda rec, dev: "inplace" not in rec.tags)
 def inputs_not_mutated(case: Case) -> None:
     """Forward leaves its inputs unchanged (unless tagged inplace)."""
     if "inplace" in case.record.tags:
@@ -321,7 +322,7 @@ def backward_deterministic(case: Case) -> None:
             fail(f"{case.name}: gradient {i} differs between two identical backward passes")
 
 
-@check("train_eval", KINDS_LAYER)
+@check("train_eval", KINDS_LAYER, when=lambda rec, dev: not rec.tags & {"train_eval_differ", "random"})
 def train_eval(case: Case) -> None:
     """train() and eval() give the same forward unless the record is tagged train_eval_differ or random."""
     if case.record.tags & {"train_eval_differ", "random"}:

@@ -14,7 +14,9 @@ from ._core import (
     error_inputs,
     expect_error,
     fail,
+    has,
     host,
+    off_cpu,
     outputs,
     samples,
     skip,
@@ -55,7 +57,7 @@ def zero_batch(case: Case) -> None:
         fail(f"{case.name}: zero-size batch gave shape {tuple(y.shape)}, expected (0, {tuple(full.shape[1:])})")
 
 
-@check("error_inputs", KINDS_LAYER, dtypes="once")
+@check("error_inputs", KINDS_LAYER, dtypes="once", when=has("error_inputs"))
 def error_inputs_raise(case: Case) -> None:
     """Declared error inputs raise the declared type with a matching message."""
     import lamina
@@ -100,7 +102,7 @@ def finite(case: Case) -> None:
                     fail(f"{case.name}: a gradient is not finite for finite input")
 
 
-@check("device_parity", KINDS_LAYER)
+@check("device_parity", KINDS_LAYER, when=off_cpu)
 def device_parity(case: Case) -> None:
     """On a non-CPU backend: round trip to CPU and the same result as the CPU backend."""
     import lamina

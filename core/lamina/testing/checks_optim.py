@@ -6,7 +6,17 @@ import io
 
 import numpy as np
 
-from ._core import KINDS_OPTIM, Case, check, close, fail, host, rng, skip
+from ._core import (
+    KINDS_OPTIM,
+    Case,
+    check,
+    close,
+    fail,
+    has,
+    host,
+    rng,
+    skip,
+)
 
 SHAPES = ((3, 4), (5,))
 
@@ -47,7 +57,8 @@ def _tol(case: Case):
     return (1e-10, 1e-12) if case.dtype == "float64" else (1e-4, 1e-5)
 
 
-@check("optim_trajectory_reference", KINDS_OPTIM)
+@check("optim_trajectory_reference", KINDS_OPTIM,
+       when=lambda rec, dev: rec.reference_step is not None and not rec.needs_closure)
 def trajectory(case: Case) -> None:
     """10 steps with fixed gradients equal a NumPy float64 implementation of the documented rule."""
     rec = case.record
@@ -100,7 +111,7 @@ def quadratic(case: Case) -> None:
             fail(f"{case.name}{cfg}: with maximize=True the objective went from {start:.5g} to {end:.5g}")
 
 
-@check("optim_grad_none_untouched", KINDS_OPTIM, dtypes="once")
+@check("optim_grad_none_untouched", KINDS_OPTIM, dtypes="once", when=lambda rec, dev: not rec.needs_closure)
 def grad_none(case: Case) -> None:
     """Parameters whose grad is None are not changed and get no state."""
     rec = case.record
@@ -118,7 +129,7 @@ def grad_none(case: Case) -> None:
         fail(f"{case.name}: a parameter with grad None got optimizer state")
 
 
-@check("optim_state_dict_roundtrip", KINDS_OPTIM)
+@check("optim_state_dict_roundtrip", KINDS_OPTIM, when=lambda rec, dev: not rec.needs_closure)
 def state_roundtrip(case: Case) -> None:
     """state_dict through lamina.save/load gives a bitwise-equal continued trajectory."""
     import lamina
@@ -149,7 +160,7 @@ def state_roundtrip(case: Case) -> None:
                 fail(f"{case.name}{cfg}: parameter {i} differs after resuming from a saved state_dict")
 
 
-@check("optim_per_group_options", KINDS_OPTIM, dtypes="once")
+@check("optim_per_group_options", KINDS_OPTIM, dtypes="once", when=lambda rec, dev: not rec.needs_closure)
 def per_group(case: Case) -> None:
     """Options given per parameter group apply to that group only."""
     rec = case.record
@@ -177,7 +188,7 @@ def per_group(case: Case) -> None:
             fail(f"{case.name}: group {i} with its own lr differs from a separate optimizer with that lr")
 
 
-@check("optim_hyperparameter_validation", KINDS_OPTIM, dtypes="once")
+@check("optim_hyperparameter_validation", KINDS_OPTIM, dtypes="once", when=has("error_configs"))
 def validation(case: Case) -> None:
     """Invalid hyperparameters raise the declared error."""
     import re
@@ -195,7 +206,7 @@ def validation(case: Case) -> None:
         fail(f"{case.name}{cfg}: expected {err_type.__name__} matching {match!r}")
 
 
-@check("optim_nonfinite_isolated", KINDS_OPTIM, dtypes="once")
+@check("optim_nonfinite_isolated", KINDS_OPTIM, dtypes="once", when=lambda rec, dev: not rec.needs_closure)
 def nonfinite(case: Case) -> None:
     """A non-finite gradient affects only its own parameter (no exception, no spill to others)."""
     rec = case.record
@@ -214,7 +225,7 @@ def nonfinite(case: Case) -> None:
         fail(f"{case.name}: a NaN gradient in one parameter changed the update of another")
 
 
-@check("optim_state_dtype_device", KINDS_OPTIM)
+@check("optim_state_dtype_device", KINDS_OPTIM, when=lambda rec, dev: not rec.needs_closure)
 def state_dtype(case: Case) -> None:
     """Floating state tensors follow the parameter's dtype and device ('step' excepted)."""
     import lamina

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._core import Case, CheckFailure, CheckSkip, Result, checks_for, record_name
-from .records import BackendInfo, FunctionInfo, InitInfo, LossInfo, ModuleInfo, OptimizerInfo
+from .records import BackendInfo, FunctionInfo, InitInfo, KernelInfo, LossInfo, ModuleInfo, OptimizerInfo
 
 COMPONENT_GROUPS = {"lamina.layers": ModuleInfo, "lamina.losses": LossInfo, "lamina.functional": FunctionInfo,
                     "lamina.init": InitInfo, "lamina.optim": OptimizerInfo}
@@ -95,7 +95,11 @@ def cases(dist: str, records: Sequence[Any], devices: Sequence[str]) -> Iterable
             for chk in checks_for(rec):
                 if chk.tag and chk.tag not in rec.tags:
                     continue
+                if chk.when is not None and not chk.when(rec, dev):
+                    continue
                 if isinstance(rec, BackendInfo) and rec.cls.device_type != dev and dev != "cpu":
+                    continue
+                if isinstance(rec, KernelInfo) and rec.device_type != dev:
                     continue
                 for dt in dtypes_for(rec, chk.dtypes):
                     yield Case(dist, rec, dev, dt), chk
