@@ -17,7 +17,8 @@ def _run(cls, case: Case, args, kwargs, dy=None):
     import lamina
 
     dev = lamina.device(case.device)
-    arrays = [a.array if isinstance(a, lamina.Tensor) else a for a in args]
+    # fresh copies per run: in-place ops (optimizer updates) must not see the other run's result
+    arrays = [a.array.copy() if isinstance(a, lamina.Tensor) else a for a in args]
     ctx = object.__new__(cls)
     ctx.xp, ctx._device = dev.backend.xp, dev
     ctx.needs_input_grad = tuple(isinstance(a, lamina.Tensor) and a.is_floating_point() for a in args)
