@@ -13,6 +13,7 @@ from lamina.nn import Module, Parameter
 from . import _depthwise as masked_dw
 from ._conv_utils import PADDING_MODES, check_input_dim, check_positive, conv_out_size, conv_padding, ntuple
 from ._im2col import col2im, conv_cols, crop_array, depthwise_backward, depthwise_forward, flipped_weight, is_pointwise
+from ._phase import strided_input_grad
 
 __lamina_plugin_api__ = "1.0"
 
@@ -23,7 +24,7 @@ class ConvNd(Function):
     Per-sample layout: cols (N, G, C/G*K, L) and one batched GEMM per direction, so the output is
     written in NCHW order directly. The input gradient of a stride-1 convolution is the full
     correlation of dy with the flipped kernel (im2col of dy + one GEMM, no scatter-add); strided
-    ones scatter the column gradient back with one strided add per kernel offset. Depthwise
+    ones scatter the column gradient back on phase grids (``_phase``: one contiguous add per kernel offset). Depthwise
     convolutions (groups == C == O) multiply-add one strided slice per kernel offset instead.
     """
 
@@ -96,6 +97,9 @@ def _input_grad(xp, dyg, w, x_shape, pads, stride, dilation, groups, out):
         dyo = dyg.reshape((N, w.shape[0]) + tuple(out))
         dcols = conv_cols(xp, dyo, full, groups, kernel, stride, dilation, sizes, "dcols")  # (N, G, O/G*K, S)
         return xp.matmul(flipped_weight(xp, w, groups), dcols).reshape(x_shape)
+    if 0 not in out and bool(xp.isfinite(w).all()):
+        # non-finite weights would turn the zero columns of the phase layout into NaN
+        return strided_input_grad(xp, dyg, w, x_shape, pads, stride, dilation, groups, out)
     wm = w.reshape(groups, w.shape[0] // groups, math.prod(w.shape[1:]))
     dcols = xp.matmul(wm.swapaxes(-1, -2), dyg)                               # (N, G, C/G*K, L)
     padded = tuple(s + lo + hi for s, (lo, hi) in zip(sizes, pads))
