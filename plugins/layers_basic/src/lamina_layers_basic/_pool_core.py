@@ -73,12 +73,24 @@ class MaxPoolNd(Function):
     the last NaN if several). x (N, C, *S) -> y (N, C, *out) [, idx (N, C, *out)]
 
     Forward is a running ``maximum`` over one strided slice per kernel offset (no window copy);
-    backward finds each window's first max with one comparison per offset.
+    backward finds each window's first max with one comparison per offset. Non-overlapping windows
+    (kernel == stride, no padding) record the first-max offset as a small int in forward instead.
     """
 
     @staticmethod
     def forward(ctx, x, kernel, stride, pad, dilation, out, return_indices):
         xp = ctx.xp
+        ctx.arg = None
+        if _is_tiling(kernel, stride, dilation, pad, x.shape[2:], out) and (ctx.needs_input_grad[0] or return_indices):
+            y, arg = _tiling_max(xp, x, kernel, out)
+            ctx.meta = (x.shape, kernel, out)
+            ctx.arg = True
+            ctx.save_for_backward(arg)
+            if not return_indices:
+                return y
+            idx = flat_indices(xp, arg, x.shape[2:], kernel, kernel, dilation, pad, out)
+            ctx.mark_non_differentiable(idx)
+            return y, idx
         pairs = _right_pads(x.shape[2:], kernel, stride, dilation, pad, out)
         xpad = pad_array(xp, x, pairs, -xp.inf)
         y = None
@@ -97,6 +109,8 @@ class MaxPoolNd(Function):
     @staticmethod
     def backward(ctx, dy, _didx=None):                              # dy: (N, C, *out)
         xp = ctx.xp
+        if ctx.arg:
+            return (_tiling_max_backward(xp, dy, *ctx.saved_tensors, *ctx.meta),) + (None,) * 6
         xpad, y = ctx.saved_tensors
         shape, kernel, stride, dilation, pad, pairs, out = ctx.meta
         disjoint = all(st >= (k - 1) * d + 1 for k, st, d in zip(kernel, stride, dilation))
@@ -122,6 +136,40 @@ class MaxPoolNd(Function):
             else:
                 dx[sl] += dy * first
         return crop_array(dx, pairs), None, None, None, None, None, None
+
+
+def _tiling_max(xp, x, kernel, out):
+    """Max and first-max offset (small ints) over non-overlapping windows: y, arg (N, C, *out).
+
+    One pass per kernel offset: ``v > y`` marks where this offset is the first strictly larger
+    value so far, and since offsets come in increasing order the last mark wins, which is a
+    running ``maximum`` of ``mark * k``. A NaN is never ``>``; inputs with NaN windows take the scan.
+    """
+    offsets = _offsets(kernel)
+    ones = (1,) * len(kernel)
+    small = xp.int8 if len(offsets) < 128 else xp.int32
+    y = xp.array(x[(Ellipsis,) + offset_slices(offsets[0], kernel, ones, out)])
+    arg = xp.zeros(y.shape, dtype=small)
+    mark = xp.empty(y.shape, dtype=bool)
+    tmp = xp.empty(y.shape, dtype=small)
+    for k in range(1, len(offsets)):
+        v = x[(Ellipsis,) + offset_slices(offsets[k], kernel, ones, out)]
+        xp.greater(v, y, out=mark)
+        xp.maximum(y, v, out=y)
+        xp.multiply(mark, small(k), out=tmp)
+        xp.maximum(arg, tmp, out=arg)
+    if bool(xp.isnan(y).any()):
+        arg = _scan_argmax(xp, x, y, kernel, kernel, ones, out)
+    return y, arg
+
+
+def _tiling_max_backward(xp, dy, arg, shape, kernel, out):
+    """dx (N, C, *S): each window's dy stored at its first max, one strided store per kernel offset."""
+    ones = (1,) * len(kernel)
+    dx = (xp.empty if _covers(shape, kernel, kernel, out) else xp.zeros)(shape, dtype=dy.dtype)
+    for k, offset in enumerate(_offsets(kernel)):
+        xp.multiply(dy, arg == k, out=dx[(Ellipsis,) + offset_slices(offset, kernel, ones, out)])
+    return dx
 
 
 def _covers(shape, kernel, stride, out) -> bool:
