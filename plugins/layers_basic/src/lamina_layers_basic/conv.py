@@ -74,7 +74,11 @@ class ConvNd(Function):
             if need_w:
                 if ctx.cols_of_x:
                     cols = conv_cols(xp, cols, pads, groups, kernel, stride, dilation, out, "cols")
-                dw = xp.matmul(dyg, cols.swapaxes(-1, -2)).sum(axis=0).reshape(w_shape)   # (O, C/G, *k)
+                if cols.shape[2] >= dyg.shape[2]:  # the longer side as the GEMM's rows: measured faster
+                    dw = xp.matmul(cols, dyg.swapaxes(-1, -2)).sum(axis=0).swapaxes(-1, -2)
+                else:
+                    dw = xp.matmul(dyg, cols.swapaxes(-1, -2)).sum(axis=0)
+                dw = dw.reshape(w_shape)                                      # (O, C/G, *k)
             if need_x:
                 dx = _input_grad(xp, dyg, w, x_shape, pads, stride, dilation, groups, out)
         if need_b:
