@@ -67,16 +67,7 @@ class Tensor:
     @classmethod
     def _make(cls, data, dev, requires_grad: bool = False) -> Tensor:
         t = object.__new__(cls)
-        t._data = data
-        t._device = dev
-        t._requires_grad = requires_grad
-        t._grad = None
-        t._node = None
-        t._output_nr = 0
-        t._version = _Version()
-        t._hooks = None
-        t._retain = False
-        t._base = None
+        _init_from(t, data, dev, requires_grad)
         return t
 
     # --- basic properties ---------------------------------------------------------------------
@@ -329,10 +320,11 @@ def _not_on_host(dev) -> str:
             "Use Tensor.cpu() to copy the tensor to host memory first.")
 
 
-def _init_from(t: Tensor, data, dev) -> None:
+def _init_from(t: Tensor, data, dev, requires_grad: bool = False) -> None:
+    """Set every slot of a fresh tensor (the one place that lists them)."""
     t._data = data
     t._device = dev
-    t._requires_grad = False
+    t._requires_grad = requires_grad
     t._grad = None
     t._node = None
     t._output_nr = 0
