@@ -23,7 +23,7 @@ def test_cuda_source_compiles_with_nvcc(tmp_path, name, arch):
     src = tmp_path / f"{name}.cu"
     src.write_text(_source.source(name))
     out = tmp_path / f"{name}.ptx"
-    r = subprocess.run(["nvcc", "--ptx", f"-arch={arch}", "--std=c++14", "-o", str(out), str(src)],
+    r = subprocess.run(["nvcc", "--ptx", f"-arch={arch}", *_source.options(name), "-o", str(out), str(src)],
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     ptx = out.read_text()

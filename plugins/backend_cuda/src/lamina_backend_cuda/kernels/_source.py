@@ -1,7 +1,9 @@
 """The CUDA sources of the kernel pack and their compilation (CuPy ``RawModule``, NVRTC).
 
-Sources are plain ``.cu`` files next to this module; the CPU-only test compiles the same files
-with ``nvcc --ptx`` for sm_80 and sm_90. Nothing here imports CuPy at import time: a kernel is
+Sources are plain ``.cu`` files next to this module, each compiled after the shared device helpers
+of ``common.cuh`` (prepended as text: no include path, and CuPy's kernel cache keys on the whole
+source). The CPU-only test compiles the same strings with the same options using ``nvcc --ptx``
+for sm_80 and sm_90. Nothing here imports CuPy at import time: a kernel is
 compiled on first use, once per (source, device), and only on a real CUDA backend.
 """
 
@@ -21,9 +23,18 @@ BLOCK = 256
 _functions: dict[tuple[str, str, int], Any] = {}
 
 
+def _read(filename: str) -> str:
+    return resources.files(__package__).joinpath(filename).read_text(encoding="utf-8")
+
+
 def source(name: str) -> str:
-    """The text of ``<name>.cu``."""
-    return resources.files(__package__).joinpath(f"{name}.cu").read_text(encoding="utf-8")
+    """The compiled text of ``<name>.cu``: ``common.cuh``, then the file with its own line numbers."""
+    return f'{_read("common.cuh")}#line 1 "{name}.cu"\n{_read(f"{name}.cu")}'
+
+
+def options(name: str) -> tuple:
+    """The NVRTC options for ``<name>.cu`` (nvcc takes the same)."""
+    return ("--std=c++14",) + SOURCES[name]
 
 
 def is_device_array(a: Any) -> bool:
@@ -43,7 +54,7 @@ def function(name: str, kernel: str, dtype: Any) -> Any:
     key = (name, kernel + "_" + SUFFIX[numpy.dtype(dtype)], dev)
     fn = _functions.get(key)
     if fn is None:
-        mod = cupy.RawModule(code=source(name), options=("--std=c++14",) + SOURCES[name])
+        mod = cupy.RawModule(code=source(name), options=options(name))
         fn = _functions[key] = mod.get_function(key[1])
     return fn
 

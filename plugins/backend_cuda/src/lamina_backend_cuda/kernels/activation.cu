@@ -1,11 +1,6 @@
 // Fused pointwise activations (forward and backward) for lamina's CUDA backend.
-// Self-contained: no #include, so NVRTC (CuPy RawModule) and `nvcc --ptx` both compile it.
+// Compiled after common.cuh (math overloads, LM_LOOP), which _source.source() prepends.
 // Each kernel is a grid-stride loop over n contiguous elements; _f32 / _f64 name the dtype.
-
-__device__ __forceinline__ float lm_exp(float v) { return expf(v); }
-__device__ __forceinline__ double lm_exp(double v) { return exp(v); }
-__device__ __forceinline__ float lm_tanh(float v) { return tanhf(v); }
-__device__ __forceinline__ double lm_tanh(double v) { return tanh(v); }
 
 // relu keeps NaN (like maximum(x, 0)); sigmoid splits by sign so exp never overflows.
 template <typename T> __device__ __forceinline__ T relu_of(T v) { return (v > T(0) || v != v) ? v : T(0); }
@@ -14,19 +9,16 @@ template <typename T> __device__ __forceinline__ T sigmoid_of(T v) {
     return v >= T(0) ? T(1) / (T(1) + e) : e / (T(1) + e);
 }
 
-#define LM_LOOP for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n; \
-                     i += (long long)blockDim.x * gridDim.x)
-
 // y = f(x)
 #define LM_FORWARD(NAME, T, EXPR) \
 extern "C" __global__ void NAME(const T* __restrict__ x, T* __restrict__ y, long long n) { \
-    LM_LOOP { const T v = x[i]; y[i] = (EXPR); } }
+    LM_LOOP(n) { const T v = x[i]; y[i] = (EXPR); } }
 
 // dx = dy * f'(y), written with the saved output y exactly as the reference backward does
 #define LM_BACKWARD(NAME, T, EXPR) \
 extern "C" __global__ void NAME(const T* __restrict__ dy, const T* __restrict__ y, T* __restrict__ dx, \
                                 long long n) { \
-    LM_LOOP { const T g = dy[i]; const T u = y[i]; dx[i] = (EXPR); } }
+    LM_LOOP(n) { const T g = dy[i]; const T u = y[i]; dx[i] = (EXPR); } }
 
 LM_FORWARD(lm_relu_fwd_f32, float, relu_of(v))
 LM_FORWARD(lm_relu_fwd_f64, double, relu_of(v))

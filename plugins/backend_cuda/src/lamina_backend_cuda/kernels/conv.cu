@@ -2,23 +2,10 @@
 // x (N, C, H, W) <-> cols (N, C, KH, KW, OH, OW): rows ordered (c, kh, kw) like the weight, so
 // cols viewed (N, G, C/G*K, L) feeds one batched GEMM per direction. col2im gathers (each input
 // position sums the column entries that read it, in kernel-offset order): no atomics, deterministic.
-// Self-contained (no #include) so NVRTC and `nvcc --ptx` both compile it.
-
-struct ConvGeo {
-    long long N, C, H, W, KH, KW, OH, OW;
-    long long SH, SW, PH, PW, DH, DW;
-};
-
-// the geometry travels as 14 scalar arguments (plain integers launch from any host binding)
-#define LM_GEO_PARAMS long long N, long long C, long long H, long long W, long long KH, long long KW, \
-    long long OH, long long OW, long long SH, long long SW, long long PH, long long PW, long long DH, long long DW
-#define LM_GEO ConvGeo{N, C, H, W, KH, KW, OH, OW, SH, SW, PH, PW, DH, DW}
-
-#define LM_LOOP(n) for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < (n); \
-                        i += (long long)blockDim.x * gridDim.x)
+// Compiled after common.cuh (WinGeo, LM_GEO_PARAMS, LM_LOOP), which _source.source() prepends.
 
 template <typename T>
-__device__ void im2col(const T* __restrict__ x, T* __restrict__ cols, ConvGeo g) {
+__device__ void im2col(const T* __restrict__ x, T* __restrict__ cols, WinGeo g) {
     const long long total = g.N * g.C * g.KH * g.KW * g.OH * g.OW;
     LM_LOOP(total) {
         long long r = i;
@@ -33,7 +20,7 @@ __device__ void im2col(const T* __restrict__ x, T* __restrict__ cols, ConvGeo g)
 }
 
 template <typename T>
-__device__ void col2im(const T* __restrict__ cols, T* __restrict__ dx, ConvGeo g) {
+__device__ void col2im(const T* __restrict__ cols, T* __restrict__ dx, WinGeo g) {
     const long long total = g.N * g.C * g.H * g.W;
     LM_LOOP(total) {
         long long r = i;

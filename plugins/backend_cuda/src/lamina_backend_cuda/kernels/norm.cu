@@ -4,23 +4,8 @@
 // channel, P = C; instance norm: A = 1, one group per (n, c), P = C). Rows: group r is the
 // contiguous row r of length L with per-column parameters (layer norm, RMS norm when !center).
 // One block per group (blockDim.x a power of two, shared memory of blockDim.x values); mean and
-// biased variance in two passes, as the reference. Self-contained (no #include).
-
-__device__ __forceinline__ float lm_sqrt(float v) { return sqrtf(v); }
-__device__ __forceinline__ double lm_sqrt(double v) { return sqrt(v); }
-
-template <typename T>
-__device__ T block_sum(T v, T* red) {
-    red[threadIdx.x] = v;
-    __syncthreads();
-    for (unsigned s = blockDim.x / 2; s > 0; s >>= 1) {
-        if (threadIdx.x < s) red[threadIdx.x] += red[threadIdx.x + s];
-        __syncthreads();
-    }
-    const T r = red[0];
-    __syncthreads();
-    return r;
-}
+// biased variance in two passes, as the reference. Compiled after common.cuh (block_reduce), which
+// _source.source() prepends.
 
 #define LM_GROUP_LOOP(k) for (long long k = threadIdx.x; k < A * B; k += blockDim.x)
 #define LM_AT(k) (base + ((k) / B) * outer_stride + (k) % B)
@@ -37,10 +22,10 @@ __device__ void group_forward(const T* __restrict__ x, const T* __restrict__ w, 
     const T count = T(A * B);
     T s = T(0);
     LM_GROUP_LOOP(k) s += x[LM_AT(k)];
-    const T m = block_sum(s, red) / count;
+    const T m = block_reduce(s, red, SumOp()) / count;
     T q = T(0);
     LM_GROUP_LOOP(k) { const T d = x[LM_AT(k)] - m; q += d * d; }
-    const T v = block_sum(q, red) / count;
+    const T v = block_reduce(q, red, SumOp()) / count;
     const T r = T(1) / lm_sqrt(v + eps);
     const long long p = blockIdx.x % P;
     const T wp = has_w ? w[p] : T(1), bp = has_b ? b[p] : T(0);
@@ -68,8 +53,8 @@ __device__ void group_backward(const T* __restrict__ x, const T* __restrict__ dy
     const T m = mean[blockIdx.x], r = rstd[blockIdx.x];
     T a1 = T(0), a2 = T(0);
     LM_GROUP_LOOP(k) { const long long at = LM_AT(k); a1 += dy[at]; a2 += dy[at] * (x[at] - m); }
-    const T s1 = block_sum(a1, red);
-    const T s2 = block_sum(a2, red) * r;
+    const T s1 = block_reduce(a1, red, SumOp());
+    const T s2 = block_reduce(a2, red, SumOp()) * r;
     if (threadIdx.x == 0) { s1_out[blockIdx.x] = s1; s2_out[blockIdx.x] = s2; }
     if (!need_x) return;
     const T k1 = has_w ? r * w[blockIdx.x % P] : r;
@@ -97,11 +82,11 @@ __device__ void row_forward(const T* __restrict__ x, const T* __restrict__ w, co
     if (center) {
         T s = T(0);
         for (long long j = threadIdx.x; j < L; j += blockDim.x) s += xr[j];
-        m = block_sum(s, red) / T(L);
+        m = block_reduce(s, red, SumOp()) / T(L);
     }
     T q = T(0);
     for (long long j = threadIdx.x; j < L; j += blockDim.x) { const T d = xr[j] - m; q += d * d; }
-    const T v = block_sum(q, red) / T(L);
+    const T v = block_reduce(q, red, SumOp()) / T(L);
     const T r = T(1) / lm_sqrt(v + eps);
     for (long long j = threadIdx.x; j < L; j += blockDim.x) {
         T o = (xr[j] - m) * r;
@@ -127,8 +112,8 @@ __device__ void row_backward(const T* __restrict__ x, const T* __restrict__ dy, 
         a1 += g;
         a2 += g * ((x[off + j] - m) * r);
     }
-    const T sg = block_sum(a1, red) / T(L);
-    const T proj = block_sum(a2, red) / T(L);
+    const T sg = block_reduce(a1, red, SumOp()) / T(L);
+    const T proj = block_reduce(a2, red, SumOp()) / T(L);
     for (long long j = threadIdx.x; j < L; j += blockDim.x) {
         const T g = has_w ? dy[off + j] * w[j] : dy[off + j];
         T d = g - ((x[off + j] - m) * r) * proj;

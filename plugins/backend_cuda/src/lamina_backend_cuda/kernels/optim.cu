@@ -1,13 +1,7 @@
 // Fused optimizer updates for lamina's CUDA backend: one pass over a parameter updates it and
 // its state in place, in the parameter's dtype, in the same order of operations as the
 // reference (lamina_backend_cuda.kernels.optim, mirroring lamina-optim's Adam and SGD).
-// Self-contained (no #include) so NVRTC and `nvcc --ptx` both compile it.
-
-__device__ __forceinline__ float lm_sqrt(float v) { return sqrtf(v); }
-__device__ __forceinline__ double lm_sqrt(double v) { return sqrt(v); }
-
-#define LM_LOOP for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n; \
-                     i += (long long)blockDim.x * gridDim.x)
+// Compiled after common.cuh (lm_sqrt, LM_LOOP), which _source.source() prepends.
 
 // Adam / AdamW. flags: 1 maximize, 2 amsgrad (vmax is read and written), 4 decoupled weight decay.
 // decay = 1 - lr * weight_decay (decoupled); lerp weight w = 1 - beta1 and 1 - w come from the host
@@ -15,7 +9,7 @@ __device__ __forceinline__ double lm_sqrt(double v) { return sqrt(v); }
 template <typename T>
 __device__ void adam_step(T* p, const T* grad, T* m, T* v, T* vmax, long long n, T wd, T decay, T w,
                           T one_minus_w, T beta2, T one_minus_beta2, T bc2_sqrt, T eps, T neg_step_size, int flags) {
-    LM_LOOP {
+    LM_LOOP(n) {
         T g = grad[i];
         T x = p[i];
         if (flags & 1) g = -g;
@@ -42,7 +36,7 @@ __device__ void adam_step(T* p, const T* grad, T* m, T* v, T* vmax, long long n,
 template <typename T>
 __device__ void sgd_step(T* p, const T* grad, T* buf, long long n, T lr, T wd, T momentum, T damp_keep,
                          int flags) {
-    LM_LOOP {
+    LM_LOOP(n) {
         T g = grad[i];
         const T x = p[i];
         if (flags & 1) g = -g;

@@ -3,32 +3,14 @@
 // v > best or v is NaN; positions outside the input read -inf), writes y, the winning offset
 // (int32, for backward) and optionally PyTorch's flat index into the input plane (clipped like
 // the reference). Backward gathers: each input position sums dy of the windows whose winner it
-// is, in offset order (no atomics). Self-contained (no #include).
-
-struct PoolGeo {
-    long long N, C, H, W, KH, KW, OH, OW;
-    long long SH, SW, PH, PW, DH, DW;
-};
-
-// the geometry travels as 14 scalar arguments (plain integers launch from any host binding)
-#define LM_GEO_PARAMS long long N, long long C, long long H, long long W, long long KH, long long KW, \
-    long long OH, long long OW, long long SH, long long SW, long long PH, long long PW, long long DH, long long DW
-#define LM_GEO PoolGeo{N, C, H, W, KH, KW, OH, OW, SH, SW, PH, PW, DH, DW}
-
-#define LM_LOOP(n) for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < (n); \
-                        i += (long long)blockDim.x * gridDim.x)
-
-template <typename T> __device__ __forceinline__ T lm_neg_inf();
-template <> __device__ __forceinline__ float lm_neg_inf<float>() { return __int_as_float(0xff800000); }
-template <> __device__ __forceinline__ double lm_neg_inf<double>() {
-    return __longlong_as_double(0xfff0000000000000ULL);
-}
+// is, in offset order (no atomics). Compiled after common.cuh (WinGeo, LM_LOOP, lm_neg_inf), which
+// _source.source() prepends.
 
 __device__ __forceinline__ long long lm_clip(long long v, long long hi) { return v < 0 ? 0 : (v > hi ? hi : v); }
 
 template <typename T>
 __device__ void maxpool_forward(const T* __restrict__ x, T* __restrict__ y, int* __restrict__ arg,
-                                long long* __restrict__ idx, int want_idx, PoolGeo g) {
+                                long long* __restrict__ idx, int want_idx, WinGeo g) {
     const long long total = g.N * g.C * g.OH * g.OW;
     LM_LOOP(total) {
         long long r = i;
@@ -58,7 +40,7 @@ __device__ void maxpool_forward(const T* __restrict__ x, T* __restrict__ y, int*
 
 template <typename T>
 __device__ void maxpool_backward(const T* __restrict__ dy, const int* __restrict__ arg, T* __restrict__ dx,
-                                 PoolGeo g) {
+                                 WinGeo g) {
     const long long total = g.N * g.C * g.H * g.W;
     LM_LOOP(total) {
         long long r = i;

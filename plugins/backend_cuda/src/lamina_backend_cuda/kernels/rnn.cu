@@ -4,13 +4,7 @@
 // and formulas follow lamina-layers-recurrent's LSTMLayer / GRULayer exactly: sigmoid(v) is
 // computed as tanh(v / 2) / 2 + 1/2 (overflow-free), the LSTM's i, f, o pre-activations arriving
 // already halved (pre-scaled weights). Optional outputs are skipped when their pointer flag is 0.
-// Self-contained (no #include).
-
-__device__ __forceinline__ float lm_tanh(float v) { return tanhf(v); }
-__device__ __forceinline__ double lm_tanh(double v) { return tanh(v); }
-
-#define LM_LOOP(n) for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < (n); \
-                        i += (long long)blockDim.x * gridDim.x)
+// Compiled after common.cuh (lm_tanh, LM_LOOP), which _source.source() prepends.
 
 // gates (n, 4H): pre-activations in, activations i, f, g, o out. c (n, H): c_{t-1} in, c_t out.
 // c_prev (n, H) <- c_{t-1} and tc (n, H) <- tanh(c_t) when save; out (n, H) <- o * tanh(c_t);

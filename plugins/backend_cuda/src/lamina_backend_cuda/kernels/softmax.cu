@@ -1,39 +1,7 @@
 // Row-wise softmax and log-softmax over the last axis of a contiguous (R, L) array, forward and
 // backward, for lamina's CUDA backend. One block per row; blockDim.x is a power of two and the
-// dynamic shared memory holds blockDim.x values for the tree reductions. Self-contained (no
-// #include) so NVRTC and `nvcc --ptx` both compile it.
-
-__device__ __forceinline__ float lm_exp(float v) { return expf(v); }
-__device__ __forceinline__ double lm_exp(double v) { return exp(v); }
-__device__ __forceinline__ float lm_log(float v) { return logf(v); }
-__device__ __forceinline__ double lm_log(double v) { return log(v); }
-__device__ __forceinline__ bool lm_finite(float v) { return isfinite(v); }
-__device__ __forceinline__ bool lm_finite(double v) { return isfinite(v); }
-template <typename T> __device__ __forceinline__ T lm_neg_inf();
-template <> __device__ __forceinline__ float lm_neg_inf<float>() { return __int_as_float(0xff800000); }
-template <> __device__ __forceinline__ double lm_neg_inf<double>() {
-    return __longlong_as_double(0xfff0000000000000ULL);
-}
-
-struct MaxOp {  // NaN wins, as in NumPy's max
-    template <typename T> __device__ T operator()(T a, T b) const { return (a > b || a != a) ? a : b; }
-};
-struct SumOp {
-    template <typename T> __device__ T operator()(T a, T b) const { return a + b; }
-};
-
-template <typename T, typename Op>
-__device__ T block_reduce(T v, T* red, Op op) {
-    red[threadIdx.x] = v;
-    __syncthreads();
-    for (unsigned s = blockDim.x / 2; s > 0; s >>= 1) {
-        if (threadIdx.x < s) red[threadIdx.x] = op(red[threadIdx.x], red[threadIdx.x + s]);
-        __syncthreads();
-    }
-    const T r = red[0];
-    __syncthreads();
-    return r;
-}
+// dynamic shared memory holds blockDim.x values for the tree reductions (block_reduce of
+// common.cuh, which _source.source() prepends).
 
 // y = softmax(x) or log_softmax(x) of one row; a non-finite row max is replaced by 0 (the
 // reference's guard, so an all -inf row gives NaN the same way and +inf does not poison the shift).

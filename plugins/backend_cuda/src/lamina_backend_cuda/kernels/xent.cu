@@ -2,37 +2,8 @@
 // contiguous (N, C) array: one block per row (blockDim.x a power of two, dynamic shared memory of
 // blockDim.x values). Same formulas and order of operations as lamina-losses' CrossEntropyIndex
 // (shift = row max, or 0 when it is not finite; logp = (x - shift) - log(sum exp(x - shift))).
-// Host-side constants arrive in the array's dtype. Self-contained (no #include).
-
-__device__ __forceinline__ float lm_exp(float v) { return expf(v); }
-__device__ __forceinline__ double lm_exp(double v) { return exp(v); }
-__device__ __forceinline__ float lm_log(float v) { return logf(v); }
-__device__ __forceinline__ double lm_log(double v) { return log(v); }
-template <typename T> __device__ __forceinline__ T lm_neg_inf();
-template <> __device__ __forceinline__ float lm_neg_inf<float>() { return __int_as_float(0xff800000); }
-template <> __device__ __forceinline__ double lm_neg_inf<double>() {
-    return __longlong_as_double(0xfff0000000000000ULL);
-}
-
-struct MaxOp {  // NaN wins, as in NumPy's max
-    template <typename T> __device__ T operator()(T a, T b) const { return (a > b || a != a) ? a : b; }
-};
-struct SumOp {
-    template <typename T> __device__ T operator()(T a, T b) const { return a + b; }
-};
-
-template <typename T, typename Op>
-__device__ T block_reduce(T v, T* red, Op op) {
-    red[threadIdx.x] = v;
-    __syncthreads();
-    for (unsigned s = blockDim.x / 2; s > 0; s >>= 1) {
-        if (threadIdx.x < s) red[threadIdx.x] = op(red[threadIdx.x], red[threadIdx.x + s]);
-        __syncthreads();
-    }
-    const T r = red[0];
-    __syncthreads();
-    return r;
-}
+// Host-side constants arrive in the array's dtype. Compiled after common.cuh (block_reduce), which
+// _source.source() prepends.
 
 // logp (N, C); loss (N,) per row before the reduction; wv (N,) = valid ? w[t] : 0 (the mean's denominator)
 template <typename T>
