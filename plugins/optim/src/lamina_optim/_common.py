@@ -21,7 +21,8 @@ from lamina.optim.optimizer import check_range
 __lamina_plugin_api__ = "1.0"
 
 __all__ = ["check_range", "scalar_dtype", "scalar_state", "scalar_slot", "to_float", "bump",
-           "check_betas", "check_unsupported", "run_closure", "lerp_"]
+           "check_betas", "check_unsupported", "run_closure", "params_with_grad", "init_state",
+           "prepare_grad", "lerp_", "square_avg_", "addcdiv_"]
 
 def scalar_dtype() -> lamina.dtype:
     """PyTorch's ``_get_scalar_dtype()``: float64 when that is the default dtype, else float32."""
@@ -80,6 +81,54 @@ def run_closure(closure: Callable[[], Any] | None) -> Any:
         return None
     with lamina.enable_grad():
         return closure()
+
+
+def params_with_grad(group: dict) -> list[Tensor]:
+    """The parameters of ``group`` that have a gradient; the others are skipped, their state untouched."""
+    return [p for p in group["params"] if p.grad is not None]
+
+
+def init_state(state: dict, p: Tensor, *zeros: str, **scalars: float) -> None:
+    """First-use state of ``p``, in this key order: ``step`` = 0, the 0-d ``scalars``, ``zeros_like(p)`` buffers."""
+    state["step"] = scalar_state(0.0)
+    for key, value in scalars.items():
+        state[key] = scalar_state(value)
+    for key in zeros:
+        state[key] = lamina.zeros_like(p)
+
+
+def prepare_grad(xp: Any, x: Any, g: Any, maximize: bool, weight_decay: float, decoupled: bool = False,
+                 lr: float = 0.0) -> Any:
+    """The gradient array ``g`` of parameter array ``x`` after ``maximize`` and weight decay.
+
+    L2 decay adds ``weight_decay * x`` to the gradient; decoupled decay (AdamW) instead scales ``x``
+    in place by ``1 - lr * weight_decay``. The caller's ``g`` (the stored gradient) is never modified.
+    """
+    if maximize:
+        g = xp.negative(g)
+    if weight_decay != 0:
+        if decoupled:
+            x *= 1 - lr * weight_decay
+        elif maximize:
+            g += weight_decay * x  # g is already a fresh array
+        else:
+            g = xp.add(g, weight_decay * x)
+    return g
+
+
+def square_avg_(xp: Any, avg: Any, g: Any, decay: float) -> None:
+    """``avg = decay * avg + (1 - decay) * g * g`` in place."""
+    avg *= decay
+    g2 = xp.multiply(g, g)
+    g2 *= 1 - decay
+    avg += g2
+
+
+def addcdiv_(xp: Any, x: Any, a: Any, b: Any, value: float) -> None:
+    """``x += value * a / b`` in place."""
+    q = xp.divide(a, b)
+    q *= value
+    x += q
 
 
 def lerp_(xp: Any, start: Any, end: Any, weight: float) -> None:

@@ -15,14 +15,18 @@ import lamina
 from lamina.optim import Optimizer
 
 from ._common import (
+    addcdiv_,
     bump,
     check_betas,
     check_range,
     check_unsupported,
+    init_state,
     lerp_,
+    params_with_grad,
+    prepare_grad,
     run_closure,
     scalar_slot,
-    scalar_state,
+    square_avg_,
     to_float,
 )
 from .fused import adam_step_
@@ -39,36 +43,12 @@ def _check(lr: Any, eps: float, betas: Any, weight_decay: float) -> None:
     check_range("weight_decay value", weight_decay)
 
 
-def _grad(xp: Any, p: Any, maximize: bool, weight_decay: float, decoupled: bool, lr: float) -> Any:
-    """The gradient array after ``maximize`` and weight decay (L2 into g, or decoupled on p)."""
-    g = p.grad.array
-    if maximize:
-        g = xp.negative(g)
-    if weight_decay != 0:
-        if decoupled:
-            x = p.array
-            x *= 1 - lr * weight_decay
-        elif maximize:
-            g += weight_decay * p.array
-        else:
-            g = xp.add(g, weight_decay * p.array)
-    return g
-
-
 def _moments(xp: Any, state: dict, g: Any, beta1: float, beta2: float) -> tuple[Any, Any]:
+    """``m += (1 - beta1) * (g - m)``, ``v = beta2 * v + (1 - beta2) * g * g``; returns the arrays."""
     m, v = state["exp_avg"].array, state["exp_avg_sq"].array
     lerp_(xp, m, g, 1 - beta1)
-    v *= beta2
-    g2 = xp.multiply(g, g)
-    g2 *= 1 - beta2
-    v += g2
+    square_avg_(xp, v, g, beta2)
     return m, v
-
-
-def _init_state(state: dict, p: Any, *keys: str) -> None:
-    state["step"] = scalar_state(0.0)
-    for k in keys:
-        state[k] = lamina.zeros_like(p)
 
 
 class Adam(Optimizer):
@@ -104,20 +84,18 @@ class Adam(Optimizer):
             beta1, beta2 = (to_float(b) for b in group["betas"])
             eps, wd, amsgrad = group["eps"], group["weight_decay"], group["amsgrad"]
             decoupled, maximize = group["decoupled_weight_decay"], group["maximize"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
+            for p in params_with_grad(group):
                 xp = p.device.backend.xp
                 state = self.state[p]
                 if not state:
-                    _init_state(state, p, "exp_avg", "exp_avg_sq", *(("max_exp_avg_sq",) if amsgrad else ()))
+                    init_state(state, p, "exp_avg", "exp_avg_sq", *(("max_exp_avg_sq",) if amsgrad else ()))
                 t = bump(state["step"])
                 if p.device.type != "cpu":  # one op per parameter, so a backend's fused kernel can take it
                     adam_step_(p, p.grad, state["exp_avg"], state["exp_avg_sq"], state.get("max_exp_avg_sq"), lr=lr,
                                beta1=beta1, beta2=beta2, eps=eps, weight_decay=wd, step=t, amsgrad=amsgrad,
                                maximize=maximize, decoupled=decoupled)
                     continue
-                g = _grad(xp, p, maximize, wd, decoupled, lr)
+                g = prepare_grad(xp, p.array, p.grad.array, maximize, wd, decoupled, lr)
                 m, v = _moments(xp, state, g, beta1, beta2)
                 step_size = lr / (1 - beta1 ** t)
                 bias_correction2_sqrt = (1 - beta2 ** t) ** 0.5
@@ -128,15 +106,8 @@ class Adam(Optimizer):
                 denom = xp.sqrt(v)
                 denom /= bias_correction2_sqrt
                 denom += eps
-                _addcdiv(xp, p.array, m, denom, -step_size)
+                addcdiv_(xp, p.array, m, denom, -step_size)
         return loss
-
-
-def _addcdiv(xp: Any, x: Any, a: Any, b: Any, value: float) -> None:
-    """``x += value * a / b`` in place."""
-    q = xp.divide(a, b)
-    q *= value
-    x += q
 
 
 class AdamW(Adam):
@@ -178,22 +149,20 @@ class Adamax(Optimizer):
             lr = to_float(group["lr"])
             beta1, beta2 = group["betas"]
             eps, wd, maximize = group["eps"], group["weight_decay"], group["maximize"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
+            for p in params_with_grad(group):
                 xp = p.device.backend.xp
                 state = self.state[p]
                 if not state:
-                    _init_state(state, p, "exp_avg", "exp_inf")
+                    init_state(state, p, "exp_avg", "exp_inf")
                 t = bump(state["step"])
-                g = _grad(xp, p, maximize, wd, False, lr)
+                g = prepare_grad(xp, p.array, p.grad.array, maximize, wd)
                 m, u = state["exp_avg"].array, state["exp_inf"].array
                 lerp_(xp, m, g, 1 - beta1)
                 u *= beta2
                 a = xp.abs(g)
                 a += eps
                 xp.maximum(u, a, out=u)
-                _addcdiv(xp, p.array, m, u, -(lr / (1 - beta1 ** t)))
+                addcdiv_(xp, p.array, m, u, -(lr / (1 - beta1 ** t)))
         return loss
 
 
@@ -225,19 +194,14 @@ class NAdam(Optimizer):
             beta1, beta2 = group["betas"]
             eps, wd, psi = group["eps"], group["weight_decay"], group["momentum_decay"]
             decoupled, maximize = group["decoupled_weight_decay"], group["maximize"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
+            for p in params_with_grad(group):
                 xp = p.device.backend.xp
                 state = self.state[p]
                 if not state:
-                    state["step"] = scalar_state(0.0)
-                    state["mu_product"] = scalar_state(1.0)
-                    state["exp_avg"] = lamina.zeros_like(p)
-                    state["exp_avg_sq"] = lamina.zeros_like(p)
+                    init_state(state, p, "exp_avg", "exp_avg_sq", mu_product=1.0)
                 t = bump(state["step"])
                 bias_correction2 = 1 - beta2 ** t
-                g = _grad(xp, p, maximize, wd, decoupled, lr)
+                g = prepare_grad(xp, p.array, p.grad.array, maximize, wd, decoupled, lr)
                 mu = beta1 * (1.0 - 0.5 * (0.96 ** (t * psi)))
                 mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((t + 1) * psi)))
                 mu_prod = scalar_slot(state, "mu_product")
@@ -247,8 +211,8 @@ class NAdam(Optimizer):
                 denom = xp.sqrt(xp.divide(v, bias_correction2))
                 denom += eps
                 x = p.array
-                _addcdiv(xp, x, g, denom, -lr * (1.0 - mu) / (1.0 - mu_product))
-                _addcdiv(xp, x, m, denom, -lr * mu_next / (1.0 - mu_product * mu_next))
+                addcdiv_(xp, x, g, denom, -lr * (1.0 - mu) / (1.0 - mu_product))
+                addcdiv_(xp, x, m, denom, -lr * mu_next / (1.0 - mu_product * mu_next))
         return loss
 
 
@@ -280,15 +244,13 @@ class RAdam(Optimizer):
             eps, wd = group["eps"], group["weight_decay"]
             decoupled, maximize = group["decoupled_weight_decay"], group["maximize"]
             rho_inf = 2 / (1 - beta2) - 1
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
+            for p in params_with_grad(group):
                 xp = p.device.backend.xp
                 state = self.state[p]
                 if not state:
-                    _init_state(state, p, "exp_avg", "exp_avg_sq")
+                    init_state(state, p, "exp_avg", "exp_avg_sq")
                 t = bump(state["step"])
-                g = _grad(xp, p, maximize, wd, decoupled, lr)
+                g = prepare_grad(xp, p.array, p.grad.array, maximize, wd, decoupled, lr)
                 m, v = _moments(xp, state, g, beta1, beta2)
                 bias_correction1 = 1 - beta1 ** t
                 bias_correction2 = 1 - beta2 ** t

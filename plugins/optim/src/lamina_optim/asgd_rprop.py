@@ -8,7 +8,17 @@ from typing import Any
 import lamina
 from lamina.optim import Optimizer
 
-from ._common import bump, check_range, check_unsupported, run_closure, scalar_slot, scalar_state, to_float
+from ._common import (
+    bump,
+    check_range,
+    check_unsupported,
+    init_state,
+    params_with_grad,
+    prepare_grad,
+    run_closure,
+    scalar_slot,
+    to_float,
+)
 
 __lamina_plugin_api__ = "1.0"
 
@@ -41,23 +51,14 @@ class ASGD(Optimizer):
         for group in self.param_groups:
             lr, lambd, alpha, t0 = to_float(group["lr"]), group["lambd"], group["alpha"], group["t0"]
             wd, maximize = group["weight_decay"], group["maximize"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
+            for p in params_with_grad(group):
                 xp = p.device.backend.xp
                 state = self.state[p]
                 if not state:
-                    state["step"] = scalar_state(0.0)
-                    state["eta"] = scalar_state(lr)
-                    state["mu"] = scalar_state(1.0)
-                    state["ax"] = lamina.zeros_like(p)
+                    init_state(state, p, "ax", eta=lr, mu=1.0)
                 t = bump(state["step"])
-                g = p.grad.array
-                if maximize:
-                    g = xp.negative(g)
                 x = p.array
-                if wd != 0:
-                    g = xp.add(g, wd * x)
+                g = prepare_grad(xp, x, p.grad.array, maximize, wd)
                 eta_a, mu_a = scalar_slot(state, "eta"), scalar_slot(state, "mu")
                 eta, mu = float(eta_a), float(mu_a)
                 x *= 1 - lambd * eta
@@ -99,19 +100,14 @@ class Rprop(Optimizer):
         for group in self.param_groups:
             etaminus, etaplus = group["etas"]
             step_size_min, step_size_max = group["step_sizes"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
+            for p in params_with_grad(group):
                 xp = p.device.backend.xp
                 state = self.state[p]
                 if not state:
-                    state["step"] = scalar_state(0.0)
-                    state["prev"] = lamina.zeros_like(p)
+                    init_state(state, p, "prev")
                     state["step_size"] = lamina.full_like(p, to_float(group["lr"]))
                 bump(state["step"])
-                g = p.grad.array
-                if group["maximize"]:
-                    g = xp.negative(g)
+                g = prepare_grad(xp, p.array, p.grad.array, group["maximize"], 0)
                 prev, step_size = state["prev"].array, state["step_size"].array
                 prod = xp.multiply(g, prev)
                 # the factor per coordinate: etaplus (same sign), etaminus (flipped), 1 (a zero); NaN stays NaN

@@ -8,31 +8,24 @@ from typing import Any
 import lamina
 from lamina.optim import Optimizer
 
-from ._common import bump, check_range, check_unsupported, lerp_, run_closure, scalar_state, to_float
+from ._common import (
+    addcdiv_,
+    bump,
+    check_range,
+    check_unsupported,
+    init_state,
+    lerp_,
+    params_with_grad,
+    prepare_grad,
+    run_closure,
+    scalar_state,
+    square_avg_,
+    to_float,
+)
 
 __lamina_plugin_api__ = "1.0"
 
 __all__ = ["RMSprop", "Adagrad", "Adadelta"]
-
-
-def _grad(xp: Any, p: Any, maximize: bool, weight_decay: float) -> Any:
-    """The gradient array, negated with ``maximize``, plus ``weight_decay * p`` (a new array if changed)."""
-    g = p.grad.array
-    if maximize:
-        g = xp.negative(g)
-        if weight_decay != 0:
-            g += weight_decay * p.array
-    elif weight_decay != 0:
-        g = xp.add(g, weight_decay * p.array)
-    return g
-
-
-def _square_avg_(xp: Any, avg: Any, g: Any, decay: float) -> None:
-    """``avg = decay * avg + (1 - decay) * g * g`` in place."""
-    avg *= decay
-    g2 = xp.multiply(g, g)
-    g2 *= 1 - decay
-    avg += g2
 
 
 class RMSprop(Optimizer):
@@ -62,22 +55,16 @@ class RMSprop(Optimizer):
         for group in self.param_groups:
             lr, alpha, eps = to_float(group["lr"]), group["alpha"], group["eps"]
             momentum, centered = group["momentum"], group["centered"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
+            for p in params_with_grad(group):
                 xp = p.device.backend.xp
                 state = self.state[p]
                 if not state:
-                    state["step"] = scalar_state(0.0)
-                    state["square_avg"] = lamina.zeros_like(p)
-                    if momentum > 0:
-                        state["momentum_buffer"] = lamina.zeros_like(p)
-                    if centered:
-                        state["grad_avg"] = lamina.zeros_like(p)
+                    init_state(state, p, "square_avg", *(("momentum_buffer",) if momentum > 0 else ()),
+                               *(("grad_avg",) if centered else ()))
                 bump(state["step"])
-                g = _grad(xp, p, group["maximize"], group["weight_decay"])
+                g = prepare_grad(xp, p.array, p.grad.array, group["maximize"], group["weight_decay"])
                 square_avg = state["square_avg"].array
-                _square_avg_(xp, square_avg, g, alpha)
+                square_avg_(xp, square_avg, g, alpha)
                 if centered:
                     grad_avg = state["grad_avg"].array
                     lerp_(xp, grad_avg, g, 1 - alpha)
@@ -92,9 +79,7 @@ class RMSprop(Optimizer):
                     buf += xp.divide(g, avg)
                     x -= lr * buf
                 else:
-                    q = xp.divide(g, avg)
-                    q *= lr
-                    x -= q
+                    addcdiv_(xp, x, g, avg, -lr)
         return loss
 
 
@@ -129,22 +114,17 @@ class Adagrad(Optimizer):
         loss = run_closure(closure)
         for group in self.param_groups:
             lr, lr_decay, eps = to_float(group["lr"]), group["lr_decay"], group["eps"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
+            for p in params_with_grad(group):
                 xp = p.device.backend.xp
                 state = self.state[p]
                 t = bump(state["step"])
-                g = _grad(xp, p, group["maximize"], group["weight_decay"])
+                g = prepare_grad(xp, p.array, p.grad.array, group["maximize"], group["weight_decay"])
                 clr = lr / (1 + (t - 1) * lr_decay)
                 s = state["sum"].array
                 s += xp.multiply(g, g)
                 std = xp.sqrt(s)
                 std += eps
-                q = xp.divide(g, std)
-                q *= clr
-                x = p.array
-                x -= q
+                addcdiv_(xp, p.array, g, std, -clr)
         return loss
 
 
@@ -172,24 +152,20 @@ class Adadelta(Optimizer):
         loss = run_closure(closure)
         for group in self.param_groups:
             lr, rho, eps = to_float(group["lr"]), group["rho"], group["eps"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
+            for p in params_with_grad(group):
                 xp = p.device.backend.xp
                 state = self.state[p]
                 if not state:
-                    state["step"] = scalar_state(0.0)
-                    state["square_avg"] = lamina.zeros_like(p)
-                    state["acc_delta"] = lamina.zeros_like(p)
+                    init_state(state, p, "square_avg", "acc_delta")
                 bump(state["step"])
-                g = _grad(xp, p, group["maximize"], group["weight_decay"])
+                g = prepare_grad(xp, p.array, p.grad.array, group["maximize"], group["weight_decay"])
                 square_avg, acc_delta = state["square_avg"].array, state["acc_delta"].array
-                _square_avg_(xp, square_avg, g, rho)
+                square_avg_(xp, square_avg, g, rho)
                 std = xp.sqrt(square_avg + eps)
                 delta = xp.sqrt(acc_delta + eps)
                 delta /= std
                 delta *= g
-                _square_avg_(xp, acc_delta, delta, rho)
+                square_avg_(xp, acc_delta, delta, rho)
                 x = p.array
                 x -= lr * delta
         return loss

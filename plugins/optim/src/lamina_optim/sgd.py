@@ -8,7 +8,7 @@ from typing import Any
 import lamina
 from lamina.optim import Optimizer
 
-from ._common import check_range, check_unsupported, run_closure, to_float
+from ._common import check_range, check_unsupported, params_with_grad, prepare_grad, run_closure, to_float
 from .fused import sgd_step_
 
 __lamina_plugin_api__ = "1.0"
@@ -46,18 +46,13 @@ class SGD(Optimizer):
             lr = to_float(group["lr"])
             momentum, dampening = group["momentum"], group["dampening"]
             wd, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
+            for p in params_with_grad(group):
                 if p.device.type != "cpu":  # one op per parameter, so a backend's fused kernel can take it
                     _sgd_op(self.state[p], p, lr, momentum, dampening, wd, nesterov, maximize)
                     continue
-                x, g = p.array, p.grad.array
+                x = p.array
                 xp = p.device.backend.xp
-                if maximize:
-                    g = xp.negative(g)
-                if wd != 0:
-                    g = xp.add(g, wd * x) if not maximize else _add_into(g, wd * x)
+                g = prepare_grad(xp, x, p.grad.array, maximize, wd)
                 if momentum != 0:
                     state = self.state[p]
                     buf_t = state.get("momentum_buffer")
@@ -82,8 +77,3 @@ def _sgd_op(state: dict, p: Any, lr: float, momentum: float, dampening: float, w
         buf = state["momentum_buffer"] = lamina.zeros_like(p)
     sgd_step_(p, p.grad, buf, lr=lr, momentum=momentum, dampening=dampening, weight_decay=wd, nesterov=nesterov,
               maximize=maximize, first=first)
-
-
-def _add_into(a: Any, b: Any) -> Any:
-    a += b
-    return a
