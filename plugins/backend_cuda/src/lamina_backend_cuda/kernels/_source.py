@@ -73,6 +73,19 @@ def row_threads(length: int) -> int:
     return t
 
 
+def launch_rows(fn: Any, rows: int, length: int, dtype: Any, args: tuple) -> None:
+    """Launch a block reduction kernel: one block of ``row_threads(length)`` threads per row, with
+    one ``dtype`` value of dynamic shared memory per thread."""
+    threads = row_threads(length)
+    fn((rows,), (threads,), args, shared_mem=threads * numpy.dtype(dtype).itemsize)
+
+
+def grad_fits(ctx: Any, dy: Any, y: Any) -> bool:
+    """A one-launch backward from the saved output ``y`` applies: no double backward, and ``dy`` is
+    a contiguous CuPy array like ``y``."""
+    return not ctx._graph_mode and fits(dy) and dy.dtype == y.dtype and dy.shape == y.shape
+
+
 def geometry_2d(x_shape: tuple, kernel: tuple, stride: tuple, pads: tuple, dilation: tuple, out: tuple) -> tuple:
     """The 14 integers (N, C, H, W, KH, KW, OH, OW, SH, SW, PH, PW, DH, DW) of a 1-D or 2-D window op.
 

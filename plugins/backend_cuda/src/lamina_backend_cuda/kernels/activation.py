@@ -13,7 +13,7 @@ from typing import Any
 import numpy
 from lamina.ops.unary import Relu, Sigmoid, Tanh
 
-from ._source import fits, function, launch_pointwise
+from ._source import fits, function, grad_fits, launch_pointwise
 
 
 def _apply(kind: str, x: Any) -> Any:
@@ -34,53 +34,37 @@ def _empty_like(a: Any) -> Any:
     return cupy.empty_like(a)
 
 
-def _grad_fits(ctx: Any, dy: Any, y: Any) -> bool:
-    return not ctx._graph_mode and fits(dy) and dy.dtype == y.dtype and dy.shape == y.shape
+def _pointwise(kind: str, op: type) -> tuple[staticmethod, staticmethod]:
+    """forward and backward of ``op``'s kernel: ``lm_<kind>_fwd`` saves y, ``lm_<kind>_bwd`` uses it."""
+
+    def forward(ctx, x):
+        y = _apply(kind, x)
+        ctx.save_for_backward(y)
+        return y
+
+    def backward(ctx, dy):
+        (y,) = ctx.saved_tensors
+        return _grad(kind, dy, y) if grad_fits(ctx, dy, y) else op.backward(ctx, dy)
+
+    return staticmethod(forward), staticmethod(backward)
 
 
 class CudaRelu(Relu):
     """relu in one launch; NaN stays NaN as in ``maximum(x, 0)``."""
 
-    @staticmethod
-    def forward(ctx, x):
-        y = _apply("relu", x)
-        ctx.save_for_backward(y)
-        return y
-
-    @staticmethod
-    def backward(ctx, dy):
-        (y,) = ctx.saved_tensors
-        return _grad("relu", dy, y) if _grad_fits(ctx, dy, y) else Relu.backward(ctx, dy)
+    forward, backward = _pointwise("relu", Relu)
 
 
 class CudaSigmoid(Sigmoid):
     """sigmoid in one launch, split by sign so exp never overflows."""
 
-    @staticmethod
-    def forward(ctx, x):
-        y = _apply("sigmoid", x)
-        ctx.save_for_backward(y)
-        return y
-
-    @staticmethod
-    def backward(ctx, dy):
-        (y,) = ctx.saved_tensors
-        return _grad("sigmoid", dy, y) if _grad_fits(ctx, dy, y) else Sigmoid.backward(ctx, dy)
+    forward, backward = _pointwise("sigmoid", Sigmoid)
 
 
 class CudaTanh(Tanh):
     """tanh and its backward ``dy * (1 - y*y)`` in one launch each."""
 
-    @staticmethod
-    def forward(ctx, x):
-        y = _apply("tanh", x)
-        ctx.save_for_backward(y)
-        return y
-
-    @staticmethod
-    def backward(ctx, dy):
-        (y,) = ctx.saved_tensors
-        return _grad("tanh", dy, y) if _grad_fits(ctx, dy, y) else Tanh.backward(ctx, dy)
+    forward, backward = _pointwise("tanh", Tanh)
 
 
 def supports_pointwise(arrays: list, kwargs: dict) -> bool:

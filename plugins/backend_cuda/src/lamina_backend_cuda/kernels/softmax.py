@@ -12,63 +12,47 @@ from typing import Any
 import numpy
 from lamina.ops.softmax import LogSoftmax, Softmax
 
-from ._source import fits, function, row_threads
-
-
-def _rows(x: Any) -> tuple[int, int]:
-    length = x.shape[-1]
-    return x.size // length, length
+from ._source import fits, function, grad_fits, launch_rows
 
 
 def _launch(kernel: str, arrays: tuple, like: Any) -> Any:
     import cupy
 
     out = cupy.empty_like(like)
-    rows, length = _rows(like)
-    t = row_threads(length)
-    function("softmax", kernel, like.dtype)((rows,), (t,), (*arrays, out, numpy.int64(length)),
-                                             shared_mem=t * like.dtype.itemsize)
+    length = like.shape[-1]
+    launch_rows(function("softmax", kernel, like.dtype), like.size // length, length, like.dtype,
+                (*arrays, out, numpy.int64(length)))
     return out
 
 
-def _grad_fits(ctx: Any, dy: Any, y: Any) -> bool:
-    return not ctx._graph_mode and fits(dy) and dy.dtype == y.dtype and dy.shape == y.shape
+def _row_kernel(kind: str, op: type) -> tuple[staticmethod, staticmethod]:
+    """forward and backward of ``op``'s kernel: ``lm_<kind>_fwd`` saves y, ``lm_<kind>_bwd`` uses it."""
+
+    def forward(ctx, x, axis):
+        y = _launch(f"lm_{kind}_fwd", (x,), x)
+        ctx.save_for_backward(y)
+        ctx.axis = axis
+        return y
+
+    def backward(ctx, dy):
+        (y,) = ctx.saved_tensors
+        if not grad_fits(ctx, dy, y):
+            return op.backward(ctx, dy)
+        return _launch(f"lm_{kind}_bwd", (y, dy), y), None
+
+    return staticmethod(forward), staticmethod(backward)
 
 
 class CudaSoftmax(Softmax):
     """softmax along the last axis, one block per row."""
 
-    @staticmethod
-    def forward(ctx, x, axis):
-        y = _launch("lm_softmax_fwd", (x,), x)
-        ctx.save_for_backward(y)
-        ctx.axis = axis
-        return y
-
-    @staticmethod
-    def backward(ctx, dy):
-        (y,) = ctx.saved_tensors
-        if not _grad_fits(ctx, dy, y):
-            return Softmax.backward(ctx, dy)
-        return _launch("lm_softmax_bwd", (y, dy), y), None
+    forward, backward = _row_kernel("softmax", Softmax)
 
 
 class CudaLogSoftmax(LogSoftmax):
     """log_softmax along the last axis, one block per row."""
 
-    @staticmethod
-    def forward(ctx, x, axis):
-        y = _launch("lm_log_softmax_fwd", (x,), x)
-        ctx.save_for_backward(y)
-        ctx.axis = axis
-        return y
-
-    @staticmethod
-    def backward(ctx, dy):
-        (y,) = ctx.saved_tensors
-        if not _grad_fits(ctx, dy, y):
-            return LogSoftmax.backward(ctx, dy)
-        return _launch("lm_log_softmax_bwd", (y, dy), y), None
+    forward, backward = _row_kernel("log_softmax", LogSoftmax)
 
 
 def supports_last_axis(arrays: list, kwargs: dict) -> bool:
