@@ -14,7 +14,7 @@ from typing import Any
 import numpy
 from lamina_norms._kernel import Normalize
 
-from ._source import fits, function, row_threads
+from ._source import fits, function, launch_pointwise, launch_rows
 
 
 def layout(spec: Any) -> str | None:
@@ -61,10 +61,8 @@ class CudaNormalize(Normalize):
             args = (numpy.int64(L), t(spec.eps), _flag(weight), _flag(bias), numpy.int32(spec.center))
             name = "lm_row_norm_fwd"
         m, v, rstd = (cupy.empty(stat_shape, dtype=x.dtype) for _ in range(3))
-        threads = row_threads(spec.count)
-        function("norm", name, x.dtype)((groups,), (threads,),
-                                        (x, x if weight is None else weight, x if bias is None else bias, y, m, v,
-                                         rstd) + args, shared_mem=threads * x.dtype.itemsize)
+        launch_rows(function("norm", name, x.dtype), groups, spec.count, x.dtype,
+                    (x, x if weight is None else weight, x if bias is None else bias, y, m, v, rstd) + args)
         ctx.spec, ctx.given = spec, False
         ctx.bias_shape = None if bias is None else bias.shape
         ctx.save_for_backward(x, weight, m if spec.center else None, rstd)
@@ -87,11 +85,10 @@ class CudaNormalize(Normalize):
         if layout(spec) == "group":
             groups, A, B, outer, P = group_plan(spec)
             s1, s2 = cupy.empty((groups,), x.dtype), cupy.empty((groups,), x.dtype)
-            threads = row_threads(A * B)
-            function("norm", "lm_group_norm_bwd", x.dtype)(
-                (groups,), (threads,), (x, dy, x if weight is None else weight, mean, rstd, x if dx is None else dx,
-                                        s1, s2, numpy.int64(A), numpy.int64(B), numpy.int64(outer), numpy.int64(P),
-                                        _flag(weight), numpy.int32(need_x)), shared_mem=threads * x.dtype.itemsize)
+            launch_rows(function("norm", "lm_group_norm_bwd", x.dtype), groups, A * B, x.dtype,
+                        (x, dy, x if weight is None else weight, mean, rstd, x if dx is None else dx, s1, s2,
+                         numpy.int64(A), numpy.int64(B), numpy.int64(outer), numpy.int64(P), _flag(weight),
+                         numpy.int32(need_x)))
             if need_w:
                 dw = s2.reshape(-1, P).sum(axis=0).reshape(weight.shape)
             if need_b:
@@ -99,17 +96,15 @@ class CudaNormalize(Normalize):
             return dx, dw, db, None, None, None
         R, L = spec.view
         if need_x:
-            threads = row_threads(L)
-            function("norm", "lm_row_norm_bwd", x.dtype)(
-                (R,), (threads,), (x, dy, x if weight is None else weight, mean, rstd, dx, numpy.int64(L),
-                                   _flag(weight), numpy.int32(spec.center)), shared_mem=threads * x.dtype.itemsize)
+            launch_rows(function("norm", "lm_row_norm_bwd", x.dtype), R, L, x.dtype,
+                        (x, dy, x if weight is None else weight, mean, rstd, dx, numpy.int64(L), _flag(weight),
+                         numpy.int32(spec.center)))
         if need_w or need_b:
             dw = cupy.empty((L,), x.dtype) if need_w else None
             db = cupy.empty((L,), x.dtype) if need_b else None
-            grid = max(1, min((L + 255) // 256, 65535))
-            function("norm", "lm_row_norm_params", x.dtype)(
-                (grid,), (256,), (x, dy, mean, rstd, x if dw is None else dw, x if db is None else db, numpy.int64(R),
-                                  numpy.int64(L), numpy.int32(need_w), numpy.int32(need_b)))
+            launch_pointwise(function("norm", "lm_row_norm_params", x.dtype), L,
+                             (x, dy, mean, rstd, x if dw is None else dw, x if db is None else db, numpy.int64(R),
+                              numpy.int64(L), numpy.int32(need_w), numpy.int32(need_b)))
             dw = None if dw is None else dw.reshape(weight.shape)
             db = None if db is None else db.reshape(ctx.bias_shape)
         return dx, dw, db, None, None, None

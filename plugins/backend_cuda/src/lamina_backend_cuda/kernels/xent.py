@@ -9,7 +9,7 @@ from typing import Any
 import numpy
 from lamina_losses.classification import CrossEntropyIndex
 
-from ._source import fits, function, row_threads
+from ._source import fits, function, launch_rows
 
 
 def _consts(dtype: Any, C: int, smoothing: float) -> tuple:
@@ -30,11 +30,10 @@ class CudaCrossEntropyIndex(CrossEntropyIndex):
         loss = cupy.empty((N,), dtype=x.dtype)
         wv = cupy.empty((N,), dtype=x.dtype)
         keep, eps_c = _consts(x.dtype, C, smoothing)
-        threads = row_threads(C)
-        function("xent", "lm_xent_fwd", x.dtype)(
-            (N,), (threads,), (x, target, weight if weight is not None else x, logp, loss, wv, numpy.int64(C),
-                               numpy.int64(ignore_index), numpy.int32(weight is not None), numpy.int32(bool(smoothing)),
-                               keep, eps_c), shared_mem=threads * x.dtype.itemsize)
+        launch_rows(function("xent", "lm_xent_fwd", x.dtype), N, C, x.dtype,
+                    (x, target, weight if weight is not None else x, logp, loss, wv, numpy.int64(C),
+                     numpy.int64(ignore_index), numpy.int32(weight is not None), numpy.int32(bool(smoothing)),
+                     keep, eps_c))
         denom = wv.sum() if reduction == "mean" else None
         out = loss if reduction == "none" else loss.sum() if reduction == "sum" else loss.sum() / denom
         ctx.save_for_backward(logp)
@@ -55,12 +54,11 @@ class CudaCrossEntropyIndex(CrossEntropyIndex):
         dx = cupy.empty_like(logp)
         keep, eps_c = _consts(logp.dtype, C, eps)
         t = logp.dtype.type
-        threads = row_threads(C)
-        function("xent", "lm_xent_bwd", logp.dtype)(
-            (N,), (threads,), (logp, target, weight if weight is not None else logp, scale,
-                               numpy.int64(1 if reduction == "none" else 0), dx, numpy.int64(C),
-                               numpy.int64(ignore_index), numpy.int32(weight is not None), numpy.int32(bool(eps)),
-                               keep, eps_c, t(eps), t(C), t(eps * C / C)), shared_mem=threads * logp.dtype.itemsize)
+        launch_rows(function("xent", "lm_xent_bwd", logp.dtype), N, C, logp.dtype,
+                    (logp, target, weight if weight is not None else logp, scale,
+                     numpy.int64(1 if reduction == "none" else 0), dx, numpy.int64(C),
+                     numpy.int64(ignore_index), numpy.int32(weight is not None), numpy.int32(bool(eps)),
+                     keep, eps_c, t(eps), t(C), t(eps * C / C)))
         return dx, None, None, None, None, None
 
 
