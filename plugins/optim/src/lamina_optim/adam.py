@@ -29,7 +29,7 @@ from ._common import (
     square_avg_,
     to_float,
 )
-from .fused import adam_step_
+from .fused import adam_step_, adam_update_
 
 __lamina_plugin_api__ = "1.0"
 
@@ -94,19 +94,10 @@ class Adam(Optimizer):
                     adam_step_(p, p.grad, state["exp_avg"], state["exp_avg_sq"], state.get("max_exp_avg_sq"), lr=lr,
                                beta1=beta1, beta2=beta2, eps=eps, weight_decay=wd, step=t, amsgrad=amsgrad,
                                maximize=maximize, decoupled=decoupled)
-                    continue
-                g = prepare_grad(xp, p.array, p.grad.array, maximize, wd, decoupled, lr)
-                m, v = _moments(xp, state, g, beta1, beta2)
-                step_size = lr / (1 - beta1 ** t)
-                bias_correction2_sqrt = (1 - beta2 ** t) ** 0.5
-                if amsgrad:
-                    vmax = state["max_exp_avg_sq"].array
-                    xp.maximum(vmax, v, out=vmax)
-                    v = vmax
-                denom = xp.sqrt(v)
-                denom /= bias_correction2_sqrt
-                denom += eps
-                addcdiv_(xp, p.array, m, denom, -step_size)
+                else:
+                    vmax = state["max_exp_avg_sq"].array if amsgrad else None
+                    adam_update_(xp, p.array, p.grad.array, state["exp_avg"].array, state["exp_avg_sq"].array, vmax,
+                                 lr, beta1, beta2, eps, wd, t, amsgrad, maximize, decoupled)
         return loss
 
 

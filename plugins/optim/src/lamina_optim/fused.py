@@ -1,8 +1,8 @@
 """Per-parameter Adam and SGD updates as ops (``Function`` subclasses) that a kernel pack can replace.
 
-Each reference ``forward`` is ``xp`` code with exactly the arithmetic of ``Adam.step`` / ``SGD.step``
-(in place, in the parameter's dtype), so an optimizer may call it instead of its own loop body and
-get bitwise the same result. ``Adam`` and ``SGD`` use these ops for parameters on devices other than
+Each reference ``forward`` runs ``adam_update_`` / ``sgd_update_``, the ``xp`` functions that ``Adam.step``
+/ ``SGD.step`` also call for CPU parameters (in place, in the parameter's dtype), so both paths are
+bitwise the same by construction. ``Adam`` and ``SGD`` use these ops for parameters on devices other than
 the CPU; a backend's kernel pack (lamina-backend-cuda) registers fused one-launch kernels for them
 with ``lamina.kernels`` — lamina-optim never imports it. Call through ``adam_step_``/``sgd_step_``
 (tensors; they run under ``no_grad``).
@@ -15,9 +15,47 @@ from typing import Any
 import lamina
 from lamina.autograd import Function
 
+from ._common import addcdiv_, lerp_, prepare_grad, square_avg_
+
 __lamina_plugin_api__ = "1.0"
 
-__all__ = ["AdamStep", "SGDStep", "adam_step_", "sgd_step_"]
+__all__ = ["AdamStep", "SGDStep", "adam_step_", "sgd_step_", "adam_update_", "sgd_update_"]
+
+
+def adam_update_(xp: Any, x: Any, g: Any, m: Any, v: Any, vmax: Any, lr: float, beta1: float, beta2: float,
+                 eps: float, weight_decay: float, step: float, amsgrad: bool, maximize: bool,
+                 decoupled: bool) -> None:
+    """One Adam step on the arrays (parameter ``x``, gradient ``g``, moments ``m``, ``v``, ``vmax``), in place.
+
+    ``x -= lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)`` with ``t = step``.
+    """
+    g = prepare_grad(xp, x, g, maximize, weight_decay, decoupled, lr)
+    lerp_(xp, m, g, 1 - beta1)
+    square_avg_(xp, v, g, beta2)
+    if amsgrad:
+        xp.maximum(vmax, v, out=vmax)
+        v = vmax
+    denom = xp.sqrt(v)
+    denom /= (1 - beta2 ** step) ** 0.5
+    denom += eps
+    addcdiv_(xp, x, m, denom, -(lr / (1 - beta1 ** step)))
+
+
+def sgd_update_(xp: Any, x: Any, g: Any, buf: Any, lr: float, momentum: float, dampening: float,
+                weight_decay: float, nesterov: bool, maximize: bool, first: bool) -> None:
+    """One SGD step on the arrays (parameter ``x``, gradient ``g``, momentum buffer ``buf``), in place.
+
+    ``first`` marks the buffer's first use (it is then set to ``g``); ``buf`` may be None without momentum.
+    """
+    g = prepare_grad(xp, x, g, maximize, weight_decay)
+    if momentum != 0:
+        if first:
+            buf[...] = g
+        else:
+            buf *= momentum
+            buf += (1 - dampening) * g if dampening != 0 else g
+        g = xp.add(g, momentum * buf) if nesterov else buf
+    x -= lr * g
 
 
 class AdamStep(Function):
@@ -30,35 +68,8 @@ class AdamStep(Function):
     def forward(ctx, p, g, m, v, vmax, *, lr: float, beta1: float, beta2: float, eps: float,
                 weight_decay: float, step: int, amsgrad: bool = False, maximize: bool = False,
                 decoupled: bool = False):
-        xp = ctx.xp
-        if maximize:
-            g = xp.negative(g)
-        if weight_decay != 0:
-            if decoupled:
-                p *= 1 - lr * weight_decay
-            else:
-                g = xp.add(g, weight_decay * p)
-        w = 1 - beta1
-        d = xp.subtract(g, m)
-        if w < 0.5:
-            d *= w
-            m += d
-        else:
-            d *= 1.0 - w
-            xp.subtract(g, d, out=m)
-        v *= beta2
-        g2 = xp.multiply(g, g)
-        g2 *= 1 - beta2
-        v += g2
-        if amsgrad:
-            xp.maximum(vmax, v, out=vmax)
-            v = vmax
-        denom = xp.sqrt(v)
-        denom /= (1 - beta2 ** step) ** 0.5
-        denom += eps
-        q = xp.divide(m, denom)
-        q *= -(lr / (1 - beta1 ** step))
-        p += q
+        adam_update_(ctx.xp, p, g, m, v, vmax, lr, beta1, beta2, eps, weight_decay, step, amsgrad, maximize,
+                     decoupled)
         return p
 
     @staticmethod
@@ -75,19 +86,7 @@ class SGDStep(Function):
     @staticmethod
     def forward(ctx, p, g, buf, *, lr: float, momentum: float = 0.0, dampening: float = 0.0,
                 weight_decay: float = 0.0, nesterov: bool = False, maximize: bool = False, first: bool = False):
-        xp = ctx.xp
-        if maximize:
-            g = xp.negative(g)
-        if weight_decay != 0:
-            g = xp.add(g, weight_decay * p)
-        if momentum != 0:
-            if first:
-                buf[...] = g
-            else:
-                buf *= momentum
-                buf += (1 - dampening) * g if dampening != 0 else g
-            g = xp.add(g, momentum * buf) if nesterov else buf
-        p -= lr * g
+        sgd_update_(ctx.xp, p, g, buf, lr, momentum, dampening, weight_decay, nesterov, maximize, first)
         return p
 
     @staticmethod

@@ -8,8 +8,8 @@ from typing import Any
 import lamina
 from lamina.optim import Optimizer
 
-from ._common import check_range, check_unsupported, params_with_grad, prepare_grad, run_closure, to_float
-from .fused import sgd_step_
+from ._common import check_range, check_unsupported, params_with_grad, run_closure, to_float
+from .fused import sgd_step_, sgd_update_
 
 __lamina_plugin_api__ = "1.0"
 
@@ -50,30 +50,23 @@ class SGD(Optimizer):
                 if p.device.type != "cpu":  # one op per parameter, so a backend's fused kernel can take it
                     _sgd_op(self.state[p], p, lr, momentum, dampening, wd, nesterov, maximize)
                     continue
-                x = p.array
-                xp = p.device.backend.xp
-                g = prepare_grad(xp, x, p.grad.array, maximize, wd)
-                if momentum != 0:
-                    state = self.state[p]
-                    buf_t = state.get("momentum_buffer")
-                    if buf_t is None:
-                        buf_t = state["momentum_buffer"] = lamina.zeros_like(p)
-                        buf_t.array[...] = g
-                    else:
-                        buf = buf_t.array
-                        buf *= momentum
-                        buf += (1 - dampening) * g if dampening != 0 else g
-                    buf = buf_t.array
-                    g = xp.add(g, momentum * buf) if nesterov else buf
-                x -= lr * g
+                buf, first = _momentum_buffer(self.state[p], p) if momentum != 0 else (None, False)
+                sgd_update_(p.device.backend.xp, p.array, p.grad.array, None if buf is None else buf.array, lr,
+                            momentum, dampening, wd, nesterov, maximize, first)
         return loss
 
 
 def _sgd_op(state: dict, p: Any, lr: float, momentum: float, dampening: float, wd: float, nesterov: bool,
             maximize: bool) -> None:
-    buf = state.get("momentum_buffer") if momentum != 0 else None
-    first = momentum != 0 and buf is None
-    if first:
-        buf = state["momentum_buffer"] = lamina.zeros_like(p)
+    buf, first = _momentum_buffer(state, p) if momentum != 0 else (None, False)
     sgd_step_(p, p.grad, buf, lr=lr, momentum=momentum, dampening=dampening, weight_decay=wd, nesterov=nesterov,
               maximize=maximize, first=first)
+
+
+def _momentum_buffer(state: dict, p: Any) -> tuple[Any, bool]:
+    """The momentum buffer of ``p``, created (zeros) on first use, and whether this is that first use."""
+    buf = state.get("momentum_buffer")
+    if buf is None:
+        state["momentum_buffer"] = buf = lamina.zeros_like(p)
+        return buf, True
+    return buf, False
