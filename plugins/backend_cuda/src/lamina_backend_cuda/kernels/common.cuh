@@ -46,6 +46,20 @@ __device__ T block_reduce(T v, T* red, Op op) {
     return r;
 }
 
+// The shift of a row xr[0, L) (its max, or 0 when that is not finite: the reference's guard, so an
+// all -inf row gives NaN the same way and +inf does not poison the shift) and sum(exp(xr - shift)),
+// both reduced over the block.
+template <typename T>
+__device__ T row_exp_sum(const T* __restrict__ xr, long long L, T* red, T& shift) {
+    T m = lm_neg_inf<T>();
+    for (long long i = threadIdx.x; i < L; i += blockDim.x) m = MaxOp()(m, xr[i]);
+    m = block_reduce(m, red, MaxOp());
+    shift = lm_finite(m) ? m : T(0);
+    T s = T(0);
+    for (long long i = threadIdx.x; i < L; i += blockDim.x) s += lm_exp(xr[i] - shift);
+    return block_reduce(s, red, SumOp());
+}
+
 // The geometry of a 2-D window op (convolution, pooling; 1-D runs as H = 1). It travels as 14
 // scalar arguments (plain integers launch from any host binding): LM_GEO_PARAMS in a kernel's
 // signature, LM_GEO to gather them.

@@ -3,21 +3,15 @@
 // dynamic shared memory holds blockDim.x values for the tree reductions (block_reduce of
 // common.cuh, which _source.source() prepends).
 
-// y = softmax(x) or log_softmax(x) of one row; a non-finite row max is replaced by 0 (the
-// reference's guard, so an all -inf row gives NaN the same way and +inf does not poison the shift).
+// y = softmax(x) or log_softmax(x) of one row, shifted as row_exp_sum says
 template <typename T, bool LOG>
 __device__ void softmax_forward(const T* __restrict__ x, T* __restrict__ y, long long L) {
     extern __shared__ unsigned char lm_smem[];
     T* red = reinterpret_cast<T*>(lm_smem);
     const T* xr = x + blockIdx.x * L;
     T* yr = y + blockIdx.x * L;
-    T m = lm_neg_inf<T>();
-    for (long long i = threadIdx.x; i < L; i += blockDim.x) m = MaxOp()(m, xr[i]);
-    m = block_reduce(m, red, MaxOp());
-    const T shift = lm_finite(m) ? m : T(0);
-    T s = T(0);
-    for (long long i = threadIdx.x; i < L; i += blockDim.x) s += lm_exp(xr[i] - shift);
-    s = block_reduce(s, red, SumOp());
+    T shift;
+    const T s = row_exp_sum(xr, L, red, shift);
     if (LOG) {
         const T ls = lm_log(s);
         for (long long i = threadIdx.x; i < L; i += blockDim.x) yr[i] = (xr[i] - shift) - ls;

@@ -14,13 +14,8 @@ __device__ void xent_forward(const T* __restrict__ x, const long long* __restric
     T* red = reinterpret_cast<T*>(lm_smem);
     const T* xr = x + blockIdx.x * C;
     T* lr = logp + blockIdx.x * C;
-    T m = lm_neg_inf<T>();
-    for (long long j = threadIdx.x; j < C; j += blockDim.x) m = MaxOp()(m, xr[j]);
-    m = block_reduce(m, red, MaxOp());
-    const T shift = isfinite(m) ? m : T(0);
-    T s = T(0);
-    for (long long j = threadIdx.x; j < C; j += blockDim.x) s += lm_exp(xr[j] - shift);
-    const T ls = lm_log(block_reduce(s, red, SumOp()));
+    T shift;
+    const T ls = lm_log(row_exp_sum(xr, C, red, shift));
     T smooth = T(0);
     for (long long j = threadIdx.x; j < C; j += blockDim.x) {
         const T v = (xr[j] - shift) - ls;
