@@ -19,12 +19,31 @@ def _prep(g, p, maximize=False, weight_decay=0.0):
     return g + weight_decay * p if weight_decay else g
 
 
+def _adam_prep(p, g, lr, maximize, weight_decay, decoupled):
+    """(p, g) after maximize and weight decay: decoupled scales p by 1 - lr * weight_decay, L2 adds to g."""
+    if decoupled:
+        return p * (1 - lr * weight_decay), (-g if maximize else g)
+    return p, _prep(g, p, maximize, weight_decay)
+
+
 def _slot(state, i, **init):
     """Per-parameter reference state, created on first use."""
     s = state.setdefault(i, {})
     for k, v in init.items():
         s.setdefault(k, v)
     return s
+
+
+def _tick(s):
+    """Advance the step counter ``t`` of a reference state; returns the new step number."""
+    s["t"] += 1
+    return s["t"]
+
+
+def _moments(s, g, b1, b2):
+    """Adam's moment updates of reference state ``s`` (``m``, ``v``)."""
+    s["m"] = b1 * s["m"] + (1 - b1) * g
+    s["v"] = b2 * s["v"] + (1 - b2) * g * g
 
 
 def sgd_ref(params, grads, state, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False,
@@ -46,14 +65,9 @@ def adam_ref(params, grads, state, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight
     out = []
     for i, (p, g) in enumerate(zip(params, grads)):
         s = _slot(state, i, t=0, m=np.zeros_like(p), v=np.zeros_like(p), vmax=np.zeros_like(p))
-        s["t"] += 1
-        t = s["t"]
-        if decoupled_weight_decay:
-            p, g = p * (1 - lr * weight_decay), (-g if maximize else g)
-        else:
-            g = _prep(g, p, maximize, weight_decay)
-        s["m"] = b1 * s["m"] + (1 - b1) * g
-        s["v"] = b2 * s["v"] + (1 - b2) * g * g
+        t = _tick(s)
+        p, g = _adam_prep(p, g, lr, maximize, weight_decay, decoupled_weight_decay)
+        _moments(s, g, b1, b2)
         s["vmax"] = np.maximum(s["vmax"], s["v"])
         v = s["vmax"] if amsgrad else s["v"]
         m_hat = s["m"] / (1 - b1 ** t)
@@ -70,11 +84,11 @@ def adamax_ref(params, grads, state, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weig
     out = []
     for i, (p, g) in enumerate(zip(params, grads)):
         s = _slot(state, i, t=0, m=np.zeros_like(p), u=np.zeros_like(p))
-        s["t"] += 1
+        t = _tick(s)
         g = _prep(g, p, maximize, weight_decay)
         s["m"] = b1 * s["m"] + (1 - b1) * g
         s["u"] = np.maximum(b2 * s["u"], np.abs(g) + eps)
-        out.append(p - lr / (1 - b1 ** s["t"]) * s["m"] / s["u"])
+        out.append(p - lr / (1 - b1 ** t) * s["m"] / s["u"])
     return out
 
 
@@ -84,18 +98,13 @@ def nadam_ref(params, grads, state, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weigh
     out = []
     for i, (p, g) in enumerate(zip(params, grads)):
         s = _slot(state, i, t=0, prod=np.float32(1.0), m=np.zeros_like(p), v=np.zeros_like(p))
-        s["t"] += 1
-        t = s["t"]
-        if decoupled_weight_decay:
-            p, g = p * (1 - lr * weight_decay), (-g if maximize else g)
-        else:
-            g = _prep(g, p, maximize, weight_decay)
+        t = _tick(s)
+        p, g = _adam_prep(p, g, lr, maximize, weight_decay, decoupled_weight_decay)
         mu = b1 * (1 - 0.5 * 0.96 ** (t * momentum_decay))
         mu_next = b1 * (1 - 0.5 * 0.96 ** ((t + 1) * momentum_decay))
         s["prod"] = np.float32(s["prod"] * np.float32(mu))  # stored as 0-d float32 state
         prod = float(s["prod"])
-        s["m"] = b1 * s["m"] + (1 - b1) * g
-        s["v"] = b2 * s["v"] + (1 - b2) * g * g
+        _moments(s, g, b1, b2)
         denom = np.sqrt(s["v"] / (1 - b2 ** t)) + eps
         out.append(p - lr * (1 - mu) / (1 - prod) * g / denom - lr * mu_next / (1 - prod * mu_next) * s["m"] / denom)
     return out
@@ -108,14 +117,9 @@ def radam_ref(params, grads, state, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weigh
     out = []
     for i, (p, g) in enumerate(zip(params, grads)):
         s = _slot(state, i, t=0, m=np.zeros_like(p), v=np.zeros_like(p))
-        s["t"] += 1
-        t = s["t"]
-        if decoupled_weight_decay:
-            p, g = p * (1 - lr * weight_decay), (-g if maximize else g)
-        else:
-            g = _prep(g, p, maximize, weight_decay)
-        s["m"] = b1 * s["m"] + (1 - b1) * g
-        s["v"] = b2 * s["v"] + (1 - b2) * g * g
+        t = _tick(s)
+        p, g = _adam_prep(p, g, lr, maximize, weight_decay, decoupled_weight_decay)
+        _moments(s, g, b1, b2)
         m_hat = s["m"] / (1 - b1 ** t)
         rho_t = rho_inf - 2 * t * b2 ** t / (1 - b2 ** t)
         if rho_t > 5:
@@ -150,10 +154,10 @@ def adagrad_ref(params, grads, state, lr=1e-2, lr_decay=0.0, weight_decay=0.0, i
     out = []
     for i, (p, g) in enumerate(zip(params, grads)):
         s = _slot(state, i, t=0, sum=np.full_like(p, initial_accumulator_value))
-        s["t"] += 1
+        t = _tick(s)
         g = _prep(g, p, maximize, weight_decay)
         s["sum"] = s["sum"] + g * g
-        out.append(p - lr / (1 + (s["t"] - 1) * lr_decay) * g / (np.sqrt(s["sum"]) + eps))
+        out.append(p - lr / (1 + (t - 1) * lr_decay) * g / (np.sqrt(s["sum"]) + eps))
     return out
 
 
@@ -173,13 +177,13 @@ def asgd_ref(params, grads, state, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weig
     out = []
     for i, (p, g) in enumerate(zip(params, grads)):
         s = _slot(state, i, t=0, eta=float(np.float32(lr)), mu=1.0, ax=np.zeros_like(p))
-        s["t"] += 1
+        t = _tick(s)
         g = _prep(g, p, maximize, weight_decay)
         p = p * (1 - lambd * s["eta"]) - s["eta"] * g
         s["ax"] = p.copy() if s["mu"] == 1 else s["ax"] + s["mu"] * (p - s["ax"])
         # eta and mu are kept as 0-d float32 state tensors
-        s["eta"] = float(np.float32(lr / (1 + lambd * lr * s["t"]) ** alpha))
-        s["mu"] = float(np.float32(1 / max(1, s["t"] - t0)))
+        s["eta"] = float(np.float32(lr / (1 + lambd * lr * t) ** alpha))
+        s["mu"] = float(np.float32(1 / max(1, t - t0)))
         out.append(p)
     return out
 
@@ -188,7 +192,7 @@ def rprop_ref(params, grads, state, lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 
     out = []
     for i, (p, g) in enumerate(zip(params, grads)):
         s = _slot(state, i, prev=np.zeros_like(p), size=np.full_like(p, lr))
-        g = -g if maximize else g
+        g = _prep(g, p, maximize)
         same = g * s["prev"]
         s["size"] = np.clip(s["size"] * np.where(same > 0, etas[1], np.where(same < 0, etas[0], 1.0)), *step_sizes)
         g = np.where(same < 0, 0.0, g)
