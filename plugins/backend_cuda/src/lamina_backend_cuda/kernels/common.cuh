@@ -71,3 +71,22 @@ struct WinGeo {
 #define LM_GEO_PARAMS long long N, long long C, long long H, long long W, long long KH, long long KW, \
     long long OH, long long OW, long long SH, long long SW, long long PH, long long PW, long long DH, long long DW
 #define LM_GEO WinGeo{N, C, H, W, KH, KW, OH, OW, SH, SW, PH, PW, DH, DW}
+
+// visit(kh, kw, oh, ow) for every window (oh, ow) whose kernel offset (kh, kw) reads input position
+// (h, w), in kernel-offset order: the gather of a window op's backward (no atomics, deterministic).
+template <typename Visit>
+__device__ __forceinline__ void lm_for_each_reader(const WinGeo& g, long long h, long long w, Visit visit) {
+    for (long long kh = 0; kh < g.KH; ++kh) {
+        const long long th = h + g.PH - kh * g.DH;
+        if (th < 0 || th % g.SH) continue;
+        const long long oh = th / g.SH;
+        if (oh >= g.OH) continue;
+        for (long long kw = 0; kw < g.KW; ++kw) {
+            const long long tw = w + g.PW - kw * g.DW;
+            if (tw < 0 || tw % g.SW) continue;
+            const long long ow = tw / g.SW;
+            if (ow >= g.OW) continue;
+            visit(kh, kw, oh, ow);
+        }
+    }
+}

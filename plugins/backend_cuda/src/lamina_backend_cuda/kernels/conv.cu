@@ -27,19 +27,9 @@ __device__ void col2im(const T* __restrict__ cols, T* __restrict__ dx, WinGeo g)
         const long long w = r % g.W; r /= g.W;
         const long long h = r % g.H; r /= g.H;      // r = n * C + c
         T acc = T(0);
-        for (long long kh = 0; kh < g.KH; ++kh) {
-            const long long th = h + g.PH - kh * g.DH;
-            if (th < 0 || th % g.SH) continue;
-            const long long oh = th / g.SH;
-            if (oh >= g.OH) continue;
-            for (long long kw = 0; kw < g.KW; ++kw) {
-                const long long tw = w + g.PW - kw * g.DW;
-                if (tw < 0 || tw % g.SW) continue;
-                const long long ow = tw / g.SW;
-                if (ow >= g.OW) continue;
-                acc += cols[(((r * g.KH + kh) * g.KW + kw) * g.OH + oh) * g.OW + ow];
-            }
-        }
+        lm_for_each_reader(g, h, w, [&](long long kh, long long kw, long long oh, long long ow) {
+            acc += cols[(((r * g.KH + kh) * g.KW + kw) * g.OH + oh) * g.OW + ow];
+        });
         dx[i] = acc;
     }
 }

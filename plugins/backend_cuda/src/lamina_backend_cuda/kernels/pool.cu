@@ -48,20 +48,10 @@ __device__ void maxpool_backward(const T* __restrict__ dy, const int* __restrict
         const long long h = r % g.H; r /= g.H;      // r = n * C + c
         const long long base = r * g.OH * g.OW;
         T acc = T(0);
-        for (long long kh = 0; kh < g.KH; ++kh) {
-            const long long th = h + g.PH - kh * g.DH;
-            if (th < 0 || th % g.SH) continue;
-            const long long oh = th / g.SH;
-            if (oh >= g.OH) continue;
-            for (long long kw = 0; kw < g.KW; ++kw) {
-                const long long tw = w + g.PW - kw * g.DW;
-                if (tw < 0 || tw % g.SW) continue;
-                const long long ow = tw / g.SW;
-                if (ow >= g.OW) continue;
-                const long long o = base + oh * g.OW + ow;
-                if (arg[o] == (int)(kh * g.KW + kw)) acc += dy[o];
-            }
-        }
+        lm_for_each_reader(g, h, w, [&](long long kh, long long kw, long long oh, long long ow) {
+            const long long o = base + oh * g.OW + ow;
+            if (arg[o] == (int)(kh * g.KW + kw)) acc += dy[o];
+        });
         dx[i] = acc;
     }
 }
