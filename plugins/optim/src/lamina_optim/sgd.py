@@ -48,7 +48,9 @@ class SGD(Optimizer):
             wd, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
             for p in params_with_grad(group):
                 if p.device.type != "cpu":  # one op per parameter, so a backend's fused kernel can take it
-                    _sgd_op(self.state[p], p, lr, momentum, dampening, wd, nesterov, maximize)
+                    # no state entry without momentum (as on the CPU path and in PyTorch)
+                    _sgd_op(self.state[p] if momentum != 0 else {}, p, lr, momentum, dampening, wd, nesterov,
+                            maximize)
                     continue
                 buf, first = _momentum_buffer(self.state[p], p) if momentum != 0 else (None, False)
                 sgd_update_(p.device.backend.xp, p.array, p.grad.array, None if buf is None else buf.array, lr,
