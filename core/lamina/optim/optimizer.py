@@ -39,6 +39,10 @@ from typing import Any
 from .. import hooks as _hooks
 from .._tensor import Tensor, zero_grads
 from ..autograd import no_grad
+from ._authoring import _default_to_fused_or_foreach as _default_to_fused_or_foreach
+from ._authoring import _get_value as _get_value
+from ._authoring import _use_grad_for_differentiable as _use_grad_for_differentiable
+from ._authoring import check_range, required
 
 __all__ = [
     "Optimizer",
@@ -49,16 +53,6 @@ __all__ = [
 ]
 
 StepHook = Callable[["Optimizer", tuple, dict], Any]
-
-
-class _RequiredParameter:
-    """Marks a default that every parameter group must set (``lr`` of an optimizer with no default)."""
-
-    def __repr__(self) -> str:
-        return "<required parameter>"
-
-
-required = _RequiredParameter()
 
 
 class RemovableHandle:
@@ -104,44 +98,6 @@ def register_optimizer_step_pre_hook(hook: StepHook) -> RemovableHandle:
 def register_optimizer_step_post_hook(hook: StepHook) -> RemovableHandle:
     """Call ``hook(optimizer, args, kwargs)`` after every optimizer's step (after instance hooks)."""
     return _add_hook(_global_optimizer_post_hooks, hook)
-
-
-def check_range(what: str, value: Any, low: float = 0.0, high: float | None = None, *,
-                low_inclusive: bool = True, high_inclusive: bool = False) -> None:
-    """Raise ``ValueError("Invalid <what>: <value>")`` unless ``value`` lies in the range (NaN fails).
-
-    ``check_range("learning rate", lr)`` checks ``0.0 <= lr``;
-    ``check_range("beta parameter at index 0", b0, 0.0, 1.0)`` checks ``0.0 <= b0 < 1.0``.
-    """
-    v = _get_value(value)
-    ok = (low <= v) if low_inclusive else (low < v)
-    if ok and high is not None:
-        ok = (v <= high) if high_inclusive else (v < high)
-    if not ok:
-        raise ValueError(f"Invalid {what}: {value}")
-
-
-def _get_value(x: Any) -> Any:
-    """A Python number from a number or a one-element tensor (``step`` counters, tensor ``lr``)."""
-    return x.item() if isinstance(x, Tensor) else x
-
-
-def _default_to_fused_or_foreach(params: list, differentiable: bool, use_fused: bool = False) -> tuple[bool, bool]:
-    """lamina has no fused or foreach kernel families of PyTorch's kind: always ``(False, False)``."""
-    return False, False
-
-
-def _use_grad_for_differentiable(step: Callable) -> Callable:
-    """Decorator for ``step``: run it under ``no_grad`` unless the group default ``differentiable`` is set."""
-
-    @functools.wraps(step)
-    def run(self: Optimizer, *args: Any, **kwargs: Any) -> Any:
-        if self.defaults.get("differentiable", False):
-            return step(self, *args, **kwargs)
-        with no_grad():
-            return step(self, *args, **kwargs)
-
-    return run
 
 
 def _split_closure(args: tuple, kwargs: dict) -> tuple[Any, tuple, dict]:
