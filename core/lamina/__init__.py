@@ -160,19 +160,15 @@ from .ops.elementwise import (
     trunc,
 )
 from .ops.indexing import (
-    argsort,
     argwhere,
     gather,
     index_select,
-    kthvalue,
     masked_fill,
     masked_select,
     nonzero,
     scatter,
     scatter_add,
-    sort,
     take,
-    topk,
     where,
 )
 from .ops.linalg import addmm, bmm, dot, einsum, ger, matmul, mm, mv, outer
@@ -217,6 +213,7 @@ from .ops.shape import (
     unsqueeze,
 )
 from .ops.softmax import log_softmax, softmax
+from .ops.sorting import argsort, kthvalue, sort, topk
 
 __version__ = "0.1.0"
 

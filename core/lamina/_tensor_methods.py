@@ -16,6 +16,7 @@ from .ops import linalg as L
 from .ops import reduction as R
 from .ops import shape as S
 from .ops import softmax as SM
+from .ops import sorting as Sort
 from .ops._util import promote_pair
 from .ops.inplace import make_inplace
 
@@ -226,7 +227,7 @@ METHODS: dict[str, Any] = {
     # indexing
     "gather": I.gather, "scatter": I.scatter, "scatter_add": I.scatter_add, "index_select": I.index_select,
     "masked_fill": I.masked_fill, "masked_select": I.masked_select, "nonzero": I.nonzero,
-    "argwhere": I.argwhere, "sort": I.sort, "argsort": I.argsort, "topk": I.topk, "kthvalue": I.kthvalue,
+    "argwhere": I.argwhere, "sort": Sort.sort, "argsort": Sort.argsort, "topk": Sort.topk, "kthvalue": Sort.kthvalue,
     "take": I.take, "index_fill": _index_fill,
     "where": lambda self, condition, other: I.where(condition, self, other),
     # conversions and factories
