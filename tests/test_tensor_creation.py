@@ -163,33 +163,52 @@ def _pair(dt, shape, m):
     return m.ones(shape, dtype=getattr(m, dt))
 
 
-@pytest.mark.parametrize("op", ["add", "mul", "div", "sub", "maximum"])
-@pytest.mark.parametrize("b_dim", [1, 0], ids=["1d", "0d"])
-@pytest.mark.parametrize("a", DT)
-@pytest.mark.parametrize("b", DT)
+_TT = [(a, b, d, op) for op in ("add", "mul", "div", "sub", "maximum") for d in (1, 0) for a in DT for b in DT]
+_TT_BOOL_SUB = [c for c in _TT if c[3] == "sub" and "bool" in c[:2]]  # torch forbids bool subtraction
+_SCALAR_FNS = {"add": lambda x, s: x + s, "mul": lambda x, s: x * s, "div": lambda x, s: x / s,
+               "pow": lambda x, s: x ** s, "rsub": lambda x, s: s - x, "rdiv": lambda x, s: s / x}
+_TS = [(a, s, op) for op in _SCALAR_FNS for s in SCALARS for a in DT]
+_TS_BOOL_SUB = [c for c in _TS if c[2] == "rsub" and (c[0] == "bool" or isinstance(c[1], (bool, np.bool_)))]
+
+
+def _tt(cases):
+    return [pytest.param(*c, id=f"{c[3]}-{c[0]}-{c[1]}-{'1d' if c[2] else '0d'}") for c in cases]
+
+
+def _ts(cases):
+    return [pytest.param(*c, id=f"{c[2]}-{c[0]}-{c[1]!r}") for c in cases]
+
+
+@pytest.mark.parametrize(("a", "b", "b_dim", "op"), _tt(c for c in _TT if c not in _TT_BOOL_SUB))
 def test_tensor_tensor_promotion(a, b, b_dim, op):
-    if op == "sub" and "bool" in (a, b):
-        pytest.skip("torch forbids bool subtraction")
     shape_b = (2,) if b_dim else ()
     lr = getattr(lamina, op)(_pair(a, (2,), lamina), _pair(b, shape_b, lamina))
     tr = getattr(torch, op)(_pair(a, (2,), torch), _pair(b, shape_b, torch))
     assert dtype_name(lr.dtype) == dtype_name(tr.dtype)
 
 
-@pytest.mark.parametrize("op", ["add", "mul", "div", "pow", "rsub", "rdiv"])
-@pytest.mark.parametrize("scalar", SCALARS, ids=repr)
-@pytest.mark.parametrize("a", DT)
+@pytest.mark.parametrize(("a", "b", "b_dim", "op"), _tt(_TT_BOOL_SUB))
+def test_bool_tensor_subtraction_is_refused_like_torch(a, b, b_dim, op):
+    shape_b = (2,) if b_dim else ()
+    with pytest.raises(RuntimeError):
+        torch.sub(_pair(a, (2,), torch), _pair(b, shape_b, torch))
+    with pytest.raises((TypeError, RuntimeError)):
+        lamina.sub(_pair(a, (2,), lamina), _pair(b, shape_b, lamina))
+
+
+@pytest.mark.parametrize(("a", "scalar", "op"), _ts(c for c in _TS if c not in _TS_BOOL_SUB))
 def test_tensor_scalar_promotion(a, scalar, op):
-    if a == "bool" and op in ("rsub",) or (op == "rsub" and isinstance(scalar, (bool, np.bool_))):
-        pytest.skip("torch forbids bool subtraction")
-    fns = {"add": lambda x, s: x + s, "mul": lambda x, s: x * s, "div": lambda x, s: x / s,
-           "pow": lambda x, s: x ** s, "rsub": lambda x, s: s - x, "rdiv": lambda x, s: s / x}
-    try:
-        tr = fns[op](_pair(a, (2,), torch), scalar)
-    except RuntimeError:
-        pytest.skip("torch rejects this combination")
-    lr = fns[op](_pair(a, (2,), lamina), scalar)
+    lr = _SCALAR_FNS[op](_pair(a, (2,), lamina), scalar)
+    tr = _SCALAR_FNS[op](_pair(a, (2,), torch), scalar)
     assert dtype_name(lr.dtype) == dtype_name(tr.dtype), f"{a} {op} {scalar!r}: {lr.dtype} vs {tr.dtype}"
+
+
+@pytest.mark.parametrize(("a", "scalar", "op"), _ts(_TS_BOOL_SUB))
+def test_bool_scalar_subtraction_is_refused_like_torch(a, scalar, op):
+    with pytest.raises(RuntimeError):
+        _SCALAR_FNS[op](_pair(a, (2,), torch), scalar)
+    with pytest.raises((TypeError, RuntimeError)):
+        _SCALAR_FNS[op](_pair(a, (2,), lamina), scalar)
 
 
 def test_python_and_numpy_float_scalars_never_upcast_float32():

@@ -222,12 +222,23 @@ def add(input: Tensor, other, *, alpha=1) -> Tensor:
     return Add.apply(a, b, alpha) if alpha != 1 else Add.apply(a, b)
 
 
+def _no_bool_subtraction(input: Tensor, other) -> None:
+    other_dtype = other._data.dtype if isinstance(other, Tensor) else getattr(other, "dtype", None)
+    if input._data.dtype.kind == "b" or isinstance(other, bool) or getattr(other_dtype, "kind", "") == "b":
+        from ..errors import DTypeError
+
+        raise DTypeError("sub: Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
+                         "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+
+
 def sub(input: Tensor, other, *, alpha=1) -> Tensor:
+    _no_bool_subtraction(input, other)
     a, b = promote_pair(input, other)
     return Sub.apply(a, b, alpha) if alpha != 1 else Sub.apply(a, b)
 
 
 def rsub(input: Tensor, other, *, alpha=1) -> Tensor:
+    _no_bool_subtraction(input, other)
     a, b = promote_pair(input, other)
     return Sub.apply(b, a, alpha) if alpha != 1 else Sub.apply(b, a)
 
