@@ -33,8 +33,8 @@ train: $(BIN)/.lamina-installed
 
 test: $(BIN)/.test-deps
 	$(BIN)/ruff check core plugins tests examples benchmarks
-	$(BIN)/python -m pytest -q tests plugins examples/third_party_plugin/tests
 	$(MAKE) --no-print-directory check-plugins VENV=$(VENV)
+	$(BIN)/python -m pytest -q tests plugins examples/third_party_plugin/tests
 
 # the conformance kit, from the command line, over every plugin distribution, in strict mode (a component
 # without an info record fails); a distribution without lamina entry points (datasets) has nothing to check
