@@ -57,13 +57,16 @@ def _tol(case: Case):
     return (1e-10, 1e-12) if case.dtype == "float64" else (1e-4, 1e-5)
 
 
+def _closure_free(rec, device: str) -> bool:
+    """Checks that feed gradients directly do not apply to closure-driven optimizers (LBFGS)."""
+    return not rec.needs_closure
+
+
 @check("optim_trajectory_reference", KINDS_OPTIM,
        when=lambda rec, dev: rec.reference_step is not None and not rec.needs_closure)
 def trajectory(case: Case) -> None:
     """10 steps with fixed gradients equal a NumPy float64 implementation of the documented rule."""
     rec = case.record
-    if rec.reference_step is None or rec.needs_closure:
-        skip("no reference_step (or closure-driven)")
     for cfg in rec.configs:
         params = _params(case)
         opt = rec.cls(params, **cfg)
@@ -111,12 +114,10 @@ def quadratic(case: Case) -> None:
             fail(f"{case.name}{cfg}: with maximize=True the objective went from {start:.5g} to {end:.5g}")
 
 
-@check("optim_grad_none_untouched", KINDS_OPTIM, dtypes="once", when=lambda rec, dev: not rec.needs_closure)
+@check("optim_grad_none_untouched", KINDS_OPTIM, dtypes="once", when=_closure_free)
 def grad_none(case: Case) -> None:
     """Parameters whose grad is None are not changed and get no state."""
     rec = case.record
-    if rec.needs_closure:
-        skip("closure-driven")
     params = _params(case)
     opt = rec.cls(params, **rec.configs[0])
     before = host(params[1])
@@ -129,14 +130,12 @@ def grad_none(case: Case) -> None:
         fail(f"{case.name}: a parameter with grad None got optimizer state")
 
 
-@check("optim_state_dict_roundtrip", KINDS_OPTIM, when=lambda rec, dev: not rec.needs_closure)
+@check("optim_state_dict_roundtrip", KINDS_OPTIM, when=_closure_free)
 def state_roundtrip(case: Case) -> None:
     """state_dict through lamina.save/load gives a bitwise-equal continued trajectory."""
     import lamina
 
     rec = case.record
-    if rec.needs_closure:
-        skip("closure-driven")
     for cfg in rec.configs:
         a = _params(case)
         opt_a = rec.cls(a, **cfg)
@@ -160,12 +159,10 @@ def state_roundtrip(case: Case) -> None:
                 fail(f"{case.name}{cfg}: parameter {i} differs after resuming from a saved state_dict")
 
 
-@check("optim_per_group_options", KINDS_OPTIM, dtypes="once", when=lambda rec, dev: not rec.needs_closure)
+@check("optim_per_group_options", KINDS_OPTIM, dtypes="once", when=_closure_free)
 def per_group(case: Case) -> None:
     """Options given per parameter group apply to that group only."""
     rec = case.record
-    if rec.needs_closure:
-        skip("closure-driven")
     cfg = dict(rec.configs[0])
     lr = cfg.pop("lr", None)
     if lr is None:
@@ -206,12 +203,10 @@ def validation(case: Case) -> None:
         fail(f"{case.name}{cfg}: expected {err_type.__name__} matching {match!r}")
 
 
-@check("optim_nonfinite_isolated", KINDS_OPTIM, dtypes="once", when=lambda rec, dev: not rec.needs_closure)
+@check("optim_nonfinite_isolated", KINDS_OPTIM, dtypes="once", when=_closure_free)
 def nonfinite(case: Case) -> None:
     """A non-finite gradient affects only its own parameter (no exception, no spill to others)."""
     rec = case.record
-    if rec.needs_closure:
-        skip("closure-driven")
     a = _params(case)
     b = _params(case)
     opt_a, opt_b = rec.cls(a, **rec.configs[0]), rec.cls([b[1]], **rec.configs[0])
@@ -225,14 +220,12 @@ def nonfinite(case: Case) -> None:
         fail(f"{case.name}: a NaN gradient in one parameter changed the update of another")
 
 
-@check("optim_state_dtype_device", KINDS_OPTIM, when=lambda rec, dev: not rec.needs_closure)
+@check("optim_state_dtype_device", KINDS_OPTIM, when=_closure_free)
 def state_dtype(case: Case) -> None:
     """Floating state tensors follow the parameter's dtype and device ('step' excepted)."""
     import lamina
 
     rec = case.record
-    if rec.needs_closure:
-        skip("closure-driven")
     a = _params(case)
     opt = rec.cls(a, **rec.configs[0])
     _feed(a, _grads(0), case)
