@@ -18,52 +18,20 @@ from lamina.optim.optimizer import (
 )
 
 
-class SGD(Optimizer):
-    """A plain SGD with momentum, only to exercise the base (the real one is a plugin)."""
+def _sgd_class(lib, base, validate):
+    """A plain SGD with momentum, only to exercise the base (the real one is a plugin), written once
+    and built on either framework's ``Optimizer``."""
 
-    def __init__(self, params, lr=required, momentum=0.0):
-        if lr is not required:
-            check_range("learning rate", lr)
-        check_range("momentum value", momentum)
-        super().__init__(params, {"lr": lr, "momentum": momentum})
-
-    @lamina.no_grad()
-    def step(self, closure=None):
-        loss = None
-        if closure is not None:
-            with lamina.enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                d = p.grad
-                if group["momentum"]:
-                    state = self.state[p]
-                    if "momentum_buffer" not in state:
-                        state["momentum_buffer"] = d.clone()
-                    else:
-                        state["momentum_buffer"].mul_(group["momentum"]).add_(d)
-                    d = state["momentum_buffer"]
-                    state["step"] = state.get("step", 0) + 1
-                p.add_(d, alpha=-group["lr"])
-        return loss
-
-
-def torch_sgd_class(torch):
-    import torch.optim.optimizer as toptim
-
-    class TorchSGD(torch.optim.Optimizer):
-        def __init__(self, params, lr=toptim.required, momentum=0.0):
-            if lr is not toptim.required and not 0.0 <= lr:
-                raise ValueError(f"Invalid learning rate: {lr}")
+    class SGD(base):
+        def __init__(self, params, lr=validate.required, momentum=0.0):
+            validate(lr, momentum)
             super().__init__(params, {"lr": lr, "momentum": momentum})
 
-        @torch.no_grad()
+        @lib.no_grad()
         def step(self, closure=None):
             loss = None
             if closure is not None:
-                with torch.enable_grad():
+                with lib.enable_grad():
                     loss = closure()
             for group in self.param_groups:
                 for p in group["params"]:
@@ -81,8 +49,29 @@ def torch_sgd_class(torch):
                     p.add_(d, alpha=-group["lr"])
             return loss
 
-    TorchSGD.__name__ = "SGD"
-    return TorchSGD
+    SGD.__qualname__ = "SGD"  # the lamina one is this module's SGD, so pickle finds it
+    return SGD
+
+
+def _lamina_validate(lr, momentum):
+    if lr is not required:
+        check_range("learning rate", lr)
+    check_range("momentum value", momentum)
+
+
+_lamina_validate.required = required
+SGD = _sgd_class(lamina, Optimizer, _lamina_validate)
+
+
+def torch_sgd_class(torch):
+    import torch.optim.optimizer as toptim
+
+    def validate(lr, momentum):
+        if lr is not toptim.required and not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+
+    validate.required = toptim.required
+    return _sgd_class(torch, torch.optim.Optimizer, validate)
 
 
 @pytest.fixture
