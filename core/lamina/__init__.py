@@ -9,12 +9,11 @@ from __future__ import annotations
 import builtins
 from typing import Any
 
-from . import _dtype
-from . import _tensor_methods as _tensor_methods  # noqa: F401  (binds ops to Tensor)
-from ._dtype import (
+from ._base import dtype as _dtype
+from ._base.dtype import (
     bool_ as bool,  # noqa: A004
 )
-from ._dtype import (
+from ._base.dtype import (
     cdouble,
     cfloat,
     complex64,
@@ -35,13 +34,9 @@ from ._dtype import (
     short,
     uint8,
 )
-from ._dtype import float as float  # noqa: A004
-from ._dtype import int as int  # noqa: A004
-from ._random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
-from ._tensor import Size, Tensor
-from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
-from .backends import device, get_default_device, set_backend, set_default_device
-from .errors import (
+from ._base.dtype import float as float  # noqa: A004
+from ._base.dtype import int as int  # noqa: A004
+from ._base.errors import (
     BackendUnavailableError,
     CheckpointError,
     CheckpointFormatError,
@@ -56,6 +51,18 @@ from .errors import (
     PluginLoadError,
     PluginNotFoundError,
     ShapeError,
+)
+from ._tensor import Size
+from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .backends import device, get_default_device, set_backend, set_default_device
+from .backends.random import (
+    Generator,
+    default_generator,
+    get_rng_state,
+    initial_seed,
+    manual_seed,
+    seed,
+    set_rng_state,
 )
 from .ops.combine import (
     cat,
@@ -75,6 +82,32 @@ from .ops.combine import (
     tile,
     unbind,
     vstack,
+)
+from .ops.comparison import (
+    allclose,
+    bitwise_and,
+    bitwise_or,
+    bitwise_xor,
+    eq,
+    equal,
+    ge,
+    greater,
+    gt,
+    isclose,
+    isfinite,
+    isinf,
+    isnan,
+    isneginf,
+    isposinf,
+    le,
+    less,
+    logical_and,
+    logical_not,
+    logical_or,
+    logical_xor,
+    lt,
+    ne,
+    signbit,
 )
 from .ops.conversion import clone
 from .ops.creation import (
@@ -214,11 +247,12 @@ from .ops.shape import (
 )
 from .ops.softmax import log_softmax, softmax
 from .ops.sorting import argsort, kthvalue, sort, topk
+from .ops.tensor import Tensor
 
 __version__ = "0.1.0"
 
 _LAZY_SUBMODULES = {"nn", "optim", "utils", "testing", "plugins", "kernels", "cuda", "hooks", "autograd",
-                    "backends", "return_types", "cli", "serialization"}
+                    "backends", "return_types", "cli", "serialization", "errors", "ops"}
 
 
 def is_tensor(obj: Any) -> builtins.bool:
@@ -231,71 +265,6 @@ def is_floating_point(input: Tensor) -> builtins.bool:
 
 def numel(input: Tensor) -> int:
     return input.numel()
-
-
-def isnan(input: Tensor) -> Tensor:
-    return input.isnan()
-
-
-def isinf(input: Tensor) -> Tensor:
-    return input.isinf()
-
-
-def isfinite(input: Tensor) -> Tensor:
-    return input.isfinite()
-
-
-def eq(input: Tensor, other: Any) -> Tensor:
-    return input.eq(other)
-
-
-def ne(input: Tensor, other: Any) -> Tensor:
-    return input.ne(other)
-
-
-def lt(input: Tensor, other: Any) -> Tensor:
-    return input.lt(other)
-
-
-def le(input: Tensor, other: Any) -> Tensor:
-    return input.le(other)
-
-
-def gt(input: Tensor, other: Any) -> Tensor:
-    return input.gt(other)
-
-
-def ge(input: Tensor, other: Any) -> Tensor:
-    return input.ge(other)
-
-
-def logical_and(input: Tensor, other: Tensor) -> Tensor:
-    return input.logical_and(other)
-
-
-def logical_or(input: Tensor, other: Tensor) -> Tensor:
-    return input.logical_or(other)
-
-
-def logical_not(input: Tensor) -> Tensor:
-    return input.logical_not()
-
-
-def equal(input: Tensor, other: Tensor) -> builtins.bool:
-    return tuple(input.shape) == tuple(other.shape) and input.eq(other).all().item()
-
-
-def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
-             equal_nan: builtins.bool = False) -> builtins.bool:
-    return isclose(input, other, rtol, atol, equal_nan).all().item()
-
-
-def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
-            equal_nan: builtins.bool = False) -> Tensor:  # type: ignore[valid-type]
-    xp = input.device.backend.xp
-    o = other.array if isinstance(other, Tensor) else other
-    return Tensor._make(xp.asarray(xp.isclose(input.array, o, rtol=rtol, atol=atol, equal_nan=equal_nan)),
-                        input.device)
 
 
 def __getattr__(name: str) -> Any:

@@ -35,9 +35,7 @@ def synchronize(device=None) -> None:
 
 def manual_seed(seed: int) -> None:
     if is_available():
-        from . import _random
-
-        _random.reseed_backend(_backend(), int(seed))
+        _backend().reseed(int(seed))
 
 
 manual_seed_all = manual_seed

@@ -14,6 +14,7 @@ from typing import Any
 
 from .._tensor import Tensor
 from .grad_mode import state as _state
+from .graph import graph_namespace
 
 
 def _is_tensor(x: Any) -> bool:
@@ -49,7 +50,7 @@ def reduce_to(g: Any, shape: tuple, node: Any, index: int) -> Any:
 
 def _cast(g: Any, dt: Any) -> Any:
     if isinstance(g, Tensor):
-        from .._dtype import _FROM_NP
+        from .._base.dtype import _FROM_NP
 
         return g.to(_FROM_NP[dt])
     return g.astype(dt)
@@ -70,9 +71,10 @@ def _root_grads(tensors: Sequence[Tensor], grads: Sequence[Any], create_graph: b
             g = Tensor._make(arr, t._device) if create_graph else arr
         else:
             if not isinstance(g, Tensor):
-                from ..ops.creation import tensor as _tensor
+                import numpy as np
 
-                g = _tensor(g, dtype=t.dtype, device=t.device)
+                host = np.asarray(t._device.backend.to_host(g) if hasattr(g, "device") else g, dtype=t._data.dtype)
+                g = Tensor._make(t._device.backend.from_host(host, t._device.index), t._device)
             if tuple(g.shape) != tuple(t.shape):
                 raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of {list(g.shape)} and "
                                    f"output[{i}] has a shape of {list(t.shape)}.")
@@ -240,10 +242,8 @@ def _materialize(n: Any, gs: list, create_graph: bool) -> None:
 
 def _call_backward(n: Any, gs: list, create_graph: bool) -> tuple:
     if create_graph:
-        from ._xpgraph import graph_namespace
-
         real_xp = n.xp
-        n.xp = graph_namespace(real_xp)
+        n.xp = graph_namespace(real_xp, type(next(g for g in gs if isinstance(g, Tensor)))._graph_ops)
         n._graph_mode = True
         try:
             out = n.backward(n, *gs)

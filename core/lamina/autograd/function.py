@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import kernels as _kernels
+from .._base.errors import DeviceMismatchError
 from .._tensor import Tensor
 from ..backends import get_default_device
-from ..errors import DeviceMismatchError
+from ..backends import kernels as _kernels
 from .grad_mode import state as _state
 
 _NO_GRAD_NEEDS: dict[int, tuple[bool, ...]] = {}

@@ -7,7 +7,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from .._tensor import Tensor
+from ..ops.tensor import Tensor
 from .containers import _index, _no_digits, _update_pairs
 from .module import Module
 from .parameter import Parameter

@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .. import _dtype
-from .._tensor import Tensor
+from .._base import dtype as _dtype
 from ..autograd.grad_mode import no_grad
+from ..ops.tensor import Tensor
 
 
 def _apply(self, fn: Callable[[Tensor], Tensor], recurse: bool = True) -> Any:

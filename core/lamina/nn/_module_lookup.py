@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._tensor import Tensor
+from ..ops.tensor import Tensor
 
 
 def _walk(self: Any, target: str, want: str) -> Any:

@@ -20,8 +20,8 @@ from collections import OrderedDict, namedtuple
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
+from ..ops.tensor import Tensor
 from ._module_hooks import RemovableHandle, add_hook
 
 _PLAN: contextvars.ContextVar[list | None] = contextvars.ContextVar("lamina_load_plan", default=None)

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from itertools import islice
 from typing import Any
 
-from .._tensor import Tensor
+from ..ops.tensor import Tensor
 from .module import Module, _addindent
 
 

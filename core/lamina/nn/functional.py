@@ -7,9 +7,9 @@ import warnings
 from typing import Any
 
 from .. import plugins as _plugins
-from .._tensor import Tensor
 from ..ops import elementwise as _E
 from ..ops import softmax as _SM
+from ..ops.tensor import Tensor
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:

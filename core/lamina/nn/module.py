@@ -14,8 +14,9 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from .._tensor import Tensor, zero_grads
-from ..errors import DTypeError, ShapeError
+from .._base.errors import DTypeError, ShapeError
+from .._tensor import zero_grads
+from ..ops.tensor import Tensor
 from . import _module_convert as _convert
 from . import _module_hooks as _hooks
 from . import _module_lookup as _lookup

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._tensor import Tensor, _init_from
+from .._tensor import _init_from
 from ..backends import device as _device_cls
+from ..ops.tensor import Tensor
 
 
 def _wrap(cls: type, data: Tensor | None) -> Tensor:

@@ -6,11 +6,12 @@ Split results are views (slices); the others copy.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any
 
+from .._base.errors import ShapeError
 from .._tensor import Tensor
 from ..autograd.function import Function
-from ..errors import ShapeError
 from ._util import normalize_dim, shape_arg
 
 
@@ -233,3 +234,28 @@ def repeat_interleave(input: Tensor, repeats, dim: int | None = None) -> Tensor:
     reps = repeats._data if isinstance(repeats, Tensor) else repeats
     idx = xp.repeat(xp.arange(input.shape[axis]), reps)
     return index_select(input, axis, Tensor._make(idx, input.device))
+
+
+class CombineMethods:
+    """Splitting, joining, flipping and tiling as ``Tensor`` methods."""
+
+    __slots__ = ()
+    repeat = repeat
+    tile = tile
+    repeat_interleave = repeat_interleave
+    split = split
+    chunk = chunk
+    unbind = unbind
+    narrow = narrow
+    select = select
+    fliplr = fliplr
+    flipud = flipud
+    roll = roll
+
+    def flip(self: Tensor, *dims: Any) -> Tensor:
+        return flip(self, dims[0] if len(dims) == 1 else dims)
+
+    def __iter__(self: Tensor) -> Iterator[Tensor]:
+        if not self.ndim:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(unbind(self, 0))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import _dtype
+from .._base import dtype as _dtype
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..backends import device as _device
@@ -124,3 +124,34 @@ def cuda(self: Tensor, device: Any = None, non_blocking: bool = False) -> Tensor
     elif isinstance(device, int):
         device = f"cuda:{device}"
     return to(self, device)
+
+
+def _cast(d: Any) -> Any:
+    def method(self: Tensor, memory_format: Any = None) -> Tensor:
+        return to(self, d)
+
+    method.__name__ = str(d).rpartition(".")[2]
+    return method
+
+
+class ConversionMethods:
+    """Moves and casts as ``Tensor`` methods."""
+
+    __slots__ = ()
+    to = to
+    clone = clone
+    cpu = cpu
+    cuda = cuda
+    type = type_
+    float = _cast(_dtype.float32)
+    double = _cast(_dtype.float64)
+    half = _cast(_dtype.float16)
+    long = _cast(_dtype.int64)
+    int = _cast(_dtype.int32)
+    short = _cast(_dtype.int16)
+    bool = _cast(_dtype.bool_)
+    byte = _cast(_dtype.uint8)
+    char = _cast(_dtype.int8)
+
+    def type_as(self: Tensor, other: Tensor) -> Tensor:
+        return to(self, other.dtype)

@@ -8,11 +8,12 @@ from typing import Any
 
 import numpy as np
 
-from .. import _dtype, _random
+from .._base import dtype as _dtype
+from .._base.errors import OutOfMemoryError
 from .._tensor import Tensor
 from ..backends import device as _device
 from ..backends import get_default_device
-from ..errors import OutOfMemoryError
+from ..backends import random as _random
 
 
 def _dev(device: Any):
@@ -342,3 +343,30 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, g
         out = xp.argsort(-keys, axis=-1, kind="stable")[:, :num_samples]
     out = out.astype(np.int64).reshape(p.shape[:-1] + (num_samples,))
     return Tensor._make(out, dev)
+
+
+class CreationMethods:
+    """``new_*`` factories: a new tensor with this one's dtype and device unless told otherwise."""
+
+    __slots__ = ()
+
+    def new_tensor(self: Tensor, data: Any, *, dtype: Any = None, device: Any = None,
+                   requires_grad: bool = False) -> Tensor:
+        return tensor(data, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
+    def new_zeros(self: Tensor, *size: Any, dtype: Any = None, device: Any = None,
+                  requires_grad: bool = False) -> Tensor:
+        return zeros(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
+    def new_ones(self: Tensor, *size: Any, dtype: Any = None, device: Any = None,
+                 requires_grad: bool = False) -> Tensor:
+        return ones(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
+    def new_empty(self: Tensor, *size: Any, dtype: Any = None, device: Any = None,
+                  requires_grad: bool = False) -> Tensor:
+        return empty(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
+    def new_full(self: Tensor, size: Any, fill_value: Any, *, dtype: Any = None, device: Any = None,
+                 requires_grad: bool = False) -> Tensor:
+        return full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device,
+                    requires_grad=requires_grad)

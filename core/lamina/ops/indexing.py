@@ -8,6 +8,7 @@ from typing import Any
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ._util import normalize_dim, promote_pair, scalar_or_tensor
+from .inplace import make_inplace
 
 
 def _key(key: Any):
@@ -126,7 +127,7 @@ def setitem(x: Tensor, key: Any, value: Any) -> None:
     k, _ = _key(key)
     v = value._data if isinstance(value, Tensor) else value
     if isinstance(value, Tensor) and value._device is not x._device:
-        from ..errors import DeviceMismatchError
+        from .._base.errors import DeviceMismatchError
 
         raise DeviceMismatchError(f"index_put: value is on {value._device} but the tensor is on {x._device}")
     needs = check_inplace(x, value if isinstance(value, Tensor) else None)
@@ -340,3 +341,36 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
         raise RuntimeError(f"one_hot: Class values must be smaller than num_classes ({num_classes}) and non-negative")
     out = (tensor._data[..., None] == xp.arange(num_classes)).astype("int64")
     return Tensor._make(out, tensor.device)
+
+
+class IndexingMethods:
+    """Indexing, gathering and scattering as ``Tensor`` methods (``x[k]``, ``x[k] = v``)."""
+
+    __slots__ = ()
+    __getitem__ = getitem
+    __setitem__ = setitem
+    gather = gather
+    scatter = scatter
+    scatter_add = scatter_add
+    index_select = index_select
+    masked_fill = masked_fill
+    masked_select = masked_select
+    nonzero = nonzero
+    argwhere = argwhere
+    take = take
+
+    def where(self: Tensor, condition: Tensor, other: Any) -> Tensor:
+        return where(condition, self, other)
+
+    def index_fill(self: Tensor, dim: int, index: Tensor, value: Any) -> Tensor:
+        mask = self._device.backend.xp.zeros(self.shape[dim], dtype=bool)
+        mask[index._data] = True
+        shape = [1] * self.ndim
+        shape[dim] = self.shape[dim]
+        m = Tensor._make(mask.reshape(shape), self._device)
+        return masked_fill(self, m.expand(tuple(self.shape)), value)
+
+    masked_fill_ = make_inplace("masked_fill", masked_fill)
+    scatter_ = make_inplace("scatter", scatter)
+    scatter_add_ = make_inplace("scatter_add", scatter_add)
+    index_fill_ = make_inplace("index_fill", index_fill)

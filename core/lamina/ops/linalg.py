@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from .._base.errors import ShapeError
 from .._tensor import Tensor
 from ..autograd.function import Function
-from ..errors import ShapeError
 from ._util import promote_pair
+from .creation import tensor
 
 
 class MatMul(Function):
@@ -146,3 +149,16 @@ def einsum(equation: str, *operands) -> Tensor:
         letters = sorted(c for c in set(lhs.replace(",", "")) if lhs.replace(",", "").count(c) == 1)
         eq = lhs + "->" + "".join(letters)
     return Einsum.apply(eq, *operands)
+
+
+class LinalgMethods:
+    __slots__ = ()
+    matmul = __matmul__ = matmul
+    mm = mm
+    bmm = bmm
+    mv = mv
+    dot = dot
+    outer = outer
+
+    def __rmatmul__(self: Tensor, other: Any) -> Tensor:
+        return matmul(tensor(other, device=self.device), self)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import builtins
 from typing import Any
 
-from .. import _dtype
+from .._base import dtype as _dtype
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ._util import int_to_float, normalize_dim, normalize_dims
@@ -231,7 +231,7 @@ def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype:
 
 
 def _maxmin(input: Tensor, dim, keepdim, is_max: bool, other=None):
-    from ..return_types import max_min
+    from .._base.return_types import max_min
 
     if other is not None and isinstance(dim, Tensor):
         from .elementwise import maximum, minimum
@@ -378,3 +378,36 @@ def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     if input.ndim == 0:
         return input.clone()
     return Cumprod.apply(input, normalize_dim(dim, input.ndim, "cumprod"))
+
+
+class ReductionMethods:
+    """Reductions and scans as ``Tensor`` methods (``axis``/``keepdims`` accepted as NumPy spells them)."""
+
+    __slots__ = ()
+    prod = prod
+    amax = amax
+    amin = amin
+    argmax = argmax
+    argmin = argmin
+    var = var
+    std = std
+    logsumexp = logsumexp
+    norm = norm
+    all = all
+    any = any
+    cumsum = cumsum
+    cumprod = cumprod
+    count_nonzero = count_nonzero
+    max = max
+    min = min
+
+    def sum(self: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None, axis: Any = None,
+            keepdims: bool | None = None) -> Tensor:
+        return _sum(self, dim if axis is None else axis, keepdim if keepdims is None else keepdims, dtype=dtype)
+
+    def mean(self: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None, axis: Any = None,
+             keepdims: bool | None = None) -> Tensor:
+        return _mean(self, dim if axis is None else axis, keepdim if keepdims is None else keepdims, dtype=dtype)
+
+
+_sum, _mean = sum, mean

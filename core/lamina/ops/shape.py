@@ -11,6 +11,7 @@ from typing import Any
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ._util import infer_shape, normalize_dim, shape_arg
+from .inplace import make_inplace
 
 
 def _as_view(y: Tensor, x: Tensor) -> Tensor:
@@ -237,3 +238,38 @@ def atleast_2d(input: Tensor) -> Tensor:
     return input.reshape(1, -1) if input.ndim < 2 else input
 
 
+class ShapeMethods:
+    """Views and reshapes as ``Tensor`` methods and properties."""
+
+    __slots__ = ()
+    view = view
+    view_as = view_as
+    reshape = reshape
+    reshape_as = reshape_as
+    flatten = flatten
+    unflatten = unflatten
+    squeeze = squeeze
+    unsqueeze = unsqueeze
+    permute = permute
+    transpose = swapaxes = swapdims = transpose
+    t = t
+    movedim = moveaxis = movedim
+    expand = expand
+    expand_as = expand_as
+    broadcast_to = broadcast_to
+    contiguous = contiguous
+    t_ = make_inplace("t", t)
+    transpose_ = make_inplace("transpose", transpose)
+    squeeze_ = make_inplace("squeeze", squeeze)
+    unsqueeze_ = make_inplace("unsqueeze", unsqueeze)
+
+    @property
+    def T(self: Tensor) -> Tensor:  # noqa: N802
+        return permute(self, tuple(reversed(range(self.ndim))))
+
+    @property
+    def mT(self: Tensor) -> Tensor:  # noqa: N802
+        return transpose(self, -2, -1)
+
+    H = T
+    mH = mT

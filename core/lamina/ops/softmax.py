@@ -76,3 +76,13 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dty
 
 def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
     return softmax(-input, dim, dtype=dtype)
+
+
+class SoftmaxMethods:
+    __slots__ = ()
+
+    def softmax(self: Tensor, dim: int, dtype: Any = None) -> Tensor:
+        return softmax(self, dim, dtype=dtype)
+
+    def log_softmax(self: Tensor, dim: int, dtype: Any = None) -> Tensor:
+        return log_softmax(self, dim, dtype=dtype)

@@ -24,7 +24,7 @@ class SortValues(Function):
 
 
 def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False):
-    from ..return_types import max_min
+    from .._base.return_types import max_min
 
     xp = input.device.backend.xp
     if input.ndim == 0:
@@ -43,7 +43,7 @@ def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool
 
 
 def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):  # noqa: A002
-    from ..return_types import max_min
+    from .._base.return_types import max_min
 
     axis = normalize_dim(dim, input.ndim, "topk") if input.ndim else 0
     n = input.shape[axis] if input.ndim else 1
@@ -58,7 +58,7 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
 
 
 def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False):
-    from ..return_types import max_min
+    from .._base.return_types import max_min
 
     axis = normalize_dim(dim, input.ndim, "kthvalue")
     xp = input.device.backend.xp
@@ -69,3 +69,11 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False):
     if not keepdim:
         vals, idx_t = vals.squeeze(axis), idx_t.squeeze(axis)
     return max_min("kthvalue")(vals, idx_t)
+
+
+class SortingMethods:
+    __slots__ = ()
+    sort = sort
+    argsort = argsort
+    topk = topk
+    kthvalue = kthvalue

@@ -7,8 +7,8 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from .._tensor import Tensor
 from ..autograd import no_grad
+from ..ops.tensor import Tensor
 
 
 class _RequiredParameter:

@@ -18,7 +18,7 @@ import warnings
 from typing import Any
 
 from .. import plugins as _plugins
-from .._tensor import Tensor
+from ..ops.tensor import Tensor
 from .optimizer import Optimizer
 
 __all__ = ["LRScheduler", "_LRScheduler"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..errors import PluginError, PluginLoadError, PluginNotFoundError
+from .._base.errors import PluginError, PluginLoadError, PluginNotFoundError
 from . import _load, _registry
 from ._records import UNSET, Failure
 from ._settings import ENV_BACKENDS

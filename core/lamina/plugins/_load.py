@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import time
 
-from ..errors import PluginLoadError, PluginVersionError
+from .._base.errors import PluginLoadError, PluginVersionError
 from ._api import API_ATTRIBUTE, PLUGIN_API_VERSION
 from ._records import Entry, Failure
 from ._settings import trace

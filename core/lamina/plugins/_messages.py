@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..errors import PluginConflictError, PluginNotFoundError
+from .._base.errors import PluginConflictError, PluginNotFoundError
 from . import _first_party
 from ._api import IN_PROCESS
 from ._records import Entry, Index

@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..errors import PluginConfigError, PluginConflictError, PluginError, PluginLoadError, PluginNotFoundError
+from .._base.errors import PluginConfigError, PluginConflictError, PluginError, PluginLoadError, PluginNotFoundError
 from . import _load, _messages, _namespace, _scan
 from ._records import (
     COLLECTION_GROUPS,

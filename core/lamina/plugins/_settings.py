@@ -8,7 +8,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from ..errors import PluginConfigError
+from .._base.errors import PluginConfigError
 
 ENV_AUTOLOAD = "LAMINA_PLUGIN_AUTOLOAD"
 ENV_ALLOW = "LAMINA_PLUGINS"

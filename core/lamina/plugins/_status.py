@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from ..errors import PluginError
+from .._base.errors import PluginError
 from . import _load, _registry
 from ._backends import probe_backend
 from ._records import IN_PROCESS_DIST, Dist, Entry, is_collection

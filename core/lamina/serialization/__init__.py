@@ -41,9 +41,9 @@ from typing import IO, Any
 
 import numpy as np
 
-from .._tensor import Tensor
+from .._base.errors import CheckpointError, CheckpointFormatError, CheckpointHeaderError, CheckpointTruncatedError
 from ..backends import device as _device
-from ..errors import CheckpointError, CheckpointFormatError, CheckpointHeaderError, CheckpointTruncatedError
+from ..ops.tensor import Tensor
 from . import _format, _pickle, _sniff, _structure
 from ._atomic import atomic_write
 from ._format import MAX_HEADER_BYTES

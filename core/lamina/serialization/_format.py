@@ -15,7 +15,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from ..errors import CheckpointTruncatedError
+from .._base.errors import CheckpointTruncatedError
 
 MAX_HEADER_BYTES = 100_000_000  # as the safetensors reference implementation
 MAX_DIM = 2**63 - 1

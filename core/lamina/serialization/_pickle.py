@@ -13,7 +13,7 @@ import warnings
 from collections.abc import Callable
 from typing import IO, Any
 
-from ..errors import CheckpointFormatError
+from .._base.errors import CheckpointFormatError
 
 
 class PickleWarning(UserWarning):
@@ -23,7 +23,8 @@ class PickleWarning(UserWarning):
 PROTOCOL = 4
 
 # (module, name) of the functions that tensors' __reduce_ex__ return; the device string is args[2]
-_REBUILDERS = {("lamina._tensor", "_rebuild"), ("lamina.nn.parameter", "_rebuild_parameter"),
+_REBUILDERS = {("lamina._tensor", "_rebuild"), ("lamina._tensor.base", "_rebuild"),
+               ("lamina.nn.parameter", "_rebuild_parameter"),
                ("lamina.nn.parameter", "_rebuild_buffer")}
 
 

@@ -22,9 +22,9 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-from .. import _dtype
-from .._tensor import Tensor
+from .._base import dtype as _dtype
 from ..backends import device as _device
+from ..ops.tensor import Tensor
 
 FORMAT_VERSION = "1"
 _FLOAT_TAGS = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}

@@ -31,7 +31,7 @@ def _host(t) -> np.ndarray:
 
 
 def _diff_inputs(inputs: tuple) -> list[int]:
-    from .._tensor import Tensor
+    from ..ops.tensor import Tensor
 
     idx = []
     for i, x in enumerate(inputs):
@@ -48,7 +48,7 @@ def _diff_inputs(inputs: tuple) -> list[int]:
 
 
 def _outputs(fn: Callable, inputs: tuple) -> tuple:
-    from .._tensor import Tensor
+    from ..ops.tensor import Tensor
 
     out = _as_tuple(fn(*inputs))
     return tuple(o for o in out if isinstance(o, Tensor) and o.is_floating_point())

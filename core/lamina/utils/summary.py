@@ -20,10 +20,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .._dtype import float32
-from .._random import Generator
-from .._tensor import Tensor
+from .._base.dtype import float32
 from ..autograd import no_grad
+from ..backends.random import Generator
+from ..ops.tensor import Tensor
 
 __all__ = ["summary", "ModelSummary", "LayerRow"]
 

@@ -7,7 +7,7 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
-from ..._tensor import Tensor
+from ...ops.tensor import Tensor
 
 _Params = Tensor | Iterable[Tensor]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..._tensor import Tensor
+from ...ops.tensor import Tensor
 
 
 def _check_device(param: Tensor, device: object) -> object:

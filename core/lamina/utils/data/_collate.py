@@ -19,10 +19,10 @@ from typing import Any
 
 import numpy as np
 
-from ..._dtype import float64, int64
-from ..._tensor import Tensor
+from ..._base.dtype import float64, int64
 from ...ops.combine import stack
 from ...ops.creation import as_tensor, tensor
+from ...ops.tensor import Tensor
 
 __all__ = ["default_collate", "default_convert"]
 

@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from ..._random import Generator
-from ..._tensor import Tensor
+from ...backends.random import Generator
+from ...ops.tensor import Tensor
 from ._collate import default_collate, default_convert
 from .dataset import Dataset, IterableDataset, Subset, TensorDataset
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler

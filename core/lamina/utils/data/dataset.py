@@ -8,10 +8,10 @@ import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from ..._random import Generator, default_generator
-from ..._tensor import Tensor
-from ...errors import ShapeError
+from ..._base.errors import ShapeError
+from ...backends.random import Generator, default_generator
 from ...ops.creation import randperm
+from ...ops.tensor import Tensor
 
 __all__ = ["Dataset", "IterableDataset", "TensorDataset", "ConcatDataset", "ChainDataset", "Subset",
            "random_split"]

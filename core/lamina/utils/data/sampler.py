@@ -16,10 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from ..._dtype import float64
-from ..._random import Generator
-from ..._tensor import Tensor
+from ..._base.dtype import float64
+from ...backends.random import Generator
 from ...ops.creation import multinomial, randint, randperm, tensor
+from ...ops.tensor import Tensor
 
 __all__ = ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler",
            "BatchSampler"]

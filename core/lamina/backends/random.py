@@ -7,37 +7,23 @@ the global one.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
-from . import backends as _backends
-
-_defaults: dict[str, Any] = {}
-
-
-def _entropy() -> int:
-    return int.from_bytes(os.urandom(8), "little") >> 1  # device_type -> backend generator
-
-
-def reseed_backend(backend, seed: int) -> None:
-    _defaults[backend.device_type] = backend.new_generator(seed)
+from . import _device as _backends
+from ._protocol import SEED
+from ._protocol import entropy as _entropy
 
 
 def default_impl(backend):
-    g = _defaults.get(backend.device_type)
-    if g is None:
-        seed = _backends._seed[0]
-        g = _defaults[backend.device_type] = backend.new_generator(
-            seed if seed is not None else _entropy())
-    return g
+    return backend.default_generator()
 
 
 def manual_seed(seed: int) -> Generator:
     """Seed the default generator of every backend (present and future). Returns the CPU generator."""
     seed = int(seed)
-    _backends._seed[0] = seed
+    SEED[0] = seed
     for backend in list(_backends._backends.values()):
-        reseed_backend(backend, seed)
+        backend.reseed(seed)
     return default_generator
 
 
@@ -49,7 +35,7 @@ def seed() -> int:
 
 
 def initial_seed() -> int:
-    s = _backends._seed[0]
+    s = SEED[0]
     return 0 if s is None else s
 
 

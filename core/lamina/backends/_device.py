@@ -1,9 +1,8 @@
-"""The backend protocol and device selection (DESIGN.md §4).
+"""Devices and backend selection (DESIGN.md §4).
 
-A backend is a light class found through the entry-point group ``lamina.backends.<device_type>``:
-it names its array namespace ``xp`` (``numpy``, ``cupy``), moves arrays between host and device,
-owns the device's random generator and registers baseline kernels. Devices are strings
-(``"cpu"``, ``"cuda"``, ``"cuda:1"``) interned as :class:`device` objects.
+A backend (``_protocol.Backend``) is found through the entry-point group
+``lamina.backends.<device_type>`` by the plugin index, probed, and loaded once per device type.
+Devices are strings (``"cpu"``, ``"cuda"``, ``"cuda:1"``) interned as :class:`device` objects.
 """
 
 from __future__ import annotations
@@ -12,72 +11,18 @@ import os
 import threading
 from typing import Any
 
-from .errors import BackendUnavailableError
+from .. import plugins
+from .._base.errors import BackendUnavailableError
+from . import kernels
+from ._protocol import SEED, Backend
 
 __all__ = ["Backend", "device", "set_default_device", "get_default_device", "set_backend", "get_backend"]
 
-
-class Backend:
-    """Base class of compute backends. Subclasses are leaves; ``probe`` must be cheap and never raise."""
-
-    name: str = "?"
-    device_type: str = "?"
-    priority: int = 0
-    xp: Any = None
-    #: the concrete array class of ``xp`` (results of other types, e.g. NumPy scalars, are wrapped)
-    array_type: type = object
-
-    @classmethod
-    def probe(cls) -> tuple[bool, str]:
-        """(usable, reason when not). Cheap; never raises; imports nothing heavy."""
-        return True, ""
-
-    # --- device moves -------------------------------------------------------------------------
-    def device_count(self) -> int:
-        return 1
-
-    def from_host(self, array, index: int):
-        """Copy a NumPy array onto device ``index`` of this backend."""
-        return self.xp.asarray(array)
-
-    def to_host(self, array):
-        """Copy an array of this backend to a NumPy array."""
-        return array
-
-    def device_scope(self, index: int):
-        """A context manager that makes ``index`` current while kernels launch (no-op by default)."""
-        return _NULL_SCOPE
-
-    def synchronize(self, index: int | None = None) -> None:
-        """Wait for queued work on the device (no-op on synchronous backends)."""
-
-    # --- random numbers -----------------------------------------------------------------------
-    def new_generator(self, seed: int | None):
-        """A fresh random generator of this backend, seeded."""
-        return self.xp.random.default_rng(seed)
-
-    def register_kernels(self, registry) -> None:
-        """Register faster kernels for ops (optional)."""
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.device_type}:{self.name}>"
-
-
-class _NullScope:
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *exc):
-        return False
-
-
-_NULL_SCOPE = _NullScope()
 
 _lock = threading.RLock()
 _backends: dict[str, Backend] = {}  # device_type -> instantiated backend
 _choice: dict[str, str] = {}  # device_type -> backend name chosen by set_backend / LAMINA_BACKENDS
 _unavailable: dict[str, str] = {}
-_seed: list[int | None] = [None]
 
 _INSTALL_HINT = {
     "cpu": "install the CPU backend: pip install lamina-backend-cpu "
@@ -98,8 +43,6 @@ def _env_choices() -> dict[str, str]:
 
 
 def _load(device_type: str) -> Backend:
-    from . import kernels, plugins
-
     wanted = _choice.get(device_type) or _env_choices().get(device_type)
     reasons = []
     candidates = []
@@ -144,8 +87,8 @@ def get_backend(device_type: str) -> Backend:
         if b is None:
             b = _load(device_type)
             _backends[device_type] = b
-            if _seed[0] is not None:
-                _reseed(b, _seed[0])
+            if SEED[0] is not None:
+                b.reseed(SEED[0])
         return b
 
 
@@ -165,24 +108,15 @@ def set_backend(device_type: str, name: str | None) -> None:
     tensors created afterwards; existing tensors keep their arrays. The device type's default random
     generator belongs to the old backend and is dropped (reseeded from ``manual_seed`` if one was set).
     """
-    from . import _random
-
     with _lock:
         if name is None:
             _choice.pop(device_type, None)
         else:
             _choice[device_type] = name
         _backends.pop(device_type, None)
-        _random._defaults.pop(device_type, None)
         for d in _DEVICES.values():
             if d.type == device_type:
                 d._backend = None
-
-
-def _reseed(backend: Backend, seed: int) -> None:
-    from . import _random
-
-    _random.reseed_backend(backend, seed)
 
 
 class device:  # noqa: N801  (mirrors torch.device)
@@ -289,3 +223,31 @@ def get_default_device() -> device:
 def set_default_device(d: Any) -> None:
     """Set the device that factory functions use when no ``device=`` is given."""
     _default[0] = None if d is None else device(d)
+
+
+def explain(op: Any, *args: Any, device: Any = None, **kwargs: Any) -> str:
+    """Say which implementation of ``op`` runs for these arguments, and why."""
+    op = kernels._resolve(op)
+    dev = None
+    arrays = []
+    for a in args:
+        if isinstance(getattr(a, "device", None), _device_type):  # a Tensor (defined a layer above)
+            dev = dev or a.device
+            arrays.append(a.array)
+        else:
+            arrays.append(a)
+    dev = _device_type(device) if device is not None else (dev or get_default_device())
+    _ = dev.backend  # make sure the backend (and its kernels) are loaded
+    lines = [f"op {op.__name__} on {dev.type}:"]
+    chosen = None
+    for k in kernels.candidates(op, dev.type):
+        ok = k.supports is None or bool(k.supports(arrays, kwargs))
+        lines.append(f"  kernel {k.name} (priority {k.priority}): {'supports' if ok else 'does not support'} "
+                     "these inputs")
+        if ok and chosen is None:
+            chosen = k.name
+    lines.append(f"  -> {chosen or 'reference implementation ' + op.__name__}")
+    return "\n".join(lines)
+
+
+_device_type = device

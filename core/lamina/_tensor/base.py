@@ -1,16 +1,22 @@
-"""The Tensor: a backend array plus autograd bookkeeping.
+"""The tensor layer: ``TensorBase``, a backend array plus autograd bookkeeping.
 
-Operations are written once in ``ops/`` against the array namespace ``xp`` and bound as methods
-in ``_tensor_methods``; this file holds the state, conversions, autograd entry points and repr.
+This file holds the state, conversions and repr. The autograd entry points (``backward``,
+``register_hook``) are a mixin of the autograd layer, the operations mixins of the op families;
+``lamina.ops.tensor.Tensor`` assembles them in one class statement. Layers below ``ops`` refer to
+``Tensor`` through the name exported here: for a type checker it is the assembled class, at run
+time ``TensorBase`` (every tensor is an instance of both).
 """
 
 from __future__ import annotations
 
 import builtins
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from . import _dtype
-from .backends import device as _device_cls
+from .._base import dtype as _dtype
+from ..backends import device as _device_cls
+
+if TYPE_CHECKING:
+    from ..ops.tensor import Tensor
 
 
 class Size(tuple):
@@ -41,8 +47,8 @@ class _Version:
         self.v = 0
 
 
-class Tensor:
-    """An n-dimensional array with autograd.
+class TensorBase:
+    """The state of an n-dimensional array with autograd (the methods come with ``Tensor``).
 
     ``tensor.array`` is the raw backend array; ``tensor.data`` a Tensor sharing it without history.
     """
@@ -51,22 +57,18 @@ class Tensor:
                  "_hooks", "_retain", "_base", "__weakref__")
     __array_priority__ = 1000  # make ndarray <op> Tensor defer to Tensor's reflected operators
 
-    def __new__(cls, *args, **kwargs):
-        return object.__new__(cls)
+    #: the assembled class (``class Tensor(TensorBase, ..., concrete=True)``): what ``_make`` builds
+    _concrete: ClassVar[type]
 
-    def __init__(self, *args: Any, device: Any = None, dtype: Any = None) -> None:
-        from .ops import creation
-
-        if len(args) == 1 and not isinstance(args[0], int):
-            src = creation.tensor(args[0], dtype=dtype or _dtype.get_default_dtype(), device=device)
-        else:
-            src = creation.empty(*args, dtype=dtype, device=device)
-        _init_from(self, src._data, src._device)
+    def __init_subclass__(cls, concrete: bool = False, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if concrete:
+            TensorBase._concrete = cls
 
     # --- construction helpers (hot path) ------------------------------------------------------
-    @classmethod
-    def _make(cls, data, dev, requires_grad: bool = False) -> Tensor:
-        t = object.__new__(cls)
+    @staticmethod
+    def _make(data, dev, requires_grad: bool = False) -> Tensor:
+        t = object.__new__(TensorBase._concrete)
         _init_from(t, data, dev, requires_grad)
         return t
 
@@ -190,7 +192,7 @@ class Tensor:
     @property
     def data(self) -> Tensor:
         """A Tensor sharing this one's storage with no autograd history."""
-        t = Tensor._make(self._data, self._device)
+        t = TensorBase._make(self._data, self._device)
         t._version = self._version
         return t
 
@@ -209,31 +211,6 @@ class Tensor:
         self._node = None
         self._requires_grad = False
         return self
-
-    def retain_grad(self) -> None:
-        if self._node is None:
-            return
-        if not self._requires_grad:
-            raise RuntimeError("retain_grad: can't retain_grad on Tensor that has requires_grad=False")
-        if not self._retain:
-            self._retain = True
-            from .autograd.engine import add_retain_hook
-
-            add_retain_hook(self)
-
-    def register_hook(self, hook) -> Any:
-        """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a new grad."""
-        if not self._requires_grad:
-            raise RuntimeError("register_hook: cannot register a hook on a tensor that doesn't require gradient")
-        from .autograd.engine import register_tensor_hook
-
-        return register_tensor_hook(self, hook)
-
-    def backward(self, gradient: Tensor | None = None, retain_graph: bool | None = None,
-                 create_graph: bool = False, inputs=None) -> None:
-        from .autograd.engine import backward
-
-        backward([self], [gradient], retain_graph=retain_graph, create_graph=create_graph, inputs=inputs)
 
     # --- conversions --------------------------------------------------------------------------
     def numpy(self, *, force: bool = False):
@@ -278,7 +255,7 @@ class Tensor:
         return id(self)
 
     def __repr__(self) -> str:
-        from ._format import tensor_repr
+        from .format import tensor_repr
 
         return tensor_repr(self)
 
@@ -320,7 +297,7 @@ def _not_on_host(dev) -> str:
             "Use Tensor.cpu() to copy the tensor to host memory first.")
 
 
-def _init_from(t: Tensor, data, dev, requires_grad: bool = False) -> None:
+def _init_from(t: TensorBase, data, dev, requires_grad: bool = False) -> None:
     """Set every slot of a fresh tensor (the one place that lists them)."""
     t._data = data
     t._device = dev
@@ -356,3 +333,7 @@ def zero_grads(params, set_to_none: bool = True) -> None:
             else:
                 g.requires_grad_(False)
             g.zero_()
+
+
+if not TYPE_CHECKING:
+    Tensor = TensorBase

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from . import _dtype
+from .._base import dtype as _dtype
 
 LINE_WIDTH = 80
 THRESHOLD = 1000

@@ -1,28 +1,34 @@
-"""A differentiable stand-in for ``xp`` used while ``create_graph=True``.
+"""The differentiable ops under NumPy's names that ``ctx.xp`` offers while ``create_graph=True``.
 
-Backward formulas are written with operators and ``ctx.xp`` functions. For double backward the
-engine hands them Tensors and this namespace, whose functions are lamina's differentiable ops, so
-the same formula records a graph. Functions without a differentiable counterpart raise, naming
-the function, rather than silently cutting the graph.
+``Tensor`` declares ``table`` as its ``_graph_ops``; the engine (a layer below) builds its
+``GraphNamespace`` from it, so autograd never imports the op families.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .._dtype import _FROM_NP
+from .._base.dtype import _FROM_NP, to_np
+from .._tensor import Tensor
+from . import combine as J
+from . import creation
+from . import elementwise as E
+from . import indexing as I
+from . import linalg as L
+from . import reduction as R
+from . import shape as S
+
+_TABLE: dict[str, Any] = {}
 
 
-def _ops():
-    import lamina as L
+def table() -> dict[str, Any]:
+    """The table, built at the first double backward."""
+    if not _TABLE:
+        _TABLE.update(_ops())
+    return _TABLE
 
-    from ..ops import combine as J
-    from ..ops import creation
-    from ..ops import elementwise as E
-    from ..ops import indexing as I
-    from ..ops import reduction as R
-    from ..ops import shape as S
 
+def _ops() -> dict[str, Any]:
     def broadcast_to(x, shape):
         return S.expand(x, tuple(shape))
 
@@ -39,7 +45,7 @@ def _ops():
         return S.unsqueeze(x, axis)
 
     def take_along_axis(x, idx, axis):
-        return I.gather(x, axis, idx if isinstance(idx, L.Tensor) else L.as_tensor(idx))
+        return I.gather(x, axis, idx if isinstance(idx, Tensor) else creation.as_tensor(idx))
 
     def concatenate(xs, axis=0):
         return J.cat(list(xs), axis)
@@ -84,39 +90,7 @@ def _ops():
 
 
 def _np_dtype(d: Any):
-    from .._dtype import to_np
 
     return to_np(d)  # a Tensor's dtype (a lamina dtype) as well as NumPy dtypes and names
 
 
-class GraphNamespace:
-    """``ctx.xp`` during double backward: differentiable ops under NumPy's names."""
-
-    def __init__(self, real_xp: Any) -> None:
-        self._real = real_xp
-        self.__dict__.update(_table())
-
-    def __getattr__(self, name: str) -> Any:
-        if name in ("float32", "float64", "int64", "bool_", "newaxis", "pi", "inf", "nan", "e"):
-            return getattr(self._real, name)
-        raise NotImplementedError(
-            f"double backward: this op's backward uses xp.{name}, which has no differentiable counterpart; "
-            "create_graph=True is not supported through it")
-
-
-_TABLE: dict[str, Any] | None = None
-_CACHE: dict[int, GraphNamespace] = {}
-
-
-def _table() -> dict[str, Any]:
-    global _TABLE
-    if _TABLE is None:
-        _TABLE = _ops()
-    return _TABLE
-
-
-def graph_namespace(real_xp: Any) -> GraphNamespace:
-    ns = _CACHE.get(id(real_xp))
-    if ns is None:
-        ns = _CACHE[id(real_xp)] = GraphNamespace(real_xp)
-    return ns

@@ -1,0 +1,1 @@
+"""The base layer: dtypes, errors and named result types. Imports nothing else of lamina."""

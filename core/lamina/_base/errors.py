@@ -1,0 +1,100 @@
+"""Exception types raised by lamina.
+
+User mistakes raise these (never ``assert``); each message names the op or layer, what it
+expected and what it got.
+"""
+
+from __future__ import annotations
+
+__all__ = ["LaminaError", "ShapeError", "DTypeError", "DeviceMismatchError", "BackendUnavailableError",
+           "OutOfMemoryError", "PluginError", "PluginNotFoundError", "PluginConflictError", "PluginLoadError",
+           "PluginVersionError", "PluginConfigError", "CheckpointError", "CheckpointFormatError",
+           "CheckpointTruncatedError", "CheckpointHeaderError"]
+
+
+class LaminaError(Exception):
+    """Base of every lamina-specific error."""
+
+
+class ShapeError(LaminaError, ValueError, RuntimeError):
+    """An input has the wrong shape.
+
+    A ValueError (STYLE.md), and also a RuntimeError so that code written for PyTorch, which raises
+    RuntimeError for shape mismatches, still catches it.
+    """
+
+
+class DTypeError(LaminaError, TypeError, RuntimeError):
+    """An input has the wrong dtype (a TypeError, and a RuntimeError as PyTorch raises)."""
+
+
+class DeviceMismatchError(LaminaError, RuntimeError):
+    """Inputs of one op live on different devices."""
+
+
+class BackendUnavailableError(LaminaError, RuntimeError):
+    """A device was requested whose backend is missing or unusable; carries the reason."""
+
+
+class OutOfMemoryError(LaminaError, MemoryError):
+    """A backend could not allocate memory."""
+
+
+class PluginError(LaminaError, RuntimeError):
+    """Base of the plugin-system errors."""
+
+
+class PluginNotFoundError(PluginError, AttributeError):
+    """A name that no installed plugin provides."""
+
+
+class PluginConflictError(PluginError):
+    """Two distributions offer one name and no preference was stated."""
+
+
+class PluginLoadError(PluginError):
+    """A plugin failed to import or load; the original error is chained."""
+
+
+class PluginVersionError(PluginError):
+    """A plugin was built for an incompatible plugin-API major version."""
+
+
+class PluginConfigError(PluginError, ValueError):
+    """A plugin control (environment variable or API argument) has an invalid value."""
+
+
+class CheckpointError(LaminaError, ValueError):
+    """A checkpoint file is malformed, truncated or in another format; names the file."""
+
+
+class CheckpointFormatError(CheckpointError):
+    """The file is not a safetensors/lamina checkpoint (a pickle, a torch.save zip, a .npy, random bytes)."""
+
+
+class CheckpointTruncatedError(CheckpointError):
+    """The file ends before the header length, the header or the data buffer it declares."""
+
+
+class CheckpointHeaderError(CheckpointError):
+    """The JSON header (or the lamina structure in its metadata) is malformed or inconsistent."""
+
+
+__all__ = [
+    "LaminaError",
+    "ShapeError",
+    "DTypeError",
+    "DeviceMismatchError",
+    "BackendUnavailableError",
+    "OutOfMemoryError",
+    "PluginError",
+    "PluginNotFoundError",
+    "PluginConflictError",
+    "PluginLoadError",
+    "PluginVersionError",
+    "PluginConfigError",
+    "CheckpointError",
+    "CheckpointFormatError",
+    "CheckpointTruncatedError",
+    "CheckpointHeaderError",
+]

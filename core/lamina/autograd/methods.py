@@ -1,0 +1,42 @@
+"""The autograd entry points every tensor has: ``backward``, ``register_hook``, ``retain_grad``.
+
+A mixin of ``lamina.ops.tensor.Tensor`` (the autograd layer sits below the op families).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .._tensor import Tensor
+
+
+class AutogradMethods:
+    """Mixed into ``Tensor``; ``self`` is always a tensor."""
+
+    __slots__ = ()
+
+    def retain_grad(self: Tensor) -> None:
+        if self._node is None:
+            return
+        if not self._requires_grad:
+            raise RuntimeError("retain_grad: can't retain_grad on Tensor that has requires_grad=False")
+        if not self._retain:
+            self._retain = True
+            from .engine import add_retain_hook
+
+            add_retain_hook(self)
+
+    def register_hook(self: Tensor, hook: Any) -> Any:
+        """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a new grad."""
+        if not self._requires_grad:
+            raise RuntimeError("register_hook: cannot register a hook on a tensor that doesn't require gradient")
+        from .engine import register_tensor_hook
+
+        return register_tensor_hook(self, hook)
+
+    def backward(self: Tensor, gradient: Tensor | None = None, retain_graph: bool | None = None,
+                 create_graph: bool = False, inputs: Any = None) -> None:
+        from .engine import backward
+
+        backward([self], [gradient], retain_graph=retain_graph, create_graph=create_graph, inputs=inputs)

@@ -1,0 +1,127 @@
+"""Comparisons, logic, predicates and bitwise ops (not differentiable): functions and methods."""
+
+from __future__ import annotations
+
+import builtins
+import operator
+from collections.abc import Callable
+from typing import Any
+
+from .._base.errors import DeviceMismatchError
+from .._tensor import Tensor
+from ._util import promote_pair, scalar_or_tensor
+
+
+def _result(x: Tensor, res: Any) -> Tensor:
+    return Tensor._make(x._device.backend.xp.asarray(res), x._device)
+
+
+def _compare(np_op: Callable) -> Callable[[Tensor, Any], Tensor]:
+    def fn(input: Tensor, other: Any) -> Tensor:
+        if not isinstance(other, Tensor):
+            other = scalar_or_tensor(other, input)
+        if isinstance(other, Tensor):
+            if other._device is not input._device:
+                raise DeviceMismatchError(f"comparison: expected both tensors on one device, got {input._device} "
+                                          f"and {other._device}")
+            a, b = promote_pair(input, other)
+            return _result(input, np_op(a._data, b._data))
+        return _result(input, np_op(input._data, other))
+
+    fn.__name__ = np_op.__name__
+    return fn
+
+
+def _logical(np_name: str) -> Callable[[Tensor, Any], Tensor]:
+    def fn(input: Tensor, other: Any) -> Tensor:
+        f = getattr(input._device.backend.xp, np_name)
+        return _result(input, f(input._data, other._data if isinstance(other, Tensor) else other))
+
+    fn.__name__ = np_name
+    return fn
+
+
+def _predicate(np_name: str) -> Callable[[Tensor], Tensor]:
+    def fn(input: Tensor) -> Tensor:
+        return _result(input, getattr(input._device.backend.xp, np_name)(input._data))
+
+    fn.__name__ = np_name
+    return fn
+
+
+def _bitwise(op: Callable) -> Callable[[Tensor, Any], Tensor]:
+    def fn(input: Tensor, other: Any) -> Tensor:
+        if input._data.dtype.kind == "f":
+            raise TypeError(f"bitwise operation: expected integer or bool tensors, got {input.dtype}")
+        return _result(input, op(input._data, other._data if isinstance(other, Tensor) else other))
+
+    return fn
+
+
+eq = _compare(operator.eq)
+ne = _compare(operator.ne)
+lt = less = _compare(operator.lt)
+le = _compare(operator.le)
+gt = greater = _compare(operator.gt)
+ge = _compare(operator.ge)
+logical_and = _logical("logical_and")
+logical_or = _logical("logical_or")
+logical_xor = _logical("logical_xor")
+logical_not = _predicate("logical_not")
+isnan = _predicate("isnan")
+isinf = _predicate("isinf")
+isfinite = _predicate("isfinite")
+isposinf = _predicate("isposinf")
+isneginf = _predicate("isneginf")
+signbit = _predicate("signbit")
+bitwise_and = _bitwise(operator.and_)
+bitwise_or = _bitwise(operator.or_)
+bitwise_xor = _bitwise(operator.xor)
+
+
+def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
+            equal_nan: builtins.bool = False) -> Tensor:
+    xp = input._device.backend.xp
+    o = other._data if isinstance(other, Tensor) else other
+    return _result(input, xp.isclose(input._data, o, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
+             equal_nan: builtins.bool = False) -> builtins.bool:
+    return builtins.bool(isclose(input, other, rtol, atol, equal_nan).all().item())
+
+
+def equal(input: Tensor, other: Tensor) -> builtins.bool:
+    return tuple(input.shape) == tuple(other.shape) and builtins.bool(eq(input, other).all().item())
+
+
+class ComparisonMethods:
+    __slots__ = ()
+    eq = __eq__ = eq  # type: ignore[assignment]
+    ne = __ne__ = ne  # type: ignore[assignment]
+    lt = less = __lt__ = lt
+    le = __le__ = le
+    gt = greater = __gt__ = gt
+    ge = __ge__ = ge
+    logical_and = logical_and
+    logical_or = logical_or
+    logical_xor = logical_xor
+    logical_not = logical_not
+    isnan = isnan
+    isinf = isinf
+    isfinite = isfinite
+    isposinf = isposinf
+    isneginf = isneginf
+    signbit = signbit
+    isclose = isclose
+    allclose = allclose
+    equal = equal
+    bitwise_and = __and__ = __rand__ = bitwise_and
+    bitwise_or = __or__ = __ror__ = bitwise_or
+    bitwise_xor = __xor__ = __rxor__ = bitwise_xor
+
+    def __invert__(self: Tensor) -> Tensor:
+        return Tensor._make(~self._data, self._device)
+
+    def __hash__(self) -> int:
+        return id(self)
