@@ -8,7 +8,9 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from ..ops.tensor import Tensor
-from .containers import _index, _no_digits, _update_pairs
+from ._container_rules import index as _index
+from ._container_rules import no_digits as _no_digits
+from ._container_rules import update_pairs as _update_pairs
 from .module import Module
 from .parameter import Parameter
 

@@ -8,9 +8,8 @@ from typing import Any
 from ..ops.tensor import Tensor
 
 
-def _walk(self: Any, target: str, want: str) -> Any:
-    from .module import Module
-
+def walk(self: Any, target: str, want: str, module_cls: type) -> Any:
+    """The submodule at dotted path ``target`` (``module_cls`` is ``Module``, handed down by its caller)."""
     mod = self
     done = []
     for item in target.split(".") if target else []:
@@ -20,7 +19,7 @@ def _walk(self: Any, target: str, want: str) -> Any:
                                  f"'{target}', at {where})")
         mod = getattr(mod, item)
         done.append(item)
-        if not isinstance(mod, Module):
+        if not isinstance(mod, module_cls):
             raise AttributeError(f"`{item}` is not an nn.Module")
     return mod
 

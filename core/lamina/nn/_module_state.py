@@ -203,7 +203,7 @@ def _run(plan: list) -> None:
 
 
 def _migrate(module: Any, state_dict: dict, prefix: str) -> dict:
-    from .. import hooks
+    from ..plugins import hooks
 
     out = hooks.call_migrate_state_dict(module, state_dict, prefix)
     if out is not state_dict and not hasattr(out, "_metadata") and hasattr(state_dict, "_metadata"):
@@ -213,7 +213,7 @@ def _migrate(module: Any, state_dict: dict, prefix: str) -> dict:
 
 
 def _has_migrations() -> bool:
-    from .. import hooks
+    from ..plugins import hooks
 
     return bool(hooks.get_plugin_manager().hook.lamina_migrate_state_dict.get_hookimpls())
 

@@ -1,31 +1,23 @@
 """Containers: ``Sequential``, ``ModuleList``, ``ModuleDict`` and ``Identity``, with PyTorch's indexing
-rules and reprs (``ParameterList`` and ``ParameterDict`` are in ``_containers_params``)."""
+rules and reprs (``ParameterList`` and ``ParameterDict`` are in ``_containers_params``; the indexing
+and update rules both share are in ``_container_rules``)."""
 
 from __future__ import annotations
 
-import operator
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 from itertools import islice
 from typing import Any
 
 from ..ops.tensor import Tensor
+from ._container_rules import index as _index
+from ._container_rules import no_digits as _no_digits
+from ._container_rules import update_pairs as _update_pairs
 from .module import Module, _addindent
-
-
-def _index(idx: Any, size: int, what: str) -> int:
-    idx = operator.index(idx)
-    if not -size <= idx < size:
-        raise IndexError(f"index {idx} is out of range" + (f" for {what} of length {size}" if what else ""))
-    return idx % size if size else idx
 
 
 def _renumber(module: Module) -> None:
     module.__dict__["_modules"] = OrderedDict((str(i), m) for i, m in enumerate(module._modules.values()))
-
-
-def _no_digits(keys: list[str]) -> list[str]:
-    return [k for k in keys if not k.isdigit()]
 
 
 class Identity(Module):
@@ -217,26 +209,6 @@ class ModuleList(_IndexedModules):
         return self
 
 
-def _update_pairs(owner: str, target: Any, items: Any) -> None:
-    if not isinstance(items, Iterable):
-        raise TypeError(f"{owner}.update should be called with an iterable of key/value pairs, but got "
-                        f"{type(items).__name__}")
-    if isinstance(items, (OrderedDict, Module)):  # ordered sources: OrderedDict, ModuleDict, ParameterDict
-        pairs = list(items.items())
-    elif isinstance(items, Mapping):
-        pairs = list(items.items()) if owner == "ModuleDict" else sorted(items.items())
-    else:
-        pairs = []
-        for j, p in enumerate(items):
-            if not isinstance(p, Iterable):
-                raise TypeError(f"{owner} update sequence element #{j} should be Iterable; is{type(p).__name__}")
-            if len(p) != 2:
-                raise ValueError(f"{owner} update sequence element #{j} has length {len(p)}; 2 is required")
-            pairs.append((p[0], p[1]))
-    for k, v in pairs:
-        target[k] = v
-
-
 class ModuleDict(Module):
     """An ordered dict of sub-modules."""
 
@@ -282,14 +254,6 @@ class ModuleDict(Module):
 
     def update(self, modules: Any) -> None:
         _update_pairs("ModuleDict", self, modules)
-
-
-def __getattr__(name: str) -> Any:
-    if name in ("ParameterList", "ParameterDict"):  # they live in _containers_params (file size)
-        from . import _containers_params
-
-        return getattr(_containers_params, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = ["Identity", "Sequential", "ModuleList", "ModuleDict"]

@@ -142,7 +142,9 @@ class Module:
     def register_module(self, name: str, module: Module | None) -> None:
         self.add_module(name, module)
 
-    _walk = _lookup._walk
+    def _walk(self, target: str, want: str) -> Any:
+        return _lookup.walk(self, target, want, Module)
+
     get_submodule = _lookup.get_submodule
     set_submodule = _lookup.set_submodule
     get_parameter = _lookup.get_parameter

@@ -36,10 +36,10 @@ from collections.abc import Callable, Iterable
 from itertools import chain
 from typing import Any
 
-from .. import hooks as _hooks
 from .._tensor import zero_grads
 from ..autograd import no_grad
 from ..ops.tensor import Tensor
+from ..plugins import hooks as _hooks
 from ._authoring import _default_to_fused_or_foreach as _default_to_fused_or_foreach
 from ._authoring import _get_value as _get_value
 from ._authoring import _use_grad_for_differentiable as _use_grad_for_differentiable

@@ -8,12 +8,7 @@ import sys
 from collections.abc import Callable
 
 # Light on purpose: lamina.nn & co. call namespace() at import; the index loads at first lookup.
-_caches: list[dict[str, object]] = []  # cleared by _registry on refresh/register/prefer
-
-
-def clear_caches() -> None:
-    for cache in _caches:
-        cache.clear()
+from ._caches import caches as _caches
 
 
 def _submodule(module_name: str, name: str):

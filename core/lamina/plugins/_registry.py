@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .._base.errors import PluginConfigError, PluginConflictError, PluginError, PluginLoadError, PluginNotFoundError
-from . import _load, _messages, _namespace, _scan
+from . import _caches, _load, _messages, _scan
 from ._records import (
     COLLECTION_GROUPS,
     FAMILIES,
@@ -62,7 +62,7 @@ def on_invalidate(callback: Callable[[], None]) -> None:
 
 def _invalidate() -> None:
     _objects.clear()
-    _namespace.clear_caches()
+    _caches.clear_caches()
     for callback in _invalidate_callbacks:
         callback()
 
