@@ -142,13 +142,13 @@ def test_inplace_matches_torch_and_bumps_version(name, fn, rng):
     a = rng.standard_normal((3, 4)).astype(np.float32)
     lx, tx = lamina.tensor(a), torch.tensor(a)
     view = lx[1]
-    v0 = lx._version_value
+    v0 = lx._version
     out_l = fn(lx)
     fn(tx)
     assert out_l is lx
     assert_close(lx, tx)
     assert_close(view, tx[1])
-    assert lx._version_value > v0 and view._version_value == lx._version_value
+    assert lx._version > v0 and view._version == lx._version
 
 
 @pytest.mark.parametrize("name, fn", INPLACE, ids=[c[0] for c in INPLACE])
@@ -229,10 +229,10 @@ def test_setitem_values_and_gradient_through_non_leaf(name, fn, rng):
 
 def test_setitem_without_grad_writes_in_place_and_bumps_version():
     x = lamina.zeros(3, 4)
-    v0 = x._version_value
+    v0 = x._version
     x[1, 2] = 5
     x[0] = lamina.arange(4)
-    assert x[1, 2].item() == 5 and x[0].tolist() == [0, 1, 2, 3] and x._version_value == v0 + 2
+    assert x[1, 2].item() == 5 and x[0].tolist() == [0, 1, 2, 3] and x._version == v0 + 2
 
 
 # --- clone / detach / hooks -------------------------------------------------------------------

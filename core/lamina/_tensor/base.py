@@ -53,7 +53,7 @@ class TensorBase:
     ``tensor.array`` is the raw backend array; ``tensor.data`` a Tensor sharing it without history.
     """
 
-    __slots__ = ("_data", "_device", "_requires_grad", "_grad", "_node", "_output_nr", "_version",
+    __slots__ = ("_data", "_device", "_requires_grad", "_grad", "_node", "_output_nr", "_vc",
                  "_hooks", "_retain", "_base", "__weakref__")
     __array_priority__ = 1000  # make ndarray <op> Tensor defer to Tensor's reflected operators
 
@@ -186,15 +186,15 @@ class TensorBase:
         return self._retain
 
     @property
-    def _version_value(self) -> int:
-        return self._version.v
+    def _version(self) -> int:
+        """How many times the storage was written (shared with views); PyTorch's ``Tensor._version``."""
+        return self._vc.v
 
     @property
     def data(self) -> Tensor:
-        """A Tensor sharing this one's storage with no autograd history."""
-        t = TensorBase._make(self._data, self._device)
-        t._version = self._version
-        return t
+        """A Tensor sharing this one's storage with no autograd history and, as in PyTorch, a version
+        counter of its own: writes through ``.data`` are hidden from autograd (``detach`` shares it)."""
+        return TensorBase._make(self._data, self._device)
 
     @data.setter
     def data(self, value: Tensor) -> None:
@@ -204,8 +204,10 @@ class TensorBase:
         self._device = value._device
 
     def detach(self) -> Tensor:
-        """A new Tensor sharing storage, cut from the graph."""
-        return self.data
+        """A new Tensor sharing storage and version counter, cut from the graph."""
+        t = TensorBase._make(self._data, self._device)
+        t._vc = self._vc
+        return t
 
     def detach_(self) -> Tensor:
         self._node = None
@@ -305,7 +307,7 @@ def _init_from(t: TensorBase, data, dev, requires_grad: bool = False) -> None:
     t._grad = None
     t._node = None
     t._output_nr = 0
-    t._version = _Version()
+    t._vc = _Version()
     t._hooks = None
     t._retain = False
     t._base = None

@@ -227,7 +227,7 @@ def _accumulate(t: Tensor, g: Any, create_graph: bool, foreign: set) -> None:
         t._grad = t._grad + Tensor._make(g, t._device)
     else:
         t._grad._data += g
-        t._grad._version.v += 1
+        t._grad._vc.v += 1
 
 
 def _materialize(n: Any, gs: list, create_graph: bool) -> None:

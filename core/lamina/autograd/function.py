@@ -61,7 +61,7 @@ class Function:
         for a in arrays:
             for i, t in enumerate(inputs):
                 if isinstance(t, Tensor) and t._data is a:
-                    src.append(("in", i, t._version, t._version.v))
+                    src.append(("in", i, t._vc, t._vc.v))
                     break
             else:
                 src.append(None)
@@ -250,7 +250,7 @@ def _link_saved_outputs(ctx: Function, raw: tuple, outs: Any) -> None:
             for j, o in enumerate(raw):
                 if o is a:
                     t = outs[j]
-                    src[k] = ("out", j, t._version, t._version.v)
+                    src[k] = ("out", j, t._vc, t._vc.v)
                     fixed[k] = t._data  # the output's array (NumPy hands back 0-d results as scalars)
                     break
     ctx._saved = tuple(fixed)

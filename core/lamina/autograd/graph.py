@@ -12,6 +12,15 @@ from __future__ import annotations
 from typing import Any
 
 
+def increment_version(tensor: Any) -> None:
+    """Count a write into ``tensor``'s storage made behind autograd's back (e.g. ``t.array[...] = v``).
+
+    Graphs that saved the old values then refuse to backward through them, as for an in-place op.
+    Core in-place ops, ``copy_``, ``load_state_dict`` and optimizer steps count their writes already.
+    """
+    tensor._vc.v += 1
+
+
 class GraphNamespace:
     """``ctx.xp`` during double backward: differentiable ops under NumPy's names."""
 

@@ -136,7 +136,7 @@ def _check(key: str, current: Tensor, given: Any) -> tuple[Tensor | None, str | 
 
 def _copy_into(target: Tensor, src: Tensor) -> None:
     target._data[...] = src._data
-    target._version.v += 1
+    target._vc.v += 1
 
 
 def _assign(module: Any, name: str, current: Tensor, src: Tensor) -> None:

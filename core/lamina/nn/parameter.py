@@ -22,7 +22,7 @@ def _wrap(cls: type, data: Tensor | None) -> Tensor:
         raise TypeError(f"{cls.__name__}: expected a Tensor as data, got {type(data).__name__}")
     t = object.__new__(cls)
     _init_from(t, data._data, data._device)
-    t._version = data._version  # an alias of data's storage, like PyTorch's _make_subclass
+    t._vc = data._vc  # an alias of data's storage, like PyTorch's _make_subclass
     return t
 
 

@@ -27,7 +27,7 @@ class FillMethods:
         if check_inplace(self, value):
             return rebase(self, add(mul(snapshot(self), 0), value))
         self._data[...] = value._data if isinstance(value, Tensor) else value
-        self._version.v += 1
+        self._vc.v += 1
         return self
 
     def copy_(self: Tensor, src: Tensor, non_blocking: bool = False) -> Tensor:
@@ -38,7 +38,7 @@ class FillMethods:
         if check_inplace(self, src):
             return rebase(self, add(mul(snapshot(self), 0), expand(to(src, self.dtype), tuple(self.shape))))
         self._data[...] = src._data
-        self._version.v += 1
+        self._vc.v += 1
         return self
 
     def uniform_(self: Tensor, a: float = 0.0, b: float = 1.0, *, generator: Any = None) -> Tensor:

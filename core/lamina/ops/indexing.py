@@ -116,7 +116,7 @@ def getitem(x: Tensor, key: Any) -> Tensor:
     except IndexError as e:
         raise IndexError(f"indexing a tensor of shape {list(x.shape)}: {e}") from None
     if basic:
-        y._version = x._version
+        y._vc = x._vc
         y._base = x if x._base is None else x._base
     return y
 
@@ -133,7 +133,7 @@ def setitem(x: Tensor, key: Any, value: Any) -> None:
     needs = check_inplace(x, value if isinstance(value, Tensor) else None)
     if not needs:
         x._data[k] = v
-        x._version.v += 1
+        x._vc.v += 1
         return
     if not isinstance(value, Tensor):
         value = scalar_or_tensor(value, x)

@@ -42,13 +42,13 @@ def rebase(x: Tensor, result: Tensor) -> Tensor:
     if result._data.shape != x._data.shape:
         raise RuntimeError(f"output with shape {list(x.shape)} doesn't match the broadcast shape {list(result.shape)}")
     x._data[...] = result._data
-    x._version.v += 1
+    x._vc.v += 1
     # saved references to the result array now point at x's storage, whose version we own
     node = result._node
     if node is not None and node._saved is not None:
         node._saved = tuple(x._data if s is result._data else s for s in node._saved)
         if node._saved_src is not None:
-            node._saved_src = [("out", s[1], x._version, x._version.v) if s is not None and s[0] == "out" else s
+            node._saved_src = [("out", s[1], x._vc, x._vc.v) if s is not None and s[0] == "out" else s
                                for s in node._saved_src]
     x._node, x._output_nr = node, result._output_nr
     x._requires_grad = result._requires_grad
@@ -73,7 +73,7 @@ def make_inplace(name: str, out_of_place: Callable, array_op: Callable | None = 
                     raise RuntimeError(f"{name}_: result type {res.dtype} can't be cast to the desired output "
                                        f"type {self.dtype}")
             self._data[...] = res._data
-        self._version.v += 1
+        self._vc.v += 1
         return self
 
     method.__name__ = name + "_"

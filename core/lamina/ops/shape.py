@@ -15,7 +15,7 @@ from .inplace import make_inplace
 
 
 def _as_view(y: Tensor, x: Tensor) -> Tensor:
-    y._version = x._version
+    y._vc = x._vc
     y._base = x if x._base is None else x._base
     return y
 

@@ -114,6 +114,19 @@ def _split_closure(args: tuple, kwargs: dict) -> tuple[Any, tuple, dict]:
 _STEP_WRAPPERS: weakref.WeakSet = weakref.WeakSet()
 
 
+def _count_writes(opt: Optimizer) -> None:
+    """Bump the version of every parameter a step may have written (those with a gradient).
+
+    Optimizers update ``p.array`` in place, fused or not, on any backend; counting the write here,
+    once per step for every optimizer, makes a graph that saved the old values refuse to backward
+    ("modified by an inplace operation"), as in PyTorch.
+    """
+    for group in opt.param_groups:
+        for p in group["params"]:
+            if p._grad is not None:
+                p._vc.v += 1
+
+
 def _wrap_step(step: Callable) -> Callable:
     @functools.wraps(step)
     def wrapper(self: Optimizer, *args: Any, **kwargs: Any) -> Any:
@@ -122,13 +135,17 @@ def _wrap_step(step: Callable) -> Callable:
         self._opt_called = True
         if (self._optimizer_step_pre_hooks or self._optimizer_step_post_hooks
                 or _global_optimizer_pre_hooks or _global_optimizer_post_hooks):
-            return self._hooked_step(step, args, kwargs)
-        if not args and not kwargs:
-            return _hooks.call_optimizer_step(self, None, step.__get__(self))
-        closure, rest, kw = _split_closure(args, kwargs)
-        if not rest and not kw:
-            return _hooks.call_optimizer_step(self, closure, step.__get__(self))
-        return _hooks.call_optimizer_step(self, closure, lambda c: step(self, c, *rest, **kw))
+            out = self._hooked_step(step, args, kwargs)
+        elif not args and not kwargs:
+            out = _hooks.call_optimizer_step(self, None, step.__get__(self))
+        else:
+            closure, rest, kw = _split_closure(args, kwargs)
+            if not rest and not kw:
+                out = _hooks.call_optimizer_step(self, closure, step.__get__(self))
+            else:
+                out = _hooks.call_optimizer_step(self, closure, lambda c: step(self, c, *rest, **kw))
+        _count_writes(self)
+        return out
 
     _STEP_WRAPPERS.add(wrapper)
     return wrapper

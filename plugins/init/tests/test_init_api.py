@@ -86,11 +86,11 @@ def test_fans(shape, fans):
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_in_place_no_history_dtype_kept(name, dtype):
     p = lamina.zeros(6, 5, dtype=getattr(lamina, dtype), requires_grad=True)
-    v = p._version_value
+    v = p._version
     out = getattr(init, name)(p, *EXTRA.get(name, ()))
     assert out is p and p.is_leaf and p.grad_fn is None and p.requires_grad
     assert p.dtype is getattr(lamina, dtype) and p.device == lamina.device("cpu")
-    assert p._version_value > v
+    assert p._version > v
     (p * 2).sum().backward()  # still a usable leaf
     assert np.allclose(p.grad.array, 2.0)
 

@@ -167,10 +167,10 @@ def test_reset_and_buffers():
     m = nn.BatchNorm1d(3)
     m(lamina.randn(5, 3) * 3 + 1)
     assert m.num_batches_tracked.item() == 1 and not np.allclose(m.running_mean.array, 0)
-    v = m.running_mean._version_value
+    v = m.running_mean._version
     m.reset_running_stats()
     assert np.all(m.running_mean.array == 0) and np.all(m.running_var.array == 1)
-    assert m.num_batches_tracked.item() == 0 and m.running_mean._version_value > v
+    assert m.num_batches_tracked.item() == 0 and m.running_mean._version > v
     assert [n for n, _ in m.named_buffers()] == ["running_mean", "running_var", "num_batches_tracked"]
     assert nn.BatchNorm1d(3, track_running_stats=False).running_mean is None
 

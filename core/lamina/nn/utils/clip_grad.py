@@ -67,7 +67,7 @@ def clip_grads_with_norm_(parameters: _Params, max_norm: float, total_norm: Tens
     coef = xp.minimum(float(max_norm) / (total_norm.array + 1e-6), 1.0)
     for g in grads:
         g.array[...] = g.array * coef.astype(g.array.dtype)
-        g._version.v += 1
+        g._vc.v += 1
 
 
 def clip_grad_norm_(parameters: _Params, max_norm: float, norm_type: float = 2.0,
@@ -101,4 +101,4 @@ def clip_grad_value_(parameters: _Params, clip_value: float, foreach: bool | Non
     for g in _grads(parameters):
         xp = g.device.backend.xp
         xp.clip(g.array, -v, v, out=g.array)
-        g._version.v += 1
+        g._vc.v += 1
