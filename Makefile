@@ -23,7 +23,7 @@ $(BIN)/.lamina-installed: pyproject.toml $(PLUGINS) $(EXTRA_PKGS) Makefile
 	touch $@
 
 $(BIN)/.test-deps: $(BIN)/.lamina-installed
-	$(BIN)/python -m pip install -q "torch==2.13.0" "pytest>=8" ruff safetensors tqdm
+	$(BIN)/python -m pip install -q "torch==2.13.0" "pytest>=8" ruff safetensors tqdm mypy
 	touch $@
 
 install: $(BIN)/.lamina-installed

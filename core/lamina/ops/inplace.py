@@ -55,7 +55,7 @@ def rebase(x: Tensor, result: Tensor) -> Tensor:
     return x
 
 
-def make_inplace(name: str, out_of_place: Callable, array_op: Callable | None = None) -> Callable:
+def make_inplace(name: str, out_of_place: Callable, array_op: Callable | None = None) -> Callable[..., Tensor]:
     """Build ``Tensor.<name>_``: ``array_op(array, *args)`` mutates in place when no graph is needed."""
 
     def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:

@@ -7,6 +7,7 @@ Every backward uses operators and ``ctx.xp`` functions only, so it also runs on 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from .._tensor import Tensor
 from ..autograd.function import Function
@@ -173,7 +174,7 @@ class Sign(_ZeroGrad):
         return ctx.xp.sign(x)
 
 
-def _unary(cls):
+def _unary(cls: type[Function]) -> Callable[[Tensor], Tensor]:
     def fn(input: Tensor) -> Tensor:
         return cls.apply(input)
 
@@ -182,7 +183,7 @@ def _unary(cls):
     return fn
 
 
-def _unary_float(cls):
+def _unary_float(cls: type[Function]) -> Callable[[Tensor], Tensor]:
     def fn(input: Tensor) -> Tensor:
         return cls.apply(int_to_float(input))
 
@@ -218,7 +219,7 @@ tanh = _unary_float(Tanh)
 sigmoid = _unary_float(Sigmoid)
 
 
-def _int_passthrough(cls):
+def _int_passthrough(cls: type[Function]) -> Callable[[Tensor], Tensor]:
     def fn(input: Tensor) -> Tensor:
         if input._data.dtype.kind in "biu":
             return input.clone()

@@ -6,6 +6,7 @@ import importlib
 import importlib.util
 import sys
 from collections.abc import Callable
+from typing import Any
 
 # Light on purpose: lamina.nn & co. call namespace() at import; the index loads at first lookup.
 from ._caches import caches as _caches
@@ -26,7 +27,7 @@ def _submodule(module_name: str, name: str):
 
 def namespace(
     groups: tuple[str, ...], module_name: str
-) -> tuple[Callable[[str], object], Callable[[], list[str]]]:
+) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
     """``(__getattr__, __dir__)`` serving the plugin names of ``groups`` as attributes of ``module_name``.
 
     Usage, in ``lamina/nn/__init__.py``::
@@ -37,7 +38,7 @@ def namespace(
     cache: dict[str, object] = {}
     _caches.append(cache)
 
-    def __getattr__(name: str) -> object:
+    def __getattr__(name: str) -> Any:
         try:
             return cache[name]
         except KeyError:
