@@ -1,6 +1,6 @@
-"""Utilities: ``lamina.utils.data`` (datasets, samplers, DataLoader) and friends.
+"""Utilities: ``lamina.utils.summary``; ``lamina.utils.data`` comes from the ``lamina-data`` plugin.
 
-Submodules are imported on first attribute access (``lamina.utils.data``), so ``import lamina``
+Submodules (and plugin-served ones) are imported on first attribute access, so ``import lamina``
 stays light.
 """
 

@@ -8,10 +8,8 @@ import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from ..._base.errors import ShapeError
-from ...backends.random import Generator, default_generator
-from ...ops.creation import randperm
-from ...ops.tensor import Tensor
+from lamina import Generator, Tensor, default_generator, randperm
+from lamina.errors import ShapeError
 
 __all__ = ["Dataset", "IterableDataset", "TensorDataset", "ConcatDataset", "ChainDataset", "Subset",
            "random_split"]

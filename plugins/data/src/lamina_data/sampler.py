@@ -15,11 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence, Sized
 from typing import Any
 
 import numpy as np
-
-from ..._base.dtype import float64
-from ...backends.random import Generator
-from ...ops.creation import multinomial, randint, randperm, tensor
-from ...ops.tensor import Tensor
+from lamina import Generator, Tensor, float64, multinomial, randint, randperm, tensor
 
 __all__ = ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler",
            "BatchSampler"]

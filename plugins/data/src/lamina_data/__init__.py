@@ -1,6 +1,12 @@
-"""Datasets, samplers and the DataLoader, as ``torch.utils.data``."""
+"""Datasets, samplers and the DataLoader: ``lamina.utils.data``, as ``torch.utils.data``.
+
+The distribution ``lamina-data`` serves this package as ``lamina.utils.data`` through the entry-point
+group ``lamina.namespaces`` (the core's plugin index aliases it; nothing is copied).
+"""
 
 from __future__ import annotations
+
+__lamina_plugin_api__ = "1.0"
 
 from ._collate import default_collate, default_convert
 from .dataloader import DataLoader, get_worker_info

@@ -18,11 +18,7 @@ from collections.abc import Mapping, MutableMapping, MutableSequence, Sequence
 from typing import Any
 
 import numpy as np
-
-from ..._base.dtype import float64, int64
-from ...ops.combine import stack
-from ...ops.creation import as_tensor, tensor
-from ...ops.tensor import Tensor
+from lamina import Tensor, as_tensor, float64, int64, stack, tensor
 
 __all__ = ["default_collate", "default_convert"]
 
