@@ -1,4 +1,4 @@
-"""``lamina.summary(model, input_size)``: a torchinfo-style table of a model's layers.
+"""``lamina.summary(model, input_size)``: a torchinfo-style table of a model's layers (lamina-summary).
 
 One forward pass on generated inputs (under ``no_grad``, in eval mode; every module's training
 flag and the global RNG are left as they were) is watched through forward hooks. Each module call
@@ -15,15 +15,14 @@ and later rows of a module with parameters say ``(recursive)`` (counted once in 
 
 from __future__ import annotations
 
+__lamina_plugin_api__ = "1.0"
+
 import builtins
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .._base.dtype import float32
-from ..autograd import no_grad
-from ..backends.random import Generator
-from ..ops.tensor import Tensor
+from lamina import Generator, Tensor, float32, no_grad
 
 __all__ = ["summary", "ModelSummary", "LayerRow"]
 
@@ -109,7 +108,7 @@ def _make_inputs(input_size: Any, dtypes: Sequence[Any] | None, device: Any, bat
     if len(dtypes) != len(sizes):
         raise ValueError(f"summary: expected one dtype per input, got {len(dtypes)} dtypes for {len(sizes)} inputs")
     gen = Generator().manual_seed(0)  # never touches the global RNG
-    from ..ops.creation import randn, zeros
+    from lamina import randn, zeros
 
     inputs = []
     for size, dtype in zip(sizes, dtypes):
