@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from lamina import cli
+from lamina import cli, plugins
 from plugin_factory import Sandbox, backend_module, classes_module
 
 
@@ -78,16 +78,131 @@ def test_no_command_prints_help(capsys):
     assert "plugins" in capsys.readouterr().out
 
 
-def test_subcommand_registry(monkeypatch, capsys):
+def test_core_subcommands_are_declared(monkeypatch, capsys):
     monkeypatch.setattr(cli, "COMMANDS", dict(cli.COMMANDS))
 
-    @cli.command("echo", help="print a word", configure=lambda p: p.add_argument("word"))
     def _echo(args):
         print(args.word.upper())
         return 3
 
+    cli.COMMANDS["echo"] = cli.Command("echo", "print a word", lambda p: p.add_argument("word"), _echo)
     assert cli.main(["echo", "hi"]) == 3
     assert capsys.readouterr().out == "HI\n"
+
+
+COMMAND_MODULE = """\
+__lamina_plugin_api__ = "1.0"
+from lamina.cli import Command
+
+def _run(args):
+    print("hello", args.who, "loud" if args.loud else "")
+    return 5
+
+command = Command("hello", help="say hello", configure=lambda p: (p.add_argument("who"),
+                  p.add_argument("--loud", action="store_true")), run=_run)
+"""
+
+
+def test_plugin_subcommand_from_the_entry_point_group(sandbox, capsys):
+    sandbox.dist("lamina-hello", entry_points={"lamina.cli": {"hello": "lamina_hello:command",
+                                                              "other": "lamina_hello_other:command"}},
+                 modules={"lamina_hello": COMMAND_MODULE, "lamina_hello_other": "raise ImportError('never')\n"})
+    assert cli.main(["hello", "--loud", "world"]) == 5
+    assert capsys.readouterr().out.split() == ["hello", "world", "loud"]
+    assert sandbox.imported("lamina_hello") and not sandbox.imported("lamina_hello_other")
+
+
+def test_help_lists_plugin_subcommands_without_importing_them(sandbox, capsys):
+    sandbox.dist("lamina-hello", entry_points={"lamina.cli": {"hello": "lamina_hello:command"}},
+                 modules={"lamina_hello": COMMAND_MODULE})
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    out = capsys.readouterr().out
+    assert "hello" in out and "from lamina-hello" in out and "plugins" in out
+    assert not sandbox.imported("lamina_hello")
+
+
+def test_broken_plugin_subcommand_fails_alone_with_the_kept_error(sandbox, capsys):
+    sandbox.dist("lamina-hello", entry_points={"lamina.cli": {"hello": "lamina_hello:command"}},
+                 modules={"lamina_hello": "raise ValueError('cannot load hello')\n"})
+    assert cli.main(["hello", "x"]) == 1
+    err = capsys.readouterr().err
+    assert "lamina hello: error: PluginLoadError" in err and "ValueError: cannot load hello" in err
+    assert cli.main(["plugins", "--no-load"]) == 0  # the core's own commands still work
+
+
+def test_a_plugin_cannot_replace_a_core_subcommand(sandbox, capsys):
+    sandbox.dist("lamina-hello", entry_points={"lamina.cli": {"plugins": "lamina_hello:command"}},
+                 modules={"lamina_hello": COMMAND_MODULE})
+    assert cli.main(["plugins", "--no-load"]) == 0
+    assert "lamina-hello" in capsys.readouterr().out
+    assert not sandbox.imported("lamina_hello")
+
+
+def test_check_without_the_testkit_names_the_distribution_to_install(sandbox, capsys):
+    # the sandbox hides every installed distribution: lamina-testkit is "not installed" here
+    assert cli.main(["check", "--strict", "lamina-layers-basic"]) == 1
+    err = capsys.readouterr().err
+    assert "lamina check: error: PluginNotFoundError" in err
+    assert "provided by the first-party distribution lamina-testkit, which is not installed" in err
+    assert "pip install lamina-testkit" in err
+
+
+KIT_LAYER = """\
+__lamina_plugin_api__ = "1.0"
+import lamina
+from lamina import nn
+
+FACTOR = {factor}
+
+
+class _ScaleFn(lamina.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, w):
+        ctx.save_for_backward(x, w)
+        return x * w
+
+    @staticmethod
+    def backward(ctx, dy):
+        x, w = ctx.saved_tensors
+        return dy * w, dy * x * FACTOR
+
+
+class Scale(nn.Module):
+    def __init__(self, channels=4, device=None, dtype=None):
+        super().__init__()
+        self.weight = nn.Parameter(lamina.rand(channels, device=device, dtype=dtype) + 0.5)
+
+    def forward(self, x):
+        return _ScaleFn.apply(x, self.weight)
+
+
+def records():
+    from lamina.testing import ModuleInfo, Sample
+
+    def samples(xp, dtype, rng):
+        return [Sample((xp.asarray(rng.standard_normal((3, 4)).astype(dtype)),))]
+
+    return [ModuleInfo(cls=Scale, sample_inputs=samples, reference=lambda p, x: x * p["weight"],
+                       tags={{"batch_independent"}})]
+"""
+
+
+@pytest.mark.parametrize(("factor", "code", "needle"), [(1, 0, "kitbox: PASS"), (2, 1, "FAILED kitbox::Scale")],
+                         ids=["correct", "wrong-backward"])
+def test_lamina_check_certifies_and_fails_an_installed_plugin(sandbox, monkeypatch, capsys, factor, code, needle):
+    from lamina.plugins import _scan
+
+    sandbox.dist("kitbox", entry_points={"lamina.layers": {"kitbox.Scale": "kitbox:Scale"},
+                                         "lamina.testing": {"kitbox": "kitbox:records"}},
+                 modules={"kitbox": KIT_LAYER.format(factor=factor)})
+    monkeypatch.setattr(_scan, "restrict_to_paths", None)  # the real lamina-testkit and CPU backend, plus kitbox
+    plugins.refresh()
+    assert cli.main(["check", "--strict", "--quiet", "kitbox"]) == code
+    out = capsys.readouterr().out
+    assert needle in out, out
+    if code:
+        assert "kitbox::Scale[cpu-float64]::gradcheck" in out and "Jacobian mismatch" in out
 
 
 def test_python_dash_m(sandbox):

@@ -251,8 +251,9 @@ from .ops.tensor import Tensor
 
 __version__ = "0.1.0"
 
-_LAZY_SUBMODULES = {"nn", "optim", "utils", "testing", "plugins", "kernels", "cuda", "hooks", "autograd",
+_LAZY_SUBMODULES = {"nn", "optim", "utils", "plugins", "kernels", "cuda", "hooks", "autograd",
                     "backends", "return_types", "cli", "serialization", "errors", "ops"}
+_NAMESPACE_FINDER = __import__(f"{__name__}.plugins._modules", fromlist=["_"]).install_finder()  # lamina.testing & co.
 
 
 def is_tensor(obj: Any) -> builtins.bool:
@@ -286,4 +287,9 @@ def __getattr__(name: str) -> Any:
         from .utils.summary import summary
 
         return summary
+    from .plugins._modules import provided_module
+
+    module = provided_module(__name__, name)  # a plugin's namespace (lamina.testing), imported now
+    if module is not None:
+        return module
     raise AttributeError(f"module 'lamina' has no attribute {name!r}")

@@ -1,27 +1,33 @@
 """The ``lamina`` command line (also ``python -m lamina``).
 
-Subcommands are registered in ``COMMANDS`` with the ``@command`` decorator. To add one from
-another module (``lamina check <dist>``, for instance), decorate its function there and add the
-module's name to ``COMMAND_MODULES``; it is imported only when the parser is built::
+The core's subcommands are declared in ``COMMANDS`` (``lamina plugins``). Plugins add more through
+the entry-point group ``lamina.cli``: the entry's name is the subcommand, its value a
+:class:`Command` (the test-kit's ``check = "lamina_testkit.cli_check:command"`` gives
+``lamina check <dist>``)::
 
-    @lamina.cli.command("check", help="run the conformance kit on a distribution",
-                        configure=lambda p: p.add_argument("distribution"))
-    def _check(args: argparse.Namespace) -> int:
-        ...
+    command = lamina.cli.Command("hello", help="say hello", configure=lambda p: p.add_argument("who"),
+                                 run=lambda args: print("hello", args.who) or 0)
+
+The group is read when the command line runs, from metadata: only the module of the subcommand
+being run is imported. A plugin subcommand that fails to load, conflicts with another, or is known
+to the first-party table but not installed (``lamina check`` without lamina-testkit) fails when it
+is run, with the plugin index's error (which distribution to install, the kept import error);
+the core's own subcommands always win over a plugin's of the same name.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
-import importlib
 import json
 import sys
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from .errors import PluginError
+from .errors import PluginError, PluginLoadError
+
+GROUP = "lamina.cli"
 
 
 @dataclass(frozen=True)
@@ -32,43 +38,97 @@ class Command:
     run: Callable[[argparse.Namespace], int]
 
 
-COMMANDS: dict[str, Command] = {}
+def _unavailable(name: str, help: str) -> Command:
+    """A plugin subcommand not loaded (not the one being run), or one that cannot be: running it
+    raises the plugin index's error for the name."""
 
-# Modules that define more subcommands with @command; imported when the parser is built.
-COMMAND_MODULES: tuple[str, ...] = ("lamina.testing.cli_check",)
+    def run(args: argparse.Namespace) -> int:
+        return _load(name).run(args)
 
-
-def command(name: str, *, help: str, configure: Callable[[argparse.ArgumentParser], None] | None = None):
-    """Register the decorated ``run(args) -> int`` as the subcommand ``name``."""
-    def decorate(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-        COMMANDS[name] = Command(name, help, configure or (lambda parser: None), run)
-        return run
-
-    return decorate
+    return Command(name, help, _take_anything, run)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    for module in COMMAND_MODULES:
-        try:
-            importlib.import_module(module)
-        except Exception as exc:  # one broken subcommand must not take the whole CLI down
-            print(f"lamina: could not load subcommands from {module}: {type(exc).__name__}: {exc}",
-                  file=sys.stderr)
+def _failing(name: str, exc: PluginError) -> Command:
+    def run(args: argparse.Namespace) -> int:
+        raise exc
+
+    return Command(name, "(the plugin index could not be read)", _take_anything, run)
+
+
+def _take_anything(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("args", nargs=argparse.REMAINDER)  # main() passes unknown options through too
+
+
+def _load(name: str) -> Command:
+    from . import plugins
+
+    cmd = plugins.resolve(GROUP, name)  # PluginNotFoundError names the distribution to install
+    if not all(callable(getattr(cmd, a, None)) for a in ("configure", "run")) or not hasattr(cmd, "help"):
+        raise PluginLoadError(f"subcommand {name!r} (group {GROUP}) is {cmd!r}, not a lamina.cli.Command")
+    return Command(name, str(cmd.help), cmd.configure, cmd.run)
+
+
+def _plugin_commands(wanted: str | None) -> dict[str, Command]:
+    """The subcommands of group ``lamina.cli`` (and the first-party ones not installed); only
+    ``wanted`` is loaded."""
+    from . import plugins
+    from .plugins import _first_party
+
+    offered: dict[str, str] = {}
+    try:
+        found = plugins.entries(GROUP)
+    except PluginError as exc:  # LAMINA_STRICT_PLUGINS=1 with a broken plugin: the core's commands still run
+        if wanted is None or wanted in COMMANDS:
+            return {}
+        return {wanted: _failing(wanted, exc)}
+    for info in found:
+        offered[info.name] = f"{offered[info.name]}, {info.distribution}" if info.name in offered else info.distribution
+    out: dict[str, Command] = {}
+    for name in sorted(set(offered) | _first_party.table_names((GROUP,))):
+        if name in COMMANDS:
+            continue
+        if name not in offered:
+            dist = _first_party.provider((GROUP,), name)
+            out[name] = _unavailable(name, f"(not installed: pip install {dist})")
+        elif name == wanted:
+            try:
+                out[name] = _load(name)
+            except PluginError:
+                out[name] = _unavailable(name, f"(from {offered[name]}; could not be loaded)")
+        else:
+            out[name] = _unavailable(name, f"(from {offered[name]}; `lamina {name} --help` for its options)")
+    return out
+
+
+def _wanted(argv: Sequence[str]) -> str | None:
+    return next((a for a in argv if not a.startswith("-")), None)
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser with every subcommand; plugin subcommands other than the one ``argv`` asks for are
+    listed but not imported."""
+    argv = sys.argv[1:] if argv is None else argv
+    commands = {**COMMANDS, **_plugin_commands(_wanted(argv))}
     parser = argparse.ArgumentParser(prog="lamina", description="lamina command line")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for cmd in COMMANDS.values():
+    for cmd in commands.values():
         cmd.configure(sub.add_parser(cmd.name, help=cmd.help, description=cmd.help))
+    parser.set_defaults(_commands=commands)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(argv)
+    args, unknown = parser.parse_known_args(argv)
     if args.command is None:
         parser.print_help()
         return 2
+    cmd = args._commands[args.command]
+    if unknown and cmd.configure is not _take_anything:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
-        return COMMANDS[args.command].run(args)
+        return cmd.run(args)
     except PluginError as exc:
         print(f"lamina {args.command}: error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
@@ -144,8 +204,6 @@ def _configure_plugins(parser: argparse.ArgumentParser) -> None:
                         help="read metadata only (backends are still loaded to be probed)")
 
 
-@command("plugins", help="list installed plugins, their names and states, backends and failures",
-         configure=_configure_plugins)
 def _plugins_command(args: argparse.Namespace) -> int:
     from . import plugins
     from .plugins import _registry
@@ -175,3 +233,10 @@ def _plugins_command(args: argparse.Namespace) -> int:
             lines += [f"  - {p}" for p in problems]
         print("\n".join(lines))
     return 1 if settings.strict and (failed or problems) else 0
+
+
+#: the core's own subcommands (plugins add theirs through the entry-point group lamina.cli)
+COMMANDS: dict[str, Command] = {
+    "plugins": Command("plugins", "list installed plugins, their names and states, backends and failures",
+                       _configure_plugins, _plugins_command),
+}

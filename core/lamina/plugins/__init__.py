@@ -43,6 +43,10 @@ Rules and decisions
   collections: every entry is used, names are labels (``lamina.testing`` entries are usually
   named after their distribution), no naming rule or conflict applies. Use
   ``entries(group, distribution=...)`` to find them.
+* Group ``lamina.namespaces`` serves modules as ``lamina.<name>`` (dotted: ``nn.parallel``), aliased
+  on first import by the finder in ``_modules`` (``lamina.testing`` is lamina-testkit's
+  ``lamina_testkit``); group ``lamina.cli`` adds subcommands to the ``lamina`` command line. Both are
+  named groups like the component groups.
 * Failures are kept: a plugin module that raises at import breaks only its own names; every use
   raises a fresh PluginLoadError chained from the original (never an AttributeError). A plugin
   declaring another MAJOR plugin-API version is refused with PluginVersionError (minor differences

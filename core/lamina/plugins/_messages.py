@@ -52,11 +52,13 @@ def _suggestions(name: str, pool: set[str], available: list[str]) -> str | None:
 
 
 def not_found(groups: tuple[str, ...], name: str, where: str, index: Index, settings: Settings,
-              inactive: list[Entry], available: list[str], *, module: bool = False) -> PluginNotFoundError:
+              inactive: list[Entry], available: list[str], *, module: bool = False,
+              head: str | None = None) -> PluginNotFoundError:
     """``where`` is a module name (lamina.nn, ``module=True``) or a group; ``available`` the names
-    usable there."""
-    head = (f"module {where!r} has no attribute {name!r}" if module
-            else f"no plugin provides {name!r} in group {where!r}")
+    usable there; ``head`` replaces the message's first sentence."""
+    if head is None:
+        head = (f"module {where!r} has no attribute {name!r}" if module
+                else f"no plugin provides {name!r} in group {where!r}")
     parts: list[str] = []
     for entry in inactive:
         if entry.dist.blocked_by is not None:

@@ -80,3 +80,9 @@ def _host_array(a):
     get = getattr(a, "get", None)
     return np.asarray(get() if get is not None else a)
 
+
+#: this family's checks, in the order the runner generates them
+CHECKS = (
+    forward,
+    backward,
+)

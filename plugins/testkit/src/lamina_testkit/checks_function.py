@@ -157,3 +157,16 @@ def device_parity(case: Case) -> None:
     kd = {n: v.to(case.device) if isinstance(v, lamina.Tensor) else v for n, v in k.items()}
     for i, (u, v) in enumerate(zip(outputs(fn(*ad, **kd)), outputs(fn(*a, **k)))):
         close(host(u.cpu()), host(v), 1e-4, 1e-5, f"{case.name}: output {i} on {case.device} vs cpu")
+
+
+#: this family's checks, in the order the runner generates them
+CHECKS = (
+    forward_reference,
+    output_dtype,
+    inputs_not_mutated,
+    gradcheck,
+    double_backward,
+    no_grad,
+    errors,
+    device_parity,
+)

@@ -246,3 +246,17 @@ def zero_grad(case: Case) -> None:
     opt.zero_grad()
     if any(p.grad is not None for p in a):
         fail(f"{case.name}: zero_grad() left gradients set (set_to_none=True is the default)")
+
+
+#: this family's checks, in the order the runner generates them
+CHECKS = (
+    trajectory,
+    quadratic,
+    grad_none,
+    state_roundtrip,
+    per_group,
+    validation,
+    nonfinite,
+    state_dtype,
+    zero_grad,
+)

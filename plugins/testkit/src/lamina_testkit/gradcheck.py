@@ -31,7 +31,7 @@ def _host(t) -> np.ndarray:
 
 
 def _diff_inputs(inputs: tuple) -> list[int]:
-    from ..ops.tensor import Tensor
+    from lamina import Tensor
 
     idx = []
     for i, x in enumerate(inputs):
@@ -48,7 +48,7 @@ def _diff_inputs(inputs: tuple) -> list[int]:
 
 
 def _outputs(fn: Callable, inputs: tuple) -> tuple:
-    from ..ops.tensor import Tensor
+    from lamina import Tensor
 
     out = _as_tuple(fn(*inputs))
     return tuple(o for o in out if isinstance(o, Tensor) and o.is_floating_point())
@@ -87,8 +87,7 @@ def _numerical(fn: Callable, inputs: tuple, i: int, eps: float, n_out: list[int]
 
 def _vjp(fn: Callable, inputs: tuple, diff: list[int], o: int, v: np.ndarray) -> list[np.ndarray]:
     """v^T d output_o / d inputs (one flat vector per differentiable input; zeros where unused)."""
-    from .. import autograd
-    from ..ops.creation import tensor
+    from lamina import autograd, tensor
 
     outs = _outputs(fn, inputs)
     y = outs[o]
@@ -200,8 +199,7 @@ def gradgradcheck(fn: Callable, inputs: Any, grad_outputs: Sequence | None = Non
 
     ``grad_outputs`` default to seeded random float64 tensors (which are themselves checked).
     """
-    from .. import autograd
-    from ..ops.creation import tensor
+    from lamina import autograd, tensor
 
     inputs = _as_tuple(inputs)
     diff = _diff_inputs(inputs)

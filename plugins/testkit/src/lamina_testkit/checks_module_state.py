@@ -118,3 +118,12 @@ def deepcopy_pickle(case: Case) -> None:
                 fail(f"{case.name}: {k} differs after {how}")
         if any(p is q for p, q in zip(m.parameters(), c.parameters())):
             fail(f"{case.name}: {how} shares parameter objects with the original")
+
+
+#: this family's checks, in the order the runner generates them
+CHECKS = (
+    state_dict_keys,
+    state_dict_roundtrip,
+    load_state_dict_rejects,
+    deepcopy_pickle,
+)

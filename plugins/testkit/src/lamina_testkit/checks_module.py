@@ -351,3 +351,24 @@ def no_grad_graph(case: Case) -> None:
         for i, o in enumerate(outputs(_forward(m, args, kwargs))):
             if o.requires_grad or o.grad_fn is not None:
                 fail(f"{case.name}: output {i} records a graph under no_grad")
+
+
+#: this family's checks, in the order the runner generates them
+CHECKS = (
+    registration,
+    import_hygiene,
+    seeded_construction,
+    factory_kwargs,
+    repr_names_class,
+    forward_reference,
+    output_dtype_shape_device,
+    inputs_not_mutated,
+    noncontiguous,
+    gradcheck_inputs_params,
+    double_backward,
+    unused_parameters,
+    grad_accumulates,
+    backward_deterministic,
+    train_eval,
+    no_grad_graph,
+)

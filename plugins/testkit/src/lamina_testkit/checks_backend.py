@@ -195,3 +195,20 @@ def out_of_memory(case: Case) -> None:
     except MemoryError as e:
         fail(f"{case.name}: allocation failure surfaced as {type(e).__name__}, not lamina.OutOfMemoryError")
     fail(f"{case.name}: allocating 4 PiB did not fail")
+
+
+#: this family's checks, in the order the runner generates them
+CHECKS = (
+    probe,
+    import_lamina,
+    namespace,
+    promotion,
+    broadcasting,
+    values,
+    views,
+    strides,
+    roundtrip,
+    rng_repro,
+    error_types,
+    out_of_memory,
+)

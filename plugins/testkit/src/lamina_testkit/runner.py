@@ -8,9 +8,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._core import Case, CheckFailure, CheckSkip, Result, checks_for, record_name
+from ._core import Case, Check, CheckFailure, CheckSkip, Result, record_name
 from .records import BackendInfo, FunctionInfo, InitInfo, KernelInfo, LossInfo, ModuleInfo, OptimizerInfo
 
+#: groups whose entries are not components: a distribution offering only these has nothing to check
+UNCHECKED_GROUPS = frozenset({"lamina.namespaces", "lamina.cli"})
 COMPONENT_GROUPS = {"lamina.layers": ModuleInfo, "lamina.losses": LossInfo, "lamina.functional": FunctionInfo,
                     "lamina.init": InitInfo, "lamina.optim": OptimizerInfo}
 
@@ -72,7 +74,7 @@ class Report:
 
 def available_devices(backend: str | None = None) -> list[str]:
     """Device types with a usable backend (cpu always first); ``backend`` restricts to one."""
-    from .. import backends
+    from lamina import backends
 
     types = ["cpu", "cuda"]
     if backend is not None:
@@ -90,6 +92,8 @@ def dtypes_for(record: Any, mode: str) -> list[str]:
 
 def cases(dist: str, records: Sequence[Any], devices: Sequence[str]) -> Iterable[tuple[Case, Any]]:
     """(case, check) pairs, in a stable order: record, device, check, dtype."""
+    from ._catalog import checks_for  # the check families load with the first run, not with the package
+
     for rec in records:
         for dev in devices:
             for chk in checks_for(rec):
@@ -145,41 +149,82 @@ def _load_value(value: str) -> Any:
     return obj
 
 
-def records_of(dist: str) -> tuple[list[Any], list[str]]:
-    """The records a distribution exposes in ``lamina.testing``, plus warnings for unrecorded components."""
-    from .. import plugins
+@dataclass
+class Gap:
+    """What strict mode fails: a registered component without an info record, a distribution that
+    gives the kit nothing to run, or one that is not installed. ``check`` names the failing item."""
+
+    name: str
+    check: str
+    message: str
+    expected_failures: dict[str, str] = field(default_factory=dict)  # read like a record's by the runner
+
+
+def _fail_gap(case: Case) -> None:
+    raise CheckFailure(case.record.message)
+
+
+#: the pytest item a Gap becomes under parametrize_plugin(strict=True)
+GAP_CHECK = Check("info_record", (Gap,), _fail_gap, dtypes="once",
+                  doc="strict mode: every registered component has an info record")
+
+
+def _survey(dist: str) -> tuple[list[Any], list[Gap], str]:
+    """(records, gaps, why there is nothing to check): a distribution's records from its
+    ``lamina.testing`` entries, plus a generic record for each registered component without one."""
+    from lamina import plugins
 
     recs: list[Any] = []
     for e in plugins.entries("lamina.testing", distribution=dist):
         recs.extend(_load_value(e.value)())
     covered = {id(getattr(r, attr, None)) for r in recs for attr in ("cls", "fn", "functional")}
-    notes = []
+    gaps = []
     for group, kind in COMPONENT_GROUPS.items():
         for e in plugins.entries(group, distribution=dist):
             obj = plugins.resolve(group, e.name)
             if id(obj) in covered:
                 continue
-            notes.append(f"{dist}: {group} entry {e.name!r} has no info record (generic checks only)")
+            gaps.append(Gap(e.name, "info_record", f"{dist}: {group} entry {e.name!r} has no info record "
+                                                   "(generic checks only)"))
             if kind in (ModuleInfo, LossInfo) and isinstance(obj, type):
                 recs.append(kind(cls=obj, name=e.name))
     for e in plugins.entries(None, distribution=dist):
         if e.group.startswith("lamina.backends."):
             cls = _load_value(e.value)
             if id(cls) not in covered and not any(getattr(r, "cls", None) is cls for r in recs):
-                notes.append(f"{dist}: backend {e.name!r} has no info record (generic checks only)")
+                gaps.append(Gap(e.name, "info_record", f"{dist}: backend {e.name!r} has no info record "
+                                                       "(generic checks only)"))
                 recs.append(BackendInfo(cls=cls, name=e.name))
-    return recs, notes
+    nothing = ""
+    if not recs:
+        groups = _lamina_groups(dist)
+        if groups is None:
+            gaps.append(Gap(dist, "installed", f"{dist}: not installed (no distribution of that name was found)"))
+        elif not groups:
+            nothing = "it registers no lamina entry points"
+        elif groups <= UNCHECKED_GROUPS:
+            nothing = f"it registers only {', '.join(sorted(groups))} entry points, which the kit has no checks for"
+        else:
+            gaps.append(Gap(dist, "components", f"{dist}: no components found (it declares lamina entry points "
+                                                "but no components and no 'lamina.testing' records)"))
+    return recs, gaps, nothing
 
 
-def _declares_lamina_entry_points(distribution: str) -> bool | None:
-    """Whether the installed distribution declares any ``lamina.*`` entry point; None if it is not installed."""
+def records_of(dist: str) -> tuple[list[Any], list[str]]:
+    """The records a distribution exposes in ``lamina.testing``, plus warnings for unrecorded components."""
+    recs, gaps, _ = _survey(dist)
+    return recs, [g.message for g in gaps if g.check == "info_record"]
+
+
+def _lamina_groups(distribution: str) -> set[str] | None:
+    """The ``lamina.*`` entry-point groups the installed distribution declares; None if it is not installed."""
     import importlib.metadata as md
 
     try:
         eps = md.distribution(distribution).entry_points
     except md.PackageNotFoundError:
         return None
-    return any(ep.group.startswith("lamina.") for ep in eps)
+    return {ep.group for ep in eps if ep.group.startswith("lamina.")}
 
 
 def check_plugin(distribution: str, *, backend: str | None = None, strict: bool = False,
@@ -190,34 +235,19 @@ def check_plugin(distribution: str, *, backend: str | None = None, strict: bool 
     nothing to check and passes, strict or not; one that declares lamina entry points but gives the
     kit nothing to run, or one that is not installed, gets a warning (a failure in strict mode).
     """
-    recs, notes = records_of(distribution)
-    nothing = ""
-    if not recs:
-        declares = _declares_lamina_entry_points(distribution)
-        if declares is None:
-            notes.append(f"{distribution}: not installed (no distribution of that name was found)")
-        elif declares:
-            notes.append(f"{distribution}: no components found (it declares lamina entry points but no "
-                         "components and no 'lamina.testing' records)")
-        else:
-            nothing = "it registers no lamina entry points"
+    recs, gaps, nothing = _survey(distribution)
     report = run_records(distribution, recs, backend=backend, strict=strict, only=only)
     report.nothing_to_check = nothing
-    report.warnings.extend(notes)
-    for n in notes:
-        warnings.warn(n, NoRecordWarning, stacklevel=2)
+    report.warnings.extend(g.message for g in gaps)
+    for g in gaps:
+        warnings.warn(g.message, NoRecordWarning, stacklevel=2)
     if raise_on_failure:
         report.raise_for_failures()
     return report
 
 
-def parametrize_with_checks(records: Sequence[Any], *, dist: str = "<local>", backend: str | None = None,
-                            expected_failures: dict[str, str] | None = None, strict: bool = True):
-    """A pytest decorator: one test item per component, device, dtype and check.
-
-    The decorated test receives ``case`` and ``check``; call ``lamina.testing.run_check(case, check)``.
-    Expected failures (``{check_name: reason}``, or per record) become ``xfail(strict=...)``.
-    """
+def _params(dist: str, records: Sequence[Any], backend: str | None, expected_failures: dict[str, str] | None,
+            strict: bool) -> list:
     import pytest
 
     params = []
@@ -227,6 +257,40 @@ def parametrize_with_checks(records: Sequence[Any], *, dist: str = "<local>", ba
         if case.device != "cpu":
             marks.append(pytest.mark.gpu)
         params.append(pytest.param(case, chk, id=f"{case.id}::{chk.name}", marks=marks))
+    return params
+
+
+def parametrize_with_checks(records: Sequence[Any], *, dist: str = "<local>", backend: str | None = None,
+                            expected_failures: dict[str, str] | None = None, strict: bool = True):
+    """A pytest decorator: one test item per component, device, dtype and check of ``records``.
+
+    The decorated test receives ``case`` and ``check``; call ``lamina.testing.run_check(case, check)``.
+    Expected failures (``{check_name: reason}``, or per record) become ``xfail(strict=...)``. To run
+    an installed distribution (and catch its components without a record) use parametrize_plugin.
+    """
+    import pytest
+
+    return pytest.mark.parametrize(("case", "check"), _params(dist, records, backend, expected_failures, strict))
+
+
+def parametrize_plugin(distribution: str, *, backend: str | None = None, strict: bool = True):
+    """A pytest decorator running the kit over an installed distribution, as ``lamina check`` does:
+    one item per component, device, dtype and check, ids like
+    ``lamina-layers-basic::Conv2d[cpu-float64]::gradcheck``.
+
+    Strict (the default): an expected failure that passes fails, and every registered component
+    without an info record (``<dist>::<name>::info_record``), a distribution that declares lamina
+    entry points but gives the kit nothing to run, or one that is not installed is a failing item.
+    Not strict, those items are skipped with the reason.
+    """
+    import pytest
+
+    recs, gaps, _ = _survey(distribution)
+    params = _params(distribution, recs, backend, None, strict)
+    for g in gaps:
+        marks = [] if strict else [pytest.mark.skip(reason=g.message)]
+        params.append(pytest.param(Case(distribution, g), GAP_CHECK, id=f"{distribution}::{g.name}::{g.check}",
+                                   marks=marks))
     return pytest.mark.parametrize(("case", "check"), params)
 
 
@@ -240,5 +304,5 @@ def run_check(case: Case, chk: Any) -> None:
         pytest.skip(str(e))
 
 
-__all__ = ["check_plugin", "parametrize_with_checks", "run_check", "run_records", "Report", "ConformanceError",
-           "records_of", "record_name"]
+__all__ = ["check_plugin", "parametrize_plugin", "parametrize_with_checks", "run_check", "run_records", "Report",
+           "ConformanceError", "Gap", "records_of", "record_name"]

@@ -119,3 +119,13 @@ def device_parity(case: Case) -> None:
     k_dev = {k: v.to(case.device) if isinstance(v, lamina.Tensor) else v for k, v in k_cpu.items()}
     for i, (u, v) in enumerate(zip(outputs(m_dev(*a_dev, **k_dev)), outputs(m_cpu(*a_cpu, **k_cpu)))):
         close(host(u.cpu()), host(v), 1e-4, 1e-5, f"{case.name}: output {i} on {case.device} vs cpu")
+
+
+#: this family's checks, in the order the runner generates them
+CHECKS = (
+    batch_independence,
+    zero_batch,
+    error_inputs_raise,
+    finite,
+    device_parity,
+)

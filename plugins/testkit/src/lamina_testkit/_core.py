@@ -1,4 +1,4 @@
-"""The kit's machinery: cases, the check registry, results, and helpers shared by the check families."""
+"""The kit's machinery: cases, checks, results, and helpers shared by the check families."""
 
 from __future__ import annotations
 
@@ -58,6 +58,9 @@ class Check:
     #: at all (rather than reported as skipped), so no test item is skipped forever
     when: Callable[[Any, str], bool] | None = None
 
+    def __call__(self, case: Case) -> None:
+        self.fn(case)
+
 
 @dataclass
 class Result:
@@ -71,16 +74,14 @@ class Result:
         return f"{self.case.id}::{self.check}"
 
 
-CHECKS: list[Check] = []
-
-
 def check(name: str, kinds: tuple[type, ...], *, dtypes: str = "each", tag: str | None = None,
-          when: Callable[[Any, str], bool] | None = None):
-    """Register a check function for records of the given kinds (``when``: static applicability)."""
+          when: Callable[[Any, str], bool] | None = None) -> Callable[[Callable[[Case], None]], Check]:
+    """Make the decorated function a :class:`Check` for records of the given kinds (``when``: static
+    applicability). Nothing is registered: a family module lists its checks in ``CHECKS`` and
+    ``_catalog.FAMILIES`` lists the families."""
 
-    def deco(fn: Callable[[Case], None]) -> Callable[[Case], None]:
-        CHECKS.append(Check(name, kinds, fn, dtypes, tag, (fn.__doc__ or "").strip(), when))
-        return fn
+    def deco(fn: Callable[[Case], None]) -> Check:
+        return Check(name, kinds, fn, dtypes, tag, (fn.__doc__ or "").strip(), when)
 
     return deco
 
@@ -95,31 +96,6 @@ def has(field_name: str) -> Callable[[Any, str], bool]:
     def when(record: Any, device: str) -> bool:
         return bool(getattr(record, field_name, None))
     return when
-
-
-def checks_for(record: Any) -> list[Check]:
-    _load_families()
-    out = []
-    for c in CHECKS:
-        if not isinstance(record, c.kinds):
-            continue
-        # a LossInfo is also a ModuleInfo; loss-specific checks list LossInfo only
-        out.append(c)
-    return out
-
-
-def _load_families() -> None:
-    from . import (  # noqa: F401  (registration by import, inside the kit only)
-        checks_backend,
-        checks_function,
-        checks_init,
-        checks_kernel,
-        checks_loss,
-        checks_module,
-        checks_module_inputs,
-        checks_module_state,
-        checks_optim,
-    )
 
 
 def record_name(record: Any) -> str:

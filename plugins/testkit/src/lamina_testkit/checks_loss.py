@@ -222,3 +222,18 @@ def functional_matches(case: Case) -> None:
             f = rec.functional(*args, **kwargs, **hyper, reduction=red)
             if not np.array_equal(host(f), host(y), equal_nan=True):
                 fail(f"{case.name}(reduction={red!r}): the functional form differs from the module")
+
+
+#: this family's checks, in the order the runner generates them
+CHECKS = (
+    reference_per_reduction,
+    reduction_consistency,
+    grad_scale,
+    extreme_inputs,
+    shift_invariance,
+    all_neg_inf_row,
+    class_out_of_range,
+    shape_mismatch,
+    loss_dtype,
+    functional_matches,
+)

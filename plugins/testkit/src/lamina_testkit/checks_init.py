@@ -186,3 +186,15 @@ def errors(case: Case) -> None:
         shape = err.sample.args[0] if err.sample.args else (4, 4)
         expect_error(lambda shape=shape, err=err: case.record.fn(_tensor(case, shape), **err.sample.kwargs),
                      err, f"{case.name} error input {i}")
+
+
+#: this family's checks, in the order the runner generates them
+CHECKS = (
+    distribution,
+    moments,
+    bounds,
+    reference,
+    seeded,
+    inplace,
+    errors,
+)

@@ -1,10 +1,13 @@
-"""``lamina check <distribution> [--backend B] [--strict]``: the conformance kit from the command line."""
+"""``lamina check <distribution> [--backend B] [--strict]``: the conformance kit from the command line
+(the entry point ``check`` of group ``lamina.cli``)."""
 
 from __future__ import annotations
 
 import argparse
 
-from ..cli import command
+from lamina.cli import Command
+
+__lamina_plugin_api__ = "1.0"
 
 
 def _configure(p: argparse.ArgumentParser) -> None:
@@ -16,8 +19,7 @@ def _configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", "-q", action="store_true", help="print failures and the verdict only")
 
 
-@command("check", help="run the conformance kit on an installed plugin distribution", configure=_configure)
-def run(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace) -> int:
     import warnings
 
     from .runner import NoRecordWarning, check_plugin
@@ -33,3 +35,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(report.table())
     return 0 if report.ok else 1
+
+
+command = Command("check", help="run the conformance kit on an installed plugin distribution",
+                  configure=_configure, run=_run)
