@@ -52,6 +52,18 @@ class Backend:
     def synchronize(self, index: int | None = None) -> None:
         """Wait for queued work on the device (no-op on synchronous backends)."""
 
+    # --- scratch memory -----------------------------------------------------------------------
+    def workspace(self, shape: tuple, dtype: Any, tag: Any = None, *, zeros: bool = False):
+        """A scratch array for an op's own use (padded inputs, column matrices, saved activations).
+
+        This default allocates: ``xp.zeros`` with ``zeros``, else ``xp.empty``. A backend with a pool
+        (the CPU one) may instead hand out an array it made before for the same ``(tag, shape, dtype,
+        zeros)`` once nothing references it or a view of it, so saving it for backward or returning it
+        is safe. A reused array holds what its last user left: the contents are undefined, except that
+        one made with ``zeros`` stays zero wherever the users of its tag write only zeros (a border).
+        """
+        return (self.xp.zeros if zeros else self.xp.empty)(shape, dtype=dtype)
+
     # --- random numbers -----------------------------------------------------------------------
     def new_generator(self, seed: int | None):
         """A fresh random generator of this backend, seeded."""

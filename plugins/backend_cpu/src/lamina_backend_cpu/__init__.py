@@ -1,9 +1,13 @@
-"""The CPU backend: device type ``cpu``, array namespace ``numpy``."""
+"""The CPU backend: device type ``cpu``, array namespace ``numpy``, with a pool of scratch arrays."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy
 from lamina.backends import Backend
+
+from ._pool import ScratchPool
 
 __lamina_plugin_api__ = "1.0"
 
@@ -16,6 +20,10 @@ class NumpyBackend(Backend):
     priority = 0
     xp = numpy
     array_type = numpy.ndarray
+
+    def __init__(self) -> None:
+        #: the scratch pool behind ``workspace`` (per thread; free arrays up to ``limit`` bytes)
+        self.scratch = ScratchPool()
 
     @classmethod
     def probe(cls) -> tuple[bool, str]:
@@ -31,3 +39,8 @@ class NumpyBackend(Backend):
 
     def new_generator(self, seed):
         return numpy.random.Generator(numpy.random.PCG64(seed))
+
+    def workspace(self, shape, dtype, tag: Any = None, *, zeros: bool = False) -> numpy.ndarray:
+        """``Backend.workspace`` from the pool: an array of this tag, shape and dtype that nothing references
+        any more is handed out again (see ``_pool``)."""
+        return self.scratch.take(shape, dtype, tag, zeros)

@@ -13,8 +13,6 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from . import _workspace
-
 __lamina_plugin_api__ = "1.0"
 
 
@@ -51,10 +49,10 @@ class MaskedPlanes:
         self.planes = (wk[:, :, None] * self.masks[:, None, :]).reshape(len(masks), self.C * self.L)
         self.slack = max(abs(o) for o in self.offsets)
 
-    def flat(self, xp: Any, x: Any, tag: str) -> Any:
-        """``x`` flattened into a pooled buffer with ``slack`` zeros on each side."""
+    def flat(self, xp: Any, ws: Any, x: Any, tag: str) -> Any:
+        """``x`` flattened into a workspace buffer with ``slack`` zeros on each side."""
         size = self.N * self.C * self.L
-        buf = _workspace.empty(xp, (size + 2 * self.slack,), x.dtype, tag)
+        buf = ws.workspace((size + 2 * self.slack,), x.dtype, tag)
         buf[:self.slack] = 0
         buf[self.slack + size:] = 0
         buf[self.slack:self.slack + size].reshape(x.shape)[...] = x
@@ -65,24 +63,24 @@ class MaskedPlanes:
         start = self.slack + off
         return buf[start:start + self.N * self.C * self.L].reshape(self.N, self.C * self.L)
 
-    def grid(self, xp: Any, dy: Any) -> Any:
+    def grid(self, xp: Any, ws: Any, dy: Any) -> Any:
         """dy (N, C, *out) as a contiguous (N, C * L) grid (zeros beyond ``out``)."""
         if self.out == self.sizes:
             return xp.ascontiguousarray(dy).reshape(self.N, self.C * self.L)
-        g = _workspace.empty(xp, (self.N, self.C) + self.sizes, dy.dtype, "dwm_dgrid")
+        g = ws.workspace((self.N, self.C) + self.sizes, dy.dtype, "dwm_dgrid")
         g[...] = 0
         g[(Ellipsis,) + tuple(slice(0, o) for o in self.out)] = dy
         return g.reshape(self.N, self.C * self.L)
 
 
-def forward(xp: Any, x: Any, w: Any, pads, dilation, out) -> tuple[Any, MaskedPlanes]:
+def forward(xp: Any, ws: Any, x: Any, w: Any, pads, dilation, out) -> tuple[Any, MaskedPlanes]:
     """y (N, C, *out) = sum over kernel offsets of the masked weight plane times the shifted input."""
     geo = MaskedPlanes(xp, w, x.shape, pads, dilation, out)
     N, C = geo.N, geo.C
-    buf = geo.flat(xp, x, "dwm_x")
+    buf = geo.flat(xp, ws, x, "dwm_x")
     exact = geo.out == geo.sizes
-    y = xp.empty((N, C * geo.L), dtype=x.dtype) if exact else _workspace.empty(xp, (N, C * geo.L), x.dtype, "dwm_y")
-    tmp = _workspace.empty(xp, (N, C * geo.L), x.dtype, "dwm_tmp")
+    y = xp.empty((N, C * geo.L), dtype=x.dtype) if exact else ws.workspace((N, C * geo.L), x.dtype, "dwm_y")
+    tmp = ws.workspace((N, C * geo.L), x.dtype, "dwm_tmp")
     for i, off in enumerate(geo.offsets):
         xp.multiply(geo.shifted(buf, off), geo.planes[i], out=tmp if i else y)
         if i:
@@ -93,14 +91,14 @@ def forward(xp: Any, x: Any, w: Any, pads, dilation, out) -> tuple[Any, MaskedPl
     return y, geo
 
 
-def backward(xp: Any, dy: Any, x: Any, w: Any, x_shape, pads, dilation, out, need_x: bool,
+def backward(xp: Any, ws: Any, dy: Any, x: Any, w: Any, x_shape, pads, dilation, out, need_x: bool,
              need_w: bool) -> tuple[Any, Any]:
     """Gradients of ``forward``: dx (N, C, *S) | None, dw (C, 1, *k) | None."""
     geo = MaskedPlanes(xp, w, x_shape, pads, dilation, out)
     N, C, L = geo.N, geo.C, geo.L
     size = N * C * L
-    g = geo.grid(xp, dy)                                                      # (N, C * L)
-    tmp = _workspace.empty(xp, (N, C * L), dy.dtype, "dwm_tmp")
+    g = geo.grid(xp, ws, dy)                                                  # (N, C * L)
+    tmp = ws.workspace((N, C * L), dy.dtype, "dwm_tmp")
     dx = dw = None
     if need_x:
         dx = xp.zeros(size, dtype=dy.dtype)
@@ -111,7 +109,7 @@ def backward(xp: Any, dy: Any, x: Any, w: Any, x_shape, pads, dilation, out, nee
             dx[max(off, 0):size + min(off, 0)] += flat[max(-off, 0):size - max(off, 0)]
         dx = dx.reshape(x_shape)
     if need_w:
-        buf = geo.flat(xp, x, "dwm_x")
+        buf = geo.flat(xp, ws, x, "dwm_x")
         cols = []
         for i, off in enumerate(geo.offsets):
             xp.multiply(g, geo.shifted(buf, off), out=tmp)

@@ -2,7 +2,9 @@
 
 Everything here works on backend arrays with the array namespace ``xp`` and is written once for
 any number of spatial dims. ``windows`` is a zero-copy strided view; ``col2im`` is its adjoint,
-accumulated with one strided add per kernel offset (never a loop over output positions).
+accumulated with one strided add per kernel offset (never a loop over output positions). Scratch
+arrays (padded inputs, column matrices) come from the backend's ``workspace`` (``ws``): on the CPU a
+pool that reuses them once nothing references them, so a step does not page-fault fresh memory in.
 """
 
 from __future__ import annotations
@@ -10,8 +12,6 @@ from __future__ import annotations
 import itertools
 import math
 from typing import Any
-
-from . import _workspace
 
 __lamina_plugin_api__ = "1.0"
 
@@ -23,6 +23,20 @@ def pad_array(xp: Any, x: Any, pads: tuple[tuple[int, int], ...], value: float =
     n = len(pads)
     shape = x.shape[:-n] + tuple(s + lo + hi for s, (lo, hi) in zip(x.shape[-n:], pads))
     out = xp.full(shape, value, dtype=x.dtype) if value else xp.zeros(shape, dtype=x.dtype)
+    out[(Ellipsis,) + tuple(slice(lo, lo + s) for s, (lo, _) in zip(x.shape[-n:], pads))] = x
+    return out
+
+
+def padded(xp: Any, ws: Any, x: Any, pads: tuple[tuple[int, int], ...]) -> Any:
+    """``x`` zero-padded on its last ``len(pads)`` dims in a workspace array (``x`` itself without pads).
+
+    Its border is only ever written with zeros, so a reused array of this tag needs only the interior.
+    """
+    if not any(lo or hi for lo, hi in pads):
+        return x
+    n = len(pads)
+    shape = x.shape[:-n] + tuple(s + lo + hi for s, (lo, hi) in zip(x.shape[-n:], pads))
+    out = ws.workspace(shape, x.dtype, ("pad", pads), zeros=True)
     out[(Ellipsis,) + tuple(slice(lo, lo + s) for s, (lo, _) in zip(x.shape[-n:], pads))] = x
     return out
 
@@ -109,13 +123,13 @@ def is_pointwise(kernel: tuple[int, ...], stride: tuple[int, ...], pads: tuple[t
     return all(k == 1 for k in kernel) and all(s == 1 for s in stride) and not any(lo or hi for lo, hi in pads)
 
 
-def conv_cols(xp: Any, x: Any, pads: tuple[tuple[int, int], ...], groups: int, kernel: tuple[int, ...],
+def conv_cols(xp: Any, ws: Any, x: Any, pads: tuple[tuple[int, int], ...], groups: int, kernel: tuple[int, ...],
               stride: tuple[int, ...], dilation: tuple[int, ...], out: tuple[int, ...], tag: str) -> Any:
     """Per-sample im2col: x (N, C, *S) -> cols (N, G, C/G * K, L), rows ordered (c, *k) like the weight.
 
     The batched GEMM ``w (G, O/G, C/G*K) @ cols`` then writes (N, G, O/G, L), which is already the
-    NCHW output: no layout copy on either side. The padded input and the column matrix live in
-    pooled buffers. A 1x1, stride-1 unpadded convolution needs no column matrix at all.
+    NCHW output: no layout copy on either side. The padded input and the column matrix are
+    workspace arrays. A 1x1, stride-1 unpadded convolution needs no column matrix at all.
     """
     N, C = x.shape[:2]
     K = 1
@@ -126,9 +140,9 @@ def conv_cols(xp: Any, x: Any, pads: tuple[tuple[int, int], ...], groups: int, k
         L *= o
     if is_pointwise(kernel, stride, pads):
         return x.reshape(N, groups, C // groups, L)
-    xpad = _workspace.padded(xp, x, pads)
+    xpad = padded(xp, ws, x, pads)
     view = windows(xp, xpad, kernel, stride, dilation, out)                # (N, C, *k, *out)
-    cols = _workspace.empty(xp, view.shape, x.dtype, tag)
+    cols = ws.workspace(view.shape, x.dtype, tag)
     cols[...] = view
     return cols.reshape(N, groups, C // groups * K, L)
 
@@ -162,10 +176,10 @@ class _Plane:
                         for k in itertools.product(*(range(v) for v in kernel))]
         self.slack = self.offsets[-1][1]
 
-    def flat(self, xp: Any, x: Any, pads, tag: str) -> Any:
+    def flat(self, xp: Any, ws: Any, x: Any, pads, tag: str) -> Any:
         """x (N, C, *S) zero-padded into a flat buffer with slack for the largest shift."""
         size = self.N * self.C * self.P
-        buf = _workspace.empty(xp, (size + self.slack,), x.dtype, tag)
+        buf = ws.workspace((size + self.slack,), x.dtype, tag)
         buf[size:] = 0
         buf[:size].reshape((self.N, self.C) + self.padded)[...] = pad_array(xp, x, pads)
         return buf
@@ -180,14 +194,14 @@ class _Plane:
         return g[(Ellipsis,) + tuple(slice(0, o) for o in self.out[1:])]
 
 
-def depthwise_forward(xp: Any, x: Any, w: Any, pads: tuple[tuple[int, int], ...], dilation: tuple[int, ...],
+def depthwise_forward(xp: Any, ws: Any, x: Any, w: Any, pads: tuple[tuple[int, int], ...], dilation: tuple[int, ...],
                       out: tuple[int, ...]) -> Any:
     """Stride-1, groups == C == O: y (N, C, *out) = sum over kernel offsets of w[:, 0, offset] * shifted x."""
     C = x.shape[1]
     geo = _Plane(xp, x.shape, pads, dilation, out, w.shape[2:])
-    buf = geo.flat(xp, x, pads, "dw_x")
-    grid = _workspace.empty(xp, (geo.N, C, geo.Q), x.dtype, "dw_grid")
-    tmp = _workspace.empty(xp, (geo.N, C, geo.Q), x.dtype, "dw_tmp")
+    buf = geo.flat(xp, ws, x, pads, "dw_x")
+    grid = ws.workspace((geo.N, C, geo.Q), x.dtype, "dw_grid")
+    tmp = ws.workspace((geo.N, C, geo.Q), x.dtype, "dw_tmp")
     for i, (k, off) in enumerate(geo.offsets):
         wk = w[(slice(None), 0) + k].reshape(C, 1)
         xp.multiply(geo.shifted(buf, off), wk, out=grid if i == 0 else tmp)
@@ -196,20 +210,20 @@ def depthwise_forward(xp: Any, x: Any, w: Any, pads: tuple[tuple[int, int], ...]
     return xp.ascontiguousarray(geo.crop(grid))
 
 
-def depthwise_backward(xp: Any, dy: Any, x: Any, w: Any, x_shape: tuple[int, ...], pads: tuple[tuple[int, int], ...],
-                       dilation: tuple[int, ...], out: tuple[int, ...], need_x: bool,
-                       need_w: bool) -> tuple[Any, Any]:
+def depthwise_backward(xp: Any, ws: Any, dy: Any, x: Any, w: Any, x_shape: tuple[int, ...],
+                       pads: tuple[tuple[int, int], ...], dilation: tuple[int, ...], out: tuple[int, ...],
+                       need_x: bool, need_w: bool) -> tuple[Any, Any]:
     """Gradients of ``depthwise_forward``: dx (N, C, *S) | None, dw (C, 1, *k) | None."""
     C = x_shape[1]
     geo = _Plane(xp, x_shape, pads, dilation, out, w.shape[2:])
-    dgrid = _workspace.empty(xp, (geo.N, C, geo.Q), dy.dtype, "dw_dgrid")
+    dgrid = ws.workspace((geo.N, C, geo.Q), dy.dtype, "dw_dgrid")
     dgrid[...] = 0
     geo.crop(dgrid)[...] = dy
-    tmp = _workspace.empty(xp, (geo.N, C, geo.Q), dy.dtype, "dw_tmp")
-    buf = geo.flat(xp, x, pads, "dw_x") if need_w else None
+    tmp = ws.workspace((geo.N, C, geo.Q), dy.dtype, "dw_tmp")
+    buf = geo.flat(xp, ws, x, pads, "dw_x") if need_w else None
     dbuf = None
     if need_x:
-        dbuf = _workspace.empty(xp, (geo.N * C * geo.P + geo.slack,), dy.dtype, "dw_dx")
+        dbuf = ws.workspace((geo.N * C * geo.P + geo.slack,), dy.dtype, "dw_dx")
         dbuf[...] = 0
     dw = xp.empty(w.shape, dtype=dy.dtype) if need_w else None
     for k, off in geo.offsets:

@@ -14,7 +14,7 @@ import itertools
 import math
 from typing import Any
 
-from . import _workspace
+from ._im2col import padded
 
 __lamina_plugin_api__ = "1.0"
 
@@ -33,8 +33,8 @@ def _phase_slices(phase, pads, stride, sizes, grid):
     return tuple(dst), tuple(src)
 
 
-def strided_input_grad(xp: Any, dyg: Any, w: Any, x_shape: tuple[int, ...], pads, stride, dilation, groups: int,
-                       out: tuple[int, ...]) -> Any:
+def strided_input_grad(xp: Any, ws: Any, dyg: Any, w: Any, x_shape: tuple[int, ...], pads, stride, dilation,
+                       groups: int, out: tuple[int, ...]) -> Any:
     """dx (N, C, *S) from dyg (N, G, O/G, L) for weight w (O, C/G, *k)."""
     N, C = x_shape[:2]
     sizes, kernel = tuple(x_shape[2:]), tuple(w.shape[2:])
@@ -42,7 +42,7 @@ def strided_input_grad(xp: Any, dyg: Any, w: Any, x_shape: tuple[int, ...], pads
     shifts = [d * (k - 1) // s for k, s, d in zip(kernel, stride, dilation)]
     grid = tuple(o + a for o, a in zip(out, shifts))                          # phase grid (A_0, ..., A_n-1)
     dyo = dyg.reshape((N, O) + tuple(out))
-    dyr = _workspace.padded(xp, dyo, tuple((0, a) for a in shifts))      # (N, O, *grid), zeros appended
+    dyr = padded(xp, ws, dyo, tuple((0, a) for a in shifts))              # (N, O, *grid), zeros appended
     P = math.prod(grid)
     K = math.prod(kernel)
     Og, Cg = O // groups, C // groups
@@ -60,7 +60,7 @@ def strided_input_grad(xp: Any, dyg: Any, w: Any, x_shape: tuple[int, ...], pads
     covered = sum(math.prod(len(range(*sl.indices(n))) for sl, n in zip(wh[0], sizes))
                   for wh in where.values() if wh is not None)
     dx = (xp.empty if covered == math.prod(x_shape[2:]) else xp.zeros)(x_shape, dtype=dcols.dtype)
-    buf = _workspace.empty(xp, (N * C * P + slack,), dcols.dtype, "phase_grid")
+    buf = ws.workspace((N * C * P + slack,), dcols.dtype, "phase_grid")
     for phase, items in phases.items():
         if where[phase] is None:
             continue

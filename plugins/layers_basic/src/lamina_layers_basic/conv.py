@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 import lamina
+from lamina import Tensor
 from lamina.autograd import Function
 from lamina.errors import DTypeError, ShapeError
 from lamina.nn import Module, Parameter
@@ -26,11 +27,12 @@ class ConvNd(Function):
     correlation of dy with the flipped kernel (im2col of dy + one GEMM, no scatter-add); strided
     ones scatter the column gradient back on phase grids (``_phase``: one contiguous add per kernel offset). Depthwise
     convolutions (groups == C == O) multiply-add one strided slice per kernel offset instead.
+    Scratch arrays come from the backend's ``workspace`` (pooled on the CPU).
     """
 
     @staticmethod
     def forward(ctx, x, w, b, stride, pads, dilation, groups):
-        xp = ctx.xp
+        xp, ws = ctx.xp, ctx._device.backend
         N, C = x.shape[:2]
         O, kernel = w.shape[0], w.shape[2:]
         sizes = x.shape[2:]
@@ -41,12 +43,12 @@ class ConvNd(Function):
         if _depthwise(groups, C, O, kernel, stride):
             ctx.masked = masked_dw.applies(xp, x, sizes, out)
             if ctx.masked:
-                y, _ = masked_dw.forward(xp, x, w, pads, dilation, out)
+                y, _ = masked_dw.forward(xp, ws, x, w, pads, dilation, out)
             else:
-                y = depthwise_forward(xp, x, w, pads, dilation, out)
+                y = depthwise_forward(xp, ws, x, w, pads, dilation, out)
             ctx.save_for_backward(x if need_w else None, w if need_x else None)
         else:
-            cols = conv_cols(xp, x, pads, groups, kernel, stride, dilation, out, "cols")   # (N, G, C/G*K, L)
+            cols = conv_cols(xp, ws, x, pads, groups, kernel, stride, dilation, out, "cols")  # (N, G, C/G*K, L)
             y = xp.matmul(w.reshape(groups, O // groups, cols.shape[2]), cols)            # (N, G, O/G, L)
             # a 1x1 convolution's cols may be a view of x: save x itself so in-place edits are caught
             ctx.cols_of_x = is_pointwise(kernel, stride, pads)
@@ -58,7 +60,10 @@ class ConvNd(Function):
 
     @staticmethod
     def backward(ctx, dy):                                                    # dy: (N, O, *out)
-        xp = ctx.xp
+        if isinstance(dy, Tensor):  # create_graph: the paths below work on arrays in place
+            raise NotImplementedError("ConvNd: double backward (create_graph=True) through a convolution is not "
+                                      "supported")
+        xp, ws = ctx.xp, ctx._device.backend
         cols, w = ctx.saved_tensors
         x_shape, pads, stride, dilation, groups, out, w_shape = ctx.meta
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
@@ -66,21 +71,21 @@ class ConvNd(Function):
         O, kernel = w_shape[0], w_shape[2:]
         dx = dw = db = None
         if ctx.masked and bool(xp.isfinite(dy).all()):
-            dx, dw = masked_dw.backward(xp, dy, cols, w, x_shape, pads, dilation, out, need_x, need_w)
+            dx, dw = masked_dw.backward(xp, ws, dy, cols, w, x_shape, pads, dilation, out, need_x, need_w)
         elif _depthwise(groups, C, O, kernel, stride):
-            dx, dw = depthwise_backward(xp, dy, cols, w, x_shape, pads, dilation, out, need_x, need_w)
+            dx, dw = depthwise_backward(xp, ws, dy, cols, w, x_shape, pads, dilation, out, need_x, need_w)
         else:
             dyg = dy.reshape(N, groups, O // groups, math.prod(out))         # (N, G, O/G, L)
             if need_w:
                 if ctx.cols_of_x:
-                    cols = conv_cols(xp, cols, pads, groups, kernel, stride, dilation, out, "cols")
+                    cols = conv_cols(xp, ws, cols, pads, groups, kernel, stride, dilation, out, "cols")
                 if cols.shape[2] >= dyg.shape[2]:  # the longer side as the GEMM's rows: measured faster
                     dw = xp.matmul(cols, dyg.swapaxes(-1, -2)).sum(axis=0).swapaxes(-1, -2)
                 else:
                     dw = xp.matmul(dyg, cols.swapaxes(-1, -2)).sum(axis=0)
                 dw = dw.reshape(w_shape)                                      # (O, C/G, *k)
             if need_x:
-                dx = _input_grad(xp, dyg, w, x_shape, pads, stride, dilation, groups, out)
+                dx = _input_grad(xp, ws, dyg, w, x_shape, pads, stride, dilation, groups, out)
         if need_b:
             db = dy.sum(axis=(0,) + tuple(range(2, dy.ndim)))                 # (O,)
         return dx, dw, db, None, None, None, None
@@ -90,7 +95,7 @@ def _depthwise(groups, C, O, kernel, stride) -> bool:
     return groups == C == O and math.prod(kernel) > 1 and all(s == 1 for s in stride)
 
 
-def _input_grad(xp, dyg, w, x_shape, pads, stride, dilation, groups, out):
+def _input_grad(xp, ws, dyg, w, x_shape, pads, stride, dilation, groups, out):
     """dx (N, C, *S) from dyg (N, G, O/G, L)."""
     N, C = x_shape[:2]
     sizes, kernel = x_shape[2:], w.shape[2:]
@@ -99,11 +104,11 @@ def _input_grad(xp, dyg, w, x_shape, pads, stride, dilation, groups, out):
         # full correlation of dy with the flipped kernel, computed only over the unpadded input
         full = tuple((sp - lo, sp - hi) for (lo, hi), sp in zip(pads, span))
         dyo = dyg.reshape((N, w.shape[0]) + tuple(out))
-        dcols = conv_cols(xp, dyo, full, groups, kernel, stride, dilation, sizes, "dcols")  # (N, G, O/G*K, S)
+        dcols = conv_cols(xp, ws, dyo, full, groups, kernel, stride, dilation, sizes, "dcols")  # (N, G, O/G*K, S)
         return xp.matmul(flipped_weight(xp, w, groups), dcols).reshape(x_shape)
     if 0 not in out and bool(xp.isfinite(w).all()):
         # non-finite weights would turn the zero columns of the phase layout into NaN
-        return strided_input_grad(xp, dyg, w, x_shape, pads, stride, dilation, groups, out)
+        return strided_input_grad(xp, ws, dyg, w, x_shape, pads, stride, dilation, groups, out)
     wm = w.reshape(groups, w.shape[0] // groups, math.prod(w.shape[1:]))
     dcols = xp.matmul(wm.swapaxes(-1, -2), dyg)                               # (N, G, C/G*K, L)
     padded = tuple(s + lo + hi for s, (lo, hi) in zip(sizes, pads))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from lamina.autograd import Function
 
-from . import _workspace as workspace
 from ._rnn_function import batch_of, carried, first_order_only, initial_state, input_projection, order, sum_rows
 
 __lamina_plugin_api__ = "1.0"
@@ -25,17 +24,17 @@ class GRULayer(Function):
 
     @staticmethod
     def forward(ctx, x, h0, w_ih, w_hh, b_ih, b_hh, steps, reverse):
-        xp = ctx.xp
+        xp, ws = ctx.xp, ctx._device.backend
         H = w_hh.shape[0] // 3
         N = batch_of(steps, h0)
         dt = x.dtype
-        gates = input_projection(xp, x, w_ih, b_ih)           # (S, 3H); r, z then n activations in place
+        gates = input_projection(xp, ws, x, w_ih, b_ih)          # (S, 3H); r, z then n activations in place
         h = initial_state(xp, h0, N, H, dt)
         S = x.shape[0]
         y = xp.empty((S, H), dtype=dt)
         save = any(ctx.needs_input_grad)
-        hp_all = workspace.empty(xp, (S, H), dt) if save else None    # h_{t-1} per row (dW_hh, dz)
-        ghn_all = workspace.empty(xp, (S, H), dt) if save else None   # W_hn h + b_hn per row (dr)
+        hp_all = ws.workspace((S, H), dt) if save else None    # h_{t-1} per row (dW_hh, dz)
+        ghn_all = ws.workspace((S, H), dt) if save else None   # W_hn h + b_hn per row (dr)
         w_hh_t = xp.ascontiguousarray(w_hh.T)           # BLAS runs ~1.4x faster on it than on the view
         for a, n in order(steps, reverse):
             b = a + n
@@ -65,15 +64,12 @@ class GRULayer(Function):
         if save:
             ctx.save_for_backward(x, w_ih, w_hh, gates, hp_all, ghn_all)
             ctx.meta = (steps, reverse, N)
-            workspace.release_with(ctx, gates, hp_all, ghn_all)
-        else:
-            workspace.release(gates)
         return y, h
 
     @staticmethod
     def backward(ctx, dy, dh_n):
         first_order_only("GRU", dy)
-        xp = ctx.xp
+        xp, ws = ctx.xp, ctx._device.backend
         x, w_ih, w_hh, gates, hp_all, ghn_all = ctx.saved_tensors
         steps, reverse, N = ctx.meta
         H = w_hh.shape[0] // 3
@@ -84,8 +80,8 @@ class GRULayer(Function):
         p_n = (1 - z) * (1 - nt * nt)                 # dn_pre = dh_t * p_n
         p_z = (hp_all - nt) * (z * (1 - z))          # dz_pre = dh_t * p_z
         p_r = ghn_all * (r * (1 - r))                # dr_pre = dn_pre * p_r
-        dgi = workspace.empty(xp, (S, 3 * H), dt)    # d(input projection): r, z, n pre-activations
-        dgh = workspace.empty(xp, (S, 3 * H), dt)    # d(hidden projection): r, z and r * dn_pre
+        dgi = ws.workspace((S, 3 * H), dt)    # d(input projection): r, z, n pre-activations
+        dgh = ws.workspace((S, 3 * H), dt)    # d(hidden projection): r, z and r * dn_pre
         for a, n in order(steps, not reverse):
             b = a + n
             dht = dh[:n] + dy[a:b] if dy is not None else dh[:n].copy()
@@ -104,5 +100,4 @@ class GRULayer(Function):
         dw_hh = dgh.T @ hp_all if need[3] else None
         db_ih = sum_rows(dgi) if need[4] else None
         db_hh = sum_rows(dgh) if need[5] else None
-        workspace.release(dgi, dgh)
         return dx, dh, dw_ih, dw_hh, db_ih, db_hh, None, None

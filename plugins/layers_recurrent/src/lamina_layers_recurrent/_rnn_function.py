@@ -20,8 +20,6 @@ from typing import Any
 from lamina import Tensor
 from lamina.autograd import Function
 
-from . import _workspace as workspace
-
 __lamina_plugin_api__ = "1.0"
 
 
@@ -49,9 +47,9 @@ def order(steps: tuple, reverse: bool) -> tuple:
     return steps[::-1] if reverse else steps
 
 
-def input_projection(xp: Any, x: Any, w_ih: Any, *biases: Any) -> Any:
-    """x @ w_ih.T + biases for every step at once: one GEMM. x (S, I), w_ih (G, I) -> (S, G) (a pooled array)"""
-    a = workspace.empty(xp, (x.shape[0], w_ih.shape[0]), x.dtype)
+def input_projection(xp: Any, ws: Any, x: Any, w_ih: Any, *biases: Any) -> Any:
+    """x @ w_ih.T + biases for every step at once: one GEMM. x (S, I), w_ih (G, I) -> (S, G) (a workspace array)"""
+    a = ws.workspace((x.shape[0], w_ih.shape[0]), x.dtype)
     xp.matmul(x, w_ih.T, out=a)
     for b in biases:
         if b is not None:
@@ -94,7 +92,7 @@ class RNNLayer(Function):
         xp = ctx.xp
         H = w_hh.shape[0]
         N = batch_of(steps, h0)
-        y = input_projection(xp, x, w_ih, b_ih, b_hh)     # (S, H): pre-activations, then h_t in place
+        y = input_projection(xp, ctx._device.backend, x, w_ih, b_ih, b_hh)  # (S, H): pre-activations, then h_t
         h = initial_state(xp, h0, N, H, x.dtype)
         save = any(ctx.needs_input_grad)
         hp_all = xp.empty_like(y) if save else None        # h_{t-1} per row, for dW_hh
