@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PLUGINS := $(sort $(wildcard plugins/*/pyproject.toml))
 EXTRA_PKGS := $(sort $(wildcard examples/*/pyproject.toml))
 PIP_PKGS := -e . $(foreach p,$(PLUGINS) $(EXTRA_PKGS),-e $(dir $(p)))
-# every plugin distribution in the tree (first party and the third-party example), for `lamina check`
+# every plugin distribution in the tree (first party and the third-party example), for `make check-plugins`
 DISTS := $(shell sed -n 's/^name = "\(.*\)"/\1/p' $(PLUGINS) $(EXTRA_PKGS))
 # The examples' optional dependencies: the offline digits data set, progress bars, plots.
 EXAMPLE_DEPS := scikit-learn tqdm matplotlib
@@ -33,11 +33,12 @@ train: $(BIN)/.lamina-installed
 
 test: $(BIN)/.test-deps
 	$(BIN)/ruff check core plugins tests examples benchmarks
-	$(MAKE) --no-print-directory check-plugins VENV=$(VENV)
 	$(BIN)/python -m pytest -q tests plugins examples/third_party_plugin/tests
 
-# the conformance kit, from the command line, over every plugin distribution, in strict mode (a component
-# without an info record fails); a distribution without lamina entry points (datasets) has nothing to check
+# The conformance kit from the command line over every plugin distribution, strict (a component without an
+# info record fails; datasets has nothing to check). NOT part of `make test`: the kit runs once per distribution,
+# there as the pytest items of each plugin's tests/test_*_kit.py (strict parametrize_plugin, xdist-parallel).
+# This target runs the same checks again through `lamina check`, for certifying installed plugins by hand.
 check-plugins: $(BIN)/.lamina-installed
 	@for d in $(DISTS); do $(BIN)/lamina check --strict --quiet $$d || exit 1; done
 

@@ -67,13 +67,17 @@ def _names(names: list[str]) -> str:
     one_line = " ".join(names)
     if len(one_line) <= 80:
         return repr(one_line)
-    lines = textwrap.wrap(one_line, width=96, break_on_hyphens=False, break_long_words=False)
+    lines = textwrap.wrap(one_line, width=104, break_on_hyphens=False, break_long_words=False)
     return '"""\n' + "".join(f"            {line}\n" for line in lines) + '        """'
 
 
 def render(root: Path = ROOT) -> str:
     body = []
     for dist, groups in table(root).items():
+        one_line = f"    {dist!r}: {{" + ", ".join(f"{g!r}: {' '.join(n)!r}" for g, n in groups.items()) + "},\n"
+        if len(one_line) <= 116:
+            body.append(one_line)
+            continue
         body.append(f"    {dist!r}: {{\n")
         body += [f"        {group!r}: {_names(names)},\n" for group, names in groups.items()]
         body.append("    },\n")

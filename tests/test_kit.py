@@ -1,214 +1,127 @@
-"""The kit must be able to FAIL: each deliberately broken component is caught by the right check
-with a clear message, and the correct version passes that same check."""
+"""The conformance kit over installed distributions: what strict mode fails, and that every
+distribution of this repository is run through the kit exactly once (by pytest items)."""
 
 from __future__ import annotations
 
-import lamina
+import re
+import warnings
+from pathlib import Path
+
 import pytest
-from kit_components import (
-    MSE,
-    DropsBuffer,
-    ForgetfulMomentum,
-    MeanNotMean,
-    Momentum,
-    MutatesInput,
-    RaisingProbeBackend,
-    Scale,
-    TrainEvalMismatch,
-    Upcast,
-    WrongBackward,
-    backend_record,
-    momentum_record,
-    mse_record,
-    scale_record,
-)
-from lamina.testing import ConformanceError, run_records
+import tomllib
+from lamina import plugins
+from lamina.plugins import _scan
+from lamina.testing import check_plugin, parametrize_plugin, run_check
+from lamina.testing.runner import GAP_CHECK, UNCHECKED_GROUPS
+from plugin_factory import Sandbox
 
-BROKEN = [
-    # (record of the broken component, record of the fixed one, check that must catch it, message part)
-    (scale_record(WrongBackward), scale_record(Scale), "gradcheck", "Jacobian mismatch"),
-    (scale_record(Scale, output_shape=lambda s: (s[0], s[1] + 1)), scale_record(Scale),
-     "output_dtype_shape_device", "declared"),
-    (scale_record(DropsBuffer), scale_record(Scale), "state_dict_keys", "calls"),
-    (scale_record(Upcast), scale_record(Scale), "output_dtype_shape_device", "silent upcast"),
-    (scale_record(TrainEvalMismatch), scale_record(Scale), "train_eval", "differs between train() and eval()"),
-    (scale_record(MutatesInput), scale_record(Scale), "inputs_not_mutated", "was modified"),
-    (mse_record(MeanNotMean), mse_record(MSE), "reduction_consistency", "differs from mean(none)"),
-    (momentum_record(ForgetfulMomentum), momentum_record(Momentum), "optim_state_dict_roundtrip",
-     "differs after resuming"),
-    (backend_record(RaisingProbeBackend), None, "backend_probe", "probe() raised RuntimeError: driver exploded"),
-]
+ROOT = Path(__file__).resolve().parents[1]
 
 
-def _results(record, check):
-    report = run_records("kit-test", [record], only=[check])
-    assert report.results, f"check {check} did not run for {record}"
-    return report
-
-
-@pytest.mark.parametrize(("broken", "fixed", "check", "needle"), BROKEN,
-                         ids=[f"{b.name or (b.cls.__name__)}-{c}" for b, _, c, _ in BROKEN])
-def test_broken_component_is_caught_by_the_right_check(broken, fixed, check, needle):
-    report = _results(broken, check)
-    failed = [r for r in report.results if r.status == "failed"]
-    assert failed, f"{check} did not catch the defect: {[(r.id, r.status, r.message) for r in report.results]}"
-    assert any(needle in r.message for r in failed), [r.message for r in failed]
-    if fixed is not None:
-        ok = _results(fixed, check)
-        assert all(r.status in ("passed", "skipped") for r in ok.results), [(r.id, r.message) for r in ok.results]
-        assert any(r.status == "passed" for r in ok.results)
-
-
-@pytest.mark.parametrize("record", [scale_record(Scale), mse_record(MSE), momentum_record(Momentum)],
-                         ids=["layer", "loss", "optimizer"])
-def test_correct_components_pass_every_check(record):
-    report = run_records("kit-test", [record])
-    failed = [(r.id, r.message) for r in report.results if r.status == "failed"]
-    assert not failed, failed
-    assert report.count("passed") >= 8
-
-
-def test_expected_failure_is_reported_and_strict_mode_flags_an_unexpected_pass():
-    xfail = scale_record(WrongBackward, expected_failures={"gradcheck": "known: doubled weight grad"})
-    report = run_records("kit-test", [xfail], only=["gradcheck"])
-    assert [r.status for r in report.results] == ["xfailed"]
-    assert report.ok
-    passing = scale_record(Scale, expected_failures={"gradcheck": "claimed broken"})
-    strict = run_records("kit-test", [passing], only=["gradcheck"], strict=True)
-    assert [r.status for r in strict.results] == ["xpassed"]
-    assert not strict.ok
-    with pytest.raises(ConformanceError, match="xpass|expected to fail"):
-        strict.raise_for_failures()
-
-
-def test_report_table_reads_well_and_names_the_test_ids():
-    report = run_records("kit-test", [scale_record(WrongBackward)], only=["gradcheck", "repr"])
-    table = report.table()
-    assert "kit-test::WrongBackward[cpu-float64]::gradcheck" in table
-    assert "FAIL" in table.splitlines()[-1]
-
-
-def test_error_inputs_check_catches_a_wrong_message():
-    from lamina.testing import ErrorInput, Sample
-
-    rec = scale_record(Scale, error_inputs=[ErrorInput(Sample((lamina.zeros(2, 5).array,)), lamina.ShapeError,
-                                                       "expected 17 channels")])
-    report = run_records("kit-test", [rec], only=["error_inputs"])
-    assert report.results[0].status == "failed"
-    assert "does not match" in report.results[0].message
-
-
-@pytest.mark.parametrize(("channels", "status"), [(3, "passed"), (4, "failed")])
-def test_error_input_with_init_kwargs_may_raise_at_the_call_but_must_raise(channels, status):
-    # PyTorch validates some constructor arguments only in forward (MaxPool's padding): such an error
-    # input passes when the call raises, and still fails when neither construction nor call raises
-    from lamina.testing import ErrorInput, Sample
-
-    err = ErrorInput(Sample((lamina.zeros(2, 4).array,)), lamina.ShapeError, r"expected input \(N, 3\)",
-                     init_kwargs={"channels": channels})
-    report = run_records("kit-test", [scale_record(Scale, error_inputs=[err])], only=["error_inputs"])
-    assert [r.status for r in report.results] == [status], [(r.status, r.message) for r in report.results]
-    if status == "failed":
-        assert "nothing was raised" in report.results[0].message
-
-
-def _kernel_records():
-    import numpy as np
-    from lamina.ops.unary import Sigmoid
-    from lamina.testing import KernelInfo, Sample
-
-    class FastSigmoid(Sigmoid):
-        @staticmethod
-        def forward(ctx, x):
-            y = 1 / (1 + ctx.xp.exp(-x))
-            ctx.save_for_backward(y)
-            return y
-
-    class WrongSigmoid(Sigmoid):
-        @staticmethod
-        def backward(ctx, dy):
-            (y,) = ctx.saved_tensors
-            return dy * y  # missing the (1 - y) factor
-
-    def samples(xp, dtype, rng):
-        return [Sample((xp.asarray(rng.standard_normal((4, 5)).astype(dtype)),))]
-
-    def ref(x):
-        return 1 / (1 + np.exp(-x))
-
-    good = KernelInfo(op=Sigmoid, impl=FastSigmoid, device_type="cpu", sample_inputs=samples, reference=ref)
-    bad = KernelInfo(op=Sigmoid, impl=WrongSigmoid, device_type="cpu", sample_inputs=samples, reference=ref)
-    return good, bad
-
-
-def test_kernel_checks_catch_a_kernel_that_disagrees_with_its_reference():
-    good, bad = _kernel_records()
-    ok = run_records("kit-test", [good])
-    assert ok.ok and ok.count("passed") >= 2, ok.table()
-    report = run_records("kit-test", [bad], only=["kernel_backward_reference"])
-    assert [r.status for r in report.results] == ["failed", "failed"]
-    assert "gradient 0" in report.results[0].message
-
-
-def _eye_right(tensor):
-    with lamina.no_grad():
-        return tensor.copy_(lamina.eye(*tensor.shape, dtype=tensor.dtype, device=tensor.device))
-
-
-def _eye_anti_diagonal(tensor):
-    with lamina.no_grad():
-        return tensor.copy_(lamina.eye(*tensor.shape, dtype=tensor.dtype, device=tensor.device).flip(1))
-
-
-def _eye_keeps_old_values(tensor):
-    # writes the ones but never clears the rest of the tensor
-    n = min(tensor.shape)
-    with lamina.no_grad():
-        for i in range(n):
-            tensor[i, i] = 1.0
-    return tensor
-
-
-@pytest.mark.parametrize("wrong", [_eye_anti_diagonal, _eye_keeps_old_values], ids=["anti-diagonal", "keeps-old"])
-def test_init_reference_check_catches_a_wrong_deterministic_scheme(wrong):
-    import numpy as np
-    from lamina.testing import InitInfo
-
-    def record(fn):
-        return InitInfo(fn=fn, name="eye_", shapes=((4, 4), (3, 5)), reference=lambda shape: np.eye(*shape))
-
-    report = run_records("kit-test", [record(wrong)], only=["init_reference"])
-    assert [r.status for r in report.results] == ["failed", "failed"], report.table()
-    assert "differ from the reference" in report.results[0].message
-    ok = run_records("kit-test", [record(_eye_right)], only=["init_reference"])
-    assert [r.status for r in ok.results] == ["passed", "passed"], ok.table()
+@pytest.fixture
+def sandbox(tmp_path, monkeypatch):
+    box = Sandbox(tmp_path, monkeypatch)
+    yield box
+    box.close()
 
 
 @pytest.mark.parametrize(("entry_points", "name", "ok", "last_line"), [
     # a data-set package: no lamina entry point at all, nothing to check, passes even in strict mode
     ({"console_scripts": {"fetch-digits": "kit_sandbox_data:main"}}, "kit-sandbox-data", True,
      "kit-sandbox-data: PASS — nothing to check (it registers no lamina entry points)"),
+    # a namespace-only package (like lamina-testkit itself): the kit has no checks for namespaces
+    ({"lamina.namespaces": {"kitns": "kit_sandbox_data"}}, "kit-sandbox-data", True,
+     "kit-sandbox-data: PASS — nothing to check (it registers only lamina.namespaces entry points"),
     # declares a lamina entry point but gives the kit no component and no record: a strict failure
     ({"lamina.hooks": {"ema": "kit_sandbox_data"}}, "kit-sandbox-data", False, "kit-sandbox-data: FAIL — 0 passed"),
     # a name that is not installed is never "nothing to check"
     (None, "kit-sandbox-missing", False, "kit-sandbox-missing: FAIL — 0 passed"),
-], ids=["no-entry-points", "entry-points-without-records", "not-installed"])
-def test_strict_check_of_a_distribution_without_components(tmp_path, monkeypatch, entry_points, name, ok, last_line):
-    import warnings
-
-    from lamina.testing import check_plugin
-    from plugin_factory import Sandbox
-
-    box = Sandbox(tmp_path, monkeypatch)
-    try:
-        if entry_points is not None:
-            box.dist("kit-sandbox-data", entry_points=entry_points,
+], ids=["no-entry-points", "namespaces-only", "entry-points-without-records", "not-installed"])
+def test_strict_check_of_a_distribution_without_components(sandbox, entry_points, name, ok, last_line):
+    if entry_points is not None:
+        sandbox.dist("kit-sandbox-data", entry_points=entry_points,
                      modules={"kit_sandbox_data": "__lamina_plugin_api__ = '1.0'\ndef main():\n    pass\n"})
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            report = check_plugin(name, strict=True, raise_on_failure=False)
-    finally:
-        box.close()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        report = check_plugin(name, strict=True, raise_on_failure=False)
     assert report.ok is ok, report.table()
     assert report.table().splitlines()[-1].startswith(last_line), report.table()
     assert bool(report.warnings) is not ok
+
+
+def _with_installed(box: Sandbox) -> None:
+    """Index the installed distributions too (the CPU backend runs the checks) besides the sandbox's."""
+    box.monkeypatch.setattr(_scan, "restrict_to_paths", None)
+    plugins.refresh()
+
+
+def _items(decorator) -> dict:
+    """The pytest params of a parametrize decorator, by id."""
+    return {p.id: p for p in decorator.mark.args[1]}
+
+
+def test_parametrize_plugin_fails_a_component_without_an_info_record(sandbox):
+    sandbox.dist("lamina-kitgap", entry_points={"lamina.layers": {"KitGap": "lamina_kitgap:KitGap"}},
+                 modules={"lamina_kitgap": "__lamina_plugin_api__ = '1.0'\nfrom lamina import nn\n\n\n"
+                                           "class KitGap(nn.Module):\n    def forward(self, x):\n        return x\n"})
+    _with_installed(sandbox)
+    items = _items(parametrize_plugin("lamina-kitgap"))
+    gap = items["lamina-kitgap::KitGap::info_record"]
+    case, check = gap.values
+    assert check is GAP_CHECK and not gap.marks
+    with pytest.raises(AssertionError, match="'KitGap' has no info record"):
+        run_check(case, check)
+    assert any(i.startswith("lamina-kitgap::KitGap[cpu-float32]::") for i in items)  # the generic checks
+    lenient = _items(parametrize_plugin("lamina-kitgap", strict=False))["lamina-kitgap::KitGap::info_record"]
+    assert [m.name for m in lenient.marks] == ["skip"]
+
+
+def test_parametrize_plugin_fails_a_distribution_that_is_not_installed(sandbox):
+    items = _items(parametrize_plugin("lamina-kit-not-installed"))
+    assert list(items) == ["lamina-kit-not-installed::lamina-kit-not-installed::installed"]
+
+
+def test_parametrize_plugin_makes_expected_failures_strict(sandbox):
+    records = ("def records():\n    from lamina.testing import ModuleInfo\n    from lamina_kitx import KitX\n"
+               "    return [ModuleInfo(cls=KitX, expected_failures={'repr': 'claimed broken'})]\n")
+    sandbox.dist("lamina-kitx", entry_points={"lamina.layers": {"KitX": "lamina_kitx:KitX"},
+                                              "lamina.testing": {"lamina-kitx": "lamina_kitx.records:records"}},
+                 modules={"lamina_kitx.__init__": "__lamina_plugin_api__ = '1.0'\nfrom lamina import nn\n\n\n"
+                                                  "class KitX(nn.Module):\n    pass\n",
+                          "lamina_kitx.records": records})
+    _with_installed(sandbox)
+    items = _items(parametrize_plugin("lamina-kitx"))
+    (xfail,) = items["lamina-kitx::KitX[cpu-float32]::repr"].marks
+    assert xfail.name == "xfail" and xfail.kwargs["strict"] is True
+    assert not any(i.endswith("::info_record") for i in items)
+
+
+def _distributions():
+    """(name, folder, lamina groups) of every distribution in the tree (plugins and examples)."""
+    out = []
+    for path in sorted(ROOT.glob("plugins/*/pyproject.toml")) + sorted(ROOT.glob("examples/*/pyproject.toml")):
+        project = tomllib.loads(path.read_text())["project"]
+        groups = {g for g in project.get("entry-points", {}) if g.startswith("lamina.")}
+        out.append(pytest.param(project["name"], path.parent, groups, id=project["name"]))
+    return out
+
+
+@pytest.mark.parametrize(("name", "folder", "groups"), _distributions())
+def test_every_distribution_runs_the_kit_once_as_pytest_items(name, folder, groups):
+    """Each distribution with components is run through the kit by exactly one strict
+    ``parametrize_plugin`` in its own tests/ (so `make test` runs every check once, in parallel
+    under xdist), and nothing there runs it a second time."""
+    sources = {p: p.read_text() for p in sorted((folder / "tests").glob("*.py"))}
+    runs = [p.name for p, text in sources.items() for _ in re.finditer(rf"parametrize_plugin\(\"{name}\"\)", text)]
+    if groups <= UNCHECKED_GROUPS:
+        assert not runs, f"{name} has no components, yet {runs} run the kit on it"
+        return
+    assert len(runs) == 1, f"{name}: expected one parametrize_plugin(\"{name}\") in {folder / 'tests'}, found {runs}"
+    again = [p.name for p, text in sources.items() if re.search(r"\b(check_plugin|parametrize_with_checks)\(", text)]
+    assert not again, f"{name}: {again} run the kit again over the distribution's records"
+
+
+def test_the_tree_is_found():
+    names = {p.values[0] for p in _distributions()}
+    assert {"lamina-layers-basic", "lamina-testkit", "acme-lamina-layers"} <= names
+

@@ -21,7 +21,7 @@ TOOLS = "def helper():\n    return 42\n\n\nclass Thing:\n    pass\n"
 @pytest.fixture
 def sandbox(tmp_path, monkeypatch):
     box = Sandbox(tmp_path, monkeypatch)
-    monkeypatch.setattr(_modules, "_aliases", {})
+    monkeypatch.setattr(_modules, "_aliases", dict(_modules._aliases))  # lamina.testing's alias stays
     before = set(sys.modules)
     yield box
     box.close()

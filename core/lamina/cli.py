@@ -38,21 +38,16 @@ class Command:
     run: Callable[[argparse.Namespace], int]
 
 
-def _unavailable(name: str, help: str) -> Command:
-    """A plugin subcommand not loaded (not the one being run), or one that cannot be: running it
-    raises the plugin index's error for the name."""
+def _unavailable(name: str, help: str, error: PluginError | None = None) -> Command:
+    """A plugin subcommand that is listed but not loaded (not the one being run), or that cannot be:
+    running it raises ``error`` or the plugin index's error for the name (not installed, broken)."""
 
     def run(args: argparse.Namespace) -> int:
+        if error is not None:
+            raise error
         return _load(name).run(args)
 
     return Command(name, help, _take_anything, run)
-
-
-def _failing(name: str, exc: PluginError) -> Command:
-    def run(args: argparse.Namespace) -> int:
-        raise exc
-
-    return Command(name, "(the plugin index could not be read)", _take_anything, run)
 
 
 def _take_anything(parser: argparse.ArgumentParser) -> None:
@@ -63,40 +58,36 @@ def _load(name: str) -> Command:
     from . import plugins
 
     cmd = plugins.resolve(GROUP, name)  # PluginNotFoundError names the distribution to install
-    if not all(callable(getattr(cmd, a, None)) for a in ("configure", "run")) or not hasattr(cmd, "help"):
+    if not (hasattr(cmd, "help") and callable(getattr(cmd, "configure", None)) and callable(getattr(cmd, "run", None))):
         raise PluginLoadError(f"subcommand {name!r} (group {GROUP}) is {cmd!r}, not a lamina.cli.Command")
     return Command(name, str(cmd.help), cmd.configure, cmd.run)
 
 
 def _plugin_commands(wanted: str | None) -> dict[str, Command]:
-    """The subcommands of group ``lamina.cli`` (and the first-party ones not installed); only
-    ``wanted`` is loaded."""
+    """The subcommands of group ``lamina.cli`` and the first-party ones not installed; only ``wanted``
+    is loaded. The core's own commands win over a plugin's of the same name."""
     from . import plugins
     from .plugins import _first_party
 
-    offered: dict[str, str] = {}
     try:
         found = plugins.entries(GROUP)
     except PluginError as exc:  # LAMINA_STRICT_PLUGINS=1 with a broken plugin: the core's commands still run
-        if wanted is None or wanted in COMMANDS:
-            return {}
-        return {wanted: _failing(wanted, exc)}
+        return {} if wanted is None or wanted in COMMANDS else {wanted: _unavailable(wanted, "", exc)}
+    offered: dict[str, list[str]] = {}
     for info in found:
-        offered[info.name] = f"{offered[info.name]}, {info.distribution}" if info.name in offered else info.distribution
+        offered.setdefault(info.name, []).append(info.distribution)
     out: dict[str, Command] = {}
-    for name in sorted(set(offered) | _first_party.table_names((GROUP,))):
-        if name in COMMANDS:
-            continue
-        if name not in offered:
-            dist = _first_party.provider((GROUP,), name)
-            out[name] = _unavailable(name, f"(not installed: pip install {dist})")
-        elif name == wanted:
+    for name in sorted((set(offered) | _first_party.table_names((GROUP,))) - set(COMMANDS)):
+        where = ", ".join(offered.get(name, ()))
+        if not where:
+            out[name] = _unavailable(name, f"(not installed: pip install {_first_party.provider((GROUP,), name)})")
+        elif name != wanted:
+            out[name] = _unavailable(name, f"(from {where}; `lamina {name} --help` for its options)")
+        else:
             try:
                 out[name] = _load(name)
             except PluginError:
-                out[name] = _unavailable(name, f"(from {offered[name]}; could not be loaded)")
-        else:
-            out[name] = _unavailable(name, f"(from {offered[name]}; `lamina {name} --help` for its options)")
+                out[name] = _unavailable(name, f"(from {where}; could not be loaded)")
     return out
 
 

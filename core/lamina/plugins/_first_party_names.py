@@ -8,50 +8,43 @@ not edit (tests/test_plugins_first_party.py fails when this file and the pyproje
 from __future__ import annotations
 
 TABLE: dict[str, dict[str, str]] = {
-    "lamina-backend-cpu": {
-        "lamina.backends.cpu": "numpy",
-    },
-    "lamina-backend-cuda": {
-        "lamina.backends.cuda": "cupy",
-    },
-    "lamina-data": {
-        "lamina.namespaces": "utils.data",
-    },
+    "lamina-backend-cpu": {"lamina.backends.cpu": "numpy"},
+    "lamina-backend-cuda": {"lamina.backends.cuda": "cupy"},
+    "lamina-data": {"lamina.namespaces": "utils.data"},
     "lamina-init": {
         "lamina.init": """
-            calculate_gain uniform_ normal_ trunc_normal_ constant_ ones_ zeros_ eye_ dirac_ orthogonal_
-            sparse_ xavier_uniform_ xavier_normal_ kaiming_uniform_ kaiming_normal_
-            _calculate_fan_in_and_fan_out _calculate_correct_fan
+            calculate_gain uniform_ normal_ trunc_normal_ constant_ ones_ zeros_ eye_ dirac_ orthogonal_ sparse_
+            xavier_uniform_ xavier_normal_ kaiming_uniform_ kaiming_normal_ _calculate_fan_in_and_fan_out
+            _calculate_correct_fan
         """,
     },
     "lamina-layers-attention": {
         "lamina.functional": "scaled_dot_product_attention multi_head_attention_forward",
         "lamina.layers": """
-            MultiheadAttention TransformerEncoderLayer TransformerEncoder TransformerDecoderLayer
-            TransformerDecoder Transformer
+            MultiheadAttention TransformerEncoderLayer TransformerEncoder TransformerDecoderLayer TransformerDecoder
+            Transformer
         """,
     },
     "lamina-layers-basic": {
         "lamina.functional": """
-            linear bilinear conv1d conv2d conv3d conv_transpose1d conv_transpose2d conv_transpose3d
-            max_pool1d max_pool2d max_pool3d max_unpool2d avg_pool1d avg_pool2d avg_pool3d lp_pool2d
-            adaptive_avg_pool1d adaptive_avg_pool2d adaptive_avg_pool3d adaptive_max_pool1d
-            adaptive_max_pool2d unfold fold pad interpolate upsample relu6 leaky_relu prelu rrelu elu selu
-            celu gelu silu mish hardtanh hardswish hardsigmoid threshold softplus softsign softshrink
-            hardshrink tanhshrink logsigmoid glu dropout dropout1d dropout2d dropout3d alpha_dropout
-            embedding embedding_bag one_hot pixel_shuffle pixel_unshuffle channel_shuffle cosine_similarity
-            pairwise_distance
+            linear bilinear conv1d conv2d conv3d conv_transpose1d conv_transpose2d conv_transpose3d max_pool1d
+            max_pool2d max_pool3d max_unpool2d avg_pool1d avg_pool2d avg_pool3d lp_pool2d adaptive_avg_pool1d
+            adaptive_avg_pool2d adaptive_avg_pool3d adaptive_max_pool1d adaptive_max_pool2d unfold fold pad
+            interpolate upsample relu6 leaky_relu prelu rrelu elu selu celu gelu silu mish hardtanh hardswish
+            hardsigmoid threshold softplus softsign softshrink hardshrink tanhshrink logsigmoid glu dropout
+            dropout1d dropout2d dropout3d alpha_dropout embedding embedding_bag one_hot pixel_shuffle
+            pixel_unshuffle channel_shuffle cosine_similarity pairwise_distance
         """,
         "lamina.layers": """
             Linear Bilinear LazyLinear Conv1d Conv2d Conv3d ConvTranspose1d ConvTranspose2d ConvTranspose3d
-            MaxPool1d MaxPool2d MaxPool3d MaxUnpool2d AvgPool1d AvgPool2d AvgPool3d LPPool2d
-            AdaptiveAvgPool1d AdaptiveAvgPool2d AdaptiveAvgPool3d AdaptiveMaxPool1d AdaptiveMaxPool2d Unfold
-            Fold ZeroPad2d ConstantPad1d ConstantPad2d ReflectionPad2d ReplicationPad2d Upsample
-            UpsamplingNearest2d UpsamplingBilinear2d ReLU ReLU6 LeakyReLU PReLU RReLU ELU SELU CELU GELU
-            SiLU Mish Hardtanh Hardswish Hardsigmoid Threshold Sigmoid Tanh Softplus Softsign Softshrink
-            Hardshrink Tanhshrink LogSigmoid GLU Softmax LogSoftmax Softmin Softmax2d Dropout Dropout1d
-            Dropout2d Dropout3d AlphaDropout Embedding EmbeddingBag Flatten Unflatten PixelShuffle
-            PixelUnshuffle ChannelShuffle CosineSimilarity PairwiseDistance
+            MaxPool1d MaxPool2d MaxPool3d MaxUnpool2d AvgPool1d AvgPool2d AvgPool3d LPPool2d AdaptiveAvgPool1d
+            AdaptiveAvgPool2d AdaptiveAvgPool3d AdaptiveMaxPool1d AdaptiveMaxPool2d Unfold Fold ZeroPad2d
+            ConstantPad1d ConstantPad2d ReflectionPad2d ReplicationPad2d Upsample UpsamplingNearest2d
+            UpsamplingBilinear2d ReLU ReLU6 LeakyReLU PReLU RReLU ELU SELU CELU GELU SiLU Mish Hardtanh Hardswish
+            Hardsigmoid Threshold Sigmoid Tanh Softplus Softsign Softshrink Hardshrink Tanhshrink LogSigmoid GLU
+            Softmax LogSoftmax Softmin Softmax2d Dropout Dropout1d Dropout2d Dropout3d AlphaDropout Embedding
+            EmbeddingBag Flatten Unflatten PixelShuffle PixelUnshuffle ChannelShuffle CosineSimilarity
+            PairwiseDistance
         """,
     },
     "lamina-layers-recurrent": {
@@ -60,17 +53,16 @@ TABLE: dict[str, dict[str, str]] = {
     },
     "lamina-losses": {
         "lamina.functional": """
-            l1_loss mse_loss smooth_l1_loss huber_loss poisson_nll_loss gaussian_nll_loss cross_entropy
-            nll_loss binary_cross_entropy binary_cross_entropy_with_logits soft_margin_loss
-            multilabel_soft_margin_loss kl_div margin_ranking_loss hinge_embedding_loss
-            cosine_embedding_loss multi_margin_loss multilabel_margin_loss triplet_margin_loss
-            triplet_margin_with_distance_loss ctc_loss
+            l1_loss mse_loss smooth_l1_loss huber_loss poisson_nll_loss gaussian_nll_loss cross_entropy nll_loss
+            binary_cross_entropy binary_cross_entropy_with_logits soft_margin_loss multilabel_soft_margin_loss
+            kl_div margin_ranking_loss hinge_embedding_loss cosine_embedding_loss multi_margin_loss
+            multilabel_margin_loss triplet_margin_loss triplet_margin_with_distance_loss ctc_loss
         """,
         "lamina.losses": """
-            L1Loss MSELoss SmoothL1Loss HuberLoss PoissonNLLLoss GaussianNLLLoss CrossEntropyLoss NLLLoss
-            BCELoss BCEWithLogitsLoss SoftMarginLoss MultiLabelSoftMarginLoss KLDivLoss MarginRankingLoss
-            HingeEmbeddingLoss CosineEmbeddingLoss MultiMarginLoss MultiLabelMarginLoss TripletMarginLoss
-            TripletMarginWithDistanceLoss CTCLoss
+            L1Loss MSELoss SmoothL1Loss HuberLoss PoissonNLLLoss GaussianNLLLoss CrossEntropyLoss NLLLoss BCELoss
+            BCEWithLogitsLoss SoftMarginLoss MultiLabelSoftMarginLoss KLDivLoss MarginRankingLoss HingeEmbeddingLoss
+            CosineEmbeddingLoss MultiMarginLoss MultiLabelMarginLoss TripletMarginLoss TripletMarginWithDistanceLoss
+            CTCLoss
         """,
     },
     "lamina-norms": {
@@ -90,11 +82,6 @@ TABLE: dict[str, dict[str, str]] = {
         """,
         "lamina.optim": "SGD Adam AdamW Adamax NAdam RAdam RMSprop Adagrad Adadelta ASGD Rprop LBFGS",
     },
-    "lamina-summary": {
-        "lamina.namespaces": "utils.summary",
-    },
-    "lamina-testkit": {
-        "lamina.cli": "check",
-        "lamina.namespaces": "testing",
-    },
+    "lamina-summary": {"lamina.namespaces": "utils.summary"},
+    "lamina-testkit": {"lamina.cli": "check", "lamina.namespaces": "testing"},
 }

@@ -62,7 +62,7 @@ def _alias(fullname: str, module: types.ModuleType) -> None:
     attribute, which may be a function of the same name: lamina.testing.gradcheck)."""
     real = module.__name__
     with _lock:
-        if fullname != real:
+        if fullname != real and _aliased(fullname) is None:
             _aliases[fullname] = real
         for name, sub in list(sys.modules.items()):
             if name.startswith(real + ".") and sub is not None:

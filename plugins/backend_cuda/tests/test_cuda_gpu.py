@@ -1,24 +1,18 @@
-"""On a CUDA device (marked ``gpu``; skipped without one): the conformance kit, every fused kernel
-against its reference, the op table and a training step against the CPU backend (float32
-rtol 1e-4, atol 1e-5), memory statistics and out-of-memory mapping."""
+"""On a CUDA device (marked ``gpu``; skipped without one; the conformance kit runs in test_cuda_kit.py):
+every fused kernel is chosen and agrees with its reference, the op table and a training step against
+the CPU backend (float32 rtol 1e-4, atol 1e-5), memory statistics and out-of-memory mapping."""
 
 from __future__ import annotations
 
 import lamina
 import numpy as np
 import pytest
-from lamina.testing import parametrize_with_checks, run_check
 from lamina_backend_cuda import testing
 
 pytestmark = [pytest.mark.gpu,
               pytest.mark.skipif(not lamina.cuda.is_available(), reason="no CUDA device")]
 
 RTOL, ATOL = 1e-4, 1e-5
-
-
-@parametrize_with_checks(testing.records(), dist="lamina-backend-cuda")
-def test_kit(case, check):
-    run_check(case, check)
 
 
 def _kernel_cases():

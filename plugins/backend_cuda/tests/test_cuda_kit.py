@@ -1,12 +1,12 @@
-"""The conformance kit over the CUDA backend's records, on any machine: probe and import hygiene
-run everywhere; the checks that need a device skip with probe()'s reason (they run under -m gpu)."""
+"""The conformance kit over the CUDA backend and its kernel pack, in strict mode, on any machine: probe
+and import hygiene run everywhere, the backend checks that need a device skip with probe()'s reason,
+and the kernel checks are generated (marked ``gpu``) only where a CUDA device is available."""
 
 from __future__ import annotations
 
-from lamina.testing import parametrize_with_checks, run_check
-from lamina_backend_cuda.testing import records
+from lamina.testing import parametrize_plugin, run_check
 
 
-@parametrize_with_checks(records()[:1], dist="lamina-backend-cuda")
+@parametrize_plugin("lamina-backend-cuda")
 def test_kit(case, check):
     run_check(case, check)

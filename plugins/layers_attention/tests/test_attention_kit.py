@@ -1,11 +1,11 @@
-"""The conformance kit over every lamina-layers-attention info record (references, gradcheck, state, errors)."""
+"""The conformance kit over every component of lamina-layers-attention, in strict mode (a registered component
+without an info record fails): one item per component, device, dtype and check."""
 
 from __future__ import annotations
 
-import lamina.testing
-from lamina_layers_attention.testing import records
+from lamina.testing import parametrize_plugin, run_check
 
 
-@lamina.testing.parametrize_with_checks(records(), dist="lamina-layers-attention")
-def test_attention_kit(case, check):
-    lamina.testing.run_check(case, check)
+@parametrize_plugin("lamina-layers-attention")
+def test_kit(case, check):
+    run_check(case, check)

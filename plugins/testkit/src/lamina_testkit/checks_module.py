@@ -45,6 +45,23 @@ def build(case: Case, dtype: str | None = None, seed: int = 0, **extra):
     return m
 
 
+def vary_constant_parameters(m, seed: int = 0) -> None:
+    """Give parameters initialised to one constant (a norm's weight of ones, zero biases) distinct
+    seeded values: at those values a wrong affine transform (weight and bias swapped, weight applied
+    twice) agrees with the reference, and some gradient errors vanish."""
+    import lamina
+
+    rng = np.random.default_rng(seed)
+    with lamina.no_grad():
+        for p in m.parameters():
+            if p.numel() == 0 or not p.is_floating_point():
+                continue
+            a = host(p)
+            if np.all(a == a.reshape(-1)[0]):
+                varied = (a + rng.uniform(-0.5, 0.5, a.shape)).astype(a.dtype)
+                p.copy_(lamina.tensor(varied, dtype=p.dtype, device=p.device))
+
+
 def _tol(case: Case, dtype: str | None = None):
     rec = case.record
     rtol, atol = TOL_REDUCTION[dtype or case.dtype]
@@ -64,7 +81,8 @@ def _params64(m) -> dict:
 
 @check("registration", KINDS_LAYER, dtypes="once")
 def registration(case: Case) -> None:
-    """The component resolves through lamina.nn and subclasses Module."""
+    """The component resolves through lamina.nn (a loss's functional form through lamina.nn.functional)
+    and subclasses Module."""
     import lamina
 
     cls = case.record.cls
@@ -78,6 +96,12 @@ def registration(case: Case) -> None:
         names = lamina.plugins.names("lamina.layers") + lamina.plugins.names("lamina.losses")
         if cls.__name__ in names:
             fail(f"{case.name}: lamina.nn.{cls.__name__} resolves to {resolved!r}, not the record's class {cls!r}")
+    fn = getattr(case.record, "functional", None)  # a loss's F.* form
+    if fn is not None and case.dist != "<in-process>" and fn.__name__ in lamina.plugins.names("lamina.functional"):
+        resolved = getattr(lamina.nn.functional, fn.__name__)
+        if resolved is not fn:
+            fail(f"{case.name}: lamina.nn.functional.{fn.__name__} resolves to {resolved!r}, not the record's "
+                 f"functional {fn!r}")
 
 
 @check("import_hygiene", KINDS_LAYER, dtypes="once")
@@ -143,13 +167,14 @@ def repr_names_class(case: Case) -> None:
 @check("forward_reference", KINDS_LAYER,
        when=lambda rec, dev: rec.reference is not None and not hasattr(rec, "reductions"))
 def forward_reference(case: Case) -> None:
-    """Forward output equals the NumPy float64 reference."""
+    """Forward output equals the NumPy float64 reference (constant-initialised parameters varied first)."""
     rec = case.record
     if rec.reference is None:
         skip("no reference")
     if hasattr(rec, "reductions"):
         skip("losses are checked per reduction (reference_per_reduction)")
     m = build(case)
+    vary_constant_parameters(m)
     if "random" in rec.tags:
         m.eval()  # references describe the deterministic (train-mode) forward; random layers compare in eval
     rtol, atol = _tol(case)
@@ -188,18 +213,21 @@ def output_dtype_shape_device(case: Case) -> None:
 
 @check("inputs_not_mutated", KINDS_LAYER, when=lambda rec, dev: "inplace" not in rec.tags)
 def inputs_not_mutated(case: Case) -> None:
-    """Forward leaves its inputs unchanged (unless tagged inplace)."""
+    """Forward and backward leave the inputs unchanged (unless tagged inplace)."""
     if "inplace" in case.record.tags:
         skip("tagged inplace")
     m = build(case)
     for s in samples(case):
-        args, kwargs = to_tensors(case, s)
-        before = [host(a) for a in args if hasattr(a, "array")]
-        _forward(m, args, kwargs)
-        after = [host(a) for a in args if hasattr(a, "array")]
-        for i, (b, a) in enumerate(zip(before, after)):
-            if not np.array_equal(b, a, equal_nan=True):
-                fail(f"{case.name}: input {i} was modified by forward")
+        for when in ("forward", "backward"):
+            args, kwargs = to_tensors(case, s, requires_grad=when == "backward")
+            before = [host(a) for a in args if hasattr(a, "array")]
+            ys = [o for o in outputs(_forward(m, args, kwargs)) if o.requires_grad]
+            if when == "backward" and ys:
+                sum((o * o).sum() for o in ys).backward()
+            after = [host(a) for a in args if hasattr(a, "array")]
+            for i, (b, a) in enumerate(zip(before, after)):
+                if not np.array_equal(b, a, equal_nan=True):
+                    fail(f"{case.name}: input {i} was modified by {when}")
 
 
 @check("noncontiguous", KINDS_LAYER)
@@ -234,34 +262,43 @@ def _grad_fn(m, args, kwargs, case):
 
 @check("gradcheck", KINDS_LAYER, dtypes="float64")
 def gradcheck_inputs_params(case: Case) -> None:
-    """float64 central differences agree with backward for inputs and every parameter."""
+    """float64 central differences agree with backward for inputs and every parameter (constant-
+    initialised ones varied first); a loss under each of its reductions."""
     from .gradcheck import GradcheckError, gradcheck
 
-    m = build(case, "float64")
-    if "random" in case.record.tags:
-        m.eval()
-    params = [p for p in m.parameters() if p.requires_grad]
-    for s in samples(case, "float64")[:2]:
-        args, kwargs = to_tensors(case, s, requires_grad=True)
-        n = len(args)
-        try:
-            gradcheck(lambda *xs, n=n, kw=kwargs: _forward(m, xs[:n], kw), tuple(args) + tuple(params),
-                      fast_mode=sum(int(p.numel()) for p in params) > 400)
-        except GradcheckError as e:
-            fail(f"{case.name} {s.name or ''}: {e}")
+    reductions = getattr(case.record, "reductions", None) or (None,)
+    for red in reductions:
+        m = build(case, "float64", **({} if red is None else {"reduction": red}))
+        vary_constant_parameters(m)
+        if "random" in case.record.tags:
+            m.eval()
+        params = [p for p in m.parameters() if p.requires_grad]
+        where = "" if red is None else f"(reduction={red!r}) "
+        for s in samples(case, "float64")[:2]:
+            args, kwargs = to_tensors(case, s, requires_grad=True)
+            n = len(args)
+            try:
+                gradcheck(lambda *xs, n=n, kw=kwargs, m=m: _forward(m, xs[:n], kw), tuple(args) + tuple(params),
+                          fast_mode=sum(int(p.numel()) for p in params) > 400)
+            except GradcheckError as e:
+                fail(f"{case.name} {where}{s.name or ''}: {e}")
 
 
 @check("double_backward", KINDS_LAYER, dtypes="float64", tag="double_backward")
 def double_backward(case: Case) -> None:
-    """Second derivatives agree with finite differences of the first (gradgradcheck)."""
+    """Second derivatives, with respect to the inputs and every parameter, agree with finite
+    differences of the first (gradgradcheck)."""
     from .gradcheck import GradcheckError, gradgradcheck
 
     m = build(case, "float64")
     m.eval()
+    params = [p for p in m.parameters() if p.requires_grad]
     for s in samples(case, "float64")[:1]:
         args, kwargs = to_tensors(case, s, requires_grad=True)
+        n = len(args)
         try:
-            gradgradcheck(lambda *xs, kw=kwargs: _forward(m, xs, kw), tuple(args))
+            gradgradcheck(lambda *xs, n=n, kw=kwargs: _forward(m, xs[:n], kw), tuple(args) + tuple(params),
+                          fast_mode=sum(int(p.numel()) for p in params) > 400)
         except (GradcheckError, NotImplementedError) as e:
             fail(f"{case.name}: {e}")
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import lamina
 import numpy as np
 from lamina import nn
-from lamina.testing import BackendInfo, ErrorInput, LossInfo, ModuleInfo, OptimizerInfo, Sample
+from lamina.testing import BackendInfo, ErrorInput, InitInfo, LossInfo, ModuleInfo, OptimizerInfo, Sample
 
 C = 4
 
@@ -104,6 +104,91 @@ class MutatesInput(Scale):
         return y
 
 
+class BackwardMutatesInputFn(ScaleFn):
+    @staticmethod
+    def backward(ctx, dy):
+        x, w = ctx.saved_tensors
+        dx, dw, db = dy * w, dy * x, dy
+        x *= 0  # clobbers the saved input array, which is the caller's
+        return dx, dw, db
+
+
+class BackwardMutatesInput(Scale):
+    fn = BackwardMutatesInputFn
+
+
+# --- constant-initialised parameters: a defect invisible at weight 1, bias 0 ---------------------
+
+class Affine(nn.Module):
+    """y = x * weight + bias, weight initialised to ones and bias to zeros (as a norm's). Shape: (N, C)"""
+
+    def __init__(self, channels: int = C, device=None, dtype=None) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(lamina.ones(channels, device=device, dtype=dtype))
+        self.bias = nn.Parameter(lamina.zeros(channels, device=device, dtype=dtype))
+
+    def forward(self, x):
+        return x * self.weight + self.bias
+
+
+class WeightTwice(Affine):
+    def forward(self, x):
+        return x * self.weight * self.weight + self.bias  # right only while weight == 1
+
+
+def affine_record(cls=Affine) -> ModuleInfo:
+    return ModuleInfo(cls=cls, sample_inputs=scale_samples, reference=scale_reference)
+
+
+# --- double backward: a second derivative with respect to a parameter -----------------------------
+
+class WeightSquaredFn(lamina.autograd.Function):
+    """y = x * w**2. x: (N, C), w: (C,) -> (N, C)"""
+
+    @staticmethod
+    def forward(ctx, x, w):
+        ctx.save_for_backward(x, w)
+        return x * w * w
+
+    @staticmethod
+    def backward(ctx, dy):
+        x, w = ctx.saved_tensors
+        return dy * w * w, 2 * dy * x * w
+
+
+class ConstantSquareFn(WeightSquaredFn):
+    @staticmethod
+    def forward(ctx, x, w):
+        ctx.save_for_backward(x, w)
+        ctx.w2 = w * w  # kept outside the graph: the input gradient's dependence on w is lost
+        return x * ctx.w2
+
+    @staticmethod
+    def backward(ctx, dy):
+        x, w = ctx.saved_tensors
+        return dy * ctx.w2, 2 * dy * x * w
+
+
+class WeightSquared(nn.Module):
+    fn = WeightSquaredFn
+
+    def __init__(self, channels: int = C, device=None, dtype=None) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(lamina.rand(channels, device=device, dtype=dtype) + 0.5)
+
+    def forward(self, x):
+        return self.fn.apply(x, self.weight)
+
+
+class ConstantSquare(WeightSquared):
+    fn = ConstantSquareFn
+
+
+def squared_record(cls=WeightSquared) -> ModuleInfo:
+    return ModuleInfo(cls=cls, sample_inputs=scale_samples, reference=lambda p, x: x * p["weight"] ** 2,
+                      tags={"double_backward"})
+
+
 # --- losses --------------------------------------------------------------------------------------
 
 def mse_samples(xp, dtype, rng):
@@ -138,8 +223,31 @@ class MeanNotMean(MSE):
         return d.sum() / (d.numel() + 1)  # 'mean' that is not mean('none')
 
 
-def mse_record(cls=MSE) -> LossInfo:
-    return LossInfo(cls=cls, sample_inputs=mse_samples, reference=mse_reference, tags={"batch_independent"})
+class _DoubledSumFn(lamina.autograd.Function):
+    @staticmethod
+    def forward(ctx, d):
+        ctx.shape = d.shape
+        return d.sum()
+
+    @staticmethod
+    def backward(ctx, dy):
+        return ctx.xp.broadcast_to(dy * 2, ctx.shape)  # twice the gradient of a sum
+
+
+class WrongSumBackward(MSE):
+    def forward(self, x, t):
+        if self.reduction == "sum":
+            return _DoubledSumFn.apply((x - t) ** 2)
+        return super().forward(x, t)
+
+
+def mse_loss(x, t, reduction="mean"):
+    """Not lamina's F.mse_loss, though it has its name."""
+    return MSE(reduction)(x, t)
+
+
+def mse_record(cls=MSE, **kw) -> LossInfo:
+    return LossInfo(cls=cls, sample_inputs=mse_samples, reference=mse_reference, tags={"batch_independent"}, **kw)
 
 
 # --- optimizers ----------------------------------------------------------------------------------
@@ -185,6 +293,26 @@ def momentum_record(cls=Momentum) -> OptimizerInfo:
     return OptimizerInfo(cls=cls, configs=({"lr": 0.1, "momentum": 0.9}, {"lr": 0.01, "momentum": 0.0}),
                          reference_step=momentum_reference,
                          error_configs=(({"lr": -1.0}, ValueError, "Invalid learning rate"),))
+
+
+# --- init schemes --------------------------------------------------------------------------------
+
+def _uniform_cdf(x, shape, a=-1.0, b=1.0):
+    return np.clip((x - a) / (b - a), 0.0, 1.0)
+
+
+def uniform_init(tensor, a=-1.0, b=1.0, generator=None):
+    with lamina.no_grad():
+        return tensor.uniform_(a, b, generator=generator)
+
+
+def normal_not_uniform(tensor, a=-1.0, b=1.0, generator=None):
+    with lamina.no_grad():
+        return tensor.normal_(0.0, 0.6, generator=generator)  # the declared distribution is uniform
+
+
+def init_record(fn=uniform_init) -> InitInfo:
+    return InitInfo(fn=fn, name="uniform", shapes=((64, 32),), cdf=_uniform_cdf)
 
 
 # --- backends ------------------------------------------------------------------------------------
