@@ -7,7 +7,7 @@ import lamina
 import lamina.nn.functional as F
 import numpy as np
 import pytest
-from _layers_basic_a_helpers import F32, compare
+from _layers_basic_torch_parity import F32, compare
 from lamina.testing import gradcheck
 
 SIZES = {1: (11,), 2: (7, 6), 3: (5, 6, 4)}

@@ -8,7 +8,7 @@ import lamina.nn as nn
 import lamina.nn.functional as F
 import numpy as np
 import pytest
-from _layers_basic_a_helpers import F64, compare
+from _layers_basic_torch_parity import F64, compare
 from lamina.testing import gradcheck, gradgradcheck
 
 EMPTY = [

@@ -9,7 +9,7 @@ import lamina.nn as nn
 import lamina.nn.functional as F
 import numpy as np
 import pytest
-from _layers_basic_a_helpers import F32, compare
+from _layers_basic_torch_parity import F32, compare
 from lamina.errors import ShapeError
 from lamina.testing import gradcheck
 

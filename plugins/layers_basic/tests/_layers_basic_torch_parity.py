@@ -1,4 +1,5 @@
-"""Helpers for part A's tests: PyTorch parity (same weights, inputs, output grads) and gradchecks."""
+"""PyTorch parity helpers for the plugin's tests: same weights, same inputs, same output gradients,
+compare outputs and every gradient; tolerances; convolution grid rows."""
 
 from __future__ import annotations
 
@@ -49,3 +50,24 @@ def compare(torch_fn, lamina_fn, inputs, rng, tol=F64, grad_idx=None, lmod=None,
         tparams = dict(tmod.named_parameters())
         for name, p in lmod.named_parameters():
             np.testing.assert_allclose(p.grad.numpy(), tparams[name].grad.numpy(), **tol, err_msg=name)
+
+
+def conv_case(row, sizes, rng, dtype=np.float64, batch=2):
+    """One row ``(n, C, O, kernel, stride, padding, dilation, groups)`` of a convolution grid: the spatial
+    rank n, the keyword arguments, and random x, weight, bias arrays (spatial size ``sizes[n]``)."""
+    n, C, O, k, s, p, d, g = row
+    kernel = (k,) * n if isinstance(k, int) else k
+    x = rng.standard_normal((batch, C) + sizes[n]).astype(dtype)
+    w = rng.standard_normal((O, C // g) + kernel).astype(dtype)
+    b = rng.standard_normal(O).astype(dtype)
+    return n, dict(stride=s, padding=p, dilation=d, groups=g), x, w, b
+
+
+def conv_pair(n, kw):
+    """``(torch's F.conv{n}d, lamina's F.conv{n}d)`` with the keyword arguments bound (skips without torch)."""
+    import lamina.nn.functional as F
+    import pytest
+
+    torch = pytest.importorskip("torch")
+    return (lambda *a: getattr(torch.nn.functional, f"conv{n}d")(*a, **kw),
+            lambda *a: getattr(F, f"conv{n}d")(*a, **kw))
