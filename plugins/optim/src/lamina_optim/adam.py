@@ -29,7 +29,7 @@ from ._common import (
     square_avg_,
     to_float,
 )
-from .fused import adam_step_, adam_update_
+from .fused import AdamStep
 
 __lamina_plugin_api__ = "1.0"
 
@@ -77,27 +77,26 @@ class Adam(Optimizer):
         super().__init__(params, defaults)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """One Adam update of every parameter that has a gradient; returns the closure's loss."""
+        """One Adam update of every parameter that has a gradient; returns the closure's loss.
+
+        Each update is one ``AdamStep`` op on every device: the kernel registry runs a backend's fused
+        kernel where one is registered (CUDA) and the op's reference (the CPU arithmetic) elsewhere.
+        """
         loss = run_closure(closure)
-        for group in self.param_groups:
-            lr = to_float(group["lr"])
-            beta1, beta2 = (to_float(b) for b in group["betas"])
-            eps, wd, amsgrad = group["eps"], group["weight_decay"], group["amsgrad"]
-            decoupled, maximize = group["decoupled_weight_decay"], group["maximize"]
-            for p in params_with_grad(group):
-                xp = p.device.backend.xp
-                state = self.state[p]
-                if not state:
-                    init_state(state, p, "exp_avg", "exp_avg_sq", *(("max_exp_avg_sq",) if amsgrad else ()))
-                t = bump(state["step"])
-                if p.device.type != "cpu":  # one op per parameter, so a backend's fused kernel can take it
-                    adam_step_(p, p.grad, state["exp_avg"], state["exp_avg_sq"], state.get("max_exp_avg_sq"), lr=lr,
-                               beta1=beta1, beta2=beta2, eps=eps, weight_decay=wd, step=t, amsgrad=amsgrad,
-                               maximize=maximize, decoupled=decoupled)
-                else:
-                    vmax = state["max_exp_avg_sq"].array if amsgrad else None
-                    adam_update_(xp, p.array, p.grad.array, state["exp_avg"].array, state["exp_avg_sq"].array, vmax,
-                                 lr, beta1, beta2, eps, wd, t, amsgrad, maximize, decoupled)
+        with lamina.no_grad():
+            for group in self.param_groups:
+                lr = to_float(group["lr"])
+                beta1, beta2 = (to_float(b) for b in group["betas"])
+                hyper = {"lr": lr, "beta1": beta1, "beta2": beta2, "eps": group["eps"],
+                         "weight_decay": group["weight_decay"], "amsgrad": group["amsgrad"],
+                         "maximize": group["maximize"], "decoupled": group["decoupled_weight_decay"]}
+                for p in params_with_grad(group):
+                    state = self.state[p]
+                    if not state:
+                        init_state(state, p, "exp_avg", "exp_avg_sq",
+                                   *(("max_exp_avg_sq",) if hyper["amsgrad"] else ()))
+                    AdamStep.apply(p, p.grad, state["exp_avg"], state["exp_avg_sq"], state.get("max_exp_avg_sq"),
+                                   step=bump(state["step"]), **hyper)
         return loss
 
 

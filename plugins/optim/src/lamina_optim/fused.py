@@ -1,11 +1,11 @@
 """Per-parameter Adam and SGD updates as ops (``Function`` subclasses) that a kernel pack can replace.
 
-Each reference ``forward`` runs ``adam_update_`` / ``sgd_update_``, the ``xp`` functions that ``Adam.step``
-/ ``SGD.step`` also call for CPU parameters (in place, in the parameter's dtype), so both paths are
-bitwise the same by construction. ``Adam`` and ``SGD`` use these ops for parameters on devices other than
-the CPU; a backend's kernel pack (lamina-backend-cuda) registers fused one-launch kernels for them
-with ``lamina.kernels`` — lamina-optim never imports it. Call through ``adam_step_``/``sgd_step_``
-(tensors; they run under ``no_grad``).
+Each reference ``forward`` runs ``adam_update_`` / ``sgd_update_``, the ``xp`` functions of the update
+(in place, in the parameter's dtype); it is the CPU implementation. ``Adam``/``AdamW`` and ``SGD`` make
+one op call per parameter on every device, and the kernel registry picks the implementation: a
+backend's kernel pack (lamina-backend-cuda) registers fused one-launch kernels for them by op name
+with ``lamina.kernels`` (lamina-optim never imports it, nor it lamina-optim); elsewhere the reference
+runs. Call through ``adam_step_``/``sgd_step_`` (tensors; they run under ``no_grad``).
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ import lamina
 from lamina.optim import Optimizer
 
 from ._common import check_range, check_unsupported, params_with_grad, run_closure, to_float
-from .fused import sgd_step_, sgd_update_
+from .fused import SGDStep
 
 __lamina_plugin_api__ = "1.0"
 
@@ -40,29 +40,23 @@ class SGD(Optimizer):
         super().__init__(params, defaults)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """One update of every parameter that has a gradient; returns the closure's loss."""
+        """One update of every parameter that has a gradient; returns the closure's loss.
+
+        Each update is one ``SGDStep`` op on every device: the kernel registry runs a backend's fused
+        kernel where one is registered (CUDA) and the op's reference (the CPU arithmetic) elsewhere.
+        """
         loss = run_closure(closure)
-        for group in self.param_groups:
-            lr = to_float(group["lr"])
-            momentum, dampening = group["momentum"], group["dampening"]
-            wd, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
-            for p in params_with_grad(group):
-                if p.device.type != "cpu":  # one op per parameter, so a backend's fused kernel can take it
-                    # no state entry without momentum (as on the CPU path and in PyTorch)
-                    _sgd_op(self.state[p] if momentum != 0 else {}, p, lr, momentum, dampening, wd, nesterov,
-                            maximize)
-                    continue
-                buf, first = _momentum_buffer(self.state[p], p) if momentum != 0 else (None, False)
-                sgd_update_(p.device.backend.xp, p.array, p.grad.array, None if buf is None else buf.array, lr,
-                            momentum, dampening, wd, nesterov, maximize, first)
+        with lamina.no_grad():
+            for group in self.param_groups:
+                momentum = group["momentum"]
+                hyper = {"lr": to_float(group["lr"]), "momentum": momentum, "dampening": group["dampening"],
+                         "weight_decay": group["weight_decay"], "nesterov": group["nesterov"],
+                         "maximize": group["maximize"]}
+                for p in params_with_grad(group):
+                    # no state entry without momentum (as in PyTorch)
+                    buf, first = _momentum_buffer(self.state[p], p) if momentum != 0 else (None, False)
+                    SGDStep.apply(p, p.grad, buf, first=first, **hyper)
         return loss
-
-
-def _sgd_op(state: dict, p: Any, lr: float, momentum: float, dampening: float, wd: float, nesterov: bool,
-            maximize: bool) -> None:
-    buf, first = _momentum_buffer(state, p) if momentum != 0 else (None, False)
-    sgd_step_(p, p.grad, buf, lr=lr, momentum=momentum, dampening=dampening, weight_decay=wd, nesterov=nesterov,
-              maximize=maximize, first=first)
 
 
 def _momentum_buffer(state: dict, p: Any) -> tuple[Any, bool]:
