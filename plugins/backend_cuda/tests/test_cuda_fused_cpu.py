@@ -1,8 +1,9 @@
 """The fused kernels for other plugins' ops, checked without a GPU: the records' float64 references
 agree with each op's reference implementation on the CPU; a NumPy transliteration of the im2col,
 col2im and max-pool kernels (same thread-index decomposition, same geometry helper) reproduces
-ConvNd / MaxPoolNd forward and backward; the supports predicates; lamina-optim routes every Adam/SGD
-update, on any device, through the AdamStep/SGDStep ops, bitwise equal across devices."""
+ConvNd / MaxPoolNd forward and backward; the supports predicates; every kernel registered by op name
+joins its op; lamina-optim routes every Adam/SGD update, on any device, through the AdamStep/SGDStep
+ops (where the CUDA kernels take over), bitwise equal across devices."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 from _cuda_standin import standin_cuda
 from lamina_backend_cuda import kernels, testing, testing_fused
 from lamina_backend_cuda.kernels import _source
+from lamina_backend_cuda.testing_fused import DEFINED_BY, target_op
 
 pytest.importorskip("lamina_layers_basic")
 
@@ -36,10 +38,15 @@ def test_record_reference_matches_the_op_on_cpu(record, dtype, tol):
         np.testing.assert_allclose(got, want, *tol, err_msg=f"{record.name} {s.name}")
 
 
-def test_every_target_op_is_installed_here():
-    kernels.table()
-    assert kernels.skipped == {}
+def test_every_target_op_is_installed_here_and_its_kernel_joins_it():
     assert len(FUSED) == 6
+    with standin_cuda():
+        for name in DEFINED_BY:
+            op = target_op(name)
+            assert op is not None and op.__module__.startswith("lamina_"), name
+            (k,) = lamina.kernels.candidates(op, "cuda")
+            assert k.name == kernels.kernel_name(name) and k.op is op and k.error is None
+        assert kernels.skipped() == {}
 
 
 # --- NumPy transliterations of conv.cu / pool.cu: the thread index i decomposed exactly as the kernels do

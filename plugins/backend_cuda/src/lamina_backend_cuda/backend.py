@@ -109,7 +109,7 @@ class CupyBackend(Backend):
             seed = int.from_bytes(os.urandom(8), "little") >> 1
         return CupyGenerator(self.xp, seed, self.current_device)
 
-    # --- memory (CuPy's memory pool) ----------------------------------------------------------
+    # --- memory (CuPy's memory pool; ``workspace`` keeps the protocol's plain allocation from it) ----
     def _note_peak(self) -> None:
         i = int(self.xp.cuda.runtime.getDevice())
         used = self._pool.used_bytes()

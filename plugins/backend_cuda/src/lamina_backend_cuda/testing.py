@@ -138,9 +138,13 @@ def records() -> list[Any]:
 
 
 def _optim_records(kernel) -> list[Any]:
-    try:
-        from .kernels import optim
-    except ImportError:  # lamina-optim is not installed: its update ops (and their kernels) do not exist
-        return []
-    return [kernel(optim.AdamStep, optim.CudaAdamStep, _adam_samples, adam_reference),
-            kernel(optim.SGDStep, optim.CudaSGDStep, _sgd_samples, sgd_reference)]
+    from .kernels import optim
+    from .testing_fused import target_op
+
+    out = []
+    for name, make, samples, reference in (("AdamStep", optim.adam_kernel, _adam_samples, adam_reference),
+                                           ("SGDStep", optim.sgd_kernel, _sgd_samples, sgd_reference)):
+        op = target_op(name)   # None: lamina-optim is not installed, its update ops (and kernels) do not exist
+        if op is not None:
+            out.append(kernel(op, make(op), samples, reference))
+    return out

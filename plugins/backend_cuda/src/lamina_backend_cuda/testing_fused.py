@@ -1,6 +1,7 @@
 """Records (samples + NumPy float64 references) of the kernels for other plugins' ops: ConvNd,
-MaxPoolNd, CrossEntropyIndex, LSTMLayer, GRULayer, Normalize. Each builder returns [] when the
-plugin defining the op is not installed."""
+MaxPoolNd, CrossEntropyIndex, LSTMLayer, GRULayer, Normalize. The pack never imports those plugins:
+``target_op`` finds each op by name after using one of its plugin's public names (``DEFINED_BY``),
+and the records are left out where that plugin is not installed."""
 
 from __future__ import annotations
 
@@ -9,6 +10,27 @@ from typing import Any
 import numpy as np
 
 __lamina_plugin_api__ = "1.0"
+
+#: op name -> a public name whose use imports the module defining the op
+DEFINED_BY = {"ConvNd": "nn.Conv2d", "MaxPoolNd": "nn.MaxPool2d", "CrossEntropyIndex": "nn.CrossEntropyLoss",
+              "LSTMLayer": "nn.LSTM", "GRULayer": "nn.GRU", "Normalize": "nn.BatchNorm1d",
+              "AdamStep": "optim.Adam", "SGDStep": "optim.SGD"}
+
+
+def target_op(name: str) -> type | None:
+    """The op ``name`` of another plugin, reached through the public name ``DEFINED_BY[name]`` (None when
+    the plugin is not installed)."""
+    import lamina
+    from lamina.errors import PluginNotFoundError
+
+    if lamina.kernels.find_op(name) is None:
+        namespace, _, attr = DEFINED_BY[name].partition(".")
+        try:
+            getattr(getattr(lamina, namespace), attr)
+        except PluginNotFoundError:
+            return None
+    return lamina.kernels.find_op(name)
+
 
 # (x shape, weight shape, stride, pads, dilation, groups)
 CONV_CASES = (((2, 3, 9, 8), (4, 3, 3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1), 1),
@@ -172,8 +194,11 @@ def gru_reference(x, h0, w_ih, w_hh, b_ih, b_hh, steps, reverse):
 
 
 def norm_specs():
-    from lamina_norms._kernel import Spec
-
+    """(name, x shape, Spec) of the layouts the Normalize kernel serves; [] without lamina-norms."""
+    op = target_op("Normalize")
+    if op is None:
+        return ()
+    Spec = op.Spec
     return (("batch", (4, 3, 10), Spec((4, 3, 10), (0, 2), (1, 3, 1), 1e-5)),
             ("instance", (2, 3, 17), Spec((2, 3, 17), (2,), (1, 3, 1), 1e-5)),
             ("layer", (6, 1500), Spec((6, 1500), (1,), (1, 1500), 1e-5)),
@@ -207,22 +232,17 @@ def norm_reference(x, weight, bias, mean, var, spec):
 
 def fused_records(kernel: Any) -> list[Any]:
     """``kernel(op, impl, samples, reference)`` for every installed target plugin."""
-    from .kernels import MODULES
+    from .kernels import conv, norm, pool, rnn, xent
 
-    builders = {"conv": lambda m: [kernel(m.ConvNd, m.CudaConvNd, _conv_samples, conv_reference)],
-                "pool": lambda m: [kernel(m.MaxPoolNd, m.CudaMaxPoolNd, _pool_samples, maxpool_reference)],
-                "xent": lambda m: [kernel(m.CrossEntropyIndex, m.CudaCrossEntropyIndex, _xent_samples, xent_reference)],
-                "rnn": lambda m: [kernel(m.LSTMLayer, m.CudaLSTMLayer, _lstm_samples, lstm_reference),
-                                  kernel(m.GRULayer, m.CudaGRULayer, _gru_samples, gru_reference)],
-                "norm": lambda m: [kernel(m.Normalize, m.CudaNormalize, _norm_samples, norm_reference)]}
-    import importlib
-
+    rows = (("ConvNd", conv.conv_kernel, _conv_samples, conv_reference),
+            ("MaxPoolNd", pool.maxpool_kernel, _pool_samples, maxpool_reference),
+            ("CrossEntropyIndex", xent.xent_kernel, _xent_samples, xent_reference),
+            ("LSTMLayer", rnn.lstm_kernel, _lstm_samples, lstm_reference),
+            ("GRULayer", rnn.gru_kernel, _gru_samples, gru_reference),
+            ("Normalize", norm.norm_kernel, _norm_samples, norm_reference))
     out = []
-    for name in MODULES:
-        if name in builders:
-            try:
-                mod = importlib.import_module(f"lamina_backend_cuda.kernels.{name}")
-            except ImportError:
-                continue
-            out += builders[name](mod)
+    for name, make, samples, reference in rows:
+        op = target_op(name)
+        if op is not None:
+            out.append(kernel(op, make(op), samples, reference))
     return out

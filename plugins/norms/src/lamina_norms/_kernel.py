@@ -85,6 +85,9 @@ class Normalize(Function):
     Saves x, weight, mean and 1/std; x - mean is recomputed in backward (one pass, no stored copy).
     """
 
+    #: the type of ``spec``, for kernel packs (and their records) that reach this op by name
+    Spec = Spec
+
     @staticmethod
     def forward(ctx, x, weight, bias, mean, var, spec):
         xp = ctx.xp

@@ -96,6 +96,9 @@ class LocalResponseNorm(Module):
 class Normalize(Function):
     """y = x / max(||x||_p, eps) along ``axis``. x: (*) -> y: (*)"""
 
+    #: the name kernels find it by: ``Normalize`` is the batch/layer/instance/group/RMS norm op (``_kernel``)
+    op_name = "LpNormalize"
+
     @staticmethod
     def forward(ctx, x, p, axis, eps):
         xp = ctx.xp

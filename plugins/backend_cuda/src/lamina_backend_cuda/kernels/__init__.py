@@ -3,9 +3,13 @@
 ``register(registry)`` is the ``lamina.kernels.cuda`` entry point; the core calls it when the CUDA
 backend is instantiated (never at import). Each kernel's ``supports`` predicate accepts only
 contiguous float32/float64 CuPy arrays (and the shapes it handles), so a stand-in backend or an
-unusual layout falls back to the op's reference implementation. Kernels for ops defined by other
-plugins (convolution, pooling, cross-entropy, recurrent layers, norms, optimizer updates) register
-only when that plugin is installed; ``skipped`` says which were left out and why.
+unusual layout falls back to the op's reference implementation.
+
+The core's ops (``Relu``, ``Softmax``, ...) are registered by class. The ops of other plugins
+(convolution, pooling, cross-entropy, recurrent layers, norms, optimizer updates) are registered by
+name with a factory ``make(op) -> kernel class`` (see ``lamina.backends.kernels``): this package
+imports no other plugin, a kernel joins its op when the op's plugin is imported, and a kernel whose
+plugin is not installed (or not used yet) stays pending; ``skipped()`` lists those and why.
 """
 
 from __future__ import annotations
@@ -18,30 +22,27 @@ __lamina_plugin_api__ = "1.0"
 PRIORITY = 10
 _registered: list[Any] = []
 
-
-#: kernel modules; each targets an op of the core or of one plugin, imported only when registering
+#: kernel modules for the ops of other plugins (registered by op name)
 MODULES = ("conv", "pool", "xent", "rnn", "norm", "optim")
-#: module -> why it was skipped (the plugin whose op it targets is not installed)
-skipped: dict[str, str] = {}
 
 
-def table() -> list[tuple[type, type, Any]]:
-    """(op, kernel class, supports) for every kernel of the pack whose target op is installed."""
+def table() -> list[tuple[Any, Any, Any]]:
+    """(op class or op name, kernel class or factory, supports) for every kernel of the pack."""
     import importlib
 
     from . import activation, softmax
 
     rows = [(op, impl, activation.supports_pointwise) for op, impl in activation.KERNELS]
     rows += [(op, impl, softmax.supports_last_axis) for op, impl in softmax.KERNELS]
-    skipped.clear()
     for name in MODULES:
-        try:
-            mod = importlib.import_module(f"{__name__}.{name}")
-        except ImportError as e:  # the target plugin (lamina-layers-basic, -losses, ...) is not installed
-            skipped[name] = f"{type(e).__name__}: {e}"
-            continue
-        rows += list(mod.KERNELS)
+        rows += list(importlib.import_module(f"{__name__}.{name}").KERNELS)
     return rows
+
+
+def kernel_name(op: Any) -> str:
+    """The registered name of the kernel for ``op`` (a class or a name): ``lamina-backend-cuda:Cuda<op>``,
+    which is also its class's name."""
+    return f"lamina-backend-cuda:Cuda{op if isinstance(op, str) else op.__name__}"
 
 
 def register(registry: Any) -> None:
@@ -51,4 +52,17 @@ def register(registry: Any) -> None:
     _registered.clear()
     for op, impl, supports in table():
         _registered.append(registry.register(op, "cuda", impl, priority=PRIORITY, supports=supports,
-                                             name=f"lamina-backend-cuda:{impl.__name__}"))
+                                             name=kernel_name(op)))
+
+
+def skipped() -> dict[str, str]:
+    """Registered kernels that do not serve yet, by name, and why (their op does not exist yet, or the
+    kernel could not be built)."""
+    out = {}
+    for k in _registered:
+        if k.op is None:
+            out[k.name] = (f"waiting for the op {k.op_name!r}: the plugin defining it is not installed or has "
+                           "not been imported yet")
+        elif k.error is not None:
+            out[k.name] = f"could not be built: {k.error}"
+    return out

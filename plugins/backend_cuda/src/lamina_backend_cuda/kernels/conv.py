@@ -2,16 +2,15 @@
 
 Forward: cols (N, C*K, L) from one im2col launch, y = w (G, O/G, C/G*K) @ cols (N, G, C/G*K, L), one
 batched GEMM written directly in NCHW order, plus the bias. Backward: dw = sum_n dy @ cols^T and
-dx = col2im(w^T @ dy), the gather kernel (deterministic). Depthwise, 3-D, other layouts and
-create_graph use the reference.
+dx = col2im(w^T @ dy), the gather kernel (deterministic). Depthwise, 3-D and other layouts use the
+reference (which refuses create_graph, and so does the kernel through it).
 """
 
 from __future__ import annotations
 
 import math
+from functools import cache
 from typing import Any
-
-from lamina_layers_basic.conv import ConvNd
 
 from ._source import fits, function, geometry_2d, int_args, launch_pointwise
 
@@ -39,49 +38,55 @@ def col2im(dcols: Any, x_shape: tuple, geo: tuple) -> Any:
     return dx
 
 
-class CudaConvNd(ConvNd):
-    """ConvNd via im2col/col2im kernels and batched GEMMs (1-D and 2-D)."""
+@cache
+def conv_kernel(ConvNd: type) -> type:
+    """The kernel class for the op ``ConvNd`` (registered by name: this pack never imports its plugin)."""
 
-    @staticmethod
-    def forward(ctx, x, w, b, stride, pads, dilation, groups):
-        xp = ctx.xp
-        N, O = x.shape[0], w.shape[0]
-        out = tuple((s + lo + hi - d * (k - 1) - 1) // st + 1
-                    for s, (lo, hi), k, st, d in zip(x.shape[2:], pads, w.shape[2:], stride, dilation))
-        geo = _geo(x.shape, w.shape, stride, pads, dilation, out)
-        cols = im2col(x, geo)                                              # (N, C*K, L)
-        cg = cols.reshape(N, groups, cols.shape[1] // groups, cols.shape[2])  # (N, G, C/G*K, L)
-        y = xp.matmul(w.reshape(groups, O // groups, cg.shape[2]), cg)     # (N, G, O/G, L)
-        y = y.reshape((N, O) + out)
-        if b is not None:
-            y += b.reshape((O,) + (1,) * len(out))
-        # the reference's bookkeeping too, so create_graph=True can run the reference backward
-        ctx.meta = (x.shape, pads, stride, dilation, groups, out, w.shape)
-        ctx.cols_of_x = False
-        ctx.geo = geo
-        ctx.save_for_backward(cg if ctx.needs_input_grad[1] else None, w if ctx.needs_input_grad[0] else None)
-        return y
+    class CudaConvNd(ConvNd):
+        """ConvNd via im2col/col2im kernels and batched GEMMs (1-D and 2-D)."""
 
-    @staticmethod
-    def backward(ctx, dy):
-        if ctx._graph_mode:
-            return ConvNd.backward(ctx, dy)
-        xp = ctx.xp
-        cg, w = ctx.saved_tensors
-        x_shape, groups, w_shape, geo = ctx.meta[0], ctx.meta[4], ctx.meta[6], ctx.geo
-        need_x, need_w, need_b = ctx.needs_input_grad[:3]
-        N, O = dy.shape[:2]
-        dyg = xp.ascontiguousarray(dy).reshape(N, groups, O // groups, math.prod(dy.shape[2:]))
-        dx = dw = db = None
-        if need_w:
-            dw = xp.matmul(dyg, cg.swapaxes(-1, -2)).sum(axis=0).reshape(w_shape)       # (O, C/G, *k)
-        if need_x:
-            wm = w.reshape(groups, O // groups, math.prod(w_shape[1:]))
-            dcols = xp.matmul(wm.swapaxes(-1, -2), dyg)                                 # (N, G, C/G*K, L)
-            dx = col2im(xp.ascontiguousarray(dcols).reshape(N, -1, dcols.shape[-1]), x_shape, geo)
-        if need_b:
-            db = dy.sum(axis=(0,) + tuple(range(2, dy.ndim)))
-        return dx, dw, db, None, None, None, None
+        @staticmethod
+        def forward(ctx, x, w, b, stride, pads, dilation, groups):
+            xp = ctx.xp
+            N, O = x.shape[0], w.shape[0]
+            out = tuple((s + lo + hi - d * (k - 1) - 1) // st + 1
+                        for s, (lo, hi), k, st, d in zip(x.shape[2:], pads, w.shape[2:], stride, dilation))
+            geo = _geo(x.shape, w.shape, stride, pads, dilation, out)
+            cols = im2col(x, geo)                                              # (N, C*K, L)
+            cg = cols.reshape(N, groups, cols.shape[1] // groups, cols.shape[2])  # (N, G, C/G*K, L)
+            y = xp.matmul(w.reshape(groups, O // groups, cg.shape[2]), cg)     # (N, G, O/G, L)
+            y = y.reshape((N, O) + out)
+            if b is not None:
+                y += b.reshape((O,) + (1,) * len(out))
+            # the reference's bookkeeping too, so create_graph=True can run the reference backward
+            ctx.meta = (x.shape, pads, stride, dilation, groups, out, w.shape)
+            ctx.cols_of_x = False
+            ctx.geo = geo
+            ctx.save_for_backward(cg if ctx.needs_input_grad[1] else None, w if ctx.needs_input_grad[0] else None)
+            return y
+
+        @staticmethod
+        def backward(ctx, dy):
+            if ctx._graph_mode:
+                return ConvNd.backward(ctx, dy)
+            xp = ctx.xp
+            cg, w = ctx.saved_tensors
+            x_shape, groups, w_shape, geo = ctx.meta[0], ctx.meta[4], ctx.meta[6], ctx.geo
+            need_x, need_w, need_b = ctx.needs_input_grad[:3]
+            N, O = dy.shape[:2]
+            dyg = xp.ascontiguousarray(dy).reshape(N, groups, O // groups, math.prod(dy.shape[2:]))
+            dx = dw = db = None
+            if need_w:
+                dw = xp.matmul(dyg, cg.swapaxes(-1, -2)).sum(axis=0).reshape(w_shape)       # (O, C/G, *k)
+            if need_x:
+                wm = w.reshape(groups, O // groups, math.prod(w_shape[1:]))
+                dcols = xp.matmul(wm.swapaxes(-1, -2), dyg)                                 # (N, G, C/G*K, L)
+                dx = col2im(xp.ascontiguousarray(dcols).reshape(N, -1, dcols.shape[-1]), x_shape, geo)
+            if need_b:
+                db = dy.sum(axis=(0,) + tuple(range(2, dy.ndim)))
+            return dx, dw, db, None, None, None, None
+
+    return CudaConvNd
 
 
 def supports(arrays: list, kwargs: dict) -> bool:
@@ -95,4 +100,4 @@ def supports(arrays: list, kwargs: dict) -> bool:
     return not (groups == x.shape[1] == w.shape[0] and groups > 1)
 
 
-KERNELS = ((ConvNd, CudaConvNd, supports),)
+KERNELS = (("ConvNd", conv_kernel, supports),)

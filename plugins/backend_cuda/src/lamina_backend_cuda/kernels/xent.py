@@ -4,10 +4,10 @@ backward is one launch writing dx. (N, C, d1, ...) inputs and create_graph use t
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 import numpy
-from lamina_losses.classification import CrossEntropyIndex
 
 from ._source import fits, function, launch_rows
 
@@ -17,49 +17,55 @@ def _consts(dtype: Any, C: int, smoothing: float) -> tuple:
     return t(1.0 - smoothing), t(smoothing / C)
 
 
-class CudaCrossEntropyIndex(CrossEntropyIndex):
-    """Fused log-softmax + NLL over rows of (N, C)."""
+@cache
+def xent_kernel(CrossEntropyIndex: type) -> type:
+    """The kernel class for the op ``CrossEntropyIndex`` (registered by name: this pack never imports its plugin)."""
 
-    @staticmethod
-    def forward(ctx, x, target, weight, ignore_index, smoothing, reduction):
-        import cupy
+    class CudaCrossEntropyIndex(CrossEntropyIndex):
+        """Fused log-softmax + NLL over rows of (N, C)."""
 
-        N, C = x.shape
-        target = cupy.ascontiguousarray(target, dtype=cupy.int64)
-        logp = cupy.empty_like(x)
-        loss = cupy.empty((N,), dtype=x.dtype)
-        wv = cupy.empty((N,), dtype=x.dtype)
-        keep, eps_c = _consts(x.dtype, C, smoothing)
-        launch_rows(function("xent", "lm_xent_fwd", x.dtype), N, C, x.dtype,
-                    (x, target, weight if weight is not None else x, logp, loss, wv, numpy.int64(C),
-                     numpy.int64(ignore_index), numpy.int32(weight is not None), numpy.int32(bool(smoothing)),
-                     keep, eps_c))
-        denom = wv.sum() if reduction == "mean" else None
-        out = loss if reduction == "none" else loss.sum() if reduction == "sum" else loss.sum() / denom
-        ctx.save_for_backward(logp)
-        ctx.kernel_cfg = (target, weight, ignore_index, smoothing, reduction, denom, x.dtype)
-        return out.astype(x.dtype, copy=False)
+        @staticmethod
+        def forward(ctx, x, target, weight, ignore_index, smoothing, reduction):
+            import cupy
 
-    @staticmethod
-    def backward(ctx, dy):
-        import cupy
+            N, C = x.shape
+            target = cupy.ascontiguousarray(target, dtype=cupy.int64)
+            logp = cupy.empty_like(x)
+            loss = cupy.empty((N,), dtype=x.dtype)
+            wv = cupy.empty((N,), dtype=x.dtype)
+            keep, eps_c = _consts(x.dtype, C, smoothing)
+            launch_rows(function("xent", "lm_xent_fwd", x.dtype), N, C, x.dtype,
+                        (x, target, weight if weight is not None else x, logp, loss, wv, numpy.int64(C),
+                         numpy.int64(ignore_index), numpy.int32(weight is not None), numpy.int32(bool(smoothing)),
+                         keep, eps_c))
+            denom = wv.sum() if reduction == "mean" else None
+            out = loss if reduction == "none" else loss.sum() if reduction == "sum" else loss.sum() / denom
+            ctx.save_for_backward(logp)
+            ctx.kernel_cfg = (target, weight, ignore_index, smoothing, reduction, denom, x.dtype)
+            return out.astype(x.dtype, copy=False)
 
-        target, weight, ignore_index, eps, reduction, denom, dtype = ctx.kernel_cfg
-        if ctx._graph_mode:
-            ctx.cfg = _reference_cfg(ctx.xp, target, weight, ignore_index, eps, reduction, denom, dtype)
-            return CrossEntropyIndex.backward(ctx, dy)
-        (logp,) = ctx.saved_tensors
-        N, C = logp.shape
-        scale = cupy.ascontiguousarray(dy / denom if reduction == "mean" else dy, dtype=logp.dtype).reshape(-1)
-        dx = cupy.empty_like(logp)
-        keep, eps_c = _consts(logp.dtype, C, eps)
-        t = logp.dtype.type
-        launch_rows(function("xent", "lm_xent_bwd", logp.dtype), N, C, logp.dtype,
-                    (logp, target, weight if weight is not None else logp, scale,
-                     numpy.int64(1 if reduction == "none" else 0), dx, numpy.int64(C),
-                     numpy.int64(ignore_index), numpy.int32(weight is not None), numpy.int32(bool(eps)),
-                     keep, eps_c, t(eps), t(C), t(eps * C / C)))
-        return dx, None, None, None, None, None
+        @staticmethod
+        def backward(ctx, dy):
+            import cupy
+
+            target, weight, ignore_index, eps, reduction, denom, dtype = ctx.kernel_cfg
+            if ctx._graph_mode:
+                ctx.cfg = _reference_cfg(ctx.xp, target, weight, ignore_index, eps, reduction, denom, dtype)
+                return CrossEntropyIndex.backward(ctx, dy)
+            (logp,) = ctx.saved_tensors
+            N, C = logp.shape
+            scale = cupy.ascontiguousarray(dy / denom if reduction == "mean" else dy, dtype=logp.dtype).reshape(-1)
+            dx = cupy.empty_like(logp)
+            keep, eps_c = _consts(logp.dtype, C, eps)
+            t = logp.dtype.type
+            launch_rows(function("xent", "lm_xent_bwd", logp.dtype), N, C, logp.dtype,
+                        (logp, target, weight if weight is not None else logp, scale,
+                         numpy.int64(1 if reduction == "none" else 0), dx, numpy.int64(C),
+                         numpy.int64(ignore_index), numpy.int32(weight is not None), numpy.int32(bool(eps)),
+                         keep, eps_c, t(eps), t(C), t(eps * C / C)))
+            return dx, None, None, None, None, None
+
+    return CudaCrossEntropyIndex
 
 
 def _reference_cfg(xp, target, weight, ignore_index, smoothing, reduction, denom, dtype) -> tuple:
@@ -79,4 +85,4 @@ def supports(arrays: list, kwargs: dict) -> bool:
             and (weight is None or (fits(weight) and weight.dtype == x.dtype)))
 
 
-KERNELS = ((CrossEntropyIndex, CudaCrossEntropyIndex, supports),)
+KERNELS = (("CrossEntropyIndex", xent_kernel, supports),)
