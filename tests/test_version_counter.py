@@ -8,10 +8,9 @@ on PyTorch too, the oracle for whether it raises.
 
 from __future__ import annotations
 
+import lamina
 import numpy as np
 import pytest
-
-import lamina
 
 torch = pytest.importorskip("torch")
 
@@ -163,7 +162,7 @@ def test_every_storage_write_is_counted_as_in_pytorch(write):
             raised = STALE if STALE in str(e) else str(e)
         outcomes[lib.__name__] = (w._version > before, raised)
     assert outcomes["lamina"] == outcomes["torch"]
-    assert outcomes["lamina"] == (((False, "") if write.__name__ == "data_inplace" else (True, STALE)))
+    assert outcomes["lamina"] == ((False, "") if write.__name__ == "data_inplace" else (True, STALE))
 
 
 def test_increment_version_for_writes_behind_autograds_back():
