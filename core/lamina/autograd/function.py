@@ -52,6 +52,11 @@ class Function:
         raise NotImplementedError(f"{type(ctx).__name__}: backward is not implemented")
 
     # --- ctx API ------------------------------------------------------------------------------
+    @property
+    def device(self) -> Any:
+        """The device the op runs on (its inputs'); ``ctx.device.backend`` owns ``xp`` and the workspace."""
+        return self._device
+
     def save_for_backward(self, *arrays: Any) -> None:
         self._saved = arrays
         inputs = getattr(self, "_inputs", None)

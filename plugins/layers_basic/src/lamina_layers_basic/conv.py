@@ -32,7 +32,7 @@ class ConvNd(Function):
 
     @staticmethod
     def forward(ctx, x, w, b, stride, pads, dilation, groups):
-        xp, ws = ctx.xp, ctx._device.backend
+        xp, ws = ctx.xp, ctx.device.backend
         N, C = x.shape[:2]
         O, kernel = w.shape[0], w.shape[2:]
         sizes = x.shape[2:]
@@ -63,7 +63,7 @@ class ConvNd(Function):
         if isinstance(dy, Tensor):  # create_graph: the paths below work on arrays in place
             raise NotImplementedError("ConvNd: double backward (create_graph=True) through a convolution is not "
                                       "supported")
-        xp, ws = ctx.xp, ctx._device.backend
+        xp, ws = ctx.xp, ctx.device.backend
         cols, w = ctx.saved_tensors
         x_shape, pads, stride, dilation, groups, out, w_shape = ctx.meta
         need_x, need_w, need_b = ctx.needs_input_grad[:3]

@@ -24,7 +24,7 @@ class GRULayer(Function):
 
     @staticmethod
     def forward(ctx, x, h0, w_ih, w_hh, b_ih, b_hh, steps, reverse):
-        xp, ws = ctx.xp, ctx._device.backend
+        xp, ws = ctx.xp, ctx.device.backend
         H = w_hh.shape[0] // 3
         N = batch_of(steps, h0)
         dt = x.dtype
@@ -69,7 +69,7 @@ class GRULayer(Function):
     @staticmethod
     def backward(ctx, dy, dh_n):
         first_order_only("GRU", dy)
-        xp, ws = ctx.xp, ctx._device.backend
+        xp, ws = ctx.xp, ctx.device.backend
         x, w_ih, w_hh, gates, hp_all, ghn_all = ctx.saved_tensors
         steps, reverse, N = ctx.meta
         H = w_hh.shape[0] // 3

@@ -38,7 +38,7 @@ class LSTMLayer(Function):
 
     @staticmethod
     def forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, steps, reverse):
-        xp, ws = ctx.xp, ctx._device.backend
+        xp, ws = ctx.xp, ctx.device.backend
         H = w_hh.shape[0] // 4
         P = w_hh.shape[1]
         N = batch_of(steps, h0)
@@ -91,7 +91,7 @@ class LSTMLayer(Function):
     @staticmethod
     def backward(ctx, dy, dh_n, dc_n):
         first_order_only("LSTM", dy)
-        xp, ws = ctx.xp, ctx._device.backend
+        xp, ws = ctx.xp, ctx.device.backend
         x, w_ih, w_hh, w_hr, gates, hp_all, cp_all, tc_all, r_all = ctx.saved_tensors
         steps, reverse, N = ctx.meta
         H = w_hh.shape[0] // 4

@@ -92,7 +92,7 @@ class RNNLayer(Function):
         xp = ctx.xp
         H = w_hh.shape[0]
         N = batch_of(steps, h0)
-        y = input_projection(xp, ctx._device.backend, x, w_ih, b_ih, b_hh)  # (S, H): pre-activations, then h_t
+        y = input_projection(xp, ctx.device.backend, x, w_ih, b_ih, b_hh)  # (S, H): pre-activations, then h_t
         h = initial_state(xp, h0, N, H, x.dtype)
         save = any(ctx.needs_input_grad)
         hp_all = xp.empty_like(y) if save else None        # h_{t-1} per row, for dW_hh
