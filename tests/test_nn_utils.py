@@ -119,14 +119,14 @@ def test_functional_core_functions_match_torch():
 
 
 def test_nn_utils_plugin_submodule_is_lazy(tmp_path):
-    """A plugin publishes ``lamina.nn.utils.<name>`` with an entry point in group lamina.nn.utils."""
+    """A plugin publishes ``lamina.nn.utils.<name>`` with an entry point ``nn.utils.<name>`` in lamina.namespaces."""
     pkg = tmp_path / "site"
     (pkg / "fake_rnn_utils").mkdir(parents=True)
     (pkg / "fake_rnn_utils" / "__init__.py").write_text("def pack_padded_sequence(x):\n    return ('packed', x)\n")
     dist = pkg / "lamina_fake_rnn-1.0.dist-info"
     dist.mkdir()
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: lamina-fake-rnn\nVersion: 1.0\n")
-    (dist / "entry_points.txt").write_text("[lamina.nn.utils]\nfakernn = fake_rnn_utils\n")
+    (dist / "entry_points.txt").write_text("[lamina.namespaces]\nnn.utils.fakernn = fake_rnn_utils\n")
     code = (
         "import sys\n"
         "import lamina.nn.utils as U\n"

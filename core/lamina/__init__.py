@@ -45,6 +45,7 @@ from ._base.errors import (
     DeviceMismatchError,
     DTypeError,
     LaminaError,
+    NamespaceNotFoundError,
     OutOfMemoryError,
     PluginConflictError,
     PluginError,
@@ -248,12 +249,14 @@ from .ops.shape import (
 from .ops.softmax import log_softmax, softmax
 from .ops.sorting import argsort, kthvalue, sort, topk
 from .ops.tensor import Tensor
+from .plugins._modules import install_finder as _install_finder
+from .plugins._modules import provided_module as _provided_module
 
 __version__ = "0.1.0"
 
 _LAZY_SUBMODULES = {"nn", "optim", "utils", "plugins", "kernels", "cuda", "hooks", "autograd",
                     "backends", "return_types", "cli", "serialization", "errors", "ops"}
-_NAMESPACE_FINDER = __import__(f"{__name__}.plugins._modules", fromlist=["_"]).install_finder()  # lamina.testing & co.
+_install_finder()  # serves plugin namespaces: lamina.testing, lamina.utils.data, ...
 
 
 def is_tensor(obj: Any) -> builtins.bool:
@@ -287,9 +290,7 @@ def __getattr__(name: str) -> Any:
         from .utils.summary import summary
 
         return summary
-    from .plugins._modules import provided_module
-
-    module = provided_module(__name__, name)  # a plugin's namespace (lamina.testing), imported now
+    module = _provided_module(__name__, name)  # a plugin's namespace (lamina.testing), imported now
     if module is not None:
         return module
     raise AttributeError(f"module 'lamina' has no attribute {name!r}")

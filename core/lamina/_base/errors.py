@@ -6,11 +6,6 @@ expected and what it got.
 
 from __future__ import annotations
 
-__all__ = ["LaminaError", "ShapeError", "DTypeError", "DeviceMismatchError", "BackendUnavailableError",
-           "OutOfMemoryError", "PluginError", "PluginNotFoundError", "PluginConflictError", "PluginLoadError",
-           "PluginVersionError", "PluginConfigError", "CheckpointError", "CheckpointFormatError",
-           "CheckpointTruncatedError", "CheckpointHeaderError"]
-
 
 class LaminaError(Exception):
     """Base of every lamina-specific error."""
@@ -64,6 +59,10 @@ class PluginConfigError(PluginError, ValueError):
     """A plugin control (environment variable or API argument) has an invalid value."""
 
 
+class NamespaceNotFoundError(ModuleNotFoundError, PluginError):
+    """``import lamina.<namespace>`` for a namespace that no installed (or allowed) plugin provides."""
+
+
 class CheckpointError(LaminaError, ValueError):
     """A checkpoint file is malformed, truncated or in another format; names the file."""
 
@@ -93,6 +92,7 @@ __all__ = [
     "PluginLoadError",
     "PluginVersionError",
     "PluginConfigError",
+    "NamespaceNotFoundError",
     "CheckpointError",
     "CheckpointFormatError",
     "CheckpointTruncatedError",

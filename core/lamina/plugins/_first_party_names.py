@@ -49,7 +49,7 @@ TABLE: dict[str, dict[str, str]] = {
     },
     "lamina-layers-recurrent": {
         "lamina.layers": "RNN LSTM GRU RNNCell LSTMCell GRUCell",
-        "lamina.nn.utils": "rnn",
+        "lamina.namespaces": "nn.utils.rnn",
     },
     "lamina-losses": {
         "lamina.functional": """

@@ -34,7 +34,7 @@ import threading
 import types
 from collections.abc import Callable
 
-from .._base.errors import PluginError, PluginLoadError
+from .._base.errors import NamespaceNotFoundError, PluginError, PluginLoadError
 
 GROUP = "lamina.namespaces"
 PACKAGE = "lamina"
@@ -42,10 +42,6 @@ _PREFIX = PACKAGE + "."
 
 _lock = threading.RLock()
 _aliases: dict[str, str] = {}  # "lamina.testing" -> "lamina_testkit": names under the key are served from the value
-
-
-class NamespaceNotFoundError(ModuleNotFoundError, PluginError):
-    """``import lamina.<namespace>`` for a namespace that no installed (or allowed) plugin provides."""
 
 
 def _aliased(fullname: str) -> str | None:
