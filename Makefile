@@ -10,7 +10,8 @@ PLUGINS := $(sort $(wildcard plugins/*/pyproject.toml))
 EXTRA_PKGS :=
 PIP_PKGS := -e . $(foreach p,$(PLUGINS) $(EXTRA_PKGS),-e $(dir $(p)))
 # The example plugin is tested as an outsider's package: in its own venv (inside $(VENV), so `make clean`
-# removes it too) holding the core, the CPU backend and the kit, editable, the plugin and pytest.
+# removes it too), installed with its test extra (the kit, pytest) over the core and the CPU backend; all
+# editable, the kit and the core from this tree.
 EXAMPLE_PLUGIN := examples/third_party_plugin
 EXAMPLE_VENV ?= $(VENV)/example-plugin
 EXAMPLE_BIN := $(EXAMPLE_VENV)/bin
@@ -44,7 +45,8 @@ $(BIN)/.test-deps: $(BIN)/.lamina-installed
 $(EXAMPLE_BIN)/.installed: $(foreach d,$(EXAMPLE_DISTS),$(d)/pyproject.toml) Makefile
 	$(PYTHON) -m venv $(EXAMPLE_VENV)
 	$(EXAMPLE_BIN)/python -m pip install -q --upgrade pip
-	$(EXAMPLE_BIN)/python -m pip install -q $(foreach d,$(EXAMPLE_DISTS),-e $(d)) "pytest>=8"
+	$(EXAMPLE_BIN)/python -m pip install -q $(foreach d,$(filter-out $(EXAMPLE_PLUGIN),$(EXAMPLE_DISTS)),-e $(d)) \
+		-e "$(EXAMPLE_PLUGIN)[test]"
 	touch $@
 
 install: $(BIN)/.lamina-installed
