@@ -138,7 +138,7 @@ def to_tensors(case: Case, sample, requires_grad: bool = False) -> tuple[tuple, 
 
     def wrap(a, grad: bool):
         if hasattr(a, "shape") and hasattr(a, "dtype") and not isinstance(a, lamina.Tensor):
-            t = lamina.Tensor._make(dev.backend.from_host(_host_copy(a), dev.index), dev)
+            t = lamina.as_tensor(_host_copy(a), device=dev)
             if grad and t.is_floating_point():
                 t.requires_grad_(True)
             return t
@@ -197,6 +197,19 @@ def outputs(y: Any) -> list:
             out.extend(outputs(v))
         return out
     return []
+
+
+def agrees_with_cpu(case: Case, on_device: Callable, on_cpu: Callable) -> None:
+    """Run the first CPU sample through ``on_cpu`` and, moved to the case's device, ``on_device``; every
+    output must agree within reduction tolerance."""
+    import lamina
+
+    cpu = Case(case.dist, case.record, "cpu", case.dtype)
+    a, k = to_tensors(cpu, samples(cpu)[0])
+    ad = tuple(x.to(case.device) if isinstance(x, lamina.Tensor) else x for x in a)
+    kd = {n: v.to(case.device) if isinstance(v, lamina.Tensor) else v for n, v in k.items()}
+    for i, (u, v) in enumerate(zip(outputs(on_device(*ad, **kd)), outputs(on_cpu(*a, **k)))):
+        close(host(u.cpu()), host(v), 1e-4, 1e-5, f"{case.name}: output {i} on {case.device} vs cpu")
 
 
 def close(actual: np.ndarray, expected: np.ndarray, rtol: float, atol: float, what: str) -> None:

@@ -8,6 +8,7 @@ from ._core import (
     KINDS_FUNCTION,
     TOL_REDUCTION,
     Case,
+    agrees_with_cpu,
     check,
     close,
     error_inputs,
@@ -145,18 +146,10 @@ def errors(case: Case) -> None:
 @check("fn_device_parity", KINDS_FUNCTION, when=off_cpu)
 def device_parity(case: Case) -> None:
     """On a non-CPU backend the result equals the CPU backend's."""
-    import lamina
-
     if case.device == "cpu":
         skip("the CPU backend is the reference")
     fn = _fn(case)
-    cpu = Case(case.dist, case.record, "cpu", case.dtype)
-    s = samples(cpu)[0]
-    a, k = to_tensors(cpu, s)
-    ad = tuple(x.to(case.device) if isinstance(x, lamina.Tensor) else x for x in a)
-    kd = {n: v.to(case.device) if isinstance(v, lamina.Tensor) else v for n, v in k.items()}
-    for i, (u, v) in enumerate(zip(outputs(fn(*ad, **kd)), outputs(fn(*a, **k)))):
-        close(host(u.cpu()), host(v), 1e-4, 1e-5, f"{case.name}: output {i} on {case.device} vs cpu")
+    agrees_with_cpu(case, fn, fn)
 
 
 #: this family's checks, in the order the runner generates them

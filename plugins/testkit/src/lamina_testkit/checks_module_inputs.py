@@ -9,6 +9,7 @@ import numpy as np
 from ._core import (
     KINDS_LAYER,
     Case,
+    agrees_with_cpu,
     check,
     close,
     error_inputs,
@@ -105,20 +106,12 @@ def finite(case: Case) -> None:
 @check("device_parity", KINDS_LAYER, when=off_cpu)
 def device_parity(case: Case) -> None:
     """On a non-CPU backend: round trip to CPU and the same result as the CPU backend."""
-    import lamina
-
     if case.device == "cpu":
         skip("the CPU backend is the reference")
-    cpu_case = Case(case.dist, case.record, "cpu", case.dtype)
-    m_dev, m_cpu = build(case), build(cpu_case)
+    m_dev, m_cpu = build(case), build(Case(case.dist, case.record, "cpu", case.dtype))
     m_dev.eval()
     m_cpu.eval()
-    s = samples(cpu_case)[0]
-    a_cpu, k_cpu = to_tensors(cpu_case, s)
-    a_dev = tuple(a.to(case.device) if isinstance(a, lamina.Tensor) else a for a in a_cpu)
-    k_dev = {k: v.to(case.device) if isinstance(v, lamina.Tensor) else v for k, v in k_cpu.items()}
-    for i, (u, v) in enumerate(zip(outputs(m_dev(*a_dev, **k_dev)), outputs(m_cpu(*a_cpu, **k_cpu)))):
-        close(host(u.cpu()), host(v), 1e-4, 1e-5, f"{case.name}: output {i} on {case.device} vs cpu")
+    agrees_with_cpu(case, m_dev, m_cpu)
 
 
 #: this family's checks, in the order the runner generates them
