@@ -1,7 +1,8 @@
 """Conformance records (lamina.testing) for every lamina-layers-basic component.
 
-Part A (linear, convolution, pooling, fold, padding, upsampling) is described here with NumPy float64
-references; part B's records come from ``testing_b``. Entry point: ``records()``.
+The spatial layers (linear, convolution, pooling, fold, padding, upsampling) are described here with
+NumPy float64 references; the activation, dropout, embedding, reshaping and distance records come
+from ``testing_activations``. Entry point: ``records()``.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ def _ct_ref(**kw):
     return lambda params, x: ref_conv_transpose(x, params["weight"], params.get("bias"), **kw)
 
 
-def records_a() -> list:
+def records_spatial() -> list:
     """Info records for every part-A component (modules and F.* forms)."""
     import lamina.nn as L
     import lamina.nn.functional as F
@@ -273,7 +274,7 @@ def _pad_ref(pad, mode, value):
 
 
 def records() -> list:
-    """Every record of lamina-layers-basic: part A (this module) and part B (``testing_b``)."""
-    from .testing_b import records_b
+    """Every record of lamina-layers-basic: the spatial layers (this module) and ``testing_activations``."""
+    from .testing_activations import records_activations
 
-    return records_a() + records_b()
+    return records_spatial() + records_activations()

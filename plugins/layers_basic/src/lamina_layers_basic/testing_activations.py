@@ -1,7 +1,8 @@
-"""Conformance records for activations, dropout, embedding, reshaping and distance layers (part B).
+"""Conformance records for activations, dropout, embedding, reshaping and distance layers.
 
-``records_b()`` is merged into the plugin's ``records()`` (``testing.py``). References are NumPy
-float64; samples avoid the kinks of piecewise functions so that float64 gradchecks are meaningful.
+``records_activations()`` is merged into the plugin's ``records()`` (``testing.py``), which holds
+the spatial layers' records. References are NumPy float64; samples avoid the kinks of piecewise
+functions so that float64 gradchecks are meaningful.
 """
 
 from __future__ import annotations
@@ -369,7 +370,7 @@ def more_records(L, F) -> list:
     return recs
 
 
-def records_b() -> list:
+def records_activations() -> list:
     """Info records for every part-B component (modules and F.* forms)."""
     import lamina.nn as L
     import lamina.nn.functional as F
