@@ -61,6 +61,7 @@ def strided_input_grad(xp: Any, ws: Any, dyg: Any, w: Any, x_shape: tuple[int, .
                   for wh in where.values() if wh is not None)
     dx = (xp.empty if covered == math.prod(x_shape[2:]) else xp.zeros)(x_shape, dtype=dcols.dtype)
     buf = ws.workspace((N * C * P + slack,), dcols.dtype, "phase_grid")
+    buf[N * C * P:] = 0  # the slack is written into and never read: zeros keep stale pool data (inf, NaN) out
     for phase, items in phases.items():
         if where[phase] is None:
             continue
