@@ -17,7 +17,7 @@ from .combine import CombineMethods
 from .comparison import ComparisonMethods
 from .conversion import ConversionMethods
 from .creation import CreationMethods
-from .elementwise import ElementwiseMethods
+from .elementwise_methods import ElementwiseMethods
 from .fill import FillMethods
 from .indexing import IndexingMethods
 from .linalg import LinalgMethods
