@@ -11,6 +11,10 @@ TABLE: dict[str, dict[str, str]] = {
     "lamina-backend-cpu": {"lamina.backends.cpu": "numpy"},
     "lamina-backend-cuda": {"lamina.backends.cuda": "cupy"},
     "lamina-data": {"lamina.namespaces": "utils.data"},
+    "lamina-distributed": {
+        "lamina.cli": "run",
+        "lamina.namespaces": "distributed nn.parallel utils.data.distributed",
+    },
     "lamina-init": {
         "lamina.init": """
             calculate_gain uniform_ normal_ trunc_normal_ constant_ ones_ zeros_ eye_ dirac_ orthogonal_ sparse_
