@@ -54,7 +54,7 @@ class TensorBase:
     """
 
     __slots__ = ("_data", "_device", "_requires_grad", "_grad", "_node", "_output_nr", "_vc",
-                 "_hooks", "_retain", "_base", "__weakref__")
+                 "_hooks", "_post_hooks", "_retain", "_base", "__weakref__")
     __array_priority__ = 1000  # make ndarray <op> Tensor defer to Tensor's reflected operators
 
     #: the assembled class (``class Tensor(TensorBase, ..., concrete=True)``): what ``_make`` builds
@@ -309,6 +309,7 @@ def _init_from(t: TensorBase, data, dev, requires_grad: bool = False) -> None:
     t._output_nr = 0
     t._vc = _Version()
     t._hooks = None
+    t._post_hooks = None
     t._retain = False
     t._base = None
 

@@ -101,10 +101,42 @@ def run(roots: list, retain_graph: bool, create_graph: bool, capture: Sequence[T
     bufs: dict[Any, list] = {}
     root_nodes = []
     foreign = set()
+
+    def finish_leaf(t: Tensor, g: Any) -> None:
+        """``t``'s gradient is complete: its hooks, capture, accumulation and post-accumulate hooks, now
+        (as soon as the last edge into it has delivered, so that DDP can all-reduce during backward)."""
+        if t._hooks:
+            for h in list(t._hooks):
+                r = h(g if isinstance(g, Tensor) else Tensor._make(g, t._device))
+                if r is not None:
+                    g = r if create_graph else r._data
+        i = cap_leaf.get(id(t))
+        if i is not None:
+            captured[i] = g
+        if accumulate and (capture is None or i is not None):
+            _accumulate(t, g, create_graph, foreign)
+            if t._post_hooks:
+                for h in list(t._post_hooks):
+                    h(t)
+
+    leaf_deps: dict[int, int] = {}  # id(leaf) -> edges into it not yet delivered
+
+    def deliver_leaf(t: Tensor, g: Any) -> None:
+        if g is not None:
+            _add_leaf(leaf_buf, t, g)
+        d = leaf_deps[id(t)] - 1
+        leaf_deps[id(t)] = d
+        if d == 0:
+            entry = leaf_buf.pop(id(t), None)
+            if entry is not None:
+                finish_leaf(t, entry[1])
+
+    root_leaves = []
     for t, g in roots:
         foreign.add(id(g))
         if t._node is None:
             _add_leaf(leaf_buf, t, g)
+            root_leaves.append(t)
             continue
         n = t._node
         b = bufs.get(n)
@@ -124,16 +156,21 @@ def run(roots: list, retain_graph: bool, create_graph: bool, capture: Sequence[T
                 continue
             tgt = e[0]
             if isinstance(tgt, Tensor):
+                leaf_deps[id(tgt)] = leaf_deps.get(id(tgt), 0) + 1
                 continue
             deps[tgt] = deps.get(tgt, 0) + 1
             if tgt not in seen:
                 seen.add(tgt)
                 stack.append(tgt)
+    for t in root_leaves:  # a root that is a leaf counts as one more delivery into it
+        leaf_deps[id(t)] = leaf_deps.get(id(t), 0) + 1
 
     ready = [n for n in root_nodes if n not in deps]
     prev_enabled = _state.enabled
     _state.enabled = create_graph
     try:
+        for t in root_leaves:
+            deliver_leaf(t, None)
         while ready:
             n = ready.pop()
             gs = bufs.pop(n)
@@ -161,13 +198,15 @@ def run(roots: list, retain_graph: bool, create_graph: bool, capture: Sequence[T
                 g = grads_in[i]
                 tgt, nr, shape, dt = e
                 if g is None:
-                    if not isinstance(tgt, Tensor):
-                        d = deps[tgt] - 1
-                        deps[tgt] = d
-                        if d == 0:
-                            if tgt not in bufs:
-                                bufs[tgt] = [None] * tgt._n_out
-                            ready.append(tgt)
+                    if isinstance(tgt, Tensor):
+                        deliver_leaf(tgt, None)
+                        continue
+                    d = deps[tgt] - 1
+                    deps[tgt] = d
+                    if d == 0:
+                        if tgt not in bufs:
+                            bufs[tgt] = [None] * tgt._n_out
+                        ready.append(tgt)
                     continue
                 if g.shape != shape:
                     g = reduce_to(g, shape, n, i)
@@ -176,7 +215,7 @@ def run(roots: list, retain_graph: bool, create_graph: bool, capture: Sequence[T
                 elif isinstance(g, Tensor) and g._data.dtype != dt:
                     g = _cast(g, dt)
                 if isinstance(tgt, Tensor):
-                    _add_leaf(leaf_buf, tgt, g)
+                    deliver_leaf(tgt, g)
                     continue
                 b = bufs.get(tgt)
                 if b is None:
@@ -186,17 +225,6 @@ def run(roots: list, retain_graph: bool, create_graph: bool, capture: Sequence[T
                 deps[tgt] = d
                 if d == 0:
                     ready.append(tgt)
-        for t, g in leaf_buf.values():
-            if t._hooks:
-                for h in list(t._hooks):
-                    r = h(g if isinstance(g, Tensor) else Tensor._make(g, t._device))
-                    if r is not None:
-                        g = r if create_graph else r._data
-            i = cap_leaf.get(id(t))
-            if i is not None:
-                captured[i] = g
-            if accumulate and (capture is None or i is not None):
-                _accumulate(t, g, create_graph, foreign)
     finally:
         _state.enabled = prev_enabled
     return captured

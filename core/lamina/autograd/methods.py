@@ -35,6 +35,20 @@ class AutogradMethods:
 
         return register_tensor_hook(self, hook)
 
+    def register_post_accumulate_grad_hook(self: Tensor, hook: Any) -> Any:
+        """Call ``hook(self)`` (a leaf) right after its ``.grad`` is accumulated in a backward pass, as soon
+        as its gradient is complete (DistributedDataParallel all-reduces from here); not on ``autograd.grad``."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._node is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        from .function import _Handle
+
+        if self._post_hooks is None:
+            self._post_hooks = []
+        self._post_hooks.append(hook)
+        return _Handle(self._post_hooks, hook)
+
     def backward(self: Tensor, gradient: Tensor | None = None, retain_graph: bool | None = None,
                  create_graph: bool = False, inputs: Any = None) -> None:
         from .engine import backward
