@@ -90,6 +90,25 @@ def test_dotted_namespace_under_a_core_package(sandbox):
     assert lamina.nn.nsbox_par is nsbox_par_impl and lamina.nn.nsbox_par.VALUE == 7
 
 
+def test_a_namespace_under_another_plugins_namespace(sandbox):
+    # lamina.utils.data.distributed (lamina-distributed) under lamina.utils.data (lamina-data): the outer
+    # module's own submodules win, then the index serves the inner namespace
+    sandbox.dist("lamina-nsbox", entry_points={"lamina.namespaces": {"nsbox": "nsbox_impl"}},
+                 modules={"nsbox_impl.__init__": '__lamina_plugin_api__ = "1.0"\n', "nsbox_impl.tools": TOOLS})
+    sandbox.dist("lamina-nsbox-inner", entry_points={"lamina.namespaces": {"nsbox.inner": "nsbox_inner_impl",
+                                                                           "nsbox.tools": "nsbox_inner_impl"}},
+                 modules={"nsbox_inner_impl": '__lamina_plugin_api__ = "1.0"\nVALUE = 9\n'})
+    import lamina.nsbox.inner
+    import lamina.nsbox.tools
+    import nsbox_impl.tools
+    import nsbox_inner_impl
+
+    assert lamina.nsbox.inner is nsbox_inner_impl and lamina.nsbox.inner.VALUE == 9
+    assert lamina.nsbox.tools is nsbox_impl.tools  # the outer package's own submodule wins
+    with pytest.raises(ModuleNotFoundError, match="lamina.nsbox.absent"):
+        import lamina.nsbox.absent  # noqa: F401
+
+
 def test_the_core_wins_over_a_namespace_of_the_same_name(sandbox):
     _provider(sandbox, name="return_types")
     spec = _modules.NamespaceFinder().find_spec("lamina.return_types", lamina.__path__)

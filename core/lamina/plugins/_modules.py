@@ -7,6 +7,8 @@ in the entry-point group ``lamina.namespaces`` (DESIGN.md §3, the group for nam
 
 Rules and decisions
 -------------------
+* A namespace may lie under another plugin's (``utils.data.distributed`` under ``utils.data``): the
+  outer module's own submodules win, then the index is asked.
 * The core's own modules always win: the index is consulted only for a ``lamina.*`` name that no
   other finder (the core's files, nn.utils' own submodule finder) provides, so ``import lamina`` and
   ``import lamina.nn`` read no entry point.
@@ -91,8 +93,8 @@ class NamespaceFinder(importlib.abc.MetaPathFinder):
         if not fullname.startswith(_PREFIX):
             return None
         real = _aliased(fullname)
-        if real is not None:
-            return _child_spec(fullname, real)
+        if real is not None:  # under a served namespace: its own submodule, else another plugin's namespace
+            return _child_spec(fullname, real) or _plugin_spec(fullname)
         for finder in sys.meta_path:
             if finder is self or isinstance(finder, NamespaceFinder):
                 continue
