@@ -24,6 +24,8 @@ TEST_WORKERS ?= auto
 DISTS := $(shell sed -n 's/^name = "\(.*\)"/\1/p' $(PLUGINS) $(EXTRA_PKGS))
 # The examples' optional dependencies: the offline digits data set, progress bars, plots.
 EXAMPLE_DEPS := scikit-learn tqdm matplotlib
+# lamina-distributed's extra `mpi` (= lamina[mpi]): mpi4py and MPICH's wheel, which puts mpiexec in $(BIN)
+MPI_DEPS := mpi4py mpich
 # make train TRAIN_ARGS="--dataset fashion-mnist --epochs 5"
 TRAIN_ARGS ?=
 export OPENBLAS_NUM_THREADS ?= 1
@@ -33,7 +35,7 @@ export OPENBLAS_NUM_THREADS ?= 1
 $(BIN)/.lamina-installed: pyproject.toml $(PLUGINS) $(EXTRA_PKGS) Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q $(PIP_PKGS) $(EXAMPLE_DEPS)
+	$(BIN)/python -m pip install -q $(PIP_PKGS) $(EXAMPLE_DEPS) $(MPI_DEPS)
 	# a venv made while the example plugin was installed here still holds it
 	$(BIN)/python -m pip uninstall -qq -y acme-lamina-layers
 	touch $@
