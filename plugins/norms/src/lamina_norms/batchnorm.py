@@ -1,4 +1,4 @@
-"""BatchNorm1d/2d/3d, LazyBatchNorm2d and SyncBatchNorm (a plain BatchNorm on one process).
+"""BatchNorm1d/2d/3d, LazyBatchNorm2d and SyncBatchNorm (statistics over all ranks; a BatchNorm on one).
 
 Parameters ``weight``/``bias`` and buffers ``running_mean``/``running_var`` (unbiased batch
 variance)/``num_batches_tracked`` (int64, 0-d) are named as in PyTorch, so state_dicts exchange.
@@ -184,8 +184,18 @@ class LazyBatchNorm2d(BatchNorm2d):
         _NormBase._load_from_state_dict(self, state_dict, prefix, *args)  # the class may have changed above
 
 
+_NO_DISTRIBUTED = False
+
+
 class SyncBatchNorm(_BatchNorm):
-    """Batch normalisation over (N, C, *) input; on one process, exactly a BatchNorm (no process group).
+    """Batch normalisation over (N, C, *) input with the batch statistics of every process.
+
+    In training mode, when ``lamina.distributed`` is installed and ``process_group`` (the default
+    group when None) is initialised with more than one rank, the mean and variance are those of
+    all ranks' batches together, the running statistics get the global unbiased variance, and the
+    input gradient is that of one process over the concatenated batch (``syncbatchnorm``). Otherwise
+    (one process, eval mode, no process group) it is exactly a BatchNorm. No double backward across
+    processes.
 
     Shape: input (N, C, *) -> same shape
     """
@@ -195,6 +205,45 @@ class SyncBatchNorm(_BatchNorm):
                  dtype: Any = None, *, bias: bool = True) -> None:
         super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias)
         self.process_group = process_group
+
+    def forward(self, input: Tensor) -> Tensor:
+        sync = self._sync(input) if self.training else None
+        if sync is None:
+            return super().forward(input)
+        self._check_input_dim(input)
+        from .syncbatchnorm import sync_batch_norm
+
+        factor = 0.0 if self.momentum is None else self.momentum
+        if self.track_running_stats and self.num_batches_tracked is not None:
+            with lamina.no_grad():
+                self.num_batches_tracked.add_(1)
+            factor = 1.0 / float(self.num_batches_tracked.item()) if self.momentum is None else self.momentum
+        y, mean, var, count = sync_batch_norm(input, self.weight, self.bias, self.eps, sync)
+        if self.track_running_stats:
+            with lamina.no_grad():
+                for running, batch in ((self.running_mean, mean), (self.running_var, var * (count / (count - 1)))):
+                    if running is not None:
+                        running.mul_(1.0 - factor)
+                        running.add_(batch.to(running.dtype) * factor)
+        return y
+
+    def _sync(self, input: Tensor) -> Any:
+        """The collectives of this step, or None to run as a one-process BatchNorm."""
+        global _NO_DISTRIBUTED
+        if _NO_DISTRIBUTED:
+            return None
+        try:
+            import lamina.distributed as dist
+        except ImportError:  # lamina-distributed is not installed: one process (asked once)
+            _NO_DISTRIBUTED = True
+            return None
+        if not dist.is_available() or not dist.is_initialized():
+            return None
+        if dist.get_world_size(self.process_group) <= 1:
+            return None
+        from .syncbatchnorm import ProcessGroupSync
+
+        return ProcessGroupSync(dist, self.process_group, input.device)
 
     def _check_input_dim(self, input: Tensor) -> None:
         if input.ndim < 2:
