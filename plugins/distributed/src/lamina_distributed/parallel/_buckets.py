@@ -142,6 +142,16 @@ class Reducer:
         self._mark_ready(i)
         self._launch_ready()
 
+    def mark_late(self, indices: list[int]) -> None:
+        """Parameters found unused as backward starts (reached only from outputs the loss left out)."""
+        if not self.expect_hooks:
+            return
+        for i in indices:
+            if not self.ready[i]:
+                self._mark_ready(i)
+        self.hooks_fired = True
+        self._launch_ready()
+
     def _mark_ready(self, i: int) -> None:
         self.ready[i] = True
         p = self.params[i]

@@ -1,13 +1,11 @@
-"""What DDP does outside backward: check that every rank holds the same model, broadcast rank 0's
-parameters and buffers (coalesced, one broadcast per dtype and device), find the tensors in a
-forward's output and the parameters its autograd graph reaches.
+"""What DDP does outside backward: check that every rank holds the same model, and broadcast rank
+0's parameters and buffers (coalesced, one broadcast per dtype and device).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import lamina
@@ -88,43 +86,3 @@ def broadcast_coalesced(dist: Any, group: Any, src: int, tensors: Sequence[Tenso
                 off += n
                 if count_write:
                     increment_version(t)
-
-
-def find_tensors(obj: Any) -> Iterator[Tensor]:
-    """Tensors in a forward's output: nested tuples, lists, dicts and dataclasses."""
-    if isinstance(obj, Tensor):
-        yield obj
-    elif isinstance(obj, (list, tuple)):
-        for o in obj:
-            yield from find_tensors(o)
-    elif isinstance(obj, dict):
-        for o in obj.values():
-            yield from find_tensors(o)
-    elif dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        for f in dataclasses.fields(obj):
-            yield from find_tensors(getattr(obj, f.name))
-
-
-def reachable_leaves(outputs: Sequence[Tensor]) -> set[int]:
-    """ids of the leaf tensors that the autograd graphs of ``outputs`` lead to (``grad_fn.next_functions``)."""
-    leaves: set[int] = set()
-    seen: set[int] = set()  # graph nodes live as long as the graph, so their ids are stable here
-    stack = []
-    for t in outputs:
-        if t.grad_fn is None:
-            if t.requires_grad:
-                leaves.add(id(t))
-        elif id(t.grad_fn) not in seen:
-            seen.add(id(t.grad_fn))
-            stack.append(t.grad_fn)
-    while stack:
-        for nxt, _ in stack.pop().next_functions:
-            if nxt is None:
-                continue
-            var = getattr(nxt, "variable", None)  # a leaf's AccumulateGrad stand-in, made afresh per call
-            if var is not None:
-                leaves.add(id(var))
-            elif id(nxt) not in seen:
-                seen.add(id(nxt))
-                stack.append(nxt)
-    return leaves

@@ -21,7 +21,8 @@ from lamina import Tensor
 from lamina.nn import Module
 
 from ._buckets import DEFAULT_CAP_MB, DEFAULT_FIRST_BUCKET_BYTES, MB, Reducer
-from ._sync import broadcast_coalesced, find_tensors, reachable_leaves, verify_same_model
+from ._sync import broadcast_coalesced, verify_same_model
+from ._unused import detect
 
 __all__ = ["DistributedDataParallel"]
 
@@ -197,16 +198,16 @@ class DistributedDataParallel(Module):
     def _post_forward(self, output: Any) -> Any:
         if lamina.is_grad_enabled() and self.require_backward_grad_sync:
             self.require_forward_param_sync = True
-            detect = self.find_unused_parameters or self.static_graph
+            find = self.find_unused_parameters or self.static_graph
             unused: list[int] = []
             if self.static_graph and self._static_unused is not None:
                 unused = self._static_unused
-            elif detect:
-                reached = reachable_leaves(list(find_tensors(output)))
-                unused = [i for i, p in enumerate(self.reducer.params) if id(p) not in reached]
-                if self.static_graph:
-                    self._static_unused = unused
-            self.reducer.prepare(unused, check_unused=detect)
+            elif self.static_graph:  # the first iteration's graph stands for all of them
+                _, unused = detect(output, self.reducer.params, self.reducer.mark_late)
+                self._static_unused = unused
+            elif find:
+                output, unused = detect(output, self.reducer.params, self.reducer.mark_late)
+            self.reducer.prepare(unused, check_unused=find)
         else:
             self.require_forward_param_sync = False
         return output
@@ -219,8 +220,8 @@ class DistributedDataParallel(Module):
             f"{_NAME}: on rank {dist.get_rank(self.process_group)}, parameters {names} (indices {indices}) did "
             "not receive a gradient in the last backward, so their buckets were never reduced. If the module "
             f"has parameters that are not used in producing the loss, pass find_unused_parameters=True to {_NAME}"
-            " and make sure every output of forward takes part in the loss (a parameter reached from an output "
-            "but given no gradient cannot be detected).")
+            "; with it, a parameter is still expected to get a gradient when the graph of an output the loss uses "
+            "reaches it (an op that returns no gradient for it cannot be detected).")
 
     # --- buffers ------------------------------------------------------------------------------
     def _buffers_to_sync(self) -> list[Tensor]:
