@@ -133,3 +133,14 @@ def test_dataset_that_changes_size_is_an_error():
     ds.n = 8
     with pytest.raises(RuntimeError, match="DistributedSampler: the dataset has 8 items now, but 6 indices"):
         list(s)
+
+
+def test_defaults_need_an_initialized_group_as_torch():
+    import lamina.distributed as dist
+
+    assert not dist.is_initialized()  # this process runs no job; the defaults come from the default group
+    for kwargs in ({"rank": 0}, {"num_replicas": 2}):
+        with pytest.raises(ValueError, match="Default process group has not been initialized"):
+            DistributedSampler(_Sized(4), **kwargs)
+        with pytest.raises(ValueError, match="Default process group has not been initialized"):
+            TorchSampler(_Sized(4), **kwargs)

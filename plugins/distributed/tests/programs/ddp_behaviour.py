@@ -258,6 +258,19 @@ o1.sum().backward(retain_graph=True)
 checks.raises("a gradient completed twice before the reduction: clear error", lambda: o1.sum().backward(),
               RuntimeError, r"expected to mark parameter 'h1\.(weight|bias)' ready only once per iteration")
 
+# --- DistributedSampler: num_replicas and rank default to the group's --------------------------------
+from lamina.utils.data.distributed import DistributedSampler  # noqa: E402
+
+sampler = DistributedSampler(list(range(10)), seed=2)
+checks.true("DistributedSampler defaults: the default group's size and rank",
+            (sampler.num_replicas, sampler.rank) == (world, rank), str((sampler.num_replicas, sampler.rank)))
+share = lamina.tensor(list(sampler))
+shares = [lamina.zeros_like(share) for _ in range(world)]
+dist.all_gather(shares, share)
+union = sorted(i for s in shares for i in s.tolist())
+checks.true("DistributedSampler shares of the ranks cover the dataset (padding repeats the head)",
+            set(union) == set(range(10)) and len(union) == world * -(-10 // world), str(union))
+
 # --- argument errors ----------------------------------------------------------------------------------
 lin = nn.Linear(2, 2)
 for label, kwargs, exc, pattern in [
