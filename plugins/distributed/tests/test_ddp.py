@@ -72,3 +72,10 @@ def test_importing_ddp_does_not_import_mpi():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
+
+
+def test_missing_mpiexec_fails_with_the_install_command(monkeypatch, tmp_path):
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "bin" / "python"))
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    with pytest.raises(pytest.fail.Exception, match=r'pip install "lamina-distributed\[mpi\]"'):
+        run_program("ddp_behaviour.py", tmp_path)
