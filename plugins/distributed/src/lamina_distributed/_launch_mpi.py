@@ -101,7 +101,7 @@ def launch(target: Sequence[str], nproc_per_node: int, *, module: bool = False,
 
     def forward(signum: int, frame: object) -> None:
         received.append(signum)
-        if proc is not None and proc.poll() is None:
+        if proc is not None:  # (send_signal skips a process known to have ended)
             proc.send_signal(signal.SIGINT if signum == signal.SIGINT else signal.SIGTERM)
 
     handled = [s for s in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s is not None]
@@ -111,7 +111,10 @@ def launch(target: Sequence[str], nproc_per_node: int, *, module: bool = False,
         env[STATUS_DIR_ENV] = folder
         try:
             # its own session: a terminal's Ctrl-C reaches the launcher alone, which forwards it once
-            proc = subprocess.Popen(command, env=env, start_new_session=True)
+            try:
+                proc = subprocess.Popen(command, env=env, start_new_session=True)
+            except OSError as exc:
+                raise LaunchError(f"lamina run --nproc-per-node: could not start {command[0]} ({exc})") from exc
             if received:  # a signal that came before the job existed
                 forward(received.pop(), None)
             returncode = proc.wait()
