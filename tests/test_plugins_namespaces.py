@@ -90,6 +90,17 @@ def test_dotted_namespace_under_a_core_package(sandbox):
     assert lamina.nn.nsbox_par is nsbox_par_impl and lamina.nn.nsbox_par.VALUE == 7
 
 
+def test_python_dash_m_runs_a_submodule_of_an_alias(sandbox):
+    # python -m lamina.distributed.run: runpy asks the alias's loader for the real module's code
+    import runpy
+
+    sandbox.dist("lamina-nsbox", entry_points={"lamina.namespaces": {"nsbox": "nsbox_impl"}},
+                 modules={"nsbox_impl.__init__": '__lamina_plugin_api__ = "1.0"\n',
+                          "nsbox_impl.tools": "RESULT = __name__ + '!'\n"})
+    out = runpy.run_module("lamina.nsbox.tools", run_name="__main__")
+    assert out["RESULT"] == "__main__!"
+
+
 def test_a_namespace_under_another_plugins_namespace(sandbox):
     # lamina.utils.data.distributed (lamina-distributed) under lamina.utils.data (lamina-data): the outer
     # module's own submodules win, then the index serves the inner namespace

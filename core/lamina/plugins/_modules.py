@@ -70,10 +70,19 @@ def _alias(fullname: str, module: types.ModuleType) -> None:
 class _AliasLoader(importlib.abc.Loader):
     """Hands the import system an already-imported module under another name."""
 
-    def __init__(self, fullname: str, load: Callable[[], types.ModuleType]) -> None:
+    def __init__(self, fullname: str, load: Callable[[], types.ModuleType], real: str | None = None) -> None:
         self._fullname = fullname
         self._load = load
+        self._real = real
         self._real_spec = None
+
+    def get_code(self, fullname: str):
+        """The real module's code, for ``python -m lamina.<alias>.<module>`` (runpy runs it as __main__)."""
+        spec = importlib.util.find_spec(self._real) if self._real is not None else None
+        get_code = getattr(spec.loader, "get_code", None) if spec is not None else None
+        if get_code is None:
+            raise ImportError(f"no code object for {fullname!r}", name=fullname)
+        return get_code(self._real)
 
     def create_module(self, spec):
         module = self._load()
@@ -108,7 +117,7 @@ class NamespaceFinder(importlib.abc.MetaPathFinder):
 def _child_spec(fullname: str, real: str):
     if real not in sys.modules and importlib.util.find_spec(real) is None:
         return None
-    return importlib.machinery.ModuleSpec(fullname, _AliasLoader(fullname, lambda: importlib.import_module(real)))
+    return importlib.machinery.ModuleSpec(fullname, _AliasLoader(fullname, lambda: importlib.import_module(real), real))
 
 
 def _plugin_spec(fullname: str):

@@ -210,9 +210,6 @@ def test_python_dash_m_lamina_distributed_dot_run_real_name():
     assert reports(proc.stdout)[0]["argv"] == [str(REPORT), "exit=3"]
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="core: lamina.plugins._modules._AliasLoader has no get_code, which runpy needs for "
-                          "python -m on an aliased module; remove this mark once the core serves it")
 def test_python_dash_m_lamina_distributed_dot_run():
     proc = cli("-m", "lamina.distributed.run", str(REPORT), "exit=3", cwd=PROGRAMS)
     assert proc.returncode == 3, proc.stderr
