@@ -79,3 +79,15 @@ def test_missing_mpiexec_fails_with_the_install_command(monkeypatch, tmp_path):
     monkeypatch.setattr(shutil, "which", lambda name: None)
     with pytest.raises(pytest.fail.Exception, match=r'pip install "lamina-distributed\[mpi\]"'):
         run_program("ddp_behaviour.py", tmp_path)
+
+
+def test_signature_is_torchs():
+    import inspect
+
+    import lamina.nn.parallel as parallel
+
+    torch = pytest.importorskip("torch")
+    ours = inspect.signature(parallel.DistributedDataParallel.__init__).parameters
+    theirs = inspect.signature(torch.nn.parallel.DistributedDataParallel.__init__).parameters
+    assert list(ours) == list(theirs)
+    assert {k: p.default for k, p in ours.items()} == {k: p.default for k, p in theirs.items()}
