@@ -1,8 +1,7 @@
 """DistributedSampler against torch's: the partitioning rule, padding, drop_last, epochs, errors.
 
-lamina's generator is not torch's Mersenne Twister stream, so with ``shuffle=True`` torch's sampler is
-run with ``torch.randperm`` answering lamina's permutation for the same seed: what is compared is
-the rule that turns an epoch's order into each rank's share, which is the sampler's own code.
+With ``shuffle=True`` the order too is torch's (its randperm for ``seed + epoch``): the same seed and
+epoch give every rank the same indices as torch's sampler, compared with torch itself.
 """
 
 from __future__ import annotations
@@ -25,25 +24,13 @@ class _Sized:
         return self.n
 
 
-@pytest.fixture
-def lamina_randperm_in_torch(monkeypatch):
-    """torch.randperm(n, generator=g) returns lamina.randperm for g's seed (the order's source)."""
-
-    def randperm(n, generator=None, **kwargs):
-        g = lamina.Generator()
-        g.manual_seed(generator.initial_seed())
-        return torch.tensor(lamina.randperm(n, generator=g).tolist(), dtype=torch.int64)
-
-    monkeypatch.setattr(torch, "randperm", randperm)
-
-
 CASES = list(itertools.product((0, 1, 2, 5, 7, 10, 13, 64), (1, 2, 3, 4, 8), (False, True), (False, True)))
 
 
 @pytest.mark.parametrize("n,replicas,shuffle,drop_last", CASES)
-def test_matches_torch(lamina_randperm_in_torch, n, replicas, shuffle, drop_last):
+def test_matches_torch(n, replicas, shuffle, drop_last):
     ds = _Sized(n)
-    for seed, epoch in ((0, 0), (0, 3), (17, 1)):
+    for seed, epoch in ((0, 0), (0, 3), (17, 1), (2**33 + 5, 2)):
         shares = []
         for rank in range(replicas):
             ours = DistributedSampler(ds, replicas, rank, shuffle=shuffle, seed=seed, drop_last=drop_last)
@@ -65,13 +52,15 @@ def test_matches_torch(lamina_randperm_in_torch, n, replicas, shuffle, drop_last
             assert len(flat) == n - n % replicas
 
 
-def test_shuffle_uses_lamina_randperm_seeded_with_seed_plus_epoch():
+def test_shuffle_is_torch_randperm_seeded_with_seed_plus_epoch():
+    from lamina_distributed._torch_order import torch_randperm
+
     ds = _Sized(11)
     s = DistributedSampler(ds, num_replicas=1, rank=0, seed=5)
     s.set_epoch(2)
-    g = lamina.Generator()
-    g.manual_seed(7)
-    assert list(s) == lamina.randperm(11, generator=g).tolist()
+    for n, seed in ((11, 7), (1000, 3), (2, 0), (1, 4), (0, 1), (500, -3)):
+        assert torch_randperm(n, seed) == torch.randperm(n, generator=torch.Generator().manual_seed(seed)).tolist()
+    assert list(s) == torch_randperm(11, 7)
     assert list(s) == list(s)  # the same epoch gives the same order
     first = list(s)
     s.set_epoch(3)

@@ -1,9 +1,9 @@
 """``lamina.utils.data.distributed``: ``DistributedSampler``, each rank's share of a dataset.
 
-The partitioning rule is PyTorch's: an epoch's order (a permutation drawn from a generator seeded
-with ``seed + epoch``, or ``0..n-1``) is padded by repeating its head (or cut to a multiple of the
-number of replicas with ``drop_last``), then rank ``r`` takes every ``num_replicas``-th index
-starting at ``r``. All ranks build the same order, so the shares are disjoint and, without padding,
+The partitioning rule and the order are PyTorch's: an epoch's order (torch's ``randperm`` for a
+generator seeded with ``seed + epoch``, reproduced in ``_torch_order``, or ``0..n-1``) is padded by
+repeating its head (or cut to a multiple of the number of replicas with ``drop_last``), then rank
+``r`` takes every ``num_replicas``-th index starting at ``r``. All ranks build the same order, so the shares are disjoint and, without padding,
 cover the dataset exactly once.
 """
 
@@ -14,8 +14,9 @@ import operator
 from collections.abc import Iterator, Sized
 from typing import Any
 
-import lamina
 from lamina.utils.data import Sampler
+
+from ._torch_order import torch_randperm
 
 __all__ = ["DistributedSampler"]
 
@@ -82,9 +83,7 @@ class DistributedSampler(Sampler):
         n = len(self.dataset)
         if not self.shuffle:
             return list(range(n))
-        g = lamina.Generator()
-        g.manual_seed(self.seed + self.epoch)
-        return lamina.randperm(n, generator=g, device="cpu").tolist()
+        return torch_randperm(n, self.seed + self.epoch)
 
     def __iter__(self) -> Iterator[int]:
         indices = self._order()
