@@ -1,6 +1,7 @@
 """A leaf's gradient is complete, hooked and accumulated as soon as the last edge into it delivers (not
 at the end of the pass), and ``register_post_accumulate_grad_hook`` runs right after: what
-DistributedDataParallel builds on. Checked against PyTorch."""
+DistributedDataParallel builds on; and ``ctx.set_materialize_grads(False)`` passing None for an output
+that got no gradient (DDP's multi-output sink relies on it). Checked against PyTorch."""
 
 from __future__ import annotations
 
@@ -76,3 +77,25 @@ def test_registration_errors(lib):
         lib.ones(2).register_post_accumulate_grad_hook(lambda p: None)
     with pytest.raises(RuntimeError, match="non-leaf"):
         (lib.ones(2, requires_grad=True) * 2).register_post_accumulate_grad_hook(lambda p: None)
+
+
+@pytest.mark.parametrize("lib", [lamina, torch], ids=["lamina", "torch"])
+@pytest.mark.parametrize("materialize", [True, False])
+def test_set_materialize_grads(lib, materialize):
+    seen = []
+
+    class Two(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.set_materialize_grads(materialize)
+            return x * 2, x * 3
+
+        @staticmethod
+        def backward(ctx, ga, gb):
+            seen.append(None if gb is None else gb.tolist())
+            return ga * 2 if gb is None else ga * 2 + gb * 3
+
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    a, _ = Two.apply(x)
+    a.sum().backward()
+    assert seen == [[0.0, 0.0] if materialize else None] and x.grad.tolist() == [2.0, 2.0]

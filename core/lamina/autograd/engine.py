@@ -186,7 +186,7 @@ def run(roots: list, retain_graph: bool, create_graph: bool, capture: Sequence[T
             if missing == len(gs):
                 grads_in = (None,) * len(edges)  # nothing flows through; still release children
             else:
-                if missing:
+                if missing and n._materialize:  # ctx.set_materialize_grads(False): backward sees None
                     _materialize(n, gs, create_graph)
                 grads_in = _call_backward(n, gs, create_graph)
                 if not retain_graph:

@@ -54,6 +54,7 @@ class MultiHeadAttentionCore(Function):
         ctx.cfg = (heads, scale, batch_first, packed, q.shape[-1], k.shape[-1], v.shape[-1])
         ctx.set_materialize_grads(False)
         y = merge_heads(out, batch_first)
+        ctx.y_meta = (y.shape, y.dtype)
         if need_weights:
             return y, pd
         return y
@@ -63,6 +64,8 @@ class MultiHeadAttentionCore(Function):
         qh, kh, vh, p, pd, drop = ctx.saved_tensors
         heads, scale, batch_first, packed, eq, ek, ev = ctx.cfg
         xp = ctx.xp
+        if dy is None:  # only the weights reach the loss (grads are not materialised: dweights may be None)
+            dy = xp.zeros(*ctx.y_meta)
         dout = split_heads(dy, heads, batch_first)
         dq, dk, dv, dz = attend_backward(xp, qh, kh, vh, p, p if pd is None else pd, drop, scale, dout, dweights)
         dmask = dz if ctx.needs_input_grad[3] else None
