@@ -17,6 +17,7 @@ the layers above share.
 from __future__ import annotations
 
 import enum
+import os
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -100,6 +101,10 @@ class Request:
     def test(self) -> bool:
         raise NotImplementedError
 
+    def poller(self) -> Callable[[], bool]:
+        """The cheapest callable that does what ``test`` does (the wait loop calls it tightly)."""
+        return self.test
+
     def source(self) -> int:
         """The sender's rank in the communicator (receives only; -1 otherwise)."""
         return -1
@@ -166,11 +171,15 @@ class Communicator:
 
 
 # --- waiting ------------------------------------------------------------------------------------
-#: seconds of busy polling before napping (MPI progresses only inside its calls, so a large
-#: transfer must be polled tightly), then naps from NAP_MIN_S doubling up to NAP_MAX_S
+#: MPI progresses only inside its calls, so a transfer must be polled tightly: BUSY_S seconds of pure
+#: polling (the common, fast case), then polling that yields the core between tests until SPIN_S (so
+#: that with more ranks than cores the rank that is behind gets to run), then naps from NAP_MIN_S
+#: doubling up to NAP_MAX_S (a rank waiting long for a slow peer leaves its core alone)
+BUSY_S = 1e-4
 SPIN_S = 0.02
 NAP_MIN_S = 1e-5
 NAP_MAX_S = 1e-3
+POLLS = 16  # tests between two looks at the clock
 
 
 def all_done(requests: Sequence[Request]) -> bool:
@@ -183,18 +192,27 @@ def all_done(requests: Sequence[Request]) -> bool:
 
 def wait(requests: Sequence[Request], timeout_s: float, on_timeout: Callable[[], BaseException]) -> None:
     """Poll ``requests`` until all complete; raise ``on_timeout()`` once ``timeout_s`` seconds have passed."""
-    if all_done(requests):
+    polls = [r.poller() for r in requests]
+    test = polls[0] if len(polls) == 1 else (lambda: all([p() for p in polls]))
+    if test():
         return
     start = time.monotonic()
-    spin_until, deadline = start + SPIN_S, start + timeout_s
+    yield_from, spin_until, deadline = start + BUSY_S, start + SPIN_S, start + timeout_s
     nap = NAP_MIN_S
-    while not all_done(requests):
+    while True:
+        for _ in range(POLLS):
+            if test():
+                return
         now = time.monotonic()
         if now >= deadline:
+            if test():
+                return
             raise on_timeout()
         if now >= spin_until:
             time.sleep(nap)
             nap = min(nap * 2, NAP_MAX_S)
+        elif now >= yield_from:
+            os.sched_yield()
 
 
 # --- communicators by device type -----------------------------------------------------------------

@@ -43,6 +43,11 @@ class MPIRequest(Request):
             self.done = self.req.Test(self.status) if self.status is not None else self.req.Test()
         return self.done
 
+    def poller(self) -> Any:
+        # without a status to keep, mpi4py's own Test is the poller: a completed request becomes
+        # REQUEST_NULL, whose Test answers True again
+        return self.req.Test if self.status is None else self.test
+
     def source(self) -> int:
         return self.status.Get_source() if self.status is not None else -1
 

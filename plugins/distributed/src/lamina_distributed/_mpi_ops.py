@@ -4,8 +4,10 @@ A (dtype, op) pair that MPI supports natively (float32 SUM, int8 BXOR, bool LOR,
 MPIX_C_FLOAT16, ...) runs MPI's own datatype and op: that is what makes a large all_reduce as fast as
 mpi4py's ``Allreduce``. Support is probed once per pair on ``COMM_SELF`` (MPI checks the pair even on
 one rank). Where MPI refuses, the buffer travels as a derived contiguous datatype of one element's
-bytes, so MPI splits it only between whole elements, reduced by an ``MPI.Op`` that applies the NumPy
-ufunc. Bool follows torch: SUM and MAX are a logical or, PRODUCT and MIN a logical and.
+bytes (one such datatype per NumPy dtype), so MPI splits it only between whole elements, reduced by a
+user-defined ``MPI.Op`` that applies the NumPy ufunc. MPICH allows only 32 user ops per process, so
+there is one op per reduction, which finds the element type from the datatype it is handed. Bool
+follows torch: SUM and MAX are a logical or, PRODUCT and MIN a logical and.
 """
 
 from __future__ import annotations
@@ -31,34 +33,40 @@ _UFUNC_BOOL = {RedOpType.SUM: np.logical_or, RedOpType.PRODUCT: np.logical_and, 
 USE_NATIVE = True
 
 _native_types: dict[np.dtype, Any] = {}
-_byte_types: dict[int, Any] = {}
+_element_types: dict[np.dtype, Any] = {}
+_dtype_of_handle: dict[int, np.dtype] = {}  # a derived datatype's handle -> its NumPy dtype
+_user_ops: dict[RedOpType, Any] = {}
 _reductions: dict[tuple[np.dtype, RedOpType, bool], tuple[Any, Any]] = {}
 
 
-def native_type(MPI: Any, dtype: np.dtype) -> Any | None:  # noqa: N803  (the mpi4py module)
-    """MPI's predefined datatype for ``dtype``, or None where MPI has none."""
-    if dtype not in _native_types:
-        from mpi4py.util import dtlib
+# MPI's predefined datatypes by NumPy dtype (predefined ones only: MPI's fast reduction paths are for
+# those; mpi4py.util.dtlib.from_numpy_dtype makes a new derived datatype on every call)
+_PREDEFINED = {"float16": "FLOAT16_T", "float32": "FLOAT", "float64": "DOUBLE", "complex64": "C_FLOAT_COMPLEX",
+               "complex128": "C_DOUBLE_COMPLEX", "uint8": "UINT8_T", "int8": "INT8_T", "int16": "INT16_T",
+               "int32": "INT32_T", "int64": "INT64_T", "bool": "C_BOOL"}
 
-        try:
-            _native_types[dtype] = dtlib.from_numpy_dtype(dtype)
-        except (KeyError, ValueError, TypeError):
-            _native_types[dtype] = None
+
+def native_type(MPI: Any, dtype: np.dtype) -> Any | None:  # noqa: N803  (the mpi4py module)
+    """MPI's predefined datatype for ``dtype``, or None where this MPI has none (e.g. no float16)."""
+    if dtype not in _native_types:
+        dt = getattr(MPI, _PREDEFINED.get(dtype.name, ""), None)
+        _native_types[dtype] = None if dt is None or dt == MPI.DATATYPE_NULL else dt
     return _native_types[dtype]
 
 
-def element_type(MPI: Any, itemsize: int) -> Any:  # noqa: N803
-    """A committed contiguous datatype of ``itemsize`` bytes: one element, never split by MPI."""
-    dt = _byte_types.get(itemsize)
+def element_type(MPI: Any, dtype: np.dtype) -> Any:  # noqa: N803
+    """A committed contiguous datatype of one ``dtype`` element's bytes (never split by MPI), own to ``dtype``."""
+    dt = _element_types.get(dtype)
     if dt is None:
-        dt = _byte_types[itemsize] = MPI.BYTE.Create_contiguous(itemsize).Commit()
+        dt = _element_types[dtype] = MPI.BYTE.Create_contiguous(dtype.itemsize).Commit()
+        _dtype_of_handle[dt.handle] = dtype
     return dt
 
 
 def datatype(MPI: Any, dtype: np.dtype) -> Any:  # noqa: N803
     """The datatype that moves arrays of ``dtype`` (no reduction): native, else whole-element bytes."""
     dt = native_type(MPI, dtype)
-    return dt if dt is not None else element_type(MPI, dtype.itemsize)
+    return dt if dt is not None else element_type(MPI, dtype)
 
 
 def reduction(MPI: Any, dtype: np.dtype, op: RedOpType) -> tuple[Any, Any]:  # noqa: N803
@@ -68,7 +76,7 @@ def reduction(MPI: Any, dtype: np.dtype, op: RedOpType) -> tuple[Any, Any]:  # n
     if found is None:
         found = _native_reduction(MPI, dtype, op) if USE_NATIVE else None
         if found is None:
-            found = element_type(MPI, dtype.itemsize), _user_op(MPI, dtype, op)
+            found = element_type(MPI, dtype), _user_op(MPI, op)
         _reductions[key] = found
     return found
 
@@ -86,13 +94,17 @@ def _native_reduction(MPI: Any, dtype: np.dtype, op: RedOpType) -> tuple[Any, An
     return dt, mpi_op
 
 
-def _user_op(MPI: Any, dtype: np.dtype, op: RedOpType) -> Any:  # noqa: N803
-    ufunc = (_UFUNC_BOOL if dtype.kind == "b" else _UFUNC)[op]
+def _user_op(MPI: Any, op: RedOpType) -> Any:  # noqa: N803
+    found = _user_ops.get(op)
+    if found is not None:
+        return found
 
-    def apply(inbuf: Any, inoutbuf: Any, _datatype: Any) -> None:
+    def apply(inbuf: Any, inoutbuf: Any, datatype: Any) -> None:
+        dtype = _dtype_of_handle[datatype.handle]
         x = np.frombuffer(inbuf, dtype=dtype)
         y = np.frombuffer(inoutbuf, dtype=dtype)
         with np.errstate(all="ignore"):  # overflow wraps or goes to inf silently, as MPI's own ops do
-            ufunc(x, y, out=y)
+            (_UFUNC_BOOL if dtype.kind == "b" else _UFUNC)[op](x, y, out=y)
 
-    return MPI.Op.Create(apply, commute=True)
+    found = _user_ops[op] = MPI.Op.Create(apply, commute=True)
+    return found
