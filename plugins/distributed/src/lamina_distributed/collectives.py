@@ -23,6 +23,11 @@ from ._comm import RedOpType, ReduceOp, Request, as_red_op
 from .process_group import ProcessGroup, get_rank, group_rank, resolve
 from .work import Slot, Work, read_only, stage
 
+
+class DTypeMismatchError(DTypeError, ValueError):
+    """Tensors of one collective with different dtypes (a ValueError too, as torch's check raises)."""
+
+
 _BITWISE = (RedOpType.BAND, RedOpType.BOR, RedOpType.BXOR)
 _NOT_COMPLEX = (RedOpType.PRODUCT, RedOpType.MIN, RedOpType.MAX, *_BITWISE)
 
@@ -38,7 +43,7 @@ def check_tensor_list(ts: Any, name: str, fn: str, length: int | None = None) ->
         got = type(ts).__name__ if not isinstance(ts, list) else f"a list of {[type(t).__name__ for t in ts]}"
         raise TypeError(f"{fn}: expected parameter `{name}` to be a list of lamina.Tensor, got {got}")
     if length is not None and len(ts) != length:
-        raise ValueError(f"{fn}: expected `{name}` to hold {length} tensors (one per rank of the group), "
+        raise ShapeError(f"{fn}: expected `{name}` to hold {length} tensors (one per rank of the group), "
                          f"got {len(ts)}")
 
 
@@ -46,8 +51,8 @@ def check_like(fn: str, ref: Any, ts: Sequence[Any], name: str) -> None:
     """Every tensor of ``ts`` has ``ref``'s dtype and device."""
     for i, t in enumerate(ts):
         if t.dtype != ref.dtype:
-            raise DTypeError(f"{fn}: expected every tensor of `{name}` to have dtype {ref.dtype} (the input's), "
-                             f"got {t.dtype} at index {i}")
+            raise DTypeMismatchError(f"{fn}: expected every tensor of `{name}` to have dtype {ref.dtype} (the "
+                                     f"input's), got {t.dtype} at index {i}")
         if t.device != ref.device:
             raise DeviceMismatchError(f"{fn}: expected every tensor on {ref.device} (the input's device), got "
                                       f"{t.device} for `{name}`[{i}]")
@@ -88,6 +93,7 @@ def finish(pg: ProcessGroup, fn: str, requests: list[Request], slots: list[Slot]
            timeout: datetime.timedelta | None = None) -> Work | None:
     work = Work(pg, fn, requests, slots, outputs, before, source, timeout)
     if async_op:
+        pg.track(requests)
         return work
     work.wait()
     return None

@@ -21,8 +21,8 @@ from .work import Work, read_only, stage
 def _tag(pg: ProcessGroup, tag: Any, fn: str) -> int:
     top = getattr(pg.host, "max_tag", 32767)
     if not isinstance(tag, int) or isinstance(tag, bool) or not 0 <= tag < top:
-        raise ValueError(f"{fn}: expected tag to be an int in [0, {top}) (MPI's tag bound, less the one tag "
-                         f"monitored_barrier reserves), got {tag!r}")
+        raise RuntimeError(f"{fn}: expected tag to be an int in [0, {top}) (MPI's tag bound, less the one tag "
+                           f"monitored_barrier reserves), got {tag!r}")
     return tag
 
 

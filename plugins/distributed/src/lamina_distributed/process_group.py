@@ -62,6 +62,7 @@ class ProcessGroup:
         self._name = name
         self.group_desc = desc or ("default_pg" if name == "0" else "undefined")
         self.bound_device_id: Any = None
+        self._inflight: list[_comm.Request] = []
 
     def rank(self) -> int:
         return self.host.rank
@@ -79,6 +80,12 @@ class ProcessGroup:
     def communicator(self, device_type: str) -> Communicator:
         """The communicator for arrays of ``device_type`` (the host one stages other devices)."""
         return self.device_comms.get(device_type, self.host)
+
+    def track(self, requests: list[_comm.Request]) -> None:
+        """Hold started requests (and the buffers they hold) until MPI is done with them, even where the
+        caller drops its Work unwaited or gave up on it after a timeout: MPI must never write into freed memory."""
+        self._inflight = [r for r in self._inflight if not r.test()]
+        self._inflight.extend(requests)
 
     def wait(self, requests: list[_comm.Request], what: str, timeout: datetime.timedelta | None = None) -> None:
         """Complete ``requests`` or raise DistBackendError naming ``what`` once the timeout has passed."""

@@ -91,6 +91,7 @@ class Work:
             e = DistBackendError(f"{self._what}: the MPI operation failed on rank {self._pg.rank()} of "
                                  f"{self._pg.size()} in process group {self._pg.name()!r}: {type(e).__name__}: {e}")
         self._exc = e
+        self._pg.track(self._requests)
         return e
 
     def _finish(self) -> None:
@@ -106,8 +107,9 @@ class Work:
             raise self._exc
         if self._done:
             return True
+        limit = _as_timeout(timeout) or self._timeout
         try:
-            self._pg.wait(self._requests, self._what, _as_timeout(timeout) or self._timeout)
+            self._pg.wait(self._requests, self._what, limit)
         except Exception as e:
             err = self._fail(e)
             if err is e:
