@@ -85,9 +85,19 @@ def test_a_collective_that_a_rank_never_joins_times_out_and_ends_the_job() -> No
     assert "all_reduce: timed out after 0:00:00.300000" in lines["WORK"] and "rank 0 of 2" in lines["WORK"]
     assert lines["STATE"] == "STATE False DistBackendError"
     assert "irecv: timed out after 0:00:00.300000" in lines["RECV"]
+    assert "new_group: not every rank called it within 0.3 s (rank 0 of 2 waited)" in lines["GROUP"]
+    assert "new_group: not every member of [0, 1] called it within 0.3 s" in lines["LOCAL"]
     assert "START" in out
     # the uncaught error, under the group's 1 s timeout, aborted the job
     assert "DistBackendError: all_reduce: timed out after 0:00:01 (timeout=1 s) on rank 0 of 2" in err, err
+
+
+def test_init_process_group_does_not_wait_forever_for_a_rank_that_never_calls_it() -> None:
+    job = run_job(2, "pg_timeout.py", timeout=120)
+    assert job.returncode != 0, (job.stdout, job.stderr)
+    assert ("INIT init_process_group: not every rank of the MPI job (2 ranks) called it within 0.5 s (rank 0 "
+            "waited)") in job.stdout, job.stdout
+    assert "INITIALIZED False" in job.stdout
 
 
 @pytest.mark.parametrize("var", ["TORCH_DISTRIBUTED_DEBUG", "LAMINA_DISTRIBUTED_DEBUG"])

@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from . import _mpi_ops
-from ._comm import MPI_HINT, Communicator, MPIUnavailableError, RedOpType, Request
+from . import _comm, _mpi_ops
+from ._comm import MPI_HINT, Communicator, DistBackendError, MPIUnavailableError, RedOpType, Request
 
 _MPI: list[Any] = []
 
@@ -71,30 +71,53 @@ class MPICommunicator(Communicator):
         self.rank, self.size = comm.Get_rank(), comm.Get_size()
 
     @classmethod
-    def world(cls) -> MPICommunicator:
-        """A duplicate of COMM_WORLD (lamina's traffic never meets the program's own MPI calls)."""
-        return cls(load().COMM_WORLD.Dup())
+    def world(cls, timeout_s: float) -> MPICommunicator:
+        """A duplicate of COMM_WORLD (lamina's traffic never meets the program's own MPI calls), made with
+        the non-blocking ``Idup``: a rank that never calls init_process_group makes the others raise."""
+        world = load().COMM_WORLD
+        comm, req = world.Idup()
+        _comm.wait([MPIRequest(req)], timeout_s, lambda: DistBackendError(
+            f"init_process_group: not every rank of the MPI job ({world.Get_size()} ranks) called it within "
+            f"{timeout_s:g} s (rank {world.Get_rank()} waited)"))
+        return cls(comm)
 
-    def subgroup(self, ranks: Sequence[int], local: bool) -> MPICommunicator | None:
+    def subgroup(self, ranks: Sequence[int], local: bool, timeout_s: float) -> MPICommunicator | None:
         """A communicator of ``ranks`` (this communicator's ranks, in their new order); None when not one.
 
-        Every rank of this communicator must call it, unless ``local``: then only the members do.
+        Every rank of this communicator must call it, unless ``local``: then only the members do. The
+        ranks first meet in a non-blocking barrier (over all, or among the members by messages), bounded
+        by ``timeout_s``, so that the blocking ``Split``/``Create_group`` that follows cannot hang.
         """
-        MPI = self.MPI
+        MPI, ranks = self.MPI, list(ranks)
+        who = f"new_group: not every {'member of ' + str(ranks) if local else 'rank'} called it within " \
+              f"{timeout_s:g} s (rank {self.rank} of {self.size} waited)"
         if local:
             if self.rank not in ranks:
                 return None
-            group = self.comm.Get_group().Incl(list(ranks))
+            self._members_meet(ranks, timeout_s, lambda: DistBackendError(who))
+            group = self.comm.Get_group().Incl(ranks)
             try:
                 comm = self.comm.Create_group(group, 0)
             finally:
                 group.Free()
         else:
+            _comm.wait([self.barrier()], timeout_s, lambda: DistBackendError(who))
             member = self.rank in ranks
-            comm = self.comm.Split(0 if member else MPI.UNDEFINED, list(ranks).index(self.rank) if member else 0)
+            comm = self.comm.Split(0 if member else MPI.UNDEFINED, ranks.index(self.rank) if member else 0)
             if comm == MPI.COMM_NULL:
                 return None
         return MPICommunicator(comm)
+
+    def _members_meet(self, ranks: list[int], timeout_s: float, late: Any) -> None:
+        """Return once every member has arrived: each tells ranks[0], which answers all (tag TAG_UB - 1)."""
+        tag, lead = self.max_tag - 1, ranks[0]
+        if self.rank != lead:
+            reqs = [self.isend(np.zeros(1, np.uint8), lead, tag), self.irecv(np.zeros(1, np.uint8), lead, tag)]
+            _comm.wait(reqs, timeout_s, late)
+            return
+        others = [r for r in ranks if r != lead]
+        _comm.wait([self.irecv(np.zeros(1, np.uint8), r, tag) for r in others], timeout_s, late)
+        _comm.wait([self.isend(np.zeros(1, np.uint8), r, tag) for r in others], timeout_s, late)
 
     def _b(self, a: np.ndarray) -> list:
         return [a, _mpi_ops.datatype(self.MPI, a.dtype)]

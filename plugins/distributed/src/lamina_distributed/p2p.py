@@ -1,7 +1,8 @@
 """Point-to-point: ``send``/``recv`` (any source), ``isend``/``irecv``, ``batch_isend_irecv`` with ``P2POp``,
 and ``monitored_barrier`` (built on messages to and from rank 0, so it can name the ranks that are late).
 
-Tags are the caller's (0 by default); the largest MPI tag is reserved for ``monitored_barrier``.
+Tags are the caller's (0 by default); the largest MPI tag is reserved for ``monitored_barrier``, the one
+below for ``new_group(use_local_synchronization=True)``.
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ from .work import Work, read_only, stage
 
 
 def _tag(pg: ProcessGroup, tag: Any, fn: str) -> int:
-    top = getattr(pg.host, "max_tag", 32767)
+    top = getattr(pg.host, "max_tag", 32767) - 1
     if not isinstance(tag, int) or isinstance(tag, bool) or not 0 <= tag < top:
-        raise RuntimeError(f"{fn}: expected tag to be an int in [0, {top}) (MPI's tag bound, less the one tag "
-                           f"monitored_barrier reserves), got {tag!r}")
+        raise RuntimeError(f"{fn}: expected tag to be an int in [0, {top}) (MPI's tag bound, less the two tags "
+                           f"that monitored_barrier and new_group reserve), got {tag!r}")
     return tag
 
 

@@ -225,7 +225,7 @@ def init_process_group(backend: str | None = None, init_method: str | None = Non
     _check_rank_arg(fn, "world_size", os.environ.get("WORLD_SIZE"), size)
     _check_rank_arg(fn, "rank", os.environ.get("RANK"), me)
     _debug.set_debug_level_from_env()
-    pg = ProcessGroup(MPICommunicator.world(), list(range(size)), limit, group_name or "0")
+    pg = ProcessGroup(MPICommunicator.world(limit.total_seconds()), list(range(size)), limit, group_name or "0")
     pg.bound_device_id = device_id
     _attach_device_comms(pg, own)
     _state.default, _state.count = pg, 1
@@ -280,7 +280,7 @@ def new_group(ranks: list[int] | None = None, timeout: datetime.timedelta | None
                              f"got {bad} in {ranks}")
     if use_local_synchronization and world.rank() not in members:
         return GroupMember.NON_GROUP_MEMBER
-    comm = world.host.subgroup(members, use_local_synchronization)
+    comm = world.host.subgroup(members, use_local_synchronization, limit.total_seconds())
     _state.count += 1
     if comm is None:
         return GroupMember.NON_GROUP_MEMBER
