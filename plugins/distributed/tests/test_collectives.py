@@ -71,7 +71,7 @@ def test_every_collective_op_and_dtype_matches_numpy(n: int) -> None:
             assert any(f"/{shape}/" in x for x in names), shape
         for op in ("SUM", "AVG", "PRODUCT", "MIN", "MAX", "BAND", "BOR", "BXOR"):
             assert any(x.endswith(f"/{op}") for x in names), op
-        for case in ("groups", "p2p", "objects", "async_work", "devices", "large", "versions"):
+        for case in ("groups", "p2p", "objects", "async_work", "devices", "large", "aliasing", "versions"):
             assert case in names
 
 

@@ -188,6 +188,18 @@ def large(rank: int, size: int) -> None:
     _mpi_ops.USE_NATIVE = True
 
 
+def aliasing(rank: int, size: int) -> None:
+    # the in-place forms: the input is this rank's slice of the output
+    out = lamina.zeros(size * 2)
+    mine = out[rank * 2:(rank + 1) * 2]
+    mine.fill_(float(rank + 1))
+    dist.all_gather_into_tensor(out, mine)
+    expect(out, np.repeat(np.arange(1, size + 1, dtype=np.float32), 2), "all_gather_into_tensor in place")
+    whole = lamina.arange(float(size * 2))
+    dist.reduce_scatter_tensor(whole[:2], whole)
+    expect(whole[:2], np.array([size * 2.0 * rank, size * (2.0 * rank + 1)], np.float32), "reduce_scatter in place")
+
+
 def versions(rank: int, size: int) -> None:
     x = lamina.ones(3, requires_grad=True)
     y = x * 2
@@ -202,5 +214,5 @@ def versions(rank: int, size: int) -> None:
 
 
 def run(c: Checks, rank: int, size: int) -> None:
-    for fn in (groups, p2p, objects, async_work, devices, large, versions):
+    for fn in (groups, p2p, objects, async_work, devices, large, aliasing, versions):
         c.run(fn.__name__, fn, rank, size)
