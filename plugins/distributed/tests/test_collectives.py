@@ -75,6 +75,17 @@ def test_every_collective_op_and_dtype_matches_numpy(n: int) -> None:
             assert case in names
 
 
+def test_results_and_errors_agree_with_torch_gloo_in_the_same_ranks(tmp_path) -> None:
+    pytest.importorskip("torch")
+    job = subprocess.run([mpiexec(), "-n", "2", sys.executable, "-m", "mpi4py", str(PROGRAMS / "collectives_torch.py"),
+                          str(tmp_path / "rendezvous")], capture_output=True, text=True, timeout=180,
+                         env={k: v for k, v in os.environ.items() if k not in _SCRUB}, cwd=PROGRAMS)
+    ranks = result(job)
+    for r in ranks:
+        assert r["problems"] == [], "\n".join(r["problems"])
+        assert r["cases"] == 9 * (8 * 2 + 1)  # dtypes x (ops x 2 collectives + the data movements)
+
+
 def test_a_collective_that_a_rank_never_joins_times_out_and_ends_the_job() -> None:
     job = run_job(2, "collectives_timeout.py", timeout=120)
     out, err = job.stdout, job.stderr

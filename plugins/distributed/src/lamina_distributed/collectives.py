@@ -28,6 +28,11 @@ class DTypeMismatchError(DTypeError, ValueError):
     """Tensors of one collective with different dtypes (a ValueError too, as torch's check raises)."""
 
 
+class ReductionError(ValueError, RuntimeError):
+    """A reduction the dtype has not (MIN on complex, ...): a ValueError as torch's all_reduce raises, and a
+    RuntimeError as its reduce_scatter does."""
+
+
 _BITWISE = (RedOpType.BAND, RedOpType.BOR, RedOpType.BXOR)
 _NOT_COMPLEX = (RedOpType.PRODUCT, RedOpType.MIN, RedOpType.MAX, *_BITWISE)
 
@@ -78,7 +83,7 @@ def red_op(fn: str, op: Any, t: Any) -> RedOpType:
     op = as_red_op(op, fn)
     dt = t.dtype
     if dt.is_complex and op in _NOT_COMPLEX:
-        raise ValueError(f"{fn} does not support ReduceOp.{op.name} on complex tensors (supported: SUM, AVG)")
+        raise ReductionError(f"{fn} does not support ReduceOp.{op.name} on complex tensors (supported: SUM, AVG)")
     if op in _BITWISE and (dt.is_floating_point or dt.is_complex):
         raise DTypeError(f"{fn}: cannot use ReduceOp.{op.name} with non-integral dtype {dt} (BAND, BOR and BXOR "
                          f"take integer or bool tensors)")
