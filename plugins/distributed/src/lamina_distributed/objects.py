@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 
 from . import _debug
+from ._checks import group_or_warn
 from ._comm import Request
-from .collectives import group_or_warn
 from .process_group import ProcessGroup, group_rank
 
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from ._checks import check_tensor, finish, group_or_warn
 from ._comm import DistBackendError, wait
-from .collectives import check_tensor, finish, group_or_warn
 from .process_group import ProcessGroup, group_rank
 from .work import Work, read_only, stage
 
