@@ -61,6 +61,9 @@ class RedOpType(enum.IntEnum):
     BXOR = 7
 
 
+_RedOp = RedOpType  # the name inside ReduceOp's body is its attribute
+
+
 class ReduceOp:
     """Reductions for ``all_reduce``, ``reduce``, ``reduce_scatter``: ``ReduceOp.SUM``, ``AVG``, ``PRODUCT``,
     ``MIN``, ``MAX`` and, for integers and bool, ``BAND``, ``BOR``, ``BXOR``.
@@ -79,7 +82,7 @@ class ReduceOp:
     BOR = RedOpType.BOR
     BXOR = RedOpType.BXOR
 
-    def __new__(cls, op: Any = RedOpType.SUM) -> RedOpType:  # type: ignore[misc]
+    def __new__(cls, op: Any = RedOpType.SUM) -> _RedOp:  # type: ignore[misc]
         return as_red_op(op, "ReduceOp")
 
 
@@ -124,6 +127,11 @@ class Communicator:
     def empty(self, count: int, dtype: Any) -> Any:
         """A 1-D staging array of ``count`` elements on this communicator's device."""
         return np.empty(count, dtype)
+
+    def subgroup(self, ranks: Sequence[int], local: bool, timeout_s: float) -> Communicator | None:
+        """A communicator of ``ranks`` (in that order), None on a rank outside; all ranks call it, or only the
+        members with ``local``. Bounded by ``timeout_s``."""
+        raise NotImplementedError
 
     def allreduce(self, buf: Any, op: RedOpType) -> Request:
         """buf (N,) -> the reduction over ranks, in place."""

@@ -298,8 +298,8 @@ def destroy_process_group(group: Any = None) -> None:
         if _state.default is None:
             raise AssertionError("destroy_process_group: the default process group is not initialized "
                                  "(call init_process_group first)")
-        for pg in list(_state.groups.values()):
-            pg.host.free()
+        for member in list(_state.groups.values()):
+            member.host.free()
         _state.groups.clear()
         _state.default, _state.count = None, 0
         return
