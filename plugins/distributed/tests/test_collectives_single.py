@@ -8,6 +8,7 @@ an instance of torch's exception type, and its message must name the collective.
 from __future__ import annotations
 
 import datetime
+import sys
 import warnings
 
 import lamina
@@ -20,9 +21,11 @@ import torch.distributed as tdist  # noqa: E402
 
 
 @pytest.fixture
-def worlds():
+def worlds(monkeypatch):
     """lamina's and torch's default groups, both of size 1 (per test: pytest-xdist may run another module's
-    tests, which destroy groups, between two of these in one worker)."""
+    tests, which destroy groups, between two of these in one worker). torch's init wraps sys.excepthook to
+    prefix "[rank0]: " (once more per init): put the hook back, for the in-process launcher tests."""
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
     if dist.is_initialized():
         dist.destroy_process_group()
     ours_only = tdist.is_initialized()  # another test module left torch's group up: use it as it is

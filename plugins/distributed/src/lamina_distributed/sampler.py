@@ -3,8 +3,8 @@
 The partitioning rule and the order are PyTorch's: an epoch's order (torch's ``randperm`` for a
 generator seeded with ``seed + epoch``, reproduced in ``_torch_order``, or ``0..n-1``) is padded by
 repeating its head (or cut to a multiple of the number of replicas with ``drop_last``), then rank
-``r`` takes every ``num_replicas``-th index starting at ``r``. All ranks build the same order, so the shares are disjoint and, without padding,
-cover the dataset exactly once.
+``r`` takes every ``num_replicas``-th index starting at ``r``. All ranks build the same order, so the
+shares are disjoint and, without padding, cover the dataset exactly once.
 """
 
 from __future__ import annotations
