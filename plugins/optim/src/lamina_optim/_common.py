@@ -116,29 +116,30 @@ def prepare_grad(xp: Any, x: Any, g: Any, maximize: bool, weight_decay: float, d
     return g
 
 
-def square_avg_(xp: Any, avg: Any, g: Any, decay: float) -> None:
-    """``avg = decay * avg + (1 - decay) * g * g`` in place."""
+def square_avg_(xp: Any, avg: Any, g: Any, decay: float, tmp: Any = None) -> None:
+    """``avg = decay * avg + (1 - decay) * g * g`` in place (``tmp``: a scratch array like ``g``, or None)."""
     avg *= decay
-    g2 = xp.multiply(g, g)
+    g2 = xp.multiply(g, g, out=tmp)
     g2 *= 1 - decay
     avg += g2
 
 
-def addcdiv_(xp: Any, x: Any, a: Any, b: Any, value: float) -> None:
-    """``x += value * a / b`` in place."""
-    q = xp.divide(a, b)
+def addcdiv_(xp: Any, x: Any, a: Any, b: Any, value: float, tmp: Any = None) -> None:
+    """``x += value * a / b`` in place (``tmp``: a scratch array like ``x``, or None)."""
+    q = xp.divide(a, b, out=tmp)
     q *= value
     x += q
 
 
-def lerp_(xp: Any, start: Any, end: Any, weight: float) -> None:
-    """``start += weight * (end - start)`` in place (PyTorch's ``lerp_`` form for weight < 0.5)."""
+def lerp_(xp: Any, start: Any, end: Any, weight: float, tmp: Any = None) -> None:
+    """``start += weight * (end - start)`` in place (PyTorch's ``lerp_`` form for weight < 0.5; ``tmp``: a
+    scratch array like ``start``, or None)."""
     if weight < 0.5:
-        d = xp.subtract(end, start)
+        d = xp.subtract(end, start, out=tmp)
         d *= weight
         start += d
     else:
         # end - (end - start) * (1 - weight), written into start
-        d = xp.subtract(end, start)
+        d = xp.subtract(end, start, out=tmp)
         d *= 1.0 - weight
         xp.subtract(end, d, out=start)
