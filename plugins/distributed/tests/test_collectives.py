@@ -12,25 +12,13 @@ import os
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+from _mpi_jobs import PROGRAMS, mpiexec
 
-PROGRAMS = Path(__file__).parent / "programs"
 # variables that would change what a job does (init_process_group checks RANK/WORLD_SIZE against MPI's)
 _SCRUB = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "TORCH_DISTRIBUTED_DEBUG", "LAMINA_DISTRIBUTED_DEBUG",
           "LAMINA_DISTRIBUTED_TIMEOUT", "TORCHELASTIC_RUN_ID")
-
-
-def mpiexec() -> str:
-    beside = Path(sys.executable).parent / "mpiexec"
-    if beside.exists():
-        return str(beside)
-    found = shutil.which("mpiexec")
-    if found is None:
-        pytest.fail('mpiexec not found beside the interpreter or on PATH: pip install "lamina-distributed[mpi]" '
-                    "(mpi4py and MPICH's wheel, which puts mpiexec in the environment's bin/)")
-    return found
 
 
 def run_job(n: int, program: str, env: dict[str, str] | None = None, timeout: float = 180,

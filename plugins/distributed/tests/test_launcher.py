@@ -7,29 +7,18 @@ command lines (``python -m lamina run``, ``python -m lamina.distributed.run``) a
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from _mpi_jobs import PROGRAMS, reports
 from lamina_distributed import run
 from lamina_distributed._bootstrap import rank_environment
 from lamina_distributed._launch_mpi import mpiexec_command
 
-PROGRAMS = Path(__file__).parent / "programs"
 REPORT = PROGRAMS / "launch_report.py"
 TIMEOUT = 60
-
-
-def reports(stdout: str) -> list[dict]:
-    """The JSON objects a program printed (one or more a line)."""
-    decoder, found, at = json.JSONDecoder(), [], stdout.find("{")
-    while at >= 0:
-        obj, end = decoder.raw_decode(stdout, at)
-        found.append(obj)
-        at = stdout.find("{", end)
-    return found
 
 
 def run_here(capsys, *argv: str) -> tuple[int, dict | None, str]:

@@ -6,7 +6,6 @@ job) and then SIGKILL, and the test fails with its output. Programs are ``progra
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import selectors
@@ -18,24 +17,13 @@ import time
 from pathlib import Path
 
 import pytest
+from _mpi_jobs import PROGRAMS, mpiexec, reports
 
-PROGRAMS = Path(__file__).parent / "programs"
 TIMEOUT = 60  # seconds for a whole job; a failing rank must end its job well within it
 
 
 def require_mpiexec() -> None:
-    if not (Path(sys.executable).parent / "mpiexec").exists() and shutil.which("mpiexec") is None:
-        pytest.fail('no mpiexec next to the interpreter or on PATH: pip install "lamina-distributed[mpi]"')
-
-
-def reports(stdout: str) -> list[dict]:
-    """The JSON objects the ranks printed (mpiexec may put two on one line)."""
-    decoder, found, at = json.JSONDecoder(), [], stdout.find("{")
-    while at >= 0:
-        obj, end = decoder.raw_decode(stdout, at)
-        found.append(obj)
-        at = stdout.find("{", end)
-    return found
+    mpiexec()  # fails naming the pip command when there is none
 
 
 def start(*argv: str, env: dict | None = None, cwd: Path | None = None) -> subprocess.Popen:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import lamina
 import pytest
 from lamina import nn
-from test_ddp import run_program
+from test_ddp import run_program  # the DDP programs' runner (checks files per rank)
 
 
 def test_syncbn_matches_batchnorm_over_all_ranks(tmp_path):
