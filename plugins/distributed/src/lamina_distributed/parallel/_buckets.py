@@ -3,8 +3,8 @@
 Parameters are grouped, in reverse registration order (roughly the order backward finishes them),
 into flat buffers of one dtype and device, each at most ``cap`` bytes (a parameter larger than the
 cap gets a bucket of its own). A post-accumulate-grad hook per parameter copies its finished
-``.grad`` into its slot; when every slot of a bucket is filled the bucket is divided by the world
-size and a non-blocking all-reduce of it starts. Buckets start strictly in index order, the same on
+``.grad``, divided by the world size, into its slot; when every slot of a bucket is filled a
+non-blocking all-reduce of it starts. Buckets start strictly in index order, the same on
 every rank, so the ranks' collectives always match. The hook that starts the last bucket waits for
 all of them and writes the averaged gradients back into ``param.grad`` before backward returns.
 
@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import lamina
+import numpy as np
 from lamina import Tensor
 from lamina.autograd.graph import increment_version
 
@@ -164,10 +165,14 @@ class Reducer:
         bucket.pending -= 1
 
     def _copy_in(self, i: int, bucket: Bucket, s: int, g: Tensor | None) -> None:
+        """Put ``g / world size`` into parameter ``i``'s slot: divided before the sum, as torch (fp16 headroom),
+        in the same pass as the copy (np.divide dispatches to the array's own module, CuPy's too)."""
         view = self.grad_views[i].array
         if g is None:
             view[...] = 0
-        elif g is not self.grad_views[i]:  # with gradient_as_bucket_view the gradient is in its slot already
+        elif self.divide != 1:  # with gradient_as_bucket_view the gradient is in its slot already: in place
+            np.divide(view if g is self.grad_views[i] else g.array, self.divide, out=view)
+        elif g is not self.grad_views[i]:
             view[...] = g.array
 
     def _launch_ready(self) -> None:
@@ -176,8 +181,6 @@ class Reducer:
             if self.batched:
                 for s, i in enumerate(bucket.members):
                     self._copy_in(i, bucket, s, self.params[i].grad)
-            if self.divide != 1:
-                bucket.flat.array[...] /= self.divide  # divide before the sum, as torch (fp16 headroom)
             bucket.work = self._all_reduce(bucket.flat)
             self.next_bucket += 1
         if self.next_bucket == len(self.buckets):
