@@ -7,6 +7,7 @@ command lines (``python -m lamina run``, ``python -m lamina.distributed.run``) a
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -203,3 +204,24 @@ def test_python_dash_m_lamina_distributed_dot_run():
     proc = cli("-m", "lamina.distributed.run", str(REPORT), "exit=3", cwd=PROGRAMS)
     assert proc.returncode == 3, proc.stderr
     assert reports(proc.stdout)[0]["argv"] == [str(REPORT), "exit=3"]
+
+
+def test_ranks_that_outlive_mpiexec_are_ended(tmp_path, monkeypatch):
+    """The launcher's last step: a rank still running once mpiexec has returned is killed after a grace
+    period; a process whose pid file is there but which is not a rank is left alone."""
+    from lamina_distributed import _launch_mpi
+
+    blocked = "import sys; sys.stdin.read()"  # runs until its stdin closes
+    rank = subprocess.Popen([sys.executable, "-c", blocked, "lamina_distributed._bootstrap"], stdin=subprocess.PIPE)
+    other = subprocess.Popen([sys.executable, "-c", blocked], stdin=subprocess.PIPE)
+    try:
+        (tmp_path / "pid0").write_text(f"{rank.pid}\n")
+        (tmp_path / "pid1").write_text(f"{other.pid}\n")
+        monkeypatch.setattr(_launch_mpi, "GRACE_S", 0.2)
+        _launch_mpi._end_stragglers(str(tmp_path))
+        assert rank.wait(timeout=TIMEOUT) == -signal.SIGKILL
+        assert other.poll() is None
+    finally:
+        for p in (rank, other):
+            p.stdin.close()
+            p.wait(timeout=TIMEOUT)

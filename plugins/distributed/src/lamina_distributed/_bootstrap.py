@@ -6,7 +6,8 @@ the command line to mpi4py's runner (what ``python -m mpi4py`` runs), which runs
 ``__main__`` and turns an uncaught exception or a non-zero ``sys.exit`` into ``MPI_Abort`` once mpi4py's
 MPI module is loaded, so one failing rank ends the whole job. A failing rank also writes its status and
 the time into the launcher's status folder (env ``LAMINA_RUN_STATUS_DIR``, where this machine can see it),
-from which the launcher returns the first failing rank's status. Nothing is printed.
+from which the launcher returns the first failing rank's status, and its pid, so that the launcher can
+make sure no rank outlives the job. Nothing is printed.
 """
 
 from __future__ import annotations
@@ -75,9 +76,21 @@ def _status(exc: BaseException) -> int:
     return 130 if isinstance(exc, KeyboardInterrupt) else 1
 
 
+def _record_pid() -> None:
+    """``pid<RANK>`` in the status folder: the launcher makes sure this process has ended when the job has."""
+    folder = os.environ.get(STATUS_DIR_ENV)
+    if folder:
+        try:
+            with open(os.path.join(folder, f"pid{os.environ.get('RANK', '0')}"), "w") as f:
+                f.write(f"{os.getpid()}\n")
+        except OSError:  # a rank on another machine: the folder is not there
+            pass
+
+
 def main() -> None:
     """Set this rank's environment, then run ``sys.argv[1:]`` (``[-m] program args``) under mpi4py's runner."""
     os.environ.update(rank_environment(os.environ))
+    _record_pid()
     from mpi4py.run import main as mpi4py_main
 
     try:

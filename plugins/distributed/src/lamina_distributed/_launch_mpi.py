@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import shutil
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -83,6 +85,40 @@ def _first_failure(folder: str) -> int | None:
     return min(records)[1] if records else None
 
 
+#: how long ranks on this machine may take to end once mpiexec has returned, before they are killed
+GRACE_S = 3.0
+
+
+def _is_rank(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return b"lamina_distributed._bootstrap" in f.read()
+    except OSError:  # ended (or no /proc: then only os.kill below can tell)
+        return False
+
+
+def _end_stragglers(folder: str) -> None:
+    """Hydra can return while a rank it killed (or that is unwinding after an abort) is still running: wait
+    up to GRACE_S for the ranks this machine started to end, then SIGKILL what is left (no orphans)."""
+    pids = []
+    for path in Path(folder).glob("pid*"):
+        try:
+            pids.append(int(path.read_text()))
+        except (OSError, ValueError):
+            continue
+    deadline = time.monotonic() + GRACE_S
+    while True:
+        left = [pid for pid in pids if _is_rank(pid)]
+        if not left:
+            return
+        if time.monotonic() >= deadline:
+            for pid in left:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(pid, signal.SIGKILL)
+            return
+        time.sleep(0.01)
+
+
 def launch(target: Sequence[str], nproc_per_node: int, *, module: bool = False,
            hostfile: str | None = None) -> int:
     """Run the job and return its status: 0 when every rank succeeds, else the first failing rank's
@@ -118,6 +154,7 @@ def launch(target: Sequence[str], nproc_per_node: int, *, module: bool = False,
             if received:  # a signal that came before the job existed
                 forward(received.pop(), None)
             returncode = proc.wait()
+            _end_stragglers(folder)
         finally:
             for s, handler in previous.items():
                 signal.signal(s, handler)
