@@ -157,3 +157,24 @@ def test_missing_fashion_files_say_where(tmp_path):
     with pytest.raises(FileNotFoundError, match="FashionMNIST: dataset files not found"):
         example("train_convnet").main(["--dataset", "fashion-mnist", "--data-root", str(tmp_path), "--quiet",
                                        "--out", str(tmp_path)])
+
+
+def test_ddp_example_on_two_ranks_and_on_one():
+    """examples/ddp_digits.py under `lamina run --nproc-per-node 2` (MPI through the venv's mpiexec) and as
+    a plain one-process script: both learn, and only rank 0 prints."""
+    import re
+    import subprocess
+
+    pytest.importorskip("lamina_distributed", reason="the DDP example needs lamina-distributed")
+    script = os.path.join(EXAMPLES, "ddp_digits.py")
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+    runs = {}
+    for ranks, cmd in ((2, [sys.executable, "-m", "lamina", "run", "--nproc-per-node", "2", script]),
+                       (1, [sys.executable, script])):
+        proc = subprocess.run([*cmd, "--epochs", "4"], capture_output=True, text=True, timeout=120, env=env)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        losses = [float(v) for v in re.findall(r"train loss ([0-9.]+)", proc.stdout)]
+        assert len(losses) == 4 and losses[-1] < losses[0], proc.stdout  # printed once (rank 0), decreasing
+        assert f"({ranks} rank" in proc.stdout
+        runs[ranks] = float(re.search(r"test accuracy ([0-9.]+)%", proc.stdout).group(1))
+    assert min(runs.values()) > 85.0, runs
