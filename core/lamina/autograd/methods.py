@@ -23,7 +23,7 @@ class AutogradMethods:
             raise RuntimeError("retain_grad: can't retain_grad on Tensor that has requires_grad=False")
         if not self._retain:
             self._retain = True
-            from .engine import add_retain_hook
+            from .tensor_hooks import add_retain_hook
 
             add_retain_hook(self)
 
@@ -31,7 +31,7 @@ class AutogradMethods:
         """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a new grad."""
         if not self._requires_grad:
             raise RuntimeError("register_hook: cannot register a hook on a tensor that doesn't require gradient")
-        from .engine import register_tensor_hook
+        from .tensor_hooks import register_tensor_hook
 
         return register_tensor_hook(self, hook)
 
