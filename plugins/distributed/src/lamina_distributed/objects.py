@@ -29,6 +29,14 @@ def _loads(buf: np.ndarray) -> Any:
     return pickle.loads(buf.tobytes())  # noqa: S301  (trusted peers only; see the module docstring)
 
 
+def _unpack_into(out: list[Any], data: np.ndarray, sizes: Any) -> None:
+    """``out[i]`` = the object pickled in the i-th run of ``sizes[i]`` bytes of ``data`` (runs back to back)."""
+    at = 0
+    for i, n in enumerate(sizes):
+        out[i] = _loads(data[at:at + n])
+        at += int(n)
+
+
 def _run(pg: ProcessGroup, fn: str, *requests: Request) -> None:
     pg.wait(list(requests), fn)
 
@@ -61,10 +69,7 @@ def all_gather_object(object_list: list[Any], obj: Any, group: Any = None) -> No
     _run(pg, fn, comm.allgather(np.array([data.size], np.int64), sizes, [1] * pg.size()))
     everyone = np.empty(int(sizes.sum()), np.uint8)
     _run(pg, fn, comm.allgather(data, everyone, [int(s) for s in sizes]))
-    at = 0
-    for r, n in enumerate(sizes):
-        object_list[r] = _loads(everyone[at:at + n])
-        at += int(n)
+    _unpack_into(object_list, everyone, sizes)
     return None
 
 
@@ -86,10 +91,7 @@ def broadcast_object_list(object_list: list[Any], src: int | None = None, group:
     data = np.concatenate(parts) if parts else np.empty(int(sizes.sum()), np.uint8)
     _run(pg, fn, comm.bcast(data, root))
     if pg.rank() != root:
-        at = 0
-        for i, n in enumerate(sizes):
-            object_list[i] = _loads(data[at:at + n])
-            at += int(n)
+        _unpack_into(object_list, data, sizes)
     return None
 
 
@@ -186,8 +188,5 @@ def recv_object_list(object_list: list[Any], src: int | None = None, group: Any 
     _run(pg, fn, pg.host.irecv(sizes, peer, 0))
     data = np.empty(int(sizes.sum()), np.uint8)
     _run(pg, fn, pg.host.irecv(data, peer, 0))
-    at = 0
-    for i, n in enumerate(sizes):
-        object_list[i] = _loads(data[at:at + n])
-        at += int(n)
+    _unpack_into(object_list, data, sizes)
     return pg._ranks[peer]
