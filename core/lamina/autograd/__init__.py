@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .engine import backward, grad
-from .function import Function
+from .function import Function, observe_ops
 from .grad_mode import (
     detect_anomaly,
     enable_grad,
@@ -16,4 +16,4 @@ from .grad_mode import (
 )
 
 __all__ = ["Function", "backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
-           "is_grad_enabled", "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled"]
+           "is_grad_enabled", "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled", "observe_ops"]

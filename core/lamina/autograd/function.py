@@ -13,6 +13,8 @@ operators) support double backward.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from .._base.errors import DeviceMismatchError
@@ -22,6 +24,7 @@ from ..backends import kernels as _kernels
 from .grad_mode import state as _state
 
 _NO_GRAD_NEEDS: dict[int, tuple[bool, ...]] = {}
+_observers: list[Callable[..., None]] = []
 
 
 class Function:
@@ -152,6 +155,8 @@ class Function:
     # --- the call -----------------------------------------------------------------------------
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
+        if _observers:
+            return _observed_apply(cls, args, kwargs)
         grad_on = _state.enabled
         dev = None
         needs = False
@@ -227,6 +232,31 @@ class Function:
             if ctx._saved is not None:
                 _link_saved_outputs(ctx, (out,), (t,))
         return t
+
+
+@contextmanager
+def observe_ops(observer: Callable[[type, tuple, dict, Any], None]) -> Iterator[None]:
+    """Within the block, call ``observer(cls, args, kwargs, result)`` after each ``cls.apply(*args, **kwargs)``.
+
+    Only top-level applications are seen: ops applied inside another op's forward, or by an
+    observer, are not. For tools that record the ops a program runs (tracers, exporters, profilers).
+    """
+    _observers.append(observer)
+    try:
+        yield
+    finally:
+        _observers.remove(observer)
+
+
+def _observed_apply(cls: type[Function], args: tuple, kwargs: dict) -> Any:
+    watching, _observers[:] = _observers[:], []
+    try:
+        out = cls.apply(*args, **kwargs)
+        for observer in watching:
+            observer(cls, args, kwargs, out)
+    finally:
+        _observers[:] = watching
+    return out
 
 
 def _coerce(o: Any, dev) -> Any:
