@@ -3,21 +3,26 @@
     python examples/train_convnet.py                                      # 8x8 digits, offline, < 1 min
     python examples/train_convnet.py --dataset fashion-mnist --epochs 5   # needs the IDX files
     python examples/train_convnet.py --dataset mnist --data-root ~/data/MNIST/raw
+    python examples/train_convnet.py --tensorboard runs/convnet             # then: tensorboard --logdir runs
 
 The ConvNet is the tutorial's (two 3x3 conv blocks with ReLU and 2x2 max pooling, 32 and 64
 channels, then Linear -> ReLU -> Dropout(0.5) -> Linear to 10 classes), with one change: the first
 Linear takes ``64 * (H // 4) * (W // 4)`` features instead of a fixed ``64 * 7 * 7``, so the same
 class serves 28x28 MNIST/Fashion-MNIST (3136 features, as in the tutorial) and 8x8 digits (256).
 Adam(lr=1e-3) on cross-entropy; the checkpoint (weights + optimizer state + epoch) and a plot of the
-curves go to ``--out`` (default ``examples/out/``).
+curves go to ``--out`` (default ``examples/out/``). ``--tensorboard DIR`` (needs lamina-tensorboard)
+also writes TensorBoard event files to DIR once training ends: the per-epoch losses, test accuracy
+and throughput, histograms of the trained weights, the first 16 test images and the run's
+hyperparameters with its final metrics.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 import lamina
-from _common import base_parser, load_data, parse_args, run
+from _common import Data, base_parser, load_data, parse_args, run
 from lamina import nn
 
 
@@ -46,12 +51,45 @@ class ConvNet(nn.Module):
         return self.fc2(x)
 
 
+def log_to_tensorboard(log_dir: str, args: argparse.Namespace, data: Data, metrics: dict) -> str:
+    """Write the finished run to TensorBoard event files in ``log_dir``; returns ``log_dir``."""
+    from lamina.utils.tensorboard import SummaryWriter
+
+    history = metrics["history"]
+    with SummaryWriter(log_dir) as writer:
+        for epoch, values in enumerate(zip(*(history[k] for k in TENSORBOARD_TAGS)), start=1):
+            for tag, value in zip(TENSORBOARD_TAGS.values(), values):
+                writer.add_scalar(tag, value, epoch)
+        for name, param in metrics["model"].named_parameters():
+            writer.add_histogram(name, param, args.epochs)
+        images = data.test.tensors[0][:16]  # normalised: stretched back to [0, 1] for display
+        writer.add_images("test images", (images - images.min()) / (images.max() - images.min()), args.epochs)
+        writer.add_hparams({"lr": args.lr, "batch_size": args.batch_size, "epochs": args.epochs,
+                            "dataset": args.dataset},
+                           {"hparam/test_accuracy": history["test_accuracy"][-1],
+                            "hparam/test_loss": history["test_loss"][-1]}, run_name="hparams")
+    return log_dir
+
+
+# history key -> TensorBoard tag
+TENSORBOARD_TAGS = {"train_loss": "Loss/train", "test_loss": "Loss/test", "test_accuracy": "Accuracy/test",
+                    "samples_per_s": "Throughput/train samples per s"}
+
+
 def main(argv: list[str] | None = None) -> dict:
-    args = parse_args(base_parser(__doc__.split("\n")[0], epochs=15), argv)
+    parser = base_parser(__doc__.split("\n")[0], epochs=15)
+    parser.add_argument("--tensorboard", metavar="DIR", default=None,
+                        help="also write TensorBoard event files to DIR (needs lamina-tensorboard)")
+    args = parse_args(parser, argv)
     data = load_data(args.dataset, args.limit, args.data_root)
     _, h, w = data.image_shape
-    return run(args, "convnet", data, lambda: ConvNet((h, w), num_classes=len(data.classes)),
-               summary_input=(args.batch_size, 1, h, w))
+    metrics = run(args, "convnet", data, lambda: ConvNet((h, w), num_classes=len(data.classes)),
+                  summary_input=(args.batch_size, 1, h, w))
+    if args.tensorboard:
+        metrics["tensorboard"] = log_to_tensorboard(args.tensorboard, args, data, metrics)
+        if not args.quiet:
+            print(f"tensorboard: {args.tensorboard} (tensorboard --logdir {args.tensorboard})")
+    return metrics
 
 
 if __name__ == "__main__":

@@ -95,6 +95,39 @@ def test_main_job_output_and_reload_by_hand(tmp_path, capsys):
                                   other(), x, "cpu")
 
 
+def test_main_job_writes_tensorboard_event_files_that_read_back_equal(tmp_path):
+    """``--tensorboard DIR``: the per-epoch history, the trained weights' histograms, the test images and
+    the hyperparameters, read back with tensorboard's own EventAccumulator."""
+    needs(*BASIC, "lamina-tensorboard")
+    from tensorboard.backend.event_processing.event_accumulator import STORE_EVERYTHING_SIZE_GUIDANCE, EventAccumulator
+
+    def read(folder):
+        accumulator = EventAccumulator(str(folder), size_guidance=STORE_EVERYTHING_SIZE_GUIDANCE)
+        return accumulator.Reload()
+
+    log_dir = tmp_path / "tb"
+    tc = example("train_convnet")
+    metrics = tc.main(["--epochs", "2", "--limit", "400", "--quiet", "--out", str(tmp_path), "--tensorboard",
+                       str(log_dir)])
+    assert metrics["tensorboard"] == str(log_dir)
+    run = read(log_dir)
+    for key, tag in tc.TENSORBOARD_TAGS.items():
+        expected = [(epoch, float(np.float32(v))) for epoch, v in enumerate(metrics["history"][key], start=1)]
+        assert [(e.step, e.value) for e in run.Scalars(tag)] == expected, tag
+    for name, param in metrics["model"].named_parameters():
+        (event,) = run.Histograms(name)
+        values = param.detach().numpy().astype(np.float64).reshape(-1)
+        h = event.histogram_value
+        assert event.step == 2 and (h.num, h.min, h.max, h.sum) == (values.size, values.min(), values.max(),
+                                                                    values.sum()), name
+    (images,) = run.Images("test images")
+    assert (images.width, images.height) == (8 * 8, 2 * 8)  # 16 digits of 8 x 8, 8 per row
+    hparams = read(log_dir / "hparams")
+    assert sorted(hparams.PluginTagToContent("hparams")) == ["_hparams_/experiment", "_hparams_/session_end_info",
+                                                            "_hparams_/session_start_info"]
+    assert hparams.Scalars("hparam/test_accuracy")[0].value == np.float32(metrics["test_accuracy"])
+
+
 def test_augmentation_reaches_every_training_batch(tmp_path):
     needs(*BASIC, "lamina-norms")
     from lamina_datasets import transforms
