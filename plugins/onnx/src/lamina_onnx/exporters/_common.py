@@ -1,0 +1,91 @@
+"""Helpers the exporter tables share: operands, axes inputs across opsets, reshape targets."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from lamina import Tensor
+
+from .._call import Call, Value
+from .._graph import GraphBuilder
+
+INT64_MAX = np.iinfo(np.int64).max
+
+
+def operand(g: GraphBuilder, call: Call, index: int, dtype: Any) -> str:
+    """Argument ``index`` of the call as a value of ``dtype``: a traced tensor (cast when needed) or a
+    Python number baked in as a constant (it must be the same in both traces)."""
+    arg = call.args[index]
+    if isinstance(arg, Tensor):
+        v = call.value(arg)
+        return g.cast(v.name, v.dtype, dtype)
+    return g.constant(call.static(index), dtype)
+
+
+def out(call: Call, k: int = 0) -> Value:
+    return call.outputs[k]
+
+
+def unary(g: GraphBuilder, call: Call, op_type: str, **attrs: Any) -> None:
+    """``y = op_type(x)`` for the call's first tensor input, written to the call's output."""
+    x = call.inputs[0]
+    g.add_node(op_type, [g.cast(x.name, x.dtype, out(call).dtype)], [out(call).name], **attrs)
+
+
+def axes_input(g: GraphBuilder, axes: Sequence[int]) -> str:
+    return g.constant(list(axes), "int64")
+
+
+def reduce(g: GraphBuilder, op_type: str, x: str, axes: Sequence[int] | None, keepdims: bool,
+           output: str | None = None) -> str:
+    """``Reduce*`` over ``axes`` (None: all); axes are an input from opset 18 (ReduceSum: 13), else an attribute."""
+    outputs = [output] if output else 1
+    as_input = op_type == "ReduceSum" or g.opset >= 18
+    if axes is None:
+        return g.add_node(op_type, [x], outputs, keepdims=int(keepdims))[0]
+    if as_input:
+        return g.add_node(op_type, [x, axes_input(g, axes)], outputs, keepdims=int(keepdims))[0]
+    return g.add_node(op_type, [x], outputs, axes=list(axes), keepdims=int(keepdims))[0]
+
+
+def unsqueeze(g: GraphBuilder, x: str, axes: Sequence[int]) -> str:
+    return g.add_node("Unsqueeze", [x, axes_input(g, axes)])[0]
+
+
+def reshape_target(call: Call, x: Value, y: Value) -> list[int]:
+    """A Reshape target that stays right for other sizes of the dynamic axes.
+
+    A static output dim is written as its size; a dynamic one that equals the input's dim at the same
+    position in both traces as 0 (copy); at most one other dynamic dim as -1 (inferred).
+    """
+    target: list[int] = []
+    inferred = 0
+    for d, size in enumerate(y.shape):
+        if d not in y.dynamic:
+            target.append(size)
+        elif d < x.rank and x.shape[d] == size and x.alt_shape[d] == y.alt_shape[d]:
+            target.append(0)
+        else:
+            target.append(-1)
+            inferred += 1
+    if inferred > 1:
+        call.fail(f"reshape {list(x.shape)} -> {list(y.shape)} has {inferred} output dims that follow dynamic "
+                  "axes and are not copied from the input at the same position; one Reshape cannot express it")
+    if 0 in target and 0 in y.shape:
+        call.fail("reshape to a shape with a 0-sized dim together with a dynamic dim is not supported")
+    return target
+
+
+def positive(axis: int, rank: int) -> int:
+    return axis + rank if axis < 0 else axis
+
+
+def axis_list(axes: Any, rank: int) -> list[int] | None:
+    """Axes argument of a reduction as a sorted list of non-negative axes (None: all)."""
+    if axes is None:
+        return None
+    if isinstance(axes, int):
+        axes = (axes,)
+    return sorted(positive(a, rank) for a in axes)

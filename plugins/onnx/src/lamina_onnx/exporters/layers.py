@@ -1,0 +1,150 @@
+"""Exporters for lamina-layers-basic's layer ops: linear, convolution (1d/2d/3d), transposed
+convolution, max/avg pooling, adaptive pooling, padding and embedding."""
+
+from __future__ import annotations
+
+import math
+
+from lamina import Tensor
+
+from .._call import Call, Value
+from .._graph import GraphBuilder
+from ._common import out
+
+_LB = "lamina_layers_basic"
+
+
+def _linear(g: GraphBuilder, call: Call) -> None:
+    """y = x @ w.T + b: Gemm for 2-D x, else MatMul with the transposed weight (folded) and Add."""
+    x, y = call.inputs[0], out(call)
+    w = call.value(call.args[1])
+    b = call.value(call.args[2]) if isinstance(call.args[2], Tensor) else None
+    if x.rank == 2:
+        g.add_node("Gemm", [x.name, w.name] + ([b.name] if b else []), [y.name], transB=1)
+        return
+    wt = g.add_node("Transpose", [w.name], perm=[1, 0])[0]
+    if b is None:
+        g.add_node("MatMul", [x.name, wt], [y.name])
+        return
+    g.add_node("Add", [g.add_node("MatMul", [x.name, wt])[0], b.name], [y.name])
+
+
+def _conv(g: GraphBuilder, call: Call) -> None:
+    """ConvNd(x, w, b, stride, ((lo, hi), ...), dilation, groups)."""
+    x, y = call.inputs[0], out(call)
+    w = call.value(call.args[1])
+    b = call.value(call.args[2]) if isinstance(call.args[2], Tensor) else None
+    stride, pairs, dilation, groups = (call.static(i) for i in (3, 4, 5, 6))
+    g.add_node("Conv", [x.name, w.name] + ([b.name] if b else []), [y.name], kernel_shape=list(w.shape[2:]),
+               strides=list(stride), pads=[p[0] for p in pairs] + [p[1] for p in pairs],
+               dilations=list(dilation), group=int(groups))
+
+
+def _conv_transpose(g: GraphBuilder, call: Call) -> None:
+    """ConvTransposeNd(x, w, b, stride, padding, output_padding, dilation, groups)."""
+    x, y = call.inputs[0], out(call)
+    w = call.value(call.args[1])
+    b = call.value(call.args[2]) if isinstance(call.args[2], Tensor) else None
+    stride, padding, output_padding, dilation, groups = (call.static(i) for i in (3, 4, 5, 6, 7))
+    g.add_node("ConvTranspose", [x.name, w.name] + ([b.name] if b else []), [y.name],
+               kernel_shape=list(w.shape[2:]), strides=list(stride), pads=list(padding) * 2,
+               output_padding=list(output_padding), dilations=list(dilation), group=int(groups))
+
+
+def _ceil_mode(call: Call, x: Value, kernel, stride, pad, dilation, out_size) -> int:
+    """Pool ops receive the output size; ONNX wants ceil_mode: 1 where the size is the ceil formula's."""
+    mode = 0
+    for s, k, st, p, d, o in zip(x.shape[2:], kernel, stride, pad, dilation, out_size):
+        span = s + 2 * p - d * (k - 1) - 1
+        if o == span // st + 1:
+            continue
+        if o == math.ceil(span / st) + 1:
+            mode = 1
+            continue
+        call.fail(f"pooling output size {list(out_size)} matches neither floor nor ceil mode")
+    return mode
+
+
+def _max_pool(g: GraphBuilder, call: Call) -> None:
+    x = call.inputs[0]
+    kernel, stride, pad, dilation, out_size, return_indices = (call.args[i] for i in range(1, 7))
+    if return_indices:
+        call.fail("max pooling with return_indices=True is not supported (ONNX indices count across N and C)")
+    g.add_node("MaxPool", [x.name], [out(call).name], kernel_shape=list(kernel), strides=list(stride),
+               pads=list(pad) * 2, dilations=list(dilation),
+               ceil_mode=_ceil_mode(call, x, kernel, stride, pad, dilation, out_size))
+
+
+def _avg_pool(g: GraphBuilder, call: Call) -> None:
+    x = call.inputs[0]
+    kernel, stride, pad, out_size, count_include_pad, divisor = (call.args[i] for i in range(1, 7))
+    if divisor:
+        call.fail("avg pooling with divisor_override is not supported")
+    ceil = _ceil_mode(call, x, kernel, stride, pad, (1,) * len(kernel), out_size)
+    if ceil and any(pad):
+        call.fail("avg pooling with ceil_mode=True and padding is not supported (the divisors differ)")
+    g.add_node("AveragePool", [x.name], [out(call).name], kernel_shape=list(kernel), strides=list(stride),
+               pads=list(pad) * 2, count_include_pad=int(bool(count_include_pad)), ceil_mode=ceil)
+
+
+def _adaptive(op_type: str):
+    def export(g: GraphBuilder, call: Call) -> None:
+        """Output size 1: Global*Pool; equal to the input: Identity; a divisor of a static input: *Pool."""
+        x = call.inputs[0]
+        out_size = [int(o) for o in call.args[1]]
+        spatial = x.shape[2:]
+        names = call.output_names[:1]
+        if all(o == 1 for o in out_size):
+            g.add_node(f"Global{op_type}", [x.name], names)
+        elif list(spatial) == out_size and not (x.dynamic & set(range(2, x.rank))):
+            g.add_node("Identity", [x.name], names)
+        elif all(s % o == 0 for s, o in zip(spatial, out_size)) and not (x.dynamic & set(range(2, x.rank))):
+            k = [s // o for s, o in zip(spatial, out_size)]
+            g.add_node(op_type, [x.name], names, kernel_shape=k, strides=k)
+        else:
+            call.fail(f"adaptive pooling of {list(spatial)} to {out_size} is only exported for output size 1 or "
+                      "an exact divisor of a static input size")
+    return export
+
+
+def _pad(g: GraphBuilder, call: Call) -> None:
+    """Pad(x, ((lo, hi) per last dim, first first), mode, value)."""
+    x, y = call.inputs[0], out(call)
+    pairs, mode, value = call.static(1), call.static(2), call.static(3)
+    lead = x.rank - len(pairs)
+    pads = [0] * lead + [p[0] for p in pairs] + [0] * lead + [p[1] for p in pairs]
+    modes = {"constant": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+    if mode not in modes or (mode == "circular" and g.opset < 19):
+        call.fail(f"padding mode {mode!r} is not supported at opset {g.opset}")
+    inputs = [x.name, g.constant(pads)]
+    if mode == "constant":
+        inputs.append(g.constant(value, y.dtype))
+    g.add_node("Pad", inputs, [y.name], mode=modes[mode])
+
+
+def _embedding_fn(g: GraphBuilder, call: Call) -> None:
+    w, idx = call.value(call.args[0]), call.value(call.args[1])
+    g.add_node("Gather", [w.name, g.cast(idx.name, idx.dtype, "int64")], [out(call).name], axis=0)
+
+
+def _embedding(g: GraphBuilder, call: Call) -> None:
+    """nn.Embedding as a unit: Gather(weight, input) (max_norm rescales the weight at run time: refused)."""
+    m = call.module
+    if m.max_norm is not None:
+        call.fail("Embedding with max_norm is not supported (it rewrites the weight in forward)")
+    idx = call.inputs[0]
+    g.add_node("Gather", [g.param(m.weight), g.cast(idx.name, idx.dtype, "int64")], [out(call).name], axis=0)
+
+
+EXPORTERS = {
+    f"{_LB}.linear.Linear_": _linear,
+    f"{_LB}.conv.ConvNd": _conv,
+    f"{_LB}.conv_transpose.ConvTransposeNd": _conv_transpose,
+    f"{_LB}._pool_core.MaxPoolNd": _max_pool,
+    f"{_LB}._pool_core.AvgPoolNd": _avg_pool,
+    f"{_LB}.adaptive_pool.AdaptiveAvgPoolNd": _adaptive("AveragePool"),
+    f"{_LB}.adaptive_pool.AdaptiveMaxPoolNd": _adaptive("MaxPool"),
+    f"{_LB}.padding.Pad": _pad,
+    f"{_LB}.embedding.EmbeddingFn": _embedding_fn,
+    f"{_LB}.embedding.Embedding": _embedding,
+}

@@ -1,0 +1,186 @@
+"""Exporters for the core's shape and indexing ops: reshape/view/flatten/squeeze, permute/transpose,
+expand, cat/stack, indexing with ints/slices/None/Ellipsis and one index tensor, gather, where."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._call import Call
+from .._graph import GraphBuilder
+from ._common import INT64_MAX, operand, out, positive, reshape_target, unsqueeze
+
+
+def _reshape(g: GraphBuilder, call: Call) -> None:
+    x, y = call.inputs[0], out(call)
+    g.add_node("Reshape", [x.name, g.constant(reshape_target(call, x, y))], [y.name])
+
+
+def _permute(g: GraphBuilder, call: Call) -> None:
+    g.add_node("Transpose", [call.inputs[0].name], [out(call).name], perm=[int(a) for a in call.args[1]])
+
+
+def _expand(g: GraphBuilder, call: Call) -> None:
+    """Expand to the traced shape; a dim the input already has is written 1 (kept, so it may be dynamic)."""
+    x, y = call.inputs[0], out(call)
+    lead = y.rank - x.rank
+    target = []
+    for j, size in enumerate(y.shape):
+        i = j - lead
+        if i >= 0 and x.shape[i] == size and x.alt_shape[i] == y.alt_shape[j]:
+            target.append(1)
+        elif j in y.dynamic:
+            call.fail(f"expand {list(x.shape)} -> {list(y.shape)} broadcasts dim {j} to a size that follows a "
+                      "dynamic axis")
+        else:
+            target.append(size)
+    g.add_node("Expand", [x.name, g.constant(target)], [y.name])
+
+
+def _cat(g: GraphBuilder, call: Call) -> None:
+    y = out(call)
+    names = [g.cast(v.name, v.dtype, y.dtype) for v in call.inputs]
+    g.add_node("Concat", names, [y.name], axis=positive(int(call.args[0]), y.rank))
+
+
+def _stack(g: GraphBuilder, call: Call) -> None:
+    y = out(call)
+    axis = positive(int(call.args[0]), y.rank)
+    names = [unsqueeze(g, g.cast(v.name, v.dtype, y.dtype), [axis]) for v in call.inputs]
+    g.add_node("Concat", names, [y.name], axis=axis)
+
+
+def _flip(g: GraphBuilder, call: Call) -> None:
+    x = call.inputs[0]
+    axes = [positive(int(a), x.rank) for a in call.args[1]]
+    g.add_node("Slice", [x.name, g.constant([-1] * len(axes)), g.constant([-INT64_MAX - 1] * len(axes)),
+                         g.constant(axes), g.constant([-1] * len(axes))], [out(call).name])
+
+
+def _tile(g: GraphBuilder, call: Call) -> None:
+    x, y = call.inputs[0], out(call)
+    reps = [int(r) for r in call.static(1)]
+    reps = [1] * (x.rank - len(reps)) + reps
+    name = x.name
+    if len(reps) > x.rank:
+        name = unsqueeze(g, name, list(range(len(reps) - x.rank)))
+    g.add_node("Tile", [name, g.constant(reps)], [y.name])
+
+
+def _slice_bounds(part: slice) -> tuple[int, int, int]:
+    step = 1 if part.step is None else int(part.step)
+    if step > 0:
+        start = 0 if part.start is None else int(part.start)
+        stop = INT64_MAX if part.stop is None else int(part.stop)
+    else:
+        start = INT64_MAX if part.start is None else int(part.start)
+        stop = -INT64_MAX - 1 if part.stop is None else int(part.stop)
+    return start, stop, step
+
+
+def _getitem(g: GraphBuilder, call: Call) -> None:
+    """x[key]: ints and slices become one Slice (+ Squeeze), None an Unsqueeze, one index tensor a Gather."""
+    x, y = call.inputs[0], out(call)
+    key: tuple = call.args[1]
+    advanced = [i for i, k in enumerate(key) if not (k is None or k is Ellipsis or isinstance(k, (int, slice)))]
+    if not advanced:
+        key = call.static(1)
+    consuming = sum(1 for k in key if k is not None and k is not Ellipsis)
+    if consuming > x.rank:
+        call.fail(f"index {key!r} has more entries than the tensor's {x.rank} dims")
+    if len(advanced) > 1:
+        call.fail("indexing with more than one index tensor/list is not supported")
+    starts, ends, axes, steps, squeeze, new_axes, gather = [], [], [], [], [], [], None
+    d = 0  # the input dim the next key part indexes
+    o = 0  # the output dim it lands on
+    for part in key:
+        if part is Ellipsis:
+            skip = x.rank - consuming
+            d, o = d + skip, o + skip
+        elif part is None:
+            new_axes.append(o)
+            o += 1
+        elif isinstance(part, int):
+            starts.append(part)
+            ends.append(part + 1 if part != -1 else INT64_MAX)
+            axes.append(d)
+            steps.append(1)
+            squeeze.append(d)
+            d += 1
+        elif isinstance(part, slice):
+            if part != slice(None):
+                start, stop, step = _slice_bounds(part)
+                starts.append(start)
+                ends.append(stop)
+                axes.append(d)
+                steps.append(step)
+            d, o = d + 1, o + 1
+        else:
+            gather = (d, part)
+            d, o = d + 1, o + 1
+    name = x.name
+    if starts:
+        name = g.add_node("Slice", [name, g.constant(starts), g.constant(ends), g.constant(axes),
+                                    g.constant(steps)])[0]
+    if gather is not None:
+        name = _gather_index(g, call, name, gather[0], gather[1], squeeze)
+    if squeeze:
+        name = g.add_node("Squeeze", [name, g.constant(squeeze)])[0]
+    if new_axes:
+        name = unsqueeze(g, name, new_axes)
+    g.add_node("Identity", [name], [y.name])
+
+
+def _gather_index(g: GraphBuilder, call: Call, name: str, dim: int, index: Any, squeeze: list[int]) -> str:
+    if id(index) in call.refs:  # an index tensor's array (traced, or a constant)
+        idx = call.value(index)
+        idx_dtype, idx_name = idx.dtype, idx.name
+    else:  # a list
+        index = np.asarray(index)
+        idx_dtype, idx_name = index.dtype, g.constant(index, "int64")
+    if np.dtype(idx_dtype) == np.bool_:
+        call.fail("indexing with a boolean mask is not supported (its result's size depends on the values)")
+    if squeeze:
+        call.fail("an integer index together with an index tensor is not supported")
+    idx_name = g.cast(idx_name, idx_dtype, "int64")
+    if np.ndim(index) == 0:
+        squeeze.append(dim)  # a 0-d index drops the dim: gather with [i] then squeeze
+        idx_name = unsqueeze(g, idx_name, [0])
+    return g.add_node("Gather", [name, idx_name], axis=dim)[0]
+
+
+def _index_select(g: GraphBuilder, call: Call) -> None:
+    x, y = call.inputs[0], out(call)
+    index = call.value(call.args[2])
+    g.add_node("Gather", [x.name, g.cast(index.name, index.dtype, "int64")], [y.name],
+               axis=positive(int(call.args[1]), x.rank))
+
+
+def _gather(g: GraphBuilder, call: Call) -> None:
+    x, y = call.inputs[0], out(call)
+    index = call.value(call.args[2])
+    g.add_node("GatherElements", [x.name, g.cast(index.name, index.dtype, "int64")], [y.name],
+               axis=positive(int(call.args[1]), x.rank))
+
+
+def _where(g: GraphBuilder, call: Call) -> None:
+    y = out(call)
+    cond = call.value(call.args[0])
+    g.add_node("Where", [g.cast(cond.name, cond.dtype, np.bool_), operand(g, call, 1, y.dtype),
+                         operand(g, call, 2, y.dtype)], [y.name])
+
+
+EXPORTERS = {
+    "lamina.ops.shape.Reshape": _reshape,
+    "lamina.ops.shape.Permute": _permute,
+    "lamina.ops.shape.Expand": _expand,
+    "lamina.ops.combine.Cat": _cat,
+    "lamina.ops.combine.Stack": _stack,
+    "lamina.ops.combine.Flip": _flip,
+    "lamina.ops.combine.Tile": _tile,
+    "lamina.ops.indexing.GetItem": _getitem,
+    "lamina.ops.indexing.IndexSelect": _index_select,
+    "lamina.ops.indexing.Gather": _gather,
+    "lamina.ops.indexing.Where": _where,
+}
