@@ -9,9 +9,11 @@ as an ``Item`` for the compatibility table.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import inspect
 import types
 from dataclasses import dataclass
+from pathlib import Path
 
 from docs_entry_points import (
     BACKEND_PREFIX,
@@ -47,6 +49,7 @@ CORE_NAMESPACES: tuple[tuple[str, str], ...] = (
     ("lamina.errors", "lamina's exception types"),
     ("lamina.return_types", "named result tuples"),
 )
+ROOT = Path(__file__).resolve().parents[2]
 TENSOR_PAGE = "api/core/lamina-tensor.md"
 OBJECT_OPTIONS = "    options:\n      heading: \"{heading}\"\n      heading_level: {level}\n"
 MODULE_OPTIONS = OBJECT_OPTIONS + "      show_submodules: false\n"
@@ -184,6 +187,16 @@ def _entry_block(entry: Entry) -> tuple[str, str]:
     return entry_markdown(entry.public_name, entry.public_name, _load(entry), 3), entry.public_name
 
 
+def source_folder(package: str) -> str | None:
+    """``plugins/layers_basic`` for a package installed from this checkout (editable), else None."""
+    spec = importlib.util.find_spec(package)
+    origin = Path(spec.origin).resolve() if spec and spec.origin else None
+    if origin is None or not origin.is_relative_to(ROOT):
+        return None
+    relative = origin.relative_to(ROOT).parts
+    return "/".join(relative[:2]) if relative[0] == "plugins" else None
+
+
 def _load(entry: Entry) -> object:
     module = importlib.import_module(entry.module)
     return getattr(module, entry.attr) if entry.attr else module
@@ -211,7 +224,9 @@ def plugin_page(distribution: str, entries: list[Entry]) -> tuple[Page, list[Ite
     about = summary(distribution)
     if about:
         parts.append(f"{about}\n")
-    parts.append(f"Install: `pip install {distribution}` (in a checkout: `pip install -e plugins/<folder>`).\n")
+    folder = source_folder(entries[0].module.split(".")[0])
+    parts.append(f"Install: `pip install {distribution}`" + (f" (in a checkout: `pip install -e {folder}`)" if folder
+                                                            else "") + ".\n")
     items = []
     groups: dict[str, list[Entry]] = {}
     for entry in sorted(entries, key=lambda e: (_group_rank(e.group), e.group)):

@@ -24,15 +24,13 @@ def _link(item: Item, label: str) -> str:
     return f"[`{label}`]({item.page}#{item.anchor})"
 
 
-def _rows(items: list[Item]) -> list[str]:
-    by_dist: dict[str, list[Item]] = {}
-    for item in items:
-        by_dist.setdefault(item.distribution, []).append(item)
-    rows = []
-    for dist in sorted(by_dist, key=lambda d: (d != "lamina", d)):
-        names = sorted(by_dist[dist], key=lambda i: i.name.lower())
-        label = "`lamina` (core)" if dist == "lamina" else f"`{dist}`"
-        rows.append(f"| {label} | {len(names)} | " + ", ".join(_link(i, i.name) for i in names) + " |")
+def _rows(namespace: str, items: list[Item], mirrored: bool = True) -> list[str]:
+    """One row per name (a row each keeps Markdown's inline pass short: one long row is quadratic)."""
+    label = _torch_name(namespace) if mirrored else namespace
+    rows = [f"| {'torch' if mirrored else 'lamina'} name | API entry | provided by |", "|---|---|---|"]
+    for item in sorted(items, key=lambda i: (i.distribution != "lamina", i.distribution, i.name.lower())):
+        dist = "`lamina` (core)" if item.distribution == "lamina" else f"`{item.distribution}`"
+        rows.append(f"| `{label}.{item.name}` | {_link(item, item.name)} | {dist} |")
     return rows
 
 
@@ -65,13 +63,13 @@ def compat_page(items: list[Item], decisions_uri: str | None = None) -> Page:
                      + ", ".join(f"`{d}`" for d in dists) + " |")
     for ns in mirrored:
         lines += ["", f"## `{_torch_name(ns)}` {{ #{ns.replace('.', '-').lower()} }}", "",
-                  f"As `{ns}`.", "", "| distribution | count | names |", "|---|---|---|", *_rows(by_ns[ns])]
+                  f"As `{ns}`.", "", *_rows(ns, by_ns[ns])]
     if own:
         lines += ["", "## lamina's own namespaces", "",
                   "No torch counterpart of the same path (lamina's plugin index, kernels, hooks, errors, "
                   "backends).", ""]
         for ns in own:
-            lines += [f"### `{ns}`", "", "| distribution | count | names |", "|---|---|---|", *_rows(by_ns[ns]), ""]
+            lines += [f"### `{ns}`", "", *_rows(ns, by_ns[ns], mirrored=False), ""]
     modules = by_ns.get("lamina.namespaces", [])
     if modules:
         lines += ["", "## Modules served by plugins", "",

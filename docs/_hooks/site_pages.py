@@ -38,6 +38,15 @@ def _site_files(docs_dir: Path) -> dict[str, str]:
             for p in docs_dir.rglob("*.md") if not p.relative_to(docs_dir).as_posix().startswith("_")}
 
 
+def _title(path: Path) -> str:
+    """A hand-written page's nav title: its first heading, without a leading "lamina's"."""
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("# "):
+            title = line[2:].strip()
+            return title.removeprefix("lamina's ").strip().capitalize()
+    return path.stem.replace("-", " ").capitalize()
+
+
 def _nav_entry(page: Page) -> dict[str, str]:
     return {page.title: page.src_uri}
 
@@ -55,8 +64,7 @@ def on_config(config: MkDocsConfig, **kwargs: Any) -> MkDocsConfig:
 
     authoring = [p for p in sections if p.title.lower().startswith(PLUGIN_GUIDE_PREFIXES)]
     guide = [p for p in sections if p not in authoring]
-    hand_written = [{"Floor plan (architecture)": uri} for uri in sorted(site_files.values())
-                    if uri == "architecture.md"]
+    hand_written = [{_title(docs_dir / uri): uri} for uri in sorted(site_files.values())]
     _pages[:] = [home, *sections, *([examples] if examples else []), compat, index, *core, *plugins]
     config.nav = [
         _nav_entry(home),
