@@ -1,10 +1,11 @@
 """Helpers for the seed-tutorial acceptance tests (tests/tutorials/test_seed_*.py).
 
 Each tutorial snippet is written once, as a function whose body is the tutorial code with
-``import lamina as torch`` (the module globals ``torch``, ``nn``, ``F``, ``optim``, ``DataLoader``
-and ``TensorDataset`` are lamina's). :func:`on_torch` re-binds the same function to PyTorch's
-modules, so one snippet body builds the lamina model and its PyTorch twin: parameter counts,
-reprs and (after copying the weights) outputs and gradients are compared one to one.
+``import lamina as torch`` (the module globals ``torch``, ``nn``, ``F``, ``optim``, ``DataLoader``,
+``TensorDataset`` and, where a test module imports it, ``SummaryWriter`` are lamina's).
+:func:`on_torch` re-binds the same function to PyTorch's modules, so one snippet body builds the
+lamina model and its PyTorch twin: parameter counts, reprs and (after copying the weights) outputs
+and gradients are compared one to one.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import lamina
 import numpy as np
 import pytest
 
-NAMES = ("torch", "nn", "F", "optim", "DataLoader", "TensorDataset")
+NAMES = ("torch", "nn", "F", "optim", "DataLoader", "TensorDataset", "SummaryWriter")
 
 
 def real_torch():
@@ -24,7 +25,8 @@ def real_torch():
 
 
 def on_torch(fn):
-    """``fn`` with its globals ``torch``/``nn``/``F``/``optim``/``DataLoader``/``TensorDataset`` taken from PyTorch."""
+    """``fn`` with its globals ``torch``/``nn``/``F``/``optim``/``DataLoader``/``TensorDataset`` (and
+    ``SummaryWriter``, where its module has one) taken from PyTorch."""
     torch = real_torch()
     import torch.nn.functional as tF
     import torch.utils.data as tdata
@@ -32,6 +34,8 @@ def on_torch(fn):
     env = dict(fn.__globals__)
     env.update(torch=torch, nn=torch.nn, F=tF, optim=torch.optim, DataLoader=tdata.DataLoader,
                TensorDataset=tdata.TensorDataset)
+    if env.get("SummaryWriter") is not None:  # imported only for the modules that log to TensorBoard
+        env["SummaryWriter"] = pytest.importorskip("torch.utils.tensorboard").SummaryWriter
     twin = types.FunctionType(fn.__code__, env, fn.__name__, fn.__defaults__, fn.__closure__)
     twin.__kwdefaults__ = fn.__kwdefaults__
     return twin
@@ -121,3 +125,15 @@ def check_twin(build, make_inputs, *, args: tuple = (), train: bool = False, rto
         if x.requires_grad:
             assert_close(x.grad, y.grad, rtol, atol, what=f"grad of input {i}", scaled=True)
     return ours, theirs, out, ref
+
+
+def tensorboard_scalars(run_dir, tag: str) -> list[tuple[int, float]]:
+    """``(step, value)`` of every ``tag`` scalar in the event files of ``run_dir``, read by tensorboard itself."""
+    from tensorboard.backend.event_processing.event_accumulator import (
+        STORE_EVERYTHING_SIZE_GUIDANCE,
+        EventAccumulator,
+    )
+
+    run = EventAccumulator(str(run_dir), size_guidance=STORE_EVERYTHING_SIZE_GUIDANCE)
+    run.Reload()
+    return [(event.step, event.value) for event in run.Scalars(tag)]

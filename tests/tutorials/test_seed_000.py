@@ -7,6 +7,7 @@ random tensors of the same shapes, epochs are cut, whole-model pickling uses ``p
 # ruff: noqa: UP008  (the tutorial's super(Class, self) calls are kept verbatim)
 from __future__ import annotations
 
+import re
 import sys
 
 import lamina
@@ -26,9 +27,15 @@ from _seed_support import (
     numpy_of,
     on_torch,
     real_torch,
+    tensorboard_scalars,
     torch_from,
 )
 from lamina.utils.data import DataLoader, TensorDataset
+
+try:  # §十's `from torch.utils.tensorboard import SummaryWriter`, import line changed
+    from lamina.utils.tensorboard import SummaryWriter
+except ModuleNotFoundError:  # lamina-tensorboard not installed: only the TensorBoard test skips
+    SummaryWriter = None
 
 
 # --- 二、nn.Module ------------------------------------------------------------------------------
@@ -560,6 +567,51 @@ def test_debugging_tips(capsys):
     table = summary(model, input_size=(1, 28, 28), batch_dim=0)
     assert table.total_params == n_params(model) == 421642
     assert "Conv2d" in capsys.readouterr().out
+
+
+# --- 十、调试工具: TensorBoard ----------------------------------------------------------------------------
+def snippet_tensorboard(model, train_loader, criterion, optimizer, num_epochs):
+    """§七's training loop with §十's three TensorBoard lines (the loss of each epoch's last batch)."""
+    writer = SummaryWriter()
+    for epoch in range(num_epochs):
+        for images, labels in train_loader:
+            outputs = model(images)
+            loss = criterion(outputs, labels)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        writer.add_scalar("Loss/train", loss.item(), epoch)
+    return writer
+
+
+def test_tensorboard_writer_logs_the_loss_and_reads_back_like_pytorch(tmp_path, monkeypatch):
+    if SummaryWriter is None:
+        pytest.skip("needs lamina-tensorboard (pip install -e plugins/tensorboard)")
+    t = real_torch()
+    dataset = make_mnist_like(32)
+    ours, theirs = snippet_convnet(), on_torch(snippet_convnet)()
+    copy_weights(ours, theirs)
+    ours.eval()  # Dropout off, so that the two frameworks train on the same function
+    theirs.eval()
+    torch_dataset = t.utils.data.TensorDataset(*(torch_from(x) for x in dataset.tensors))
+    twins = {"lamina": (snippet_tensorboard, ours, DataLoader(dataset, batch_size=16), nn.CrossEntropyLoss(),
+                        torch.optim.Adam(ours.parameters(), lr=0.001)),
+             "torch": (on_torch(snippet_tensorboard), theirs, t.utils.data.DataLoader(torch_dataset, batch_size=16),
+                       t.nn.CrossEntropyLoss(), t.optim.Adam(theirs.parameters(), lr=0.001))}
+    runs, writers = {}, {}
+    for name, (body, *args) in twins.items():
+        (tmp_path / name).mkdir()
+        monkeypatch.chdir(tmp_path / name)  # SummaryWriter() writes to ./runs/<datetime>_<hostname>
+        writer = body(*args, 2)
+        writer.close()  # (the tutorial leaves it open; close() flushes)
+        (runs[name],) = (tmp_path / name / "runs").iterdir()
+        writers[name] = type(writer).__module__
+    assert writers == {"lamina": "lamina_tensorboard.writer", "torch": "torch.utils.tensorboard.writer"}
+    digits_aside = lambda path: re.sub(r"\d", "0", path.name)  # noqa: E731
+    assert digits_aside(runs["lamina"]) == digits_aside(runs["torch"])
+    got, expected = tensorboard_scalars(runs["lamina"], "Loss/train"), tensorboard_scalars(runs["torch"], "Loss/train")
+    assert [step for step, _ in got] == [step for step, _ in expected] == [0, 1]
+    np.testing.assert_allclose([v for _, v in got], [v for _, v in expected], rtol=1e-4)
 
 
 def test_clip_grad_norm_and_weight_decay_match_pytorch():
