@@ -83,11 +83,11 @@ $(BUILD_BIN)/.installed: Makefile
 
 $(WHEEL_BIN)/python:
 	$(PYTHON) -m venv $(WHEEL_VENV)
-	$(WHEEL_BIN)/python -m pip install -q --upgrade pip
+	$(call pip_strict,$(WHEEL_BIN)/python,--upgrade pip,$(WHEEL_VENV)/pip.log)
 
 $(EXAMPLE_BIN)/python:
 	$(PYTHON) -m venv $(EXAMPLE_VENV)
-	$(EXAMPLE_BIN)/python -m pip install -q --upgrade pip
+	$(call pip_strict,$(EXAMPLE_BIN)/python,--upgrade pip,$(EXAMPLE_VENV)/pip.log)
 
 install: $(BIN)/.lamina-installed
 
