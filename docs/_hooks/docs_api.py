@@ -27,6 +27,7 @@ from docs_entry_points import (
 from docs_readme import Page
 from docs_runtime import entry as entry_markdown
 from docs_runtime import method_table, static_kind
+from griffe_shape import ROLE
 
 # The core's public namespaces, in torch's order of importance (module, what the page is about).
 # lamina.Tensor has a page of its own; lamina.nn and friends list only what the core defines (their
@@ -52,7 +53,7 @@ CORE_NAMESPACES: tuple[tuple[str, str], ...] = (
 ROOT = Path(__file__).resolve().parents[2]
 TENSOR_PAGE = "api/core/lamina-tensor.md"
 OBJECT_OPTIONS = "    options:\n      heading: \"{heading}\"\n      heading_level: {level}\n"
-MODULE_OPTIONS = OBJECT_OPTIONS + "      show_submodules: false\n"
+MODULE_OPTIONS = OBJECT_OPTIONS + "      show_submodules: false\n      toc_label: \"{heading}\"\n"
 
 
 @dataclass(frozen=True)
@@ -97,12 +98,16 @@ def _documentable(path: str) -> bool:
 def identifier(module: types.ModuleType, name: str) -> str | None:
     """The path mkdocstrings is given for ``module.name``: the module's own path where its source binds the
     name to a function or class, else where the object is defined; None when static reading finds no
-    function or class at either (a factory-made function: written from the running object instead)."""
+    function or class at either, or the object is bound under another name (``concat = cat``): those
+    are written from the running object instead."""
     own = f"{module.__name__}.{name}"
     if _documentable(own):
         return own
     obj = getattr(module, name)
-    defined = f"{getattr(obj, '__module__', '')}.{getattr(obj, '__qualname__', name)}"
+    qualname = getattr(obj, "__qualname__", name)
+    if qualname.rsplit(".", 1)[-1] != name:  # a second name (concat = cat): its signature should say concat
+        return None
+    defined = f"{getattr(obj, '__module__', '')}.{qualname}"
     return defined if "<locals>" not in defined and _documentable(defined) else None
 
 
@@ -137,7 +142,7 @@ def core_page(path: str, about: str) -> tuple[Page | None, list[Item]]:
     doc = inspect.getdoc(module) or ""
     parts = [f"# `{path}`\n", f"{about[0].upper()}{about[1:]}. Provided by the core distribution `lamina`.\n"]
     if doc:
-        parts.append(f"```text\n{doc}\n```\n" if "\n" in doc else f"{doc}\n")
+        parts.append(ROLE.sub(r"`\1`", doc) + "\n")
     if path == "lamina":
         parts.append(f"The tensor class and its methods: [`lamina.Tensor`]({TENSOR_PAGE.split('/')[-1]}).\n")
     items = []

@@ -68,7 +68,7 @@ class Entry:
         if self.group == "lamina.cli":
             return f"lamina {self.name}"
         if self.group.startswith(BACKEND_PREFIX):
-            return f'device "{self.group[len(BACKEND_PREFIX):]}", backend "{self.name}"'
+            return f'{self.attr or self.module} (backend "{self.name}" of device "{self.group[len(BACKEND_PREFIX):]}")'
         return f"{self.group}: {self.name}"
 
     @property
