@@ -278,14 +278,14 @@ def _outputs(g: GraphBuilder, trace: Trace, output_names: Sequence[str] | None) 
         raise ValueError(f"lamina.onnx.export: got {len(given)} output_names for {n} output tensors")
     names = given + (["output"] if n == 1 else [f"output_{i}" for i in range(n)])[len(given):]
     produced = {o for node in g.nodes for o in node.output}
-    renamed: set[str] = set()
+    renamed: dict[str, str] = {}
     for ref, name in zip(trace.outputs, names):
         value = g.value_of(ref)
         if value.name in produced and value.name not in renamed and name not in g.values:
             _rename(g, value.name, name)
-            renamed.add(value.name)
-        else:
-            g.add_node("Identity", [value.name], [name])
+            renamed[value.name] = name
+        else:  # a graph input, a constant, or a value already named as another output
+            g.add_node("Identity", [renamed.get(value.name, value.name)], [name])
         g.values[name] = Value(name, value.shape, value.alt_shape, value.dtype)
     return names
 

@@ -90,11 +90,11 @@ class Tracer:
                 "of x.relu_())")
         return Const(obj, self.param_names.get(id(obj)))
 
-    def _fill_inputs(self, call: Call, args: Any, arrays: bool) -> None:
+    def _fill_inputs(self, call: Call, args: Any, arrays: bool = False) -> None:
         for t in tensors_in(args):
             call.refs[id(t)] = self.resolve(t)
             call.arg_order.append(id(t))
-        if arrays:
+        if arrays:  # an op may also be handed backend arrays (an index key, embedding indices)
             for a in _arrays_in(args):
                 call.refs[id(a)] = self.resolve(a)
 
@@ -124,8 +124,7 @@ class Tracer:
                     f"lamina.onnx.export: no ONNX exporter for {where(cls.__name__, self.path)}; "
                     f"register one for {key!r} (see lamina_onnx.register_exporter)")
         call = Call("op", key, cls.__name__, self.path, None, cls, args, dict(kwargs))
-        self._fill_inputs(call, (args, kwargs), False)
-        self._fill_inputs(call, args, True)
+        self._fill_inputs(call, (args, kwargs), arrays=True)
         self._fill_outputs(call, out)
         self.trace.calls.append(call)
 
@@ -141,7 +140,7 @@ class Tracer:
         found = module_exporter(self.table, module)
         if found is not None:
             call = Call("module", found[0], type(module).__name__, path, module, None, args, {})
-            self._fill_inputs(call, args, False)
+            self._fill_inputs(call, args)
             self.pending.append(call)
             self.unit_depth = 1
 
@@ -156,7 +155,7 @@ class Tracer:
         if result is None:  # the forward raised (its error propagates), or returned nothing
             return
         call.kwargs = dict(kwargs)
-        self._fill_inputs(call, kwargs, False)
+        self._fill_inputs(call, kwargs)
         self._fill_outputs(call, result)
         self.trace.calls.append(call)
 
