@@ -48,10 +48,14 @@ def roundtrip(model: Any, args: Any, *, run_args: Any = None, rtol: float = 1e-4
     proto = onnx.load_from_string(data)
     onnx.checker.check_model(proto, full_check=True)
     run_args = as_tuple(args if run_args is None else run_args)
+    kwargs = dict(options.get("kwargs") or {})
+    if run_args and isinstance(run_args[-1], dict):  # torch's convention: a trailing dict holds keyword inputs
+        run_args, kwargs = run_args[:-1], run_args[-1]
     model.eval()
     with lamina.no_grad():
-        want = flat_outputs(model(*run_args))
-    got = run_onnx(data, [t.numpy() for t in run_args if isinstance(t, lamina.Tensor)])
+        want = flat_outputs(model(*run_args, **kwargs))
+    tensors = [t for t in (*run_args, *kwargs.values()) if isinstance(t, lamina.Tensor)]
+    got = run_onnx(data, [t.numpy() for t in tensors])
     assert len(got) == len(want), f"onnxruntime gave {len(got)} outputs, lamina {len(want)}"
     for k, (g, w) in enumerate(zip(got, want)):
         assert g.shape == w.shape, f"output {k}: onnxruntime shape {g.shape}, lamina {w.shape}"

@@ -51,8 +51,9 @@ def export(model: Any, args: Any = (), f: str | os.PathLike | IO[bytes] | None =
     flat = list(tensors_in((args, kwargs)))
     names = _input_names(model, args, kwargs, flat, input_names)
     axes = _dynamic_axes(dynamic_axes, names, flat)
-    param_names = {id(t): n for n, t in [*model.named_parameters(remove_duplicate=False),
-                                          *model.named_buffers(remove_duplicate=False)]}
+    param_names: dict[int, str] = {}
+    for n, t in [*model.named_parameters(remove_duplicate=False), *model.named_buffers(remove_duplicate=False)]:
+        param_names.setdefault(id(t), n)  # a shared parameter keeps its first name
     table = _registry.load()
     flags = [(m, m.training) for m in model.modules()]
     model.eval()

@@ -22,6 +22,10 @@ from ._call import Call, Const, Ref, tensors_in
 from ._registry import Exporter, class_key, module_exporter
 from .errors import OnnxExporterError, UnsupportedOperatorError, where
 
+# ops whose output the core makes a view of the input (sharing its version counter) after apply returns
+_VIEW_OPS = {"lamina.ops.shape.Reshape", "lamina.ops.shape.Permute", "lamina.ops.shape.Expand",
+             "lamina.ops.indexing.GetItem"}
+
 
 def _arrays_in(obj: Any) -> Any:
     """Backend arrays handed to a Function directly or inside tuples/lists (an index key)."""
@@ -52,36 +56,41 @@ class Tracer:
         self.stack: list[str] = []
         self.unit_depth = 0
         self.pending: list[Call] = []
-        self._known: dict[int, tuple[Tensor, int, str]] = {}
-        self._by_node: dict[int, tuple[Any, list[str]]] = {}
-        self._by_array: dict[int, tuple[Any, Tensor, int, str]] = {}
+        self._known: dict[int, tuple[Tensor, tuple[int, ...], str]] = {}
+        self._by_node: dict[int, tuple[Any, list[tuple[Tensor, tuple[int, ...], str]]]] = {}
+        self._by_array: dict[int, tuple[Any, Tensor, tuple[int, ...], str]] = {}
         self._taken: set[str] = set()
 
     # --- values -------------------------------------------------------------------------------
-    def register(self, t: Tensor, name: str) -> None:
-        self._known[id(t)] = (t, t._version, name)
+    def register(self, t: Tensor, name: str, base: Tensor | None = None) -> None:
+        """Name ``t``. The output of a view op may share its input's (``base``) version counter once
+        the op returns, so either version counts as unchanged."""
+        versions = (t._version,) if base is None else (t._version, base._version)
+        self._known[id(t)] = (t, versions, name)
         node = t.grad_fn
         if node is not None:
-            self._by_node.setdefault(id(node), (node, []))[1].append(name)
-        self._by_array[id(t.array)] = (t.array, t, t._version, name)
+            self._by_node.setdefault(id(node), (node, []))[1].append((t, versions, name))
+        self._by_array[id(t.array)] = (t.array, t, versions, name)
         self.trace.shapes[name] = (tuple(t.shape), t.array.dtype)
 
     def resolve(self, obj: Any) -> Ref:
         if not isinstance(obj, Tensor):  # a backend array handed to a Function
             found = self._by_array.get(id(obj))
-            if found is not None and found[0] is obj and found[1]._version == found[2]:
+            if found is not None and found[0] is obj and found[1]._version in found[2]:
                 return found[3]
             return Const(obj, None)
         known = self._known.get(id(obj))
-        if known is not None and known[0] is obj and obj._version == known[1]:
+        if known is not None and known[0] is obj and obj._version in known[1]:
             return known[2]
         node = obj.grad_fn
-        if node is not None:
+        if node is not None:  # a snapshot or a rebased tensor of an in-place op: its history names it
             entry = self._by_node.get(id(node))
             if entry is not None and entry[0] is node and len(entry[1]) == 1:
-                return entry[1][0]
+                made, versions, name = entry[1][0]
+                if made._version in versions:
+                    return name
         found = self._by_array.get(id(obj.array))
-        if found is not None and found[0] is obj.array and found[1]._version == found[2]:
+        if found is not None and found[0] is obj.array and found[1]._version in found[2]:
             return found[3]
         if known is not None and known[0] is obj:
             raise OnnxExporterError(
@@ -98,7 +107,7 @@ class Tracer:
             for a in _arrays_in(args):
                 call.refs[id(a)] = self.resolve(a)
 
-    def _fill_outputs(self, call: Call, result: Any) -> None:
+    def _fill_outputs(self, call: Call, result: Any, base: Tensor | None = None) -> None:
         scope = "/" + call.path.replace(".", "/") + "/" if call.path else "/"
         for k, t in enumerate(tensors_in(result)):
             name, n = f"{scope}{call.op}_output_{k}", 0
@@ -106,7 +115,7 @@ class Tracer:
                 n += 1
                 name = f"{scope}{call.op}_output_{k}.{n}"
             self._taken.add(name)
-            self.register(t, name)
+            self.register(t, name, base)
             call.out_names.append(name)
 
     @property
@@ -125,7 +134,7 @@ class Tracer:
                     f"register one for {key!r} (see lamina_onnx.register_exporter)")
         call = Call("op", key, cls.__name__, self.path, None, cls, args, dict(kwargs))
         self._fill_inputs(call, (args, kwargs), arrays=True)
-        self._fill_outputs(call, out)
+        self._fill_outputs(call, out, args[0] if key in _VIEW_OPS and isinstance(args[0], Tensor) else None)
         self.trace.calls.append(call)
 
     def on_enter(self, module: Any, args: tuple) -> None:
