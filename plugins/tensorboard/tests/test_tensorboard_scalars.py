@@ -62,10 +62,11 @@ def test_add_scalars_writes_one_sub_run_per_key_under_the_main_tag(tmp_path):
 def test_add_tensor_keeps_dtype_shape_and_values(tmp_path):
     arrays = {"f": np.arange(6, dtype=np.float32).reshape(2, 3) / 7, "i": np.array([[-3], [2**40]], np.int64),
               "h": np.array([0.5, -1.25, 65504], np.float16), "b": np.array([True, False]),
-              "c": np.array([1 + 2j, -3j], np.complex64), "t": lamina.arange(4).reshape(2, 2)}
+              "c": np.array([1 + 2j, -3j], np.complex64), "u": np.array([0, 200, 255], np.uint8),
+              "t": lamina.arange(4).reshape(2, 2)}
     with SummaryWriter(tmp_path) as w:
         for tag, value in arrays.items():
-            w.add_tensor(tag, value, 1)
+            w.add_tensor(tag, value, lamina.tensor(1))  # a step may be a one-element tensor
     run = read_run(tmp_path)
     for tag, value in arrays.items():
         expected = value.numpy() if isinstance(value, lamina.Tensor) else value

@@ -90,7 +90,7 @@ def write_embedding(logdir: str, config: ProjectorConfig, mat: Any, metadata: Se
         info.sprite.image_path = f"{subdir}/sprite.png"
         info.sprite.single_image_dim.extend([images.shape[3], images.shape[2]])  # (W, H)
     _write(os.path.join(path, "tensors.tsv"), tensors_tsv(mat).encode("utf-8"))
-    config.embeddings.append(info)
+    config.embeddings.extend([info])
     _write(os.path.join(logdir, CONFIG_FILE), text_format.MessageToString(config).encode("utf-8"))
 
 
