@@ -197,6 +197,19 @@ def test_readme_split_into_section_pages() -> None:
         .endswith("intro [Set-up](guide/set-up.md)")
 
 
+def test_readme_pages_link_sections_and_subsections(tmp_path: Path) -> None:
+    readme = _hook_module("docs_readme")
+    (tmp_path / "README.md").write_text("# x\n\nSee [k](#kernels), [j](#the-main-job-train-the-tutorials-model).\n\n"
+                                        "## The main job: train the tutorial's model\n\none\n\n## Backends\n\n"
+                                        "### Kernels\n\nBack to [the job](#the-main-job-train-the-tutorials-model).\n")
+    home, pages = readme.readme_pages(tmp_path, {})
+    job, backends = (page.src_uri for page in pages)
+    assert f"[k]({backends}#kernels)" in home.markdown and f"[j]({job})" in home.markdown
+    assert f"- [Backends]({backends})" in home.markdown
+    assert pages[1].markdown.startswith("# Backends\n\n## Kernels")
+    assert f"[the job](../{job})" in pages[1].markdown
+
+
 def test_shape_sections_become_preformatted_blocks() -> None:
     shape = _hook_module("griffe_shape")
     one_line = shape.rewrite_shape_sections("y = x @ w.\n\nShape: input (*, i) -> output (*, o)")

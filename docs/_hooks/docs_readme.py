@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from docs_entry_points import slug
+from markdown.extensions.toc import slugify as toc_slug
 
 FENCE = re.compile(r"^\s*(```|~~~)")
 LINK = re.compile(r"(?<!!)\[(?P<text>[^\]]+)\]\((?P<target>[^)\s]+)\)")
@@ -76,7 +77,7 @@ def rewrite_links(body: str, page_uri: str, anchors: dict[str, str], site_files:
             return match[0]
         path, _, fragment = target.partition("#")
         if not path:
-            uri = anchors.get(fragment)
+            uri = anchors.get(_anchor_key(fragment))
             return f"[{text}]({relative(uri)})" if uri else text
         path = posixpath.normpath(posixpath.join(base, path))
         if path in site_files:
@@ -91,18 +92,43 @@ def rewrite_links(body: str, page_uri: str, anchors: dict[str, str], site_files:
     return "\n".join(out)
 
 
+def _anchor_key(text: str) -> str:
+    """A heading or a link's fragment -> one key (GitHub's and Python-Markdown's slugs agree on it)."""
+    return re.sub(r"-+", "-", toc_slug(text, "-"))
+
+
+def _subheadings(body: str) -> list[str]:
+    """The ``###``.. headings of a section, outside fenced code."""
+    found, in_fence = [], False
+    for line in body.splitlines():
+        if FENCE.match(line):
+            in_fence = not in_fence
+        elif not in_fence and (match := re.match(r"^#{3,6} (.+?)\s*#*$", line)):
+            found.append(match[1])
+    return found
+
+
 def readme_pages(root: Path, site_files: dict[str, str]) -> tuple[Page, list[Page]]:
     """The home page and one page per ``## `` section of README.md, under ``guide/``."""
     intro, sections = split_sections((root / "README.md").read_text(encoding="utf-8"))
-    uris = {title: f"guide/{slug(title)}.md" for title, _ in sections}
-    anchors = {slug(title): uri for title, uri in uris.items()}
+    uris: list[str] = []
+    for title, _ in sections:  # a second section of the same slug gets -2, a third -3, ...
+        base = slug(title) or "section"
+        uri, n = f"guide/{base}.md", 1
+        while uri in uris:
+            n += 1
+            uri = f"guide/{base}-{n}.md"
+        uris.append(uri)
+    anchors: dict[str, str] = {}
+    for (title, body), uri in reversed(list(zip(sections, uris))):  # the first of two equal slugs wins
+        anchors[_anchor_key(title)] = uri
+        anchors.update({_anchor_key(h): f"{uri}#{toc_slug(h, '-')}" for h in _subheadings(body)})
     pages = []
-    for title, body in sections:
-        uri = uris[title]
+    for (title, body), uri in zip(sections, uris):
         text = rewrite_links(promote_headings(body), uri, anchors, site_files)
         pages.append(Page(uri, title, f"# {title}\n\n{text}\n"))
     home_text = rewrite_links(intro, "index.md", anchors, site_files)
-    contents = "\n".join(f"- [{title}]({uri})" for title, uri in uris.items())
+    contents = "\n".join(f"- [{page.title}]({page.src_uri})" for page in pages)
     home = Page("index.md", "Home", f"{home_text.strip()}\n\n## Contents\n\n{contents}\n\n"
                 "Also: the [compatibility table](compatibility.md) (which torch names lamina provides, "
                 "and from which distribution) and the [API reference](api/index.md).\n")

@@ -69,7 +69,8 @@ def on_config(config: MkDocsConfig, **kwargs: Any) -> MkDocsConfig:
     config.nav = [
         _nav_entry(home),
         {"Guide": [_nav_entry(p) for p in guide] + ([_nav_entry(examples)] if examples else [])},
-        {"Plugin authoring": [_nav_entry(p) for p in authoring] + [_nav_entry(compat)] + hand_written},
+        {"Plugin authoring": [_nav_entry(p) for p in authoring] + hand_written},
+        _nav_entry(compat),
         {"API reference": [_nav_entry(index), {"Core": [_nav_entry(p) for p in core]},
                            {"Plugins": [_nav_entry(p) for p in plugins]}]},
     ]
