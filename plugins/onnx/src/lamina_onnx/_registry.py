@@ -51,7 +51,7 @@ def load() -> dict[str, Exporter]:
     """Every exporter: the installed tables (the plugin index caches their import), then in-process ones."""
     table: dict[str, Exporter] = {}
     source: dict[str, str] = {}
-    for entry in plugins.entries(GROUP):
+    for entry in sorted(plugins.entries(GROUP), key=lambda e: (not e.first_party, e.distribution, e.name)):
         label = f"{entry.distribution}'s entry point {entry.name!r} = {entry.value!r}"
         found = plugins.resolve(GROUP, entry.name)
         if not isinstance(found, dict):
