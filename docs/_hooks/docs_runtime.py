@@ -70,6 +70,21 @@ def _summary(obj: Any) -> str:
     return line.replace("|", "\\|").replace("*", "\\*")
 
 
+def _inplace_of(cls: type, name: str) -> Any:
+    """For ``x.add_`` built as ``method(self, *args, **kwargs)`` around ``add``: ``add`` (whose arguments it
+    takes), so the table shows them; else None."""
+    base = getattr(cls, name[:-1], None) if name.endswith("_") else None
+    if base is None or not callable(base):
+        return None
+    try:
+        params = list(inspect.signature(getattr(cls, name)).parameters.values())
+    except (TypeError, ValueError):
+        return None
+    kinds = [p.kind for p in params]
+    return base if kinds == [inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.VAR_POSITIONAL,
+                             inspect.Parameter.VAR_KEYWORD] else None
+
+
 def method_table(cls: type, prefix: str, same_as: dict[int, dict[str, str]]) -> tuple[list[str], str]:
     """A table of ``cls``'s public methods and properties: (names, Markdown).
 
@@ -85,7 +100,7 @@ def method_table(cls: type, prefix: str, same_as: dict[int, dict[str, str]]) -> 
         if isinstance(raw, property):
             sig, obj = "property", raw
         elif callable(obj):
-            sig = f"`{signature(name, obj)}`".replace("|", "\\|")
+            sig = f"`{signature(name, _inplace_of(cls, name) or obj)}`".replace("|", "\\|")
         else:
             sig = f"`{type(obj).__name__}`"
         summary = _summary(obj.fget if isinstance(obj, property) and obj.fget else obj)
