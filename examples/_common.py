@@ -234,18 +234,22 @@ def plot_history(history: dict, path: str, title: str) -> str | None:
 
 # --- the whole flow -----------------------------------------------------------------------------
 def run(args: argparse.Namespace, name: str, data: Data, build_model: Callable[[], nn.Module],
-        summary_input: tuple[int, ...] | None = None, batch_transform: Callable | None = None) -> dict:
+        summary_input: tuple[int, ...] | None = None, batch_transform: Callable | None = None,
+        on_epoch: Callable[[int, nn.Module, dict[str, float]], None] | None = None) -> dict:
     """Train ``build_model()`` on ``data`` with Adam + cross-entropy; checkpoint, reload, plot. Returns metrics.
 
     ``summary_input``: print ``lamina.summary`` of the model for inputs of that size first.
     ``batch_transform``: applied to every training batch (augmentation).
+    ``on_epoch(epoch, model, values)``: called as each epoch ends, ``values`` that epoch's history entries
+    (e.g. to log them to TensorBoard while training runs).
     """
     with blas_threads(args.blas_threads):
-        return _run(args, name, data, build_model, summary_input, batch_transform)
+        return _run(args, name, data, build_model, summary_input, batch_transform, on_epoch)
 
 
 def _run(args: argparse.Namespace, name: str, data: Data, build_model: Callable[[], nn.Module],
-         summary_input: tuple[int, ...] | None, batch_transform: Callable | None) -> dict:
+         summary_input: tuple[int, ...] | None, batch_transform: Callable | None,
+         on_epoch: Callable[[int, nn.Module, dict[str, float]], None] | None) -> dict:
     device = args.device or lamina.get_default_device()
     lamina.manual_seed(args.seed)
     model = build_model().to(device)
@@ -270,6 +274,8 @@ def _run(args: argparse.Namespace, name: str, data: Data, build_model: Callable[
         test_loss, acc = evaluate(model, test_loader, loss_fn, device)
         for key, value in zip(history, (train_loss, test_loss, acc, rate)):
             history[key].append(value)
+        if on_epoch is not None:
+            on_epoch(epoch, model, {key: values[-1] for key, values in history.items()})
         say(f"epoch {epoch}/{args.epochs}: train loss {train_loss:.4f}  test loss {test_loss:.4f}  "
             f"test accuracy {100 * acc:.2f}%  ({rate:.0f} samples/s)")
     seconds = time.perf_counter() - start

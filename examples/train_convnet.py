@@ -51,24 +51,34 @@ class ConvNet(nn.Module):
         return self.fc2(x)
 
 
-def log_to_tensorboard(log_dir: str, args: argparse.Namespace, data: Data, metrics: dict) -> str:
-    """Write the finished run to TensorBoard event files in ``log_dir``; returns ``log_dir``."""
-    from lamina.utils.tensorboard import SummaryWriter
+class TensorBoardLog:
+    """Logs the run to TensorBoard event files in ``log_dir`` while it trains: each epoch's history as
+    scalars and the weights as histograms (``on_epoch``), then the test images and the hyperparameters
+    (``finish``)."""
 
-    history = metrics["history"]
-    with SummaryWriter(log_dir) as writer:
-        for epoch, values in enumerate(zip(*(history[k] for k in TENSORBOARD_TAGS)), start=1):
-            for tag, value in zip(TENSORBOARD_TAGS.values(), values):
-                writer.add_scalar(tag, value, epoch)
-        for name, param in metrics["model"].named_parameters():
-            writer.add_histogram(name, param, args.epochs)
+    def __init__(self, log_dir: str) -> None:
+        from lamina.utils.tensorboard import SummaryWriter
+
+        self.log_dir = log_dir
+        self.writer = SummaryWriter(log_dir)
+
+    def on_epoch(self, epoch: int, model: lamina.nn.Module, values: dict[str, float]) -> None:
+        for key, tag in TENSORBOARD_TAGS.items():
+            self.writer.add_scalar(tag, values[key], epoch)
+        for name, param in model.named_parameters():
+            self.writer.add_histogram(name, param, epoch)
+        self.writer.flush()  # visible in a running `tensorboard --logdir` at once
+
+    def finish(self, args: argparse.Namespace, data: Data, metrics: dict) -> str:
+        history = metrics["history"]
         images = data.test.tensors[0][:16]  # normalised: stretched back to [0, 1] for display
-        writer.add_images("test images", (images - images.min()) / (images.max() - images.min()), args.epochs)
-        writer.add_hparams({"lr": args.lr, "batch_size": args.batch_size, "epochs": args.epochs,
-                            "dataset": args.dataset},
-                           {"hparam/test_accuracy": history["test_accuracy"][-1],
-                            "hparam/test_loss": history["test_loss"][-1]}, run_name="hparams")
-    return log_dir
+        self.writer.add_images("test images", (images - images.min()) / (images.max() - images.min()), args.epochs)
+        self.writer.add_hparams({"lr": args.lr, "batch_size": args.batch_size, "epochs": args.epochs,
+                                 "dataset": args.dataset},
+                                {"hparam/test_accuracy": history["test_accuracy"][-1],
+                                 "hparam/test_loss": history["test_loss"][-1]}, run_name="hparams")
+        self.writer.close()
+        return self.log_dir
 
 
 # history key -> TensorBoard tag
@@ -83,10 +93,11 @@ def main(argv: list[str] | None = None) -> dict:
     args = parse_args(parser, argv)
     data = load_data(args.dataset, args.limit, args.data_root)
     _, h, w = data.image_shape
+    log = TensorBoardLog(args.tensorboard) if args.tensorboard else None
     metrics = run(args, "convnet", data, lambda: ConvNet((h, w), num_classes=len(data.classes)),
-                  summary_input=(args.batch_size, 1, h, w))
-    if args.tensorboard:
-        metrics["tensorboard"] = log_to_tensorboard(args.tensorboard, args, data, metrics)
+                  summary_input=(args.batch_size, 1, h, w), on_epoch=log.on_epoch if log else None)
+    if log is not None:
+        metrics["tensorboard"] = log.finish(args, data, metrics)
         if not args.quiet:
             print(f"tensorboard: {args.tensorboard} (tensorboard --logdir {args.tensorboard})")
     return metrics
