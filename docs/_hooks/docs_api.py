@@ -81,7 +81,8 @@ def core_names(module: types.ModuleType) -> list[str]:
     """The public names a core module defines: its ``__all__``, else its public attributes defined in
     lamina (a plugin-served name, a typing helper or a submodule is left out)."""
     declared = getattr(module, "__all__", None)
-    names = list(declared) if declared is not None else [n for n in dir(module) if not n.startswith("_")]
+    # vars(), not dir(): a namespace's dir() lists its plugin-served names, and getattr would load them
+    names = list(declared) if declared is not None else [n for n in vars(module) if not n.startswith("_")]
     out = []
     for name in names:
         obj = getattr(module, name, None)
