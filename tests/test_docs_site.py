@@ -228,3 +228,12 @@ def test_config_is_strict() -> None:
     config = load_config(str(ROOT / "mkdocs.yml"))
     assert config.strict
     assert config.validation.links.anchors == config.validation.links.not_found == 30  # logging.WARNING
+
+
+def test_example_plugin_page_shows_each_file_pyproject_first() -> None:
+    readme = _hook_module("docs_readme")
+    page = readme.example_plugin_page(ROOT, None)
+    titles = re.findall(r'^```+\w+ title="([^"]+)"$', page.markdown, flags=re.MULTILINE)
+    assert titles[0] == "examples/third_party_plugin/pyproject.toml"
+    assert "examples/third_party_plugin/src/acme_layers/gated.py" in titles
+    assert '"acme.GatedLinear" = "acme_layers.gated:GatedLinear"' in page.markdown

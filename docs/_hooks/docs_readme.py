@@ -1,4 +1,5 @@
-"""README.md (and examples/README.md) as site pages, cut at build time so they never go stale.
+"""README.md, examples/README.md and the example third-party plugin's files as site pages, read at build
+time so they never go stale.
 
 The README's text before its first ``## `` heading becomes the home page; each ``## `` section becomes
 a page of its own (its ``###`` headings move up one level). Links are rewritten for the site: a link to
@@ -146,3 +147,31 @@ def examples_page(root: Path, site_files: dict[str, str]) -> Page | None:
     body = text[first.end():] if first else text
     uri = "guide/examples.md"
     return Page(uri, title, f"# {title}\n{rewrite_links(body, uri, {}, site_files, base='examples')}\n")
+
+
+EXAMPLE_PLUGIN = Path("examples") / "third_party_plugin"
+LANGUAGES = {".py": "python", ".toml": "toml", ".md": "markdown", ".cfg": "ini"}
+
+
+def example_plugin_page(root: Path, guide: Page | None) -> Page | None:
+    """The worked example of the plugin guide (``guide``, a page under guide/): every source file of
+    examples/third_party_plugin (its pyproject.toml first), shown whole; None if the folder is missing."""
+    folder = root / EXAMPLE_PLUGIN
+    if not (folder / "pyproject.toml").is_file():
+        return None
+    files = sorted((p for p in folder.rglob("*") if p.is_file() and p.suffix in LANGUAGES
+                    and not any(part.startswith((".", "__")) or part.endswith(".egg-info")
+                                for part in p.relative_to(folder).parts)),
+                   key=lambda p: (p.name != "pyproject.toml", p.relative_to(folder).as_posix()))
+    walked = f"the plugin that [{guide.title}]({guide.src_uri.removeprefix('guide/')}) walks through" if guide \
+        else "a plugin outside lamina's tree"
+    parts = ["# Worked example: a third-party plugin\n",
+             f"The files of `{EXAMPLE_PLUGIN.as_posix()}`, {walked}: its entry points, its components, their "
+             "info records for the conformance kit and its own tests.\n"]
+    for path in files:
+        relative = path.relative_to(root).as_posix()
+        text = path.read_text(encoding="utf-8").rstrip("\n")
+        fence = "````" if "```" in text else "```"
+        parts.append(f"## `{path.relative_to(folder).as_posix()}`\n\n"
+                     f"{fence}{LANGUAGES[path.suffix]} title=\"{relative}\"\n{text}\n{fence}\n")
+    return Page("guide/example-plugin.md", "Worked example", "\n".join(parts))

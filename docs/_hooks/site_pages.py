@@ -5,7 +5,7 @@ the site holds:
 
 - the home page and the guide: README.md cut at its ``## `` headings (``docs_readme``), and
   examples/README.md;
-- the plugin-authoring guide: the README's "Writing a plugin" section;
+- the plugin-authoring guide: the README's "Writing a plugin" section and the example plugin's files;
 - the compatibility table (``docs_compat``) and the API reference (``docs_api``), from the core's
   public namespaces and the installed first-party plugins' entry points;
 - the hand-written pages under docs/ (architecture.md), as they are.
@@ -20,7 +20,7 @@ from typing import Any
 
 from docs_api import api_index, api_pages
 from docs_compat import compat_page
-from docs_readme import Page, examples_page, readme_pages
+from docs_readme import Page, example_plugin_page, examples_page, readme_pages
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.structure.files import File, Files
 
@@ -63,13 +63,16 @@ def on_config(config: MkDocsConfig, **kwargs: Any) -> MkDocsConfig:
     index = api_index(core, plugins)
 
     authoring = [p for p in sections if p.title.lower().startswith(PLUGIN_GUIDE_PREFIXES)]
+    example_plugin = example_plugin_page(ROOT, authoring[0] if authoring else None)
     guide = [p for p in sections if p not in authoring]
     hand_written = [{_title(docs_dir / uri): uri} for uri in sorted(site_files.values())]
-    _pages[:] = [home, *sections, *([examples] if examples else []), compat, index, *core, *plugins]
+    extra = [p for p in (examples, example_plugin) if p is not None]
+    _pages[:] = [home, *sections, *extra, compat, index, *core, *plugins]
     config.nav = [
         _nav_entry(home),
         {"Guide": [_nav_entry(p) for p in guide] + ([_nav_entry(examples)] if examples else [])},
-        {"Plugin authoring": [_nav_entry(p) for p in authoring] + hand_written},
+        {"Plugin authoring": [_nav_entry(p) for p in authoring] + ([_nav_entry(example_plugin)] if example_plugin
+                                                                  else []) + hand_written},
         _nav_entry(compat),
         {"API reference": [_nav_entry(index), {"Core": [_nav_entry(p) for p in core]},
                            {"Plugins": [_nav_entry(p) for p in plugins]}]},
