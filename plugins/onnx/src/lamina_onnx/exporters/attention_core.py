@@ -45,8 +45,14 @@ def axes(g: GraphBuilder, *dims: int) -> str:
     return g.constant(list(dims), "int64")
 
 
-def host(t: Any) -> np.ndarray | None:
-    return None if t is None else t.detach().cpu().numpy()
+def host(t: Any) -> np.ndarray:
+    """A parameter's values as a NumPy array."""
+    return t.detach().cpu().numpy()
+
+
+def host_optional(t: Any) -> np.ndarray | None:
+    """An optional parameter (a bias) as a NumPy array, or None."""
+    return None if t is None else host(t)
 
 
 def arguments(call: Call) -> dict[str, Any]:

@@ -17,7 +17,7 @@ import numpy as np
 from lamina_onnx import Call, GraphBuilder
 
 from ._common import reduce
-from .attention_core import Mask, additive, arguments, attend, axes, host, linear, mask_of, node
+from .attention_core import Mask, additive, arguments, attend, axes, host, host_optional, linear, mask_of, node
 
 
 def _pad_last(g: GraphBuilder, mask: str | None, rank: int) -> str | None:
@@ -37,7 +37,7 @@ def _projection_weights(m: Any) -> list[tuple[np.ndarray, np.ndarray | None]]:
         weights = [w[:E], w[E:2 * E], w[2 * E:]]
     else:
         weights = [host(m.q_proj_weight), host(m.k_proj_weight), host(m.v_proj_weight)]
-    b = host(m.in_proj_bias)
+    b = host_optional(m.in_proj_bias)
     biases = [None] * 3 if b is None else [b[:E], b[E:2 * E], b[2 * E:]]
     return list(zip(weights, biases))
 
@@ -103,7 +103,7 @@ def mha_block(g: GraphBuilder, hint: str, m: Any, query: str, key: str, value: s
     out, p = attend(g, qh, kh, vh, 4, 1.0 / math.sqrt(d), dtype, mask=mask, causal=is_causal,
                     empty_rows_nan=need_weights)
     y = node(g, "Reshape", [node(g, "Transpose", [out], perm=[0, 2, 1, 3]), g.constant([0, 0, E])])
-    y = linear(g, y, host(m.out_proj.weight), host(m.out_proj.bias), f"{hint}out_proj")
+    y = linear(g, y, host(m.out_proj.weight), host_optional(m.out_proj.bias), f"{hint}out_proj")
     if rank == 2:
         y = node(g, "Squeeze", [y, axes(g, 0)])
     elif not batch_first:

@@ -15,7 +15,7 @@ import numpy as np
 
 from lamina_onnx import Call, GraphBuilder
 
-from .attention_core import Mask, arguments, host, linear, mask_of, node
+from .attention_core import Mask, arguments, host, host_optional, linear, mask_of, node
 from .attention_mha import mha_block
 
 
@@ -28,10 +28,10 @@ def layer_norm(g: GraphBuilder, call: Call, norm: Any, x: str, dtype: np.dtype, 
     if type(norm).forward is not lamina.nn.LayerNorm.forward:
         call.fail(f"{hint.rstrip('.') or 'norm'} is a {type(norm).__name__}; only LayerNorm is exported here")
     shape = tuple(norm.normalized_shape)
-    weight = host(norm.weight)
+    weight = host_optional(norm.weight)
     scale = g.add_initializer(f"{hint}weight", np.ones(shape, dtype) if weight is None else weight)
     inputs = [x, scale]
-    bias = host(getattr(norm, "bias", None))
+    bias = host_optional(getattr(norm, "bias", None))
     if bias is not None:
         inputs.append(g.add_initializer(f"{hint}bias", bias))
     return node(g, "LayerNormalization", inputs, axis=-len(shape), epsilon=float(norm.eps))
@@ -75,9 +75,9 @@ def encoder_layer(g: GraphBuilder, call: Call, layer: Any, x: str, hint: str, *,
                          average_attn_weights=True, is_causal=is_causal)[0]
 
     def feed_forward(h: str) -> str:
-        h = linear(g, h, host(layer.linear1.weight), host(layer.linear1.bias), f"{hint}linear1")
+        h = linear(g, h, host(layer.linear1.weight), host_optional(layer.linear1.bias), f"{hint}linear1")
         h = activation(g, call, layer.activation, h, dtype)
-        return linear(g, h, host(layer.linear2.weight), host(layer.linear2.bias), f"{hint}linear2")
+        return linear(g, h, host(layer.linear2.weight), host_optional(layer.linear2.bias), f"{hint}linear2")
 
     def norm(k: int, h: str) -> str:
         return layer_norm(g, call, getattr(layer, f"norm{k}"), h, dtype, f"{hint}norm{k}.")
