@@ -150,6 +150,31 @@ def test_multihead_attention_3d_mask_dynamic_sequence():
     roundtrip(model, args, run_args=run, dynamic_axes=axes, input_names=list(axes)[:4])
 
 
+class Functional(nn.Module):
+    """F.multi_head_attention_forward with a MultiheadAttention's parameters (traced op by op)."""
+
+    def __init__(self, **options):
+        super().__init__()
+        self.attn = nn.MultiheadAttention(E, HEADS)
+        self.options = options
+
+    def forward(self, query, key, value, *mask):
+        a = self.attn
+        out, weights = F.multi_head_attention_forward(
+            query, key, value, E, HEADS, a.in_proj_weight, a.in_proj_bias, None, None, False, 0.0, a.out_proj.weight,
+            a.out_proj.bias, training=False, attn_mask=mask[0] if mask else None, **self.options)
+        return out if weights is None else (out, weights)
+
+
+@pytest.mark.parametrize("options,make_inputs", [
+    ({}, lambda: (lambda x: (x, x, x))(lamina.randn(L, N, E))),          # packed: one projection GEMM
+    ({"need_weights": False, "is_causal": True}, lambda: (*qkv(source=L), causal(L))),
+    ({"average_attn_weights": False}, lambda: (*qkv(), lamina.randn(L, S))),
+], ids=["packed_self_attention", "causal_no_weights", "float_mask_per_head_weights"])
+def test_functional_multi_head_attention_forward(options, make_inputs):
+    roundtrip(seeded(lambda: Functional(**options)), make_inputs())
+
+
 # --- scaled_dot_product_attention -----------------------------------------------------------------
 class Sdpa(nn.Module):
     def __init__(self, **options):

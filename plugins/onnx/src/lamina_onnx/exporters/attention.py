@@ -1,5 +1,6 @@
-"""Exporters for lamina-layers-attention: F.scaled_dot_product_attention (an op), MultiheadAttention,
-TransformerEncoderLayer and TransformerEncoder (modules exported as units).
+"""Exporters for lamina-layers-attention: F.scaled_dot_product_attention and the attention core of
+F.multi_head_attention_forward (ops), MultiheadAttention, TransformerEncoderLayer and
+TransformerEncoder (modules exported as units).
 
 The transformer modules are units rather than traced through because their forward turns bool
 masks into float ones with ``zeros(mask.shape)``, a tensor made outside lamina's ops whose shape
@@ -14,7 +15,7 @@ from lamina import Tensor
 from lamina_onnx import Call, GraphBuilder
 
 from .attention_core import attend, node
-from .attention_mha import export_multihead_attention
+from .attention_mha import export_attention_core, export_multihead_attention
 from .attention_transformer import export_transformer_encoder, export_transformer_encoder_layer
 
 
@@ -64,6 +65,7 @@ def export_scaled_dot_product_attention(g: GraphBuilder, call: Call) -> None:
 EXPORTERS = {
     "lamina_layers_attention.sdpa.ScaledDotProductAttention": export_scaled_dot_product_attention,
     "lamina_layers_attention.multihead.MultiheadAttention": export_multihead_attention,
+    "lamina_layers_attention._heads.MultiHeadAttentionCore": export_attention_core,
     "lamina_layers_attention.transformer.TransformerEncoderLayer": export_transformer_encoder_layer,
     "lamina_layers_attention.transformer.TransformerEncoder": export_transformer_encoder,
 }

@@ -131,3 +131,41 @@ def export_multihead_attention(g: GraphBuilder, call: Call) -> None:
     node(g, "Identity", [y], outputs[0])
     if weights is not None:
         node(g, "Identity", [weights], outputs[1])
+
+
+def _split_heads(g: GraphBuilder, x: str, H: int, batch_first: bool) -> str:
+    """(L, N, E) or (N, L, E) -> (N, H, L, E // H)."""
+    x = node(g, "Reshape", [x, g.constant([0, 0, H, -1])])
+    return node(g, "Transpose", [x], perm=[0, 2, 1, 3] if batch_first else [1, 2, 0, 3])
+
+
+def export_attention_core(g: GraphBuilder, call: Call) -> None:
+    """MultiHeadAttentionCore(q, k, v, mask, drop, heads, scale, causal, batch_first, need_weights): the
+    attention of projected inputs (F.multi_head_attention_forward traced op by op).
+
+    Shape: q (L, N, E) or (N, L, E) (with k and v None: the packed (.., 3E) projection), k (S, N, E),
+           v (S, N, Ev), mask additive, broadcastable to (N, H, L, S) -> (L, N, Ev) [, weights (N, H, L, S)]
+    """
+    q, k, v, mask = call.args[:4]
+    if call.args[4] is not None:
+        call.fail("attention dropout in training mode draws a random mask; call it with training=False")
+    H, scale, causal = call.static(5), call.static(6), call.static(7)
+    batch_first, need_weights = call.static(8), call.static(9)
+    qv = call.value(q)
+    if k is None:
+        e = qv.shape[-1] // 3
+        names = g.add_node("Split", [qv.name, g.constant([e, e, e])], 3, axis=-1)
+    else:
+        names = [qv.name, call.value(k).name, call.value(v).name]
+    qh, kh, vh = (_split_heads(g, x, H, batch_first) for x in names)
+    added = None
+    if mask is not None:
+        mv = call.value(mask)
+        added = g.cast(mv.name, mv.dtype, qv.dtype)
+    out, p = attend(g, qh, kh, vh, 4, float(scale), qv.dtype, mask=added, causal=bool(causal),
+                    empty_rows_nan=bool(need_weights))
+    y = node(g, "Transpose", [out], perm=[0, 2, 1, 3] if batch_first else [2, 0, 1, 3])
+    outputs = call.output_names
+    node(g, "Reshape", [y, g.constant([0, 0, -1])], outputs[0])
+    if need_weights:
+        node(g, "Identity", [p], outputs[1])
