@@ -9,7 +9,7 @@ export needs most of them anyway); ``register_exporter`` adds one in-process.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from lamina import plugins
 
@@ -49,11 +49,13 @@ def unregister_exporter(key: str | type) -> None:
 
 def load() -> dict[str, Exporter]:
     """Every exporter: the installed tables (the plugin index caches their import), then in-process ones."""
+    entries = cast("Callable[[str], list[Any]]", plugins.entries)  # lazily bound by lamina.plugins
+    resolve = cast("Callable[[str, str], object]", plugins.resolve)
     table: dict[str, Exporter] = {}
     source: dict[str, str] = {}
-    for entry in sorted(plugins.entries(GROUP), key=lambda e: (not e.first_party, e.distribution, e.name)):
+    for entry in sorted(entries(GROUP), key=lambda e: (not e.first_party, e.distribution, e.name)):
         label = f"{entry.distribution}'s entry point {entry.name!r} = {entry.value!r}"
-        found = plugins.resolve(GROUP, entry.name)
+        found = resolve(GROUP, entry.name)
         if not isinstance(found, dict):
             raise OnnxExporterError(f"lamina.onnx: {label} must be a dict {{key: exporter}}, got "
                                     f"{type(found).__name__}")
