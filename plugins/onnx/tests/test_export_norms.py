@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import lamina
+import lamina.nn.functional as F
 import onnx
 import pytest
 from _onnx_check import export_bytes, op_types, roundtrip
@@ -67,3 +68,43 @@ def test_batchnorm_without_running_stats_is_refused_naming_the_module():
     model = nn.Sequential(nn.BatchNorm1d(3, track_running_stats=False))
     with pytest.raises(lamina.onnx.UnsupportedOperatorError, match=r"'BatchNorm1d' \(in module '0'\).*running"):
         roundtrip(model, lamina.randn(4, 3))
+
+
+FUNCTIONAL = {
+    "layer_norm": lambda x, w, b, m, v: F.layer_norm(x, (4,), w, b, eps=1e-4),
+    "layer_norm_plain": lambda x, w, b, m, v: F.layer_norm(x, (3, 4)),
+    "batch_norm_running": lambda x, w, b, m, v: F.batch_norm(x, m, v, w, b, training=False, eps=1e-3),
+    "group_norm": lambda x, w, b, m, v: F.group_norm(x, 1, None, None),
+    "instance_norm": lambda x, w, b, m, v: F.instance_norm(x, weight=w, bias=b),
+    "rms_norm": lambda x, w, b, m, v: F.rms_norm(x, (4,), w, eps=1e-5),
+}
+
+
+class Functional(nn.Module):
+    def __init__(self, fn):
+        super().__init__()
+        self.fn = fn
+        self.weight = nn.Parameter(lamina.randn(4) * 0.5 + 1)
+        self.bias = nn.Parameter(lamina.randn(4))
+        self.register_buffer("mean", lamina.randn(4))
+        self.register_buffer("var", lamina.rand(4) + 0.5)
+
+    def forward(self, x):  # x (N, 3, 4): channels are dim 1 for batch/instance norm, so transpose
+        if self.fn in (FUNCTIONAL["batch_norm_running"], FUNCTIONAL["instance_norm"], FUNCTIONAL["group_norm"]):
+            return self.fn(x.transpose(1, 2), self.weight, self.bias, self.mean, self.var)
+        return self.fn(x, self.weight, self.bias, self.mean, self.var)
+
+
+@pytest.mark.parametrize("name", list(FUNCTIONAL))
+def test_functional_norms_are_exported_at_op_level(name):
+    lamina.manual_seed(0)
+    model = Functional(FUNCTIONAL[name])
+    roundtrip(model, lamina.randn(2, 3, 4), run_args=lamina.randn(5, 3, 4), input_names=["x"],
+              dynamic_axes={"x": {0: "batch"}})
+
+
+def test_sync_batchnorm_in_one_process_is_traced_through_to_its_normalize_op():
+    lamina.manual_seed(0)
+    model = seeded_params(trained(nn.SyncBatchNorm(3), (4, 3, 5)))
+    roundtrip(model, lamina.randn(2, 3, 5), run_args=lamina.randn(6, 3, 5), input_names=["x"],
+              dynamic_axes={"x": {0: "batch"}})

@@ -1,13 +1,14 @@
 """Exporters for lamina-norms' layers, as units (eval mode): BatchNorm1d/2d/3d, LayerNorm, GroupNorm,
-RMSNorm and InstanceNorm1d/2d/3d."""
+RMSNorm and InstanceNorm1d/2d/3d; and for its Normalize op, which the functional forms (F.layer_norm,
+F.batch_norm, F.group_norm, ...) and the other norm layers apply."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from .._call import Call
+from .._call import Call, Value
 from .._graph import GraphBuilder
-from ._common import out, reduce
+from ._common import out, reduce, reshape_target
 
 _N = "lamina_norms"
 
@@ -93,7 +94,42 @@ def _rms_norm(g: GraphBuilder, call: Call) -> None:
     g.add_node("Identity", [name], [y.name])
 
 
+def _normalize_op(g: GraphBuilder, call: Call) -> None:
+    """Normalize(x, weight, bias, mean, var, spec): x viewed as spec.view, statistics over spec.axes
+    (given running ones, or the batch's: then the batch mean and variance are outputs too)."""
+    x, y = call.inputs[0], call.outputs[0]
+    spec, alt = call.args[5], call.alt_args[5]
+    view = reshape_target(call, x, Value("", tuple(spec.view), tuple(alt.view), y.dtype))
+    xv = g.add_node("Reshape", [x.name, g.constant(view)])[0]
+    pshape = g.constant(list(spec.pshape))
+
+    def param(arg) -> str | None:
+        return None if arg is None else g.add_node("Reshape", [call.value(arg).name, pshape])[0]
+
+    weight, bias, mean, var = (param(call.args[i]) for i in (1, 2, 3, 4))
+    eps = g.constant(float(spec.eps), y.dtype)
+    axes = list(spec.axes)
+    if mean is not None and var is not None:
+        xc = g.add_node("Sub", [xv, mean])[0]
+    elif spec.center:
+        mean = reduce(g, "ReduceMean", xv, axes, True, call.outputs[1].name if len(call.outputs) > 1 else None)
+        xc = g.add_node("Sub", [xv, mean])[0]
+        var = reduce(g, "ReduceMean", g.add_node("Mul", [xc, xc])[0], axes, True,
+                     call.outputs[2].name if len(call.outputs) > 2 else None)
+    else:  # RMS: no centring, the mean square in place of the variance
+        xc = xv
+        var = reduce(g, "ReduceMean", g.add_node("Mul", [xv, xv])[0], axes, True,
+                     call.outputs[2].name if len(call.outputs) > 2 else None)
+    name = g.add_node("Div", [xc, g.add_node("Sqrt", [g.add_node("Add", [var, eps])[0]])[0]])[0]
+    if weight is not None:
+        name = g.add_node("Mul", [name, weight])[0]
+    if bias is not None:
+        name = g.add_node("Add", [name, bias])[0]
+    g.add_node("Reshape", [name, g.add_node("Shape", [x.name])[0]], [y.name])
+
+
 EXPORTERS = {
+    f"{_N}._kernel.Normalize": _normalize_op,
     f"{_N}.batchnorm._BatchNorm": _batch_norm,
     f"{_N}.layernorm.LayerNorm": _layer_norm,
     f"{_N}.layernorm.GroupNorm": _group_norm,
