@@ -50,6 +50,15 @@ LAYERS = [
     ("dropout_eval", lambda: nn.Sequential(nn.Conv2d(2, 2, 1), nn.Dropout2d(0.3), nn.Flatten(), nn.Dropout(0.5),
                                            nn.AlphaDropout(0.2)), (2, 2, 3, 3)),
     ("identity", lambda: nn.Sequential(nn.Identity(), nn.Linear(4, 2)), (2, 4)),
+    ("upsample_nearest_scale", lambda: nn.Upsample(scale_factor=2), (2, 3, 4, 5)),
+    ("upsample_nearest_size", lambda: nn.Upsample(size=(7, 9)), (2, 3, 4, 5)),
+    ("upsample_nearest_exact", lambda: nn.Upsample(size=(7, 3), mode="nearest-exact"), (2, 3, 4, 5)),
+    ("upsample_bilinear", lambda: nn.Upsample(scale_factor=1.5, mode="bilinear"), (2, 3, 4, 4)),
+    ("upsample_bilinear_size", lambda: nn.Upsample(size=(5, 7), mode="bilinear"), (2, 3, 4, 4)),
+    ("upsample_bilinear_corners", lambda: nn.UpsamplingBilinear2d(scale_factor=2), (2, 3, 4, 4)),
+    ("upsample_linear_1d", lambda: nn.Upsample(scale_factor=3, mode="linear"), (2, 3, 4)),
+    ("upsample_trilinear", lambda: nn.Upsample(size=(3, 4, 5), mode="trilinear", align_corners=True),
+     (1, 2, 2, 3, 3)),
 ]
 
 
@@ -61,7 +70,7 @@ def test_layer_matches_lamina(make, shape):
 
 @pytest.mark.parametrize("make, shape", [(m, s) for n, m, s in LAYERS if n in {
     "linear_3d", "conv2d", "conv_transpose2d", "maxpool2d_ceil", "avgpool2d_pad", "adaptive_avg_1", "flatten",
-    "unflatten", "reflection_pad", "conv1d"}], ids=lambda v: getattr(v, "__name__", str(v)))
+    "unflatten", "reflection_pad", "conv1d", "upsample_nearest_size", "upsample_bilinear"}], ids=lambda v: getattr(v, "__name__", str(v)))
 def test_layer_with_a_dynamic_batch_runs_on_another_batch_size(make, shape):
     model = seeded(make)
     roundtrip(model, lamina.randn(*shape), run_args=lamina.randn(5, *shape[1:]), input_names=["x"],

@@ -1,5 +1,5 @@
 """Exporters for lamina-layers-basic's layer ops: linear, convolution (1d/2d/3d), transposed
-convolution, max/avg pooling, adaptive pooling, padding and embedding."""
+convolution, max/avg pooling, adaptive pooling, padding, embedding and interpolation (Upsample)."""
 
 from __future__ import annotations
 
@@ -136,7 +136,30 @@ def _embedding(g: GraphBuilder, call: Call) -> None:
     g.add_node("Gather", [g.param(m.weight), g.cast(idx.name, idx.dtype, "int64")], [out(call).name], axis=0)
 
 
+def _interpolate(g: GraphBuilder, call: Call) -> None:
+    """Interpolate(x, out, scales, mode, align_corners) as Resize: the given scale factors when there are
+    any (torch's coordinate rule then uses them), else the output sizes after x's own (N, C)."""
+    x, y = call.inputs[0], out(call)
+    out_size, scales, mode, align_corners = (call.static(i) for i in (1, 2, 3, 4))
+    if mode in ("nearest", "nearest-exact"):
+        attrs = {"mode": "nearest", "coordinate_transformation_mode": "asymmetric", "nearest_mode": "floor"}
+        if mode == "nearest-exact":
+            attrs.update(coordinate_transformation_mode="half_pixel", nearest_mode="round_prefer_ceil")
+    else:
+        attrs = {"mode": "linear",
+                 "coordinate_transformation_mode": "align_corners" if align_corners else "pytorch_half_pixel"}
+    if all(sc is not None for sc in scales) and not align_corners:
+        g.add_node("Resize", [x.name, "", g.constant([1.0, 1.0, *scales], "float32")], [y.name], **attrs)
+        return
+    if x.dynamic & set(range(2, x.rank)):
+        call.fail("interpolation to a fixed size of spatial dims that follow dynamic axes is not supported")
+    lead = g.add_node("Slice", [g.add_node("Shape", [x.name])[0], g.constant([0]), g.constant([2])])[0]
+    sizes = g.add_node("Concat", [lead, g.constant(list(out_size))], axis=0)[0]
+    g.add_node("Resize", [x.name, "", "", sizes], [y.name], **attrs)
+
+
 EXPORTERS = {
+    f"{_LB}.upsample.Interpolate": _interpolate,
     f"{_LB}.linear.Linear_": _linear,
     f"{_LB}.conv.ConvNd": _conv,
     f"{_LB}.conv_transpose.ConvTransposeNd": _conv_transpose,
