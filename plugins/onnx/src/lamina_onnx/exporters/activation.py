@@ -3,6 +3,8 @@ one of these Functions, or to a core op: Relu, Sigmoid, Tanh, Softmax, LogSoftma
 
 from __future__ import annotations
 
+__lamina_plugin_api__ = "1.0"
+
 import math
 from collections.abc import Callable
 

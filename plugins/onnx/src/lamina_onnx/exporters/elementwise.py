@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+__lamina_plugin_api__ = "1.0"
+
 import math
 
 import numpy as np

@@ -3,6 +3,8 @@ convolution, max/avg pooling, adaptive pooling, padding, embedding and interpola
 
 from __future__ import annotations
 
+__lamina_plugin_api__ = "1.0"
+
 import math
 
 from lamina import Tensor

@@ -4,6 +4,8 @@ F.batch_norm, F.group_norm, ...) and the other norm layers apply."""
 
 from __future__ import annotations
 
+__lamina_plugin_api__ = "1.0"
+
 import numpy as np
 
 from .._call import Call, Value

@@ -3,6 +3,8 @@ softmax/log_softmax, and matmul/einsum."""
 
 from __future__ import annotations
 
+__lamina_plugin_api__ = "1.0"
+
 import math
 
 from .._call import Call

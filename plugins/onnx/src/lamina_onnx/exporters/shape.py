@@ -3,6 +3,8 @@ expand, cat/stack, indexing with ints/slices/None/Ellipsis and one index tensor,
 
 from __future__ import annotations
 
+__lamina_plugin_api__ = "1.0"
+
 from typing import Any
 
 import numpy as np
