@@ -70,7 +70,8 @@ def test_layer_matches_lamina(make, shape):
 
 @pytest.mark.parametrize("make, shape", [(m, s) for n, m, s in LAYERS if n in {
     "linear_3d", "conv2d", "conv_transpose2d", "maxpool2d_ceil", "avgpool2d_pad", "adaptive_avg_1", "flatten",
-    "unflatten", "reflection_pad", "conv1d", "upsample_nearest_size", "upsample_bilinear"}], ids=lambda v: getattr(v, "__name__", str(v)))
+    "unflatten", "reflection_pad", "conv1d", "upsample_nearest_size",
+    "upsample_bilinear"}], ids=lambda v: getattr(v, "__name__", str(v)))
 def test_layer_with_a_dynamic_batch_runs_on_another_batch_size(make, shape):
     model = seeded(make)
     roundtrip(model, lamina.randn(*shape), run_args=lamina.randn(5, *shape[1:]), input_names=["x"],

@@ -115,3 +115,24 @@ def test_dynamic_sequence_length_and_batch_together():
 
     roundtrip(Seq(), lamina.randn(2, 5, 4), run_args=lamina.randn(3, 7, 4), input_names=["x"],
               dynamic_axes={"x": {0: "batch", 1: "seq"}})
+
+
+def test_a_token_expanded_to_the_batch_and_heads_folded_into_it_stay_dynamic():
+    """ViT's class token (a parameter expanded to x.shape[0]) and attention heads folded into the batch
+    ((N, L, H, D) -> (N * H, L, D) with N and L dynamic): sizes from the graph input's dims."""
+    lamina.manual_seed(0)
+
+    class Tokens(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.cls = nn.Parameter(lamina.randn(1, 1, 6))
+            self.proj = nn.Linear(4, 6)
+
+        def forward(self, x):  # (N, L, 4)
+            h = lamina.cat([self.cls.expand(x.shape[0], -1, -1), self.proj(x)], dim=1)  # (N, L + 1, 6)
+            n, length = h.shape[0], h.shape[1]
+            heads = h.view(n, length, 2, 3).transpose(1, 2).reshape(n * 2, length, 3)
+            return heads.softmax(-1).reshape(n, 2, length, 3).sum(1)
+
+    roundtrip(Tokens(), lamina.randn(2, 3, 4), run_args=lamina.randn(4, 6, 4), input_names=["x"],
+              dynamic_axes={"x": {0: "batch", 1: "seq"}})

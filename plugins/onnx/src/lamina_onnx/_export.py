@@ -22,6 +22,7 @@ from .errors import OnnxExporterError, where
 DEFAULT_OPSET = 20  # torch 2.13's default for the TorchScript exporter (torch.onnx._constants)
 SUPPORTED_OPSETS = (17, 18, 19, 20)
 _IR_VERSION = {17: 8, 18: 8, 19: 9, 20: 9}
+_PRIMES = (3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41)  # the second trace's growth per dynamic axis
 # torch.onnx.export's other options: accepted at these values, NotImplementedError otherwise
 _TORCH_DEFAULTS: dict[str, Any] = {
     "external_data": True, "dynamic_shapes": None, "custom_translation_table": None, "report": False,
@@ -150,17 +151,31 @@ def _dynamic_axes(dynamic_axes: Any, names: list[str], flat: list) -> dict[str, 
 
 # --- the two traces -----------------------------------------------------------------------------
 def _fresh_inputs(flat: list, names: list[str], axes: dict, perturb: bool) -> list[Tensor]:
-    """Copies of the inputs (floats as non-leaf tensors with history, so in-place ops are recorded);
-    for the second trace, each dynamic axis one longer and the values shuffled (so a value that depends
-    on the inputs but escaped the trace shows up as a constant that differs)."""
+    """Copies of the inputs (floats as non-leaf tensors with history, so in-place ops are recorded).
+
+    For the second trace each dynamic axis grows by a prime of its own, 3 for the first symbol, 5
+    for the second, ... (so that dims following different axes, or multiples of them, are told apart
+    by their two sizes; dims named by torch's list form, ``{"x": [0]}``, count as one symbol per
+    size), and the values are shuffled (so a value that depends on the inputs but escaped the trace
+    shows up as a constant that differs).
+    """
     rng = np.random.default_rng(0)
+
+    def key(name: str, d: int, symbol: str, size: int) -> Any:
+        return ("size", size) if symbol == f"{name}_dynamic_axes_{list(axes[name]).index(d) + 1}" else symbol
+
+    keys = sorted({key(n, d, s, t.shape[d]) for t, n in zip(flat, names) for d, s in axes.get(n, {}).items()},
+                  key=repr)
+    step = dict(zip(keys, _PRIMES))
+    if len(keys) > len(_PRIMES):
+        raise ValueError(f"lamina.onnx.export: at most {len(_PRIMES)} distinct dynamic axes, got {len(keys)}")
     fresh = []
     for t, name in zip(flat, names):
         arr = host_array(t)
         if perturb:
-            for d in sorted(axes.get(name, {})):
+            for d, symbol in sorted(axes.get(name, {}).items()):
                 n = arr.shape[d]
-                arr = np.take(arr, np.arange(n + 1) % max(n, 1), axis=d)
+                arr = np.take(arr, np.arange(n + step[key(name, d, symbol, n)]) % max(n, 1), axis=d)
             arr = rng.permutation(arr.reshape(-1)).reshape(arr.shape)
         x = lamina.tensor(arr, device=t.device)
         if arr.dtype.kind in "fc":
@@ -191,7 +206,7 @@ def _run(model, args, kwargs, flat, names, table, param_names, axes, strict: boo
         if strict:
             raise
         raise OnnxExporterError("lamina.onnx.export: the model failed on the second trace (the inputs with each "
-                                "dynamic axis one longer and the values shuffled), which checks that the graph "
+                                "dynamic axis longer and the values shuffled), which checks that the graph "
                                 f"does not depend on them: {type(exc).__name__}: {exc}") from exc
 
 
@@ -212,7 +227,7 @@ def _compare(first: Trace, second: Trace) -> None:
         if a.key != b.key or a.path != b.path or a.out_names != b.out_names:
             raise OnnxExporterError(
                 f"lamina.onnx.export: the model ran {where(a.op, a.path)} in one trace and {where(b.op, b.path)} "
-                "in the other (inputs with dynamic axes one longer, values shuffled): its control flow "
+                "in the other (inputs with dynamic axes longer, values shuffled): its control flow "
                 "depends on the inputs, which one graph cannot express")
         for ra, rb in zip(a.refs.values(), b.refs.values()):
             if _differ(ra, rb):
@@ -241,6 +256,7 @@ def _build(first: Trace, second: Trace, names: list[str], axes: dict, output_nam
     for name, (shape, dtype) in first.shapes.items():
         g.reserve(name)
         g.values[name] = Value(name, shape, second.shapes.get(name, (shape,))[0], np.dtype(dtype))
+    g.inputs = [g.values[n] for n in names]
     for call in first.calls:
         call.graph = g
         call.outputs = [g.values[n] for n in call.out_names]

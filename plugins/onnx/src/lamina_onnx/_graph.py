@@ -37,6 +37,7 @@ class GraphBuilder:
         self.nodes: list[onnx.NodeProto] = []
         self.initializers: dict[str, np.ndarray] = {}
         self.values: dict[str, Value] = {}
+        self.inputs: list[Value] = []  # the graph inputs (set before the exporters run)
         self.unavailable: dict[str, str] = {}  # outputs an exporter did not produce -> where from
         self._param_names = param_names
         self._taken: set[str] = set()

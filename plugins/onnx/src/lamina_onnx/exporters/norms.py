@@ -10,7 +10,7 @@ import numpy as np
 
 from .._call import Call, Value
 from .._graph import GraphBuilder
-from ._common import out, reduce, reshape_target
+from ._common import out, reduce, reshape_shape
 
 _N = "lamina_norms"
 
@@ -101,8 +101,8 @@ def _normalize_op(g: GraphBuilder, call: Call) -> None:
     (given running ones, or the batch's: then the batch mean and variance are outputs too)."""
     x, y = call.inputs[0], call.outputs[0]
     spec, alt = call.args[5], call.alt_args[5]
-    view = reshape_target(call, x, Value("", tuple(spec.view), tuple(alt.view), y.dtype))
-    xv = g.add_node("Reshape", [x.name, g.constant(view)])[0]
+    view = reshape_shape(g, call, x, Value("", tuple(spec.view), tuple(alt.view), y.dtype))
+    xv = g.add_node("Reshape", [x.name, view])[0]
     pshape = g.constant(list(spec.pshape))
 
     def param(arg) -> str | None:

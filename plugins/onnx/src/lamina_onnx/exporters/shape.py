@@ -11,12 +11,12 @@ import numpy as np
 
 from .._call import Call
 from .._graph import GraphBuilder
-from ._common import INT64_MAX, operand, out, positive, reshape_target, unsqueeze
+from ._common import INT64_MAX, dynamic_size, operand, out, positive, reshape_shape, unsqueeze
 
 
 def _reshape(g: GraphBuilder, call: Call) -> None:
     x, y = call.inputs[0], out(call)
-    g.add_node("Reshape", [x.name, g.constant(reshape_target(call, x, y))], [y.name])
+    g.add_node("Reshape", [x.name, reshape_shape(g, call, x, y)], [y.name])
 
 
 def _permute(g: GraphBuilder, call: Call) -> None:
@@ -24,20 +24,28 @@ def _permute(g: GraphBuilder, call: Call) -> None:
 
 
 def _expand(g: GraphBuilder, call: Call) -> None:
-    """Expand to the traced shape; a dim the input already has is written 1 (kept, so it may be dynamic)."""
+    """Expand to the traced shape; a dim the input already has is written 1 (kept, so it may be dynamic);
+    a dim broadcast to a size that follows dynamic axes is taken from the graph inputs' dims."""
     x, y = call.inputs[0], out(call)
     lead = y.rank - x.rank
-    target = []
+    pieces: list[int | str] = []
     for j, size in enumerate(y.shape):
         i = j - lead
         if i >= 0 and x.shape[i] == size and x.alt_shape[i] == y.alt_shape[j]:
-            target.append(1)
+            pieces.append(1)
         elif j in y.dynamic:
-            call.fail(f"expand {list(x.shape)} -> {list(y.shape)} broadcasts dim {j} to a size that follows a "
-                      "dynamic axis")
+            source = dynamic_size(g, size, y.alt_shape[j])
+            if source is None:
+                call.fail(f"expand {list(x.shape)} -> {list(y.shape)} broadcasts dim {j} to a size that follows "
+                          "dynamic axes but matches no graph input's dim")
+            pieces.append(source)
         else:
-            target.append(size)
-    g.add_node("Expand", [x.name, g.constant(target)], [y.name])
+            pieces.append(size)
+    if all(isinstance(p, int) for p in pieces):
+        target = g.constant(pieces)
+    else:
+        target = g.add_node("Concat", [p if isinstance(p, str) else g.constant([p]) for p in pieces], axis=0)[0]
+    g.add_node("Expand", [x.name, target], [y.name])
 
 
 def _cat(g: GraphBuilder, call: Call) -> None:
