@@ -25,7 +25,7 @@ BUILD_DEPS := "build>=1.2" "setuptools>=77"
 WHEEL_VENV ?= $(VENV)/wheel-test
 WHEEL_BIN := $(WHEEL_VENV)/bin
 # pins every first-party distribution to the wheel just built (never a same-named release on the index)
-FAMILY_PINS := $(WHEEL_VENV)/family-constraints.txt
+FAMILY_PINS := $(BUILD_VENV)/family-constraints.txt
 # The example plugin is tested as an outsider's package: in its own venv (inside $(VENV)), its wheel and
 # its test extra (the kit, pytest) over the core and the CPU backend, all from wheels.
 EXAMPLE_PLUGIN := examples/third_party_plugin
@@ -81,9 +81,12 @@ $(BUILD_BIN)/.installed: Makefile
 	$(call pip_strict,$(BUILD_BIN)/python,--upgrade pip $(BUILD_DEPS),$(BUILD_VENV)/pip.log)
 	touch $@
 
-$(WHEEL_BIN)/python:
+# the suite's dependencies besides lamina, installed while the wheels build (make test runs both at once)
+$(WHEEL_BIN)/.test-deps: Makefile docs/requirements.txt
 	$(PYTHON) -m venv $(WHEEL_VENV)
 	$(call pip_strict,$(WHEEL_BIN)/python,--upgrade pip,$(WHEEL_VENV)/pip.log)
+	$(call pip_strict,$(WHEEL_BIN)/python,$(EXAMPLE_DEPS) $(TEST_DEPS),$(WHEEL_VENV)/pip.log)
+	touch $@
 
 $(EXAMPLE_BIN)/python:
 	$(PYTHON) -m venv $(EXAMPLE_VENV)
@@ -100,7 +103,7 @@ wheels: $(BUILD_BIN)/.installed
 
 # lamina[all] and the suite's dependencies from $(DIST) into $(WHEEL_VENV). The family is uninstalled first:
 # a wheel of the version already installed would not replace an earlier make test's.
-wheel-install: wheels $(WHEEL_BIN)/python
+wheel-install: wheels $(WHEEL_BIN)/.test-deps
 	$(WHEEL_BIN)/python -m pip uninstall -qq -y $$(sed 's/==.*//' $(FAMILY_PINS))
 	$(call pip_strict,$(WHEEL_BIN)/python,--find-links $(DIST) -c $(FAMILY_PINS) $(WHEEL_REQS) $(EXAMPLE_DEPS) \
 		$(TEST_DEPS),$(WHEEL_VENV)/pip.log)
@@ -117,7 +120,9 @@ browser:
 	@command -v chromium > /dev/null || { echo "make: installing chromium (apt-get)"; \
 		export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq chromium > /dev/null; }
 
-test: wheel-install example-install browser
+# the installs run in parallel (the wheels build while PyTorch and the rest are installed), then the suite
+test:
+	$(MAKE) --no-print-directory --jobs=4 --output-sync=target wheel-install example-install browser
 	$(WHEEL_BIN)/ruff check core plugins tests examples benchmarks
 	$(EXAMPLE_BIN)/python -m pytest -q $(EXAMPLE_PLUGIN)/tests
 	LAMINA_TEST_INSTALL=wheels OMP_NUM_THREADS=1 $(WHEEL_BIN)/python -m pytest -q -n $(TEST_WORKERS) tests plugins
