@@ -212,3 +212,16 @@ def test_constant_folding_computes_parameter_arithmetic_ahead():
     assert op_types(roundtrip(Scaled(), lamina.randn(2, 4))) == ["Mul"]
     assert op_types(roundtrip(Scaled(), lamina.randn(2, 4), do_constant_folding=False)) == ["Mul", "Add", "Exp",
                                                                                              "Mul"]
+
+
+def test_the_global_rng_is_left_as_it_was_and_both_passes_draw_the_same_numbers():
+    class Jitter(nn.Module):
+        """Draws from the global RNG in forward (a constant of the graph: the same in both passes)."""
+
+        def forward(self, x):
+            return x + 0.0 * lamina.randn(3)
+
+    lamina.manual_seed(5)
+    rng = lamina.get_rng_state()
+    export_bytes(Jitter(), lamina.ones(2, 3))  # two passes drawing different numbers would be refused
+    assert lamina.get_rng_state() == rng

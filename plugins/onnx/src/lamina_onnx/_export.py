@@ -38,9 +38,10 @@ def export(model: Any, args: Any = (), f: str | os.PathLike | IO[bytes] | None =
            opset_version: int | None = None, dynamo: bool = False,
            dynamic_axes: Mapping[str, Mapping[int, str] | Sequence[int]] | None = None,
            training: Any = None, do_constant_folding: bool = True, **options: Any) -> None:
-    """Trace ``model(*args, **kwargs)`` once and write it to ``f`` (a path or a binary file) as ONNX.
+    """Trace ``model(*args, **kwargs)`` and write it to ``f`` (a path or a binary file) as ONNX.
 
-    Exported as in eval mode (every module's training flag is restored afterwards). ``dynamic_axes``
+    Two forward passes are traced (see the package README); exported as in eval mode, every module's
+    training flag and the global RNG state are as they were afterwards. ``dynamic_axes``
     as torch: ``{"input": {0: "batch"}}`` or ``{"input": [0]}``. Returns None, as torch's
     ``dynamo=False`` exporter; ``dynamo=True`` is refused. See the package README for what is traced.
     """
@@ -57,11 +58,14 @@ def export(model: Any, args: Any = (), f: str | os.PathLike | IO[bytes] | None =
         param_names.setdefault(id(t), n)  # a shared parameter keeps its first name
     table = _registry.load()
     flags = [(m, m.training) for m in model.modules()]
+    rng = lamina.get_rng_state()
     model.eval()
     try:
         first = _run(model, args, kwargs, flat, names, table, param_names, axes, strict=True)
+        lamina.set_rng_state(rng)
         second = _run(model, args, kwargs, flat, names, table, param_names, axes, strict=False)
     finally:
+        lamina.set_rng_state(rng)
         for m, mode in flags:
             m.training = mode
     _compare(first, second)
