@@ -78,6 +78,10 @@ TABLE: dict[str, dict[str, str]] = {
             InstanceNorm3d LayerNorm GroupNorm RMSNorm LocalResponseNorm
         """,
     },
+    "lamina-onnx": {
+        "lamina.namespaces": "onnx",
+        "lamina.onnx.exporters": "elementwise shape reduction activation layers norms recurrent attention",
+    },
     "lamina-optim": {
         "lamina.lr_scheduler": """
             LambdaLR MultiplicativeLR StepLR MultiStepLR ConstantLR LinearLR ExponentialLR PolynomialLR
@@ -87,5 +91,6 @@ TABLE: dict[str, dict[str, str]] = {
         "lamina.optim": "SGD Adam AdamW Adamax NAdam RAdam RMSprop Adagrad Adadelta ASGD Rprop LBFGS",
     },
     "lamina-summary": {"lamina.namespaces": "utils.summary"},
+    "lamina-tensorboard": {"lamina.namespaces": "utils.tensorboard"},
     "lamina-testkit": {"lamina.cli": "check", "lamina.namespaces": "testing"},
 }

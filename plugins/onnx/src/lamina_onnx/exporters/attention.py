@@ -18,6 +18,8 @@ from .attention_core import attend, node
 from .attention_mha import export_attention_core, export_multihead_attention
 from .attention_transformer import export_transformer_encoder, export_transformer_encoder_layer
 
+__lamina_plugin_api__ = "1.0"
+
 
 def _repeat_heads(g: GraphBuilder, x: str, rank: int, groups: int, heads: int) -> str:
     """Grouped-query attention: each key/value head used by ``groups`` query heads in a row.

@@ -18,6 +18,8 @@ from lamina import Tensor
 
 from lamina_onnx import Call, GraphBuilder
 
+__lamina_plugin_api__ = "1.0"
+
 _MODULE = "lamina_layers_recurrent.rnn"
 # rows of PyTorch's weights, per gate block, in ONNX's order
 _GATE_ORDER = {"LSTM": (0, 3, 1, 2), "GRU": (1, 0, 2), "RNN_TANH": (0,), "RNN_RELU": (0,)}
