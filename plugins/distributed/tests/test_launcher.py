@@ -219,6 +219,7 @@ def test_ranks_that_outlive_mpiexec_are_ended(tmp_path, monkeypatch):
         (tmp_path / "pid1").write_text(f"{other.pid}\n")
         monkeypatch.setattr(_launch_mpi, "GRACE_S", 0.2)
         _launch_mpi._end_stragglers(str(tmp_path))
+        assert not _launch_mpi._is_rank(rank.pid)  # gone (a zombie) by the time it returns, not merely signalled
         assert rank.wait(timeout=TIMEOUT) == -signal.SIGKILL
         assert other.poll() is None
     finally:

@@ -87,6 +87,8 @@ def _first_failure(folder: str) -> int | None:
 
 #: how long ranks on this machine may take to end once mpiexec has returned, before they are killed
 GRACE_S = 3.0
+#: how long to wait, after SIGKILL, for a straggler to be gone
+KILL_WAIT_S = 5.0
 
 
 def _is_rank(pid: int) -> bool:
@@ -106,16 +108,20 @@ def _end_stragglers(folder: str) -> None:
             pids.append(int(path.read_text()))
         except (OSError, ValueError):
             continue
-    deadline = time.monotonic() + GRACE_S
+    deadline, killed = time.monotonic() + GRACE_S, False
     while True:
         left = [pid for pid in pids if _is_rank(pid)]
         if not left:
             return
-        if time.monotonic() >= deadline:
+        if killed and time.monotonic() >= deadline:
+            return  # SIGKILLed and still not gone (uninterruptible I/O): nothing more a launcher can do
+        if not killed and time.monotonic() >= deadline:
             for pid in left:
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.kill(pid, signal.SIGKILL)
-            return
+            # SIGKILL takes effect asynchronously: wait for the processes to end (on a loaded machine
+            # a killed rank stayed visible for a moment after the launcher had returned)
+            deadline, killed = time.monotonic() + KILL_WAIT_S, True
         time.sleep(0.01)
 
 
