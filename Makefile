@@ -123,17 +123,17 @@ browser:
 # the installs run in parallel (the wheels build while PyTorch and the rest are installed), then the suite
 test:
 	$(MAKE) --no-print-directory --jobs=4 --output-sync=target wheel-install example-install browser
-	$(WHEEL_BIN)/ruff check core plugins tests examples benchmarks
+	$(WHEEL_BIN)/ruff check core plugins tests examples benchmarks docs
 	$(EXAMPLE_BIN)/python -m pytest -q $(EXAMPLE_PLUGIN)/tests
 	LAMINA_TEST_INSTALL=wheels OMP_NUM_THREADS=1 $(WHEEL_BIN)/python -m pytest -q -n $(TEST_WORKERS) tests plugins
 
 # the same suite on the editable .venv, for working on the tree (the example plugin is left out)
 test-dev: $(BIN)/.test-deps browser
-	$(BIN)/ruff check core plugins tests examples benchmarks
+	$(BIN)/ruff check core plugins tests examples benchmarks docs
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -n $(TEST_WORKERS) tests plugins
 
 docs: $(BIN)/.test-deps
-	$(BIN)/mkdocs build --strict
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 # make version V=0.2.0: the family's version in every first-party pyproject, the core ranges with it
 version:
