@@ -24,8 +24,14 @@ def as_tuple(args: Any) -> tuple:
 
 
 def flat_outputs(result: Any) -> list[np.ndarray]:
+    """Every Tensor in the model's result, depth-first; None (MultiheadAttention's weights with
+    need_weights=False) is skipped, as the exporter skips it: it is not a graph output."""
     if isinstance(result, lamina.Tensor):
         return [result.detach().numpy()]
+    if result is None:
+        return []
+    if isinstance(result, dict):
+        result = list(result.values())
     return [a for item in result for a in flat_outputs(item)]
 
 

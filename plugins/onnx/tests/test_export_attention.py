@@ -12,24 +12,8 @@ import lamina_onnx
 import pytest
 from _onnx_check import export_bytes, op_types, roundtrip
 from lamina import nn
-from lamina_onnx.exporters import attention
 
 L, S, N, E, HEADS = 4, 5, 2, 8, 2
-
-
-@pytest.fixture(autouse=True, scope="module")
-def attention_exporters():
-    """The table comes from its entry point once pyproject.toml lists it; until then it is registered here."""
-    added = []
-    for key, exporter in attention.EXPORTERS.items():
-        try:
-            lamina_onnx.register_exporter(key, exporter)
-            added.append(key)
-        except lamina_onnx.OnnxExporterError:  # already installed through the entry point
-            pass
-    yield
-    for key in added:
-        lamina_onnx.unregister_exporter(key)
 
 
 def seeded(make):
@@ -44,7 +28,7 @@ def causal(size):
 # --- MultiheadAttention ---------------------------------------------------------------------------
 class Attention(nn.Module):
     """MultiheadAttention(query, key, value, **options) with the masks named in ``masks`` as graph inputs;
-    returns the output and the weights when there are any."""
+    returns (output, weights), weights None with need_weights=False (not a graph output)."""
 
     def __init__(self, masks=(), options=None, **layer):
         super().__init__()
@@ -52,8 +36,7 @@ class Attention(nn.Module):
         self.masks, self.options = tuple(masks), dict(options or {})
 
     def forward(self, query, key, value, *masks):
-        out, weights = self.attn(query, key, value, **self.options, **dict(zip(self.masks, masks)))
-        return out if weights is None else (out, weights)
+        return self.attn(query, key, value, **self.options, **dict(zip(self.masks, masks)))
 
 
 def qkv(batch_first=False, n=N, length=L, source=S, kdim=E, vdim=E):
@@ -160,10 +143,9 @@ class Functional(nn.Module):
 
     def forward(self, query, key, value, *mask):
         a = self.attn
-        out, weights = F.multi_head_attention_forward(
+        return F.multi_head_attention_forward(
             query, key, value, E, HEADS, a.in_proj_weight, a.in_proj_bias, None, None, False, 0.0, a.out_proj.weight,
             a.out_proj.bias, training=False, attn_mask=mask[0] if mask else None, **self.options)
-        return out if weights is None else (out, weights)
 
 
 @pytest.mark.parametrize("options,make_inputs", [

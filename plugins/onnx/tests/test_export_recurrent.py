@@ -7,23 +7,7 @@ import lamina_onnx
 import pytest
 from _onnx_check import export_bytes, op_types, roundtrip
 from lamina import nn
-from lamina_onnx.exporters import recurrent
 from onnx import helper, load_from_string
-
-
-@pytest.fixture(autouse=True, scope="module")
-def recurrent_exporters():
-    """The table comes from its entry point once pyproject.toml lists it; until then it is registered here."""
-    added = []
-    for key, exporter in recurrent.EXPORTERS.items():
-        try:
-            lamina_onnx.register_exporter(key, exporter)
-            added.append(key)
-        except lamina_onnx.OnnxExporterError:  # already installed through the entry point
-            pass
-    yield
-    for key in added:
-        lamina_onnx.unregister_exporter(key)
 
 
 class WithStates(nn.Module):
