@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import collections
 import io
 
 import lamina
+import lamina.nn.functional as F
+import numpy as np
 import onnx
 import pytest
-from _onnx_check import export_bytes, op_types, roundtrip
+from _onnx_check import export_bytes, op_types, roundtrip, run_onnx
 from lamina import nn
 from lamina.onnx import OnnxExporterError, UnsupportedOperatorError
 
@@ -225,3 +228,79 @@ def test_the_global_rng_is_left_as_it_was_and_both_passes_draw_the_same_numbers(
     rng = lamina.get_rng_state()
     export_bytes(Jitter(), lamina.ones(2, 3))  # two passes drawing different numbers would be refused
     assert lamina.get_rng_state() == rng
+
+
+def test_a_namedtuple_input_keeps_its_type_in_both_passes():
+    """A PackedSequence-like namedtuple of tensors passed to forward: each field is a graph input."""
+    Pair = collections.namedtuple("Pair", ["a", "b"])
+
+    class Sum(nn.Module):
+        def forward(self, pair):
+            assert isinstance(pair, Pair)
+            return pair.a * 2 + pair.b
+
+    pair = Pair(lamina.randn(2, 3), lamina.randn(2, 3))
+    data = export_bytes(Sum(), (pair,), input_names=["a", "b"], dynamic_axes={"a": [0], "b": [0]})
+    more = Pair(lamina.randn(5, 3), lamina.randn(5, 3))
+    (got,) = run_onnx(data, [more.a.numpy(), more.b.numpy()])
+    np.testing.assert_allclose(got, (more.a * 2 + more.b).numpy(), rtol=1e-6)
+
+
+def test_scalar_constants_stay_0_d_in_the_graph():
+    """g.constant(0) is a 0-d initializer: Range (scalar start/limit/delta) runs in onnxruntime."""
+    from lamina.autograd import Function
+    from lamina_onnx import register_exporter, unregister_exporter
+    from lamina_onnx._fold import to_tensors
+
+    class Positions(Function):
+        """y = x + arange(x.shape[-1]). x: (*, L) -> y: (*, L)"""
+
+        @staticmethod
+        def forward(ctx, x):
+            return x + np.arange(x.shape[-1], dtype=x.dtype)
+
+        @staticmethod
+        def backward(ctx, dy):
+            return dy
+
+    def export_positions(g, call):
+        x, y = call.inputs[0], call.outputs[0]
+        length = g.add_node("Squeeze", [g.add_node("Shape", [x.name], start=-1)[0], g.constant([0])])[0]
+        steps = g.add_node("Range", [g.constant(0), length, g.constant(1)])[0]
+        g.add_node("Add", [x.name, g.cast(steps, np.int64, x.dtype)], [y.name])
+
+    (tensor,) = to_tensors({"zero": np.asarray(np.int64(0))})
+    assert list(tensor.dims) == []
+    register_exporter(Positions, export_positions)
+    try:
+        roundtrip(Block(Positions.apply), lamina.randn(2, 4))
+    finally:
+        unregister_exporter(Positions)
+
+
+@pytest.mark.parametrize("axes", [None, {"x": [0]}], ids=["static", "dynamic_batch"])
+def test_dropout_in_forward_is_refused_naming_the_random_draw(axes):
+    class Noisy(nn.Module):
+        def forward(self, x):
+            return F.dropout(x, 0.5, training=True)
+
+    class Attend(nn.Module):
+        def forward(self, x):
+            return F.scaled_dot_product_attention(x, x, x, dropout_p=0.5)
+
+    with pytest.raises(UnsupportedOperatorError, match=r"op 'MaskAffineFn'.*dropout with training=True and p > 0"):
+        export_bytes(Noisy(), lamina.randn(2, 4), input_names=["x"], dynamic_axes=axes)
+    # with a dynamic batch the two passes draw masks of different sizes: the op's own refusal still comes first
+    with pytest.raises(UnsupportedOperatorError, match=r"op 'ScaledDotProductAttention'.*dropout_p > 0 draws"):
+        export_bytes(Attend(), lamina.randn(2, 2, 3, 4), input_names=["x"], dynamic_axes=axes)
+
+
+def test_a_random_draw_sized_by_a_dynamic_axis_is_named_as_a_likely_cause():
+    class Jitter(nn.Module):
+        def forward(self, x):
+            return x + lamina.rand(x.shape[0], 3)
+
+    export_bytes(Jitter(), lamina.ones(2, 3))  # static batch: the same draw in both passes, a constant
+    with pytest.raises(OnnxExporterError, match=r"op 'Add' .*made outside lamina's traced ops.*or a random draw in "
+                                                r"forward sized by a dynamic axis \(dropout with p > 0"):
+        export_bytes(Jitter(), lamina.ones(2, 3), input_names=["x"], dynamic_axes={"x": [0]})

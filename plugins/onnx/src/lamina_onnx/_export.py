@@ -68,8 +68,8 @@ def export(model: Any, args: Any = (), f: str | os.PathLike | IO[bytes] | None =
         lamina.set_rng_state(rng)
         for m, mode in flags:
             m.training = mode
-    _compare(first, second)
-    proto = _build(first, second, names, axes, output_names, opset, param_names, table, do_constant_folding)
+    baked = _compare(first, second)
+    proto = _build(first, second, names, axes, output_names, opset, param_names, table, do_constant_folding, baked)
     if verbose:
         print(onnx.printer.to_text(proto))
     data = proto.SerializeToString()
@@ -191,6 +191,8 @@ def _fresh_inputs(flat: list, names: list[str], axes: dict, perturb: bool) -> li
 def _replace(obj: Any, it: Any) -> Any:
     if isinstance(obj, Tensor):
         return next(it)
+    if isinstance(obj, tuple) and hasattr(obj, "_fields"):  # a namedtuple (PackedSequence) takes its fields
+        return type(obj)(*(_replace(o, it) for o in obj))
     if isinstance(obj, (tuple, list)):
         return type(obj)(_replace(o, it) for o in obj)
     if isinstance(obj, dict):
@@ -225,20 +227,27 @@ def _differ(a: Any, b: Any) -> bool:
     return x.shape != y.shape or not np.array_equal(x, y, equal_nan=x.dtype.kind in "fc")
 
 
-def _compare(first: Trace, second: Trace) -> None:
-    """Both traces must run the same calls on the same constants (else the graph would be wrong)."""
-    for a, b in zip(first.calls, second.calls):
+def _compare(first: Trace, second: Trace) -> dict[int, str]:
+    """Both traces must run the same calls on the same constants (else the graph would be wrong).
+
+    A call that reads a constant differing between the traces is returned (its index -> the error),
+    not raised at once: its exporter runs first, so that a refusal of its own (dropout_p > 0 draws
+    a random mask) names the cause.
+    """
+    baked: dict[int, str] = {}
+    for k, (a, b) in enumerate(zip(first.calls, second.calls)):
         if a.key != b.key or a.path != b.path or a.out_names != b.out_names:
             raise OnnxExporterError(
                 f"lamina.onnx.export: the model ran {where(a.op, a.path)} in one trace and {where(b.op, b.path)} "
                 "in the other (inputs with dynamic axes longer, values shuffled): its control flow "
                 "depends on the inputs, which one graph cannot express")
-        for ra, rb in zip(a.refs.values(), b.refs.values()):
-            if _differ(ra, rb):
-                raise OnnxExporterError(
-                    f"lamina.onnx.export: {where(a.op, a.path)} reads a tensor that depends on the inputs but was "
-                    "made outside lamina's traced ops (e.g. lamina.zeros(x.shape[0]), lamina.tensor(x.tolist()), "
-                    "a comparison or argmax result); the graph would bake it in as a constant")
+        if any(_differ(ra, rb) for ra, rb in zip(a.refs.values(), b.refs.values())):
+            baked[k] = (
+                f"lamina.onnx.export: {where(a.op, a.path)} reads a tensor that depends on the inputs but was "
+                "made outside lamina's traced ops (e.g. lamina.zeros(x.shape[0]), lamina.tensor(x.tolist()), "
+                "x.numpy()), or a random draw in forward sized by a dynamic axis (dropout with p > 0 in forward: "
+                "F.dropout(training=True), F.scaled_dot_product_attention(dropout_p > 0), lamina.rand); "
+                "the graph would bake it in as a constant")
         a.alt_args, a.alt_kwargs = b.args, b.kwargs
     if len(first.calls) != len(second.calls):
         raise OnnxExporterError(f"lamina.onnx.export: the model ran {len(first.calls)} ops in one trace and "
@@ -246,6 +255,7 @@ def _compare(first: Trace, second: Trace) -> None:
     if any(_differ(a, b) for a, b in zip(first.outputs, second.outputs)):
         raise OnnxExporterError("lamina.onnx.export: the model's outputs are not computed by lamina ops from the "
                                 "inputs in the same way in both traces (a constant output depends on the inputs)")
+    return baked
 
 
 # --- the graph ----------------------------------------------------------------------------------
@@ -255,13 +265,14 @@ def _dims(value: Value, symbols: Mapping[int, str], name: str) -> list[int | str
 
 
 def _build(first: Trace, second: Trace, names: list[str], axes: dict, output_names: Sequence[str] | None,
-           opset: int, param_names: dict[int, str], table: dict, folding: bool) -> onnx.ModelProto:
+           opset: int, param_names: dict[int, str], table: dict, folding: bool,
+           baked: dict[int, str]) -> onnx.ModelProto:
     g = GraphBuilder(opset, param_names)
     for name, (shape, dtype) in first.shapes.items():
         g.reserve(name)
         g.values[name] = Value(name, shape, second.shapes.get(name, (shape,))[0], np.dtype(dtype))
     g.inputs = [g.values[n] for n in names]
-    for call in first.calls:
+    for k, call in enumerate(first.calls):
         call.graph = g
         call.outputs = [g.values[n] for n in call.out_names]
         exporter = table.get(call.key)
@@ -270,6 +281,8 @@ def _build(first: Trace, second: Trace, names: list[str], axes: dict, output_nam
         g.scope(call)
         before = len(g.nodes)
         exporter(g, call)
+        if k in baked:
+            raise OnnxExporterError(baked[k])
         made = {o for node in g.nodes[before:] for o in node.output}
         for k, name in enumerate(call.out_names):
             if name not in made:  # allowed while nothing reads it (the indices of adaptive max pooling)

@@ -54,4 +54,5 @@ def prune(nodes: list[onnx.NodeProto], initializers: dict[str, np.ndarray],
 
 
 def to_tensors(initializers: dict[str, np.ndarray]) -> list[onnx.TensorProto]:
-    return [numpy_helper.from_array(np.ascontiguousarray(array), name) for name, array in initializers.items()]
+    """TensorProtos of the initializers; a 0-d array stays 0-d (a scalar input: Range's start, limit, delta)."""
+    return [numpy_helper.from_array(np.asarray(array, order="C"), name) for name, array in initializers.items()]

@@ -160,8 +160,16 @@ def _interpolate(g: GraphBuilder, call: Call) -> None:
     g.add_node("Resize", [x.name, "", "", sizes], [y.name], **attrs)
 
 
+def _training_dropout(g: GraphBuilder, call: Call) -> None:
+    """Dropout that ran in forward (training=True, p > 0): its mask is a new random draw on every call."""
+    call.fail("dropout with training=True and p > 0 in forward (F.dropout, F.alpha_dropout, F.dropout2d, ...) draws "
+              "a new random mask on every call, which one graph cannot bake in; models are exported in eval mode: "
+              "use nn.Dropout, or pass training=self.training")
+
+
 EXPORTERS = {
     f"{_LB}.upsample.Interpolate": _interpolate,
+    f"{_LB}.dropout.MaskAffineFn": _training_dropout,
     f"{_LB}.linear.Linear_": _linear,
     f"{_LB}.conv.ConvNd": _conv,
     f"{_LB}.conv_transpose.ConvTransposeNd": _conv_transpose,
