@@ -235,17 +235,32 @@ class Function:
 
 
 @contextmanager
-def observe_ops(observer: Callable[[type, tuple, dict, Any], None]) -> Iterator[None]:
+def observe_ops(observer: Callable[[Any, tuple, dict, Any], None]) -> Iterator[None]:
     """Within the block, call ``observer(cls, args, kwargs, result)`` after each ``cls.apply(*args, **kwargs)``.
 
     Only top-level applications are seen: ops applied inside another op's forward, or by an
     observer, are not. For tools that record the ops a program runs (tracers, exporters, profilers).
+    Non-differentiable ops (comparisons, logical ops, predicates, argmax/argmin, any/all) are seen
+    too, through ``notify_observers``: for them the first argument is the op function itself
+    (``lamina.gt``), not a Function class; both are keyed by ``f"{op.__module__}.{op.__qualname__}"``
+    (``"lamina.ops.comparison.gt"``, ``"lamina.ops.elementwise.Mul"``).
     """
     _observers.append(observer)
     try:
         yield
     finally:
         _observers.remove(observer)
+
+
+def notify_observers(op: Callable[..., Any], args: tuple, kwargs: dict, result: Any) -> None:
+    """Tell the ``observe_ops`` observers that the non-differentiable ``op(*args, **kwargs)`` returned
+    ``result``. Callers check ``_observers`` first, so that unobserved code pays one truthiness test."""
+    watching, _observers[:] = _observers[:], []
+    try:
+        for observer in watching:
+            observer(op, args, kwargs, result)
+    finally:
+        _observers[:] = watching
 
 
 def _observed_apply(cls: type[Function], args: tuple, kwargs: dict) -> Any:

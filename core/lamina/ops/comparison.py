@@ -9,6 +9,7 @@ from typing import Any
 
 from .._base.errors import DeviceMismatchError
 from .._tensor import Tensor
+from ..autograd.function import _observers, notify_observers
 from ._util import promote_pair, scalar_or_tensor
 
 
@@ -16,46 +17,60 @@ def _result(x: Tensor, res: Any) -> Tensor:
     return Tensor._make(x._device.backend.xp.asarray(res), x._device)
 
 
+def _named(fn: Callable, name: str) -> Callable:
+    fn.__name__ = fn.__qualname__ = name  # observers key an op by module and qualname: lamina.ops.comparison.gt
+    return fn
+
+
 def _compare(np_op: Callable) -> Callable[[Tensor, Any], Tensor]:
     def fn(input: Tensor, other: Any) -> Tensor:
-        if not isinstance(other, Tensor):
-            other = scalar_or_tensor(other, input)
-        if isinstance(other, Tensor):
-            if other._device is not input._device:
+        b = other if isinstance(other, Tensor) else scalar_or_tensor(other, input)
+        if isinstance(b, Tensor):
+            if b._device is not input._device:
                 raise DeviceMismatchError(f"comparison: expected both tensors on one device, got {input._device} "
-                                          f"and {other._device}")
-            a, b = promote_pair(input, other)
-            return _result(input, np_op(a._data, b._data))
-        return _result(input, np_op(input._data, other))
+                                          f"and {b._device}")
+            x, b = promote_pair(input, b)
+            out = _result(input, np_op(x._data, b._data))
+        else:
+            out = _result(input, np_op(input._data, b))
+        if _observers:
+            notify_observers(fn, (input, other), {}, out)
+        return out
 
-    fn.__name__ = np_op.__name__
-    return fn
+    return _named(fn, np_op.__name__)
 
 
 def _logical(np_name: str) -> Callable[[Tensor, Any], Tensor]:
     def fn(input: Tensor, other: Any) -> Tensor:
         f = getattr(input._device.backend.xp, np_name)
-        return _result(input, f(input._data, other._data if isinstance(other, Tensor) else other))
+        out = _result(input, f(input._data, other._data if isinstance(other, Tensor) else other))
+        if _observers:
+            notify_observers(fn, (input, other), {}, out)
+        return out
 
-    fn.__name__ = np_name
-    return fn
+    return _named(fn, np_name)
 
 
-def _predicate(np_name: str) -> Callable[[Tensor], Tensor]:
+def _predicate(np_name: str, name: str | None = None) -> Callable[[Tensor], Tensor]:
     def fn(input: Tensor) -> Tensor:
-        return _result(input, getattr(input._device.backend.xp, np_name)(input._data))
+        out = _result(input, getattr(input._device.backend.xp, np_name)(input._data))
+        if _observers:
+            notify_observers(fn, (input,), {}, out)
+        return out
 
-    fn.__name__ = np_name
-    return fn
+    return _named(fn, name or np_name)
 
 
 def _bitwise(op: Callable) -> Callable[[Tensor, Any], Tensor]:
     def fn(input: Tensor, other: Any) -> Tensor:
         if input._data.dtype.kind == "f":
             raise TypeError(f"bitwise operation: expected integer or bool tensors, got {input.dtype}")
-        return _result(input, op(input._data, other._data if isinstance(other, Tensor) else other))
+        out = _result(input, op(input._data, other._data if isinstance(other, Tensor) else other))
+        if _observers:
+            notify_observers(fn, (input, other), {}, out)
+        return out
 
-    return fn
+    return _named(fn, f"bitwise_{op.__name__.strip('_')}")
 
 
 eq = _compare(operator.eq)
@@ -77,6 +92,7 @@ signbit = _predicate("signbit")
 bitwise_and = _bitwise(operator.and_)
 bitwise_or = _bitwise(operator.or_)
 bitwise_xor = _bitwise(operator.xor)
+bitwise_not = _predicate("invert", "bitwise_not")
 
 
 def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
@@ -119,9 +135,7 @@ class ComparisonMethods:
     bitwise_and = __and__ = __rand__ = bitwise_and
     bitwise_or = __or__ = __ror__ = bitwise_or
     bitwise_xor = __xor__ = __rxor__ = bitwise_xor
-
-    def __invert__(self: Tensor) -> Tensor:
-        return Tensor._make(~self._data, self._device)
+    __invert__ = bitwise_not
 
     def __hash__(self) -> int:
         return id(self)

@@ -10,7 +10,7 @@ from typing import Any
 
 from .._base import dtype as _dtype
 from .._tensor import Tensor
-from ..autograd.function import Function
+from ..autograd.function import Function, _observers, notify_observers
 from ._util import int_to_float, normalize_dim, normalize_dims
 
 
@@ -278,22 +278,27 @@ def amin(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
     return Amax.apply(input, _axes(input, dim, "amin"), keepdim, False)
 
 
-def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+def _arg_extreme(op: Any, name: str, input: Tensor, dim: int | None, keepdim: bool) -> Tensor:
+    """argmax/argmin (first occurrence): x (*) -> indices int64, ``dim`` removed (kept as 1 with keepdim);
+    dim None: the index into the flattened x, 0-d."""
     xp = input.device.backend.xp
     if dim is None:
-        return Tensor._make(xp.asarray(xp.argmax(input._data)).astype("int64"), input.device)
-    axis = normalize_dim(dim, input.ndim, "argmax")
-    r = xp.argmax(input._data, axis=axis, keepdims=keepdim) if input.ndim else xp.asarray(0)
-    return Tensor._make(xp.asarray(r).astype("int64"), input.device)
+        r = getattr(xp, name)(input._data)
+    else:
+        axis = normalize_dim(dim, input.ndim, name)
+        r = getattr(xp, name)(input._data, axis=axis, keepdims=keepdim) if input.ndim else xp.asarray(0)
+    out = Tensor._make(xp.asarray(r).astype("int64"), input.device)
+    if _observers:
+        notify_observers(op, (input, dim, keepdim), {}, out)
+    return out
+
+
+def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    return _arg_extreme(argmax, "argmax", input, dim, keepdim)
 
 
 def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
-    xp = input.device.backend.xp
-    if dim is None:
-        return Tensor._make(xp.asarray(xp.argmin(input._data)).astype("int64"), input.device)
-    axis = normalize_dim(dim, input.ndim, "argmin")
-    r = xp.argmin(input._data, axis=axis, keepdims=keepdim) if input.ndim else xp.asarray(0)
-    return Tensor._make(xp.asarray(r).astype("int64"), input.device)
+    return _arg_extreme(argmin, "argmin", input, dim, keepdim)
 
 
 def var(input: Tensor, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
@@ -344,16 +349,22 @@ def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype: Any = N
     return E.pow(sum(E.pow(E.abs(x), p), dim, keepdim), 1.0 / p)
 
 
-def all(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001
+def _truth(op: Any, name: str, input: Tensor, dim: Any, keepdim: bool) -> Tensor:
+    """all/any: x (*) -> bool, reduced over ``dim`` (None: every dim)."""
     xp = input.device.backend.xp
-    axes = _axes(input, dim, "all")
-    return Tensor._make(xp.asarray(xp.all(input._data, axis=axes, keepdims=keepdim)), input.device)
+    axes = _axes(input, dim, name)
+    out = Tensor._make(xp.asarray(getattr(xp, name)(input._data, axis=axes, keepdims=keepdim)), input.device)
+    if _observers:
+        notify_observers(op, (input, dim, keepdim), {}, out)
+    return out
+
+
+def all(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001
+    return _truth(all, "all", input, dim, keepdim)
 
 
 def any(input: Tensor, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A001
-    xp = input.device.backend.xp
-    axes = _axes(input, dim, "any")
-    return Tensor._make(xp.asarray(xp.any(input._data, axis=axes, keepdims=keepdim)), input.device)
+    return _truth(any, "any", input, dim, keepdim)
 
 
 def count_nonzero(input: Tensor, dim=None) -> Tensor:
