@@ -100,7 +100,8 @@ class Call:
         """A non-tensor argument that the graph bakes in: it must be the same in both traces."""
         first = self.args[index] if isinstance(index, int) else self.kwargs.get(index)
         second = self.alt_args[index] if isinstance(index, int) else self.alt_kwargs.get(index)
-        if type(first) is not type(second) or first != second:
+        same_nan = isinstance(first, float) and first != first and second != second  # a NaN baked in
+        if type(first) is not type(second) or (first != second and not same_nan):
             self.fail(f"argument {index!r} is {first!r} in one trace and {second!r} in the other: it depends on "
                       "the inputs' values or dynamic sizes (computed outside lamina's ops, e.g. with .item() or "
                       "x.shape), and the graph would bake it in")

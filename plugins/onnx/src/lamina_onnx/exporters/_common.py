@@ -100,6 +100,7 @@ def dynamic_size(g: GraphBuilder, size: int, alt: int, *, multiples: bool = True
             part = g.add_node("Gather", [g.add_node("Shape", [value])[0], g.constant([d])])[0]
             name = part if name is None else g.add_node("Mul", [name, part])[0]
         k = size // p
+        assert name is not None  # every candidate has one source or two
         return name if k == 1 else g.add_node("Mul", [name, g.constant([k])])[0]
     return None
 
