@@ -1,5 +1,6 @@
 """Exporters for the core's shape and indexing ops: reshape/view/flatten/squeeze, permute/transpose,
-expand, cat/stack, indexing with ints/slices/None/Ellipsis and one index tensor, gather, where."""
+expand, cat/stack, indexing with ints/slices/None/Ellipsis and one index tensor, index assignment
+(``x[key] = v``), gather, where."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ __lamina_plugin_api__ = "1.0"
 from typing import Any
 
 import numpy as np
+from lamina import Tensor
 
 from .._call import Call
 from .._graph import GraphBuilder
@@ -90,15 +92,20 @@ def _slice_bounds(part: slice) -> tuple[int, int, int]:
 
 
 def _getitem(g: GraphBuilder, call: Call) -> None:
-    """x[key]: ints and slices become one Slice (+ Squeeze), None an Unsqueeze, one index tensor a Gather."""
     x, y = call.inputs[0], out(call)
+    g.add_node("Identity", [_select(g, call, x.name, x.rank)], [y.name])
+
+
+def _select(g: GraphBuilder, call: Call, name: str, rank: int) -> str:
+    """``name[key]`` for the call's key (argument 1) on a value of ``rank`` dims: ints and slices become
+    one Slice (+ Squeeze), None an Unsqueeze, one index tensor a Gather."""
     key: tuple = call.args[1]
     advanced = [i for i, k in enumerate(key) if not (k is None or k is Ellipsis or isinstance(k, (int, slice)))]
     if not advanced:
         key = call.static(1)
     consuming = sum(1 for k in key if k is not None and k is not Ellipsis)
-    if consuming > x.rank:
-        call.fail(f"index {key!r} has more entries than the tensor's {x.rank} dims")
+    if consuming > rank:
+        call.fail(f"index {key!r} has more entries than the tensor's {rank} dims")
     if len(advanced) > 1:
         call.fail("indexing with more than one index tensor/list is not supported")
     starts, ends, axes, steps, squeeze, new_axes, gather = [], [], [], [], [], [], None
@@ -106,7 +113,7 @@ def _getitem(g: GraphBuilder, call: Call) -> None:
     o = 0  # the output dim it lands on
     for part in key:
         if part is Ellipsis:
-            skip = x.rank - consuming
+            skip = rank - consuming
             d, o = d + skip, o + skip
         elif part is None:
             new_axes.append(o)
@@ -129,7 +136,6 @@ def _getitem(g: GraphBuilder, call: Call) -> None:
         else:
             gather = (d, part)
             d, o = d + 1, o + 1
-    name = x.name
     if starts:
         name = g.add_node("Slice", [name, g.constant(starts), g.constant(ends), g.constant(axes),
                                     g.constant(steps)])[0]
@@ -139,7 +145,7 @@ def _getitem(g: GraphBuilder, call: Call) -> None:
         name = g.add_node("Squeeze", [name, g.constant(squeeze)])[0]
     if new_axes:
         name = unsqueeze(g, name, new_axes)
-    g.add_node("Identity", [name], [y.name])
+    return name
 
 
 def _gather_index(g: GraphBuilder, call: Call, name: str, dim: int, index: Any, squeeze: list[int]) -> str:
@@ -158,6 +164,39 @@ def _gather_index(g: GraphBuilder, call: Call, name: str, dim: int, index: Any, 
         squeeze.append(dim)  # a 0-d index drops the dim: gather with [i] then squeeze
         idx_name = unsqueeze(g, idx_name, [0])
     return g.add_node("Gather", [name, idx_name], axis=dim)[0]
+
+
+def _index_put(g: GraphBuilder, call: Call) -> None:
+    """x[key] = v (accumulate: +=). A bool mask over x's leading dims is a Where; any other key picks the
+    flat positions it addresses from an iota of x's shape (the key applied as in x[key]), and a
+    ScatterElements on the flattened x writes the broadcast values there (reduction add to accumulate)."""
+    x, y = call.inputs[0], out(call)
+    key: tuple = call.args[1]
+    accumulate = bool(call.static(3)) if len(call.args) > 3 else bool(call.kwargs.get("accumulate", False))
+    v = call.args[2]
+    value = operand(g, call, 2, x.dtype)
+    mask = key[0] if len(key) == 1 and id(key[0]) in call.refs else None
+    if mask is not None and call.value(mask).dtype == np.bool_ and not accumulate:
+        m = call.value(mask)
+        v_shape = tuple(v.shape) if isinstance(v, Tensor) else np.shape(v)
+        extra = v_shape[:max(len(v_shape) - (x.rank - m.rank), 0)]  # dims that meet the mask's Trues
+        if any(d != 1 for d in extra) or len(v_shape) > x.rank:
+            call.fail("x[mask] = v with v holding one row per True of the mask is not supported (its size depends "
+                      "on the values); give v the shape of the dims after the mask's, or a scalar")
+        cond = unsqueeze(g, m.name, list(range(m.rank, x.rank))) if m.rank < x.rank else m.name
+        g.add_node("Where", [cond, value, x.name], [y.name])
+        return
+    shape = g.add_node("Shape", [x.name])[0]
+    size = g.add_node("Size", [x.name])[0]
+    iota = g.add_node("Reshape", [g.add_node("Range", [g.constant(0), size, g.constant(1)])[0], shape])[0]
+    positions = _select(g, call, iota, x.rank)
+    flat = g.constant([-1])
+    values = g.add_node("Expand", [value, g.add_node("Shape", [positions])[0]])[0]
+    written = g.add_node("ScatterElements", [g.add_node("Reshape", [x.name, flat])[0],
+                                             g.add_node("Reshape", [positions, flat])[0],
+                                             g.add_node("Reshape", [values, flat])[0]],
+                         axis=0, reduction="add" if accumulate else None)[0]
+    g.add_node("Reshape", [written, shape], [y.name])
 
 
 def _index_select(g: GraphBuilder, call: Call) -> None:
@@ -190,6 +229,7 @@ EXPORTERS = {
     "lamina.ops.combine.Flip": _flip,
     "lamina.ops.combine.Tile": _tile,
     "lamina.ops.indexing.GetItem": _getitem,
+    "lamina.ops.indexing.IndexPut": _index_put,
     "lamina.ops.indexing.IndexSelect": _index_select,
     "lamina.ops.indexing.Gather": _gather,
     "lamina.ops.indexing.Where": _where,
