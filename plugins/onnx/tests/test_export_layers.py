@@ -108,3 +108,21 @@ def test_flatten_keeps_the_batch_dynamic():
     reshape = next(n for n in proto.graph.node if n.op_type == "Reshape")
     target = next(i for i in proto.graph.initializer if i.name == reshape.input[1])
     assert numpy_helper.to_array(target).tolist() == [0, 32]  # the batch is copied, not baked in
+
+
+@pytest.mark.parametrize("make, shape", [
+    (lambda: nn.MaxPool2d(2, return_indices=True), (2, 3, 6, 6)),
+    (lambda: nn.MaxPool2d(3, stride=2, padding=1, dilation=1, return_indices=True, ceil_mode=True), (2, 3, 7, 7)),
+    (lambda: nn.MaxPool2d(2, stride=1, dilation=2, return_indices=True), (2, 2, 6, 5)),
+    (lambda: nn.MaxPool1d(3, stride=2, padding=1, return_indices=True), (2, 3, 9)),
+    (lambda: nn.MaxPool3d(2, return_indices=True), (2, 2, 4, 4, 4)),
+], ids=["2d", "2d_pad_ceil", "2d_dilated", "1d_pad", "3d"])
+def test_max_pool_indices_are_torchs_per_plane_flat_indices(make, shape):
+    """ONNX counts MaxPool's indices over (N, C, *S); the export takes them modulo the plane size, so
+    they equal lamina's (and torch's) per-plane flat indices, for another batch size too."""
+    model = seeded(make)
+    x = lamina.randn(*shape)
+    x = lamina.where(x > 1.0, lamina.ones(1), x)  # ties: the first max wins in both
+    proto = roundtrip(model, x, run_args=lamina.randn(5, *shape[1:]), input_names=["x"],
+                      dynamic_axes={"x": {0: "batch"}})
+    assert "Mod" in op_types(proto)

@@ -11,7 +11,7 @@ from lamina import Tensor
 
 from .._call import Call, Value
 from .._graph import GraphBuilder
-from ._common import out
+from ._common import out, reduce
 
 _LB = "lamina_layers_basic"
 
@@ -68,13 +68,19 @@ def _ceil_mode(call: Call, x: Value, kernel, stride, pad, dilation, out_size) ->
 
 
 def _max_pool(g: GraphBuilder, call: Call) -> None:
+    """MaxPool; with return_indices its Indices output, which counts over all of (N, C, *S), taken modulo
+    the plane size prod(S) (read from x's shape, so it stays right for dynamic sizes): torch's index
+    into each plane. Ties keep the first max, as lamina and torch."""
     x = call.inputs[0]
     kernel, stride, pad, dilation, out_size, return_indices = (call.args[i] for i in range(1, 7))
-    if return_indices:
-        call.fail("max pooling with return_indices=True is not supported (ONNX indices count across N and C)")
-    g.add_node("MaxPool", [x.name], [out(call).name], kernel_shape=list(kernel), strides=list(stride),
+    outputs = [out(call).name] if not return_indices else [out(call).name, g.fresh(f"{g.scope(call)}Indices")]
+    g.add_node("MaxPool", [x.name], outputs, kernel_shape=list(kernel), strides=list(stride),
                pads=list(pad) * 2, dilations=list(dilation),
                ceil_mode=_ceil_mode(call, x, kernel, stride, pad, dilation, out_size))
+    if return_indices:
+        spatial = g.add_node("Slice", [g.add_node("Shape", [x.name])[0], g.constant([2]), g.constant([x.rank])])[0]
+        plane = reduce(g, "ReduceProd", spatial, None, True)
+        g.add_node("Mod", [outputs[1], plane], [out(call, 1).name])
 
 
 def _avg_pool(g: GraphBuilder, call: Call) -> None:
