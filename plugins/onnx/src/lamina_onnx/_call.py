@@ -73,7 +73,7 @@ class Call:
     op: str
     path: str
     module: Any
-    function: type | None
+    function: Any  # the Function class, or a non-differentiable op's function (lamina.gt); None: a module
     args: tuple
     kwargs: dict
     alt_args: tuple = ()

@@ -2,11 +2,12 @@
 
 A module whose class has an exporter is recorded as one call when its forward returns, and
 nothing inside it is recorded; every other ``Function.apply`` (seen through the core's
-``lamina.autograd.observe_ops``) is one op call. Module boundaries come from the process-wide
-module forward hooks. Tensors are known by identity and version: an output is named when it is
-made; a tensor changed in place by a recorded op is found again through its ``grad_fn``; an alias
-without history (``detach``) through its array. Anything else is a constant (a parameter, a buffer,
-or a tensor made in forward).
+``lamina.autograd.observe_ops``) is one op call, and so is each non-differentiable op the core
+reports to the same hook (comparisons, logical ops, argmax, any/all). Module boundaries come
+from the process-wide module forward hooks. Tensors are known by identity and version: an output
+is named when it is made; a tensor changed in place by a recorded op is found again through its
+``grad_fn``; an alias without history (``detach``) through its array. Anything else is a
+constant (a parameter, a buffer, or a tensor made in forward).
 """
 
 from __future__ import annotations
@@ -123,7 +124,8 @@ class Tracer:
         return self.stack[-1] if self.stack else ""
 
     # --- hooks --------------------------------------------------------------------------------
-    def on_op(self, cls: type, args: tuple, kwargs: dict, out: Any) -> None:
+    def on_op(self, cls: Any, args: tuple, kwargs: dict, out: Any) -> None:
+        """One observed op: a Function class, or the function of a non-differentiable op (lamina.gt)."""
         if self.unit_depth:
             return
         key = class_key(cls)
