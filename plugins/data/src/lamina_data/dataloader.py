@@ -1,10 +1,16 @@
 """``DataLoader``: iterate a dataset in (shuffled) batches, as ``torch.utils.data.DataLoader``.
 
 Decisions:
-* Everything runs in the calling process. ``num_workers``, ``prefetch_factor``,
-  ``persistent_workers``, ``worker_init_fn``, ``multiprocessing_context`` and ``timeout`` are
-  validated as in PyTorch and accepted, but no worker process is started (``get_worker_info()``
-  returns None, ``worker_init_fn`` is not called). ``pin_memory`` is accepted and ignored.
+* ``num_workers=0`` loads in the calling process. ``num_workers > 0`` starts worker processes with
+  PyTorch's semantics (``_mp_iter``, ``_worker``): ``get_worker_info()``, ``worker_init_fn``,
+  per-worker seeds, ``prefetch_factor`` (default 2), ``persistent_workers``, ``timeout``,
+  ``in_order``, ``multiprocessing_context``; batches arrive through shared memory (``_shm``).
+* Worker seeds: one base seed per iterator, drawn from ``generator`` (or the default generator)
+  after the sampler's first step, so that a seeded shuffle visits the same order as with
+  ``num_workers=0`` (PyTorch draws it first, and in both modes); worker ``k`` seeds lamina and
+  ``random`` with base seed + k and NumPy's global RNG from both.
+* ``pin_memory=True`` warns as PyTorch does when no accelerator is present; lamina has no pinned
+  host memory, so batches are the same tensors either way.
 * Shuffling uses ``generator`` when given (only it advances); otherwise each epoch draws one seed
   from the default CPU generator. Unlike PyTorch, iterating without shuffling draws nothing.
 * Fast path: a ``TensorDataset`` (or a ``Subset`` of one, e.g. from ``random_split``) with the
@@ -14,22 +20,21 @@ Decisions:
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
-from lamina import Generator, Tensor
+from lamina import Generator
 
 from ._collate import default_collate, default_convert
-from .dataset import Dataset, IterableDataset, Subset, TensorDataset
+from ._fetch import _batch_fetcher
+from ._mp_iter import _MultiProcessIter, resolve_context
+from ._worker import get_worker_info
+from .dataset import Dataset, IterableDataset
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
 
 __all__ = ["DataLoader", "get_worker_info"]
-
-
-def get_worker_info() -> None:
-    """Always None: lamina's DataLoader loads in the calling process (no worker processes)."""
-    return None
 
 
 class _InfiniteConstantSampler(Sampler):
@@ -38,28 +43,6 @@ class _InfiniteConstantSampler(Sampler):
     def __iter__(self) -> Iterator[None]:
         while True:
             yield None
-
-
-def _take(t: Tensor, idx: np.ndarray) -> Tensor:
-    """``t[idx]`` for an int64 index array; a plain array gather when no autograd is involved."""
-    if t.requires_grad:
-        return t[idx]
-    xp = t.device.backend.xp
-    return Tensor._make(t.array[xp.asarray(idx)], t.device)
-
-
-def _batch_fetcher(dataset: Any) -> Callable[[np.ndarray], list[Tensor]] | None:
-    """A function from an index array to the default-collated batch, for datasets that allow it."""
-    if isinstance(dataset, TensorDataset) and type(dataset).__getitem__ is TensorDataset.__getitem__:
-        tensors = dataset.tensors
-        return lambda idx: [_take(t, idx) for t in tensors]
-    if isinstance(dataset, Subset) and type(dataset).__getitem__ is Subset.__getitem__:
-        inner = _batch_fetcher(dataset.dataset)
-        if inner is None:
-            return None
-        mapping = np.asarray(dataset.indices, dtype=np.int64)
-        return lambda idx: inner(mapping[idx])
-    return None
 
 
 class DataLoader:
@@ -88,6 +71,16 @@ class DataLoader:
                              "num_workers > 0 to enable multiprocessing, otherwise set prefetch_factor to None.")
         if persistent_workers and num_workers == 0:
             raise ValueError("persistent_workers option needs num_workers > 0")
+        if num_workers > 0:
+            if prefetch_factor is None:
+                prefetch_factor = 2
+            elif isinstance(prefetch_factor, bool) or not isinstance(prefetch_factor, int) or prefetch_factor < 1:
+                raise ValueError(f"prefetch_factor option should be a positive integer, but got "
+                                 f"prefetch_factor={prefetch_factor!r}")
+            multiprocessing_context = resolve_context(multiprocessing_context)
+        elif multiprocessing_context is not None:
+            raise ValueError(f"multiprocessing_context can only be used with multi-process loading "
+                             f"(num_workers > 0), but got num_workers={num_workers}")
         if isinstance(dataset, IterableDataset):
             if shuffle not in (None, False):
                 raise ValueError(f"DataLoader with IterableDataset: expected unspecified shuffle option, "
@@ -137,6 +130,7 @@ class DataLoader:
         if collate_fn is None:
             collate_fn = default_collate if batch_sampler is not None else default_convert
         self.collate_fn = collate_fn
+        self._iterator: _MultiProcessIter | None = None
         self.__initialized = True
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -160,8 +154,28 @@ class DataLoader:
             return n
         return len(self._index_sampler)
 
-    def __iter__(self) -> _SingleProcessIter:
-        return _SingleProcessIter(self)
+    def __iter__(self) -> _SingleProcessIter | _MultiProcessIter:
+        if self.pin_memory:
+            self._warn_pin_memory()
+        if self.num_workers == 0:
+            return _SingleProcessIter(self)
+        if not self.persistent_workers:
+            return _MultiProcessIter(self)
+        if self._iterator is None or self._iterator._closed:
+            self._iterator = _MultiProcessIter(self)
+        else:
+            self._iterator._reset()
+        return self._iterator
+
+    def _warn_pin_memory(self) -> None:
+        import lamina.cuda
+
+        if self.pin_memory_device:
+            warnings.warn(f"pin_memory_device is deprecated, the current accelerator will be used as the device,"
+                          f"ignore pin_memory_device='{self.pin_memory_device}'.", UserWarning, stacklevel=3)
+        if not lamina.cuda.is_available():
+            warnings.warn("'pin_memory' argument is set as true but no accelerator is found, then device pinned "
+                          "memory won't be used.", UserWarning, stacklevel=3)
 
     def _batches(self) -> Iterator[Any]:
         dataset, collate = self.dataset, self.collate_fn
