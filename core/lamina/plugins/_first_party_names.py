@@ -80,7 +80,7 @@ TABLE: dict[str, dict[str, str]] = {
     },
     "lamina-onnx": {
         "lamina.namespaces": "onnx",
-        "lamina.onnx.exporters": "elementwise shape reduction activation layers norms recurrent attention",
+        "lamina.onnx.exporters": "elementwise shape reduction activation layers norms recurrent attention logic",
     },
     "lamina-optim": {
         "lamina.lr_scheduler": """
