@@ -242,12 +242,17 @@ def test_attributes_are_frozen_after_init():
     loader.num_workers = 0  # not frozen
 
 
-def test_workers_run_in_process():
-    ds = tensor_dataset(10)
-    a = as_lists(DataLoader(ds, batch_size=3, shuffle=True, generator=lamina.Generator().manual_seed(5)))
-    b = as_lists(DataLoader(ds, batch_size=3, shuffle=True, num_workers=2, prefetch_factor=2,
-                            persistent_workers=True, pin_memory=True, generator=lamina.Generator().manual_seed(5)))
-    assert a == b
+def test_pin_memory_warns_without_an_accelerator_as_pytorch(torch):
+    from torch.utils import data as tdata
+
+    if torch.accelerator.is_available() or lamina.cuda.is_available():
+        pytest.skip("pin_memory warns only without an accelerator")
+    with pytest.warns(UserWarning) as expected:
+        list(tdata.DataLoader(Range(4), batch_size=2, pin_memory=True))
+    with pytest.warns(UserWarning) as got:
+        a = as_lists(DataLoader(tensor_dataset(4), batch_size=2, pin_memory=True))
+    assert [str(w.message) for w in got] == [str(w.message) for w in expected]
+    assert a == as_lists(DataLoader(tensor_dataset(4), batch_size=2))
     assert dataloader_module.get_worker_info() is None
 
 

@@ -11,7 +11,6 @@ memory (``_shm``).
 
 from __future__ import annotations
 
-import atexit
 import itertools
 import multiprocessing as mp
 import signal
@@ -34,7 +33,6 @@ if TYPE_CHECKING:
 __all__: list[str] = []
 
 _JOIN_S = 2.0  # how long a clean shutdown waits for the workers before terminating them
-_live: weakref.WeakSet[_MultiProcessIter] = weakref.WeakSet()
 
 
 def resolve_context(context: Any) -> BaseContext | None:
@@ -63,6 +61,51 @@ def _exit_reason(process: Any) -> str:
     return f"exit code {code}"
 
 
+class _Pool:
+    """The worker processes of one iterator, their queues and pipes, and how to stop them.
+
+    Kept apart from the iterator so that ``weakref.finalize`` can stop the workers when the
+    iterator is collected (even in a reference cycle, where the pipes would otherwise be finalized
+    first) and at interpreter exit.
+    """
+
+    def __init__(self, shm_prefix: str) -> None:
+        self.shm_prefix = shm_prefix
+        self.workers: list[Any] = []
+        self.index_queues: list[Any] = []
+        self.result_conns: list[Any] = []
+        self.closed = False
+
+    def shutdown(self, graceful: bool) -> None:
+        """Stop the workers: ask them to exit (``graceful``: wait a moment), then terminate the rest."""
+        if self.closed:
+            return
+        self.closed = True
+        for q in self.index_queues:
+            try:
+                q.put(None)
+            except (OSError, ValueError):
+                pass
+        if graceful:
+            deadline = time.monotonic() + _JOIN_S
+            for p in self.workers:
+                p.join(timeout=max(0.0, deadline - time.monotonic()))
+        for p in self.workers:
+            if p.is_alive():
+                p.terminate()
+        for p in self.workers:
+            p.join(timeout=_JOIN_S)
+            if p.is_alive():
+                p.kill()
+                p.join()
+        for q in self.index_queues:
+            q.cancel_join_thread()
+            q.close()
+        for conn in self.result_conns:
+            conn.close()
+        _shm.remove_prefix(self.shm_prefix)
+
+
 class _MultiProcessIter:
     """Iterates a DataLoader's batches, loaded by ``loader.num_workers`` worker processes."""
 
@@ -74,19 +117,18 @@ class _MultiProcessIter:
         self._in_order = loader.in_order
         self._persistent = loader.persistent_workers
         self._is_iterable = isinstance(loader.dataset, IterableDataset)
-        self._shm_prefix = _shm.new_prefix()
-        self._closed = False
-        self._workers: list[Any] = []
-        self._index_queues: list[Any] = []
-        self._result_conns: list[Any] = []
+        self._pool = _Pool(_shm.new_prefix())
+        self._workers = self._pool.workers
+        self._index_queues = self._pool.index_queues
+        self._result_conns = self._pool.result_conns
+        self._finalizer = weakref.finalize(self, self._pool.shutdown, True)
         self._new_epoch()
         # Drawn after the sampler's first step, which makes the built-in samplers' draws for the
         # epoch, so a seeded generator gives the same order as num_workers=0.
         base_seed = int(randint(0, 2**63 - 1, (), generator=loader.generator, device="cpu").item())
         ctx = resolve_context(loader.multiprocessing_context) or mp.get_context()
         spec = _WorkerSpec(loader.dataset, loader._auto_collation, loader.collate_fn, loader.drop_last,
-                           loader.worker_init_fn, self._n, base_seed, self._shm_prefix)
-        _live.add(self)
+                           loader.worker_init_fn, self._n, base_seed, self._pool.shm_prefix)
         try:
             for worker_id in range(self._n):
                 index_queue = ctx.Queue()
@@ -243,41 +285,10 @@ class _MultiProcessIter:
         return len(self._loader)
 
     # --- shutdown --------------------------------------------------------------------------------
+    @property
+    def _closed(self) -> bool:
+        return self._pool.closed
+
     def _shutdown(self, graceful: bool) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        _live.discard(self)
-        for q in self._index_queues:
-            try:
-                q.put(None)
-            except (OSError, ValueError):
-                pass
-        if graceful:
-            deadline = time.monotonic() + _JOIN_S
-            for p in self._workers:
-                p.join(timeout=max(0.0, deadline - time.monotonic()))
-        for p in self._workers:
-            if p.is_alive():
-                p.terminate()
-        for p in self._workers:
-            p.join(timeout=_JOIN_S)
-            if p.is_alive():
-                p.kill()
-                p.join()
-        for q in self._index_queues:
-            q.cancel_join_thread()
-            q.close()
-        for conn in self._result_conns:
-            conn.close()
-        _shm.remove_prefix(self._shm_prefix)
-
-    def __del__(self) -> None:
-        if not getattr(self, "_closed", True):
-            self._shutdown(graceful=True)
-
-
-@atexit.register
-def _shutdown_all() -> None:
-    for it in list(_live):
-        it._shutdown(graceful=False)
+        self._pool.shutdown(graceful)
+        self._finalizer.detach()

@@ -1,0 +1,277 @@
+"""DataLoader(num_workers > 0): the same batches as num_workers=0, worker info, seeds, prefetching,
+persistent workers, start methods and the shared-memory transport."""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing as mp
+import os
+import random
+
+import lamina
+import numpy as np
+import pytest
+from conftest import our_segments
+from lamina.utils.data import DataLoader, Dataset, IterableDataset, TensorDataset, get_worker_info
+
+FORK = "fork"
+
+
+class Records(Dataset):
+    """Structured samples (dict, string, int, array) through the per-sample path."""
+
+    def __init__(self, n):
+        self.n = n
+
+    def __getitem__(self, i):
+        return {"x": np.full((2, 3), i, dtype=np.float32), "name": f"s{i}", "i": i}
+
+    def __len__(self):
+        return self.n
+
+
+class Sharded(IterableDataset):
+    """range(n) split into contiguous, uneven shards by get_worker_info()."""
+
+    def __init__(self, n):
+        self.n = n
+
+    def __iter__(self):
+        info = get_worker_info()
+        if info is None:
+            return iter(range(self.n))
+        per = -(-self.n // info.num_workers)
+        return iter(range(info.id * per, min(self.n, (info.id + 1) * per)))
+
+
+_init_calls: list[int] = []
+
+
+def record_init(worker_id):
+    _init_calls.append(worker_id)
+
+
+class WhoAmI(Dataset):
+    """Each sample: the worker's info, init calls, pid and one draw from every seeded RNG."""
+
+    def __getitem__(self, i):
+        info = get_worker_info()
+        return dict(id=info.id, num_workers=info.num_workers, seed=info.seed, same=info.dataset is self,
+                    init=list(_init_calls), pid=os.getpid(), lamina=lamina.rand(()).item(),
+                    random=random.random(), numpy=float(np.random.rand()))
+
+    def __len__(self):
+        return 8
+
+
+class Counted(Dataset):
+    """Counts its fetches in shared memory, to watch how far the workers run ahead."""
+
+    def __init__(self, n, counter):
+        self.n, self.counter = n, counter
+
+    def __getitem__(self, i):
+        with self.counter.get_lock():
+            self.counter.value += 1
+        return i
+
+    def __len__(self):
+        return self.n
+
+
+def tensor_dataset(n=23):
+    rng = np.random.default_rng(0)
+    return TensorDataset(lamina.tensor(rng.standard_normal((n, 3)).astype(np.float32)), lamina.arange(n))
+
+
+def plain(batch):
+    """Batches as nested Python values, for comparison."""
+    if isinstance(batch, lamina.Tensor):
+        return batch.tolist()
+    if isinstance(batch, dict):
+        return {k: plain(v) for k, v in batch.items()}
+    if isinstance(batch, (list, tuple)):
+        return [plain(b) for b in batch]
+    return batch
+
+
+def epoch(loader):
+    return [plain(b) for b in loader]
+
+
+def seeded(seed=5):
+    return lamina.Generator().manual_seed(seed)
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+@pytest.mark.parametrize("make, kwargs", [
+    (tensor_dataset, dict(batch_size=4)),                   # the TensorDataset gather
+    (tensor_dataset, dict(batch_size=5, drop_last=True)),
+    (lambda: Records(11), dict(batch_size=3)),             # per-sample fetch + default_collate
+    (lambda: Records(5), dict(batch_size=None)),           # no auto-collation: default_convert
+], ids=["tensors", "drop_last", "records", "unbatched"])
+def test_map_style_batches_equal_single_process(no_orphans, make, kwargs, shuffle):
+    if shuffle:
+        kwargs = dict(kwargs, shuffle=True)
+    expected = epoch(DataLoader(make(), generator=seeded(), **kwargs))
+    got = epoch(DataLoader(make(), generator=seeded(), num_workers=2, multiprocessing_context=FORK, **kwargs))
+    assert got == expected
+    if shuffle:
+        assert expected != epoch(DataLoader(make(), **kwargs))
+
+
+def test_out_of_order_delivery_yields_every_batch(no_orphans):
+    kwargs = dict(batch_size=2, shuffle=True, generator=seeded())
+    expected = epoch(DataLoader(tensor_dataset(), **kwargs))
+    got = epoch(DataLoader(tensor_dataset(), num_workers=3, in_order=False, multiprocessing_context=FORK,
+                           **dict(kwargs, generator=seeded())))
+    assert sorted(map(str, got)) == sorted(map(str, expected)) and len(got) == len(expected)
+
+
+@pytest.mark.parametrize("n, batch_size, drop_last", [(10, 2, False), (11, 3, False), (11, 3, True), (7, None, False)])
+def test_iterable_dataset_sharded_in_workers_matches_pytorch(no_orphans, n, batch_size, drop_last):
+    torch = pytest.importorskip("torch")
+    from torch.utils import data as tdata
+
+    class ShardedT(tdata.IterableDataset):
+        def __iter__(self):
+            info = tdata.get_worker_info()
+            per = -(-n // info.num_workers)
+            return iter(range(info.id * per, min(n, (info.id + 1) * per)))
+
+    kwargs = dict(batch_size=batch_size, drop_last=drop_last, num_workers=2, multiprocessing_context=FORK)
+    expected = [b.tolist() if isinstance(b, torch.Tensor) else b for b in tdata.DataLoader(ShardedT(), **kwargs)]
+    got = epoch(DataLoader(Sharded(n), **kwargs))
+    assert got == expected
+    items = [i for b in got for i in (b if isinstance(b, list) else [b])]
+    assert sorted(items) == (list(range(n)) if not drop_last else sorted(items)) and len(set(items)) == len(items)
+
+
+def test_worker_info_init_fn_and_seeds(no_orphans):
+    assert get_worker_info() is None
+
+    def run(seed):
+        loader = DataLoader(WhoAmI(), batch_size=None, num_workers=2, worker_init_fn=record_init,
+                            generator=seeded(seed), multiprocessing_context=FORK)
+        return epoch(loader)
+
+    a = run(1)
+    assert [s["id"] for s in a] == [0, 1] * 4  # round-robin, delivered in order
+    assert all(s["num_workers"] == 2 and s["same"] and s["init"] == [s["id"]] for s in a)
+    assert _init_calls == []  # worker_init_fn ran in the workers only
+    w0, w1 = a[0], a[1]
+    assert w1["seed"] == w0["seed"] + 1 and w0["pid"] != w1["pid"] != os.getpid()
+    for rng in ("lamina", "random", "numpy"):
+        assert w0[rng] != w1[rng]  # per-worker streams
+    b = run(1)
+    strip = [{k: v for k, v in s.items() if k != "pid"} for s in a]
+    assert strip == [{k: v for k, v in s.items() if k != "pid"} for s in b]  # reproducible from the generator
+    c = run(2)
+    assert c[0]["seed"] != a[0]["seed"] and c[0]["numpy"] != a[0]["numpy"]
+    # the seed is what the worker seeded lamina and random with
+    lamina.manual_seed(w0["seed"])
+    random.seed(w0["seed"])
+    assert (lamina.rand(()).item(), random.random()) == (w0["lamina"], w0["random"])
+
+
+def test_workers_run_ahead_by_at_most_prefetch_factor(no_orphans):
+    counter = mp.get_context(FORK).Value("i", 0)
+    loader = DataLoader(Counted(40, counter), batch_size=2, num_workers=2, prefetch_factor=3,
+                        multiprocessing_context=FORK)
+    for k, _batch in enumerate(loader):
+        assert counter.value <= (k + 1 + 3 * 2) * 2, (k, counter.value)
+    assert counter.value == 40
+
+
+@pytest.mark.parametrize("prefetch_factor", [0, -1, 1.5])
+def test_prefetch_factor_must_be_a_positive_integer(prefetch_factor):
+    with pytest.raises(ValueError, match="prefetch_factor option should be a positive integer"):
+        DataLoader(tensor_dataset(), num_workers=2, prefetch_factor=prefetch_factor)
+    assert DataLoader(tensor_dataset(), num_workers=2).prefetch_factor == 2
+
+
+def test_persistent_workers_keep_their_processes_across_epochs(no_orphans):
+    loader = DataLoader(WhoAmI(), batch_size=None, num_workers=2, persistent_workers=True,
+                        generator=seeded(), multiprocessing_context=FORK)
+    first = epoch(loader)
+    for _sample in loader:  # an epoch cut short: the next one starts cleanly
+        break
+    second = epoch(loader)
+    assert {s["pid"] for s in first} == {s["pid"] for s in second} and len(second) == 8
+    assert [s["id"] for s in second] == [0, 1] * 4
+    assert second[0]["lamina"] != first[0]["lamina"]  # the workers' streams go on
+    stream = DataLoader(Sharded(9), batch_size=2, num_workers=2, persistent_workers=True, multiprocessing_context=FORK)
+    assert epoch(stream) == epoch(stream) == [[0, 1], [5, 6], [2, 3], [7, 8], [4]]
+    del loader, stream, _sample
+    gc.collect()
+
+
+def test_a_context_object_works_as_the_start_method(no_orphans):
+    expected = epoch(DataLoader(tensor_dataset(), batch_size=4, shuffle=True, generator=seeded()))
+    context = mp.get_context(FORK)
+    got = epoch(DataLoader(tensor_dataset(), batch_size=4, shuffle=True, generator=seeded(), num_workers=2,
+                           multiprocessing_context=context))
+    assert got == expected
+
+
+def test_spawn_start_method():
+    # 'spawn' pickles the dataset into fresh interpreters; it may start multiprocessing's resource
+    # tracker, so this test checks the workers themselves are gone rather than counting children.
+    from conftest import child_pids, wait_until
+
+    expected = epoch(DataLoader(tensor_dataset(), batch_size=6, shuffle=True, generator=seeded()))
+    loader = DataLoader(tensor_dataset(), batch_size=6, shuffle=True, generator=seeded(), num_workers=2,
+                        multiprocessing_context="spawn")
+    it = iter(loader)
+    pids = {p.pid for p in it._workers}
+    assert [plain(b) for b in it] == expected
+    assert wait_until(lambda: not pids & child_pids())
+    assert our_segments() == []
+
+
+@pytest.mark.parametrize("context, error", [("nope", ValueError), (3, TypeError)])
+def test_multiprocessing_context_errors_match_pytorch(context, error):
+    torch = pytest.importorskip("torch")
+    with pytest.raises(error) as expected:
+        torch.utils.data.DataLoader(range(4), num_workers=1, multiprocessing_context=context)
+    with pytest.raises(error) as got:
+        DataLoader(tensor_dataset(), num_workers=1, multiprocessing_context=context)
+    assert str(got.value).split(",")[0] == str(expected.value).split(",")[0]
+    with pytest.raises(ValueError, match="can only be used with multi-process loading"):
+        DataLoader(tensor_dataset(), multiprocessing_context=FORK)
+
+
+def mapped_segments():
+    with open("/proc/self/maps") as f:
+        return [line for line in f if f"lamina_dl_{os.getpid()}_" in line]
+
+
+def test_batches_arrive_in_shared_memory_released_with_the_tensor(no_orphans):
+    loader = DataLoader(Records(6), batch_size=3, num_workers=2, multiprocessing_context=FORK)
+    batches = list(loader)
+    assert our_segments() == []  # unlinked on arrival: only the mappings hold the memory
+    assert len(mapped_segments()) == 4  # two tensors per batch ("x", "i"); the names are pickled
+    assert batches[1]["name"] == ["s3", "s4", "s5"] and batches[1]["i"].tolist() == [3, 4, 5]
+    x = batches[1]["x"]
+    assert x.shape == (3, 2, 3) and x.dtype == lamina.float32 and x[2, 1, 1].item() == 5.0
+    x.add_(1)  # writable, as PyTorch's shared tensors
+    assert x[0, 0, 0].item() == 4.0
+    del batches[0]
+    assert len(mapped_segments()) == 2
+    view = x[1]
+    del batches, x
+    gc.collect()
+    assert len(mapped_segments()) == 1  # a view keeps the memory alive
+    del view
+    gc.collect()
+    assert mapped_segments() == []
+
+
+def test_an_unfinished_epoch_leaves_no_segments(no_orphans):
+    loader = DataLoader(tensor_dataset(40), batch_size=2, num_workers=2, prefetch_factor=4,
+                        multiprocessing_context=FORK)
+    for _batch in loader:
+        break
+    del _batch
+    gc.collect()
+    assert our_segments() == [] and mapped_segments() == []
