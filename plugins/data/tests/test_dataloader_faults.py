@@ -66,8 +66,10 @@ def loader(dataset, **kwargs):
 
 
 def test_a_worker_error_is_reraised_with_its_type_traceback_and_sample_index(no_orphans):
+    before = child_pids()
     with pytest.raises(ValueError) as info:
         list(loader(Failing(exc=ValueError("bad pixel"))))
+    assert child_pids() == before  # stopped before raising, though the traceback holds the iterator
     message = str(info.value)
     assert message.startswith("Caught ValueError in DataLoader worker process 1 "
                               "(sample index 5 of batch [4, 5, 6, 7]).\nOriginal Traceback")

@@ -51,7 +51,7 @@ class DataLoader:
     ``len(loader)`` is the number of batches (``ceil`` or, with ``drop_last``, ``floor`` of N / batch_size).
     """
 
-    _FROZEN = ("batch_size", "batch_sampler", "sampler", "drop_last", "dataset")
+    _FROZEN = ("batch_size", "batch_sampler", "sampler", "drop_last", "dataset", "persistent_workers")
 
     def __init__(self, dataset: Dataset, batch_size: int | None = 1, shuffle: bool | None = None,
                  sampler: Sampler | Sequence[int] | None = None,
@@ -155,17 +155,17 @@ class DataLoader:
         return len(self._index_sampler)
 
     def __iter__(self) -> _SingleProcessIter | _MultiProcessIter:
-        if self.pin_memory:
+        if self.persistent_workers and self._iterator is not None and not self._iterator._closed:
+            self._iterator._reset()
+            return self._iterator
+        if self.pin_memory:  # once per new iterator, as PyTorch
             self._warn_pin_memory()
         if self.num_workers == 0:
             return _SingleProcessIter(self)
-        if not self.persistent_workers:
-            return _MultiProcessIter(self)
-        if self._iterator is None or self._iterator._closed:
-            self._iterator = _MultiProcessIter(self)
-        else:
-            self._iterator._reset()
-        return self._iterator
+        it = _MultiProcessIter(self)
+        if self.persistent_workers:
+            self._iterator = it
+        return it
 
     def _warn_pin_memory(self) -> None:
         import lamina.cuda
