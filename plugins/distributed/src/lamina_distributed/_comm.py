@@ -174,8 +174,27 @@ class Communicator:
         """``source=None`` receives from any rank (``Request.source()`` tells which)."""
         raise NotImplementedError
 
+    def shared_slots(self, nbytes: int) -> SharedSlots | None:
+        """Collective: one ``nbytes`` slot per rank, twice over (two generations), that every rank of this
+        communicator reads and writes directly, or None where the ranks share no memory (not all on one
+        machine, or a communicator without shared memory). Freed with the communicator."""
+        return None
+
     def free(self) -> None:
         """Release the communicator (after destroy_process_group)."""
+
+
+class SharedSlots:
+    """Memory every rank of one machine maps: ``slot(generation, rank)`` is rank's (nbytes,) uint8 slot of
+    generation 0 or 1. A rank writes its own slot, then ``fence()``; once that request completes, every
+    rank's writes to that generation are visible to it. Alternating generations, one fence each round keeps
+    a rank from overwriting a slot that a peer is still reading (that peer has not passed the next fence)."""
+
+    def slot(self, generation: int, rank: int) -> Any:
+        raise NotImplementedError
+
+    def fence(self) -> Request:
+        raise NotImplementedError
 
 
 # --- waiting ------------------------------------------------------------------------------------

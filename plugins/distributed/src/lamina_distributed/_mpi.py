@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from . import _comm, _mpi_ops
-from ._comm import MPI_HINT, Communicator, DistBackendError, MPIUnavailableError, RedOpType, Request
+from ._comm import MPI_HINT, Communicator, DistBackendError, MPIUnavailableError, RedOpType, Request, SharedSlots
 
 _MPI: list[Any] = []
 
@@ -69,6 +69,7 @@ class MPICommunicator(Communicator):
         self.MPI = load()
         self.comm = comm
         self.rank, self.size = comm.Get_rank(), comm.Get_size()
+        self._shared: list[Any] = []  # MPISharedSlots made over this communicator, freed with it
 
     @classmethod
     def world(cls, timeout_s: float) -> MPICommunicator:
@@ -177,6 +178,21 @@ class MPICommunicator(Communicator):
     def max_tag(self) -> int:
         return int(self.comm.Get_attr(self.MPI.TAG_UB))
 
+    def shared_slots(self, nbytes: int) -> SharedSlots | None:
+        """MPI-3 shared windows over this communicator when all its ranks are on one machine (collective)."""
+        from ._mpi_shared import MPISharedSlots
+
+        node = self.comm.Split_type(self.MPI.COMM_TYPE_SHARED, key=self.rank)
+        if node.Get_size() != self.size:
+            node.Free()
+            return None
+        slots = MPISharedSlots(node, nbytes)
+        self._shared.append(slots)
+        return slots
+
     def free(self) -> None:
+        for slots in self._shared:
+            slots.free()
+        self._shared = []
         if self.comm != self.MPI.COMM_NULL:
             self.comm.Free()

@@ -24,6 +24,8 @@ import numpy as np
 from lamina import Tensor
 from lamina.autograd.graph import increment_version
 
+from ._local import LocalSum
+
 MB = 1024 * 1024
 DEFAULT_CAP_MB = 25
 DEFAULT_FIRST_BUCKET_BYTES = 1 * MB  # the first bucket (the last gradients to finish) is small, as torch's
@@ -55,7 +57,7 @@ def assign_buckets(params: Sequence[Tensor], caps: Sequence[int]) -> list[list[i
 class Bucket:
     """One flat buffer ``flat`` (numel,) holding parameters ``members`` at ``offsets``."""
 
-    def __init__(self, members: list[int], params: Sequence[Tensor]) -> None:
+    def __init__(self, members: list[int], params: Sequence[Tensor], allocate: bool = True) -> None:
         first = params[members[0]]
         self.members = members
         self.offsets: list[int] = []
@@ -63,8 +65,8 @@ class Bucket:
         for i in members:
             self.offsets.append(n)
             n += params[i].numel()
-        with lamina.no_grad():
-            self.flat = lamina.zeros(n, dtype=first.dtype, device=first.device)
+        with lamina.no_grad():  # no buffer of its own when the gradients meet in shared memory (LocalSum)
+            self.flat = lamina.zeros(n if allocate else 0, dtype=first.dtype, device=first.device)
         self.pending = len(members)
         self.work: Any = None
 
@@ -78,20 +80,21 @@ class Reducer:
 
     def __init__(self, params: Sequence[Tensor], names: Sequence[str], caps: Sequence[int], divide: int,
                  all_reduce: Any, all_reduce_sync: Any, gradient_as_bucket_view: bool,
-                 batched_grad_copy: bool) -> None:
+                 batched_grad_copy: bool, local: LocalSum | None = None) -> None:
         self.params = list(params)
         self.names = list(names)
         self.divide = divide
         self._all_reduce, self._all_reduce_sync = all_reduce, all_reduce_sync
         self.as_view, self.batched = gradient_as_bucket_view, batched_grad_copy
-        self.buckets = [Bucket(m, self.params) for m in assign_buckets(self.params, caps)]
+        self.local = local  # sum the ranks' shares in shared memory instead of all-reducing the buckets
+        self.buckets = [Bucket(m, self.params, local is None) for m in assign_buckets(self.params, caps)]
         self.where: list[tuple[int, int]] = [(0, 0)] * len(self.params)  # param -> (bucket, slot)
         for b, bucket in enumerate(self.buckets):
             for s, i in enumerate(bucket.members):
                 self.where[i] = (b, s)
         self.grad_views: list[Tensor] = []  # param.grad as a view of its slot (gradient_as_bucket_view)
         with lamina.no_grad():
-            for i, p in enumerate(self.params):
+            for i, p in enumerate(self.params if local is None else ()):
                 b, s = self.where[i]
                 off = self.buckets[b].offsets[s]
                 self.grad_views.append(self.buckets[b].flat[off:off + p.numel()].view(p.shape))
@@ -167,12 +170,12 @@ class Reducer:
     def _copy_in(self, i: int, bucket: Bucket, s: int, g: Tensor | None) -> None:
         """Put ``g / world size`` into parameter ``i``'s slot: divided before the sum, as torch (fp16 headroom),
         in the same pass as the copy (np.divide dispatches to the array's own module, CuPy's too)."""
-        view = self.grad_views[i].array
+        view = self.grad_views[i].array if self.local is None else self.local.target(i)
         if g is None:
             view[...] = 0
         elif self.divide != 1:  # with gradient_as_bucket_view the gradient is in its slot already: in place
-            np.divide(view if g is self.grad_views[i] else g.array, self.divide, out=view)
-        elif g is not self.grad_views[i]:
+            np.divide(view if self.local is None and g is self.grad_views[i] else g.array, self.divide, out=view)
+        elif self.local is not None or g is not self.grad_views[i]:
             view[...] = g.array
 
     def _launch_ready(self) -> None:
@@ -181,15 +184,19 @@ class Reducer:
             if self.batched:
                 for s, i in enumerate(bucket.members):
                     self._copy_in(i, bucket, s, self.params[i].grad)
-            bucket.work = self._all_reduce(bucket.flat)
+            if self.local is None:
+                bucket.work = self._all_reduce(bucket.flat)
             self.next_bucket += 1
         if self.next_bucket == len(self.buckets):
             self._finalize()
 
     def _finalize(self) -> None:
+        if self.local is not None:
+            self.local.meet()
         for bucket in self.buckets:
-            bucket.work.wait()
-            bucket.work = None
+            if bucket.work is not None:
+                bucket.work.wait()
+                bucket.work = None
         anywhere = [True] * len(self.params)
         if self.check_unused:
             with lamina.no_grad():
@@ -201,6 +208,13 @@ class Reducer:
             for i, p in enumerate(self.params):
                 if not anywhere[i]:
                     continue  # None on every rank: stays None (torch leaves such a gradient untouched)
+                if self.local is not None:
+                    if p.grad is None:
+                        p.grad = lamina.from_numpy(self.local.sum_into(i, None))
+                    else:
+                        self.local.sum_into(i, p.grad.array)
+                        increment_version(p.grad)
+                    continue
                 view = self.grad_views[i]
                 if self.as_view:
                     p.grad = view
@@ -209,6 +223,8 @@ class Reducer:
                 else:
                     p.grad.array[...] = view.array
                     increment_version(p.grad)
+        if self.local is not None:
+            self.local.next_generation()
         self.expect_hooks = False
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import warnings
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -20,7 +20,10 @@ import lamina.distributed as dist
 from lamina import Tensor
 from lamina.nn import Module
 
+from ..process_group import resolve
+from . import _local
 from ._buckets import DEFAULT_CAP_MB, DEFAULT_FIRST_BUCKET_BYTES, MB, Reducer
+from ._local import LocalSum
 from ._sync import broadcast_coalesced, verify_same_model
 from ._unused import detect
 
@@ -173,9 +176,28 @@ class DistributedDataParallel(Module):
         def all_reduce_sync(t: Tensor) -> None:
             dist.all_reduce(t, op=dist.ReduceOp.SUM, group=group)
 
-        self.reducer = Reducer([p for _, p in grads], [n for n, _ in grads], caps, world, all_reduce,
-                               all_reduce_sync, self.gradient_as_bucket_view, self.batched_grad_copy)
+        params = [p for _, p in grads]
+        self.reducer = Reducer(params, [n for n, _ in grads], caps, world, all_reduce, all_reduce_sync,
+                               self.gradient_as_bucket_view, self.batched_grad_copy,
+                               self._shared_memory_sum(params, world))
         weakref.finalize(self, self.reducer.remove_hooks)
+
+    def _shared_memory_sum(self, params: Sequence[Tensor], world: int) -> LocalSum | None:
+        """The shared-memory gradient sum (``_local.py``) where it applies: more than one rank, all on this
+        machine, CPU parameters, ``gradient_as_bucket_view=False``, not turned off by LAMINA_DDP_SHARED_MEMORY."""
+        if world < 2 or not params or self.gradient_as_bucket_view or not _local.wanted():
+            return None
+        if any(p.device.type != "cpu" for p in params):
+            return None
+        pg = resolve(self.process_group)
+        if pg is None:
+            return None
+        offsets, nbytes = _local.layout(params)
+        slots = pg.communicator("cpu").shared_slots(nbytes)  # collective: the same answer on every rank
+        if slots is None:
+            return None
+        return LocalSum(slots, params, offsets, pg.rank(), world,
+                        lambda req: pg.wait([req], f"{_NAME} (the ranks' gradients, in shared memory)"))
 
     # --- forward ------------------------------------------------------------------------------
     def forward(self, *inputs: Any, **kwargs: Any) -> Any:
