@@ -5,13 +5,15 @@ on its own B rows of a seeded batch of world_size * B rows; rank 0 also trains a
 initial model on the whole batch. Compared: the mean of the ranks' losses with the reference loss at
 every step, the final parameters with the reference's, and the ranks' parameters with each other
 (bitwise). Then DDP options that must not change the result (bucket sizes, gradient_as_bucket_view,
-batched_grad_copy, static_graph) are compared bitwise with the default on the MLP.
+batched_grad_copy, static_graph, MPI's all-reduce instead of the shared-memory sum) are compared
+bitwise with the default on the MLP.
 Usage: mpiexec -n 2 python -m mpi4py ddp_equivalence.py OUT_DIR
 """
 
 from __future__ import annotations
 
 import copy
+import os
 
 import lamina
 import lamina.distributed as dist
@@ -139,10 +141,17 @@ for label, options in [("default", {}), ("bucket_cap_mb tiny", {"bucket_cap_mb":
                        ("gradient_as_bucket_view", {"gradient_as_bucket_view": True}),
                        ("batched_grad_copy", {"batched_grad_copy": True}),
                        ("static_graph", {"static_graph": True}),
-                       ("find_unused_parameters", {"find_unused_parameters": True})]:
+                       ("find_unused_parameters", {"find_unused_parameters": True}),
+                       ("MPI all-reduce, not shared memory", {"LAMINA_DDP_SHARED_MEMORY": "0"})]:
     model = mlp()
     model.load_state_dict(init)
-    ddp, losses = train_ddp(model, data, **options)
+    env = {k: options.pop(k) for k in list(options) if k.isupper()}
+    os.environ.update(env)
+    try:
+        ddp, losses = train_ddp(model, data, **options)
+    finally:
+        for k in env:
+            del os.environ[k]
     results[label] = (ddp, losses)
     if label != "default":
         base = results["default"][0].module.state_dict()
@@ -153,6 +162,10 @@ n_buckets = len(results["bucket_cap_mb tiny"][0].reducer.buckets)
 checks.true("bucket_cap_mb tiny: many buckets", n_buckets >= 5, f"{n_buckets} buckets")
 checks.true("default: one bucket", len(results["default"][0].reducer.buckets) == 1,
             f"{len(results['default'][0].reducer.buckets)} buckets")
+# how the gradients met: in shared memory by default (all ranks on this machine), else MPI's all-reduce
+checks.true("default: gradients summed in shared memory", results["default"][0].reducer.local is not None)
+for label in ("gradient_as_bucket_view", "MPI all-reduce, not shared memory"):
+    checks.true(f"{label}: gradients all-reduced by MPI", results[label][0].reducer.local is None)
 view = results["gradient_as_bucket_view"][0]
 p = next(view.module.parameters())
 checks.true("gradient_as_bucket_view: param.grad is a view of its bucket",
