@@ -10,7 +10,7 @@ import threading
 
 import lamina
 import pytest
-from conftest import child_pids, wait_until
+from _dataloader_procs import child_pids, wait_until
 from lamina.utils.data import DataLoader, Dataset, IterableDataset, get_worker_info
 
 FORK = "fork"

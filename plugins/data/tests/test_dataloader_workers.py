@@ -11,7 +11,7 @@ import random
 import lamina
 import numpy as np
 import pytest
-from conftest import our_segments
+from _dataloader_procs import child_pids, our_segments, wait_until
 from lamina.utils.data import DataLoader, Dataset, IterableDataset, TensorDataset, get_worker_info
 
 FORK = "fork"
@@ -217,8 +217,6 @@ def test_a_context_object_works_as_the_start_method(no_orphans):
 def test_spawn_start_method():
     # 'spawn' pickles the dataset into fresh interpreters; it may start multiprocessing's resource
     # tracker, so this test checks the workers themselves are gone rather than counting children.
-    from conftest import child_pids, wait_until
-
     expected = epoch(DataLoader(tensor_dataset(), batch_size=6, shuffle=True, generator=seeded()))
     loader = DataLoader(tensor_dataset(), batch_size=6, shuffle=True, generator=seeded(), num_workers=2,
                         multiprocessing_context="spawn")
