@@ -7,7 +7,8 @@ For each thread count a fresh process is started with OPENBLAS/OMP/MKL_NUM_THREA
 NumPy or torch is imported (and ``torch.set_num_threads``); it builds both frameworks' version of
 each workload with identical weights and inputs, checks that their outputs agree, runs warm-up
 steps (not timed), then times the two interleaved (A B A B ...) and reports the medians and the
-ratio lamina / PyTorch next to the issue's target. It also measures the NumPy GEMM rate of the
+ratio lamina / PyTorch next to the issue's target; for the input pipeline also images/s and the
+speedup of 2 DataLoader workers over 0 (``pipeline.py``). It also measures the NumPy GEMM rate of the
 machine and the MLP's achieved GFLOP/s. Then peak RSS per framework x workload (``rss.py``, one
 process each) and the time of ``import lamina`` + resolving ``nn.Linear`` in fresh processes.
 """
@@ -69,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
                 return proc.returncode
             with open(out) as f:
                 result["timing"][str(n)] = json.load(f)
+        _pipeline_summary(result, n)
     if args.rss:
         from workloads import WORKLOADS
 
@@ -83,6 +85,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.compare:
         _compare(args.compare, result)
     return 0
+
+
+def _pipeline_summary(result: dict, threads: int) -> None:
+    """Images/s and the 2-worker speedup of the input pipeline rows, when they ran."""
+    import pipeline
+
+    summary = pipeline.summary(result["timing"][str(threads)]["rows"], threads)
+    if summary:
+        result.setdefault("pipeline", {})[str(threads)] = summary
 
 
 def _meta() -> dict:

@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import pipeline
 import wl_conv
 import wl_dense
+import wl_models
 import wl_seq
 from _bench_util import Bench
 
@@ -50,6 +52,20 @@ WORKLOADS = [
              wl_seq.mha_train, 1.5, ("nn.MultiheadAttention", "optim.Adam")),
     Workload("TransformerEncoderLayer(256,8,1024) train on (16,64,256)", "ms/step",
              wl_seq.encoder_train, 1.5, ("nn.TransformerEncoderLayer", "optim.Adam")),
+    Workload("small GPT 4x128, context 64, train step, batch 32 (AdamW)", "ms/step",
+             wl_models.gpt_train, 1.2, ("nn.Embedding", "nn.LayerNorm", "nn.GELU", "nn.ModuleList",
+                                        "nn.functional.scaled_dot_product_attention", "optim.AdamW")),
+    Workload("ResNet-18 (CIFAR) train step, batch 32 (SGD momentum)", "ms/step",
+             wl_models.resnet18_train, 1.3, ("nn.Conv2d", "nn.BatchNorm2d", "nn.AdaptiveAvgPool2d", "nn.Linear",
+                                             "nn.CrossEntropyLoss", "optim.SGD")),
+    Workload("word LSTM LM 2x200 step, bptt 35, batch 20 (SGD, clip)", "ms/step",
+             wl_models.word_lm_train, 1.2, ("nn.Embedding", "nn.LSTM", "nn.Dropout", "nn.Linear",
+                                            "nn.utils.clip_grad_norm_", "optim.SGD")),
+    # target 1.0 = lamina's epoch no slower than PyTorch's; the speedup over 0 workers is in pipeline.summary
+    Workload(pipeline.NAME.format(w=0), "ms/epoch", lambda fw: pipeline.loader_bench(fw, 0), None,
+             ("utils.data.DataLoader",)),
+    Workload(pipeline.NAME.format(w=2), "ms/epoch", lambda fw: pipeline.loader_bench(fw, 2), 1.0,
+             ("utils.data.DataLoader",)),
     Workload("MLP inference (eval, no_grad), batch 1024", "ms/step",
              lambda fw: wl_dense.mlp_infer(fw, 1024), None, _MLP),
     Workload("ConvNet inference (eval, no_grad), batch 64", "ms/step",
@@ -58,16 +74,16 @@ WORKLOADS = [
 
 
 def missing(w: Workload) -> str | None:
-    """Why lamina cannot run ``w`` yet (the first name that fails to resolve), or None."""
-    import lamina  # noqa: F401
-    import lamina.nn
-    import lamina.optim
+    """Why lamina cannot run ``w`` yet (the first name that fails to resolve), or None.
+
+    A need is a dotted name under ``lamina`` (``nn.LSTM``, ``utils.data.DataLoader``).
+    """
+    import importlib
 
     for dotted in w.needs:
-        mod_name, attr = dotted.split(".")
-        mod = lamina.nn if mod_name == "nn" else lamina.optim
+        mod_name, attr = dotted.rsplit(".", 1)
         try:
-            getattr(mod, attr)
+            getattr(importlib.import_module(f"lamina.{mod_name}"), attr)
         except Exception as e:  # a plugin not installed or failing to load: report, don't crash the run
             first = str(e).splitlines()[0] if str(e) else type(e).__name__
             return f"lamina.{dotted} unavailable ({type(e).__name__}: {first[:140]})"
