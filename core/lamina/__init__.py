@@ -65,6 +65,7 @@ from .backends.random import (
     seed,
     set_rng_state,
 )
+from .backends.threads import get_num_interop_threads, get_num_threads, set_num_interop_threads, set_num_threads
 from .ops.combine import (
     cat,
     chunk,

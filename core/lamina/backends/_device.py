@@ -14,7 +14,7 @@ from typing import Any
 from .. import plugins
 from .._base.errors import BackendUnavailableError
 from . import kernels
-from ._protocol import SEED, Backend
+from ._protocol import SEED, Backend, num_threads
 
 __all__ = ["Backend", "device", "set_default_device", "get_default_device", "set_backend", "get_backend"]
 
@@ -89,6 +89,8 @@ def get_backend(device_type: str) -> Backend:
             _backends[device_type] = b
             if SEED[0] is not None:
                 b.reseed(SEED[0])
+            if num_threads(explicit=True) is not None:
+                b.set_num_threads(num_threads(explicit=True))  # type: ignore[arg-type]
         return b
 
 

@@ -7,10 +7,35 @@ random generator and the kernels it registers. Imports nothing of lamina but the
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 #: the seed of ``lamina.manual_seed`` (None until one is set); new default generators start from it
 SEED: list[int | None] = [None]
+#: the count of ``lamina.set_num_threads`` (None until one is set); ``num_threads`` gives the default
+THREADS: list[int | None] = [None]
+#: ``Backend.chunks`` cuts a range into at most this many pieces
+MAX_CHUNKS = 64
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity, where the OS has one)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def num_threads(explicit: bool = False) -> int | None:
+    """The intra-op thread count: ``set_num_threads``'s, else ``LAMINA_NUM_THREADS``, else
+    ``OMP_NUM_THREADS`` (its first entry), else ``usable_cores()``. With ``explicit``, None after
+    ``LAMINA_NUM_THREADS``: the count was not asked for, so a backend leaves BLAS to its own variables."""
+    if THREADS[0] is not None:
+        return THREADS[0]
+    for var in ("LAMINA_NUM_THREADS",) if explicit else ("LAMINA_NUM_THREADS", "OMP_NUM_THREADS"):
+        value = os.environ.get(var, "").split(",")[0].strip()
+        if value:
+            if not value.isdigit() or int(value) < 1:
+                raise ValueError(f"{var}: expected a positive integer number of threads, got {os.environ[var]!r}")
+            return int(value)
+    return None if explicit else usable_cores()
 
 
 def entropy() -> int:
@@ -79,6 +104,29 @@ class Backend:
     def reseed(self, seed: int) -> None:
         """Replace the default generator by one seeded with ``seed``."""
         self._rng = self.new_generator(seed)
+
+    # --- threads ------------------------------------------------------------------------------
+    def set_num_threads(self, n: int) -> None:
+        """Run kernels on ``n`` threads (``lamina.set_num_threads``; called on load once a count is set).
+
+        No-op by default; the CPU backend sizes its pool and BLAS with it.
+        """
+
+    @staticmethod
+    def chunks(n: int, grain: int = 1) -> list[tuple[int, int]]:
+        """``range(n)`` cut into contiguous ``(start, stop)`` pieces of ``grain`` items or more (at most
+        ``MAX_CHUNKS`` pieces). The cut depends on ``n`` and ``grain`` only, never on the thread count."""
+        size = max(grain, -(-n // MAX_CHUNKS), 1)
+        return [(start, min(start + size, n)) for start in range(0, n, size)]
+
+    def parallel_for(self, n: int, fn: Callable[[int, int], Any], grain: int = 1) -> list[Any]:
+        """``fn(start, stop)`` over pieces covering ``range(n)``; their results in order.
+
+        ``fn`` must touch only its own piece of the output (it may run on any thread, concurrently).
+        This default runs ``fn(0, n)`` once on the calling thread; a backend with a pool (the CPU one)
+        runs the pieces of ``chunks(n, grain)`` on it, so results do not depend on its thread count.
+        """
+        return [fn(0, n)] if n > 0 else []
 
     def register_kernels(self, registry) -> None:
         """Register faster kernels for ops (optional)."""
