@@ -109,7 +109,8 @@ def seeded(seed=5):
     (tensor_dataset, dict(batch_size=5, drop_last=True)),
     (lambda: Records(11), dict(batch_size=3)),             # per-sample fetch + default_collate
     (lambda: Records(5), dict(batch_size=None)),           # no auto-collation: default_convert
-], ids=["tensors", "drop_last", "records", "unbatched"])
+    (tensor_dataset, dict(batch_size=None)),                # 0-d tensors (the labels) stay 0-d
+], ids=["tensors", "drop_last", "records", "unbatched", "unbatched-tensors"])
 def test_map_style_batches_equal_single_process(no_orphans, make, kwargs, shuffle):
     if shuffle:
         kwargs = dict(kwargs, shuffle=True)
@@ -123,7 +124,7 @@ def test_map_style_batches_equal_single_process(no_orphans, make, kwargs, shuffl
 def test_out_of_order_delivery_yields_every_batch(no_orphans):
     kwargs = dict(batch_size=2, shuffle=True, generator=seeded())
     expected = epoch(DataLoader(tensor_dataset(), **kwargs))
-    got = epoch(DataLoader(tensor_dataset(), num_workers=3, in_order=False, multiprocessing_context=FORK,
+    got = epoch(DataLoader(tensor_dataset(), num_workers=2, in_order=False, multiprocessing_context=FORK,
                            **dict(kwargs, generator=seeded())))
     assert sorted(map(str, got)) == sorted(map(str, expected)) and len(got) == len(expected)
 
@@ -273,3 +274,15 @@ def test_an_unfinished_epoch_leaves_no_segments(no_orphans):
     del _batch
     gc.collect()
     assert our_segments() == [] and mapped_segments() == []
+
+
+def test_more_workers_than_cpus_warn_as_pytorch(no_orphans):
+    torch = pytest.importorskip("torch")
+    many = len(os.sched_getaffinity(0)) + 1
+    with pytest.warns(UserWarning, match="worker processes in total") as expected:
+        it = torch.utils.data.DataLoader(range(4), num_workers=many, multiprocessing_context=FORK)._get_iterator()
+        it._shutdown_workers()
+    with pytest.warns(UserWarning) as got:
+        batches = epoch(DataLoader(tensor_dataset(4), batch_size=None, num_workers=many, multiprocessing_context=FORK))
+    assert batches == epoch(DataLoader(tensor_dataset(4), batch_size=None))
+    assert str(got[0].message).split(".")[0] == str(expected[0].message).split(".")[0]

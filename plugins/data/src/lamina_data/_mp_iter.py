@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing as mp
+import os
 import signal
 import time
+import warnings
 import weakref
 from multiprocessing.connection import wait
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -49,6 +51,16 @@ def resolve_context(context: Any) -> BaseContext | None:
         raise TypeError(f"multiprocessing_context option should be a valid context object or a string specifying "
                         f"the start method, but got multiprocessing_context={context}")
     return context
+
+
+def warn_if_too_many_workers(num_workers: int) -> None:
+    """Warn, as PyTorch does, when more workers are asked for than this process may run on CPUs."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    if cpus is None or num_workers > cpus:
+        suggestion = f"The suggested maximum here is {cpus} (the CPUs this process may use)" if cpus else \
+            "The number of CPUs is unknown"
+        warnings.warn(f"This DataLoader will create {num_workers} worker processes in total. {suggestion}; more "
+                      f"workers than CPUs can make loading slower or freeze it.", UserWarning, stacklevel=3)
 
 
 def _exit_reason(process: Any) -> str:

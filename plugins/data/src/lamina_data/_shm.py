@@ -65,7 +65,9 @@ class _Writer(pickle.Pickler):
     def persistent_id(self, obj: Any) -> Any:
         if type(obj) is not Tensor or obj.requires_grad or obj.device.type != "cpu":
             return None
-        arr = np.ascontiguousarray(obj.numpy())
+        arr = obj.numpy()
+        if not arr.flags.c_contiguous:
+            arr = arr.copy(order="C")  # (np.ascontiguousarray would turn a 0-d array into 1-d)
         if arr.nbytes == 0:
             return None
         name = f"{self.prefix}{next(self.serial)}"

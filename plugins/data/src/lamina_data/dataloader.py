@@ -29,7 +29,7 @@ from lamina import Generator
 
 from ._collate import default_collate, default_convert
 from ._fetch import _batch_fetcher
-from ._mp_iter import _MultiProcessIter, resolve_context
+from ._mp_iter import _MultiProcessIter, resolve_context, warn_if_too_many_workers
 from ._worker import get_worker_info
 from .dataset import Dataset, IterableDataset
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
@@ -162,6 +162,7 @@ class DataLoader:
             self._warn_pin_memory()
         if self.num_workers == 0:
             return _SingleProcessIter(self)
+        warn_if_too_many_workers(self.num_workers)
         it = _MultiProcessIter(self)
         if self.persistent_workers:
             self._iterator = it
