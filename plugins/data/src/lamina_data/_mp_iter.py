@@ -6,17 +6,13 @@ are yielded in task order (``in_order=True``) or as they arrive. The main proces
 result pipes and the workers' process sentinels together, so a worker that dies wakes it at once:
 it never hangs on a dead worker. Any error, the end of the epoch (unless ``persistent_workers``),
 ``del``, garbage collection and interpreter exit stop the workers and remove their leftover shared
-memory (``_shm``).
+memory (``_pool``, ``_shm``).
 """
 
 from __future__ import annotations
 
 import itertools
 import multiprocessing as mp
-import os
-import signal
-import time
-import warnings
 import weakref
 from multiprocessing.connection import wait
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -24,98 +20,13 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from lamina import randint
 
 from . import _shm
-from ._worker import _RESUME, _worker_loop, _WorkerError, _WorkerSpec
-from .dataset import IterableDataset
+from ._pool import _JOIN_S, Pool, exit_reason, resolve_context
+from ._worker import _RESUME, _WorkerError, _WorkerSpec
 
 if TYPE_CHECKING:
-    from multiprocessing.context import BaseContext
-
     from .dataloader import DataLoader
 
 __all__: list[str] = []
-
-_JOIN_S = 2.0  # how long a clean shutdown waits for the workers before terminating them
-
-
-def resolve_context(context: Any) -> BaseContext | None:
-    """The multiprocessing context named by ``context`` (a start method name or a context object)."""
-    if context is None:
-        return None
-    if isinstance(context, str):
-        methods = mp.get_all_start_methods()
-        if context not in methods:
-            raise ValueError(f"multiprocessing_context option should specify a valid start method in {methods!r}, "
-                             f"but got multiprocessing_context={context!r}")
-        return mp.get_context(context)
-    if not isinstance(context, mp.context.BaseContext):
-        raise TypeError(f"multiprocessing_context option should be a valid context object or a string specifying "
-                        f"the start method, but got multiprocessing_context={context}")
-    return context
-
-
-def warn_if_too_many_workers(num_workers: int) -> None:
-    """Warn, as PyTorch does, when more workers are asked for than this process may run on CPUs."""
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    if cpus is None or num_workers > cpus:
-        suggestion = f"The suggested maximum here is {cpus} (the CPUs this process may use)" if cpus else \
-            "The number of CPUs is unknown"
-        warnings.warn(f"This DataLoader will create {num_workers} worker processes in total. {suggestion}; more "
-                      f"workers than CPUs can make loading slower or freeze it.", UserWarning, stacklevel=3)
-
-
-def _exit_reason(process: Any) -> str:
-    code = process.exitcode
-    if code is not None and code < 0:
-        try:
-            return f"killed by signal {signal.Signals(-code).name}"
-        except ValueError:
-            return f"killed by signal {-code}"
-    return f"exit code {code}"
-
-
-class _Pool:
-    """The worker processes of one iterator, their queues and pipes, and how to stop them.
-
-    Kept apart from the iterator so that ``weakref.finalize`` can stop the workers when the
-    iterator is collected (even in a reference cycle, where the pipes would otherwise be finalized
-    first) and at interpreter exit.
-    """
-
-    def __init__(self, shm_prefix: str) -> None:
-        self.shm_prefix = shm_prefix
-        self.workers: list[Any] = []
-        self.index_queues: list[Any] = []
-        self.result_conns: list[Any] = []
-        self.closed = False
-
-    def shutdown(self, graceful: bool) -> None:
-        """Stop the workers: ask them to exit (``graceful``: wait a moment), then terminate the rest."""
-        if self.closed:
-            return
-        self.closed = True
-        for q in self.index_queues:
-            try:
-                q.put(None)
-            except (OSError, ValueError):
-                pass
-        if graceful:
-            deadline = time.monotonic() + _JOIN_S
-            for p in self.workers:
-                p.join(timeout=max(0.0, deadline - time.monotonic()))
-        for p in self.workers:
-            if p.is_alive():
-                p.terminate()
-        for p in self.workers:
-            p.join(timeout=_JOIN_S)
-            if p.is_alive():
-                p.kill()
-                p.join()
-        for q in self.index_queues:
-            q.cancel_join_thread()
-            q.close()
-        for conn in self.result_conns:
-            conn.close()
-        _shm.remove_prefix(self.shm_prefix)
 
 
 class _MultiProcessIter:
@@ -128,8 +39,7 @@ class _MultiProcessIter:
         self._timeout = loader.timeout
         self._in_order = loader.in_order
         self._persistent = loader.persistent_workers
-        self._is_iterable = isinstance(loader.dataset, IterableDataset)
-        self._pool = _Pool(_shm.new_prefix())
+        self._pool = Pool(_shm.new_prefix())
         self._workers = self._pool.workers
         self._index_queues = self._pool.index_queues
         self._result_conns = self._pool.result_conns
@@ -142,15 +52,7 @@ class _MultiProcessIter:
         spec = _WorkerSpec(loader.dataset, loader._auto_collation, loader.collate_fn, loader.drop_last,
                            loader.worker_init_fn, self._n, base_seed, self._pool.shm_prefix)
         try:
-            for worker_id in range(self._n):
-                index_queue = ctx.Queue()
-                reader, writer = ctx.Pipe(duplex=False)
-                process = ctx.Process(target=_worker_loop, args=(spec, worker_id, index_queue, writer), daemon=True)
-                process.start()
-                writer.close()  # the worker holds the only write end: EOF here when it dies
-                self._workers.append(process)
-                self._index_queues.append(index_queue)
-                self._result_conns.append(reader)
+            self._pool.start(ctx, spec)
             self._prime()
         except BaseException:
             self._shutdown(graceful=False)
@@ -230,7 +132,7 @@ class _MultiProcessIter:
             self._workers[w].join(timeout=_JOIN_S)  # it has exited or is exiting: this reaps it
         dead = [(w, p) for w, p in enumerate(self._workers) if p.exitcode is not None]
         pids = ", ".join(str(p.pid) for _, p in dead)
-        details = "; ".join(f"worker {w} (pid {p.pid}) {_exit_reason(p)}" for w, p in dead)
+        details = "; ".join(f"worker {w} (pid {p.pid}) {exit_reason(p)}" for w, p in dead)
         self._shutdown(graceful=False)
         raise RuntimeError(f"DataLoader worker (pid(s) {pids}) exited unexpectedly: {details}")
 

@@ -27,6 +27,8 @@ __all__: list[str] = []
 
 SHM_DIR = "/dev/shm" if os.path.isdir("/dev/shm") else tempfile.gettempdir()
 _serial = count()
+# MAP_POPULATE maps the pages in one call instead of faulting them in one by one on first touch
+_MAP_FLAGS = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)
 
 
 def new_prefix() -> str:
@@ -85,7 +87,7 @@ class _Reader(pickle.Unpickler):
         path = os.path.join(SHM_DIR, name)
         fd = os.open(path, os.O_RDWR)
         try:
-            mapping = mmap.mmap(fd, 0)
+            mapping = mmap.mmap(fd, 0, flags=_MAP_FLAGS)
         finally:
             os.close(fd)
             os.unlink(path)

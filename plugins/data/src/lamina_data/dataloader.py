@@ -29,7 +29,8 @@ from lamina import Generator
 
 from ._collate import default_collate, default_convert
 from ._fetch import _batch_fetcher
-from ._mp_iter import _MultiProcessIter, resolve_context, warn_if_too_many_workers
+from ._mp_iter import _MultiProcessIter
+from ._pool import resolve_context, warn_if_too_many_workers
 from ._worker import get_worker_info
 from .dataset import Dataset, IterableDataset
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
