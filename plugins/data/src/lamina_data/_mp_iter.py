@@ -109,22 +109,23 @@ class _MultiProcessIter:
     # --- receiving -------------------------------------------------------------------------------
     def _get_message(self) -> tuple[str, Any, Any, int]:
         """The next message from any worker: (kind, task, payload, worker). Raises on a dead worker."""
-        readers = {conn: w for w, conn in enumerate(self._result_conns)}
+        readers: dict[Any, int] = {conn: w for w, conn in enumerate(self._result_conns)}
         sentinels = {p.sentinel: w for w, p in enumerate(self._workers)}
         ready = wait([*readers, *sentinels], timeout=self._timeout if self._timeout > 0 else None)
         if not ready:
             self._shutdown(graceful=False)
             raise RuntimeError(f"DataLoader timed out after {self._timeout} seconds")
         exited = {sentinels[obj] for obj in ready if obj in sentinels}
-        for conn in ready:  # data first: a worker may have sent its last result just before dying
-            if conn in readers:
+        for obj in ready:  # data first: a worker may have sent its last result just before dying
+            if obj in readers:
+                worker = readers[obj]
                 try:
-                    data = conn.recv_bytes()
+                    data = self._result_conns[worker].recv_bytes()
                 except EOFError:  # the worker closed its pipe: it is exiting
-                    exited.add(readers[conn])
+                    exited.add(worker)
                     continue
                 kind, task, payload = _shm.loads(data)
-                return kind, task, payload, readers[conn]
+                return kind, task, payload, worker
         self._raise_dead_workers(exited)
 
     def _raise_dead_workers(self, exited: set[int]) -> NoReturn:

@@ -77,7 +77,7 @@ class Pool:
         self.result_conns: list[Any] = []
         self.closed = False
 
-    def start(self, context: BaseContext, spec: _WorkerSpec) -> None:
+    def start(self, context: Any, spec: _WorkerSpec) -> None:
         """Start ``spec.num_workers`` workers, each with an index queue and a result pipe."""
         for worker_id in range(spec.num_workers):
             index_queue = context.Queue()

@@ -65,7 +65,7 @@ class _Writer(pickle.Pickler):
         self.serial = serial
 
     def persistent_id(self, obj: Any) -> Any:
-        if type(obj) is not Tensor or obj.requires_grad or obj.device.type != "cpu":
+        if type(obj) is not Tensor or obj.requires_grad or str(obj.device) != "cpu":
             return None
         arr = obj.numpy()
         if not arr.flags.c_contiguous:
