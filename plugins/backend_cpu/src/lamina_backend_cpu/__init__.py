@@ -1,13 +1,16 @@
-"""The CPU backend: device type ``cpu``, array namespace ``numpy``, with a pool of scratch arrays."""
+"""The CPU backend: device type ``cpu``, array namespace ``numpy``, with a pool of scratch arrays and a
+pool of threads for kernels."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy
 from lamina.backends import Backend
 
 from ._pool import ScratchPool
+from ._threads import ThreadPool, set_blas_threads
 
 __lamina_plugin_api__ = "1.0"
 
@@ -24,6 +27,8 @@ class NumpyBackend(Backend):
     def __init__(self) -> None:
         #: the scratch pool behind ``workspace`` (per thread; free arrays up to ``limit`` bytes)
         self.scratch = ScratchPool()
+        #: the threads behind ``parallel_for``, as many as ``lamina.set_num_threads`` says
+        self.threads = ThreadPool()
 
     @classmethod
     def probe(cls) -> tuple[bool, str]:
@@ -44,3 +49,12 @@ class NumpyBackend(Backend):
         """``Backend.workspace`` from the pool: an array of this tag, shape and dtype that nothing references
         any more is handed out again (see ``_pool``)."""
         return self.scratch.take(shape, dtype, tag, zeros)
+
+    def set_num_threads(self, n: int) -> None:
+        """``n`` threads for ``parallel_for`` and for BLAS."""
+        self.threads.resize(n)
+        set_blas_threads(n)
+
+    def parallel_for(self, n: int, fn: Callable[[int, int], Any], grain: int = 1) -> list[Any]:
+        """``Backend.parallel_for`` on the pool: the pieces of ``chunks(n, grain)``, whatever the thread count."""
+        return self.threads.run(self.chunks(n, grain), fn)
