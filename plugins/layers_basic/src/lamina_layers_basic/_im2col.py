@@ -129,7 +129,8 @@ def conv_cols(xp: Any, ws: Any, x: Any, pads: tuple[tuple[int, int], ...], group
 
     The batched GEMM ``w (G, O/G, C/G*K) @ cols`` then writes (N, G, O/G, L), which is already the
     NCHW output: no layout copy on either side. The padded input and the column matrix are
-    workspace arrays. A 1x1, stride-1 unpadded convolution needs no column matrix at all.
+    workspace arrays; the column copy is cut by sample for the backend's ``parallel_for``. A 1x1,
+    stride-1 unpadded convolution needs no column matrix at all.
     """
     N, C = x.shape[:2]
     K = 1
@@ -143,7 +144,13 @@ def conv_cols(xp: Any, ws: Any, x: Any, pads: tuple[tuple[int, int], ...], group
     xpad = padded(xp, ws, x, pads)
     view = windows(xp, xpad, kernel, stride, dilation, out)                # (N, C, *k, *out)
     cols = ws.workspace(view.shape, x.dtype, tag)
-    cols[...] = view
+
+    def copy(start: int, stop: int) -> None:
+        cols[start:stop] = view[start:stop]
+
+    # samples are independent: the backend may copy them on several threads, 256 KiB or more a piece
+    sample_bytes = max(math.prod(view.shape[1:]) * view.itemsize, 1)
+    ws.parallel_for(N, copy, grain=-(-(1 << 18) // sample_bytes))
     return cols.reshape(N, groups, C // groups * K, L)
 
 
