@@ -6,6 +6,8 @@ from __future__ import annotations
 import gc
 import os
 import signal
+import subprocess
+import sys
 import threading
 
 import lamina
@@ -204,3 +206,36 @@ def scenario_ctrl_c_while_waiting(started):
                          ids=lambda f: f.__name__.removeprefix("scenario_"))
 def test_no_orphan_workers(no_orphans, scenario):
     assert children_during(scenario) == set()
+
+
+KILLED_MAIN = """
+import os, signal
+import lamina
+from lamina.utils.data import DataLoader, TensorDataset
+loader = DataLoader(TensorDataset(lamina.arange(100)), batch_size=2, num_workers=2, persistent_workers=True,
+                    multiprocessing_context="fork")
+it = iter(loader)
+next(it)
+print(*(p.pid for p in it._workers), flush=True)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def running(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_workers_exit_when_the_main_process_is_killed(tmp_path):
+    if not os.path.isdir("/proc"):
+        pytest.skip("reads /proc")
+    out, err = tmp_path / "pids", tmp_path / "stderr"
+    with open(out, "w") as f, open(err, "w") as g:  # files, not pipes: orphaned workers would keep a pipe open
+        done = subprocess.run([sys.executable, "-c", KILLED_MAIN], stdout=f, stderr=g, timeout=120)
+    assert done.returncode == -signal.SIGKILL, err.read_text()
+    pids = [int(pid) for pid in out.read_text().split()]
+    assert len(pids) == 2
+    assert wait_until(lambda: not any(running(pid) for pid in pids), 15), "workers outlived their main process"
