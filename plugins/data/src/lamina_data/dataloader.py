@@ -12,7 +12,8 @@ Decisions:
 * ``pin_memory=True`` warns as PyTorch does when no accelerator is present; lamina has no pinned
   host memory, so batches are the same tensors either way.
 * Shuffling uses ``generator`` when given (only it advances); otherwise each epoch draws one seed
-  from the default CPU generator. Unlike PyTorch, iterating without shuffling draws nothing.
+  from the default CPU generator. Unlike PyTorch, iterating without shuffling and without workers
+  draws nothing.
 * Fast path: a ``TensorDataset`` (or a ``Subset`` of one, e.g. from ``random_split``) with the
   default collate function is batched by indexing each tensor once with the batch's index array,
   instead of fetching and stacking samples one by one. The result is the same list of tensors.
