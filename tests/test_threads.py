@@ -18,7 +18,7 @@ from lamina.backends import Backend, _device, _protocol, threads
 
 
 class Recorder(Backend):
-    name, device_type = "recorder", "fake"
+    name, device_type, xp = "recorder", "fake", np
 
     def __init__(self) -> None:
         self.counts: list[int] = []
