@@ -26,10 +26,11 @@ def _count(name: str, n: int) -> int:
 
 def set_num_threads(n: int) -> None:
     """Run intra-op work (lamina's CPU kernel pool and BLAS) on ``n`` threads, in every backend."""
+    n = _count("set_num_threads", n)
     with _backends._lock:
-        THREADS[0] = _count("set_num_threads", n)
+        THREADS[0] = n
         for backend in list(_backends._backends.values()):
-            backend.set_num_threads(THREADS[0])
+            backend.set_num_threads(n)
 
 
 def get_num_threads() -> int:

@@ -30,7 +30,7 @@ def set_blas_threads(n: int) -> None:
 
     threadpoolctl finds them whatever NumPy was built against and sets each through its own API.
     """
-    from threadpoolctl import threadpool_limits
+    from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
     threadpool_limits(limits=n, user_api="blas")
 
