@@ -12,8 +12,9 @@ from lamina.errors import DTypeError, ShapeError
 from lamina.nn import Module, Parameter
 
 from . import _depthwise as masked_dw
+from ._conv_gemm import fold_backward, fold_forward, folds
 from ._conv_utils import PADDING_MODES, check_input_dim, check_positive, conv_out_size, conv_padding, ntuple
-from ._im2col import col2im, conv_cols, crop_array, depthwise_backward, depthwise_forward, flipped_weight, is_pointwise
+from ._im2col import col2im, conv_cols, crop_array, depthwise_backward, depthwise_forward, flipped_weight
 from ._phase import strided_input_grad
 
 __lamina_plugin_api__ = "1.0"
@@ -23,11 +24,13 @@ class ConvNd(Function):
     """N-d grouped convolution. x (N, C, *S), w (O, C/G, *k), b (O,) | None -> y (N, O, *out).
 
     Per-sample layout: cols (N, G, C/G*K, L) and one batched GEMM per direction, so the output is
-    written in NCHW order directly. The input gradient of a stride-1 convolution is the full
-    correlation of dy with the flipped kernel (im2col of dy + one GEMM, no scatter-add); strided
-    ones scatter the column gradient back on phase grids (``_phase``: one contiguous add per kernel offset). Depthwise
-    convolutions (groups == C == O) multiply-add one strided slice per kernel offset instead.
-    Scratch arrays come from the backend's ``workspace`` (pooled on the CPU).
+    written in NCHW order directly. Small outputs with large weights (``_conv_gemm.folds``) fold the
+    batch into one GEMM instead. Only x is kept for backward; the columns are recomputed there. The
+    input gradient of a stride-1 convolution is the full correlation of dy with the flipped kernel
+    (im2col of dy + one GEMM, no scatter-add); strided ones scatter the column gradient back on
+    phase grids (``_phase``: one contiguous add per kernel offset). Depthwise convolutions
+    (groups == C == O) multiply-add one strided slice per kernel offset instead. Scratch arrays come
+    from the backend's ``workspace`` (pooled on the CPU).
     """
 
     @staticmethod
@@ -40,21 +43,25 @@ class ConvNd(Function):
         need_x, need_w = ctx.needs_input_grad[:2]
         ctx.meta = (x.shape, pads, stride, dilation, groups, out, w.shape)
         ctx.masked = False
+        ctx.folded = False
         if _depthwise(groups, C, O, kernel, stride):
             ctx.masked = masked_dw.applies(xp, x, sizes, out)
             if ctx.masked:
                 y, _ = masked_dw.forward(xp, ws, x, w, pads, dilation, out)
             else:
                 y = depthwise_forward(xp, ws, x, w, pads, dilation, out)
-            ctx.save_for_backward(x if need_w else None, w if need_x else None)
+        elif folds(N, out, w.shape, groups):
+            ctx.folded = True
+            y = fold_forward(xp, ws, x, w, b, pads, stride, dilation, groups, out)
         else:
             cols = conv_cols(xp, ws, x, pads, groups, kernel, stride, dilation, out, "cols")  # (N, G, C/G*K, L)
             y = xp.matmul(w.reshape(groups, O // groups, cols.shape[2]), cols)            # (N, G, O/G, L)
-            # a 1x1 convolution's cols may be a view of x: save x itself so in-place edits are caught
-            ctx.cols_of_x = is_pointwise(kernel, stride, pads)
-            ctx.save_for_backward((x if ctx.cols_of_x else cols) if need_w else None, w if need_x else None)
+            del cols
+        # only x is kept: the columns are recomputed in backward (a copy, cheaper than holding C*K/C
+        # times the input's memory from forward to backward, and in-place edits of x are caught)
+        ctx.save_for_backward(x if need_w else None, w if need_x else None)
         y = y.reshape((N, O) + out)
-        if b is not None:
+        if b is not None and not ctx.folded:
             y += b.reshape((O,) + (1,) * len(out))
         return y
 
@@ -64,25 +71,27 @@ class ConvNd(Function):
             raise NotImplementedError("ConvNd: double backward (create_graph=True) through a convolution is not "
                                       "supported")
         xp, ws = ctx.xp, ctx.device.backend
-        cols, w = ctx.saved_tensors
+        x, w = ctx.saved_tensors
         x_shape, pads, stride, dilation, groups, out, w_shape = ctx.meta
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
         N, C = x_shape[:2]
         O, kernel = w_shape[0], w_shape[2:]
         dx = dw = db = None
         if ctx.masked and bool(xp.isfinite(dy).all()):
-            dx, dw = masked_dw.backward(xp, ws, dy, cols, w, x_shape, pads, dilation, out, need_x, need_w)
+            dx, dw = masked_dw.backward(xp, ws, dy, x, w, x_shape, pads, dilation, out, need_x, need_w)
         elif _depthwise(groups, C, O, kernel, stride):
-            dx, dw = depthwise_backward(xp, ws, dy, cols, w, x_shape, pads, dilation, out, need_x, need_w)
+            dx, dw = depthwise_backward(xp, ws, dy, x, w, x_shape, pads, dilation, out, need_x, need_w)
+        elif ctx.folded:
+            dx, dw = fold_backward(xp, ws, dy, x, w, x_shape, pads, stride, dilation, groups, out, need_x, need_w)
         else:
             dyg = dy.reshape(N, groups, O // groups, math.prod(out))         # (N, G, O/G, L)
             if need_w:
-                if ctx.cols_of_x:
-                    cols = conv_cols(xp, ws, cols, pads, groups, kernel, stride, dilation, out, "cols")
+                cols = conv_cols(xp, ws, x, pads, groups, kernel, stride, dilation, out, "cols")
                 if cols.shape[2] >= dyg.shape[2]:  # the longer side as the GEMM's rows: measured faster
                     dw = xp.matmul(cols, dyg.swapaxes(-1, -2)).sum(axis=0).swapaxes(-1, -2)
                 else:
                     dw = xp.matmul(dyg, cols.swapaxes(-1, -2)).sum(axis=0)
+                del cols   # free for the input gradient's columns (same tag: one buffer when shapes match)
                 dw = dw.reshape(w_shape)                                      # (O, C/G, *k)
             if need_x:
                 dx = _input_grad(xp, ws, dyg, w, x_shape, pads, stride, dilation, groups, out)
@@ -104,7 +113,7 @@ def _input_grad(xp, ws, dyg, w, x_shape, pads, stride, dilation, groups, out):
         # full correlation of dy with the flipped kernel, computed only over the unpadded input
         full = tuple((sp - lo, sp - hi) for (lo, hi), sp in zip(pads, span))
         dyo = dyg.reshape((N, w.shape[0]) + tuple(out))
-        dcols = conv_cols(xp, ws, dyo, full, groups, kernel, stride, dilation, sizes, "dcols")  # (N, G, O/G*K, S)
+        dcols = conv_cols(xp, ws, dyo, full, groups, kernel, stride, dilation, sizes, "cols")  # (N, G, O/G*K, S)
         return xp.matmul(flipped_weight(xp, w, groups), dcols).reshape(x_shape)
     if 0 not in out and bool(xp.isfinite(w).all()):
         # non-finite weights would turn the zero columns of the phase layout into NaN

@@ -1,0 +1,108 @@
+"""Batch-folded convolution GEMMs: one GEMM over all samples, for convolutions with small outputs.
+
+A per-sample GEMM ``w (O, C*K) @ cols (C*K, L)`` has only ``L`` columns; at L = 16 (ResNet-18's
+512-channel stage, 4x4 outputs) BLAS rereads the whole weight for every sample and runs far below
+its peak, and the weight gradient's per-sample products (N, C*K, O) cost N times the weight's memory
+before they are summed. Folding the batch into the columns, ``cols (G, C/G*K, N*L)`` in (c, *k, n,
+*out) order, makes each direction one large GEMM; it costs one transpose of the output (forward) and
+of dy (backward), which is cheap when L is small. ``folds`` is the measured rule for when.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ._im2col import crop_array, flipped_weight, from_gemm, gemm_col2im, padded, windows
+
+__lamina_plugin_api__ = "1.0"
+
+#: fold the batch when one sample's output has at most this many positions and a group's weight has
+#: at least ``FOLD_MIN_WEIGHT`` entries. Measured on ResNet-18's and the CIFAR nets' shapes (batch 32,
+#: one thread, fold / per-sample time of forward + backward): 0.5 at L = 16 and 0.9 at L = 64 for
+#: 256-512 channels (each small per-sample GEMM packs the whole weight again), 1.0 at L = 64 for
+#: 64-128 channels, 1.1-1.2 at L = 256 (the per-sample GEMMs are wide enough there, the folded layout's
+#: transposes cost extra), 2 for 8 groups of 16 channels (tiny weights stay in cache).
+FOLD_MAX_L = 64
+FOLD_MIN_WEIGHT = 1 << 14
+
+
+def folds(N: int, out: tuple[int, ...], w_shape: tuple[int, ...], groups: int) -> bool:
+    """Whether a convolution with batch ``N``, output sizes ``out`` and weight (O, C/G, *k) runs batch-folded."""
+    return N > 1 and math.prod(out) <= FOLD_MAX_L and w_shape[0] // groups * math.prod(w_shape[1:]) >= FOLD_MIN_WEIGHT
+
+
+def fold_cols(xp: Any, ws: Any, x: Any, pads: tuple[tuple[int, int], ...], groups: int, kernel: tuple[int, ...],
+              stride: tuple[int, ...], dilation: tuple[int, ...], out: tuple[int, ...], tag: str) -> Any:
+    """im2col with the batch folded in: x (N, C, *S) -> cols (G, C/G * K, N * L), rows ordered (c, *k).
+
+    A workspace array, copied channel by channel on the backend's ``parallel_for`` (each piece
+    writes only its own channels, so the bits do not depend on the thread count).
+    """
+    n = len(kernel)
+    N, C = x.shape[:2]
+    xpad = padded(xp, ws, x, pads)
+    view = windows(xp, xpad, kernel, stride, dilation, out)                 # (N, C, *k, *out)
+    order = (1,) + tuple(range(2, 2 + n)) + (0,) + tuple(range(2 + n, 2 + 2 * n))
+    view = view.transpose(order)                                            # (C, *k, N, *out)
+    cols = ws.workspace(view.shape, x.dtype, tag)
+
+    def copy(start: int, stop: int) -> None:
+        cols[start:stop] = view[start:stop]
+
+    channel_bytes = max(math.prod(view.shape[1:]) * view.itemsize, 1)
+    ws.parallel_for(C, copy, grain=-(-(1 << 18) // channel_bytes))
+    return cols.reshape(groups, C // groups * math.prod(kernel), N * math.prod(out))
+
+
+def fold_forward(xp: Any, ws: Any, x: Any, w: Any, b: Any, pads, stride, dilation, groups: int,
+                 out: tuple[int, ...]) -> Any:
+    """y (N, O, *out) = conv(x, w) + b, as one GEMM per group over the folded columns."""
+    N = x.shape[0]
+    O, kernel = w.shape[0], tuple(w.shape[2:])
+    cols = fold_cols(xp, ws, x, pads, groups, kernel, stride, dilation, out, "cols")   # (G, C/G*K, N*L)
+    yg = xp.matmul(w.reshape(groups, O // groups, cols.shape[1]), cols)               # (G, O/G, N*L)
+    del cols
+    y = xp.empty((N, O, math.prod(out)), dtype=yg.dtype)
+    yt = yg.reshape(O, N, -1).swapaxes(0, 1)                                            # (N, O, L) view
+    if b is None:
+        y[...] = yt
+    else:
+        xp.add(yt, b.reshape(O, 1), out=y)   # the bias rides on the layout copy
+    return y.reshape((N, O) + tuple(out))
+
+
+def fold_backward(xp: Any, ws: Any, dy: Any, x: Any, w: Any, x_shape: tuple[int, ...], pads, stride, dilation,
+                  groups: int, out: tuple[int, ...], need_x: bool, need_w: bool) -> tuple[Any, Any]:
+    """Gradients of ``fold_forward``: dx (N, C, *S) | None, dw (O, C/G, *k) | None.
+
+    The columns are recomputed from x (only x is kept between forward and backward) and released
+    before the input gradient takes its own, so at most one column buffer is alive at a time.
+    """
+    N, C = x_shape[:2]
+    sizes = tuple(x_shape[2:])
+    O, kernel = w.shape[0], tuple(w.shape[2:])
+    Og, L = O // groups, math.prod(out)
+    dyt = ws.workspace((O, N, L), dy.dtype, "dy_t")
+    dyt[...] = dy.reshape(N, O, L).swapaxes(0, 1)
+    dyg = dyt.reshape(groups, Og, N * L)                                    # (G, O/G, N*L)
+    dw = dx = None
+    if need_w:
+        cols = fold_cols(xp, ws, x, pads, groups, kernel, stride, dilation, out, "cols")   # (G, C/G*K, N*L)
+        # the columns as the GEMM's rows: measured faster than dyg @ cols^T on these shapes
+        dw = xp.matmul(cols, dyg.swapaxes(-1, -2)).swapaxes(-1, -2).reshape(w.shape)
+        del cols
+    if need_x:
+        span = tuple(d * (k - 1) for k, d in zip(kernel, dilation))
+        if all(s == 1 for s in stride) and all(lo <= sp and hi <= sp for (lo, hi), sp in zip(pads, span)):
+            # full correlation of dy with the flipped kernel, over the unpadded input only
+            full = tuple((sp - lo, sp - hi) for (lo, hi), sp in zip(pads, span))
+            dcols = fold_cols(xp, ws, dy, full, groups, kernel, stride, dilation, sizes, "cols")  # (G, O/G*K, N*S)
+            dx = from_gemm(xp, xp.matmul(flipped_weight(xp, w, groups), dcols), N, sizes)
+        else:
+            wm = w.reshape(groups, Og, -1)
+            dcols = xp.matmul(wm.swapaxes(-1, -2), dyg)                     # (G, C/G*K, N*L)
+            padded_sizes = tuple(s + lo + hi for s, (lo, hi) in zip(sizes, pads))
+            dxpad = gemm_col2im(xp, dcols, (N, C) + padded_sizes, kernel, stride, dilation, out)
+            dx = crop_array(dxpad, pads)
+    return dx, dw
