@@ -72,16 +72,18 @@ def fold_forward(xp: Any, ws: Any, x: Any, w: Any, b: Any, pads, stride, dilatio
     return y.reshape((N, O) + tuple(out))
 
 
-def fold_backward(xp: Any, ws: Any, dy: Any, x: Any, w: Any, x_shape: tuple[int, ...], pads, stride, dilation,
-                  groups: int, out: tuple[int, ...], need_x: bool, need_w: bool) -> tuple[Any, Any]:
-    """Gradients of ``fold_forward``: dx (N, C, *S) | None, dw (O, C/G, *k) | None.
+def fold_backward(xp: Any, ws: Any, dy: Any, x: Any, w: Any, x_shape: tuple[int, ...], w_shape: tuple[int, ...],
+                  pads, stride, dilation, groups: int, out: tuple[int, ...], need_x: bool,
+                  need_w: bool) -> tuple[Any, Any]:
+    """Gradients of ``fold_forward``: dx (N, C, *S) | None, dw (O, C/G, *k) | None (x is None without
+    ``need_w``, w without ``need_x``).
 
     The columns are recomputed from x (only x is kept between forward and backward) and released
     before the input gradient takes its own, so at most one column buffer is alive at a time.
     """
     N, C = x_shape[:2]
     sizes = tuple(x_shape[2:])
-    O, kernel = w.shape[0], tuple(w.shape[2:])
+    O, kernel = w_shape[0], tuple(w_shape[2:])
     Og, L = O // groups, math.prod(out)
     dyt = ws.workspace((O, N, L), dy.dtype, "dy_t")
     dyt[...] = dy.reshape(N, O, L).swapaxes(0, 1)
@@ -90,7 +92,7 @@ def fold_backward(xp: Any, ws: Any, dy: Any, x: Any, w: Any, x_shape: tuple[int,
     if need_w:
         cols = fold_cols(xp, ws, x, pads, groups, kernel, stride, dilation, out, "cols")   # (G, C/G*K, N*L)
         # the columns as the GEMM's rows: measured faster than dyg @ cols^T on these shapes
-        dw = xp.matmul(cols, dyg.swapaxes(-1, -2)).swapaxes(-1, -2).reshape(w.shape)
+        dw = xp.matmul(cols, dyg.swapaxes(-1, -2)).swapaxes(-1, -2).reshape(w_shape)
         del cols
     if need_x:
         span = tuple(d * (k - 1) for k, d in zip(kernel, dilation))

@@ -82,7 +82,8 @@ class ConvNd(Function):
         elif _depthwise(groups, C, O, kernel, stride):
             dx, dw = depthwise_backward(xp, ws, dy, x, w, x_shape, pads, dilation, out, need_x, need_w)
         elif ctx.folded:
-            dx, dw = fold_backward(xp, ws, dy, x, w, x_shape, pads, stride, dilation, groups, out, need_x, need_w)
+            dx, dw = fold_backward(xp, ws, dy, x, w, x_shape, w_shape, pads, stride, dilation, groups, out, need_x,
+                                   need_w)
         else:
             dyg = dy.reshape(N, groups, O // groups, math.prod(out))         # (N, G, O/G, L)
             if need_w:
