@@ -1,7 +1,7 @@
 """Convolution's two GEMM layouts (per-sample and batch-folded, ``_conv_gemm``): each configuration
-run on both must match PyTorch and the other layout; the rule picks the folded one only where it
-was measured faster; only the input is kept for backward; the folded path's bits do not depend on
-the thread count."""
+run on both must match PyTorch and the other layout, with its columns kept for backward or
+recomputed there; the rule picks the folded one only where it was measured faster; an in-place
+edit of the input is caught; the folded path's bits do not depend on the thread count."""
 
 from __future__ import annotations
 
@@ -57,13 +57,14 @@ def _grads(row, dtype=np.float64, batch=3, need_x=True):
 
 @pytest.mark.parametrize("need_x", [True, False], ids=["dx", "no_dx"])
 @pytest.mark.parametrize("row", GRID[:3], ids=str)
-def test_the_layouts_agree_with_each_other(monkeypatch, row, need_x):
+def test_the_layouts_and_kept_or_recomputed_columns_agree(monkeypatch, row, need_x):
     monkeypatch.setattr(conv_gemm, "FOLD_MIN_WEIGHT", 0)
-    monkeypatch.setattr(conv_gemm, "FOLD_MAX_L", 1 << 30)
-    folded = _grads(row, need_x=need_x)
-    monkeypatch.setattr(conv_gemm, "FOLD_MAX_L", 0)
-    per_sample = _grads(row, need_x=need_x)
-    for a, b in zip(folded, per_sample):
+    runs = []
+    for fold, keep in [(True, True), (True, False), (False, True), (False, False)]:
+        monkeypatch.setattr(conv_gemm, "FOLD_MAX_L", 1 << 30 if fold else 0)
+        monkeypatch.setattr(conv_gemm, "KEEP_COLS_BYTES", 1 << 40 if keep else -1)
+        runs.append(_grads(row, need_x=need_x))
+    for a, b in (pair for run in runs[1:] for pair in zip(runs[0], run)):
         if a is None or b is None:
             assert a is None and b is None
         else:
@@ -92,8 +93,10 @@ def test_the_rule_folds_small_outputs_with_large_weights(N, out, w_shape, groups
     assert conv_gemm.folds(N, out, w_shape, groups) is expected
 
 
-def test_only_the_input_is_kept_so_an_in_place_edit_is_caught(layout):
-    # a 3x3 convolution used to keep its column matrix: an edit of x after forward went unnoticed
+@pytest.mark.parametrize("keep", [True, False], ids=["kept_columns", "recomputed_columns"])
+def test_an_in_place_edit_of_the_input_is_caught(layout, keep, monkeypatch):
+    # a 3x3 convolution used to keep only its column matrix: an edit of x after forward went unnoticed
+    monkeypatch.setattr(conv_gemm, "KEEP_COLS_BYTES", 1 << 40 if keep else -1)
     x = lamina.randn(2, 3, 5, 5, requires_grad=True)
     h = x * 1.0
     w = lamina.randn(4, 3, 3, 3, requires_grad=True)

@@ -26,6 +26,18 @@ __lamina_plugin_api__ = "1.0"
 FOLD_MAX_L = 64
 FOLD_MIN_WEIGHT = 1 << 14
 
+#: column matrices up to this size are kept from forward to backward, larger ones recomputed there.
+#: Recomputing is one copy (about 5 ms per 38 MB); keeping a large one costs its memory and, once the
+#: kept ones outgrow the scratch pool, fresh page-faulted memory every step (ResNet-18's ~530 MB of
+#: columns: peak RSS 1135 -> 549 MiB and a faster step); small nets (the MNIST ConvNet, 2-14 MB) ran
+#: 8% slower recomputing theirs.
+KEEP_COLS_BYTES = 16 << 20
+
+
+def keeps(cols: Any) -> bool:
+    """Whether a column matrix is small enough to keep for backward."""
+    return cols.nbytes <= KEEP_COLS_BYTES
+
 
 def folds(N: int, out: tuple[int, ...], w_shape: tuple[int, ...], groups: int) -> bool:
     """Whether a convolution with batch ``N``, output sizes ``out`` and weight (O, C/G, *k) runs batch-folded."""
@@ -56,30 +68,29 @@ def fold_cols(xp: Any, ws: Any, x: Any, pads: tuple[tuple[int, int], ...], group
 
 
 def fold_forward(xp: Any, ws: Any, x: Any, w: Any, b: Any, pads, stride, dilation, groups: int,
-                 out: tuple[int, ...]) -> Any:
-    """y (N, O, *out) = conv(x, w) + b, as one GEMM per group over the folded columns."""
+                 out: tuple[int, ...]) -> tuple[Any, Any]:
+    """y (N, O, *out) = conv(x, w) + b, as one GEMM per group over the folded columns; and the columns."""
     N = x.shape[0]
     O, kernel = w.shape[0], tuple(w.shape[2:])
     cols = fold_cols(xp, ws, x, pads, groups, kernel, stride, dilation, out, "cols")   # (G, C/G*K, N*L)
     yg = xp.matmul(w.reshape(groups, O // groups, cols.shape[1]), cols)               # (G, O/G, N*L)
-    del cols
     y = xp.empty((N, O, math.prod(out)), dtype=yg.dtype)
     yt = yg.reshape(O, N, -1).swapaxes(0, 1)                                            # (N, O, L) view
     if b is None:
         y[...] = yt
     else:
         xp.add(yt, b.reshape(O, 1), out=y)   # the bias rides on the layout copy
-    return y.reshape((N, O) + tuple(out))
+    return y.reshape((N, O) + tuple(out)), cols
 
 
-def fold_backward(xp: Any, ws: Any, dy: Any, x: Any, w: Any, x_shape: tuple[int, ...], w_shape: tuple[int, ...],
-                  pads, stride, dilation, groups: int, out: tuple[int, ...], need_x: bool,
+def fold_backward(xp: Any, ws: Any, dy: Any, x: Any, w: Any, cols: Any, x_shape: tuple[int, ...],
+                  w_shape: tuple[int, ...], pads, stride, dilation, groups: int, out: tuple[int, ...], need_x: bool,
                   need_w: bool) -> tuple[Any, Any]:
     """Gradients of ``fold_forward``: dx (N, C, *S) | None, dw (O, C/G, *k) | None (x is None without
     ``need_w``, w without ``need_x``).
 
-    The columns are recomputed from x (only x is kept between forward and backward) and released
-    before the input gradient takes its own, so at most one column buffer is alive at a time.
+    The columns kept from forward, or else recomputed from x; either way released before the input
+    gradient takes its own, so at most one column buffer is alive at a time.
     """
     N, C = x_shape[:2]
     sizes = tuple(x_shape[2:])
@@ -90,7 +101,8 @@ def fold_backward(xp: Any, ws: Any, dy: Any, x: Any, w: Any, x_shape: tuple[int,
     dyg = dyt.reshape(groups, Og, N * L)                                    # (G, O/G, N*L)
     dw = dx = None
     if need_w:
-        cols = fold_cols(xp, ws, x, pads, groups, kernel, stride, dilation, out, "cols")   # (G, C/G*K, N*L)
+        if cols is None:
+            cols = fold_cols(xp, ws, x, pads, groups, kernel, stride, dilation, out, "cols")  # (G, C/G*K, N*L)
         # the columns as the GEMM's rows: measured faster than dyg @ cols^T on these shapes
         dw = xp.matmul(cols, dyg.swapaxes(-1, -2)).swapaxes(-1, -2).reshape(w_shape)
         del cols

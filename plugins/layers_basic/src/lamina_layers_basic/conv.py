@@ -12,9 +12,9 @@ from lamina.errors import DTypeError, ShapeError
 from lamina.nn import Module, Parameter
 
 from . import _depthwise as masked_dw
-from ._conv_gemm import fold_backward, fold_forward, folds
+from ._conv_gemm import fold_backward, fold_forward, folds, keeps
 from ._conv_utils import PADDING_MODES, check_input_dim, check_positive, conv_out_size, conv_padding, ntuple
-from ._im2col import col2im, conv_cols, crop_array, depthwise_backward, depthwise_forward, flipped_weight
+from ._im2col import col2im, conv_cols, crop_array, depthwise_backward, depthwise_forward, flipped_weight, is_pointwise
 from ._phase import strided_input_grad
 
 __lamina_plugin_api__ = "1.0"
@@ -25,7 +25,7 @@ class ConvNd(Function):
 
     Per-sample layout: cols (N, G, C/G*K, L) and one batched GEMM per direction, so the output is
     written in NCHW order directly. Small outputs with large weights (``_conv_gemm.folds``) fold the
-    batch into one GEMM instead. Only x is kept for backward; the columns are recomputed there. The
+    batch into one GEMM instead. Large column matrices are recomputed in backward, not kept. The
     input gradient of a stride-1 convolution is the full correlation of dy with the flipped kernel
     (im2col of dy + one GEMM, no scatter-add); strided ones scatter the column gradient back on
     phase grids (``_phase``: one contiguous add per kernel offset). Depthwise convolutions
@@ -44,6 +44,7 @@ class ConvNd(Function):
         ctx.meta = (x.shape, pads, stride, dilation, groups, out, w.shape)
         ctx.masked = False
         ctx.folded = False
+        cols = None
         if _depthwise(groups, C, O, kernel, stride):
             ctx.masked = masked_dw.applies(xp, x, sizes, out)
             if ctx.masked:
@@ -52,14 +53,15 @@ class ConvNd(Function):
                 y = depthwise_forward(xp, ws, x, w, pads, dilation, out)
         elif folds(N, out, w.shape, groups):
             ctx.folded = True
-            y = fold_forward(xp, ws, x, w, b, pads, stride, dilation, groups, out)
+            y, cols = fold_forward(xp, ws, x, w, b, pads, stride, dilation, groups, out)   # cols (G, C/G*K, N*L)
         else:
             cols = conv_cols(xp, ws, x, pads, groups, kernel, stride, dilation, out, "cols")  # (N, G, C/G*K, L)
             y = xp.matmul(w.reshape(groups, O // groups, cols.shape[2]), cols)            # (N, G, O/G, L)
-            del cols
-        # only x is kept: the columns are recomputed in backward (a copy, cheaper than holding C*K/C
-        # times the input's memory from forward to backward, and in-place edits of x are caught)
-        ctx.save_for_backward(x if need_w else None, w if need_x else None)
+        # x is kept (in-place edits of it are caught); the columns only while small, else recomputed
+        # in backward (a 1x1 convolution's are a view of x: nothing to keep)
+        keep = need_w and cols is not None and not is_pointwise(kernel, stride, pads) and keeps(cols)
+        ctx.save_for_backward(x if need_w else None, w if need_x else None, cols if keep else None)
+        del cols
         y = y.reshape((N, O) + out)
         if b is not None and not ctx.folded:
             y += b.reshape((O,) + (1,) * len(out))
@@ -71,7 +73,7 @@ class ConvNd(Function):
             raise NotImplementedError("ConvNd: double backward (create_graph=True) through a convolution is not "
                                       "supported")
         xp, ws = ctx.xp, ctx.device.backend
-        x, w = ctx.saved_tensors
+        x, w, cols = ctx.saved_tensors
         x_shape, pads, stride, dilation, groups, out, w_shape = ctx.meta
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
         N, C = x_shape[:2]
@@ -82,12 +84,13 @@ class ConvNd(Function):
         elif _depthwise(groups, C, O, kernel, stride):
             dx, dw = depthwise_backward(xp, ws, dy, x, w, x_shape, pads, dilation, out, need_x, need_w)
         elif ctx.folded:
-            dx, dw = fold_backward(xp, ws, dy, x, w, x_shape, w_shape, pads, stride, dilation, groups, out, need_x,
-                                   need_w)
+            dx, dw = fold_backward(xp, ws, dy, x, w, cols, x_shape, w_shape, pads, stride, dilation, groups, out,
+                                   need_x, need_w)
         else:
             dyg = dy.reshape(N, groups, O // groups, math.prod(out))         # (N, G, O/G, L)
             if need_w:
-                cols = conv_cols(xp, ws, x, pads, groups, kernel, stride, dilation, out, "cols")
+                if cols is None:
+                    cols = conv_cols(xp, ws, x, pads, groups, kernel, stride, dilation, out, "cols")
                 if cols.shape[2] >= dyg.shape[2]:  # the longer side as the GEMM's rows: measured faster
                     dw = xp.matmul(cols, dyg.swapaxes(-1, -2)).sum(axis=0).swapaxes(-1, -2)
                 else:
