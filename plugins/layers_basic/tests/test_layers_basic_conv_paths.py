@@ -1,6 +1,6 @@
-"""Convolution's two GEMM layouts (per-sample and batch-folded, ``_conv_gemm``): each configuration
-run on both must match PyTorch and the other layout, with its columns kept for backward or
-recomputed there; the rule picks the folded one only where it was measured faster; an in-place
+"""Convolution's GEMM layouts (per-sample, per-sample one sample at a time, batch-folded
+``_conv_gemm``): each configuration run on each must match PyTorch and the others, with its columns
+kept for backward or recomputed there; the rule picks the folded one only where it was measured faster; an in-place
 edit of the input is caught; the folded path's bits do not depend on the thread count."""
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from __future__ import annotations
 import lamina
 import lamina.nn.functional as F
 import lamina_layers_basic._conv_gemm as conv_gemm
+import lamina_layers_basic.conv as conv
 import numpy as np
 import pytest
 from _layers_basic_torch_parity import F32, compare, conv_case, conv_pair
@@ -27,12 +28,13 @@ GRID = [
 ]
 
 
-@pytest.fixture(params=["folded", "per-sample"])
+@pytest.fixture(params=["folded", "per-sample", "one-sample-at-a-time"])
 def layout(request, monkeypatch):
     """Force one layout for every convolution of the test."""
     fold = request.param == "folded"
     monkeypatch.setattr(conv_gemm, "FOLD_MAX_L", 1 << 30 if fold else 0)
     monkeypatch.setattr(conv_gemm, "FOLD_MIN_WEIGHT", 0)
+    monkeypatch.setattr(conv, "ONE_AT_A_TIME_BYTES", 0 if request.param == "one-sample-at-a-time" else 1 << 40)
     return request.param
 
 
@@ -60,9 +62,11 @@ def _grads(row, dtype=np.float64, batch=3, need_x=True):
 def test_the_layouts_and_kept_or_recomputed_columns_agree(monkeypatch, row, need_x):
     monkeypatch.setattr(conv_gemm, "FOLD_MIN_WEIGHT", 0)
     runs = []
-    for fold, keep in [(True, True), (True, False), (False, True), (False, False)]:
+    for fold, keep, single in [(True, True, False), (True, False, False), (False, True, False),
+                               (False, False, False), (False, False, True)]:
         monkeypatch.setattr(conv_gemm, "FOLD_MAX_L", 1 << 30 if fold else 0)
         monkeypatch.setattr(conv_gemm, "KEEP_COLS_BYTES", 1 << 40 if keep else -1)
+        monkeypatch.setattr(conv, "ONE_AT_A_TIME_BYTES", 0 if single else 1 << 40)
         runs.append(_grads(row, need_x=need_x))
     for a, b in (pair for run in runs[1:] for pair in zip(runs[0], run)):
         if a is None or b is None:
