@@ -8,7 +8,6 @@ from __future__ import annotations
 import lamina
 import lamina.nn.functional as F
 import lamina_layers_basic._conv_gemm as conv_gemm
-import lamina_layers_basic.conv as conv
 import numpy as np
 import pytest
 from _layers_basic_torch_parity import F32, compare, conv_case, conv_pair
@@ -34,7 +33,7 @@ def layout(request, monkeypatch):
     fold = request.param == "folded"
     monkeypatch.setattr(conv_gemm, "FOLD_MAX_L", 1 << 30 if fold else 0)
     monkeypatch.setattr(conv_gemm, "FOLD_MIN_WEIGHT", 0)
-    monkeypatch.setattr(conv, "ONE_AT_A_TIME_BYTES", 0 if request.param == "one-sample-at-a-time" else 1 << 40)
+    monkeypatch.setattr(conv_gemm, "ONE_AT_A_TIME_BYTES", 0 if request.param == "one-sample-at-a-time" else 1 << 40)
     return request.param
 
 
@@ -66,7 +65,7 @@ def test_the_layouts_and_kept_or_recomputed_columns_agree(monkeypatch, row, need
                                (False, False, False), (False, False, True)]:
         monkeypatch.setattr(conv_gemm, "FOLD_MAX_L", 1 << 30 if fold else 0)
         monkeypatch.setattr(conv_gemm, "KEEP_COLS_BYTES", 1 << 40 if keep else -1)
-        monkeypatch.setattr(conv, "ONE_AT_A_TIME_BYTES", 0 if single else 1 << 40)
+        monkeypatch.setattr(conv_gemm, "ONE_AT_A_TIME_BYTES", 0 if single else 1 << 40)
         runs.append(_grads(row, need_x=need_x))
     for a, b in (pair for run in runs[1:] for pair in zip(runs[0], run)):
         if a is None or b is None:

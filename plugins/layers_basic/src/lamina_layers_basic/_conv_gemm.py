@@ -1,5 +1,7 @@
-"""Batch-folded convolution GEMMs: one GEMM over all samples, for convolutions with small outputs.
+"""Convolution's GEMMs in two layouts: per sample (``sample_*``) and batch-folded (``fold_*``).
 
+Per sample, cols (N, G, C/G*K, L) and a batched GEMM write the NCHW output directly; samples whose
+columns are large are handled one at a time (still in cache for their GEMM, no batch-sized buffer).
 A per-sample GEMM ``w (O, C*K) @ cols (C*K, L)`` has only ``L`` columns; at L = 16 (ResNet-18's
 512-channel stage, 4x4 outputs) BLAS rereads the whole weight for every sample and runs far below
 its peak, and the weight gradient's per-sample products (N, C*K, O) cost N times the weight's memory
@@ -13,7 +15,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ._im2col import crop_array, flipped_weight, from_gemm, gemm_col2im, padded, windows
+from ._im2col import col2im, conv_cols, crop_array, flipped_weight, from_gemm, gemm_col2im, padded, windows
+from ._phase import strided_input_grad
 
 __lamina_plugin_api__ = "1.0"
 
@@ -32,6 +35,15 @@ FOLD_MIN_WEIGHT = 1 << 14
 #: columns: peak RSS 1135 -> 549 MiB and a faster step); small nets (the MNIST ConvNet, 2-14 MB) ran
 #: 8% slower recomputing theirs.
 KEEP_COLS_BYTES = 16 << 20
+
+
+#: per-sample columns of at least this size a sample are built and used one sample at a time (ResNet-18's
+#: first stage, 2.4 MB a sample: fwd+bwd 113 -> 98 ms; its second, 1.2 MB: 97 -> 91 ms)
+ONE_AT_A_TIME_BYTES = 1 << 20
+
+
+def _one_at_a_time(x: Any, kernel: tuple[int, ...], out: tuple[int, ...]) -> bool:
+    return x.shape[0] > 1 and x.shape[1] * math.prod(kernel) * math.prod(out) * x.itemsize >= ONE_AT_A_TIME_BYTES
 
 
 def keeps(cols: Any) -> bool:
@@ -120,3 +132,80 @@ def fold_backward(xp: Any, ws: Any, dy: Any, x: Any, w: Any, cols: Any, x_shape:
             dxpad = gemm_col2im(xp, dcols, (N, C) + padded_sizes, kernel, stride, dilation, out)
             dx = crop_array(dxpad, pads)
     return dx, dw
+
+
+def sample_forward(xp: Any, ws: Any, x: Any, w: Any, pads, stride, dilation, groups: int,
+                   out: tuple[int, ...]) -> tuple[Any, Any]:
+    """y (N, G, O/G, L) = w (G, O/G, C/G*K) @ cols per sample (no bias); and the columns, None when
+    they were built one sample at a time."""
+    N = x.shape[0]
+    O, kernel = w.shape[0], tuple(w.shape[2:])
+    wg = w.reshape(groups, O // groups, -1)
+    if not _one_at_a_time(x, kernel, out):
+        cols = conv_cols(xp, ws, x, pads, groups, kernel, stride, dilation, out, "cols")   # (N, G, C/G*K, L)
+        return xp.matmul(wg, cols), cols
+    y = xp.empty((N, groups, O // groups, math.prod(out)), dtype=x.dtype)
+    for n in range(N):
+        xp.matmul(wg, conv_cols(xp, ws, x[n:n + 1], pads, groups, kernel, stride, dilation, out, "cols1"),
+                  out=y[n:n + 1])
+    return y, None
+
+
+def sample_backward(xp: Any, ws: Any, dy: Any, x: Any, w: Any, cols: Any, x_shape: tuple[int, ...],
+                    w_shape: tuple[int, ...], pads, stride, dilation, groups: int, out: tuple[int, ...],
+                    need_x: bool, need_w: bool) -> tuple[Any, Any]:
+    """Gradients of ``sample_forward``: dx (N, C, *S) | None, dw (O, C/G, *k) | None; ``cols`` as kept
+    by forward or None (recomputed from x)."""
+    N = x_shape[0]
+    O, kernel = w_shape[0], tuple(w_shape[2:])
+    dyg = dy.reshape(N, groups, O // groups, math.prod(out))                 # (N, G, O/G, L)
+    dw: Any = None
+    dx: Any = None
+    if need_w and cols is None and _one_at_a_time(x, kernel, out):
+        for n in range(N):
+            part = xp.matmul(conv_cols(xp, ws, x[n:n + 1], pads, groups, kernel, stride, dilation, out, "cols1")[0],
+                             dyg[n].swapaxes(-1, -2))                         # (G, C/G*K, O/G)
+            dw = part if dw is None else xp.add(dw, part, out=dw)
+        dw = dw.swapaxes(-1, -2).reshape(w_shape)
+    elif need_w:
+        if cols is None:
+            cols = conv_cols(xp, ws, x, pads, groups, kernel, stride, dilation, out, "cols")
+        if cols.shape[2] >= dyg.shape[2]:  # the longer side as the GEMM's rows: measured faster
+            dw = xp.matmul(cols, dyg.swapaxes(-1, -2)).sum(axis=0).swapaxes(-1, -2)
+        else:
+            dw = xp.matmul(dyg, cols.swapaxes(-1, -2)).sum(axis=0)
+        del cols   # free for the input gradient's columns (same tag: one buffer when shapes match)
+        dw = dw.reshape(w_shape)                                              # (O, C/G, *k)
+    if need_x:
+        dx = _sample_input_grad(xp, ws, dyg, w, x_shape, pads, stride, dilation, groups, out)
+    return dx, dw
+
+
+def _sample_input_grad(xp: Any, ws: Any, dyg: Any, w: Any, x_shape: tuple[int, ...], pads, stride, dilation,
+                       groups: int, out: tuple[int, ...]) -> Any:
+    """dx (N, C, *S) from dyg (N, G, O/G, L)."""
+    N, C = x_shape[:2]
+    sizes, kernel = x_shape[2:], w.shape[2:]
+    span = tuple(d * (k - 1) for k, d in zip(kernel, dilation))
+    if all(s == 1 for s in stride) and all(lo <= sp and hi <= sp for (lo, hi), sp in zip(pads, span)):
+        # full correlation of dy with the flipped kernel, computed only over the unpadded input
+        full = tuple((sp - lo, sp - hi) for (lo, hi), sp in zip(pads, span))
+        dyo = dyg.reshape((N, w.shape[0]) + tuple(out))
+        wf = flipped_weight(xp, w, groups)
+        if _one_at_a_time(dyo, kernel, sizes):
+            dx = xp.empty((N, groups, C // groups, math.prod(sizes)), dtype=dyg.dtype)
+            for n in range(N):
+                xp.matmul(wf, conv_cols(xp, ws, dyo[n:n + 1], full, groups, kernel, stride, dilation, sizes, "cols1"),
+                          out=dx[n:n + 1])
+            return dx.reshape(x_shape)
+        dcols = conv_cols(xp, ws, dyo, full, groups, kernel, stride, dilation, sizes, "cols")  # (N, G, O/G*K, S)
+        return xp.matmul(wf, dcols).reshape(x_shape)
+    if 0 not in out and bool(xp.isfinite(w).all()):
+        # non-finite weights would turn the zero columns of the phase layout into NaN
+        return strided_input_grad(xp, ws, dyg, w, x_shape, pads, stride, dilation, groups, out)
+    wm = w.reshape(groups, w.shape[0] // groups, math.prod(w.shape[1:]))
+    dcols = xp.matmul(wm.swapaxes(-1, -2), dyg)                               # (N, G, C/G*K, L)
+    padded_sizes = tuple(s + lo + hi for s, (lo, hi) in zip(sizes, pads))
+    dxpad = col2im(xp, dcols.reshape((N, C) + tuple(kernel) + tuple(out)), (N, C) + padded_sizes, kernel, stride,
+                   dilation, out)
+    return crop_array(dxpad, pads)

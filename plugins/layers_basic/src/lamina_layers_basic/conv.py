@@ -1,4 +1,4 @@
-"""Conv1d/2d/3d: one fused Function per call (per-sample im2col + one batched GEMM), N-d once."""
+"""Conv1d/2d/3d: one fused Function per call (im2col + GEMMs per sample or batch-folded), N-d once."""
 
 from __future__ import annotations
 
@@ -12,10 +12,9 @@ from lamina.errors import DTypeError, ShapeError
 from lamina.nn import Module, Parameter
 
 from . import _depthwise as masked_dw
-from ._conv_gemm import fold_backward, fold_forward, folds, keeps
+from ._conv_gemm import fold_backward, fold_forward, folds, keeps, sample_backward, sample_forward
 from ._conv_utils import PADDING_MODES, check_input_dim, check_positive, conv_out_size, conv_padding, ntuple
-from ._im2col import col2im, conv_cols, crop_array, depthwise_backward, depthwise_forward, flipped_weight, is_pointwise
-from ._phase import strided_input_grad
+from ._im2col import depthwise_backward, depthwise_forward, is_pointwise
 
 __lamina_plugin_api__ = "1.0"
 
@@ -23,14 +22,14 @@ __lamina_plugin_api__ = "1.0"
 class ConvNd(Function):
     """N-d grouped convolution. x (N, C, *S), w (O, C/G, *k), b (O,) | None -> y (N, O, *out).
 
-    Per-sample layout: cols (N, G, C/G*K, L) and one batched GEMM per direction, so the output is
-    written in NCHW order directly. Small outputs with large weights (``_conv_gemm.folds``) fold the
-    batch into one GEMM instead. Large column matrices are recomputed in backward, not kept. The
-    input gradient of a stride-1 convolution is the full correlation of dy with the flipped kernel
-    (im2col of dy + one GEMM, no scatter-add); strided ones scatter the column gradient back on
-    phase grids (``_phase``: one contiguous add per kernel offset). Depthwise convolutions
-    (groups == C == O) multiply-add one strided slice per kernel offset instead. Scratch arrays come
-    from the backend's ``workspace`` (pooled on the CPU).
+    The GEMMs (``_conv_gemm``) run per sample, cols (N, G, C/G*K, L), writing NCHW directly, or with
+    the batch folded into one GEMM for small outputs with large weights (``folds``). Column matrices
+    up to ``keeps``' size are kept for backward, larger ones recomputed there from x. The input
+    gradient of a stride-1 convolution is the full correlation of dy with the flipped kernel (im2col
+    of dy + one GEMM, no scatter-add); strided ones scatter the column gradient back on phase grids
+    (``_phase``) or by col2im. Depthwise convolutions (groups == C == O) multiply-add one strided
+    slice per kernel offset instead. Scratch arrays come from the backend's ``workspace`` (pooled on
+    the CPU).
     """
 
     @staticmethod
@@ -54,15 +53,8 @@ class ConvNd(Function):
         elif folds(N, out, w.shape, groups):
             ctx.folded = True
             y, cols = fold_forward(xp, ws, x, w, b, pads, stride, dilation, groups, out)   # cols (G, C/G*K, N*L)
-        elif _one_at_a_time(x, kernel, out):
-            y = xp.empty((N, groups, O // groups, math.prod(out)), dtype=x.dtype)          # (N, G, O/G, L)
-            wg = w.reshape(groups, O // groups, -1)
-            for n in range(N):
-                xp.matmul(wg, conv_cols(xp, ws, x[n:n + 1], pads, groups, kernel, stride, dilation, out, "cols1"),
-                          out=y[n:n + 1])
         else:
-            cols = conv_cols(xp, ws, x, pads, groups, kernel, stride, dilation, out, "cols")  # (N, G, C/G*K, L)
-            y = xp.matmul(w.reshape(groups, O // groups, cols.shape[2]), cols)            # (N, G, O/G, L)
+            y, cols = sample_forward(xp, ws, x, w, pads, stride, dilation, groups, out)    # (N, G, O/G, L)
         # x is kept (in-place edits of it are caught); the columns only while small, else recomputed
         # in backward (a 1x1 convolution's are a view of x: nothing to keep)
         keep = need_w and cols is not None and not is_pointwise(kernel, stride, pads) and keeps(cols)
@@ -93,69 +85,15 @@ class ConvNd(Function):
             dx, dw = fold_backward(xp, ws, dy, x, w, cols, x_shape, w_shape, pads, stride, dilation, groups, out,
                                    need_x, need_w)
         else:
-            dyg = dy.reshape(N, groups, O // groups, math.prod(out))         # (N, G, O/G, L)
-            if need_w and cols is None and _one_at_a_time(x, kernel, out):
-                for n in range(N):
-                    part = xp.matmul(conv_cols(xp, ws, x[n:n + 1], pads, groups, kernel, stride, dilation, out,
-                                               "cols1")[0], dyg[n].swapaxes(-1, -2))   # (G, C/G*K, O/G)
-                    dw = part if dw is None else xp.add(dw, part, out=dw)
-                dw = dw.swapaxes(-1, -2).reshape(w_shape)
-            elif need_w:
-                if cols is None:
-                    cols = conv_cols(xp, ws, x, pads, groups, kernel, stride, dilation, out, "cols")
-                if cols.shape[2] >= dyg.shape[2]:  # the longer side as the GEMM's rows: measured faster
-                    dw = xp.matmul(cols, dyg.swapaxes(-1, -2)).sum(axis=0).swapaxes(-1, -2)
-                else:
-                    dw = xp.matmul(dyg, cols.swapaxes(-1, -2)).sum(axis=0)
-                del cols   # free for the input gradient's columns (same tag: one buffer when shapes match)
-                dw = dw.reshape(w_shape)                                      # (O, C/G, *k)
-            if need_x:
-                dx = _input_grad(xp, ws, dyg, w, x_shape, pads, stride, dilation, groups, out)
+            dx, dw = sample_backward(xp, ws, dy, x, w, cols, x_shape, w_shape, pads, stride, dilation, groups, out,
+                                     need_x, need_w)
         if need_b:
             db = dy.sum(axis=(0,) + tuple(range(2, dy.ndim)))                 # (O,)
         return dx, dw, db, None, None, None, None
 
 
-#: per-sample columns of at least this size are built and used one sample at a time: they are still in
-#: cache when the GEMM reads them (ResNet-18's first stage, 2.4 MB a sample: forward 37 vs 40 ms)
-ONE_AT_A_TIME_BYTES = 1 << 20
-
-
-def _one_at_a_time(x, kernel, out) -> bool:
-    return x.shape[0] > 1 and x.shape[1] * math.prod(kernel) * math.prod(out) * x.itemsize >= ONE_AT_A_TIME_BYTES
-
-
 def _depthwise(groups, C, O, kernel, stride) -> bool:
     return groups == C == O and math.prod(kernel) > 1 and all(s == 1 for s in stride)
-
-
-def _input_grad(xp, ws, dyg, w, x_shape, pads, stride, dilation, groups, out):
-    """dx (N, C, *S) from dyg (N, G, O/G, L)."""
-    N, C = x_shape[:2]
-    sizes, kernel = x_shape[2:], w.shape[2:]
-    span = tuple(d * (k - 1) for k, d in zip(kernel, dilation))
-    if all(s == 1 for s in stride) and all(lo <= sp and hi <= sp for (lo, hi), sp in zip(pads, span)):
-        # full correlation of dy with the flipped kernel, computed only over the unpadded input
-        full = tuple((sp - lo, sp - hi) for (lo, hi), sp in zip(pads, span))
-        dyo = dyg.reshape((N, w.shape[0]) + tuple(out))
-        wf = flipped_weight(xp, w, groups)
-        if _one_at_a_time(dyo, kernel, sizes):
-            dx = xp.empty((N, groups, C // groups, math.prod(sizes)), dtype=dyg.dtype)
-            for n in range(N):
-                xp.matmul(wf, conv_cols(xp, ws, dyo[n:n + 1], full, groups, kernel, stride, dilation, sizes, "cols1"),
-                          out=dx[n:n + 1])
-            return dx.reshape(x_shape)
-        dcols = conv_cols(xp, ws, dyo, full, groups, kernel, stride, dilation, sizes, "cols")  # (N, G, O/G*K, S)
-        return xp.matmul(wf, dcols).reshape(x_shape)
-    if 0 not in out and bool(xp.isfinite(w).all()):
-        # non-finite weights would turn the zero columns of the phase layout into NaN
-        return strided_input_grad(xp, ws, dyg, w, x_shape, pads, stride, dilation, groups, out)
-    wm = w.reshape(groups, w.shape[0] // groups, math.prod(w.shape[1:]))
-    dcols = xp.matmul(wm.swapaxes(-1, -2), dyg)                               # (N, G, C/G*K, L)
-    padded = tuple(s + lo + hi for s, (lo, hi) in zip(sizes, pads))
-    dxpad = col2im(xp, dcols.reshape((N, C) + tuple(kernel) + tuple(out)), (N, C) + padded, kernel, stride,
-                   dilation, out)
-    return crop_array(dxpad, pads)
 
 
 def _check_conv_args(x: Any, w: Any, b: Any, groups: int, n: int, owner: str) -> None:
