@@ -34,6 +34,7 @@ def layout(request, monkeypatch):
     monkeypatch.setattr(conv_gemm, "FOLD_MAX_L", 1 << 30 if fold else 0)
     monkeypatch.setattr(conv_gemm, "FOLD_MIN_WEIGHT", 0)
     monkeypatch.setattr(conv_gemm, "ONE_AT_A_TIME_BYTES", 0 if request.param == "one-sample-at-a-time" else 1 << 40)
+    monkeypatch.setattr(lamina, "get_num_threads", lambda: 1)   # one sample at a time runs on one thread only
     return request.param
 
 
@@ -66,6 +67,7 @@ def test_the_layouts_and_kept_or_recomputed_columns_agree(monkeypatch, row, need
         monkeypatch.setattr(conv_gemm, "FOLD_MAX_L", 1 << 30 if fold else 0)
         monkeypatch.setattr(conv_gemm, "KEEP_COLS_BYTES", 1 << 40 if keep else -1)
         monkeypatch.setattr(conv_gemm, "ONE_AT_A_TIME_BYTES", 0 if single else 1 << 40)
+        monkeypatch.setattr(lamina, "get_num_threads", lambda: 1)
         runs.append(_grads(row, need_x=need_x))
     for a, b in (pair for run in runs[1:] for pair in zip(runs[0], run)):
         if a is None or b is None:
@@ -125,4 +127,20 @@ def test_the_folded_layout_is_bitwise_the_same_on_one_and_two_threads(monkeypatc
         pool.size = size
     assert max(cuts) > 1          # the column copy was cut into pieces
     for a, b in zip(one, two):
+        assert a.tobytes() == b.tobytes()
+
+
+@pytest.mark.parametrize("row", [(2, 4, 6, 3, 1, 1, 1, 1), (2, 1, 16, 3, 1, 1, 1, 1), (1, 6, 4, 3, 1, 2, 1, 2)],
+                         ids=str)
+def test_one_sample_at_a_time_gives_the_batched_bits(monkeypatch, row):
+    """The choice depends on the thread count, so both must make the same GEMMs and sums (weight
+    gradients with the columns as the GEMM's rows and, for C*K < O, the other way round)."""
+    monkeypatch.setattr(conv_gemm, "FOLD_MAX_L", 0)
+    monkeypatch.setattr(conv_gemm, "KEEP_COLS_BYTES", -1)
+    monkeypatch.setattr(lamina, "get_num_threads", lambda: 1)
+    runs = []
+    for limit in (0, 1 << 40):
+        monkeypatch.setattr(conv_gemm, "ONE_AT_A_TIME_BYTES", limit)
+        runs.append(_grads(row, np.float32, batch=5))
+    for a, b in zip(*runs):
         assert a.tobytes() == b.tobytes()

@@ -15,6 +15,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import lamina
+
 from ._im2col import col2im, conv_cols, crop_array, flipped_weight, from_gemm, gemm_col2im, padded, windows
 from ._phase import strided_input_grad
 
@@ -37,13 +39,16 @@ FOLD_MIN_WEIGHT = 1 << 14
 KEEP_COLS_BYTES = 16 << 20
 
 
-#: per-sample columns of at least this size a sample are built and used one sample at a time (ResNet-18's
-#: first stage, 2.4 MB a sample: fwd+bwd 113 -> 98 ms; its second, 1.2 MB: 97 -> 91 ms)
+#: on one thread, per-sample columns of at least this size a sample are built and used one sample at
+#: a time (ResNet-18's first stage, 2.4 MB a sample: fwd+bwd 113 -> 98 ms; its second, 1.2 MB: 97 ->
+#: 91 ms). On two threads the batched copy cut by sample won (61 vs 69 ms at 1.2 MB a sample). Both
+#: make the same GEMM calls and sum in the same order, so the bits do not depend on the choice.
 ONE_AT_A_TIME_BYTES = 1 << 20
 
 
 def _one_at_a_time(x: Any, kernel: tuple[int, ...], out: tuple[int, ...]) -> bool:
-    return x.shape[0] > 1 and x.shape[1] * math.prod(kernel) * math.prod(out) * x.itemsize >= ONE_AT_A_TIME_BYTES
+    big = x.shape[1] * math.prod(kernel) * math.prod(out) * x.itemsize >= ONE_AT_A_TIME_BYTES
+    return x.shape[0] > 1 and big and lamina.get_num_threads() == 1
 
 
 def keeps(cols: Any) -> bool:
@@ -151,6 +156,16 @@ def sample_forward(xp: Any, ws: Any, x: Any, w: Any, pads, stride, dilation, gro
     return y, None
 
 
+def _weight_grad(xp: Any, cols: Any, dyg: Any, batch_axis: int | None) -> Any:
+    """dw (G, O/G, C/G*K) from cols (..., G, C/G*K, L) and dyg (..., G, O/G, L), summed over
+    ``batch_axis``: the longer side as the GEMM's rows (measured faster), summed before any transpose."""
+    if cols.shape[-2] >= dyg.shape[-2]:
+        p = xp.matmul(cols, dyg.swapaxes(-1, -2))
+        return (p if batch_axis is None else p.sum(axis=batch_axis)).swapaxes(-1, -2)
+    p = xp.matmul(dyg, cols.swapaxes(-1, -2))
+    return p if batch_axis is None else p.sum(axis=batch_axis)
+
+
 def sample_backward(xp: Any, ws: Any, dy: Any, x: Any, w: Any, cols: Any, x_shape: tuple[int, ...],
                     w_shape: tuple[int, ...], pads, stride, dilation, groups: int, out: tuple[int, ...],
                     need_x: bool, need_w: bool) -> tuple[Any, Any]:
@@ -163,17 +178,15 @@ def sample_backward(xp: Any, ws: Any, dy: Any, x: Any, w: Any, cols: Any, x_shap
     dx: Any = None
     if need_w and cols is None and _one_at_a_time(x, kernel, out):
         for n in range(N):
-            part = xp.matmul(conv_cols(xp, ws, x[n:n + 1], pads, groups, kernel, stride, dilation, out, "cols1")[0],
-                             dyg[n].swapaxes(-1, -2))                         # (G, C/G*K, O/G)
-            dw = part if dw is None else xp.add(dw, part, out=dw)
-        dw = dw.swapaxes(-1, -2).reshape(w_shape)
+            cols = conv_cols(xp, ws, x[n:n + 1], pads, groups, kernel, stride, dilation, out, "cols1")
+            part = _weight_grad(xp, cols, dyg[n:n + 1], None)[0]                 # (G, O/G, C/G*K)
+            dw = part.copy() if dw is None else xp.add(dw, part, out=dw)   # the batched sum's order
+        del cols
+        dw = dw.reshape(w_shape)
     elif need_w:
         if cols is None:
             cols = conv_cols(xp, ws, x, pads, groups, kernel, stride, dilation, out, "cols")
-        if cols.shape[2] >= dyg.shape[2]:  # the longer side as the GEMM's rows: measured faster
-            dw = xp.matmul(cols, dyg.swapaxes(-1, -2)).sum(axis=0).swapaxes(-1, -2)
-        else:
-            dw = xp.matmul(dyg, cols.swapaxes(-1, -2)).sum(axis=0)
+        dw = _weight_grad(xp, cols, dyg, 0)
         del cols   # free for the input gradient's columns (same tag: one buffer when shapes match)
         dw = dw.reshape(w_shape)                                              # (O, C/G, *k)
     if need_x:
