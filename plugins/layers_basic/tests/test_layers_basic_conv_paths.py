@@ -78,7 +78,7 @@ def test_the_layouts_and_kept_or_recomputed_columns_agree(monkeypatch, row, need
 
 def test_a_resnet_stage4_shape_folds_and_matches_torch_in_float32():
     rng = np.random.default_rng(33)
-    row = (2, 64, 64, 3, 1, 1, 1, 1)                 # 4x4 outputs, 64 * 576 weight entries
+    row = (2, 128, 128, 3, 1, 1, 1, 1)               # 4x4 outputs, 128 * 1152 weight entries
     n, kw, x, w, b = conv_case(row, {2: (4, 4)}, rng, np.float32, batch=4)
     w *= 0.05
     assert conv_gemm.folds(4, (4, 4), w.shape, 1)
@@ -93,6 +93,8 @@ def test_a_resnet_stage4_shape_folds_and_matches_torch_in_float32():
     (32, (16, 16), (128, 128, 3, 3), 1, False),
     (1, (4, 4), (512, 512, 3, 3), 1, False),         # nothing to fold
     (32, (8, 8), (128, 16, 3, 3), 8, False),         # tiny per-group weights
+    (32, (8, 8), (256, 128, 1, 1), 1, False),        # stage 3's 1x1 downsample: 32K weights
+    (32, (4, 4), (512, 256, 1, 1), 1, True),         # stage 4's
 ])
 def test_the_rule_folds_small_outputs_with_large_weights(N, out, w_shape, groups, expected):
     assert conv_gemm.folds(N, out, w_shape, groups) is expected
@@ -115,6 +117,7 @@ def test_the_folded_layout_is_bitwise_the_same_on_one_and_two_threads(monkeypatc
     pool = lamina.device("cpu").backend.threads
     size, run, cuts = pool.size, pool.run, []
     monkeypatch.setattr(pool, "run", lambda pieces, fn: cuts.append(len(pieces)) or run(pieces, fn))
+    monkeypatch.setattr(conv_gemm, "FOLD_MIN_WEIGHT", 0)
     row = (2, 64, 128, 3, 1, 1, 1, 1)
     assert conv_gemm.folds(8, SIZES[2], (128, 64, 3, 3), 1)
     try:

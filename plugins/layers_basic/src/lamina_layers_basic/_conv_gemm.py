@@ -24,12 +24,13 @@ __lamina_plugin_api__ = "1.0"
 
 #: fold the batch when one sample's output has at most this many positions and a group's weight has
 #: at least ``FOLD_MIN_WEIGHT`` entries. Measured on ResNet-18's and the CIFAR nets' shapes (batch 32,
-#: one thread, fold / per-sample time of forward + backward): 0.5 at L = 16 and 0.9 at L = 64 for
-#: 256-512 channels (each small per-sample GEMM packs the whole weight again), 1.0 at L = 64 for
-#: 64-128 channels, 1.1-1.2 at L = 256 (the per-sample GEMMs are wide enough there, the folded layout's
+#: one thread, fold / per-sample time of forward + backward): 0.5 at L = 16 and 0.85-0.9 at L = 64 for
+#: 256-512 channels (each small per-sample GEMM packs the whole weight again), 0.75 for the 1x1
+#: 256 -> 512 at L = 16; 1.0 at L = 64 for 64-128 channels, 1.1-1.2 for the 1x1 128 -> 256 at L = 64
+#: (32K weights) and at L = 256 (the per-sample GEMMs are wide enough there, the folded layout's
 #: transposes cost extra), 2 for 8 groups of 16 channels (tiny weights stay in cache).
 FOLD_MAX_L = 64
-FOLD_MIN_WEIGHT = 1 << 14
+FOLD_MIN_WEIGHT = 1 << 16
 
 #: column matrices up to this size are kept from forward to backward, larger ones recomputed there.
 #: Recomputing is one copy (about 5 ms per 38 MB); keeping a large one costs its memory and, once the
