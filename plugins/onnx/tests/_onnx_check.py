@@ -71,3 +71,15 @@ def roundtrip(model: Any, args: Any, *, run_args: Any = None, rtol: float = 1e-4
 
 def op_types(proto: onnx.ModelProto) -> list[str]:
     return [n.op_type for n in proto.graph.node]
+
+
+class Lambda(lamina.nn.Module):
+    """A module whose forward is ``fn(x, weight)``; ``weight`` is a (4,) parameter (for op-level tests)."""
+
+    def __init__(self, fn: Any) -> None:
+        super().__init__()
+        self.fn = fn
+        self.weight = lamina.nn.Parameter(lamina.randn(4))
+
+    def forward(self, x: Any) -> Any:
+        return self.fn(x, self.weight)

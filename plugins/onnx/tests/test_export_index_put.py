@@ -6,7 +6,7 @@ from __future__ import annotations
 import lamina
 import numpy as np
 import pytest
-from _onnx_check import export_bytes, op_types, roundtrip
+from _onnx_check import Lambda, export_bytes, op_types, roundtrip
 from lamina import nn
 from lamina.onnx import UnsupportedOperatorError
 from lamina.ops.indexing import IndexPut
@@ -44,16 +44,6 @@ def into_a_constant(x, w):
 
 CASES = {"ints_and_slices": ints_and_slices, "index_tensor": index_tensor, "bool_masks": bool_masks,
          "into_a_constant": into_a_constant}
-
-
-class Lambda(nn.Module):
-    def __init__(self, fn) -> None:
-        super().__init__()
-        self.fn = fn
-        self.weight = nn.Parameter(lamina.randn(4))
-
-    def forward(self, x):
-        return self.fn(x, self.weight)
 
 
 @pytest.mark.parametrize("name", list(CASES))

@@ -8,21 +8,8 @@ import lamina
 import numpy as np
 import onnx
 import pytest
-from _onnx_check import export_bytes, op_types, roundtrip, run_onnx
-from lamina import nn
+from _onnx_check import Lambda, export_bytes, op_types, roundtrip, run_onnx
 from lamina.onnx import UnsupportedOperatorError
-
-
-class Lambda(nn.Module):
-    """A module whose forward is ``fn(x, weight)``; ``weight`` is a (4,) parameter."""
-
-    def __init__(self, fn) -> None:
-        super().__init__()
-        self.fn = fn
-        self.weight = nn.Parameter(lamina.randn(4))
-
-    def forward(self, x):
-        return self.fn(x, self.weight)
 
 
 def special(x):

@@ -6,21 +6,8 @@ from __future__ import annotations
 import lamina
 import lamina.nn.functional as F
 import pytest
-from _onnx_check import roundtrip
+from _onnx_check import Lambda, roundtrip
 from lamina import nn
-
-
-class Lambda(nn.Module):
-    """A module whose forward is ``fn(x, weight)``; ``weight`` is a (4,) parameter."""
-
-    def __init__(self, fn) -> None:
-        super().__init__()
-        self.fn = fn
-        self.weight = nn.Parameter(lamina.randn(4))
-
-    def forward(self, x):
-        return self.fn(x, self.weight)
-
 
 # every x is (N, 3, 4) with N = 2 traced and 5 run; the batch stays dynamic
 OPS = {
