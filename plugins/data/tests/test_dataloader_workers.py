@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from _dataloader_procs import child_pids, our_segments, wait_until
 from lamina.utils.data import DataLoader, Dataset, IterableDataset, TensorDataset, get_worker_info
+from lamina_data import _shm
 
 FORK = "fork"
 
@@ -24,7 +25,8 @@ class Records(Dataset):
         self.n = n
 
     def __getitem__(self, i):
-        return {"x": np.full((2, 3), i, dtype=np.float32), "name": f"s{i}", "i": i}
+        return {"x": np.full((2, 3), i, dtype=np.float32), "name": f"s{i}", "i": i,
+                "big": np.full(_shm.INLINE_BYTES // 8, i, dtype=np.float32)}
 
     def __len__(self):
         return self.n
@@ -249,19 +251,42 @@ def test_batches_arrive_in_shared_memory_released_with_the_tensor(no_orphans):
     loader = DataLoader(Records(6), batch_size=3, num_workers=2, multiprocessing_context=FORK)
     batches = list(loader)
     assert our_segments() == []  # unlinked on arrival: only the mappings hold the memory
-    assert len(mapped_segments()) == 4  # two tensors per batch ("x", "i"); the names are pickled
+    assert len(mapped_segments()) == 2  # "big" of each batch; "x" and "i" are small: pickled
     assert batches[1]["name"] == ["s3", "s4", "s5"] and batches[1]["i"].tolist() == [3, 4, 5]
-    x = batches[1]["x"]
-    assert x.shape == (3, 2, 3) and x.dtype == lamina.float32 and x[2, 1, 1].item() == 5.0
-    x.add_(1)  # writable, as PyTorch's shared tensors
-    assert x[0, 0, 0].item() == 4.0
+    assert batches[1]["x"][2, 1, 1].item() == 5.0
+    big = batches[1]["big"]
+    assert big.shape == (3, _shm.INLINE_BYTES // 8) and big.dtype == lamina.float32 and big[2, 7].item() == 5.0
+    big.add_(1)  # writable, as PyTorch's shared tensors
+    assert big[0, 0].item() == 4.0
     del batches[0]
-    assert len(mapped_segments()) == 2
-    view = x[1]
-    del batches, x
+    gc.collect()
+    assert len(mapped_segments()) == 1
+    view = big[1]
+    del batches, big
     gc.collect()
     assert len(mapped_segments()) == 1  # a view keeps the memory alive
     del view
+    gc.collect()
+    assert mapped_segments() == []
+
+
+def test_persistent_workers_reuse_their_segments_and_never_overwrite_a_held_batch(no_orphans):
+    loader = DataLoader(Records(60), batch_size=3, num_workers=2, persistent_workers=True,
+                        multiprocessing_context=FORK)
+    expected = [b["big"].numpy().copy() for b in DataLoader(Records(60), batch_size=3)]
+    for _ in range(3):  # 60 batches, none kept: each worker cycles through a few segments
+        for i, b in enumerate(loader):
+            np.testing.assert_array_equal(b["big"].numpy(), expected[i])
+    names = {line.split()[-2] if line.rstrip().endswith("(deleted)") else line.split()[-1]
+             for line in mapped_segments()}
+    assert 0 < len(names) <= 2 * (2 + 2 + 1)  # per worker: prefetched, idle kept, the one being read
+    held = list(loader)  # every batch of an epoch kept: no segment may be written again meanwhile
+    again = list(loader)
+    for i in range(len(expected)):
+        np.testing.assert_array_equal(held[i]["big"].numpy(), expected[i])
+        np.testing.assert_array_equal(again[i]["big"].numpy(), expected[i])
+    assert len({b["big"].numpy().ctypes.data for b in held + again}) == 2 * len(expected)
+    del loader, held, again, b
     gc.collect()
     assert mapped_segments() == []
 
@@ -286,3 +311,53 @@ def test_more_workers_than_cpus_warn_as_pytorch(no_orphans):
         batches = epoch(DataLoader(tensor_dataset(4), batch_size=None, num_workers=many, multiprocessing_context=FORK))
     assert batches == epoch(DataLoader(tensor_dataset(4), batch_size=None))
     assert str(got[0].message).split(".")[0] == str(expected[0].message).split(".")[0]
+
+
+class Images(Dataset):
+    """Samples large enough that a batch of them is stacked straight into shared memory."""
+
+    def __init__(self, n, kind="tensor"):
+        self.n, self.kind = n, kind
+
+    def __getitem__(self, i):
+        x = np.arange(2048, dtype=np.float32) * (i + 1)
+        return (lamina.from_numpy(x) if self.kind == "tensor" else x), i
+
+    def __len__(self):
+        return self.n
+
+
+def take_first_column(batch):  # default_collate's in-place batch is dropped: only a copy is sent
+    from lamina.utils.data import default_collate
+
+    x, y = default_collate(batch)
+    return x[:, :1] * 2, x[:, 1:].contiguous(), y
+
+
+@pytest.mark.parametrize("kind", ["tensor", "array"])
+@pytest.mark.parametrize("collate_fn", [None, take_first_column])
+def test_batches_stacked_in_shared_memory_equal_single_process(no_orphans, kind, collate_fn):
+    kwargs = {} if collate_fn is None else {"collate_fn": collate_fn}
+    expected = [[t.numpy().copy() for t in b] for b in DataLoader(Images(40, kind), batch_size=8, **kwargs)]
+    loader = DataLoader(Images(40, kind), batch_size=8, num_workers=2, persistent_workers=True,
+                        multiprocessing_context=FORK, **kwargs)
+    for _ in range(3):  # segments freed by a dropped in-place batch are written again, correctly
+        got = [[t.numpy().copy() for t in b] for b in loader]
+        assert len(got) == len(expected)
+        for g, e in zip(got, expected):
+            assert len(g) == len(e)
+            for a, b in zip(g, e):
+                assert a.dtype == b.dtype
+                np.testing.assert_array_equal(a, b)
+    del loader
+    gc.collect()
+    assert mapped_segments() == []
+
+
+def test_mixed_dtypes_in_a_worker_follow_stack_rules(no_orphans):
+    items = [lamina.full((4096,), 1, dtype=lamina.int32), lamina.full((4096,), 0.5)]
+    loader = DataLoader(items, batch_size=2, num_workers=1, multiprocessing_context=FORK)
+    (got,) = list(loader)
+    (expected,) = list(DataLoader(items, batch_size=2))
+    assert got.dtype == expected.dtype
+    np.testing.assert_array_equal(got.numpy(), expected.numpy())

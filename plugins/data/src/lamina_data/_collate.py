@@ -20,6 +20,8 @@ from typing import Any
 import numpy as np
 from lamina import Tensor, as_tensor, float64, int64, stack, tensor
 
+from . import _shm
+
 __all__ = ["default_collate", "default_convert"]
 
 _ERR = "default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; found {}"
@@ -33,13 +35,15 @@ def default_collate(batch: Sequence[Any]) -> Any:
     """Merge a list of samples into a batch (see the module docstring for each element kind)."""
     elem = batch[0]
     if isinstance(elem, Tensor):
-        return stack(list(batch), 0)
+        stacked = _shm.stack_in_place(batch)  # in a worker: into shared memory
+        return stack(list(batch), 0) if stacked is None else stacked
     if isinstance(elem, (str, bytes)):
         return batch
     if isinstance(elem, np.ndarray):
         if _is_text_array(elem):
             raise TypeError(_ERR.format(elem.dtype))
-        return as_tensor(np.stack(batch))
+        stacked = _shm.stack_in_place(batch)
+        return as_tensor(np.stack(batch)) if stacked is None else stacked
     if isinstance(elem, (np.number, np.bool_)):
         return as_tensor(np.asarray(batch))
     if isinstance(elem, float):

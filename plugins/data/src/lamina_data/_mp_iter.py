@@ -101,14 +101,23 @@ class _MultiProcessIter:
                 index = next(self._sampler_iter)
             except StopIteration:
                 return
-        self._index_queues[worker].put((self._send_idx, index))
+        self._index_queues[worker].put((self._send_idx, index, self._pool.segments[worker].take_returned()))
         self._task_info[self._send_idx] = (worker,)
         self._worker_tasks[worker] += 1
         self._send_idx += 1
 
     # --- receiving -------------------------------------------------------------------------------
-    def _get_message(self) -> tuple[str, Any, Any, int]:
-        """The next message from any worker: (kind, task, payload, worker). Raises on a dead worker."""
+    def _get_message(self, expect: int | None = None) -> tuple[str, Any, Any, int]:
+        """The next message from any worker: (kind, task, payload, worker). Raises on a dead worker.
+
+        ``expect``: the worker whose result is due; if it is there already, it is read without
+        waiting on every pipe and process (the common case when the workers are ahead)."""
+        if expect is not None and self._result_conns[expect].poll(0):
+            try:
+                kind, task, payload = self._pool.segments[expect].loads(self._result_conns[expect].recv_bytes())
+                return kind, task, payload, expect
+            except EOFError:  # its pipe closed: the worker is exiting, which the full wait reports
+                pass
         readers: dict[Any, int] = {conn: w for w, conn in enumerate(self._result_conns)}
         sentinels = {p.sentinel: w for w, p in enumerate(self._workers)}
         ready = wait([*readers, *sentinels], timeout=self._timeout if self._timeout > 0 else None)
@@ -124,7 +133,7 @@ class _MultiProcessIter:
                 except EOFError:  # the worker closed its pipe: it is exiting
                     exited.add(worker)
                     continue
-                kind, task, payload = _shm.loads(data)
+                kind, task, payload = self._pool.segments[worker].loads(data)
                 return kind, task, payload, worker
         self._raise_dead_workers(exited)
 
@@ -154,7 +163,7 @@ class _MultiProcessIter:
                 del self._task_info[self._rcvd_idx]
                 self._rcvd_idx += 1
                 return self._process(info[1], info[0])
-            kind, task, payload, worker = self._get_message()
+            kind, task, payload, worker = self._get_message(info[0])
             if kind == "stop":
                 self._active[worker] = False
                 self._task_info.pop(task, None)

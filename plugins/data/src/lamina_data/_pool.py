@@ -75,6 +75,7 @@ class Pool:
         self.workers: list[Any] = []
         self.index_queues: list[Any] = []
         self.result_conns: list[Any] = []
+        self.segments: list[_shm.MainSegments] = []  # each worker's shared memory, on this side
         self.closed = False
 
     def start(self, context: Any, spec: _WorkerSpec) -> None:
@@ -88,6 +89,7 @@ class Pool:
             self.workers.append(process)
             self.index_queues.append(index_queue)
             self.result_conns.append(reader)
+            self.segments.append(_shm.MainSegments())
 
     def shutdown(self, graceful: bool) -> None:
         """Stop the workers: ask them to exit (``graceful``: wait a moment), then terminate the rest."""
@@ -116,4 +118,6 @@ class Pool:
             q.close()
         for conn in self.result_conns:
             conn.close()
+        for segments in self.segments:
+            segments.close()
         _shm.remove_prefix(self.shm_prefix)

@@ -2,7 +2,8 @@
 
 Protocol (main -> worker on the worker's index queue; worker -> main on its result pipe, each
 message one ``_shm.dumps`` pickle):
-    (task, index)  -> ("data", task, batch) | ("error", task, _WorkerError) | ("stop", task, None)
+    (task, index, returned) -> ("data", task, batch) | ("error", task, _WorkerError) | ("stop", task, None)
+                  (``returned``: the shared-memory segments the main process gave back, ``_shm``)
     _RESUME        -> ("resume", None, None)    a new epoch (persistent workers): a fresh stream
     None           -> the worker exits
 "stop" means an iterable dataset's copy in this worker is exhausted; the worker then ignores
@@ -19,7 +20,6 @@ import signal
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
-from itertools import count
 from typing import Any, NoReturn
 
 import lamina
@@ -147,8 +147,8 @@ def _worker_loop(spec: _WorkerSpec, worker_id: int, index_queue: Any, result_con
     # Ctrl-C reaches the whole process group; the main process handles it and stops the workers.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     parent = os.getppid()
-    serial = count()
-    prefix = f"{spec.shm_prefix}{worker_id}_"
+    segments = _shm.WorkerSegments(f"{spec.shm_prefix}{worker_id}_")
+    _shm._worker_segments = segments  # default_collate stacks batches straight into shared memory
     where = f"in DataLoader worker process {worker_id}"
     seed = _seed_worker(spec.base_seed, worker_id)
     _worker_info = WorkerInfo(id=worker_id, num_workers=spec.num_workers, seed=seed, dataset=spec.dataset)
@@ -162,7 +162,7 @@ def _worker_loop(spec: _WorkerSpec, worker_id: int, index_queue: Any, result_con
         init_error = _WorkerError.capture(e, where)
 
     def send(kind: str, task: Any, payload: Any) -> None:
-        result_conn.send_bytes(_shm.dumps((kind, task, payload), prefix, serial))
+        result_conn.send_bytes(segments.dumps((kind, task, payload)))
 
     ended = False
     try:
@@ -183,7 +183,8 @@ def _worker_loop(spec: _WorkerSpec, worker_id: int, index_queue: Any, result_con
                     init_error = _WorkerError.capture(e, where)
                 send("resume", None, None)
                 continue
-            task, index = message
+            task, index, returned = message
+            segments.release(returned)
             if init_error is not None or fetcher is None:
                 send("error", task, init_error)
                 continue
