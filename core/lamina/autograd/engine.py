@@ -16,10 +16,6 @@ from .grad_mode import state as _state
 from .graph import graph_namespace
 
 
-def _is_tensor(x: Any) -> bool:
-    return isinstance(x, Tensor)
-
-
 def _sum_axes(g: Any, axes: tuple) -> Any:
     if isinstance(g, Tensor):
         return g.sum(dim=axes) if axes else g
@@ -66,7 +62,9 @@ def _root_grads(tensors: Sequence[Tensor], grads: Sequence[Any], create_graph: b
             if t._data.size != 1:
                 raise RuntimeError(f"grad can be implicitly created only for scalar outputs, but tensor {i} "
                                    f"has shape {list(t.shape)}; pass a gradient of that shape")
-            arr = t._device.backend.xp.ones_like(t._data)
+            d = t._data
+            xp = t._device.backend.xp
+            arr = xp.ones_like(d) if d.ndim else xp.asarray(1, dtype=d.dtype)
             g = Tensor._make(arr, t._device) if create_graph else arr
         else:
             if not isinstance(g, Tensor):
@@ -96,11 +94,6 @@ def run(roots: list, retain_graph: bool, create_graph: bool, capture: Sequence[T
             else:
                 cap_node[(id(t._node), t._output_nr)] = i
 
-    leaf_buf: dict[int, list] = {}
-    bufs: dict[Any, list] = {}
-    root_nodes = []
-    foreign = set()
-
     def finish_leaf(t: Tensor, g: Any) -> None:
         """``t``'s gradient is complete: its hooks, capture, accumulation and post-accumulate hooks, now
         (as soon as the last edge into it has delivered, so that DDP can all-reduce during backward)."""
@@ -118,58 +111,31 @@ def run(roots: list, retain_graph: bool, create_graph: bool, capture: Sequence[T
                 for h in list(t._post_hooks):
                     h(t)
 
-    leaf_deps: dict[int, int] = {}  # id(leaf) -> edges into it not yet delivered
-
-    def deliver_leaf(t: Tensor, g: Any) -> None:
-        if g is not None:
-            _add_leaf(leaf_buf, t, g)
-        d = leaf_deps[id(t)] - 1
-        leaf_deps[id(t)] = d
-        if d == 0:
-            entry = leaf_buf.pop(id(t), None)
-            if entry is not None:
-                finish_leaf(t, entry[1])
-
+    deps: dict[Any, int] = {}  # node, or id(leaf): edges into it not yet delivered
+    bufs: dict[Any, list] = {}  # node -> its output grads so far; first the roots
+    leaf_buf: dict[int, list] = {}  # id(leaf) -> [leaf, grad so far] while edges into it are still to come
+    foreign = {id(g) for _, g in roots}
     root_leaves = []
     for t, g in roots:
-        foreign.add(id(g))
         if t._node is None:
-            _add_leaf(leaf_buf, t, g)
+            _gather(leaf_buf, t, g, True)
+            deps[id(t)] = deps.get(id(t), 0) + 1  # a root that is a leaf counts as one more delivery into it
             root_leaves.append(t)
-            continue
-        n = t._node
-        b = bufs.get(n)
-        if b is None:
-            b = bufs[n] = [None] * n._n_out
-            root_nodes.append(n)
-        k = t._output_nr
-        b[k] = g if b[k] is None else b[k] + g
-
-    deps: dict[Any, int] = {}
-    stack = list(root_nodes)
-    seen = set(stack)
-    while stack:
-        n = stack.pop()
-        for e in n._edges:
-            if e is None:
-                continue
-            tgt = e[0]
-            if isinstance(tgt, Tensor):
-                leaf_deps[id(tgt)] = leaf_deps.get(id(tgt), 0) + 1
-                continue
-            deps[tgt] = deps.get(tgt, 0) + 1
-            if tgt not in seen:
-                seen.add(tgt)
-                stack.append(tgt)
-    for t in root_leaves:  # a root that is a leaf counts as one more delivery into it
-        leaf_deps[id(t)] = leaf_deps.get(id(t), 0) + 1
-
-    ready = [n for n in root_nodes if n not in deps]
+        else:
+            deps[t._node] = 0
+            b = bufs.setdefault(t._node, [None] * t._node._n_out)
+            b[t._output_nr] = g if b[t._output_nr] is None else b[t._output_nr] + g
+    _count_deps(list(bufs), deps)
+    ready = [n for n in bufs if not deps[n]]
+    plain = capture is None and accumulate and not create_graph  # a leaf without hooks just adds into .grad
+    nan_check = _state.anomaly and _state.anomaly_check_nan
     prev_enabled = _state.enabled
     _state.enabled = create_graph
     try:
         for t in root_leaves:
-            deliver_leaf(t, None)
+            deps[id(t)] -= 1
+            if not deps[id(t)]:
+                finish_leaf(t, leaf_buf.pop(id(t))[1])
         while ready:
             n = ready.pop()
             gs = bufs.pop(n)
@@ -181,60 +147,100 @@ def run(roots: list, retain_graph: bool, create_graph: bool, capture: Sequence[T
                     if i is not None:
                         captured[i] = gs[k]
             edges = n._edges
-            missing = sum(1 for g in gs if g is None)
-            if missing == len(gs):
-                grads_in = (None,) * len(edges)  # nothing flows through; still release children
+            missing = gs[0] is None if len(gs) == 1 else sum(1 for g in gs if g is None) == len(gs)
+            if missing:
+                out = (None,) * len(edges)  # nothing flows through; still release children
             else:
-                if missing and n._materialize:  # ctx.set_materialize_grads(False): backward sees None
+                if len(gs) > 1 and n._materialize:  # ctx.set_materialize_grads(False): backward sees None
                     _materialize(n, gs, create_graph)
-                grads_in = _call_backward(n, gs, create_graph)
+                out = _call_backward(n, gs, create_graph) if create_graph or n._device.index else n.backward(n, *gs)
+                if type(out) is not tuple:
+                    out = (out,)
+                if len(out) != len(edges):
+                    _check_count(n, out)
+                if nan_check:
+                    _check_nan(n, out)
+                if n._hooks:
+                    for h in list(n._hooks):
+                        h(out, tuple(gs))
                 if not retain_graph:
                     n._saved = None
                     n._freed = True
             for i, e in enumerate(edges):
                 if e is None:
                     continue
-                g = grads_in[i]
-                tgt, nr, shape, dt = e
-                if g is None:
-                    if isinstance(tgt, Tensor):
-                        deliver_leaf(tgt, None)
+                g = out[i]
+                tgt = e[0]
+                if g is not None and (g.shape != e[2] or g.dtype != e[3]):
+                    g = _conform(g, e[2], e[3], n, i, create_graph)
+                if isinstance(tgt, Tensor):  # a leaf
+                    d = deps[id(tgt)] = deps[id(tgt)] - 1
+                    if d or leaf_buf:
+                        g = _gather(leaf_buf, tgt, g, d)
+                    if g is None:
                         continue
-                    d = deps[tgt] - 1
-                    deps[tgt] = d
-                    if d == 0:
-                        if tgt not in bufs:
-                            bufs[tgt] = [None] * tgt._n_out
-                        ready.append(tgt)
-                    continue
-                if g.shape != shape:
-                    g = reduce_to(g, shape, n, i)
-                if g.dtype != dt and not isinstance(g, Tensor):
-                    g = g.astype(dt)
-                elif isinstance(g, Tensor) and g._data.dtype != dt:
-                    g = _cast(g, dt)
-                if isinstance(tgt, Tensor):
-                    deliver_leaf(tgt, g)
+                    tg = tgt._grad
+                    if plain and tg is not None and not tg._requires_grad and not tgt._hooks and not tgt._post_hooks:
+                        tg._data += g
+                        tg._vc.v += 1
+                    else:
+                        finish_leaf(tgt, g)
                     continue
                 b = bufs.get(tgt)
                 if b is None:
                     b = bufs[tgt] = [None] * tgt._n_out
-                b[nr] = g if b[nr] is None else b[nr] + g
-                d = deps[tgt] - 1
-                deps[tgt] = d
-                if d == 0:
+                if g is not None:
+                    b[e[1]] = g if b[e[1]] is None else b[e[1]] + g
+                d = deps[tgt] = deps[tgt] - 1
+                if not d:
                     ready.append(tgt)
     finally:
         _state.enabled = prev_enabled
     return captured
 
 
-def _add_leaf(leaf_buf: dict, t: Tensor, g: Any) -> None:
+def _count_deps(stack: list, deps: dict) -> None:
+    """Count the edges into each node and leaf (by id) reachable from the nodes on ``stack``."""
+    while stack:
+        for e in stack.pop()._edges:
+            if e is None:
+                continue
+            tgt = e[0]
+            if isinstance(tgt, Tensor):
+                deps[id(tgt)] = deps.get(id(tgt), 0) + 1
+            elif tgt in deps:
+                deps[tgt] += 1
+            else:
+                deps[tgt] = 1
+                stack.append(tgt)
+
+
+def _gather(leaf_buf: dict, t: Tensor, g: Any, more: bool) -> Any:
+    """Add ``g`` (None: nothing) to what leaf ``t`` received so far: None while ``more`` edges are to
+    come, then the sum (in delivery order)."""
     entry = leaf_buf.get(id(t))
     if entry is None:
-        leaf_buf[id(t)] = [t, g]
-    else:
+        if more:
+            if g is not None:
+                leaf_buf[id(t)] = [t, g]
+            return None
+        return g
+    if g is not None:
         entry[1] = entry[1] + g
+    if more:
+        return None
+    return leaf_buf.pop(id(t))[1]
+
+
+def _conform(g: Any, shape: tuple, dt: Any, n: Any, index: int, create_graph: bool) -> Any:
+    """``g`` summed back to its input's shape and cast to its dtype (an array, a Tensor under create_graph)."""
+    if isinstance(g, Tensor) and not create_graph:
+        g = g._data
+    if g.shape != shape:
+        g = reduce_to(g, shape, n, index)
+    if isinstance(g, Tensor):
+        return _cast(g, dt) if g._data.dtype != dt else g
+    return g.astype(dt) if g.dtype != dt else g
 
 
 def _accumulate(t: Tensor, g: Any, create_graph: bool, foreign: set) -> None:
@@ -267,32 +273,25 @@ def _materialize(n: Any, gs: list, create_graph: bool) -> None:
             gs[k] = Tensor._make(z, n._device) if create_graph else z
 
 
-def _call_backward(n: Any, gs: list, create_graph: bool) -> tuple:
+def _call_backward(n: Any, gs: list, create_graph: bool) -> Any:
+    """``n.backward`` with a differentiable namespace (create_graph), or on its non-default device."""
     if create_graph:
         real_xp = n.xp
         n.xp = graph_namespace(real_xp, type(next(g for g in gs if isinstance(g, Tensor)))._graph_ops)
         n._graph_mode = True
         try:
-            out = n.backward(n, *gs)
+            return n.backward(n, *gs)
         finally:
             n.xp = real_xp
             n._graph_mode = False
-    elif n._device.index:  # a non-default device (cuda:1): allocate and launch there
-        with n._device.backend.device_scope(n._device.index):
-            out = n.backward(n, *gs)
-    else:
-        out = n.backward(n, *gs)
-    if type(out) is not tuple:
-        out = (out,)
-    if len(out) != len(n._edges) and not (len(out) > len(n._edges) and all(g is None for g in out[len(n._edges):])):
+    with n._device.backend.device_scope(n._device.index):  # a non-default device (cuda:1): allocate there
+        return n.backward(n, *gs)
+
+
+def _check_count(n: Any, out: tuple) -> None:
+    if len(out) < len(n._edges) or not all(g is None for g in out[len(n._edges):]):
         raise RuntimeError(f"function {n.name()} returned an incorrect number of gradients "
                            f"(expected {len(n._edges)}, got {len(out)})")
-    if _state.anomaly and _state.anomaly_check_nan:
-        _check_nan(n, out)
-    if n._hooks:
-        for h in list(n._hooks):
-            h(out, tuple(gs))
-    return out
 
 
 def _check_nan(n: Any, out: tuple) -> None:

@@ -18,12 +18,12 @@ from contextlib import contextmanager
 from typing import Any
 
 from .._base.errors import DeviceMismatchError
-from .._tensor import Tensor
+from .._tensor import Tensor, _init_from
 from ..backends import get_default_device
 from ..backends import kernels as _kernels
 from .grad_mode import state as _state
 
-_NO_GRAD_NEEDS: dict[int, tuple[bool, ...]] = {}
+_new = object.__new__
 _observers: list[Callable[..., None]] = []
 
 
@@ -41,6 +41,7 @@ class Function:
     _hooks = None
     _pre_hooks = None
     _retain_refs = None
+    _n_out = 1
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -61,19 +62,7 @@ class Function:
         return self._device
 
     def save_for_backward(self, *arrays: Any) -> None:
-        self._saved = arrays
-        inputs = getattr(self, "_inputs", None)
-        if inputs is None:
-            return
-        src = []
-        for a in arrays:
-            for i, t in enumerate(inputs):
-                if isinstance(t, Tensor) and t._data is a:
-                    src.append(("in", i, t._vc, t._vc.v))
-                    break
-            else:
-                src.append(None)
-        self._saved_src = src
+        self._saved = arrays  # apply records which inputs' and outputs' versions they are
 
     @property
     def saved_tensors(self) -> tuple:
@@ -157,54 +146,56 @@ class Function:
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
         if _observers:
             return _observed_apply(cls, args, kwargs)
-        grad_on = _state.enabled
         dev = None
         needs = False
         arrays = []
         for a in args:
             if isinstance(a, Tensor):
-                d = a._device
                 if dev is None:
-                    dev = d
-                elif d is not dev:
+                    dev = a._device
+                elif a._device is not dev:
                     _raise_mixed(cls, args)
                 arrays.append(a._data)
-                if a._requires_grad and grad_on:
+                if a._requires_grad:
                     needs = True
             else:
                 arrays.append(a)
         if dev is None:
             dev = get_default_device()
-        op = cls
-        if cls in _kernels.kernel_ops:
-            op = _kernels.select(cls, dev.type, arrays, kwargs)
-        ctx = object.__new__(op)
-        ctx.xp = dev.backend.xp
+        backend = dev._backend or dev.backend
+        op = _kernels.select(cls, dev.type, arrays, kwargs) if cls in _kernels.kernel_ops else cls
+        ctx = _new(op)
+        ctx.xp = backend.xp
         ctx._device = dev
-        if needs:
-            ctx._inputs = args
-            ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
+        if needs and _state.enabled:
+            nig = []
+            edges = []
+            for a in args:
+                if isinstance(a, Tensor) and a._requires_grad:
+                    nig.append(True)
+                    d = a._data
+                    node = a._node
+                    edges.append((a, 0, d.shape, d.dtype) if node is None else (node, a._output_nr, d.shape, d.dtype))
+                else:
+                    nig.append(False)
+                    edges.append(None)
+            ctx.needs_input_grad = tuple(nig)
         else:
-            n = len(args)
-            nig = _NO_GRAD_NEEDS.get(n)
-            if nig is None:
-                nig = _NO_GRAD_NEEDS[n] = (False,) * n
-            ctx.needs_input_grad = nig
+            needs = False
+            ctx.needs_input_grad = (False,) * len(args)
         if dev.index:  # a non-default device (cuda:1): allocate and launch there
-            with dev.backend.device_scope(dev.index):
+            with backend.device_scope(dev.index):
                 out = op.forward(ctx, *arrays, **kwargs)
         else:
             out = op.forward(ctx, *arrays, **kwargs)
+        atype = backend.array_type
         if not needs:
             if type(out) is tuple:
                 return tuple(_plain(o, dev) for o in out)
-            return _plain(out, dev)
-        ctx._inputs = None
-        ctx._edges = tuple(
-            None if not (isinstance(a, Tensor) and a._requires_grad) else
-            ((a._node, a._output_nr, a._data.shape, a._data.dtype) if a._node is not None else
-             (a, 0, a._data.shape, a._data.dtype))
-            for a in args)
+            t = _new(Tensor._concrete)
+            _init_from(t, out if out.__class__ is atype else _coerce(out, dev), dev)
+            return t
+        ctx._edges = tuple(edges)
         if _state.anomaly:
             import traceback
 
@@ -221,16 +212,17 @@ class Function:
                 if diff:
                     t._node, t._output_nr = ctx, k
                 outs.append(t)
-            _link_saved_outputs(ctx, out, outs)
+            if ctx._saved is not None:
+                _track_saved(ctx, args, arrays, out, outs)
             return tuple(outs)
-        ctx._n_out = 1
-        o = _coerce(out, dev)
+        o = out if out.__class__ is atype else _coerce(out, dev)
         diff = o.dtype.kind in "fc" and (nd is None or id(out) not in nd)
-        t = Tensor._make(o, dev, diff)
+        t = _new(Tensor._concrete)
+        _init_from(t, o, dev, diff)
         if diff:
             t._node = ctx
-            if ctx._saved is not None:
-                _link_saved_outputs(ctx, (out,), (t,))
+        if ctx._saved is not None:
+            _track_saved(ctx, args, arrays, (out,) if diff else (), (t,))
         return t
 
 
@@ -287,23 +279,34 @@ def _plain(o: Any, dev) -> Tensor:
     return Tensor._make(o, dev)
 
 
-def _link_saved_outputs(ctx: Function, raw: tuple, outs: Any) -> None:
+def _track_saved(ctx: Function, args: tuple, arrays: list, raw: tuple, outs: tuple) -> None:
+    """For each saved array that is a tensor input's or an output's, note that tensor's version now
+    (``saved_tensors`` checks it); a saved output is replaced by its tensor's array (NumPy hands back
+    0-d results as scalars)."""
     saved = ctx._saved
-    if saved is None:
-        return
-    src = ctx._saved_src
-    if src is None:
-        src = ctx._saved_src = [None] * len(saved)
-    fixed = list(saved)
+    src = []
+    fixed = None
     for k, a in enumerate(saved):
-        if src[k] is None:
-            for j, o in enumerate(raw):
-                if o is a:
-                    t = outs[j]
-                    src[k] = ("out", j, t._vc, t._vc.v)
-                    fixed[k] = t._data  # the output's array (NumPy hands back 0-d results as scalars)
+        s = None
+        if a is not None:
+            for i, x in enumerate(arrays):
+                if x is a and isinstance(args[i], Tensor):
+                    t = args[i]
+                    s = ("in", i, t._vc, t._vc.v)
                     break
-    ctx._saved = tuple(fixed)
+            else:
+                for j, o in enumerate(raw):
+                    if o is a:
+                        t = outs[j]
+                        s = ("out", j, t._vc, t._vc.v)
+                        if t._data is not a:
+                            fixed = fixed or list(saved)
+                            fixed[k] = t._data
+                        break
+        src.append(s)
+    ctx._saved_src = src
+    if fixed is not None:
+        ctx._saved = tuple(fixed)
 
 
 def _raise_mixed(cls, args) -> None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from . import engine as _engine
+
 if TYPE_CHECKING:
     from .._tensor import Tensor
 
@@ -51,6 +53,4 @@ class AutogradMethods:
 
     def backward(self: Tensor, gradient: Tensor | None = None, retain_graph: bool | None = None,
                  create_graph: bool = False, inputs: Any = None) -> None:
-        from .engine import backward
-
-        backward([self], [gradient], retain_graph=retain_graph, create_graph=create_graph, inputs=inputs)
+        _engine.backward([self], [gradient], retain_graph, create_graph, inputs)

@@ -6,6 +6,7 @@ Backward broadcasts ``dy`` back over the reduced dims (kept as size-1 dims first
 from __future__ import annotations
 
 import builtins
+import math
 from typing import Any
 
 from .._base import dtype as _dtype
@@ -23,6 +24,16 @@ def _keep(dy, axes, keepdim):
     return dy
 
 
+def _spread(ctx, dy):
+    """``dy`` (reduced) spread over the input's shape ``ctx.shape``: a broadcast view, or, for a small
+    input and a one-element ``dy``, a filled array (``broadcast_to`` costs some microseconds of Python)."""
+    if ctx._graph_mode or dy.size != 1 or math.prod(ctx.shape) > 4096:
+        return ctx.xp.broadcast_to(_keep(dy, ctx.axes, ctx.keepdim), ctx.shape)
+    out = ctx.xp.empty(ctx.shape, dtype=dy.dtype)
+    out[...] = dy
+    return out
+
+
 class Sum(Function):
     """y = sum of x over ``axes`` (None: all). x: (*) -> y: reduced"""
 
@@ -33,8 +44,7 @@ class Sum(Function):
 
     @staticmethod
     def backward(ctx, dy):
-        dy = _keep(dy, ctx.axes, ctx.keepdim)
-        return ctx.xp.broadcast_to(dy, ctx.shape), None, None, None
+        return _spread(ctx, dy), None, None, None
 
 
 class Mean(Function):
@@ -47,8 +57,7 @@ class Mean(Function):
 
     @staticmethod
     def backward(ctx, dy):
-        dy = _keep(dy, ctx.axes, ctx.keepdim)
-        return ctx.xp.broadcast_to(dy / ctx.n, ctx.shape), None, None
+        return _spread(ctx, dy / ctx.n), None, None
 
 
 class Prod(Function):
