@@ -47,6 +47,11 @@ WHEEL_REQS := "lamina[all,mpi]==$(VERSION)"
 # The suite's own needs: PyTorch CPU (the oracle), pytest, ruff, mypy, onnxruntime (lamina-onnx's tests run
 # exported graphs), the documentation site's build (tests/test_docs_site.py; pages opened in chromium).
 TEST_DEPS := "torch==2.13.0" "pytest>=8" pytest-xdist ruff safetensors tqdm mypy onnxruntime -r docs/requirements.txt
+# The kit's pytest items of every plugin, run a second time with the optional CPU kernel pack (lamina[all] has
+# it) switched off: each plugin must pass on the NumPy references alone, as without the pack installed.
+KIT_TESTS := $(sort $(wildcard plugins/*/tests/test_*kit*.py))
+comma := ,
+NO_KERNEL_PACK := LAMINA_PLUGIN_AUTOLOAD=0 LAMINA_PLUGINS="$(subst $(eval) ,$(comma),$(filter-out lamina-kernels-numba,$(DISTS)))"
 # make train TRAIN_ARGS="--dataset fashion-mnist --epochs 5"
 TRAIN_ARGS ?=
 export OPENBLAS_NUM_THREADS ?= 1
@@ -126,11 +131,14 @@ test:
 	$(WHEEL_BIN)/ruff check core plugins tests examples benchmarks docs
 	$(EXAMPLE_BIN)/python -m pytest -q $(EXAMPLE_PLUGIN)/tests
 	LAMINA_TEST_INSTALL=wheels OMP_NUM_THREADS=1 $(WHEEL_BIN)/python -m pytest -q -n $(TEST_WORKERS) tests plugins
+	LAMINA_TEST_INSTALL=wheels OMP_NUM_THREADS=1 $(NO_KERNEL_PACK) $(WHEEL_BIN)/python -m pytest -q \
+		-n $(TEST_WORKERS) $(KIT_TESTS)
 
 # the same suite on the editable .venv, for working on the tree (the example plugin is left out)
 test-dev: $(BIN)/.test-deps browser
 	$(BIN)/ruff check core plugins tests examples benchmarks docs
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -n $(TEST_WORKERS) tests plugins
+	OMP_NUM_THREADS=1 $(NO_KERNEL_PACK) $(BIN)/python -m pytest -q -n $(TEST_WORKERS) $(KIT_TESTS)
 
 docs: $(BIN)/.test-deps
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
