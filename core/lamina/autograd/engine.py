@@ -22,22 +22,15 @@ def _sum_axes(g: Any, axes: tuple) -> Any:
     return g.sum(axis=axes) if axes else g
 
 
-def reduce_to(g: Any, shape: tuple, node: Any, index: int) -> Any:
-    """Sum a broadcast gradient back to ``shape``."""
+def reduce_to(g: Any, shape: tuple, node: Any, edge: tuple) -> Any:
+    """Sum a broadcast gradient back to ``shape`` (``edge``: the node's edge it flows along)."""
     gshape = g.shape
     nd = len(gshape) - len(shape)
-    if nd < 0:
+    if nd < 0 or any(s != 1 and s != gshape[i + nd] for i, s in enumerate(shape)):
+        index = next(k for k, e in enumerate(node._edges) if e is edge)
         raise RuntimeError(f"Function {node.name()} returned an invalid gradient at index {index} - got "
                            f"{list(gshape)} but expected shape compatible with {list(shape)}")
-    axes = list(range(nd))
-    for i, s in enumerate(shape):
-        gs = gshape[i + nd]
-        if s == 1 and gs != 1:
-            axes.append(i + nd)
-        elif s != gs:
-            raise RuntimeError(f"Function {node.name()} returned an invalid gradient at index {index} - got "
-                               f"{list(gshape)} but expected shape compatible with {list(shape)}")
-    g = _sum_axes(g, tuple(axes))
+    g = _sum_axes(g, (*range(nd), *(i + nd for i, s in enumerate(shape) if s == 1 and gshape[i + nd] != 1)))
     if tuple(g.shape) != tuple(shape):
         g = g.reshape(shape)
     return g
@@ -147,12 +140,7 @@ def run(roots: list, retain_graph: bool, create_graph: bool, capture: Sequence[T
                     if i is not None:
                         captured[i] = gs[k]
             edges = n._edges
-            missing = gs[0] is None if len(gs) == 1 else sum(1 for g in gs if g is None) == len(gs)
-            if missing:
-                out = (None,) * len(edges)  # nothing flows through; still release children
-            else:
-                if len(gs) > 1 and n._materialize:  # ctx.set_materialize_grads(False): backward sees None
-                    _materialize(n, gs, create_graph)
+            if gs[0] is not None if len(gs) == 1 else _flows(n, gs, create_graph):
                 out = _call_backward(n, gs, create_graph) if create_graph or n._device.index else n.backward(n, *gs)
                 if type(out) is not tuple:
                     out = (out,)
@@ -166,15 +154,18 @@ def run(roots: list, retain_graph: bool, create_graph: bool, capture: Sequence[T
                 if not retain_graph:
                     n._saved = None
                     n._freed = True
-            for i, e in enumerate(edges):
+            else:
+                out = (None,) * len(edges)  # nothing flows through; still release children
+            for e, g in zip(edges, out):
                 if e is None:
                     continue
-                g = out[i]
-                tgt = e[0]
-                if g is not None and (g.shape != e[2] or g.dtype != e[3]):
-                    g = _conform(g, e[2], e[3], n, i, create_graph)
+                tgt, nr, shape, dt = e
+                if g is not None and (g.shape != shape or g.dtype != dt):
+                    g = _conform(g, e, n, create_graph)
                 if isinstance(tgt, Tensor):  # a leaf
-                    d = deps[id(tgt)] = deps[id(tgt)] - 1
+                    k = id(tgt)
+                    d = deps[k] - 1
+                    deps[k] = d
                     if d or leaf_buf:
                         g = _gather(leaf_buf, tgt, g, d)
                     if g is None:
@@ -190,8 +181,9 @@ def run(roots: list, retain_graph: bool, create_graph: bool, capture: Sequence[T
                 if b is None:
                     b = bufs[tgt] = [None] * tgt._n_out
                 if g is not None:
-                    b[e[1]] = g if b[e[1]] is None else b[e[1]] + g
-                d = deps[tgt] = deps[tgt] - 1
+                    b[nr] = g if b[nr] is None else b[nr] + g
+                d = deps[tgt] - 1
+                deps[tgt] = d
                 if not d:
                     ready.append(tgt)
     finally:
@@ -232,15 +224,26 @@ def _gather(leaf_buf: dict, t: Tensor, g: Any, more: bool) -> Any:
     return leaf_buf.pop(id(t))[1]
 
 
-def _conform(g: Any, shape: tuple, dt: Any, n: Any, index: int, create_graph: bool) -> Any:
+def _conform(g: Any, edge: tuple, n: Any, create_graph: bool) -> Any:
     """``g`` summed back to its input's shape and cast to its dtype (an array, a Tensor under create_graph)."""
+    shape, dt = edge[2], edge[3]
     if isinstance(g, Tensor) and not create_graph:
         g = g._data
     if g.shape != shape:
-        g = reduce_to(g, shape, n, index)
+        g = reduce_to(g, shape, n, edge)
     if isinstance(g, Tensor):
         return _cast(g, dt) if g._data.dtype != dt else g
     return g.astype(dt) if g.dtype != dt else g
+
+
+def _flows(n: Any, gs: list, create_graph: bool) -> bool:
+    """Whether any of a multi-output node's grads is there; if so the missing ones become zeros
+    (unless ``ctx.set_materialize_grads(False)``: then backward sees None)."""
+    if all(g is None for g in gs):
+        return False
+    if n._materialize:
+        _materialize(n, gs, create_graph)
+    return True
 
 
 def _accumulate(t: Tensor, g: Any, create_graph: bool, foreign: set) -> None:
@@ -289,9 +292,15 @@ def _call_backward(n: Any, gs: list, create_graph: bool) -> Any:
 
 
 def _check_count(n: Any, out: tuple) -> None:
-    if len(out) < len(n._edges) or not all(g is None for g in out[len(n._edges):]):
-        raise RuntimeError(f"function {n.name()} returned an incorrect number of gradients "
-                           f"(expected {len(n._edges)}, got {len(out)})")
+    """More gradients than forward arguments are fine when the extra ones are None."""
+    if len(out) > len(n._edges):
+        for g in out[len(n._edges):]:
+            if g is not None:
+                break
+        else:
+            return
+    raise RuntimeError(f"function {n.name()} returned an incorrect number of gradients "
+                       f"(expected {len(n._edges)}, got {len(out)})")
 
 
 def _check_nan(n: Any, out: tuple) -> None:

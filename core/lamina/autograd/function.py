@@ -146,20 +146,26 @@ class Function:
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
         if _observers:
             return _observed_apply(cls, args, kwargs)
+        grad_on = _state.enabled
         dev = None
         needs = False
         arrays = []
+        edges = []  # per argument: None, or (producing node or the leaf itself, output_nr, shape, dtype)
         for a in args:
             if isinstance(a, Tensor):
+                d = a._data
                 if dev is None:
                     dev = a._device
                 elif a._device is not dev:
                     _raise_mixed(cls, args)
-                arrays.append(a._data)
-                if a._requires_grad:
+                arrays.append(d)
+                if a._requires_grad and grad_on:
                     needs = True
+                    edges.append((a._node or a, a._output_nr, d.shape, d.dtype))
+                    continue
             else:
                 arrays.append(a)
+            edges.append(None)
         if dev is None:
             dev = get_default_device()
         backend = dev._backend or dev.backend
@@ -167,22 +173,7 @@ class Function:
         ctx = _new(op)
         ctx.xp = backend.xp
         ctx._device = dev
-        if needs and _state.enabled:
-            nig = []
-            edges = []
-            for a in args:
-                if isinstance(a, Tensor) and a._requires_grad:
-                    nig.append(True)
-                    d = a._data
-                    node = a._node
-                    edges.append((a, 0, d.shape, d.dtype) if node is None else (node, a._output_nr, d.shape, d.dtype))
-                else:
-                    nig.append(False)
-                    edges.append(None)
-            ctx.needs_input_grad = tuple(nig)
-        else:
-            needs = False
-            ctx.needs_input_grad = (False,) * len(args)
+        ctx.needs_input_grad = tuple([e is not None for e in edges]) if needs else (False,) * len(args)
         if dev.index:  # a non-default device (cuda:1): allocate and launch there
             with backend.device_scope(dev.index):
                 out = op.forward(ctx, *arrays, **kwargs)

@@ -214,6 +214,8 @@ def _axes(input: Tensor, dim, op: str):
 
 
 def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A001
+    if dim is None and dtype is None and input._data.dtype.kind in "fc":
+        return Sum.apply(input, None, keepdim)
     axes = _axes(input, dim, "sum")
     if dtype is None and input._data.dtype.kind in "bi" and input._data.dtype.itemsize < 8 or \
             input._data.dtype.kind == "b" and dtype is None:
