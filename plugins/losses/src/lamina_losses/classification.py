@@ -42,9 +42,13 @@ class CrossEntropyIndex(Function):
     x: (N, C, d1, ...), target: (N, d1, ...) int, weight: (C,) or None -> loss (N, d1, ...) or ()
     """
 
+    rows = None  # (N, C) logits without weight or smoothing: what _rows_forward keeps (and no cfg)
+
     @staticmethod
     def forward(ctx, x, target, weight, ignore_index, smoothing, reduction):
         xp = ctx.xp
+        if x.ndim == 2 and weight is None and not smoothing:
+            return _rows_forward(ctx, xp, x, target, ignore_index, reduction)
         C = x.shape[1]
         t = target[:, None]
         valid = t != ignore_index                            # (N, 1, d...)
@@ -68,6 +72,8 @@ class CrossEntropyIndex(Function):
     @staticmethod
     def backward(ctx, dy):
         xp = ctx.xp
+        if ctx.rows is not None:
+            return _rows_backward(ctx, xp, dy)
         (logp,) = ctx.saved_tensors
         tc, valid, w_t, wb, eps, reduction, denom = ctx.cfg
         C = logp.shape[1]
@@ -83,6 +89,38 @@ class CrossEntropyIndex(Function):
             s = _scale(xp, dy, reduction, denom, valid.shape)
             dx = xp.where(valid, g * s, 0)                    # ignored rows: exactly zero, never NaN
         return dx, None, None, None, None, None
+
+
+def _rows_forward(ctx, xp, x, target, ignore_index, reduction):
+    """The common case, (N, C) logits without weight or smoothing: the same arithmetic as the general
+    path (bitwise), with row indexing instead of take/put_along_axis and no per-row weight arrays."""
+    N = x.shape[0]
+    valid = target != ignore_index
+    count = int(xp.count_nonzero(valid))
+    tc = target if count == N else xp.where(valid, target, 0)
+    with quiet(xp):
+        logp = _log_softmax(xp, x)
+        loss = xp.where(valid, -logp[xp.arange(N), tc], 0)
+        denom = xp.asarray(count, dtype=x.dtype) if reduction == "mean" else None
+        out = loss if reduction == "none" else loss.sum() if reduction == "sum" else loss.sum() / denom
+    ctx.save_for_backward(logp)
+    ctx.rows = (tc, valid, count, denom, reduction)
+    ctx.cfg = None
+    return xp.asarray(out, dtype=x.dtype)
+
+
+def _rows_backward(ctx, xp, dy):
+    """d loss / d x = softmax(x) - onehot(target), scaled by the upstream gradient; ignored rows zero."""
+    tc, valid, count, denom, reduction = ctx.rows
+    (logp,) = ctx.saved_tensors
+    N = logp.shape[0]
+    with quiet(xp):
+        dx = xp.exp(logp)
+        dx[xp.arange(N), tc] -= 1.0
+        dx *= _scale(xp, dy, reduction, denom, (N, 1))
+        if count != N:
+            dx = xp.where(valid[:, None], dx, 0)
+    return dx, None, None, None, None, None
 
 
 class CrossEntropyProb(Function):
@@ -165,17 +203,19 @@ def _batched(name: str, input: Tensor, target: Tensor) -> tuple[Tensor, Tensor, 
 
 
 def _check_index_target(name: str, input: Tensor, target: Tensor, ignore_index: int, soft_ok: bool) -> None:
-    kind = target.array.dtype.kind
-    want = (input.shape[0],) + tuple(input.shape[2:])
+    shape, t = input.array.shape, target.array
+    kind = t.dtype.kind
+    want = shape[:1] + shape[2:]
     if kind not in "iu":
         soft = " or floating class probabilities of the input's shape" if soft_ok else ""
         raise DTypeError(f"{name}: expected target of an integer dtype (class indices){soft}, got {target.dtype} "
                          f"target of shape {tuple(target.shape)} for input of shape {tuple(input.shape)}")
-    if tuple(target.shape) != want:
+    if t.shape != want:
         raise ShapeError(f"{name}: expected target of shape (N, d1, ...) = {want} for input of shape "
-                         f"{tuple(input.shape)}, got {tuple(target.shape)}")
-    C = input.shape[1]
-    t = target.array
+                         f"{shape}, got {t.shape}")
+    C = shape[1]
+    if t.size == 0 or 0 <= t.min() and t.max() < C:
+        return
     bad = ((t < 0) | (t >= C)) & (t != ignore_index)
     if bad.any():
         value = int(t[bad].reshape(-1)[0])
@@ -220,7 +260,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
                                      reduction)
     else:
         _check_index_target(name, input, target, ignore_index, soft_ok=True)
-        out = CrossEntropyIndex.apply(input, target.detach(), _plain(weight), int(ignore_index),
+        out = CrossEntropyIndex.apply(input, target, _plain(weight), int(ignore_index),  # int: needs no grad
                                       float(label_smoothing), reduction)
     return out[0] if unbatched and reduction == "none" else out
 
