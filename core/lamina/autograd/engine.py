@@ -144,8 +144,8 @@ def run(roots: list, retain_graph: bool, create_graph: bool, capture: Sequence[T
                 out = _call_backward(n, gs, create_graph) if create_graph or n._device.index else n.backward(n, *gs)
                 if type(out) is not tuple:
                     out = (out,)
-                if len(out) != len(edges):
-                    _check_count(n, out)
+                if len(out) != len(edges) and not (len(out) == len(edges) + 1 and out[-1] is None):
+                    _check_count(n, out)  # one extra None (for a non-tensor argument) is common and fine
                 if nan_check:
                     _check_nan(n, out)
                 if n._hooks:
@@ -160,7 +160,7 @@ def run(roots: list, retain_graph: bool, create_graph: bool, capture: Sequence[T
                 if e is None:
                     continue
                 tgt, nr, shape, dt = e
-                if g is not None and (g.shape != shape or g.dtype != dt):
+                if g is not None and (g.dtype is not dt or g.shape != shape):
                     g = _conform(g, e, n, create_graph)
                 if isinstance(tgt, Tensor):  # a leaf
                     k = id(tgt)

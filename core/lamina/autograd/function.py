@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from itertools import repeat
+from operator import is_not
 from typing import Any
 
 from .._base.errors import DeviceMismatchError
@@ -173,7 +175,7 @@ class Function:
         ctx = _new(op)
         ctx.xp = backend.xp
         ctx._device = dev
-        ctx.needs_input_grad = tuple([e is not None for e in edges]) if needs else (False,) * len(args)
+        ctx.needs_input_grad = tuple(map(is_not, edges, repeat(None))) if needs else (False,) * len(args)
         if dev.index:  # a non-default device (cuda:1): allocate and launch there
             with backend.device_scope(dev.index):
                 out = op.forward(ctx, *arrays, **kwargs)
@@ -186,7 +188,7 @@ class Function:
             t = _new(Tensor._concrete)
             _init_from(t, out if out.__class__ is atype else _coerce(out, dev), dev)
             return t
-        ctx._edges = tuple(edges)
+        ctx._edges = edges
         if _state.anomaly:
             import traceback
 
