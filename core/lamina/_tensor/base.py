@@ -253,8 +253,7 @@ class TensorBase:
         a = self._device.backend.to_host(self._data)
         return a if dtype is None else a.astype(dtype)
 
-    def __hash__(self) -> int:
-        return id(self)
+    __hash__ = object.__hash__  # by identity, in C (``Tensor.__eq__`` is elementwise)
 
     def __repr__(self) -> str:
         from .format import tensor_repr
@@ -299,6 +298,9 @@ def _not_on_host(dev) -> str:
             "Use Tensor.cpu() to copy the tensor to host memory first.")
 
 
+_new = object.__new__
+
+
 def _init_from(t: TensorBase, data, dev, requires_grad: bool = False) -> None:
     """Set every slot of a fresh tensor (the one place that lists them)."""
     t._data = data
@@ -307,7 +309,8 @@ def _init_from(t: TensorBase, data, dev, requires_grad: bool = False) -> None:
     t._grad = None
     t._node = None
     t._output_nr = 0
-    t._vc = _Version()
+    t._vc = vc = _new(_Version)  # without calling __init__: no Python frame on this hot path
+    vc.v = 0
     t._hooks = None
     t._post_hooks = None
     t._retain = False

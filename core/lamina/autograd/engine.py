@@ -2,24 +2,21 @@
 
 A graph node is the ``Function`` instance (ctx) that produced a tensor. Its ``_edges`` hold,
 per forward argument, ``None`` or ``(target, output_nr, shape, dtype)`` where ``target`` is the
-producing node or, for a leaf, the leaf tensor itself. Gradients are arrays, or Tensors when
-``create_graph=True``.
+producing node or, for a leaf, the leaf tensor itself (and ``output_nr`` -1). Gradients are
+arrays, or Tensors when ``create_graph=True``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import filterfalse
 from typing import Any
 
+from .._base.dtype import _FROM_NP
 from .._tensor import Tensor
+from . import grad_mode as _grad_mode
 from .grad_mode import state as _state
 from .graph import graph_namespace
-
-
-def _sum_axes(g: Any, axes: tuple) -> Any:
-    if isinstance(g, Tensor):
-        return g.sum(dim=axes) if axes else g
-    return g.sum(axis=axes) if axes else g
 
 
 def reduce_to(g: Any, shape: tuple, node: Any, edge: tuple) -> Any:
@@ -30,18 +27,12 @@ def reduce_to(g: Any, shape: tuple, node: Any, edge: tuple) -> Any:
         index = next(k for k, e in enumerate(node._edges) if e is edge)
         raise RuntimeError(f"Function {node.name()} returned an invalid gradient at index {index} - got "
                            f"{list(gshape)} but expected shape compatible with {list(shape)}")
-    g = _sum_axes(g, (*range(nd), *(i + nd for i, s in enumerate(shape) if s == 1 and gshape[i + nd] != 1)))
+    axes = (*range(nd), *(i + nd for i, s in enumerate(shape) if s == 1 and gshape[i + nd] != 1))
+    if axes:
+        g = g.sum(dim=axes) if isinstance(g, Tensor) else g.sum(axis=axes)
     if tuple(g.shape) != tuple(shape):
         g = g.reshape(shape)
     return g
-
-
-def _cast(g: Any, dt: Any) -> Any:
-    if isinstance(g, Tensor):
-        from .._base.dtype import _FROM_NP
-
-        return g.to(_FROM_NP[dt])
-    return g.astype(dt)
 
 
 def _root_grads(tensors: Sequence[Tensor], grads: Sequence[Any], create_graph: bool) -> list:
@@ -56,7 +47,7 @@ def _root_grads(tensors: Sequence[Tensor], grads: Sequence[Any], create_graph: b
                 raise RuntimeError(f"grad can be implicitly created only for scalar outputs, but tensor {i} "
                                    f"has shape {list(t.shape)}; pass a gradient of that shape")
             d = t._data
-            xp = t._device.backend.xp
+            xp = (t._device._backend or t._device.backend).xp
             arr = xp.ones_like(d) if d.ndim else xp.asarray(1, dtype=d.dtype)
             g = Tensor._make(arr, t._device) if create_graph else arr
         else:
@@ -107,9 +98,10 @@ def run(roots: list, retain_graph: bool, create_graph: bool, capture: Sequence[T
     deps: dict[Any, int] = {}  # node, or id(leaf): edges into it not yet delivered
     bufs: dict[Any, list] = {}  # node -> its output grads so far; first the roots
     leaf_buf: dict[int, list] = {}  # id(leaf) -> [leaf, grad so far] while edges into it are still to come
-    foreign = {id(g) for _, g in roots}
+    foreign = set()
     root_leaves = []
     for t, g in roots:
+        foreign.add(id(g))
         if t._node is None:
             _gather(leaf_buf, t, g, True)
             deps[id(t)] = deps.get(id(t), 0) + 1  # a root that is a leaf counts as one more delivery into it
@@ -119,9 +111,9 @@ def run(roots: list, retain_graph: bool, create_graph: bool, capture: Sequence[T
             b = bufs.setdefault(t._node, [None] * t._node._n_out)
             b[t._output_nr] = g if b[t._output_nr] is None else b[t._output_nr] + g
     _count_deps(list(bufs), deps)
-    ready = [n for n in bufs if not deps[n]]
+    ready = list(filterfalse(deps.__getitem__, bufs))  # the roots no other root leads to
     plain = capture is None and accumulate and not create_graph  # a leaf without hooks just adds into .grad
-    nan_check = _state.anomaly and _state.anomaly_check_nan
+    nan_check = _grad_mode.anomaly_seen and _state.anomaly and _state.anomaly_check_nan
     prev_enabled = _state.enabled
     _state.enabled = create_graph
     try:
@@ -162,7 +154,7 @@ def run(roots: list, retain_graph: bool, create_graph: bool, capture: Sequence[T
                 tgt, nr, shape, dt = e
                 if g is not None and (g.dtype is not dt or g.shape != shape):
                     g = _conform(g, e, n, create_graph)
-                if isinstance(tgt, Tensor):  # a leaf
+                if nr < 0:  # a leaf
                     k = id(tgt)
                     d = deps[k] - 1
                     deps[k] = d
@@ -198,7 +190,7 @@ def _count_deps(stack: list, deps: dict) -> None:
             if e is None:
                 continue
             tgt = e[0]
-            if isinstance(tgt, Tensor):
+            if e[1] < 0:  # a leaf
                 deps[id(tgt)] = deps.get(id(tgt), 0) + 1
             elif tgt in deps:
                 deps[tgt] += 1
@@ -232,7 +224,7 @@ def _conform(g: Any, edge: tuple, n: Any, create_graph: bool) -> Any:
     if g.shape != shape:
         g = reduce_to(g, shape, n, edge)
     if isinstance(g, Tensor):
-        return _cast(g, dt) if g._data.dtype != dt else g
+        return g.to(_FROM_NP[dt]) if g._data.dtype != dt else g
     return g.astype(dt) if g.dtype != dt else g
 
 

@@ -23,14 +23,28 @@ from .._base.errors import DeviceMismatchError
 from .._tensor import Tensor, _init_from
 from ..backends import get_default_device
 from ..backends import kernels as _kernels
+from . import grad_mode as _grad_mode
 from .grad_mode import state as _state
 
 _new = object.__new__
 _observers: list[Callable[..., None]] = []
 
 
+class _NeedsInputGrad:
+    """``ctx.needs_input_grad``: per forward argument, whether its gradient is wanted; worked out from the
+    node's edges on first read (most ops never ask), then an ordinary attribute of the ctx."""
+
+    def __get__(self, ctx: Any, owner: Any = None) -> Any:
+        if ctx is None:
+            return self
+        nig = ctx.__dict__["needs_input_grad"] = tuple(map(is_not, ctx._edges, repeat(None)))
+        return nig
+
+
 class Function:
     """Base class of differentiable ops. Subclasses define static ``forward`` and ``backward``."""
+
+    needs_input_grad = _NeedsInputGrad()
 
     #: set by engine while backward runs with create_graph
     _graph_mode = False
@@ -152,7 +166,7 @@ class Function:
         dev = None
         needs = False
         arrays = []
-        edges = []  # per argument: None, or (producing node or the leaf itself, output_nr, shape, dtype)
+        edges = []  # per argument: None, (producing node, output_nr, shape, dtype) or (leaf, -1, shape, dtype)
         for a in args:
             if isinstance(a, Tensor):
                 d = a._data
@@ -163,7 +177,8 @@ class Function:
                 arrays.append(d)
                 if a._requires_grad and grad_on:
                     needs = True
-                    edges.append((a._node or a, a._output_nr, d.shape, d.dtype))
+                    node = a._node
+                    edges.append((a, -1, d.shape, d.dtype) if node is None else (node, a._output_nr, d.shape, d.dtype))
                     continue
             else:
                 arrays.append(a)
@@ -175,7 +190,7 @@ class Function:
         ctx = _new(op)
         ctx.xp = backend.xp
         ctx._device = dev
-        ctx.needs_input_grad = tuple(map(is_not, edges, repeat(None))) if needs else (False,) * len(args)
+        ctx._edges = edges
         if dev.index:  # a non-default device (cuda:1): allocate and launch there
             with backend.device_scope(dev.index):
                 out = op.forward(ctx, *arrays, **kwargs)
@@ -186,10 +201,9 @@ class Function:
             if type(out) is tuple:
                 return tuple(_plain(o, dev) for o in out)
             t = _new(Tensor._concrete)
-            _init_from(t, out if out.__class__ is atype else _coerce(out, dev), dev)
+            _init_from(t, out if out.__class__ is atype else _coerce(out, backend), dev)
             return t
-        ctx._edges = edges
-        if _state.anomaly:
+        if _grad_mode.anomaly_seen and _state.anomaly:
             import traceback
 
             ctx._anomaly_trace = "".join(traceback.format_stack()[:-1])
@@ -199,7 +213,7 @@ class Function:
             ctx._out_meta = tuple((o.shape, o.dtype) for o in out)
             outs = []
             for k, o in enumerate(out):
-                o = _coerce(o, dev)
+                o = _coerce(o, backend)
                 diff = o.dtype.kind in "fc" and (nd is None or id(o) not in nd)
                 t = Tensor._make(o, dev, diff)
                 if diff:
@@ -208,7 +222,7 @@ class Function:
             if ctx._saved is not None:
                 _track_saved(ctx, args, arrays, out, outs)
             return tuple(outs)
-        o = out if out.__class__ is atype else _coerce(out, dev)
+        o = out if out.__class__ is atype else _coerce(out, backend)
         diff = o.dtype.kind in "fc" and (nd is None or id(out) not in nd)
         t = _new(Tensor._concrete)
         _init_from(t, o, dev, diff)
@@ -259,17 +273,15 @@ def _observed_apply(cls: type[Function], args: tuple, kwargs: dict) -> Any:
     return out
 
 
-def _coerce(o: Any, dev) -> Any:
+def _coerce(o: Any, backend) -> Any:
     """Backends return 0-d results as scalars (NumPy); keep arrays arrays."""
-    atype = dev.backend.array_type
-    if o.__class__ is atype or isinstance(o, atype):
+    if isinstance(o, backend.array_type):
         return o
-    return dev.backend.xp.asarray(o)
+    return backend.xp.asarray(o)
 
 
 def _plain(o: Any, dev) -> Tensor:
-    o = _coerce(o, dev)
-    return Tensor._make(o, dev)
+    return Tensor._make(_coerce(o, dev.backend), dev)
 
 
 def _track_saved(ctx: Function, args: tuple, arrays: list, raw: tuple, outs: tuple) -> None:
@@ -277,29 +289,29 @@ def _track_saved(ctx: Function, args: tuple, arrays: list, raw: tuple, outs: tup
     (``saved_tensors`` checks it); a saved output is replaced by its tensor's array (NumPy hands back
     0-d results as scalars)."""
     saved = ctx._saved
-    src = []
-    fixed = None
-    for k, a in enumerate(saved):
-        s = None
+    src = [None] * len(saved)
+    k = 0
+    for a in saved:
         if a is not None:
-            for i, x in enumerate(arrays):
+            i = 0
+            for x in arrays:
                 if x is a and isinstance(args[i], Tensor):
-                    t = args[i]
-                    s = ("in", i, t._vc, t._vc.v)
+                    vc = args[i]._vc
+                    src[k] = ("in", i, vc, vc.v)
                     break
+                i += 1
             else:
-                for j, o in enumerate(raw):
+                j = 0
+                for o in raw:
                     if o is a:
                         t = outs[j]
-                        s = ("out", j, t._vc, t._vc.v)
+                        src[k] = ("out", j, t._vc, t._vc.v)
                         if t._data is not a:
-                            fixed = fixed or list(saved)
-                            fixed[k] = t._data
+                            ctx._saved = saved = saved[:k] + (t._data,) + saved[k + 1:]
                         break
-        src.append(s)
+                    j += 1
+        k += 1
     ctx._saved_src = src
-    if fixed is not None:
-        ctx._saved = tuple(fixed)
 
 
 def _raise_mixed(cls, args) -> None:

@@ -14,6 +14,7 @@ class _State(threading.local):
 
 
 state = _State()
+anomaly_seen = False  # whether any thread ever turned anomaly mode on; until then ops skip the thread-local read
 
 
 def is_grad_enabled() -> bool:
@@ -114,8 +115,9 @@ class detect_anomaly:  # noqa: N801
         self._prev: list[tuple[bool, bool]] = []
 
     def __enter__(self):
+        global anomaly_seen
         self._prev.append((state.anomaly, state.anomaly_check_nan))
-        state.anomaly, state.anomaly_check_nan = True, self.check_nan
+        state.anomaly, state.anomaly_check_nan, anomaly_seen = True, self.check_nan, True
         return None
 
     def __exit__(self, *exc) -> bool:
@@ -124,7 +126,9 @@ class detect_anomaly:  # noqa: N801
 
 
 def set_detect_anomaly(mode: bool, check_nan: bool = True) -> None:
+    global anomaly_seen
     state.anomaly, state.anomaly_check_nan = bool(mode), check_nan
+    anomaly_seen = anomaly_seen or bool(mode)
 
 
 def is_anomaly_enabled() -> bool:

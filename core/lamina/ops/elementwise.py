@@ -218,8 +218,9 @@ class Atan2(Function):
 
 
 def add(input: Tensor, other, *, alpha=1) -> Tensor:
-    a, b = promote_pair(input, other)
-    return Add.apply(a, b, alpha) if alpha != 1 else Add.apply(a, b)
+    if other.__class__ is not input.__class__ or other._data.dtype is not input._data.dtype:
+        input, other = promote_pair(input, other)  # (two tensors of one class and dtype need nothing)
+    return Add.apply(input, other, alpha) if alpha != 1 else Add.apply(input, other)
 
 
 def _no_bool_subtraction(input: Tensor, other) -> None:
@@ -244,8 +245,9 @@ def rsub(input: Tensor, other, *, alpha=1) -> Tensor:
 
 
 def mul(input: Tensor, other) -> Tensor:
-    a, b = promote_pair(input, other)
-    return Mul.apply(a, b)
+    if other.__class__ is not input.__class__ or other._data.dtype is not input._data.dtype:
+        input, other = promote_pair(input, other)
+    return Mul.apply(input, other)
 
 
 def div(input: Tensor, other, *, rounding_mode: str | None = None) -> Tensor:

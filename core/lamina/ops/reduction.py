@@ -214,8 +214,6 @@ def _axes(input: Tensor, dim, op: str):
 
 
 def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A001
-    if dim is None and dtype is None and input._data.dtype.kind in "fc":
-        return Sum.apply(input, None, keepdim)
     axes = _axes(input, dim, "sum")
     if dtype is None and input._data.dtype.kind in "bi" and input._data.dtype.itemsize < 8 or \
             input._data.dtype.kind == "b" and dtype is None:
@@ -425,6 +423,8 @@ class ReductionMethods:
 
     def sum(self: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None, axis: Any = None,
             keepdims: bool | None = None) -> Tensor:
+        if dim is None and axis is None and keepdims is None and dtype is None and self._data.dtype.kind in "fc":
+            return Sum.apply(self, None, keepdim)
         return _sum(self, dim if axis is None else axis, keepdim if keepdims is None else keepdims, dtype=dtype)
 
     def mean(self: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None, axis: Any = None,
