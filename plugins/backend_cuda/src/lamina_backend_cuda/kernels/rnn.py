@@ -1,8 +1,10 @@
 """lamina-layers-recurrent's ``LSTMLayer`` / ``GRULayer`` on CUDA: the same loops over time, with
 each step's pointwise gate math (activations, new c and h, and their backward) in one launch.
 
-The GEMMs stay in cuBLAS. Saved values keep the reference's layout, so the reference backward
-(and its error for create_graph) applies unchanged wherever the kernel's own does not.
+The GEMMs stay in cuBLAS. The kernel saves its own layout (gates in PyTorch's order, step-major),
+not the CPU reference's (gate-major per step, rotated to o, i, f, g); its backward hands over to the
+reference's only under create_graph, where that raises its first-order-only error before reading
+anything saved.
 """
 
 from __future__ import annotations
