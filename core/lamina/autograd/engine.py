@@ -37,7 +37,8 @@ def reduce_to(g: Any, shape: tuple, node: Any, edge: tuple) -> Any:
 
 def _root_grads(tensors: Sequence[Tensor], grads: Sequence[Any], create_graph: bool) -> list:
     roots = []
-    for i, (t, g) in enumerate(zip(tensors, grads)):
+    for i in range(min(len(tensors), len(grads))):  # (not enumerate(zip()): this runs on every backward call)
+        t, g = tensors[i], grads[i]
         if not isinstance(t, Tensor):
             raise TypeError(f"backward: expected tensors, got {type(t).__name__} at position {i}")
         if not t._requires_grad:
@@ -110,7 +111,19 @@ def run(roots: list, retain_graph: bool, create_graph: bool, capture: Sequence[T
             deps[t._node] = 0
             b = bufs.setdefault(t._node, [None] * t._node._n_out)
             b[t._output_nr] = g if b[t._output_nr] is None else b[t._output_nr] + g
-    _count_deps(list(bufs), deps)
+    stack = list(bufs)  # count the edges into each node and leaf (by id) reachable from the roots
+    while stack:
+        for e in stack.pop()._edges:
+            if e is None:
+                continue
+            tgt = e[0]
+            if e[1] < 0:  # a leaf
+                deps[id(tgt)] = deps.get(id(tgt), 0) + 1
+            elif tgt in deps:
+                deps[tgt] += 1
+            else:
+                deps[tgt] = 1
+                stack.append(tgt)
     ready = list(filterfalse(deps.__getitem__, bufs))  # the roots no other root leads to
     plain = capture is None and accumulate and not create_graph  # a leaf without hooks just adds into .grad
     nan_check = _grad_mode.anomaly_seen and _state.anomaly and _state.anomaly_check_nan
@@ -148,9 +161,12 @@ def run(roots: list, retain_graph: bool, create_graph: bool, capture: Sequence[T
                     n._freed = True
             else:
                 out = (None,) * len(edges)  # nothing flows through; still release children
-            for e, g in zip(edges, out):
+            i = -1
+            for e in edges:
+                i += 1
                 if e is None:
                     continue
+                g = out[i]
                 tgt, nr, shape, dt = e
                 if g is not None and (g.dtype is not dt or g.shape != shape):
                     g = _conform(g, e, n, create_graph)
@@ -183,37 +199,15 @@ def run(roots: list, retain_graph: bool, create_graph: bool, capture: Sequence[T
     return captured
 
 
-def _count_deps(stack: list, deps: dict) -> None:
-    """Count the edges into each node and leaf (by id) reachable from the nodes on ``stack``."""
-    while stack:
-        for e in stack.pop()._edges:
-            if e is None:
-                continue
-            tgt = e[0]
-            if e[1] < 0:  # a leaf
-                deps[id(tgt)] = deps.get(id(tgt), 0) + 1
-            elif tgt in deps:
-                deps[tgt] += 1
-            else:
-                deps[tgt] = 1
-                stack.append(tgt)
-
-
 def _gather(leaf_buf: dict, t: Tensor, g: Any, more: bool) -> Any:
     """Add ``g`` (None: nothing) to what leaf ``t`` received so far: None while ``more`` edges are to
     come, then the sum (in delivery order)."""
-    entry = leaf_buf.get(id(t))
-    if entry is None:
-        if more:
-            if g is not None:
-                leaf_buf[id(t)] = [t, g]
-            return None
-        return g
-    if g is not None:
-        entry[1] = entry[1] + g
-    if more:
-        return None
-    return leaf_buf.pop(id(t))[1]
+    entry = leaf_buf.pop(id(t), None)
+    if entry is not None:
+        g = entry[1] if g is None else entry[1] + g
+    if more and g is not None:
+        leaf_buf[id(t)] = [t, g]
+    return None if more else g
 
 
 def _conform(g: Any, edge: tuple, n: Any, create_graph: bool) -> Any:

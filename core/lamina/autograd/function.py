@@ -94,9 +94,9 @@ class Function:
             return ()
         src = self._saved_src
         if src is not None:
-            for k, s in enumerate(src):
+            for s in src:
                 if s is not None and s[2].v != s[3]:
-                    a = saved[k]
+                    a = saved[src.index(s)]
                     where = f"output {s[1]} of {self.name()}" if s[0] == "out" else f"input {s[1]} of {self.name()}"
                     raise RuntimeError(
                         "one of the variables needed for gradient computation has been modified by an "

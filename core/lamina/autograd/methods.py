@@ -53,4 +53,7 @@ class AutogradMethods:
 
     def backward(self: Tensor, gradient: Tensor | None = None, retain_graph: bool | None = None,
                  create_graph: bool = False, inputs: Any = None) -> None:
-        _engine.backward([self], [gradient], retain_graph, create_graph, inputs)
+        if inputs is not None:
+            return _engine.backward([self], [gradient], retain_graph, create_graph, inputs)
+        roots = _engine._root_grads((self,), (gradient,), create_graph)  # what backward() does, one frame less
+        _engine.run(roots, create_graph if retain_graph is None else retain_graph, create_graph)
