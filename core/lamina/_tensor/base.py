@@ -53,7 +53,7 @@ class TensorBase:
     ``tensor.array`` is the raw backend array; ``tensor.data`` a Tensor sharing it without history.
     """
 
-    __slots__ = ("_data", "_device", "_requires_grad", "_grad", "_node", "_output_nr", "_vc",
+    __slots__ = ("_data", "_device", "_requires_grad", "_grad", "_node", "_output_nr", "_vcs",
                  "_hooks", "_post_hooks", "_retain", "_base", "__weakref__")
     __array_priority__ = 1000  # make ndarray <op> Tensor defer to Tensor's reflected operators
 
@@ -186,6 +186,18 @@ class TensorBase:
         return self._retain
 
     @property
+    def _vc(self) -> _Version:
+        """The version counter, shared with views (made on first use; hot paths read ``_vcs or _vc``)."""
+        vc = self._vcs
+        if vc is None:
+            vc = self._vcs = _Version()
+        return vc
+
+    @_vc.setter
+    def _vc(self, vc: _Version) -> None:
+        self._vcs = vc
+
+    @property
     def _version(self) -> int:
         """How many times the storage was written (shared with views); PyTorch's ``Tensor._version``."""
         return self._vc.v
@@ -298,9 +310,6 @@ def _not_on_host(dev) -> str:
             "Use Tensor.cpu() to copy the tensor to host memory first.")
 
 
-_new = object.__new__
-
-
 def _init_from(t: TensorBase, data, dev, requires_grad: bool = False) -> None:
     """Set every slot of a fresh tensor (the one place that lists them)."""
     t._data = data
@@ -309,8 +318,7 @@ def _init_from(t: TensorBase, data, dev, requires_grad: bool = False) -> None:
     t._grad = None
     t._node = None
     t._output_nr = 0
-    t._vc = vc = _new(_Version)  # without calling __init__: no Python frame on this hot path
-    vc.v = 0
+    t._vcs = None  # the version counter, made on first use (``_vc``): most tensors never need one
     t._hooks = None
     t._post_hooks = None
     t._retain = False

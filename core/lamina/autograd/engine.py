@@ -181,7 +181,7 @@ def run(roots: list, retain_graph: bool, create_graph: bool, capture: Sequence[T
                     tg = tgt._grad
                     if plain and tg is not None and not tg._requires_grad and not tgt._hooks and not tgt._post_hooks:
                         tg._data += g
-                        tg._vc.v += 1
+                        (tg._vcs or tg._vc).v += 1
                     else:
                         finish_leaf(tgt, g)
                     continue

@@ -296,7 +296,7 @@ def _track_saved(ctx: Function, args: tuple, arrays: list, raw: tuple, outs: tup
             i = 0
             for x in arrays:
                 if x is a and isinstance(args[i], Tensor):
-                    vc = args[i]._vc
+                    vc = args[i]._vcs or args[i]._vc
                     src[k] = ("in", i, vc, vc.v)
                     break
                 i += 1
@@ -305,7 +305,8 @@ def _track_saved(ctx: Function, args: tuple, arrays: list, raw: tuple, outs: tup
                 for o in raw:
                     if o is a:
                         t = outs[j]
-                        src[k] = ("out", j, t._vc, t._vc.v)
+                        vc = t._vcs or t._vc
+                        src[k] = ("out", j, vc, vc.v)
                         if t._data is not a:
                             ctx._saved = saved = saved[:k] + (t._data,) + saved[k + 1:]
                         break
