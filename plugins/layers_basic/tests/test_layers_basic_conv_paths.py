@@ -1,7 +1,7 @@
-"""Convolution's GEMM layouts (per-sample, per-sample one sample at a time, batch-folded
+"""Convolution's GEMM layouts (per-sample in sub-batches or one sample at a time, batch-folded
 ``_conv_gemm``): each configuration run on each must match PyTorch and the others, with its columns
 kept for backward or recomputed there; the rule picks the folded one only where it was measured faster; an in-place
-edit of the input is caught; the folded path's bits do not depend on the thread count."""
+edit of the input is caught; the folded and per-sample paths' bits do not depend on the thread count."""
 
 from __future__ import annotations
 
@@ -33,8 +33,7 @@ def layout(request, monkeypatch):
     fold = request.param == "folded"
     monkeypatch.setattr(conv_gemm, "FOLD_MAX_L", 1 << 30 if fold else 0)
     monkeypatch.setattr(conv_gemm, "FOLD_MIN_WEIGHT", 0)
-    monkeypatch.setattr(conv_gemm, "ONE_AT_A_TIME_BYTES", 0 if request.param == "one-sample-at-a-time" else 1 << 40)
-    monkeypatch.setattr(lamina, "get_num_threads", lambda: 1)   # one sample at a time runs on one thread only
+    monkeypatch.setattr(conv_gemm, "SUB_BYTES", 0 if request.param == "one-sample-at-a-time" else 1 << 40)
     return request.param
 
 
@@ -66,8 +65,7 @@ def test_the_layouts_and_kept_or_recomputed_columns_agree(monkeypatch, row, need
                                (False, False, False), (False, False, True)]:
         monkeypatch.setattr(conv_gemm, "FOLD_MAX_L", 1 << 30 if fold else 0)
         monkeypatch.setattr(conv_gemm, "KEEP_COLS_BYTES", 1 << 40 if keep else -1)
-        monkeypatch.setattr(conv_gemm, "ONE_AT_A_TIME_BYTES", 0 if single else 1 << 40)
-        monkeypatch.setattr(lamina, "get_num_threads", lambda: 1)
+        monkeypatch.setattr(conv_gemm, "SUB_BYTES", 0 if single else 1 << 40)
         runs.append(_grads(row, need_x=need_x))
     for a, b in (pair for run in runs[1:] for pair in zip(runs[0], run)):
         if a is None or b is None:
@@ -133,17 +131,32 @@ def test_the_folded_layout_is_bitwise_the_same_on_one_and_two_threads(monkeypatc
         assert a.tobytes() == b.tobytes()
 
 
-@pytest.mark.parametrize("row", [(2, 4, 6, 3, 1, 1, 1, 1), (2, 1, 16, 3, 1, 1, 1, 1), (1, 6, 4, 3, 1, 2, 1, 2)],
+@pytest.mark.parametrize("sub", [0, 1 << 40], ids=["one_sample_a_gemm", "whole_pieces"])
+@pytest.mark.parametrize("row", [(2, 4, 6, 3, 1, 1, 1, 1), (2, 1, 16, 3, 1, 1, 1, 1), (1, 6, 4, 3, 1, 2, 1, 2),
+                                 (2, 4, 6, 3, 2, 1, 1, 1), (2, 8, 4, 1, 2, 0, 1, 2), (2, 8, 4, 1, 1, 0, 1, 1)],
                          ids=str)
-def test_one_sample_at_a_time_gives_the_batched_bits(monkeypatch, row):
-    """The choice depends on the thread count, so both must make the same GEMMs and sums (weight
-    gradients with the columns as the GEMM's rows and, for C*K < O, the other way round)."""
+def test_the_per_sample_path_is_bitwise_the_same_on_one_and_two_threads(monkeypatch, row, sub):
+    """Pieces of the batch run on the pool's threads (BLAS on one thread inside each), each summing
+    its own part of the weight gradient: the cut depends on the shapes only, so the bits do not
+    depend on the thread count, with columns kept or recomputed."""
     monkeypatch.setattr(conv_gemm, "FOLD_MAX_L", 0)
-    monkeypatch.setattr(conv_gemm, "KEEP_COLS_BYTES", -1)
-    monkeypatch.setattr(lamina, "get_num_threads", lambda: 1)
+    monkeypatch.setattr(conv_gemm, "SUB_BYTES", sub)
+    pool = lamina.device("cpu").backend.threads
+    size, run, cuts = pool.size, pool.run, []
+    monkeypatch.setattr(pool, "run", lambda pieces, fn: cuts.append(len(pieces)) or run(pieces, fn))
     runs = []
-    for limit in (0, 1 << 40):
-        monkeypatch.setattr(conv_gemm, "ONE_AT_A_TIME_BYTES", limit)
-        runs.append(_grads(row, np.float32, batch=5))
-    for a, b in zip(*runs):
+    try:
+        for keep in (1 << 40, -1):
+            monkeypatch.setattr(conv_gemm, "KEEP_COLS_BYTES", keep)
+            for threads in (1, 2):
+                pool.resize(threads)
+                runs.append(_grads(row, np.float32, batch=11))
+    finally:
+        pool.resize(size or 1)
+        pool.size = size
+    assert sub or max(cuts) == 6     # 11 samples in pieces of two: ceil(11 / MAX_PIECES)
+    for one, two in (runs[:2], runs[2:]):
+        for a, b in zip(one, two):
+            assert a.tobytes() == b.tobytes()
+    for a, b in zip(runs[0], runs[2]):   # kept and recomputed columns: the same GEMMs
         assert a.tobytes() == b.tobytes()

@@ -5,7 +5,10 @@ pieces (one sample of a batch each) run those pieces on several cores from plain
 The pieces are ``Backend.chunks(n, grain)``: fixed by the work, never by the thread count, so a
 kernel whose pieces are independent gives the same bits on any number of threads. The calling
 thread works too; the pool holds ``threads - 1`` workers, started on first use. A piece that calls
-``parallel_for`` again (nested) runs its pieces inline. BLAS follows the count through threadpoolctl.
+``parallel_for`` again (nested) runs its pieces inline. BLAS follows the count through threadpoolctl,
+except while pieces run on several threads: then the pool's threads are the parallelism and BLAS
+runs on one thread inside each piece (a GEMM per sample on each thread, no oversubscription; a
+BLAS's threads split a GEMM's output, so its bits do not change with its thread count).
 """
 
 from __future__ import annotations
@@ -23,6 +26,42 @@ _inside = threading.local()  # .active: this thread is running pieces already (a
 
 def _mark_worker() -> None:
     _inside.active = True
+
+
+class _BlasOnOne:
+    """BLAS limited to one thread while pieces run on several, set and put back from the main thread
+    only (threadpoolctl lets one Python thread control a shared BLAS pool, and ``set_blas_threads``
+    is called from there); elsewhere BLAS keeps its count."""
+
+    def __init__(self) -> None:
+        self._libs: list | None = None
+
+    def libs(self) -> list:
+        if self._libs is None:
+            from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]
+
+            self._libs = list(ThreadpoolController().select(user_api="blas").lib_controllers)
+        return self._libs
+
+    def enter(self) -> list[tuple[Any, int]]:
+        """Set each BLAS with more than one thread to one; return what to put back."""
+        if threading.current_thread() is not threading.main_thread():
+            return []
+        changed = []
+        for lib in self.libs():
+            n = lib.get_num_threads()
+            if n is not None and n > 1:
+                lib.set_num_threads(1)
+                changed.append((lib, n))
+        return changed
+
+    @staticmethod
+    def leave(changed: list[tuple[Any, int]]) -> None:
+        for lib, n in changed:
+            lib.set_num_threads(n)
+
+
+_BLAS_ON_ONE = _BlasOnOne()
 
 
 def set_blas_threads(n: int) -> None:
@@ -87,14 +126,18 @@ class ThreadPool:
                 except BaseException as e:   # re-raised on the calling thread below
                     errors[i], failed[0] = e, True
 
-        futures = self._submit(size, work, min(size, len(pieces)) - 1)
-        _inside.active = True
+        blas = _BLAS_ON_ONE.enter()
         try:
-            work()
+            futures = self._submit(size, work, min(size, len(pieces)) - 1)
+            _inside.active = True
+            try:
+                work()
+            finally:
+                _inside.active = False
+                for f in futures:
+                    f.result()
         finally:
-            _inside.active = False
-            for f in futures:
-                f.result()
+            _BLAS_ON_ONE.leave(blas)
         for e in errors:
             if e is not None:
                 raise e

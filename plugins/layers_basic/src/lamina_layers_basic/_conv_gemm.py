@@ -15,9 +15,17 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import lamina
-
-from ._im2col import col2im, conv_cols, crop_array, flipped_weight, from_gemm, gemm_col2im, padded, windows
+from ._im2col import (
+    col2im,
+    conv_cols,
+    crop_array,
+    flipped_weight,
+    from_gemm,
+    gemm_col2im,
+    is_pointwise,
+    padded,
+    windows,
+)
 from ._phase import strided_input_grad
 
 __lamina_plugin_api__ = "1.0"
@@ -40,16 +48,22 @@ FOLD_MIN_WEIGHT = 1 << 16
 KEEP_COLS_BYTES = 16 << 20
 
 
-#: on one thread, per-sample columns of at least this size a sample are built and used one sample at
-#: a time (ResNet-18's first stage, 2.4 MB a sample: fwd+bwd 113 -> 98 ms; its second, 1.2 MB: 97 ->
-#: 91 ms). On two threads the batched copy cut by sample won (61 vs 69 ms at 1.2 MB a sample). Both
-#: make the same GEMM calls and sum in the same order, so the bits do not depend on the choice.
-ONE_AT_A_TIME_BYTES = 1 << 20
+#: the per-sample path runs on pieces of the batch (``parallel_for``, BLAS on one thread inside each
+#: piece): a piece builds the columns of about this many bytes of samples at a time (at least one
+#: sample) and runs their GEMMs while those columns are still in cache. ResNet-18's first stage (2.4 MB
+#: of columns a sample) on one thread: fwd+bwd 113 -> 98 ms one sample at a time; on two threads a
+#: sample per thread beat the batched copy + two-thread GEMM 2.6x.
+SUB_BYTES = 1 << 20
+
+#: at most this many pieces of the batch, each summing its own part of the weight gradient (the parts
+#: are then added in piece order: the cut, and so the bits, depend on the shapes only)
+MAX_PIECES = 8
 
 
-def _one_at_a_time(x: Any, kernel: tuple[int, ...], out: tuple[int, ...]) -> bool:
-    big = x.shape[1] * math.prod(kernel) * math.prod(out) * x.itemsize >= ONE_AT_A_TIME_BYTES
-    return x.shape[0] > 1 and big and lamina.get_num_threads() == 1
+def _cuts(N: int, sample_bytes: int) -> tuple[int, int]:
+    """(samples a piece, samples a GEMM) for a batch of ``N`` with ``sample_bytes`` of columns a sample."""
+    sub = max(1, SUB_BYTES // max(sample_bytes, 1))
+    return max(sub, -(-N // MAX_PIECES)), sub
 
 
 def keeps(cols: Any) -> bool:
@@ -140,21 +154,30 @@ def fold_backward(xp: Any, ws: Any, dy: Any, x: Any, w: Any, cols: Any, x_shape:
     return dx, dw
 
 
-def sample_forward(xp: Any, ws: Any, x: Any, w: Any, pads, stride, dilation, groups: int,
-                   out: tuple[int, ...]) -> tuple[Any, Any]:
-    """y (N, G, O/G, L) = w (G, O/G, C/G*K) @ cols per sample (no bias); and the columns, None when
-    they were built one sample at a time."""
-    N = x.shape[0]
+def sample_forward(xp: Any, ws: Any, x: Any, w: Any, pads, stride, dilation, groups: int, out: tuple[int, ...],
+                   keep: bool = False) -> tuple[Any, Any]:
+    """y (N, G, O/G, L) = w (G, O/G, C/G*K) @ cols per sample (no bias), on pieces of the batch; and the
+    columns (N, G, C/G*K, L) when ``keep`` and they fit ``keeps`` (built into one array), else None."""
+    N, C = x.shape[:2]
     O, kernel = w.shape[0], tuple(w.shape[2:])
+    K, L = math.prod(kernel), math.prod(out)
     wg = w.reshape(groups, O // groups, -1)
-    if not _one_at_a_time(x, kernel, out):
-        cols = conv_cols(xp, ws, x, pads, groups, kernel, stride, dilation, out, "cols")   # (N, G, C/G*K, L)
-        return xp.matmul(wg, cols), cols
-    y = xp.empty((N, groups, O // groups, math.prod(out)), dtype=x.dtype)
-    for n in range(N):
-        xp.matmul(wg, conv_cols(xp, ws, x[n:n + 1], pads, groups, kernel, stride, dilation, out, "cols1"),
-                  out=y[n:n + 1])
-    return y, None
+    y = xp.empty((N, groups, O // groups, L), dtype=x.dtype)
+    pointwise = is_pointwise(kernel, stride, pads)
+    full = None
+    if keep and not pointwise and N * C * K * L * x.itemsize <= KEEP_COLS_BYTES:
+        full = ws.workspace((N, C) + kernel + tuple(out), x.dtype, "cols")
+    grain, sub = _cuts(N, C * K * L * x.itemsize)
+
+    def piece(start: int, stop: int) -> None:
+        for s in range(start, stop, sub):
+            e = min(s + sub, stop)
+            cols = conv_cols(xp, ws, x[s:e], pads, groups, kernel, stride, dilation, out, "cols1",
+                             None if full is None else full[s:e])
+            xp.matmul(wg, cols, out=y[s:e])
+
+    ws.parallel_for(N, piece, grain=grain)
+    return y, None if full is None else full.reshape(N, groups, C // groups * K, L)
 
 
 def _weight_grad(xp: Any, cols: Any, dyg: Any, batch_axis: int | None) -> Any:
@@ -171,55 +194,68 @@ def sample_backward(xp: Any, ws: Any, dy: Any, x: Any, w: Any, cols: Any, x_shap
                     w_shape: tuple[int, ...], pads, stride, dilation, groups: int, out: tuple[int, ...],
                     need_x: bool, need_w: bool) -> tuple[Any, Any]:
     """Gradients of ``sample_forward``: dx (N, C, *S) | None, dw (O, C/G, *k) | None; ``cols`` as kept
-    by forward or None (recomputed from x)."""
-    N = x_shape[0]
-    O, kernel = w_shape[0], tuple(w_shape[2:])
-    dyg = dy.reshape(N, groups, O // groups, math.prod(out))                 # (N, G, O/G, L)
-    dw: Any = None
-    dx: Any = None
-    if need_w and cols is None and _one_at_a_time(x, kernel, out):
-        for n in range(N):
-            cols = conv_cols(xp, ws, x[n:n + 1], pads, groups, kernel, stride, dilation, out, "cols1")
-            part = _weight_grad(xp, cols, dyg[n:n + 1], None)[0]                 # (G, O/G, C/G*K)
-            dw = part.copy() if dw is None else xp.add(dw, part, out=dw)   # the batched sum's order
-        del cols
-        dw = dw.reshape(w_shape)
-    elif need_w:
-        if cols is None:
-            cols = conv_cols(xp, ws, x, pads, groups, kernel, stride, dilation, out, "cols")
-        dw = _weight_grad(xp, cols, dyg, 0)
-        del cols   # free for the input gradient's columns (same tag: one buffer when shapes match)
-        dw = dw.reshape(w_shape)                                              # (O, C/G, *k)
-    if need_x:
-        dx = _sample_input_grad(xp, ws, dyg, w, x_shape, pads, stride, dilation, groups, out)
-    return dx, dw
+    by forward or None (recomputed from x).
 
-
-def _sample_input_grad(xp: Any, ws: Any, dyg: Any, w: Any, x_shape: tuple[int, ...], pads, stride, dilation,
-                       groups: int, out: tuple[int, ...]) -> Any:
-    """dx (N, C, *S) from dyg (N, G, O/G, L)."""
+    Both run on the pieces of the batch that forward used: per sub-batch the columns of x for the
+    weight gradient and those of dy for the input gradient, each GEMM'd while in cache; each piece
+    returns its part of the weight gradient, added in piece order.
+    """
     N, C = x_shape[:2]
-    sizes, kernel = x_shape[2:], w.shape[2:]
+    sizes = tuple(x_shape[2:])
+    O, kernel = w_shape[0], tuple(w_shape[2:])
+    K, L = math.prod(kernel), math.prod(out)
+    dyg = dy.reshape(N, groups, O // groups, L)                              # (N, G, O/G, L)
+    dyo = dyg.reshape((N, O) + tuple(out))
     span = tuple(d * (k - 1) for k, d in zip(kernel, dilation))
-    if all(s == 1 for s in stride) and all(lo <= sp and hi <= sp for (lo, hi), sp in zip(pads, span)):
-        # full correlation of dy with the flipped kernel, computed only over the unpadded input
-        full = tuple((sp - lo, sp - hi) for (lo, hi), sp in zip(pads, span))
-        dyo = dyg.reshape((N, w.shape[0]) + tuple(out))
-        wf = flipped_weight(xp, w, groups)
-        if _one_at_a_time(dyo, kernel, sizes):
-            dx = xp.empty((N, groups, C // groups, math.prod(sizes)), dtype=dyg.dtype)
-            for n in range(N):
-                xp.matmul(wf, conv_cols(xp, ws, dyo[n:n + 1], full, groups, kernel, stride, dilation, sizes, "cols1"),
-                          out=dx[n:n + 1])
-            return dx.reshape(x_shape)
-        dcols = conv_cols(xp, ws, dyo, full, groups, kernel, stride, dilation, sizes, "cols")  # (N, G, O/G*K, S)
-        return xp.matmul(wf, dcols).reshape(x_shape)
-    if 0 not in out and bool(xp.isfinite(w).all()):
-        # non-finite weights would turn the zero columns of the phase layout into NaN
-        return strided_input_grad(xp, ws, dyg, w, x_shape, pads, stride, dilation, groups, out)
-    wm = w.reshape(groups, w.shape[0] // groups, math.prod(w.shape[1:]))
-    dcols = xp.matmul(wm.swapaxes(-1, -2), dyg)                               # (N, G, C/G*K, L)
-    padded_sizes = tuple(s + lo + hi for s, (lo, hi) in zip(sizes, pads))
-    dxpad = col2im(xp, dcols.reshape((N, C) + tuple(kernel) + tuple(out)), (N, C) + padded_sizes, kernel, stride,
-                   dilation, out)
-    return crop_array(dxpad, pads)
+    full_corr = all(s == 1 for s in stride) and all(lo <= sp and hi <= sp for (lo, hi), sp in zip(pads, span))
+    full = tuple((sp - lo, sp - hi) for (lo, hi), sp in zip(pads, span))
+    dx = wf = None
+    phase = False
+    if need_x:
+        dx = xp.empty(x_shape, dtype=dy.dtype)
+        if full_corr:
+            wf = flipped_weight(xp, w, groups)                                # (G, C/G, O/G * K)
+        else:
+            # non-finite weights would turn the zero columns of the phase layout into NaN: col2im then
+            phase = 0 not in out and bool(xp.isfinite(w).all())
+            wm = w.reshape(groups, O // groups, -1)
+    grain, sub = _cuts(N, C * K * L * dy.itemsize)
+
+    def piece(start: int, stop: int) -> Any:
+        dw = None
+        for s in range(start, stop, sub):
+            e = min(s + sub, stop)
+            if need_w:
+                c = cols[s:e] if cols is not None else conv_cols(xp, ws, x[s:e], pads, groups, kernel, stride,
+                                                                  dilation, out, "cols1")
+                part = _weight_grad(xp, c, dyg[s:e], 0)                       # (G, O/G, C/G*K)
+                del c
+                dw = part if dw is None else xp.add(dw, part, out=dw)
+            if not need_x:
+                continue
+            if full_corr:
+                # full correlation of dy with the flipped kernel, computed only over the unpadded input
+                dcols = conv_cols(xp, ws, dyo[s:e], full, groups, kernel, (1,) * len(kernel), dilation, sizes,
+                                  "dcols1")                                   # (n, G, O/G*K, S)
+                xp.matmul(wf, dcols, out=dx[s:e].reshape(dcols.shape[:2] + (C // groups, -1)))
+            elif phase:
+                dx[s:e] = strided_input_grad(xp, ws, dyg[s:e], w, (e - s,) + tuple(x_shape[1:]), pads, stride,
+                                             dilation, groups, out)
+            else:
+                dcols = xp.matmul(wm.swapaxes(-1, -2), dyg[s:e])               # (n, G, C/G*K, L)
+                padded_sizes = tuple(a + lo + hi for a, (lo, hi) in zip(sizes, pads))
+                dxpad = col2im(xp, dcols.reshape((e - s, C) + kernel + tuple(out)), (e - s, C) + padded_sizes,
+                               kernel, stride, dilation, out)
+                dx[s:e] = crop_array(dxpad, pads)
+        return dw
+
+    parts = ws.parallel_for(N, piece, grain=grain)
+    dw = None
+    if need_w and not parts:   # an empty batch
+        dw = xp.zeros(w_shape, dtype=dy.dtype)
+    elif need_w:
+        dw = parts[0]
+        for part in parts[1:]:
+            dw = xp.add(dw, part, out=dw)
+        dw = dw.reshape(w_shape)                                              # (O, C/G, *k)
+    return dx, dw

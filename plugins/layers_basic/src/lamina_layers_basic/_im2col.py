@@ -124,13 +124,15 @@ def is_pointwise(kernel: tuple[int, ...], stride: tuple[int, ...], pads: tuple[t
 
 
 def conv_cols(xp: Any, ws: Any, x: Any, pads: tuple[tuple[int, int], ...], groups: int, kernel: tuple[int, ...],
-              stride: tuple[int, ...], dilation: tuple[int, ...], out: tuple[int, ...], tag: str) -> Any:
+              stride: tuple[int, ...], dilation: tuple[int, ...], out: tuple[int, ...], tag: str,
+              dest: Any = None) -> Any:
     """Per-sample im2col: x (N, C, *S) -> cols (N, G, C/G * K, L), rows ordered (c, *k) like the weight.
 
     The batched GEMM ``w (G, O/G, C/G*K) @ cols`` then writes (N, G, O/G, L), which is already the
     NCHW output: no layout copy on either side. The padded input and the column matrix are
-    workspace arrays; the column copy is cut by sample for the backend's ``parallel_for``. A 1x1,
-    stride-1 unpadded convolution needs no column matrix at all.
+    workspace arrays (the columns go to ``dest``, a contiguous (N, C, *k, *out) array, when given);
+    the column copy is cut by sample for the backend's ``parallel_for``. A 1x1, stride-1 unpadded
+    convolution needs no column matrix at all.
     """
     N, C = x.shape[:2]
     K = 1
@@ -143,7 +145,7 @@ def conv_cols(xp: Any, ws: Any, x: Any, pads: tuple[tuple[int, int], ...], group
         return x.reshape(N, groups, C // groups, L)
     xpad = padded(xp, ws, x, pads)
     view = windows(xp, xpad, kernel, stride, dilation, out)                # (N, C, *k, *out)
-    cols = ws.workspace(view.shape, x.dtype, tag)
+    cols = ws.workspace(view.shape, x.dtype, tag) if dest is None else dest.reshape(view.shape)
 
     def copy(start: int, stop: int) -> None:
         cols[start:stop] = view[start:stop]

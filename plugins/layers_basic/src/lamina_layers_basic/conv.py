@@ -54,7 +54,7 @@ class ConvNd(Function):
             ctx.folded = True
             y, cols = fold_forward(xp, ws, x, w, b, pads, stride, dilation, groups, out)   # cols (G, C/G*K, N*L)
         else:
-            y, cols = sample_forward(xp, ws, x, w, pads, stride, dilation, groups, out)    # (N, G, O/G, L)
+            y, cols = sample_forward(xp, ws, x, w, pads, stride, dilation, groups, out, need_w)   # (N, G, O/G, L)
         # x is kept (in-place edits of it are caught); the columns only while small, else recomputed
         # in backward (a 1x1 convolution's are a view of x: nothing to keep)
         keep = need_w and cols is not None and not is_pointwise(kernel, stride, pads) and keeps(cols)
