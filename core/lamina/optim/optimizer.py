@@ -124,7 +124,7 @@ def _count_writes(opt: Optimizer) -> None:
     for group in opt.param_groups:
         for p in group["params"]:
             if p._grad is not None:
-                p._vc.v += 1
+                (p._vcs or p._vc).v += 1  # (_vcs first: no property call per parameter)
 
 
 def _wrap_step(step: Callable) -> Callable:
