@@ -229,12 +229,25 @@ def running(pid):
         return False
 
 
-def test_workers_exit_when_the_main_process_is_killed(tmp_path):
+# killed before the workers (spawned: they still import lamina) have even read who their parent is
+KILLED_BEFORE_WORKERS_START = """
+import os, signal
+import lamina
+from lamina.utils.data import DataLoader, TensorDataset
+loader = DataLoader(TensorDataset(lamina.arange(100)), batch_size=2, num_workers=2, multiprocessing_context="spawn")
+it = iter(loader)
+print(*(p.pid for p in it._workers), flush=True)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+@pytest.mark.parametrize("script", [KILLED_MAIN, KILLED_BEFORE_WORKERS_START], ids=["running", "starting"])
+def test_workers_exit_when_the_main_process_is_killed(tmp_path, script):
     if not os.path.isdir("/proc"):
         pytest.skip("reads /proc")
     out, err = tmp_path / "pids", tmp_path / "stderr"
     with open(out, "w") as f, open(err, "w") as g:  # files, not pipes: orphaned workers would keep a pipe open
-        done = subprocess.run([sys.executable, "-c", KILLED_MAIN], stdout=f, stderr=g, timeout=120)
+        done = subprocess.run([sys.executable, "-c", script], stdout=f, stderr=g, timeout=120)
     assert done.returncode == -signal.SIGKILL, err.read_text()
     pids = [int(pid) for pid in out.read_text().split()]
     assert len(pids) == 2

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing as mp
+import os
 import weakref
 from multiprocessing.connection import wait
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -50,7 +51,7 @@ class _MultiProcessIter:
         base_seed = int(randint(0, 2**63 - 1, (), generator=loader.generator, device="cpu").item())
         ctx = resolve_context(loader.multiprocessing_context) or mp.get_context()
         spec = _WorkerSpec(loader.dataset, loader._auto_collation, loader.collate_fn, loader.drop_last,
-                           loader.worker_init_fn, self._n, base_seed, self._pool.shm_prefix)
+                           loader.worker_init_fn, self._n, base_seed, self._pool.shm_prefix, os.getpid())
         try:
             self._pool.start(ctx, spec)
             self._prime()

@@ -121,6 +121,7 @@ class _WorkerSpec:
     num_workers: int
     base_seed: int
     shm_prefix: str
+    main_pid: int  # the main process, watched by the idle worker (its parent may be a fork server)
 
 
 def _seed_worker(base_seed: int, worker_id: int) -> int:
@@ -133,6 +134,16 @@ def _seed_worker(base_seed: int, worker_id: int) -> int:
     words = [worker_id, base_seed & 0xFFFFFFFF, base_seed >> 32]
     np.random.seed(np.random.SeedSequence(words).generate_state(4))
     return seed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, under another user
+        return True
+    return True
 
 
 def _make_fetcher(spec: _WorkerSpec, dataset: Any) -> _MapFetcher | _IterableFetcher:
@@ -170,7 +181,9 @@ def _worker_loop(spec: _WorkerSpec, worker_id: int, index_queue: Any, result_con
             try:
                 message = index_queue.get(timeout=_PARENT_CHECK_S)
             except queue.Empty:
-                if os.getppid() != parent:
+                # the parent changes when it dies (the worker is adopted); the main process is checked
+                # too, since it may have died before this worker started and read its parent
+                if os.getppid() != parent or not _alive(spec.main_pid):
                     return
                 continue
             if message is None:
