@@ -38,3 +38,21 @@ def test_out_of_range_target_still_raises_on_the_fast_check():
     with pytest.raises(IndexError, match="target -2 is out of bounds"):
         F.cross_entropy(x, lamina.tensor([-2, 0]))
     assert F.cross_entropy(x, lamina.tensor([-100, 0])).item() == pytest.approx(np.log(3))
+
+
+@pytest.mark.parametrize("upstream", [np.inf, np.nan, 0.0])
+def test_rows_path_without_errstate_still_silent_and_bitwise(upstream):
+    """The rows path skips np.errstate when nothing can warn; a non-finite upstream gradient or a +inf/NaN
+    logit takes it again (the suite turns warnings into errors)."""
+    x_np = np.random.default_rng(2).standard_normal((4, 3)).astype(np.float32)
+    for extreme in (None, np.inf, np.nan):
+        if extreme is not None:
+            x_np[1, 2] = extreme
+        grads = []
+        for weight in (None, lamina.ones(3)):
+            x = lamina.tensor(x_np, requires_grad=True)
+            loss = F.cross_entropy(x, lamina.tensor([0, 1, 2, 0]), weight=weight)
+            loss.backward(lamina.tensor(upstream, dtype=lamina.float32))
+            grads.append((loss.detach().numpy(), x.grad.numpy()))
+        for a, b in zip(*grads):
+            np.testing.assert_array_equal(a, b)
