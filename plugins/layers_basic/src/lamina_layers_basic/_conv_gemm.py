@@ -15,6 +15,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import lamina
+
 from ._im2col import (
     col2im,
     conv_cols,
@@ -212,13 +214,17 @@ def sample_backward(xp: Any, ws: Any, dy: Any, x: Any, w: Any, cols: Any, x_shap
     dx = wf = None
     phase = False
     if need_x:
-        dx = xp.empty(x_shape, dtype=dy.dtype)
         if full_corr:
             wf = flipped_weight(xp, w, groups)                                # (G, C/G, O/G * K)
         else:
             # non-finite weights would turn the zero columns of the phase layout into NaN: col2im then
             phase = 0 not in out and bool(xp.isfinite(w).all())
             wm = w.reshape(groups, O // groups, -1)
+    # the phase layout's calls cost more than one per batch; on one thread it runs once (no sum over
+    # samples in the input gradient: the cut does not change its bits)
+    whole_phase = phase and lamina.get_num_threads() == 1
+    if need_x and not whole_phase:
+        dx = xp.empty(x_shape, dtype=dy.dtype)
     grain, sub = _cuts(N, C * K * L * dy.itemsize)
 
     def piece(start: int, stop: int) -> Any:
@@ -238,6 +244,8 @@ def sample_backward(xp: Any, ws: Any, dy: Any, x: Any, w: Any, cols: Any, x_shap
                 dcols = conv_cols(xp, ws, dyo[s:e], full, groups, kernel, (1,) * len(kernel), dilation, sizes,
                                   "dcols1")                                   # (n, G, O/G*K, S)
                 xp.matmul(wf, dcols, out=dx[s:e].reshape(dcols.shape[:2] + (C // groups, -1)))
+            elif whole_phase:
+                continue
             elif phase:
                 dx[s:e] = strided_input_grad(xp, ws, dyg[s:e], w, (e - s,) + tuple(x_shape[1:]), pads, stride,
                                              dilation, groups, out)
@@ -250,6 +258,8 @@ def sample_backward(xp: Any, ws: Any, dy: Any, x: Any, w: Any, cols: Any, x_shap
         return dw
 
     parts = ws.parallel_for(N, piece, grain=grain)
+    if whole_phase:
+        dx = strided_input_grad(xp, ws, dyg, w, x_shape, pads, stride, dilation, groups, out)
     dw = None
     if need_w and not parts:   # an empty batch
         dw = xp.zeros(w_shape, dtype=dy.dtype)
