@@ -133,3 +133,25 @@ def test_a_fresh_process_reads_its_environment_and_affinity(env, expected):
     out = subprocess.run([sys.executable, "-c", _PROBE], env={**base, **env}, capture_output=True, text=True,
                          check=True)
     assert json.loads(out.stdout) == expected
+
+
+def test_clip_grad_norm_is_the_same_on_one_and_two_threads():
+    """The 2-norm sums BLAS dots over fixed pieces (OpenBLAS splits only longer dots among threads)."""
+    gen = np.random.default_rng(0)
+    before = lamina.get_num_threads()
+    out = []
+    try:
+        for n in (1, 2):
+            lamina.set_num_threads(n)
+            params = [lamina.zeros(s, requires_grad=True) for s in ((1000, 300), (70001,), (3,))]
+            for p, g in zip(params, (gen.standard_normal(p.shape).astype(np.float32) for p in params)):
+                p.grad = lamina.from_numpy(g)
+            gen = np.random.default_rng(0)
+            total = lamina.nn.utils.clip_grad_norm_(params, 0.25)
+            out.append([total.numpy()] + [p.grad.numpy().copy() for p in params])
+    finally:
+        lamina.set_num_threads(before)
+    for a, b in zip(*out):
+        np.testing.assert_array_equal(a, b)
+    flat = np.concatenate([g.reshape(-1) for g in out[0][1:]])
+    assert np.isclose(np.sqrt((flat.astype(np.float64) ** 2).sum()), 0.25, rtol=1e-5)  # clipped to max_norm
