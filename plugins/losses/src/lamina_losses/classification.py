@@ -24,8 +24,10 @@ def _log_softmax(xp, x, m=None, finite=False):
 
     ``m``: the row maxima if already known; ``finite``: they are all finite (then no row needs the guard)."""
     m = x.max(axis=1, keepdims=True) if m is None else m
-    z = x - (m if finite else xp.where(xp.isfinite(m), m, 0))
-    return z - xp.log(xp.exp(z).sum(axis=1, keepdims=True))
+    z = x - (m if finite else xp.where(xp.isfinite(m), m, 0))   # a fresh array: finished in place
+    s = xp.exp(z).sum(axis=1, keepdims=True)
+    z -= xp.log(s)
+    return z
 
 
 _LOUD = contextlib.nullcontext()  # where no floating-point warning can arise, skip np.errstate (~2 us)
