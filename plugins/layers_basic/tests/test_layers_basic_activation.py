@@ -250,3 +250,63 @@ def test_float32_stays_float32_in_forward_and_backward():
         assert y.array.dtype == np.float32, name
         y.sum().backward()
         assert x.grad.array.dtype == np.float32, name
+
+
+def _gelu_pair(x, g):
+    """lamina's exact GELU value and input gradient on float32 x, upstream gradient g."""
+    lx = lamina.tensor(x, requires_grad=True)
+    y = F.gelu(lx)
+    y.backward(lamina.tensor(g))
+    return y.detach().numpy(), lx.grad.numpy()
+
+
+def test_gelu_float32_kernel_accuracy():
+    """The float32 GELU kernel (rational CDF) against the exact function in float64 and against torch."""
+    from scipy.special import ndtr
+    x = np.concatenate([np.linspace(-12, 12, 480001), [-5.9, 5.9, -5.8999, 5.9001, -7.0, 7.0]]).astype(np.float32)
+    g = np.ones_like(x)
+    y, dx = _gelu_pair(x, g)
+    x64 = x.astype(np.float64)
+    cdf, pdf = ndtr(x64), np.exp(-0.5 * x64 * x64) / np.sqrt(2 * np.pi)
+    assert np.abs(y - x64 * cdf).max() <= 2.5e-7 * 6 + 1e-12              # |x| <= 6 matters; beyond, CDF is exact
+    ratio = np.where(x == 0, 0.5, y / np.where(x == 0, 1, x))
+    assert np.abs(ratio - cdf).max() < 2.5e-7                                # the CDF itself
+    assert np.abs(dx - (cdf + x64 * pdf)).max() < 1e-6
+    torch = pytest.importorskip("torch")
+    tx = torch.tensor(x, requires_grad=True)
+    ty = torch.nn.functional.gelu(tx)
+    ty.backward(torch.tensor(g))
+    np.testing.assert_allclose(y, ty.detach().numpy(), rtol=1e-5, atol=2e-6)
+    np.testing.assert_allclose(dx, tx.grad.numpy(), rtol=1e-5, atol=2e-6)
+
+
+def test_gelu_float32_kernel_tails_and_specials():
+    x = np.array([-1e30, -100.0, -20.0, -6.0, 0.0, -0.0, 6.0, 20.0, 1e30, np.inf, np.nan], dtype=np.float32)
+    y, dx = _gelu_pair(x, np.ones_like(x))
+    assert np.all(y[:3] == 0) and np.all(dx[:3] == 0)              # far negative tail: exactly 0, as PyTorch
+    np.testing.assert_array_equal(y[4:6], [0.0, 0.0])
+    np.testing.assert_array_equal(dx[4:6], [0.5, 0.5])
+    np.testing.assert_array_equal(y[7:10], x[7:10])                # far positive tail: exactly x
+    np.testing.assert_array_equal(dx[7:9], [1.0, 1.0])
+    assert np.isnan(y[10]) and np.isnan(dx[10])
+    assert -1e-8 < y[3] <= 0 and 0.999999 < y[6] / 6 <= 1
+
+
+def test_gelu_float32_kernel_bitwise_any_thread_count():
+    rng = np.random.default_rng(3)
+    x = (rng.standard_normal((9, 300, 257)) * 3).astype(np.float32)   # several pieces and thread tasks, ragged end
+    g = rng.standard_normal(x.shape).astype(np.float32)
+    before = lamina.get_num_threads()
+    try:
+        lamina.set_num_threads(1)
+        y1, d1 = _gelu_pair(x, g)
+        lamina.set_num_threads(2)
+        y2, d2 = _gelu_pair(x, g)
+    finally:
+        lamina.set_num_threads(before)
+    np.testing.assert_array_equal(y1, y2)
+    np.testing.assert_array_equal(d1, d2)
+    # a non-contiguous input takes the general (scipy erf) path and agrees within float32 round-off
+    yt, dt = _gelu_pair(np.ascontiguousarray(x.T).T, g)
+    np.testing.assert_allclose(yt, y1, rtol=1e-6, atol=3e-7 * 10)
+    np.testing.assert_allclose(dt, d1, rtol=1e-6, atol=3e-6)

@@ -11,6 +11,7 @@ import math
 
 from lamina.autograd import Function
 
+from . import _gelu_kernel
 from ._special import erf_any
 
 _SQRT_HALF = math.sqrt(0.5)
@@ -116,6 +117,8 @@ class GeluFn(Function):
         if approximate == "tanh":
             inner = (x + 0.044715 * (x * x * x)) * _SQRT_2_OVER_PI
             return 0.5 * x * (1 + xp.tanh(inner))
+        if _gelu_kernel.fits(x):
+            return _gelu_kernel.gelu_forward(xp, ctx.device.backend, x)
         return 0.5 * x * (1 + erf_any(x * _SQRT_HALF))
 
     @staticmethod
@@ -127,6 +130,8 @@ class GeluFn(Function):
             t = xp.tanh((x + 0.044715 * (x2 * x)) * _SQRT_2_OVER_PI)
             dinner = (1 + 0.134145 * x2) * _SQRT_2_OVER_PI
             return dy * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * dinner), None
+        if _gelu_kernel.fits(x) and _gelu_kernel.fits(dy):      # arrays (not Tensors of a double backward)
+            return _gelu_kernel.gelu_backward(xp, ctx.device.backend, x, dy), None
         cdf = 0.5 * (1 + erf_any(x * _SQRT_HALF))
         pdf = xp.exp(-0.5 * (x * x)) * _INV_SQRT_2PI
         return dy * (cdf + x * pdf), None
