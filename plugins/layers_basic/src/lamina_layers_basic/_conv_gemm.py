@@ -20,9 +20,9 @@ import lamina
 from ._im2col import (
     col2im,
     conv_cols,
+    copy_by_rows,
     crop_array,
     flipped_weight,
-    from_gemm,
     gemm_col2im,
     is_pointwise,
     padded,
@@ -111,9 +111,12 @@ def fold_forward(xp: Any, ws: Any, x: Any, w: Any, b: Any, pads, stride, dilatio
     y = xp.empty((N, O, math.prod(out)), dtype=yg.dtype)
     yt = yg.reshape(O, N, -1).swapaxes(0, 1)                                            # (N, O, L) view
     if b is None:
-        y[...] = yt
+        copy_by_rows(ws, y, yt)
     else:
-        xp.add(yt, b.reshape(O, 1), out=y)   # the bias rides on the layout copy
+        def add(start: int, stop: int) -> None:
+            xp.add(yt[start:stop], b.reshape(O, 1), out=y[start:stop])   # the bias rides on the layout copy
+
+        ws.parallel_for(N, add, grain=-(-(1 << 18) // max(y[0].nbytes, 1)))
     return y.reshape((N, O) + tuple(out)), cols
 
 
@@ -131,7 +134,7 @@ def fold_backward(xp: Any, ws: Any, dy: Any, x: Any, w: Any, cols: Any, x_shape:
     O, kernel = w_shape[0], tuple(w_shape[2:])
     Og, L = O // groups, math.prod(out)
     dyt = ws.workspace((O, N, L), dy.dtype, "dy_t")
-    dyt[...] = dy.reshape(N, O, L).swapaxes(0, 1)
+    copy_by_rows(ws, dyt, dy.reshape(N, O, L).swapaxes(0, 1))
     dyg = dyt.reshape(groups, Og, N * L)                                    # (G, O/G, N*L)
     dw = dx = None
     if need_w:
@@ -146,7 +149,8 @@ def fold_backward(xp: Any, ws: Any, dy: Any, x: Any, w: Any, cols: Any, x_shape:
             # full correlation of dy with the flipped kernel, over the unpadded input only
             full = tuple((sp - lo, sp - hi) for (lo, hi), sp in zip(pads, span))
             dcols = fold_cols(xp, ws, dy, full, groups, kernel, stride, dilation, sizes, "cols")  # (G, O/G*K, N*S)
-            dx = from_gemm(xp, xp.matmul(flipped_weight(xp, w, groups), dcols), N, sizes)
+            dxg = xp.matmul(flipped_weight(xp, w, groups), dcols)                # (G, C/G, N*S)
+            dx = copy_by_rows(ws, xp.empty(x_shape, dtype=dxg.dtype), dxg.reshape((C, N) + sizes).swapaxes(0, 1))
         else:
             wm = w.reshape(groups, Og, -1)
             dcols = xp.matmul(wm.swapaxes(-1, -2), dyg)                     # (G, C/G*K, N*L)

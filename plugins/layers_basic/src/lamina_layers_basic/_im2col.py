@@ -37,7 +37,11 @@ def padded(xp: Any, ws: Any, x: Any, pads: tuple[tuple[int, int], ...]) -> Any:
     n = len(pads)
     shape = x.shape[:-n] + tuple(s + lo + hi for s, (lo, hi) in zip(x.shape[-n:], pads))
     out = ws.workspace(shape, x.dtype, ("pad", pads), zeros=True)
-    out[(Ellipsis,) + tuple(slice(lo, lo + s) for s, (lo, _) in zip(x.shape[-n:], pads))] = x
+    inner = out[(Ellipsis,) + tuple(slice(lo, lo + s) for s, (lo, _) in zip(x.shape[-n:], pads))]
+    if x.ndim > n:
+        copy_by_rows(ws, inner, x)
+    else:
+        inner[...] = x
     return out
 
 
@@ -110,6 +114,19 @@ def to_gemm(x: Any, groups: int) -> Any:
     """(N, C, *S) -> (G, C/G, N * L): the channels-first layout a grouped GEMM wants (one copy)."""
     N, C = x.shape[:2]
     return x.swapaxes(0, 1).reshape(groups, C // groups, -1)
+
+
+def copy_by_rows(ws: Any, dst: Any, src: Any) -> Any:
+    """``dst[...] = src`` cut along the first axis for the backend's ``parallel_for`` (a layout copy:
+    each piece writes its own rows, so any cut gives the same bits); returns ``dst``."""
+    n = dst.shape[0]
+    row_bytes = max(dst.nbytes // max(n, 1), 1)
+
+    def copy(start: int, stop: int) -> None:
+        dst[start:stop] = src[start:stop]
+
+    ws.parallel_for(n, copy, grain=-(-(1 << 18) // row_bytes))
+    return dst
 
 
 def from_gemm(xp: Any, y: Any, N: int, spatial: tuple[int, ...]) -> Any:
