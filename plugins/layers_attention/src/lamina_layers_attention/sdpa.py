@@ -8,6 +8,7 @@ PyTorch's CPU kernels do, instead of the NaN a plain softmax would give.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -35,36 +36,60 @@ def attend(xp: Any, q: Any, k: Any, v: Any, mask: Any, drop: Any, scale: float, 
         else:
             z += mask
     if causal:
-        L, S = z.shape[-2], z.shape[-1]
-        allowed = xp.arange(S)[None, :] <= xp.arange(L)[:, None]      # top-left aligned, as PyTorch
-        z = xp.where(allowed, z, -math.inf).astype(z.dtype, copy=False)
+        z += _causal_bias(xp, z.shape[-2], z.shape[-1], z.dtype)     # in place: -inf above the diagonal
     m = z.max(axis=-1, keepdims=True)
     z -= xp.where(xp.isfinite(m), m, 0).astype(z.dtype, copy=False)
     p = xp.exp(z, out=z)
     denom = p.sum(axis=-1, keepdims=True)
     denom[denom == 0] = math.nan if empty_rows_nan else 1      # fully masked row: P = 0 (or NaN), no warning
-    p /= denom
+    p *= xp.reciprocal(denom, out=denom)                      # (..., L, 1): one division a row
     pd = p if drop is None else p * drop
     return pd @ v, p, pd
 
 
 def attend_backward(xp: Any, q: Any, k: Any, v: Any, p: Any, pd: Any, drop: Any, scale: float, dout: Any,
-                    dweights: Any = None):
-    """Backward core: dout (..., L, Ev) (+ optional gradient of P_dropped) -> dq, dk, dv, dz (dz = d mask)."""
+                    dweights: Any = None, out: Any = None):
+    """Backward core: dout (..., L, Ev) (+ optional gradient of P_dropped) -> dq, dk, dv, dz (dz = d mask).
+
+    ``out`` (..., L, Ev), the forward's output, when given and ``dweights`` is None, gives the softmax
+    term sum_s(dP * P) as the smaller row dot dout . out (the same sum: out = P_dropped @ v).
+    """
     if isinstance(dout, Tensor):
         # create_graph=True: P is saved as a constant, so the second derivative would be silently wrong
         raise NotImplementedError("attention: double backward (create_graph=True) is not supported")
     dv = pd.swapaxes(-1, -2) @ dout                            # (..., S, Ev)
-    dpd = dout @ v.swapaxes(-1, -2)                            # (..., L, S)
+    dp = dout @ v.swapaxes(-1, -2)                             # (..., L, S), a fresh array: work in place
     if dweights is not None:
-        dpd = dpd + dweights
-    dp = dpd if drop is None else dpd * drop
+        dp += dweights
+    if drop is not None:
+        dp *= drop
     # softmax Jacobian-vector product in closed form: dz = P * (dP - sum(dP * P))
-    dz = p * (dp - (dp * p).sum(axis=-1, keepdims=True))
-    dzs = dz * scale
-    dq = dzs @ k                                               # (..., L, E)
-    dk = dzs.swapaxes(-1, -2) @ q                              # (..., S, E)
+    if out is not None and dweights is None:
+        rowdot = (dout * out).sum(axis=-1, keepdims=True)     # (..., L, 1)
+    else:
+        rowdot = (dp * p).sum(axis=-1, keepdims=True)
+    dp -= rowdot
+    dp *= p
+    dz = dp
+    dq = dz @ k                                                # (..., L, E)
+    dq *= scale
+    dk = dz.swapaxes(-1, -2) @ q                               # (..., S, E)
+    dk *= scale
     return dq, dk, dv, dz
+
+
+@functools.lru_cache(maxsize=32)
+def _causal_bias_cached(xp: Any, L: int, S: int, dtype: Any) -> Any:
+    allowed = xp.arange(S)[None, :] <= xp.arange(L)[:, None]          # top-left aligned, as PyTorch
+    bias = xp.where(allowed, 0.0, -math.inf).astype(dtype)
+    if xp.__name__ == "numpy":
+        bias.flags.writeable = False
+    return bias
+
+
+def _causal_bias(xp: Any, L: int, S: int, dtype: Any) -> Any:
+    """(L, S): 0 where key s <= query l may be attended, -inf above the diagonal (cached, read-only)."""
+    return _causal_bias_cached(xp, L, S, xp.dtype(dtype))
 
 
 class ScaledDotProductAttention(Function):
@@ -79,14 +104,15 @@ class ScaledDotProductAttention(Function):
         if groups > 1:
             k, v = xp.repeat(k, groups, axis=-3), xp.repeat(v, groups, axis=-3)
         out, p, pd = attend(xp, q, k, v, mask, drop, scale, causal)
-        ctx.save_for_backward(q, k, v, p, None if drop is None else pd, drop)
+        ctx.save_for_backward(q, k, v, p, None if drop is None else pd, drop, out)
         ctx.scale, ctx.groups = scale, groups
         return out
 
     @staticmethod
     def backward(ctx, dout):
-        q, k, v, p, pd, drop = ctx.saved_tensors
-        dq, dk, dv, dz = attend_backward(ctx.xp, q, k, v, p, p if pd is None else pd, drop, ctx.scale, dout)
+        q, k, v, p, pd, drop, out = ctx.saved_tensors
+        dq, dk, dv, dz = attend_backward(ctx.xp, q, k, v, p, p if pd is None else pd, drop, ctx.scale, dout,
+                                         out=out)
         g = ctx.groups
         if g > 1:
             dk = dk.reshape(dk.shape[:-3] + (dk.shape[-3] // g, g) + dk.shape[-2:]).sum(axis=-3)
