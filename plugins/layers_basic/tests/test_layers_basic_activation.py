@@ -310,3 +310,15 @@ def test_gelu_float32_kernel_bitwise_any_thread_count():
     yt, dt = _gelu_pair(np.ascontiguousarray(x.T).T, g)
     np.testing.assert_allclose(yt, y1, rtol=1e-6, atol=3e-7 * 10)
     np.testing.assert_allclose(dt, d1, rtol=1e-6, atol=3e-6)
+
+
+def test_gelu_float32_kernel_retained_graph_second_backward():
+    """The forward's saved CDF is freed by the first backward; a retained graph's second one recomputes it."""
+    x = (np.random.default_rng(5).standard_normal((64, 33)) * 3).astype(np.float32)
+    lx = lamina.tensor(x, requires_grad=True)
+    y = F.gelu(lx)
+    y.sum().backward(retain_graph=True)
+    first = lx.grad.numpy().copy()
+    lx.grad = None
+    y.sum().backward()
+    np.testing.assert_allclose(lx.grad.numpy(), first, rtol=1e-6, atol=3e-7)

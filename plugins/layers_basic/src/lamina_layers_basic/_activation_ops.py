@@ -118,7 +118,8 @@ class GeluFn(Function):
             inner = (x + 0.044715 * (x * x * x)) * _SQRT_2_OVER_PI
             return 0.5 * x * (1 + xp.tanh(inner))
         if _gelu_kernel.fits(x):
-            return _gelu_kernel.gelu_forward(xp, ctx.device.backend, x)
+            y, ctx.cdf = _gelu_kernel.gelu_forward(xp, ctx.device.backend, x)   # a private array, not an output
+            return y
         return 0.5 * x * (1 + erf_any(x * _SQRT_HALF))
 
     @staticmethod
@@ -130,8 +131,10 @@ class GeluFn(Function):
             t = xp.tanh((x + 0.044715 * (x2 * x)) * _SQRT_2_OVER_PI)
             dinner = (1 + 0.134145 * x2) * _SQRT_2_OVER_PI
             return dy * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * dinner), None
-        if _gelu_kernel.fits(x) and _gelu_kernel.fits(dy):      # arrays (not Tensors of a double backward)
-            return _gelu_kernel.gelu_backward(xp, ctx.device.backend, x, dy), None
+        cdf = getattr(ctx, "cdf", None)
+        if cdf is not None and _gelu_kernel.fits(x) and _gelu_kernel.fits(dy):   # arrays (no double backward)
+            ctx.cdf = None              # freed as saved tensors are; a retained graph's next backward recomputes
+            return _gelu_kernel.gelu_backward(xp, ctx.device.backend, x, cdf, dy), None
         cdf = 0.5 * (1 + erf_any(x * _SQRT_HALF))
         pdf = xp.exp(-0.5 * (x * x)) * _INV_SQRT_2PI
         return dy * (cdf + x * pdf), None
