@@ -49,6 +49,7 @@ def _flat(p: Any, dtype: Any) -> np.ndarray:
 @cache
 def norm_kernel(Normalize: type) -> type:
     """The kernel class for the op ``Normalize`` (reached by name: this pack never imports lamina-norms)."""
+    _threads.prepare()
     from . import _norm_jit as jit
 
     class NumbaNormalize(Normalize):
