@@ -63,16 +63,20 @@ def test_there_are_norms_with_running_statistics():
 
 
 def test_gradcheck_can_fail(monkeypatch):
-    """A wrong backward is caught: perturb the kernel's gradient and gradcheck must reject it."""
+    """A wrong backward is caught: perturb the kernel's gradient and gradcheck must reject it (the op's
+    reference and any registered kernel pack's, whichever the call selects)."""
     from lamina_norms import _kernel
 
-    orig = _kernel.Normalize.backward
+    def wrong(orig):
+        def backward(ctx, dy, *rest):
+            dx, dw, db, *tail = orig(ctx, dy, *rest)
+            return (None if dx is None else dx * 1.01), dw, db, *tail
+        return staticmethod(backward)
 
-    def wrong(ctx, dy, *rest):
-        dx, dw, db, *tail = orig(ctx, dy, *rest)
-        return (None if dx is None else dx * 1.01), dw, db, *tail
-
-    monkeypatch.setattr(_kernel.Normalize, "backward", staticmethod(wrong))
     x = lamina.randn(4, 5, dtype=lamina.float64, requires_grad=True)
+    lamina.nn.functional.layer_norm(x, (5,))  # builds the kernels that serve this call, if any
+    op = _kernel.Normalize
+    for cls in [op] + [k.impl for k in lamina.kernels.candidates(op, "cpu") if k.impl is not None]:
+        monkeypatch.setattr(cls, "backward", wrong(cls.__dict__["backward"].__func__))
     with pytest.raises(Exception, match=re.compile("jacobian|mismatch|disagree|gradient", re.I)):
         gradcheck(lambda x: lamina.nn.functional.layer_norm(x, (5,)), (x,))
