@@ -22,7 +22,10 @@ __lamina_plugin_api__ = "1.0"
 
 __all__ = ["check_range", "scalar_dtype", "scalar_state", "scalar_slot", "to_float", "bump",
            "check_betas", "check_unsupported", "run_closure", "params_with_grad", "init_state",
-           "prepare_grad", "lerp_", "square_avg_", "addcdiv_"]
+           "prepare_grad", "lerp_", "square_avg_", "addcdiv_", "in_pieces"]
+
+PIECE = 1 << 15       # elements per piece of a split update: its ~7 rows of 128 KiB (float32) stay in L2
+SPLIT_MIN = 1 << 18   # below this the pieces cost more (dispatch, more calls) than cache reuse and a second core save
 
 def scalar_dtype() -> lamina.dtype:
     """PyTorch's ``_get_scalar_dtype()``: float64 when that is the default dtype, else float32."""
@@ -95,6 +98,28 @@ def init_state(state: dict, p: Tensor, *zeros: str, **scalars: float) -> None:
         state[key] = scalar_state(value)
     for key in zeros:
         state[key] = lamina.zeros_like(p)
+
+
+def in_pieces(backend: Any, fn: Callable[..., None], *arrays: Any) -> None:
+    """``fn(*arrays)``, run as ``fn(*slices)`` on flat pieces of ``PIECE`` elements by ``backend.parallel_for``.
+
+    Only for C-contiguous NumPy arrays of one shape with at least ``SPLIT_MIN`` elements (None entries
+    stay None); otherwise one call. ``fn`` must be elementwise, so the bits never depend on the cut
+    (which depends on the size only) nor on the thread count. ``backend`` may be None (one call).
+    """
+    n = arrays[0].size
+    if backend is None or n < SPLIT_MIN or not all(
+            a is None or (type(a).__module__ == "numpy" and a.flags.c_contiguous and a.shape == arrays[0].shape)
+            for a in arrays):
+        fn(*arrays)
+        return
+    flat = [None if a is None else a.reshape(-1) for a in arrays]
+
+    def run(start: int, stop: int) -> None:   # one call per thread task: each ufunc call between takes the GIL
+        lo, hi = start * PIECE, min(stop * PIECE, n)
+        fn(*(None if f is None else f[lo:hi] for f in flat))
+
+    backend.parallel_for(-(-n // PIECE), run, grain=2)
 
 
 def prepare_grad(xp: Any, x: Any, g: Any, maximize: bool, weight_decay: float, decoupled: bool = False,
