@@ -88,12 +88,15 @@ class Sigmoid(Function):
         return dy * y * (1 - y)
 
 
+_SPLIT = 1 << 20  # arrays this large run in pieces on the thread pool (below, one call costs less)
+
+
 def _split(ctx, fn, out, *ins) -> None:
     """``fn(out, *ins)`` on flat pieces of 64 Ki elements by the backend's ``parallel_for`` for C-contiguous
     NumPy arrays of one shape with >= 1 Mi elements (else one call: below, the
     dispatch costs more than it saves); elementwise ``fn``: same bits."""
     arrays = (out, *ins)
-    if out.size < 1 << 20 or not all(type(a).__module__ == "numpy" and a.flags.c_contiguous
+    if out.size < _SPLIT or not all(type(a).__module__ == "numpy" and a.flags.c_contiguous
                                      and a.shape == out.shape for a in arrays):
         return fn(*arrays)
     flat = [a.reshape(-1) for a in arrays]
@@ -104,8 +107,11 @@ def _split(ctx, fn, out, *ins) -> None:
 class Relu(Function):
     @staticmethod
     def forward(ctx, x):
-        y = ctx.xp.empty_like(x)
-        _split(ctx, lambda o, a: ctx.xp.maximum(a, 0, out=o), y, x)
+        if x.size < _SPLIT:  # the common case stays one call, without closures (op overhead)
+            y = ctx.xp.maximum(x, 0)
+        else:
+            y = ctx.xp.empty_like(x)
+            _split(ctx, lambda o, a: ctx.xp.maximum(a, 0, out=o), y, x)
         ctx.save_for_backward(y)
         return y
 
@@ -114,6 +120,10 @@ class Relu(Function):
         (y,) = ctx.saved_tensors
         if isinstance(y, Tensor):                       # create_graph: differentiable operators
             return dy * (y > 0)
+        if y.size < _SPLIT:
+            dx = (y > 0).astype(dy.dtype)  # float * float runs faster than float * bool
+            dx *= dy
+            return dx
         dx = ctx.xp.empty_like(y, dtype=dy.dtype)
 
         def piece(o, s, g) -> None:   # float * float runs faster than float * bool
