@@ -93,11 +93,10 @@ _SPLIT = 1 << 20  # arrays this large run in pieces on the thread pool (below, o
 
 def _split(ctx, fn, out, *ins) -> None:
     """``fn(out, *ins)`` on flat pieces of 64 Ki elements by the backend's ``parallel_for`` for C-contiguous
-    NumPy arrays of one shape with >= 1 Mi elements (else one call: below, the
-    dispatch costs more than it saves); elementwise ``fn``: same bits."""
+    NumPy arrays of one shape (else one call); the callers send only arrays of ``_SPLIT`` elements or
+    more (below, the dispatch costs more than it saves); elementwise ``fn``: same bits."""
     arrays = (out, *ins)
-    if out.size < _SPLIT or not all(type(a).__module__ == "numpy" and a.flags.c_contiguous
-                                     and a.shape == out.shape for a in arrays):
+    if not all(type(a).__module__ == "numpy" and a.flags.c_contiguous and a.shape == out.shape for a in arrays):
         return fn(*arrays)
     flat = [a.reshape(-1) for a in arrays]
     ctx.device.backend.parallel_for(-(-out.size // 65536), lambda i, j: fn(*(
