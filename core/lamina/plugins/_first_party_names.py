@@ -15,6 +15,8 @@ TABLE: dict[str, dict[str, str]] = {
         "lamina.cli": "run",
         "lamina.namespaces": "distributed nn.parallel utils.data.distributed",
     },
+    "lamina-distributions": {"lamina.namespaces": "distributions"},
+    "lamina-fft": {"lamina.namespaces": "fft"},
     "lamina-init": {
         "lamina.init": """
             calculate_gain uniform_ normal_ trunc_normal_ constant_ ones_ zeros_ eye_ dirac_ orthogonal_ sparse_
@@ -55,6 +57,7 @@ TABLE: dict[str, dict[str, str]] = {
         "lamina.layers": "RNN LSTM GRU RNNCell LSTMCell GRUCell",
         "lamina.namespaces": "nn.utils.rnn",
     },
+    "lamina-linalg": {"lamina.namespaces": "linalg"},
     "lamina-losses": {
         "lamina.functional": """
             l1_loss mse_loss smooth_l1_loss huber_loss poisson_nll_loss gaussian_nll_loss cross_entropy nll_loss
@@ -90,6 +93,8 @@ TABLE: dict[str, dict[str, str]] = {
         """,
         "lamina.optim": "SGD Adam AdamW Adamax NAdam RAdam RMSprop Adagrad Adadelta ASGD Rprop LBFGS",
     },
+    "lamina-sparse": {"lamina.namespaces": "sparse"},
+    "lamina-special": {"lamina.namespaces": "special"},
     "lamina-summary": {"lamina.namespaces": "utils.summary"},
     "lamina-tensorboard": {"lamina.namespaces": "utils.tensorboard"},
     "lamina-testkit": {"lamina.cli": "check", "lamina.namespaces": "testing"},
