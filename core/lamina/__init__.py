@@ -7,6 +7,7 @@ a plugin-provided name (a layer, a backend, ...) is first used.
 from __future__ import annotations
 
 import builtins
+import sys
 from typing import Any
 
 from ._base import dtype as _dtype
@@ -250,6 +251,7 @@ from .ops.shape import (
 from .ops.softmax import log_softmax, softmax
 from .ops.sorting import argsort, kthvalue, sort, topk
 from .ops.tensor import Tensor
+from .plugins import _functions as _plugin_functions
 from .plugins._modules import install_finder as _install_finder
 from .plugins._modules import provided_module as _provided_module
 
@@ -258,6 +260,7 @@ __version__ = "0.1.0"
 _LAZY_SUBMODULES = {"nn", "optim", "utils", "plugins", "kernels", "cuda", "hooks", "autograd",
                     "backends", "return_types", "cli", "serialization", "errors", "ops"}
 _install_finder()  # serves plugin namespaces: lamina.testing, lamina.utils.data, ...
+_plugin_functions.serve(sys.modules[__name__], Tensor)  # plugins' Tensor methods (x.erfinv()), loaded at first use
 
 
 def is_tensor(obj: Any) -> builtins.bool:
@@ -294,4 +297,10 @@ def __getattr__(name: str) -> Any:
     module = _provided_module(__name__, name)  # a plugin's namespace (lamina.testing), imported now
     if module is not None:
         return module
-    raise AttributeError(f"module 'lamina' has no attribute {name!r}")
+    return _plugin_functions.function(name)  # a plugin's function (lamina.erfinv), or AttributeError
+
+
+def __dir__() -> list[str]:
+    from .plugins import _registry
+
+    return sorted(set(globals()) | _LAZY_SUBMODULES | set(_registry.names(_plugin_functions.FUNCTIONS)))

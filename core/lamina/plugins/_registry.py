@@ -60,6 +60,10 @@ def on_invalidate(callback: Callable[[], None]) -> None:
     _invalidate_callbacks.append(callback)
 
 
+def index_built() -> bool:
+    return _index is not None
+
+
 def _invalidate() -> None:
     _objects.clear()
     _caches.clear_caches()
@@ -86,6 +90,8 @@ def index() -> Index:
             except PluginError:
                 _index = None
                 raise
+        for callback in _caches.on_index:
+            callback()
         return idx
 
 

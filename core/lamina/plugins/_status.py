@@ -143,5 +143,10 @@ def status(*, load: bool = False) -> list[DistributionStatus]:
 
 
 def problems() -> list[str]:
-    """Scan-level warnings: malformed entry points, look-alike names that were ignored, ..."""
-    return list(_registry.index().problems)
+    """Scan-level warnings: malformed entry points, look-alike names that were ignored, functions and
+    Tensor methods that the core's own names shadow, ..."""
+    from . import _functions
+
+    shadowed = [f"{entry} is never used: the core has a name {entry.partition(':')[2]!r} of its own"
+                for entry in _functions.shadowed()]
+    return list(_registry.index().problems) + shadowed

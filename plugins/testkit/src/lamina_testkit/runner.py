@@ -14,7 +14,7 @@ from .records import BackendInfo, FunctionInfo, InitInfo, KernelInfo, LossInfo, 
 #: groups whose entries are not components: a distribution offering only these has nothing to check
 UNCHECKED_GROUPS = frozenset({"lamina.namespaces", "lamina.cli", "lamina.onnx.exporters"})
 COMPONENT_GROUPS = {"lamina.layers": ModuleInfo, "lamina.losses": LossInfo, "lamina.functional": FunctionInfo,
-                    "lamina.init": InitInfo, "lamina.optim": OptimizerInfo}
+                    "lamina.functions": FunctionInfo, "lamina.init": InitInfo, "lamina.optim": OptimizerInfo}
 
 
 class ConformanceError(AssertionError):
