@@ -1,0 +1,117 @@
+"""Cholesky: cholesky, cholesky_ex (linalg), cholesky_solve, cholesky_inverse (top level).
+
+A = L L^H. For the gradient, with Phi(X) = tril(X) with its diagonal halved:
+dA = sym(L^-H Phi(L^H dL) L^-1), sym(X) = (X + X^H) / 2 (A is symmetric: the gradient is too).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.linalg as sla
+
+from lamina import Tensor
+from lamina.autograd import Function
+
+from . import _ops as O
+from ._common import LinAlgError, batch_prefix, check_cpu, check_float, check_matrix, check_square, first_bad, \
+    no_out, per_matrix, result_type
+
+
+def _potrf(a: np.ndarray):
+    potrf = sla.get_lapack_funcs("potrf", (a,))
+    c, info = potrf(a, lower=True, clean=True)
+    return np.tril(c).astype(a.dtype, copy=False), np.array([[info]], np.int32)
+
+
+class Cholesky(Function):
+    """L with A = L L^H (lower). A: (*, n, n) -> L: (*, n, n), info: (*)"""
+
+    @staticmethod
+    def forward(ctx, A, check, name):
+        try:
+            L = np.linalg.cholesky(A)
+            info = np.zeros(A.shape[:-2], np.int32)
+        except np.linalg.LinAlgError:
+            L, info = per_matrix(_potrf, A, n_out=2)
+            info = info[..., 0, 0]
+            if check:
+                k, order = first_bad(info)
+                raise LinAlgError(f"{name}: {batch_prefix(A.shape, k)}The factorization could not be completed "
+                                  f"because the input is not positive-definite (the leading minor of order {order} "
+                                  "is not positive-definite).") from None
+        ctx.save_for_backward(L)
+        ctx.mark_non_differentiable(info)
+        return L, info
+
+    @staticmethod
+    def backward(ctx, dL, dinfo):
+        (L,) = ctx.saved_tensors
+        n = L.shape[-1]
+        X = O.mH(L) @ dL
+        P = O.tril(X) - 0.5 * O.diag_embed(O.diagonal(X), n, n)        # Phi(L^H dL)
+        T = O.solve_tri(O.mH(L), P, upper=True)                          # L^-H Phi
+        G = O.solve_tri(L, T, upper=False, left=False)                   # L^-H Phi L^-1
+        return 0.5 * (G + O.mH(G)), None, None                           # dA: (*, n, n)
+
+
+def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False, out: None = None):
+    """(L, info): Cholesky factor (U = L^H with upper=True) and LAPACK's info (k > 0: minor k not PD).
+
+    Shape: A (*, n, n) -> L (*, n, n), info (*)
+    """
+    no_out("linalg.cholesky_ex", out)
+    check_square("linalg.cholesky_ex", A)
+    L, info = Cholesky.apply(A, bool(check_errors), "linalg.cholesky_ex")
+    return result_type("linalg_cholesky_ex", ("L", "info"))(L.mH if upper else L, info)
+
+
+def cholesky(A: Tensor, *, upper: bool = False, out: None = None) -> Tensor:
+    """Cholesky factor of Hermitian positive-definite matrices (lower, or upper = L^H).
+
+    Shape: A (*, n, n) -> (*, n, n)
+    """
+    no_out("linalg.cholesky", out)
+    check_square("linalg.cholesky", A)
+    L = Cholesky.apply(A, True, "linalg.cholesky")[0]
+    return L.mH if upper else L
+
+
+def top_cholesky(input: Tensor, upper: bool = False, *, out: None = None) -> Tensor:
+    """torch.cholesky (deprecated form): ``upper`` positional."""
+    no_out("cholesky", out)
+    check_square("linalg.cholesky", input)
+    L = Cholesky.apply(input, True, "linalg.cholesky")[0]
+    return L.mH if upper else L
+
+
+def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False, *, out: None = None) -> Tensor:
+    """X with (L L^H) X = B, L the Cholesky factor (U^H U with upper=True).
+
+    Shape: B (*, n, k), L (*, n, n) -> X (*, n, k) (batch dims broadcast)
+    """
+    no_out("cholesky_solve", out)
+    check_cpu("cholesky_solve", B, L)
+    check_matrix("cholesky_solve", B, "B")
+    check_square("cholesky_solve", L, "A")
+    check_float("cholesky_solve", B)
+    if B.shape[-2] != L.shape[-1]:
+        raise RuntimeError(f"cholesky_solve: Incompatible matrix sizes for cholesky_solve: each A matrix is "
+                           f"{L.shape[-1]} by {L.shape[-1]} but each b matrix is {B.shape[-2]} by {B.shape[-1]}")
+    if B.dtype != L.dtype:
+        raise RuntimeError(f"cholesky_solve: Expected b and A to have the same dtype, but found b of type "
+                           f"{B.dtype} and A of type {L.dtype} instead.")
+    if upper:   # A = U^H U
+        Y = O.solve_tri(L.mH, B, upper=False)
+        return O.solve_tri(L, Y, upper=True)
+    Y = O.solve_tri(L, B, upper=False)
+    return O.solve_tri(L.mH, Y, upper=True)
+
+
+def cholesky_inverse(L: Tensor, upper: bool = False, *, out: None = None) -> Tensor:
+    """(L L^H)^-1 from the Cholesky factor L (or (U^H U)^-1 with upper=True). Shape: (*, n, n) -> (*, n, n)"""
+    no_out("cholesky_inverse", out)
+    check_square("cholesky_inverse", L, "input")
+    n = L.shape[-1]
+    eye = O.eye(n, L).expand(*L.shape) if L.ndim > 2 else O.eye(n, L)
+    Linv = O.solve_tri(L, eye, upper=bool(upper))                        # (*, n, n)
+    return Linv @ Linv.mH if upper else Linv.mH @ Linv
