@@ -98,7 +98,7 @@ def host_call(fn: Callable[..., Any], dtype: Any, *arrays: Any) -> np.ndarray:
     gives inf/NaN silently)."""
     with np.errstate(all="ignore"):
         y = fn(*(np.asarray(a, dtype=np.float64) for a in arrays))
-    return np.asarray(y).astype(dtype, copy=False)
+        return np.asarray(y).astype(dtype, copy=False)
 
 
 def wrap(a: Any) -> Tensor:
