@@ -107,11 +107,12 @@ def wrap(a: Any) -> Tensor:
 
 def run_grad(formula: Callable[..., Tensor], dy: Any, *saved: Any) -> Any:
     """Evaluate a backward formula: on Tensors in graph mode, else on wrapped arrays without a graph."""
-    if isinstance(dy, Tensor):
-        return formula(dy, *saved)
-    with lamina.no_grad():
-        g = formula(wrap(dy), *(s if s is None or isinstance(s, (int, float)) else wrap(s) for s in saved))
-    return g.array
+    with np.errstate(all="ignore"):  # torch's derivatives give inf/NaN at the edges silently
+        if isinstance(dy, Tensor):
+            return formula(dy, *saved)
+        with lamina.no_grad():
+            g = formula(wrap(dy), *(s if s is None or isinstance(s, (int, float)) else wrap(s) for s in saved))
+        return g.array
 
 
 # --- Function bases -------------------------------------------------------------------------------
@@ -220,6 +221,11 @@ def inplace(name: str, x: Tensor, compute: Callable[[Tensor], Tensor], *others: 
         return x.copy_(y)
     with lamina.no_grad():
         return x.copy_(y)
+
+
+def machine_eps(x: Tensor) -> float:
+    """The machine epsilon of a floating tensor's dtype."""
+    return float(np.finfo(x.detach().numpy().dtype).eps)
 
 
 def broadcast_shapes(name: str, *shapes: Sequence[int]) -> tuple[int, ...]:

@@ -14,7 +14,7 @@ import numpy as np
 import scipy.special as sc
 from lamina import Tensor
 
-from ._common import apply_unary, inplace, unary_op
+from ._common import apply_unary, inplace, machine_eps, unary_op
 
 
 def _d_i0(dy, x, y):
@@ -25,17 +25,21 @@ def _d_i0e(dy, x, y):
     return dy * (i1e(x) - lamina.sign(x) * y)
 
 
-def _safe(x):
-    return lamina.where(x == 0, lamina.ones_like(x), x)
+def _not_tiny(x):
+    # torch: |x| <= machine eps (NaN included) takes the limit 1/2 at 0, the rest the formula on a safe x
+    big = x.abs() > machine_eps(x)
+    return big, lamina.where(big, x, machine_eps(x) * lamina.ones_like(x))
 
 
 def _d_i1(dy, x, y):
-    # i1'(x) = i0(x) - i1(x)/x, 1/2 at x = 0
-    return dy * lamina.where(x == 0, 0.5 * lamina.ones_like(x), i0(x) - y / _safe(x))
+    # i1'(x) = i0(x) - i1(x)/x
+    big, safe = _not_tiny(x)
+    return dy * lamina.where(big, i0(safe) - y / safe, 0.5 * lamina.ones_like(x))
 
 
 def _d_i1e(dy, x, y):
-    return dy * lamina.where(x == 0, 0.5 * lamina.ones_like(x), i0e(x) - y * (lamina.sign(x) + 1.0 / _safe(x)))
+    big, safe = _not_tiny(x)
+    return dy * lamina.where(big, i0e(safe) - y * (lamina.sign(safe) + 1.0 / safe), 0.5 * lamina.ones_like(x))
 
 
 I0 = unary_op("I0", sc.i0, _d_i0)

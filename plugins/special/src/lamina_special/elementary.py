@@ -38,9 +38,11 @@ def _d_entr(dy, x, y):
 
 
 def _d_sinc(dy, x, y):
-    # (cos(pi x) - sinc(x)) / x, 0 at x = 0
-    safe = lamina.where(x == 0, lamina.ones_like(x), x)
-    return dy * lamina.where(x == 0, lamina.zeros_like(x), (lamina.cos(math.pi * x) - y) / safe)
+    # (pi x cos(pi x) - sin(pi x)) / (pi x^2), 0 where pi x^2 is 0; as in torch, the unselected branch
+    # keeps its 0/0 (second derivatives at 0 are NaN there too)
+    px = math.pi * x
+    den = px * x
+    return lamina.where(den == 0, lamina.zeros_like(x), dy * (px * lamina.cos(px) - lamina.sin(px)) / den)
 
 
 def _d_exp2(dy, x, y):
@@ -116,7 +118,7 @@ def _logit_host(x: np.ndarray, eps: float | None) -> np.ndarray:
 
 
 def _d_logit(dy: Tensor, x: Tensor, eps: float | None) -> Tensor:
-    g = dy / (x * (1.0 - x))
+    g = dy / (x * (1.0 - x) + 0.0)  # +0 at x = -0, as torch (+inf there)
     if eps is None:
         return lamina.where((x < 0) | (x > 1), lamina.full_like(x, math.nan), g)
     return lamina.where((x < eps) | (x > 1.0 - eps), lamina.zeros_like(x), g)
