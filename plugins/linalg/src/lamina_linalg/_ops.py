@@ -28,9 +28,34 @@ def mT(x: Any) -> Any:
     return x.mT if is_t(x) else x.swapaxes(-1, -2)
 
 
+class Conj(Function):
+    """Complex conjugate. x: (*) -> (*)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.conj(x)
+
+    @staticmethod
+    def backward(ctx, dy):
+        return conj(dy)
+
+
+class Real(Function):
+    """Real part of a complex tensor. x: (*) complex -> (*) real"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.dtype = x.dtype
+        return np.ascontiguousarray(x.real)
+
+    @staticmethod
+    def backward(ctx, dy):
+        return dy.to(getattr(__import__("lamina"), str(ctx.dtype))) if is_t(dy) else dy.astype(ctx.dtype)
+
+
 def conj(x: Any) -> Any:
     if is_t(x):
-        return x.conj() if x.is_complex() else x
+        return Conj.apply(x) if x.is_complex() else x
     return x.conj() if np.iscomplexobj(x) else x
 
 
@@ -41,7 +66,7 @@ def mH(x: Any) -> Any:
 
 def real(x: Any) -> Any:
     if is_t(x):
-        return x.real if x.is_complex() else x
+        return Real.apply(x) if x.is_complex() else x
     return x.real if np.iscomplexobj(x) else x
 
 

@@ -62,7 +62,7 @@ def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False, o
     no_out("linalg.cholesky_ex", out)
     check_square("linalg.cholesky_ex", A)
     L, info = Cholesky.apply(A, bool(check_errors), "linalg.cholesky_ex")
-    return result_type("linalg_cholesky_ex", ("L", "info"))(L.mH if upper else L, info)
+    return result_type("linalg_cholesky_ex", ("L", "info"))(O.mH(L) if upper else L, info)
 
 
 def cholesky(A: Tensor, *, upper: bool = False, out: None = None) -> Tensor:
@@ -73,7 +73,7 @@ def cholesky(A: Tensor, *, upper: bool = False, out: None = None) -> Tensor:
     no_out("linalg.cholesky", out)
     check_square("linalg.cholesky", A)
     L = Cholesky.apply(A, True, "linalg.cholesky")[0]
-    return L.mH if upper else L
+    return O.mH(L) if upper else L
 
 
 def top_cholesky(input: Tensor, upper: bool = False, *, out: None = None) -> Tensor:
@@ -81,7 +81,7 @@ def top_cholesky(input: Tensor, upper: bool = False, *, out: None = None) -> Ten
     no_out("cholesky", out)
     check_square("linalg.cholesky", input)
     L = Cholesky.apply(input, True, "linalg.cholesky")[0]
-    return L.mH if upper else L
+    return O.mH(L) if upper else L
 
 
 def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False, *, out: None = None) -> Tensor:
@@ -101,10 +101,10 @@ def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False, *, out: None = Non
         raise RuntimeError(f"cholesky_solve: Expected b and A to have the same dtype, but found b of type "
                            f"{B.dtype} and A of type {L.dtype} instead.")
     if upper:   # A = U^H U
-        Y = O.solve_tri(L.mH, B, upper=False)
+        Y = O.solve_tri(O.mH(L), B, upper=False)
         return O.solve_tri(L, Y, upper=True)
     Y = O.solve_tri(L, B, upper=False)
-    return O.solve_tri(L.mH, Y, upper=True)
+    return O.solve_tri(O.mH(L), Y, upper=True)
 
 
 def cholesky_inverse(L: Tensor, upper: bool = False, *, out: None = None) -> Tensor:
@@ -114,4 +114,4 @@ def cholesky_inverse(L: Tensor, upper: bool = False, *, out: None = None) -> Ten
     n = L.shape[-1]
     eye = O.eye(n, L).expand(*L.shape) if L.ndim > 2 else O.eye(n, L)
     Linv = O.solve_tri(L, eye, upper=bool(upper))                        # (*, n, n)
-    return Linv @ Linv.mH if upper else Linv.mH @ Linv
+    return Linv @ O.mH(Linv) if upper else O.mH(Linv) @ Linv

@@ -169,12 +169,12 @@ def lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True, adjoin
         raise RuntimeError(f"{name}: Incompatible shapes of A and B for the equation {eq} ({n}x{n} and "
                            f"{B.shape[-2]}x{B.shape[-1]})")
     if not left:   # X A = B <=> A^H X^H = B^H, X A^H = B <=> A X^H = B^H
-        return lu_solve(LU, pivots, B.mH, left=True, adjoint=not adjoint).mH
+        return O.mH(lu_solve(LU, pivots, O.mH(B), left=True, adjoint=not adjoint))
     P = O.const(perm_matrix(pivots.numpy(), n, np.float64), LU)
     L, U = O.tril(LU, -1) + O.eye(n, LU), O.triu(LU)
     if adjoint:    # U^H L^H P^T X = B
-        Y = O.solve_tri(U.mH, B, upper=False)
-        Y = O.solve_tri(L.mH, Y, upper=True, unitriangular=True)
+        Y = O.solve_tri(O.mH(U), B, upper=False)
+        Y = O.solve_tri(O.mH(L), Y, upper=True, unitriangular=True)
         return P @ Y
     Y = O.solve_tri(L, P.mT @ B, upper=False, unitriangular=True)
     return O.solve_tri(U, Y, upper=True)

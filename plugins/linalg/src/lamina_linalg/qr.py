@@ -134,11 +134,11 @@ def _apply_reflectors(A: Tensor, tau: Tensor, C: Tensor, left: bool, adjoint: bo
         v = _vector(A, i)                                                # (*, m, 1)
         t = tau[..., i:i + 1].unsqueeze(-1)                              # (*, 1, 1)
         if adjoint:
-            t = t.conj() if t.is_complex() else t
+            t = O.conj(t)
         if left:
-            C = C - (t * v) @ (v.mH @ C)
+            C = C - (t * v) @ (O.mH(v) @ C)
         else:
-            C = C - ((C @ v) * t) @ v.mH
+            C = C - ((C @ v) * t) @ O.mH(v)
     return C
 
 

@@ -117,7 +117,7 @@ def top_svd(input: Tensor, some: bool = True, compute_uv: bool = True, *, out: N
         V = lamina.zeros(*input.shape[:-2], n, n, dtype=input.dtype)
         return T(U, S, V)
     U, S, Vh = SVD.apply(input, not some)
-    return T(U, S, Vh.mH)
+    return T(U, S, O.mH(Vh))
 
 
 def _tolerances(A: Tensor, atol, rtol, name: str):
