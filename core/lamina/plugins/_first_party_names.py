@@ -33,13 +33,20 @@ TABLE: dict[str, dict[str, str]] = {
     },
     "lamina-layers-basic": {
         "lamina.functional": """
-            linear bilinear conv1d conv2d conv3d conv_transpose1d conv_transpose2d conv_transpose3d max_pool1d
+            pdist linear bilinear conv1d conv2d conv3d conv_transpose1d conv_transpose2d conv_transpose3d max_pool1d
             max_pool2d max_pool3d max_unpool2d avg_pool1d avg_pool2d avg_pool3d lp_pool2d adaptive_avg_pool1d
             adaptive_avg_pool2d adaptive_avg_pool3d adaptive_max_pool1d adaptive_max_pool2d unfold fold pad
             interpolate upsample relu6 leaky_relu prelu rrelu elu selu celu gelu silu mish hardtanh hardswish
             hardsigmoid threshold softplus softsign softshrink hardshrink tanhshrink logsigmoid glu dropout
             dropout1d dropout2d dropout3d alpha_dropout embedding embedding_bag one_hot pixel_shuffle
             pixel_unshuffle channel_shuffle cosine_similarity pairwise_distance
+        """,
+        "lamina.functions": """
+            conv1d conv2d conv3d conv_transpose1d conv_transpose2d conv_transpose3d convolution conv_tbc
+            adaptive_avg_pool1d adaptive_max_pool1d avg_pool1d max_pool1d max_pool1d_with_indices max_pool2d
+            max_pool3d bilinear cosine_similarity pairwise_distance pdist pixel_shuffle pixel_unshuffle
+            channel_shuffle constant_pad_nd dropout dropout_ alpha_dropout alpha_dropout_ feature_dropout
+            feature_dropout_ feature_alpha_dropout feature_alpha_dropout_ embedding embedding_renorm_
         """,
         "lamina.layers": """
             Linear Bilinear LazyLinear Conv1d Conv2d Conv3d ConvTranspose1d ConvTranspose2d ConvTranspose3d
@@ -54,6 +61,7 @@ TABLE: dict[str, dict[str, str]] = {
         """,
     },
     "lamina-layers-recurrent": {
+        "lamina.functions": "lstm gru rnn_tanh rnn_relu lstm_cell gru_cell rnn_tanh_cell rnn_relu_cell",
         "lamina.layers": "RNN LSTM GRU RNNCell LSTMCell GRUCell",
         "lamina.namespaces": "nn.utils.rnn",
     },
@@ -64,6 +72,10 @@ TABLE: dict[str, dict[str, str]] = {
             binary_cross_entropy binary_cross_entropy_with_logits soft_margin_loss multilabel_soft_margin_loss
             kl_div margin_ranking_loss hinge_embedding_loss cosine_embedding_loss multi_margin_loss
             multilabel_margin_loss triplet_margin_loss triplet_margin_with_distance_loss ctc_loss
+        """,
+        "lamina.functions": """
+            binary_cross_entropy_with_logits cosine_embedding_loss ctc_loss hinge_embedding_loss kl_div
+            margin_ranking_loss poisson_nll_loss triplet_margin_loss
         """,
         "lamina.losses": """
             L1Loss MSELoss SmoothL1Loss HuberLoss PoissonNLLLoss GaussianNLLLoss CrossEntropyLoss NLLLoss BCELoss
@@ -76,6 +88,7 @@ TABLE: dict[str, dict[str, str]] = {
         "lamina.functional": """
             batch_norm instance_norm layer_norm group_norm rms_norm normalize local_response_norm
         """,
+        "lamina.functions": "batch_norm instance_norm layer_norm group_norm rms_norm norm_except_dim",
         "lamina.layers": """
             BatchNorm1d BatchNorm2d BatchNorm3d LazyBatchNorm2d SyncBatchNorm InstanceNorm1d InstanceNorm2d
             InstanceNorm3d LayerNorm GroupNorm RMSNorm LocalResponseNorm

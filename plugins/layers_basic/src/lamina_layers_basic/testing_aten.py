@@ -1,0 +1,111 @@
+"""Conformance records of the top-level ATen-style forms (``aten_forms``) that are not plain aliases of
+an ``F`` function: their references are this plugin's NumPy references (``_refs``) in ATen's
+argument order. Dropout forms are checked at train=False (identity); their training behaviour is
+tested in tests/test_toplevel_aten_forms.py."""
+
+from __future__ import annotations
+
+import numpy as np
+from lamina.testing import FunctionInfo, Sample
+
+from . import aten_forms as aten
+from ._refs import ref_adaptive, ref_conv, ref_conv_transpose, ref_pad, ref_pool
+
+_DBL = frozenset({"double_backward"})
+
+
+def _calls(build, grad=(0,)):
+    def sample(xp, dtype, rng):
+        def conv(v):
+            if isinstance(v, np.ndarray):
+                return xp.asarray(v, dtype=dtype) if v.dtype.kind == "f" else xp.asarray(v)
+            return v
+        return [Sample(tuple(conv(v) for v in args), kwargs, name=f"call{k}", grad_args=grad)
+                for k, (args, kwargs) in enumerate(build(rng))]
+    return sample
+
+
+def _stride(stride):
+    return None if stride in ((), []) else stride
+
+
+def _max_pool(n):
+    def reference(x, kernel_size, stride=(), padding=0, dilation=1, ceil_mode=False):
+        return ref_pool(x, "max", kernel_size, _stride(stride), padding, dilation, ceil_mode)
+    return reference
+
+
+def _pdist(x, p=2.0):
+    i, j = np.triu_indices(x.shape[0], 1)
+    d = np.abs(x[i] - x[j])
+    return d.max(-1) if p == np.inf else ((d > 0).sum(-1).astype(x.dtype) if p == 0 else (d ** p).sum(-1) ** (1 / p))
+
+
+def _convolution(x, w, b, stride, padding, dilation, transposed, output_padding, groups):
+    if transposed:
+        return ref_conv_transpose(x, w, b, stride, padding, output_padding, groups, dilation)
+    return ref_conv(x, w, b, stride, padding, dilation, groups)
+
+
+def _identity(x, p, train):
+    return x
+
+
+def records() -> list:
+    x = lambda r, *s: r.standard_normal(s)  # noqa: E731
+    recs = [
+        FunctionInfo(fn=aten.adaptive_max_pool1d, name="adaptive_max_pool1d",
+                     sample_inputs=_calls(lambda r: [((x(r, 2, 3, 10), [4]), {})]),
+                     reference=lambda v, size: ref_adaptive(v, tuple(size), "max")),
+        FunctionInfo(fn=aten.avg_pool1d, name="avg_pool1d",
+                     sample_inputs=_calls(lambda r: [((x(r, 2, 3, 10), [3], [2], [1]), {"count_include_pad": False})]),
+                     reference=lambda v, k, stride=(), padding=0, ceil_mode=False, count_include_pad=True: ref_pool(
+                         v, "avg", k, _stride(stride), padding, 1, ceil_mode, count_include_pad)),
+        FunctionInfo(fn=aten.max_pool1d, name="max_pool1d", sample_inputs=_calls(lambda r: [((x(r, 2, 3, 9), [3]), {})]),
+                     reference=_max_pool(1)),
+        FunctionInfo(fn=aten.max_pool1d_with_indices, name="max_pool1d_with_indices",
+                     sample_inputs=_calls(lambda r: [((x(r, 2, 3, 8), [2], [2]), {})]),
+                     reference=lambda *a, **k: _max_pool(1)(*a, **k)),
+        FunctionInfo(fn=aten.max_pool2d, name="max_pool2d",
+                     sample_inputs=_calls(lambda r: [((x(r, 1, 2, 6, 6), [2, 2], [1, 1]), {"ceil_mode": True})]),
+                     reference=_max_pool(2)),
+        FunctionInfo(fn=aten.max_pool3d, name="max_pool3d",
+                     sample_inputs=_calls(lambda r: [((x(r, 1, 2, 4, 4, 4), [2, 2, 2]), {})]), reference=_max_pool(3)),
+        FunctionInfo(fn=aten.constant_pad_nd, name="constant_pad_nd", tags=_DBL,
+                     sample_inputs=_calls(lambda r: [((x(r, 2, 3, 4), [1, 2, -1, 1]), {"value": 0.5})]),
+                     reference=lambda v, pad, value=0: ref_pad(v, list(pad), "constant", value)),
+        FunctionInfo(fn=aten.convolution, name="convolution",
+                     sample_inputs=_calls(lambda r: [
+                         ((x(r, 2, 3, 6, 6), x(r, 4, 3, 3, 3), x(r, 4), [1, 1], [1, 1], [1, 1], False, [0, 0], 1), {}),
+                         ((x(r, 1, 4, 5), x(r, 4, 2, 3), None, [2], [0], [1], True, [1], 2), {})], grad=(0, 1)),
+                     reference=_convolution),
+        FunctionInfo(fn=aten.conv_tbc, name="conv_tbc",
+                     sample_inputs=_calls(lambda r: [((x(r, 7, 2, 3), x(r, 3, 3, 5), x(r, 5), 1), {})], grad=(0, 1, 2)),
+                     reference=lambda v, w, b, pad=0: ref_conv(v.transpose(1, 2, 0), w.transpose(2, 1, 0), b, 1,
+                                                               pad).transpose(2, 0, 1)),
+        FunctionInfo(fn=aten.embedding, name="embedding",
+                     sample_inputs=_calls(lambda r: [((x(r, 6, 3), r.integers(0, 6, (2, 4))), {})]),
+                     reference=lambda w, idx, padding_idx=-1, scale_grad_by_freq=False, sparse=False: w[idx]),
+        FunctionInfo(fn=aten.pdist, name="pdist", tags=_DBL,
+                     sample_inputs=_calls(lambda r: [((x(r, 5, 3),), {}), ((x(r, 4, 3), 1.0), {})]), reference=_pdist),
+    ]
+    for name in ("dropout", "alpha_dropout", "feature_dropout", "feature_alpha_dropout"):
+        for suffix in ("", "_"):
+            recs.append(FunctionInfo(fn=getattr(aten, name + suffix), name=f"{name}{suffix}[train=False]",
+                                     tags=frozenset({"inplace"}) if suffix else frozenset(),
+                                     sample_inputs=_calls(lambda r: [((x(r, 3, 4, 2), 0.3, False), {})]),
+                                     reference=_identity))
+    recs.append(FunctionInfo(fn=aten.embedding_renorm_, name="embedding_renorm_", tags=frozenset({"inplace"}),
+                             sample_inputs=_calls(lambda r: [((x(r, 5, 3) * 2, np.array([0, 2, 2]), 1.0, 2.0), {})],
+                                                  grad=()),
+                             reference=_renorm))
+    return recs
+
+
+def _renorm(w, idx, max_norm, norm_type):
+    out = w.copy()
+    for i in np.unique(idx):
+        norm = np.sum(np.abs(w[i]) ** norm_type) ** (1.0 / norm_type)
+        if norm > max_norm:
+            out[i] = w[i] * (max_norm / (norm + 1e-7))
+    return out

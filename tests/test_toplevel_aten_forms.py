@@ -1,0 +1,194 @@
+"""The top-level ``lamina.<op>`` forms that the layer, norm, loss and recurrent plugins serve through
+``lamina.functions`` (torch's ATen signatures: ``torch.dropout(input, p, train)``, ``torch.embedding(
+weight, indices)``, ``torch.batch_norm(input, weight, bias, ...)``, integer ``reduction``): values and
+gradients against torch on the same float64 inputs."""
+
+from __future__ import annotations
+
+import lamina
+import numpy as np
+import pytest
+from _oracle import assert_close
+
+torch = pytest.importorskip("torch")
+
+R = np.random.default_rng(7)
+
+
+def a(*shape, low=-1.0, high=1.0):
+    return R.uniform(low, high, shape)
+
+
+def pos(*shape):
+    return R.uniform(0.2, 1.0, shape)
+
+
+def ints(high, *shape):
+    return R.integers(0, high, shape)
+
+
+def labels(*shape):
+    return np.where(R.uniform(size=shape) > 0.5, 1.0, -1.0)
+
+
+def _lists(*shapes_seqs):
+    return list(shapes_seqs)
+
+
+class Buffer:
+    """A float input without gradient (running statistics), compared after the call: updated in place."""
+
+    def __init__(self, value):
+        self.value = value
+
+
+# (name, args: list of numpy arrays / python values; the floating arrays get gradients, kwargs)
+CASES = [
+    ("conv1d", [a(2, 3, 9), a(4, 3, 3), a(4)], {"stride": 2, "padding": 1}),
+    ("conv2d", [a(2, 3, 6, 6), a(4, 3, 3, 3), a(4)], {"dilation": 2}),
+    ("conv3d", [a(1, 2, 5, 5, 5), a(3, 2, 2, 2, 2)], {}),
+    ("conv_transpose1d", [a(2, 3, 5), a(3, 4, 3), a(4)], {"stride": 2, "output_padding": 1}),
+    ("conv_transpose2d", [a(1, 2, 4, 4), a(2, 3, 3, 3)], {"padding": 1}),
+    ("conv_transpose3d", [a(1, 2, 3, 3, 3), a(2, 2, 2, 2, 2)], {}),
+    ("convolution", [a(2, 3, 6, 6), a(4, 3, 3, 3), a(4), [1, 1], [1, 1], [1, 1], False, [0, 0], 1], {}),
+    ("convolution", [a(1, 4, 5), a(4, 2, 3), None, [2], [0], [1], True, [1], 2], {}),
+    ("conv_tbc", [a(7, 2, 3), a(3, 3, 5), a(5), 1], {}),
+    ("adaptive_avg_pool1d", [a(2, 3, 10), [4]], {}),
+    ("adaptive_max_pool1d", [a(2, 3, 10), [4]], {}),
+    ("avg_pool1d", [a(2, 3, 10), [3]], {"stride": [2], "padding": [1], "count_include_pad": False}),
+    ("max_pool1d", [a(2, 3, 10), [3]], {}),
+    ("max_pool1d_with_indices", [a(2, 3, 10), [2], [2]], {}),
+    ("max_pool2d", [a(1, 2, 6, 6), [2, 2]], {"stride": [1, 1], "ceil_mode": True}),
+    ("max_pool3d", [a(1, 2, 4, 4, 4), [2, 2, 2]], {}),
+    ("bilinear", [a(3, 4), a(3, 5), a(2, 4, 5), a(2)], {}),
+    ("cosine_similarity", [a(3, 4), a(3, 4)], {"dim": 1}),
+    ("pairwise_distance", [a(3, 4), a(3, 4)], {"p": 3.0, "keepdim": True}),
+    ("pdist", [a(5, 3)], {}),
+    ("pdist", [a(4, 3)], {"p": 1.0}),
+    ("pixel_shuffle", [a(1, 8, 2, 3), 2], {}),
+    ("pixel_unshuffle", [a(1, 2, 4, 6), 2], {}),
+    ("channel_shuffle", [a(1, 6, 2, 2), 3], {}),
+    ("constant_pad_nd", [a(2, 3, 4), [1, 2, -1, 1]], {"value": 0.5}),
+    ("dropout", [a(3, 4), 0.3, False], {}),
+    ("alpha_dropout", [a(3, 4), 0.3, False], {}),
+    ("feature_dropout", [a(3, 4, 2), 0.3, False], {}),
+    ("feature_alpha_dropout", [a(3, 4, 2), 0.3, False], {}),
+    ("embedding", [a(6, 3), ints(6, 2, 4)], {}),
+    ("embedding", [a(6, 3), np.array([[0, 2, 2], [5, 2, 1]])], {"padding_idx": 2}),
+    ("batch_norm", [a(4, 3, 5), pos(3), a(3), Buffer(a(3)), Buffer(pos(3)), True, 0.1, 1e-5, False], {}),
+    ("batch_norm", [a(4, 3), pos(3), a(3), Buffer(a(3)), Buffer(pos(3)), False, 0.1, 1e-5, True], {}),
+    ("instance_norm", [a(2, 3, 6), None, None, Buffer(a(3)), Buffer(pos(3)), True, 0.2, 1e-5, False], {}),
+    ("instance_norm", [a(2, 3, 6), pos(3), a(3), None, None, True, 0.1, 1e-5, False], {}),
+    ("layer_norm", [a(2, 3, 4), [3, 4], pos(3, 4), a(3, 4)], {"eps": 1e-6}),
+    ("group_norm", [a(2, 4, 5), 2, pos(4), a(4)], {}),
+    ("rms_norm", [a(2, 3, 4), [4], pos(4)], {}),
+    ("norm_except_dim", [a(4, 3, 2)], {}),
+    ("norm_except_dim", [a(4, 3, 2), 3, 1], {}),
+    ("norm_except_dim", [a(4, 3)], {"dim": -1}),
+    ("binary_cross_entropy_with_logits", [a(3, 4), R.uniform(0, 1, (3, 4)), Buffer(pos(4)), Buffer(pos(4)), 2], {}),
+    ("binary_cross_entropy_with_logits", [a(3, 4), R.uniform(0, 1, (3, 4))], {}),
+    ("cosine_embedding_loss", [a(3, 4), a(3, 4), labels(3)], {}),
+    ("margin_ranking_loss", [a(5), a(5), labels(5)], {"margin": 0.1}),
+    ("triplet_margin_loss", [a(3, 4), a(3, 4), a(3, 4)], {"reduction": 1}),
+    ("cosine_embedding_loss", [a(3, 4), a(3, 4), labels(3), 0.1, 0], {}),
+    ("hinge_embedding_loss", [a(3, 4), labels(3, 4)], {"margin": 0.5}),
+    ("kl_div", [np.log(pos(3, 4)), pos(3, 4)], {}),
+    ("kl_div", [np.log(pos(3, 4)), np.log(pos(3, 4)), 2], {"log_target": True}),
+    ("margin_ranking_loss", [a(5), a(5), labels(5), 0.2, 1], {}),
+    ("poisson_nll_loss", [a(3, 4), pos(3, 4), True, True, 1e-8, 1], {}),
+    ("triplet_margin_loss", [a(3, 4), a(3, 4), a(3, 4)], {"swap": True, "reduction": 0}),
+    ("ctc_loss", [np.log(R.dirichlet(np.ones(5), (6, 2))), np.array([[1, 2, 3], [2, 4, 0]]), [6, 5], [3, 2]],
+     {"reduction": 2}),
+    ("lstm_cell", [a(3, 4), _lists(a(3, 5), a(3, 5)), a(20, 4), a(20, 5), a(20), a(20)], {}),
+    ("gru_cell", [a(3, 4), a(3, 5), a(15, 4), a(15, 5), a(15), a(15)], {}),
+    ("rnn_tanh_cell", [a(3, 4), a(3, 5), a(5, 4), a(5, 5)], {}),
+    ("rnn_relu_cell", [a(3, 4), a(3, 5), a(5, 4), a(5, 5), a(5), a(5)], {}),
+    ("lstm", [a(6, 2, 3), _lists(a(2, 2, 4), a(2, 2, 4)),
+              _lists(a(16, 3), a(16, 4), a(16), a(16), a(16, 4), a(16, 4), a(16), a(16)), True, 2, 0.0, False,
+              False, False], {}),
+    ("gru", [a(2, 5, 3), a(2, 2, 4), _lists(a(12, 3), a(12, 4), a(12, 3), a(12, 4)), False, 1, 0.0, True, True,
+             True], {}),
+    ("rnn_tanh", [a(4, 2, 3), a(1, 2, 4), _lists(a(4, 3), a(4, 4), a(4), a(4)), True, 1, 0.0, False, False, False],
+     {}),
+    ("rnn_relu", [a(4, 2, 3), a(1, 2, 4), _lists(a(4, 3), a(4, 4), a(4), a(4)), True, 1, 0.0, False, False, False],
+     {}),
+]
+
+
+def _convert(m, value, leaves, buffers=None):
+    if isinstance(value, Buffer):
+        t = m.tensor(value.value, dtype=m.float64)
+        buffers.append(t)
+        return t
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind == "f":
+            t = m.tensor(value, dtype=m.float64, requires_grad=True)
+            leaves.append(t)
+            return t
+        return m.tensor(value)
+    if isinstance(value, list) and value and isinstance(value[0], np.ndarray):
+        return [_convert(m, v, leaves) for v in value]
+    return value
+
+
+def _outputs(y):
+    if isinstance(y, (tuple, list)):
+        return [t for t in y if t is not None]
+    return [y]
+
+
+@pytest.mark.parametrize("name, args, kwargs", CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
+def test_matches_torch(name, args, kwargs):
+    results = []
+    for m in (lamina, torch):
+        leaves, buffers = [], []
+        margs = [_convert(m, v, leaves, buffers) for v in args]
+        ys = _outputs(getattr(m, name)(*margs, **kwargs)) + buffers
+        loss = sum((y * (k + 1.5)).sum() for k, y in enumerate(ys) if y.is_floating_point())
+        grads = m.autograd.grad(loss, leaves, allow_unused=True) if loss.requires_grad else [None] * len(leaves)
+        results.append((ys, grads))
+    (ly, lg), (ty, tg) = results
+    assert len(ly) == len(ty)
+    for k, (g, r) in enumerate(zip(ly, ty)):
+        assert_close(g, r, "reduction", f"{name} output {k}")
+    for k, (g, r) in enumerate(zip(lg, tg)):
+        if r is None:
+            assert g is None or not np.any(g.numpy()), f"{name}: gradient {k} should be None or zero"
+        else:
+            assert g is not None, f"{name}: no gradient for input {k}"
+            assert_close(g, r, "reduction", f"{name} grad {k}")
+
+
+@pytest.mark.parametrize("name", ["dropout", "feature_dropout", "alpha_dropout", "feature_alpha_dropout"])
+def test_training_dropout_statistics_and_in_place_forms(name):
+    lamina.manual_seed(0)
+    x = lamina.ones(400, 50, 2)
+    y = getattr(lamina, name)(x, 0.25, True)
+    kept = (y != y.flatten()[y.flatten().argmin()]).to(lamina.float64).mean().item() if "alpha" in name else \
+        (y != 0).to(lamina.float64).mean().item()
+    assert abs(kept - 0.75) < 0.02
+    if name.startswith("feature"):  # whole channels: both values along the last dim agree
+        assert bool((y[..., 0] == y[..., 1]).all())
+    z = lamina.ones(400, 50, 2)
+    out = getattr(lamina, name + "_")(z, 0.25, True)
+    assert out is z and z._version > 0
+
+
+def test_integer_reduction_is_validated():
+    with pytest.raises(ValueError, match="kl_div: reduction must be the int 0 .none., 1 .mean. or 2 .sum., got 'sum'"):
+        lamina.kl_div(lamina.zeros(2), lamina.ones(2), "sum")
+
+
+def test_convolution_rejects_a_wrong_rank():
+    with pytest.raises(lamina.ShapeError, match="convolution: expected a 3-D, 4-D or 5-D input"):
+        lamina.convolution(lamina.zeros(2, 3), lamina.zeros(1, 3), None, [1], [0], [1], False, [0], 1)
+
+
+def test_embedding_renorm_rescales_the_rows_in_place():
+    w = lamina.tensor([[3.0, 4.0], [0.3, 0.4], [6.0, 8.0]])
+    tw = torch.tensor(w.tolist())
+    idx = [0, 1]
+    out = lamina.embedding_renorm_(w, lamina.tensor(idx), 1.0, 2.0)
+    torch.embedding_renorm_(tw, torch.tensor(idx), 1.0, 2.0)
+    assert out is w
+    np.testing.assert_allclose(w.numpy(), tw.numpy(), rtol=1e-6)
