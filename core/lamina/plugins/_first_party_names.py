@@ -107,7 +107,17 @@ TABLE: dict[str, dict[str, str]] = {
         "lamina.optim": "SGD Adam AdamW Adamax NAdam RAdam RMSprop Adagrad Adadelta ASGD Rprop LBFGS",
     },
     "lamina-sparse": {"lamina.namespaces": "sparse"},
-    "lamina-special": {"lamina.namespaces": "special"},
+    "lamina-special": {
+        "lamina.functions": """
+            erf erf_ erfc erfc_ erfinv lgamma digamma polygamma mvlgamma igamma igammac i0 i0_ xlogy xlogy_ sinc
+            sinc_ logit logit_ exp2 exp2_
+        """,
+        "lamina.namespaces": "special",
+        "lamina.tensor_methods": """
+            erf erf_ erfc erfc_ erfinv erfinv_ lgamma lgamma_ digamma digamma_ polygamma polygamma_ igamma igamma_
+            igammac igammac_ mvlgamma mvlgamma_ i0 i0_ sinc sinc_ xlogy xlogy_ logit logit_ exp2 exp2_
+        """,
+    },
     "lamina-summary": {"lamina.namespaces": "utils.summary"},
     "lamina-tensorboard": {"lamina.namespaces": "utils.tensorboard"},
     "lamina-testkit": {"lamina.cli": "check", "lamina.namespaces": "testing"},

@@ -42,7 +42,7 @@ from .elementary import (  # noqa: E402
     xlog1py,
     xlogy,
 )
-from .erf import erf, erfc, erfcx, erfinv, log_ndtr, ndtr, ndtri  # noqa: E402
+from .error_function import erf, erfc, erfcx, erfinv, log_ndtr, ndtr, ndtri  # noqa: E402
 from .gamma import digamma, gammainc, gammaincc, gammaln, multigammaln, polygamma, zeta  # noqa: E402
 from .polynomials import (  # noqa: E402
     chebyshev_polynomial_t,

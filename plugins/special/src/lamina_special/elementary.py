@@ -213,3 +213,8 @@ def sinc_(input: Tensor) -> Tensor:
 def logit_(input: Tensor, eps: float | None = None) -> Tensor:
     """In-place :func:`logit`."""
     return inplace("logit_", input, lambda x: logit(x, eps))
+
+
+def exp2_(input: Tensor) -> Tensor:
+    """In-place :func:`exp2`."""
+    return inplace("exp2_", input, exp2)
