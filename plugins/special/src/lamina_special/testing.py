@@ -110,8 +110,9 @@ def _err(args, error_type, match, kwargs=None):
 
 
 def records() -> list:
-    import lamina_special as S
     from lamina.testing import FunctionInfo
+
+    import lamina_special as S
 
     from . import bessel, elementary, error_function, gamma
 
@@ -197,7 +198,8 @@ def records() -> list:
                              sample_inputs=_uniform(2.0, 8, kwargs={"p": 2}), tags=frozenset({"double_backward"})))
     # in-place forms: the kit's tensors are leaves, so no gradient here (tests/test_special_api.py has them)
     for fn, lo, hi, ref, kwargs in [
-        (error_function.erf_, -3, 3, _sc("erf"), {}), (error_function.erfc_, -3, 3, _sc("erfc"), {}), (bessel.i0_, -3, 3, _sc("i0"), {}),
+        (error_function.erf_, -3, 3, _sc("erf"), {}), (error_function.erfc_, -3, 3, _sc("erfc"), {}),
+        (bessel.i0_, -3, 3, _sc("i0"), {}),
         (elementary.sinc_, -3, 3, np.sinc, {}), (elementary.exp2_, -3, 3, _sc("exp2"), {}),
         (elementary.logit_, 0.05, 0.95, _ref_logit, {"eps": 0.1}),
     ]:
