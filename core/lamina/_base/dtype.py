@@ -10,18 +10,31 @@ import numpy as np
 class dtype:  # noqa: N801  (mirrors torch.dtype)
     """A tensor element type. ``lamina.float32.np`` is the NumPy dtype behind it."""
 
-    __slots__ = ("name", "np", "is_floating_point", "is_complex", "is_signed", "itemsize")
+    __slots__ = ("name", "np", "kind", "is_floating_point", "is_complex", "is_signed", "itemsize")
 
-    def __init__(self, name: str, np_dtype: np.dtype) -> None:
+    def __init__(self, name: str, np_dtype: np.dtype | None, kind: str = "", itemsize: int = 0) -> None:
         self.name = name
-        self.np = np.dtype(np_dtype)
-        self.is_floating_point = self.np.kind == "f"
-        self.is_complex = self.np.kind == "c"
-        self.is_signed = self.np.kind in "fic"
-        self.itemsize = self.np.itemsize
+        self.np = None if np_dtype is None else np.dtype(np_dtype)  # None: a dtype NumPy lacks (complex32)
+        self.kind = self.np.kind if self.np is not None else kind  # NumPy's kind letter, as ``array.dtype.kind``
+        self.is_floating_point = self.kind == "f"
+        self.is_complex = self.kind == "c"
+        self.is_signed = self.kind in "fic"
+        self.itemsize = self.np.itemsize if self.np is not None else itemsize
 
     def __repr__(self) -> str:
         return f"lamina.{self.name}"
+
+    def to_real(self) -> dtype:
+        """The real dtype of a complex one (``complex64 -> float32``); other dtypes are returned as they are."""
+        return _REAL.get(self, self)
+
+    def to_complex(self) -> dtype:
+        """The complex dtype of a floating one (``float32 -> complex64``); complex dtypes are returned as they are."""
+        if self.is_complex:
+            return self
+        if self not in _COMPLEX:
+            raise RuntimeError(f"Unknown Complex ScalarType for {self.name}")
+        return _COMPLEX[self]
 
     def __reduce__(self):
         return (_by_name, (self.name,))
@@ -42,13 +55,18 @@ int16 = dtype("int16", np.int16)
 int32 = dtype("int32", np.int32)
 int64 = dtype("int64", np.int64)
 bool_ = dtype("bool", np.bool_)
+complex32 = dtype("complex32", None, "c", 4)  # a name only: NumPy has no complex32, its tensors raise
+
+_REAL = {complex32: float16, complex64: float32, complex128: float64}
+_COMPLEX = {v: k for k, v in _REAL.items()}
 
 half, float, double = float16, float32, float64  # noqa: A001  (torch aliases)
 short, int, long = int16, int32, int64  # noqa: A001
-cfloat, cdouble = complex64, complex128
+cfloat, cdouble, chalf = complex64, complex128, complex32
 
 ALL = (float16, float32, float64, complex64, complex128, uint8, int8, int16, int32, int64, bool_)
 _NAMES = {d.name: d for d in ALL}
+_NAMES["complex32"] = complex32
 _FROM_NP = {d.np: d for d in ALL}
 
 _default_float = [float32]
@@ -69,6 +87,9 @@ def from_numpy_dtype(np_dtype) -> dtype:
 def to_np(d) -> np.dtype:
     """Accept a lamina dtype, a NumPy dtype/type or a Python type; return the NumPy dtype."""
     if type(d) is dtype:
+        if d.np is None:
+            raise TypeError(f"lamina: {d.name} (chalf) tensors are not supported: NumPy has no {d.name} type; "
+                            "use lamina.complex64")
         return d.np
     if d is builtins.bool:
         return np.dtype(np.bool_)
@@ -76,9 +97,11 @@ def to_np(d) -> np.dtype:
         return _default_float[0].np
     if d is builtins.int:
         return np.dtype(np.int64)
+    if d is builtins.complex:
+        return np.dtype(np.complex128)
     if isinstance(d, str):
         if d in _NAMES:
-            return _NAMES[d].np
+            return to_np(_NAMES[d])
     return from_numpy_dtype(d).np
 
 
@@ -92,3 +115,68 @@ def set_default_dtype(d: dtype) -> None:
     if type(d) is not dtype or not d.is_floating_point:
         raise TypeError(f"set_default_dtype: expected a floating lamina dtype, got {d!r}")
     _default_float[0] = d
+
+
+def get_default_complex_dtype() -> dtype:
+    """The complex dtype matching the default floating dtype (``complex64`` for ``float32``)."""
+    return _default_float[0].to_complex()
+
+
+_RANK = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
+def promote_np(a: np.dtype, b: np.dtype) -> np.dtype:
+    """PyTorch's ``promote_types`` on NumPy dtypes: a floating or complex dtype beats any integer
+    dtype whatever its size (``int64 + float16 -> float16``, ``int64 + complex64 -> complex64``)."""
+    ka, kb = a.kind, b.kind
+    if ka != kb:
+        hi, lo = (a, kb) if _RANK[ka] > _RANK[kb] else (b, ka)
+        if lo in "biu" and hi.kind in "fc":
+            return hi
+    return np.promote_types(a, b)
+
+
+def promote_types(type1: dtype, type2: dtype) -> dtype:
+    """The smallest dtype both ``type1`` and ``type2`` cast to, as ``torch.promote_types``."""
+    return _FROM_NP[promote_np(to_np(type1), to_np(type2))]
+
+
+def can_cast(from_: dtype, to: dtype) -> builtins.bool:
+    """Whether PyTorch's casting rules allow ``from_ -> to`` in type promotion (no complex -> real,
+    floating -> integral or non-bool -> bool)."""
+    kf, kt = from_.kind, to.kind
+    return not (kf == "c" and kt != "c" or kf in "fc" and kt in "biu" or kf != "b" and kt == "b")
+
+
+class finfo:  # noqa: N801  (mirrors torch.finfo)
+    """Machine limits of a floating dtype (a complex dtype gives its real part's): ``lamina.finfo(lamina.float32)``."""
+
+    def __init__(self, type: dtype | None = None) -> None:  # noqa: A002
+        d = get_default_dtype() if type is None else type
+        if not isinstance(d, dtype) or d.kind not in "fc":
+            raise TypeError("lamina.finfo() requires a floating point input type. Use lamina.iinfo to handle "
+                            f"'lamina.finfo', got {d!r}")
+        real = d.to_real()
+        info = np.finfo(real.np)
+        self.bits, self.dtype = info.bits, real.name
+        self.eps, self.max, self.min = float(info.eps), float(info.max), float(info.min)
+        self.tiny = self.smallest_normal = float(info.smallest_normal)
+        self.resolution = float(info.resolution)
+
+    def __repr__(self) -> str:
+        return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, eps={self.eps:g}, "
+                f"smallest_normal={self.smallest_normal:g}, tiny={self.tiny:g}, dtype={self.dtype})")
+
+
+class iinfo:  # noqa: N801  (mirrors torch.iinfo)
+    """Limits of an integer dtype: ``lamina.iinfo(lamina.int32).max``."""
+
+    def __init__(self, type: dtype) -> None:  # noqa: A002
+        if not isinstance(type, dtype) or type.kind not in "iu":
+            raise TypeError("lamina.iinfo() requires an integer input type. Use lamina.finfo to handle "
+                            f"'lamina.iinfo', got {type!r}")
+        info = np.iinfo(type.np)
+        self.bits, self.min, self.max, self.dtype = info.bits, int(info.min), int(info.max), type.name
+
+    def __repr__(self) -> str:
+        return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"

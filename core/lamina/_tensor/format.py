@@ -20,8 +20,6 @@ def _formatter(a: np.ndarray):
         return lambda v: "True" if v else "False"
     if kind in "iu":
         return lambda v: str(int(v))
-    if kind == "c":
-        return lambda v: f"{v.real:.4f}{v.imag:+.4f}j"
     finite = a[np.isfinite(a)].astype(np.float64)
     nonzero = np.abs(finite[finite != 0])
     if finite.size and np.all(finite == np.round(finite)):
@@ -49,7 +47,28 @@ def _summarize(a: np.ndarray) -> np.ndarray:
     return np.stack([_summarize(x) for x in a]) if a.ndim > 1 else a
 
 
+def _complex_formatter(a: np.ndarray):
+    """PyTorch's complex elements: the real and imaginary parts formatted each on its own (as a real
+    tensor of those values), padded to their widths, joined with the sign: ``1.+2.0000j``, ``-0.-0.5000j``."""
+    parts = []
+    for p in (a.real, a.imag):
+        f = _formatter(p)
+        shown = p[np.isfinite(p) & (p != 0)].tolist()
+        parts.append((f, max([len(f(v)) for v in shown], default=1)))
+    (fr, wr), (fi, wi) = parts
+
+    def fmt(v: complex) -> str:
+        im = (fi(v.imag).rjust(wi) + "j").lstrip()
+        return fr(v.real).rjust(wr) + ("" if im[0] in "+-" else "+") + im
+
+    return fmt, wr + wi + 1
+
+
 def _fmt(a: np.ndarray, fmt, width: int, indent: int, summarize: bool) -> str:
+    if a.dtype.kind == "c":  # complex elements are padded part by part, not as a whole
+        width, pad = 0, width
+    else:
+        pad = width
     if a.ndim == 0:
         return fmt(a.item()).rjust(width)
     n = a.shape[0]
@@ -57,11 +76,11 @@ def _fmt(a: np.ndarray, fmt, width: int, indent: int, summarize: bool) -> str:
     idx = list(range(EDGEITEMS)) + [None] + list(range(n - EDGEITEMS, n)) if cut else list(range(n))
     if a.ndim == 1:
         items = [" ..." if i is None else fmt(a[i].item()).rjust(width) for i in idx]  # PyTorch pads it
-        per_line = max(1, (LINE_WIDTH - indent) // (width + 2))
+        per_line = max(1, (LINE_WIDTH - indent) // (pad + 2))
         lines = [", ".join(items[k:k + per_line]) for k in range(0, len(items), per_line)]
         return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
     sep = "," + "\n" * (a.ndim - 1) + " " * (indent + 1)
-    parts = ["..." if i is None else _fmt(a[i], fmt, width, indent + 1, summarize) for i in idx]
+    parts = ["..." if i is None else _fmt(a[i], fmt, pad, indent + 1, summarize) for i in idx]
     return "[" + sep.join(parts) + "]"
 
 
@@ -70,6 +89,9 @@ def format_array(a: np.ndarray, indent: int) -> str:
     if a.size == 0:
         return "[]" if a.ndim == 1 or a.ndim == 0 else "[]"
     shown = _summarize(a) if summarize else a
+    if a.dtype.kind == "c":
+        fmt, width = _complex_formatter(shown)
+        return _fmt(a, fmt, width, indent, summarize)
     fmt = _formatter(shown)
     width = max(len(fmt(v)) for v in shown.reshape(-1).tolist()) if shown.size else 0
     return _fmt(a, fmt, width, indent, summarize)
@@ -83,7 +105,8 @@ def tensor_repr(t) -> str:
     if t._device.type != "cpu":
         suffix.append(f"device='{t._device}'")
     dt = t.dtype
-    default_ok = dt is _dtype.get_default_dtype() or dt is _dtype.int64 or dt is _dtype.bool_
+    default_ok = dt is _dtype.get_default_dtype() or dt is _dtype.int64 or dt is _dtype.bool_ or \
+        dt is _dtype.get_default_complex_dtype()
     if host.size == 0 and host.ndim != 1:
         suffix.append(f"size={tuple(host.shape)}")
         default_ok = default_ok and True

@@ -33,21 +33,16 @@ def normalize_dims(dim: Any, ndim: int, op: str = "op") -> tuple[int, ...] | Non
 def result_np_dtype(a: Tensor, b: Tensor):
     """PyTorch's type promotion for two tensors (0-d tensors count only when of a higher kind)."""
     da, db = a._data.dtype, b._data.dtype
-    ka, kb = _KIND_RANK[da.kind], _KIND_RANK[db.kind]
     za, zb = a._data.ndim == 0, b._data.ndim == 0
     if za != zb:
-        dim_t, zero_t = (b, a) if za else (a, b)
-        kd, kz = _KIND_RANK[dim_t._data.dtype.kind], _KIND_RANK[zero_t._data.dtype.kind]
+        dim_d, zero_d = (db, da) if za else (da, db)
+        kd, kz = _KIND_RANK[dim_d.kind], _KIND_RANK[zero_d.kind]
         if kz <= kd:
-            return dim_t._data.dtype
-        return zero_t._data.dtype
-    if ka != kb:
-        hi = a if ka > kb else b
-        if hi._data.dtype.kind == "f":
-            return hi._data.dtype
-    import numpy as np
-
-    return np.promote_types(da, db)
+            return dim_d
+        if kz == 3 and kd == 2:  # a complex 0-d tensor keeps the dimensioned tensor's precision
+            return _dtype.to_np(_dtype._FROM_NP[dim_d].to_complex())
+        return zero_d
+    return _dtype.promote_np(da, db)
 
 
 def promote_pair(a: Tensor, b: Any) -> tuple[Any, Any]:
@@ -67,6 +62,11 @@ def promote_pair(a: Tensor, b: Any) -> tuple[Any, Any]:
             a = a.to(_dtype.get_default_dtype())
         elif tb is int and kind == "b":
             a = a.to(_dtype.int64)
+        return a, b
+    if tb is complex:
+        kind = a._data.dtype.kind
+        if kind != "c":  # a float tensor keeps its precision, others take the default complex dtype
+            a = a.to(a.dtype.to_complex() if kind == "f" else _dtype.get_default_complex_dtype())
         return a, b
     return promote_pair(a, scalar_or_tensor(b, a))
 

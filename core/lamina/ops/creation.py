@@ -112,7 +112,61 @@ def from_numpy(ndarray: np.ndarray) -> Tensor:
     return Tensor._make(dev.backend.from_host(ndarray, dev.index), dev)
 
 
-def _fill(kind: str, size, fill_value, dtype, device, requires_grad) -> Tensor:
+class layout:  # noqa: N801 - torch's name
+    """A tensor memory layout; lamina stores every tensor ``strided`` (dense)."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"lamina.{self.name}"
+
+
+strided = layout("strided")
+
+
+def _check_layout(name: str, lay: Any, memory_format: Any = None) -> None:
+    if lay is not None and getattr(lay, "name", None) != "strided" and not str(lay).endswith("strided"):
+        raise NotImplementedError(f"{name}: only layout=strided is supported, got {lay!r}")
+    if memory_format is not None and not str(memory_format).endswith(("contiguous_format", "preserve_format")):
+        raise NotImplementedError(f"{name}: only memory_format=contiguous_format is supported, got {memory_format!r}")
+
+
+def _shape_of(name: str, args: tuple, size: Any) -> tuple[int, ...]:
+    """torch's ``*size`` forms: ints as varargs, one tuple/list/Size, or ``size=``."""
+    if size is not None:
+        if args:
+            raise TypeError(f"{name}() got multiple values for argument 'size'")
+        args = (size,)
+    if not args:
+        raise TypeError(f'{name}() missing 1 required positional arguments: "size"')
+    if len(args) > 1 and any(isinstance(a, (tuple, list)) for a in args):
+        raise TypeError(f"{name}() takes 1 positional argument but {len(args)} were given")
+    return _size(args)
+
+
+def write_out(out: Tensor | None, result: Tensor, name: str = "out") -> Tensor:
+    """torch's ``out=``: ``result`` written into ``out`` (resized when its shape differs), ``out`` returned."""
+    if out is None:
+        return result
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    if out._data.dtype != result._data.dtype:
+        raise RuntimeError(f"{name}: Expected out tensor to have dtype {result.dtype}, but got {out.dtype} instead")
+    if out._data.shape != result._data.shape:
+        out._data = result._data.copy()
+    else:
+        out._data[...] = result._data
+    out._vc.v += 1
+    return out
+
+
+def _fill(kind: str, size, fill_value, dtype, device, requires_grad, out=None) -> Tensor:
+    if out is not None:
+        dtype = out.dtype if dtype is None else dtype
+        device = out.device if device is None else device
     dev = _dev(device)
     xp = dev.backend.xp
     shape = _size(size)
@@ -122,6 +176,8 @@ def _fill(kind: str, size, fill_value, dtype, device, requires_grad) -> Tensor:
                 dtype = _dtype.bool_
             elif isinstance(fill_value, int):
                 dtype = _dtype.int64
+            elif isinstance(fill_value, complex):
+                dtype = _dtype.complex64 if _dtype.get_default_dtype() is _dtype.float32 else _dtype.complex128
             else:
                 dtype = _dtype.get_default_dtype()
         else:
@@ -141,43 +197,61 @@ def _fill(kind: str, size, fill_value, dtype, device, requires_grad) -> Tensor:
         nbytes = math.prod(shape) * npd.itemsize
         raise OutOfMemoryError(f"{kind}: could not allocate {nbytes} bytes for a tensor of shape {list(shape)} "
                                f"({npd}) on {dev}: {e}") from e
-    return _finish(arr, dev, requires_grad)
+    return write_out(out, _finish(arr, dev, requires_grad), kind)
 
 
-def zeros(*size, dtype: Any = None, device: Any = None, requires_grad: bool = False, out=None) -> Tensor:
-    return _fill("zeros", size, None, dtype, device, requires_grad)
+def zeros(*size_args: Any, size: Any = None, out: Tensor | None = None, dtype: Any = None, layout: Any = None,
+          device: Any = None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
+    _check_layout("zeros", layout)
+    return _fill("zeros", _shape_of("zeros", size_args, size), None, dtype, device, requires_grad, out)
 
 
-def ones(*size, dtype: Any = None, device: Any = None, requires_grad: bool = False, out=None) -> Tensor:
-    return _fill("ones", size, None, dtype, device, requires_grad)
+def ones(*size_args: Any, size: Any = None, out: Tensor | None = None, dtype: Any = None, layout: Any = None,
+         device: Any = None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
+    _check_layout("ones", layout)
+    return _fill("ones", _shape_of("ones", size_args, size), None, dtype, device, requires_grad, out)
 
 
-def empty(*size, dtype: Any = None, device: Any = None, requires_grad: bool = False, **_ignored) -> Tensor:
-    return _fill("empty", size, None, dtype, device, requires_grad)
+def empty(*size_args: Any, size: Any = None, out: Tensor | None = None, dtype: Any = None, layout: Any = None,
+          device: Any = None, requires_grad: bool = False, pin_memory: bool = False,
+          memory_format: Any = None) -> Tensor:
+    _check_layout("empty", layout, memory_format)
+    return _fill("empty", _shape_of("empty", size_args, size), None, dtype, device, requires_grad, out)
 
 
-def full(size, fill_value, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    return _fill("full", (size,) if isinstance(size, int) else tuple(size), fill_value, dtype, device, requires_grad)
+def full(size: Any, fill_value: Any, *, out: Tensor | None = None, dtype: Any = None, layout: Any = None,
+         device: Any = None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
+    _check_layout("full", layout)
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    return _fill("full", _shape_of("full", (size,), None), fill_value, dtype, device, requires_grad, out)
 
 
 def _like(kind: str, input: Tensor, fill_value=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     return _fill(kind, input._data.shape, fill_value, dtype or input.dtype, device or input.device, requires_grad)
 
 
-def zeros_like(input: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def zeros_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: Any = None,
+               requires_grad: bool = False, memory_format: Any = None, pin_memory: bool = False) -> Tensor:
+    _check_layout("zeros_like", layout, memory_format)
     return _like("zeros", input, None, dtype, device, requires_grad)
 
 
-def ones_like(input: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def ones_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: Any = None,
+              requires_grad: bool = False, memory_format: Any = None, pin_memory: bool = False) -> Tensor:
+    _check_layout("ones_like", layout, memory_format)
     return _like("ones", input, None, dtype, device, requires_grad)
 
 
-def empty_like(input: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def empty_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: Any = None,
+               requires_grad: bool = False, memory_format: Any = None, pin_memory: bool = False) -> Tensor:
+    _check_layout("empty_like", layout, memory_format)
     return _like("empty", input, None, dtype, device, requires_grad)
 
 
-def full_like(input: Tensor, fill_value, *, dtype: Any = None, device: Any = None,
-              requires_grad: bool = False) -> Tensor:
+def full_like(input: Tensor, fill_value, *, dtype: Any = None, layout: Any = None, device: Any = None,
+              requires_grad: bool = False, memory_format: Any = None, pin_memory: bool = False) -> Tensor:
+    _check_layout("full_like", layout, memory_format)
     return _like("full", input, fill_value, dtype, device, requires_grad)
 
 
@@ -243,8 +317,13 @@ def rand(*size, generator=None, dtype: Any = None, device: Any = None, requires_
 
 
 def randn(*size, generator=None, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    """Standard normal samples."""
+    """Standard normal samples (complex dtypes: real and imaginary parts each N(0, 1/2), as PyTorch)."""
     dev = _dev(device)
+    if dtype is not None and _dtype.to_np(dtype).kind == "c":
+        cd = _dtype._FROM_NP[_dtype.to_np(dtype)]
+        parts = randn(*_size(size), 2, generator=generator, dtype=cd.to_real(), device=dev)._data
+        parts *= parts.dtype.type(0.5 ** 0.5)
+        return _finish(parts.view(cd.np)[..., 0], dev, requires_grad)
     d = _float_dtype(dtype)
     g = _random.impl_for(generator, dev)
     with dev.backend.device_scope(dev.index):
