@@ -85,11 +85,29 @@ def to_float(x: Any, dtype: Any) -> Tensor:
     return lamina.tensor(float(x), dtype=dtype)
 
 
+#: torch's CPU kernels without a float16 version (they raise NotImplementedError for Half)
+NO_HALF = frozenset("""
+    airy_ai bessel_j0 bessel_j1 bessel_y0 bessel_y1 erfcx log_ndtr ndtri modified_bessel_i0 modified_bessel_i1
+    modified_bessel_k0 modified_bessel_k1 scaled_modified_bessel_k0 scaled_modified_bessel_k1 spherical_bessel_j0
+    zeta chebyshev_polynomial_t chebyshev_polynomial_u chebyshev_polynomial_v chebyshev_polynomial_w
+    shifted_chebyshev_polynomial_t shifted_chebyshev_polynomial_u shifted_chebyshev_polynomial_v
+    shifted_chebyshev_polynomial_w hermite_polynomial_h hermite_polynomial_he laguerre_polynomial_l
+    legendre_polynomial_p""".split())
+
+
+def check_half(name: str, dtype: Any) -> None:
+    base = name.removeprefix("special_")
+    if base in NO_HALF and str(dtype).endswith("float16"):
+        raise NotImplementedError(f'"{base}_cpu" not implemented for \'Half\'')
+
+
 def unary_input(name: str, x: Any) -> Tensor:
     """Check a unary op's input and cast it to its result dtype."""
     check_tensor(name, x)
     check_cpu(name, x)
-    return to_float(x, float_dtype(name, x))
+    dtype = float_dtype(name, x)
+    check_half(name, dtype)
+    return to_float(x, dtype)
 
 
 # --- the scipy call -------------------------------------------------------------------------------
@@ -286,6 +304,7 @@ def binary_inputs(name: str, a: Any, b: Any, scalars: bool = True,
                             f"{type(v).__name__}")
     check_cpu(name, a, b)
     dtype = promote_float(name, a, b)
+    check_half(name, dtype)
     a, b = to_float(a, dtype), to_float(b, dtype)
     broadcast_shapes(name, tuple(a.shape), tuple(b.shape))
     return a, b

@@ -12,7 +12,7 @@ from collections.abc import Callable
 import numpy as np
 from lamina import Tensor
 
-from ._common import check_cpu, finish_out, host_call, promote_float, to_float, wrap
+from ._common import broadcast_shapes, check_cpu, check_half, finish_out, host_call, promote_float, to_float, wrap
 
 
 def _recurrence(first: Callable, step: Callable, trig: Callable | None = None, trig_from: int = 0) -> Callable:
@@ -88,7 +88,9 @@ def _make(name: str, host: Callable, doc: str):
                             "Tensor n), (Number x, Tensor n), (Tensor x, Number n)")
         check_cpu(name, input, n)
         dtype = promote_float(name, input, n)
+        check_half(name, dtype)
         x, k = to_float(input, dtype), to_float(n, dtype)
+        broadcast_shapes(name, tuple(x.shape), tuple(k.shape))
         y = wrap(host_call(host, x.detach().numpy().dtype, x.detach().numpy(), k.detach().numpy()))
         return finish_out(name, y, out)
 
