@@ -218,7 +218,7 @@ def inplace(name: str, x: Tensor, compute: Callable[[Tensor], Tensor], *others: 
     what backward saves is never overwritten) and x takes the result's history through ``copy_``; a
     leaf that requires grad raises, as in torch.
     """
-    check_tensor(name, x, "self", 0)
+    check_tensor(name, x)
     check_cpu(name, x)
     _reject_complex(name, x)
     if not x.is_floating_point():
