@@ -54,8 +54,10 @@ from ._base.errors import (
     PluginNotFoundError,
     ShapeError,
 )
+from ._base.layout import jagged, layout, sparse_bsc, sparse_bsr, sparse_coo, sparse_csc, sparse_csr, strided
 from ._tensor import Size
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd.grad_mode import is_anomaly_check_nan_enabled, is_anomaly_enabled, is_inference_mode_enabled
 from .backends import device, get_default_device, set_backend, set_default_device
 from .backends.random import (
     Generator,
@@ -67,6 +69,19 @@ from .backends.random import (
     set_rng_state,
 )
 from .backends.threads import get_num_interop_threads, get_num_threads, set_num_interop_threads, set_num_threads
+from .ops.attributes import (
+    detach,
+    detach_,
+    fill,
+    fill_,
+    get_device,
+    is_distributed,
+    is_inference,
+    is_nonzero,
+    is_same_size,
+    is_signed,
+    zero_,
+)
 from .ops.combine import (
     cat,
     chunk,
@@ -252,6 +267,24 @@ from .ops.softmax import log_softmax, softmax
 from .ops.sorting import argsort, kthvalue, sort, topk
 from .ops.tensor import Tensor
 from .plugins import _functions as _plugin_functions
+from .runtime import (
+    are_deterministic_algorithms_enabled,
+    from_dlpack,
+    get_deterministic_debug_mode,
+    get_float32_matmul_precision,
+    init_num_threads,
+    is_deterministic_algorithms_warn_only_enabled,
+    is_storage,
+    is_warn_always_enabled,
+    set_anomaly_enabled,
+    set_default_tensor_type,
+    set_deterministic_debug_mode,
+    set_float32_matmul_precision,
+    set_flush_denormal,
+    set_warn_always,
+    to_dlpack,
+    use_deterministic_algorithms,
+)
 from .plugins._modules import install_finder as _install_finder
 from .plugins._modules import provided_module as _provided_module
 
@@ -290,6 +323,10 @@ def __getattr__(name: str) -> Any:
         from . import serialization
 
         return getattr(serialization, name)
+    if name == "typename":
+        from .nn.module import typename
+
+        return typename
     if name == "summary":
         from .utils.summary import summary
 

@@ -11,6 +11,7 @@ class _State(threading.local):
         self.enabled = True
         self.anomaly = False
         self.anomaly_check_nan = True
+        self.inference = False  # inside an enabled inference_mode (is_inference_mode_enabled)
 
 
 state = _State()
@@ -65,6 +66,16 @@ class inference_mode(_GradSwitch):  # noqa: N801
     def __init__(self, mode: bool = True) -> None:
         super().__init__()
         self._value = not mode
+        self._prev_inference: list[bool] = []
+
+    def __enter__(self):
+        self._prev_inference.append(state.inference)
+        state.inference = not self._value
+        return super().__enter__()
+
+    def __exit__(self, *exc) -> bool:
+        state.inference = self._prev_inference.pop()
+        return super().__exit__(*exc)
 
     def __call__(self, fn):
         if not callable(fn):
@@ -133,3 +144,11 @@ def set_detect_anomaly(mode: bool, check_nan: bool = True) -> None:
 
 def is_anomaly_enabled() -> bool:
     return state.anomaly
+
+
+def is_anomaly_check_nan_enabled() -> bool:
+    return state.anomaly_check_nan
+
+
+def is_inference_mode_enabled() -> bool:
+    return state.inference

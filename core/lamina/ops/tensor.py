@@ -13,6 +13,7 @@ from .._base import dtype as _dtype
 from .._tensor import TensorBase, _init_from
 from ..autograd.methods import AutogradMethods
 from . import _graph, creation
+from .attributes import AttributeMethods
 from .combine import CombineMethods
 from .comparison import ComparisonMethods
 from .conversion import ConversionMethods
@@ -29,7 +30,7 @@ from .sorting import SortingMethods
 
 class Tensor(TensorBase, AutogradMethods, ElementwiseMethods, ComparisonMethods, ReductionMethods, SoftmaxMethods,
              LinalgMethods, ShapeMethods, CombineMethods, IndexingMethods, SortingMethods, ConversionMethods,
-             CreationMethods, FillMethods, concrete=True):
+             CreationMethods, FillMethods, AttributeMethods, concrete=True):
     """An n-dimensional array with autograd: ``lamina.Tensor([[1., 2.]])``, ``lamina.Tensor(2, 3)``.
 
     ``tensor.array`` is the raw backend array; ``tensor.data`` a Tensor sharing it without history.
