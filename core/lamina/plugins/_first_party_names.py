@@ -16,7 +16,13 @@ TABLE: dict[str, dict[str, str]] = {
         "lamina.namespaces": "distributed nn.parallel utils.data.distributed",
     },
     "lamina-distributions": {"lamina.namespaces": "distributions"},
-    "lamina-fft": {"lamina.namespaces": "fft"},
+    "lamina-fft": {
+        "lamina.functions": """
+            stft istft hann_window hamming_window blackman_window bartlett_window kaiser_window
+        """,
+        "lamina.namespaces": "fft",
+        "lamina.tensor_methods": "stft istft",
+    },
     "lamina-init": {
         "lamina.init": """
             calculate_gain uniform_ normal_ trunc_normal_ constant_ ones_ zeros_ eye_ dirac_ orthogonal_ sparse_
