@@ -221,3 +221,12 @@ def test_inplace_on_a_view_changes_the_base():
     base[:, 1].erfinv_()
     tbase[:, 1].erfinv_()
     assert_same(base, tbase, TOL["float64"])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", ["i0", "i1", "modified_bessel_i0", "modified_bessel_i1", "i0e", "i1e"])
+def test_exp_scaled_bessel_overflow_as_torch(name, dtype):
+    """torch's i0/i1 overflow where exp(|x|) does in the input's dtype (float32: |x| > 88.72)."""
+    x = np.array([88.72, 88.7228, 88.7229, 89.3, 91.2, 709.78, 709.79, 1e30, np.inf], dtype=dtype)
+    x = np.concatenate([x, -x])
+    assert_same(getattr(S, name)(lam(x)), getattr(torch.special, name)(tor(x)), TOL[dtype], name)

@@ -113,10 +113,23 @@ def unary_input(name: str, x: Any) -> Tensor:
 # --- the scipy call -------------------------------------------------------------------------------
 def host_call(fn: Callable[..., Any], dtype: Any, *arrays: Any) -> np.ndarray:
     """``fn`` on float64 copies of ``arrays``, rounded to ``dtype`` (floating-point warnings off: torch
-    gives inf/NaN silently)."""
+    gives inf/NaN silently). A function marked :func:`dtype_aware` also gets ``dtype=``."""
     with np.errstate(all="ignore"):
-        y = fn(*(np.asarray(a, dtype=np.float64) for a in arrays))
+        x64 = (np.asarray(a, dtype=np.float64) for a in arrays)
+        y = fn(*x64, dtype=np.dtype(dtype)) if getattr(fn, "dtype_aware", False) else fn(*x64)
         return np.asarray(y).astype(dtype, copy=False)
+
+
+def dtype_aware(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a host function that needs the result dtype (to reproduce torch's overflow in that dtype)."""
+    fn.dtype_aware = True  # type: ignore[attr-defined]
+    return fn
+
+
+def exp_overflows(x: np.ndarray, dtype: Any) -> np.ndarray:
+    """Where exp(|x|) overflows in ``dtype`` for a finite x: torch's exp-scaled kernels (i0, i1) give inf
+    there (and NaN at +-inf, as scipy does)."""
+    return np.isfinite(x) & (np.abs(x) > float(np.log(np.finfo(dtype).max).astype(dtype)))
 
 
 def wrap(a: Any) -> Tensor:

@@ -14,7 +14,7 @@ import numpy as np
 import scipy.special as sc
 from lamina import Tensor
 
-from ._common import apply_unary, inplace, machine_eps, unary_op
+from ._common import apply_unary, dtype_aware, exp_overflows, inplace, machine_eps, unary_op
 
 
 def _d_i0(dy, x, y):
@@ -42,15 +42,25 @@ def _d_i1e(dy, x, y):
     return dy * lamina.where(big, i0e(safe) - y * (lamina.sign(safe) + 1.0 / safe), 0.5 * lamina.ones_like(x))
 
 
-I0 = unary_op("I0", sc.i0, _d_i0)
+@dtype_aware
+def _i0_host(x, dtype):
+    return np.where(exp_overflows(x, dtype), np.inf, sc.i0(x))
+
+
+@dtype_aware
+def _i1_host(x, dtype):
+    return np.where(exp_overflows(x, dtype), np.copysign(np.inf, x), sc.i1(x))
+
+
+I0 = unary_op("I0", _i0_host, _d_i0)
 I0e = unary_op("SpecialI0e", sc.i0e, _d_i0e)
-I1 = unary_op("SpecialI1", sc.i1, _d_i1)
+I1 = unary_op("SpecialI1", _i1_host, _d_i1)
 I1e = unary_op("SpecialI1e", sc.i1e, _d_i1e)
 
 
 def i0(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The modified Bessel function of the first kind, order 0. Shape: (*) -> (*)"""
-    return apply_unary("i0", I0, sc.i0, input, out)
+    return apply_unary("i0", I0, _i0_host, input, out)
 
 
 def i0e(input: Tensor, *, out: Tensor | None = None) -> Tensor:
@@ -60,7 +70,7 @@ def i0e(input: Tensor, *, out: Tensor | None = None) -> Tensor:
 
 def i1(input: Tensor, *, out: Tensor | None = None) -> Tensor:
     """The modified Bessel function of the first kind, order 1. Shape: (*) -> (*)"""
-    return apply_unary("special_i1", I1, sc.i1, input, out)
+    return apply_unary("special_i1", I1, _i1_host, input, out)
 
 
 def i1e(input: Tensor, *, out: Tensor | None = None) -> Tensor:
@@ -103,9 +113,9 @@ bessel_j0 = _no_grad_op("special_bessel_j0", sc.j0, "The Bessel function of the 
 bessel_j1 = _no_grad_op("special_bessel_j1", sc.j1, "The Bessel function of the first kind, order 1.")
 bessel_y0 = _no_grad_op("special_bessel_y0", sc.y0, "The Bessel function of the second kind, order 0.")
 bessel_y1 = _no_grad_op("special_bessel_y1", sc.y1, "The Bessel function of the second kind, order 1.")
-modified_bessel_i0 = _no_grad_op("special_modified_bessel_i0", sc.i0,
+modified_bessel_i0 = _no_grad_op("special_modified_bessel_i0", _i0_host,
                                  "The modified Bessel function of the first kind, order 0.")
-modified_bessel_i1 = _no_grad_op("special_modified_bessel_i1", sc.i1,
+modified_bessel_i1 = _no_grad_op("special_modified_bessel_i1", _i1_host,
                                  "The modified Bessel function of the first kind, order 1.")
 modified_bessel_k0 = _no_grad_op("special_modified_bessel_k0", sc.k0,
                                  "The modified Bessel function of the second kind, order 0.")

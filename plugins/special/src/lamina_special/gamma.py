@@ -23,6 +23,7 @@ from ._common import (
     apply_unary,
     binary_op,
     check_out_grad,
+    dtype_aware,
     dtype_label,
     finish_out,
     host_call,
@@ -64,7 +65,9 @@ def _trigamma(x: np.ndarray, dtype: Any) -> np.ndarray:
         return np.where(left, refl, sc.polygamma(1, x))
 
 
-def _polygamma_host(n: int, x: np.ndarray, dtype: Any) -> np.ndarray:
+@dtype_aware
+def _polygamma_host(x: np.ndarray, n: Any, dtype: Any) -> np.ndarray:
+    n = int(n)
     if n == 0:
         return sc.psi(x)
     if n == 1:
@@ -78,7 +81,7 @@ class Polygamma(Function):
 
     @staticmethod
     def forward(ctx, x, n):
-        y = host_call(lambda a: _polygamma_host(n, a, x.dtype), x.dtype, x)
+        y = host_call(_polygamma_host, x.dtype, x, n)
         ctx.save_for_backward(x)
         ctx.n = n
         return y
