@@ -16,6 +16,7 @@ import wl_conv
 import wl_dense
 import wl_models
 import wl_seq
+import wl_tensorlib
 from _bench_util import Bench
 
 
@@ -68,6 +69,10 @@ WORKLOADS = [
              ("utils.data.DataLoader",)),
     Workload(pipeline.NAME.format(w=2), "ms/epoch", lambda fw: pipeline.loader_bench(fw, 2), 1.0,
              ("utils.data.DataLoader",)),
+    # issue #20's tensor library: new ops' overhead <= 1.0x, cdist <= 1.2x
+    Workload("new-op overhead: 100x 12 newer ops (tril, logaddexp, median, cdist, erf, det, rfft, ...) 8x8",
+             "ms/100 it", wl_tensorlib.new_op_overhead, 1.0, wl_tensorlib.NEW_OP_NEEDS),
+    Workload("cdist 1024x1024 points, 64 dims (fwd)", "ms/call", wl_tensorlib.cdist, 1.2, ("cdist",)),
     Workload("MLP inference (eval, no_grad), batch 1024", "ms/step",
              lambda fw: wl_dense.mlp_infer(fw, 1024), None, _MLP),
     Workload("ConvNet inference (eval, no_grad), batch 64", "ms/step",
@@ -78,14 +83,15 @@ WORKLOADS = [
 def missing(w: Workload) -> str | None:
     """Why lamina cannot run ``w`` yet (the first name that fails to resolve), or None.
 
-    A need is a dotted name under ``lamina`` (``nn.LSTM``, ``utils.data.DataLoader``).
+    A need is a dotted name under ``lamina`` (``nn.LSTM``, ``utils.data.DataLoader``) or a top-level one
+    (``cdist``).
     """
     import importlib
 
     for dotted in w.needs:
-        mod_name, attr = dotted.rsplit(".", 1)
+        mod_name, _, attr = dotted.rpartition(".")
         try:
-            getattr(importlib.import_module(f"lamina.{mod_name}"), attr)
+            getattr(importlib.import_module(f"lamina.{mod_name}" if mod_name else "lamina"), attr)
         except Exception as e:  # a plugin not installed or failing to load: report, don't crash the run
             first = str(e).splitlines()[0] if str(e) else type(e).__name__
             return f"lamina.{dotted} unavailable ({type(e).__name__}: {first[:140]})"
