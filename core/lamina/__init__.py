@@ -15,22 +15,28 @@ from ._base.dtype import (
     bool_ as bool,  # noqa: A004
 )
 from ._base.dtype import (
+    can_cast,
     cdouble,
     cfloat,
+    chalf,
+    complex32,
     complex64,
     complex128,
     double,
     dtype,
+    finfo,
     float16,
     float32,
     float64,
     get_default_dtype,
     half,
+    iinfo,
     int8,
     int16,
     int32,
     int64,
     long,
+    promote_types,
     set_default_dtype,
     short,
     uint8,
@@ -127,6 +133,25 @@ from .ops.comparison import (
     ne,
     signbit,
 )
+from .ops.complex import (
+    angle,
+    complex,  # noqa: A004
+    conj,
+    conj_physical,
+    imag,
+    is_complex,
+    is_conj,
+    is_neg,
+    isreal,
+    polar,
+    real,
+    resolve_conj,
+    resolve_neg,
+    sgn,
+    view_as_complex,
+    view_as_real,
+)
+from .ops._util import result_type
 from .ops.conversion import clone
 from .ops.creation import (
     arange,

@@ -131,3 +131,36 @@ def infer_shape(shape: tuple, numel: int, op: str, in_shape) -> tuple:
         raise RuntimeError(f"{op}: shape '{list(shape)}' is invalid for input of size {numel} "
                            f"(input shape {list(in_shape)})")
     return shape
+
+
+
+def _combine(higher: Any, lower: Any) -> Any:
+    """PyTorch's rule between categories (dimensioned > 0-d > Python number): the higher decides unless
+    the lower is of a higher kind (a complex lower one keeps a floating higher one's precision)."""
+    if higher is None or lower is None:
+        return lower if higher is None else higher
+    kh, kl = higher.kind, lower.kind
+    if kh == "c" or kl != "c" and kh == "f":
+        return higher
+    if kl == "c":
+        return _dtype.to_np(_dtype._FROM_NP[higher].to_complex()) if kh == "f" else lower
+    return _dtype.promote_np(higher, lower) if kh == "b" or kl == "f" else higher
+
+
+def result_type(tensor: Any, other: Any) -> _dtype.dtype:
+    """The dtype of ``tensor <op> other`` under PyTorch's promotion (tensors, 0-d tensors, Python numbers)."""
+    import numpy as np
+
+    cats: list[Any] = [None, None, None]  # dimensioned, 0-d, Python numbers
+    for v in (tensor, other):
+        if isinstance(v, Tensor):
+            k, d = (0 if v._data.ndim else 1), v._data.dtype
+        elif isinstance(v, numbers.Number):
+            k = 2
+            d = np.dtype(bool) if isinstance(v, bool) else np.dtype(np.int64) if isinstance(v, numbers.Integral) \
+                else (_dtype.get_default_dtype() if isinstance(v, numbers.Real) else
+                      _dtype.get_default_complex_dtype()).np
+        else:
+            raise TypeError(f"result_type: expected Tensors or Numbers, got {type(v).__name__}")
+        cats[k] = d if cats[k] is None else _dtype.promote_np(cats[k], d)
+    return _dtype._FROM_NP[_combine(cats[0], _combine(cats[1], cats[2]))]

@@ -15,11 +15,18 @@ class Cast(Function):
 
     @staticmethod
     def forward(ctx, x, np_dtype, copy):
+        ctx.to_real = x.dtype.kind != "c" and np_dtype.kind == "c"
+        if x.dtype.kind == "c" and np_dtype.kind != "c":
+            import warnings
+
+            warnings.warn("Casting complex values to real discards the imaginary part", UserWarning, stacklevel=4)
+            x = x.real
         return x.astype(np_dtype, copy=copy)
 
     @staticmethod
     def backward(ctx, dy):
-        return dy, None, None
+        # a real input gets the real part (of dL/dx + i dL/dy, the imaginary part belongs to no input)
+        return (dy.real if ctx.to_real else dy), None, None
 
 
 class Clone(Function):
@@ -111,7 +118,8 @@ def type_(self: Tensor, dtype: Any = None, non_blocking: bool = False) -> Any:
 
 _TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
                "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor", "int8": "CharTensor",
-               "uint8": "ByteTensor", "bool": "BoolTensor"}
+               "uint8": "ByteTensor", "bool": "BoolTensor", "complex64": "ComplexFloatTensor",
+               "complex128": "ComplexDoubleTensor"}
 
 
 def cpu(self: Tensor) -> Tensor:
@@ -152,6 +160,9 @@ class ConversionMethods:
     bool = _cast(_dtype.bool_)
     byte = _cast(_dtype.uint8)
     char = _cast(_dtype.int8)
+    cfloat = _cast(_dtype.complex64)
+    cdouble = _cast(_dtype.complex128)
+    chalf = _cast(_dtype.complex32)
 
     def type_as(self: Tensor, other: Tensor) -> Tensor:
         return to(self, other.dtype)

@@ -8,6 +8,7 @@ arrays and, under ``create_graph=True``, on Tensors (double backward).
 
 from __future__ import annotations
 
+import cmath
 import math
 
 from .._base import dtype as _dtype
@@ -82,6 +83,12 @@ from .unary import (  # noqa: F401  (re-exported: one namespace for elementwise 
 # --- binary ops ---------------------------------------------------------------------------------
 
 
+def _conj(v):
+    """The complex conjugate of an array, a Tensor or a Python number (None stays None)."""
+    return v if v is None else v.conj() if hasattr(v, "conj") else v.conjugate()
+
+
+
 class Add(Function):
     """y = a + alpha * b (broadcasting). a, b: (*) -> y: (*)"""
 
@@ -92,7 +99,7 @@ class Add(Function):
 
     @staticmethod
     def backward(ctx, dy):
-        return dy, (dy if ctx.alpha == 1 else dy * ctx.alpha), None
+        return dy, (dy if ctx.alpha == 1 else dy * _conj(ctx.alpha)), None
 
 
 class Sub(Function):
@@ -105,7 +112,7 @@ class Sub(Function):
 
     @staticmethod
     def backward(ctx, dy):
-        return dy, (-dy if ctx.alpha == 1 else dy * -ctx.alpha), None
+        return dy, (-dy if ctx.alpha == 1 else dy * -_conj(ctx.alpha)), None
 
 
 class Mul(Function):
@@ -122,6 +129,8 @@ class Mul(Function):
     def backward(ctx, dy):
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
+        if dy.dtype.kind == "c":  # conjugate Wirtinger convention: da = dy * conj(b)
+            a, b = _conj(a), _conj(b)
         return (dy * b if need_a else None), (dy * a if need_b else None)
 
 
@@ -137,6 +146,8 @@ class Div(Function):
     def backward(ctx, dy):
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
+        if dy.dtype.kind == "c":
+            a, b = _conj(a), _conj(b)
         da = dy / b if need_a else None
         db = -dy * a / (b * b) if need_b else None
         return da, db
@@ -156,14 +167,18 @@ class Pow(Function):
         a, b, y = ctx.saved_tensors
         xp = ctx.xp
         need_a, need_b = ctx.needs_input_grad
+        if dy.dtype.kind == "c":
+            a, b, y = _conj(a), _conj(b), _conj(y)
         da = db = None
         if need_a:
-            if isinstance(b, (int, float)):
+            if isinstance(b, (int, float, complex)):
                 da = dy * b * a ** (b - 1) if b != 0 else dy * 0
             else:
                 da = dy * b * a ** (b - 1)
         if need_b:
-            if isinstance(a, (int, float)):
+            if isinstance(a, complex):
+                db = dy * y * complex(cmath.log(a)) if a != 0 else dy * 0
+            elif isinstance(a, (int, float)):
                 db = dy * y * math.log(a) if a > 0 else dy * 0
             else:
                 # d/db a**b = a**b log a, taken as 0 where a == 0 and b >= 0 (as PyTorch does)

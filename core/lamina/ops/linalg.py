@@ -34,6 +34,8 @@ class MatMul(Function):
     def backward(ctx, dy):
         a, b = ctx.saved_tensors                                        # only those a gradient needs
         need_a, need_b = ctx.needs_input_grad
+        if dy.dtype.kind == "c":                                        # da = dy @ b^H, db = a^H @ dy
+            a, b = (None if a is None else a.conj()), (None if b is None else b.conj())
         a_nd, b_nd = len(ctx.a_shape), len(ctx.b_shape)
         if a_nd == 1 and b_nd == 1:
             dy2 = dy.reshape((1, 1))
@@ -117,6 +119,8 @@ class Einsum(Function):
     def backward(ctx, dy):
         ops = ctx.saved_tensors
         xp = ctx.xp
+        if dy.dtype.kind == "c":  # the conjugate Wirtinger convention: other operands conjugated
+            ops = tuple(o.conj() for o in ops)
         lhs, out = ctx.equation.split("->")
         terms = lhs.split(",")
         grads = [None]

@@ -81,7 +81,7 @@ class Prod(Function):
         right = xp.flip(xp.cumprod(xp.concatenate([ones, xp.flip(flat, -1)[..., :-1]], axis=-1), axis=-1), -1)
         others = left * right
         others = others.reshape(x.shape) if ctx.axis is None else xp.moveaxis(others, -1, ctx.axis)
-        return dy * others, None, None
+        return dy * (others.conj() if dy.dtype.kind == "c" else others), None, None
 
 
 class MaxMin(Function):
@@ -90,6 +90,7 @@ class MaxMin(Function):
     @staticmethod
     def forward(ctx, x, axis, keepdim, is_max):
         xp = ctx.xp
+        _no_complex(x, "max" if is_max else "min")
         idx = xp.argmax(x, axis=axis) if is_max else xp.argmin(x, axis=axis)
         idx_k = xp.expand_dims(idx, axis)
         vals = xp.take_along_axis(x, idx_k, axis=axis)
@@ -118,6 +119,7 @@ class Amax(Function):
 
     @staticmethod
     def forward(ctx, x, axes, keepdim, is_max):
+        _no_complex(x, "amax" if is_max else "amin")
         y = x.max(axis=axes, keepdims=True) if is_max else x.min(axis=axes, keepdims=True)
         ctx.save_for_backward(x, y)
         ctx.axes, ctx.keepdim = axes, keepdim
@@ -142,7 +144,8 @@ class Var(Function):
         d = x - mu
         ctx.save_for_backward(d)
         ctx.axes, ctx.keepdim, ctx.div = axes, keepdim, builtins.max(n - correction, 0)
-        return (d * d).sum(axis=axes, keepdims=keepdim) / ctx.div
+        sq = (d * d.conj()).real if d.dtype.kind == "c" else d * d  # complex: |x - mean|^2, a real result
+        return sq.sum(axis=axes, keepdims=keepdim) / ctx.div
 
     @staticmethod
     def backward(ctx, dy):
@@ -196,7 +199,14 @@ class Cumprod(Function):
     def backward(ctx, dy):
         x, y = ctx.saved_tensors
         xp, axis = ctx.xp, ctx.axis
+        if dy.dtype.kind == "c":
+            x, y = x.conj(), y.conj()
         return xp.flip(xp.cumsum(xp.flip(dy * y, axis), axis=axis), axis) / x, None
+
+
+def _no_complex(x, name: str) -> None:
+    if x.dtype.kind == "c":
+        raise NotImplementedError(f"{name}: not implemented for complex tensors (got {x.dtype})")
 
 
 def _prod(it) -> int:

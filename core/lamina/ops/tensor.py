@@ -16,6 +16,7 @@ from . import _graph, creation
 from .attributes import AttributeMethods
 from .combine import CombineMethods
 from .comparison import ComparisonMethods
+from .complex import ComplexMethods
 from .conversion import ConversionMethods
 from .creation import CreationMethods
 from .elementwise_methods import ElementwiseMethods
@@ -30,7 +31,7 @@ from .sorting import SortingMethods
 
 class Tensor(TensorBase, AutogradMethods, ElementwiseMethods, ComparisonMethods, ReductionMethods, SoftmaxMethods,
              LinalgMethods, ShapeMethods, CombineMethods, IndexingMethods, SortingMethods, ConversionMethods,
-             CreationMethods, FillMethods, AttributeMethods, concrete=True):
+             CreationMethods, FillMethods, AttributeMethods, ComplexMethods, concrete=True):
     """An n-dimensional array with autograd: ``lamina.Tensor([[1., 2.]])``, ``lamina.Tensor(2, 3)``.
 
     ``tensor.array`` is the raw backend array; ``tensor.data`` a Tensor sharing it without history.

@@ -28,7 +28,9 @@ def _pointwise(name: str, forward, backward, saves: str, doc: str) -> type:
     """A unary Function ``y = forward(xp, x)`` whose gradient is ``backward(xp, dy, s)``.
 
     ``s`` is the saved input ``x`` or output ``y`` (``saves``); formulas use operators and ``xp``
-    only, so they also run on Tensors for double backward.
+    only, so they also run on Tensors for double backward. The functions are holomorphic: for
+    complex x the gradient is ``dy * conj(f'(x))`` (PyTorch's conjugate Wirtinger convention),
+    computed as ``conj(backward(conj(dy)))`` since every formula is ``dy * f'``.
     """
 
     def fwd(ctx, x):
@@ -38,6 +40,8 @@ def _pointwise(name: str, forward, backward, saves: str, doc: str) -> type:
 
     def bwd(ctx, dy):
         (s,) = ctx.saved_tensors
+        if dy.dtype.kind == "c":
+            return backward(ctx.xp, dy.conj(), s).conj()
         return backward(ctx.xp, dy, s)
 
     return type(name, (Function,), {"forward": staticmethod(fwd), "backward": staticmethod(bwd),
@@ -58,7 +62,6 @@ Rsqrt = _pointwise("Rsqrt", lambda xp, x: 1 / xp.sqrt(x), lambda xp, dy, y: dy *
                    "y = 1 / sqrt(x).")
 Reciprocal = _pointwise("Reciprocal", lambda xp, x: 1 / x, lambda xp, dy, y: -dy * y * y, "y", "y = 1 / x.")
 Square = _pointwise("Square", lambda xp, x: x * x, lambda xp, dy, x: dy * 2 * x, "x", "y = x * x.")
-Abs = _pointwise("Abs", lambda xp, x: xp.abs(x), lambda xp, dy, x: dy * xp.sign(x), "x", "y = |x|.")
 Sin = _pointwise("Sin", lambda xp, x: xp.sin(x), lambda xp, dy, x: dy * xp.cos(x), "x", "y = sin(x).")
 Cos = _pointwise("Cos", lambda xp, x: xp.cos(x), lambda xp, dy, x: -dy * xp.sin(x), "x", "y = cos(x).")
 Tan = _pointwise("Tan", lambda xp, x: xp.tan(x), lambda xp, dy, y: dy * (1 + y * y), "y", "y = tan(x).")
@@ -72,19 +75,41 @@ Cosh = _pointwise("Cosh", lambda xp, x: xp.cosh(x), lambda xp, dy, x: dy * xp.si
 Tanh = _pointwise("Tanh", lambda xp, x: xp.tanh(x), lambda xp, dy, y: dy * (1 - y * y), "y", "y = tanh(x).")
 
 
+class Abs(Function):
+    """y = |x| (real for complex x); gradient dy * sgn(x), sgn(x) = x / |x| (0 at 0). Shape: (*) -> (*)"""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return ctx.xp.abs(x)
+
+    @staticmethod
+    def backward(ctx, dy):
+        (x,) = ctx.saved_tensors
+        if x.dtype.kind == "c":
+            xp = ctx.xp
+            r = xp.abs(x)
+            return dy * xp.where(r == 0, 0, x / xp.where(r == 0, 1, r))
+        return dy * ctx.xp.sign(x)
+
+
 class Sigmoid(Function):
     @staticmethod
     def forward(ctx, x):
         xp = ctx.xp
-        # split by sign so exp never overflows
-        e = xp.exp(-xp.abs(x))
-        y = xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+        if x.dtype.kind == "c":
+            y = 1 / (1 + xp.exp(-x))
+        else:  # split by sign so exp never overflows
+            e = xp.exp(-xp.abs(x))
+            y = xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
         ctx.save_for_backward(y)
         return y
 
     @staticmethod
     def backward(ctx, dy):
         (y,) = ctx.saved_tensors
+        if dy.dtype.kind == "c":
+            y = y.conj()
         return dy * y * (1 - y)
 
 
@@ -197,6 +222,9 @@ class Trunc(_ZeroGrad):
 class Sign(_ZeroGrad):
     @staticmethod
     def forward(ctx, x):
+        if x.dtype.kind == "c":
+            raise NotImplementedError("sign: Unlike NumPy, lamina.sign is not intended to support complex numbers. "
+                               "Please use lamina.sgn instead.")
         return ctx.xp.sign(x)
 
 
@@ -247,8 +275,11 @@ sigmoid = _unary_float(Sigmoid)
 
 def _int_passthrough(cls: type[Function]) -> Callable[[Tensor], Tensor]:
     def fn(input: Tensor) -> Tensor:
-        if input._data.dtype.kind in "biu":
+        kind = input._data.dtype.kind
+        if kind in "biu":
             return input.clone()
+        if kind == "c":
+            raise NotImplementedError(f"{cls.__name__.lower()} is not supported for complex inputs")
         return cls.apply(input)
 
     fn.__name__ = cls.__name__.lower()
