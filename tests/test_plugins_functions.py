@@ -91,7 +91,7 @@ def test_two_offers_conflict_until_a_preference(sandbox):
     _offer(sandbox)
     _offer(sandbox, dist="lamina-fnbox-two", module="fnbox_two")
     with pytest.raises(PluginConflictError, match="lamina-fnbox.*lamina-fnbox-two|lamina-fnbox-two.*lamina-fnbox"):
-        lamina.twice
+        _ = lamina.twice
     with pytest.raises(PluginConflictError):
         lamina.zeros(1).plus()
     plugins.prefer("twice", "lamina-fnbox-two")
@@ -104,9 +104,9 @@ def test_two_offers_conflict_until_a_preference(sandbox):
 
 def test_a_broken_module_is_re_raised_chained(sandbox):
     _offer(sandbox, source="raise ImportError('fnbox is broken')\n")
-    for attempt in range(2):
+    for _attempt in range(2):
         with pytest.raises(PluginLoadError, match="fnbox") as info:
-            lamina.twice
+            _ = lamina.twice
         assert "fnbox is broken" in str(info.value.__cause__)
     with pytest.raises(PluginLoadError):
         lamina.zeros(1).plus()
@@ -128,7 +128,7 @@ def test_a_known_first_party_name_without_its_distribution_names_it(sandbox, mon
 
 def test_unknown_names_give_python_s_plain_attribute_error(sandbox):
     with pytest.raises(AttributeError, match="^module 'lamina' has no attribute 'no_such_function'$"):
-        lamina.no_such_function
+        _ = lamina.no_such_function
     with pytest.raises(AttributeError):
         lamina.zeros(1).no_such_method()
 

@@ -37,6 +37,8 @@ INTERNAL: tuple[tuple[str, str], ...] = (
     (r"^(get_file_path|compiled_with_cxx11_abi|classproperty|prepare_multiprocessing_environment|"
      r"profiler_allow_cudagraph_cupti_lazy_reinit_cuda12|thread_safe_generator)$", "build/runtime internals"),
     (r"^(common_args|factory_common_args|multi_dim_common|torch|Tensor)$", "docstring helper or re-export"),
+    (r"^(has_torch_function(_unary|_variadic)?|handle_torch_function|boolean_dispatch|assert_int_or_pair)$",
+     "__torch_function__ dispatch and TorchScript helpers"),
 )
 
 
@@ -48,6 +50,8 @@ def internal_reason(name: str) -> str | None:
 
 
 def _public(obj: object, keep: Callable[[object], bool]) -> list[str]:
+    """Names of ``obj`` that ``keep`` accepts; functions and classes that other libraries define and a
+    torch module merely imports (typing.Optional, functools.partial) are not torch's API."""
     names = []
     for name in dir(obj):
         try:
@@ -55,6 +59,9 @@ def _public(obj: object, keep: Callable[[object], bool]) -> list[str]:
         except Exception:
             continue
         if isinstance(value, types.ModuleType):
+            continue
+        origin = getattr(value, "__module__", None) if callable(value) else None
+        if isinstance(origin, str) and not origin.startswith("torch") and origin not in ("builtins",):
             continue
         if keep(value):
             names.append(name)
@@ -195,9 +202,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write", metavar="PATH", help="write the compat page")
     parser.add_argument("--check", metavar="PATH", help="fail when the compat page is out of date")
     args = parser.parse_args(argv)
-    import torch
-
     import lamina
+    import torch
 
     result = measure(torch, lamina)
     if args.missing:

@@ -12,6 +12,7 @@ from .._base.layout import layout as _layout
 from .._base.layout import strided
 from .._tensor import Tensor
 
+
 def _flag(value: builtins.bool) -> property:
     return property(lambda self: value, doc=f"Always {value}: lamina has no such device kind or tensor kind.")
 

@@ -24,8 +24,7 @@ Rules and decisions
 from __future__ import annotations
 
 from .._base.errors import PluginNotFoundError
-from . import _first_party
-from . import _caches
+from . import _caches, _first_party
 
 # `import lamina` imports this module (serve) but not the index: _registry is imported at first use.
 

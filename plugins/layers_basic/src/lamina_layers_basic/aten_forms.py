@@ -11,14 +11,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-
 import lamina
+import numpy as np
 from lamina import Tensor
 
-from . import __lamina_plugin_api__  # noqa: F401
-from . import adaptive_pool, conv, conv_transpose, distance, dropout as _drop, embedding as _emb
-from . import linear, padding, pool, reshaping
+from . import (
+    __lamina_plugin_api__,  # noqa: F401
+    adaptive_pool,
+    conv,
+    conv_transpose,
+    distance,
+    linear,
+    padding,
+    pool,
+    reshaping,
+)
+from . import dropout as _drop
+from . import embedding as _emb
 
 conv1d = conv.conv1d
 conv2d = conv.conv2d
@@ -88,7 +97,10 @@ def convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride: Sequ
 
 
 def conv_tbc(input: Tensor, weight: Tensor, bias: Tensor, pad: int = 0) -> Tensor:
-    """Time-batch-channel 1-D convolution. input (T, N, C_in), weight (K, C_in, C_out), bias (C_out,) -> (T', N, C_out)"""
+    """Time-batch-channel 1-D convolution.
+
+    Shape: input (T, N, C_in), weight (K, C_in, C_out), bias (C_out,) -> (T', N, C_out)
+    """
     if input.ndim != 3 or weight.ndim != 3:
         raise lamina.ShapeError(f"conv_tbc: expected input (T, N, C_in) and weight (K, C_in, C_out), got input "
                                 f"{list(input.shape)} and weight {list(weight.shape)}")

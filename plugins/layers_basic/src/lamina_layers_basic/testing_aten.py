@@ -61,8 +61,8 @@ def records() -> list:
                      sample_inputs=_calls(lambda r: [((x(r, 2, 3, 10), [3], [2], [1]), {"count_include_pad": False})]),
                      reference=lambda v, k, stride=(), padding=0, ceil_mode=False, count_include_pad=True: ref_pool(
                          v, "avg", k, _stride(stride), padding, 1, ceil_mode, count_include_pad)),
-        FunctionInfo(fn=aten.max_pool1d, name="max_pool1d", sample_inputs=_calls(lambda r: [((x(r, 2, 3, 9), [3]), {})]),
-                     reference=_max_pool(1)),
+        FunctionInfo(fn=aten.max_pool1d, name="max_pool1d",
+                     sample_inputs=_calls(lambda r: [((x(r, 2, 3, 9), [3]), {})]), reference=_max_pool(1)),
         FunctionInfo(fn=aten.max_pool1d_with_indices, name="max_pool1d_with_indices",
                      sample_inputs=_calls(lambda r: [((x(r, 2, 3, 8), [2], [2]), {})]),
                      reference=lambda *a, **k: _max_pool(1)(*a, **k)),

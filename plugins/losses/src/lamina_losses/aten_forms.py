@@ -9,8 +9,15 @@ from collections.abc import Sequence
 
 from lamina import Tensor
 
-from . import __lamina_plugin_api__  # noqa: F401
-from . import binary, ctc, divergence, margin, regression, triplet
+from . import (
+    __lamina_plugin_api__,  # noqa: F401
+    binary,
+    ctc,
+    divergence,
+    margin,
+    regression,
+    triplet,
+)
 
 _REDUCTIONS = ("none", "mean", "sum")
 

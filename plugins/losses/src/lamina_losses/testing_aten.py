@@ -59,7 +59,8 @@ def records() -> list:
                      sample_inputs=_calls(lambda r: [((np.log(p(r, 3, 4)), p(r, 3, 4)), {"reduction": 1})]),
                      reference=_by_int(ref.kl_div, 2)),
         FunctionInfo(fn=aten.margin_ranking_loss, name="margin_ranking_loss",
-                     sample_inputs=_calls(lambda r: [((x(r, 5), x(r, 5), _signs(r, 5)), {"margin": 0.2, "reduction": 2})], (0, 1)),
+                     sample_inputs=_calls(lambda r: [((x(r, 5), x(r, 5), _signs(r, 5)),
+                                                      {"margin": 0.2, "reduction": 2})], (0, 1)),
                      reference=lambda a, b, y, margin, reduction: ref.margin_ranking(
                          {}, a, b, y, reduction=_NAMES[reduction], margin=margin)),
         FunctionInfo(fn=aten.poisson_nll_loss, name="poisson_nll_loss",
@@ -67,7 +68,8 @@ def records() -> list:
                      reference=lambda a, t, log_input, full, eps, reduction: ref.poisson_nll(
                          {}, a, t, reduction=_NAMES[reduction], log_input=log_input, full=full, eps=eps)),
         FunctionInfo(fn=aten.triplet_margin_loss, name="triplet_margin_loss",
-                     sample_inputs=_calls(lambda r: [((x(r, 3, 4), x(r, 3, 4), x(r, 3, 4)), {"reduction": 1})], (0, 1, 2)),
+                     sample_inputs=_calls(lambda r: [((x(r, 3, 4), x(r, 3, 4), x(r, 3, 4)), {"reduction": 1})],
+                                          (0, 1, 2)),
                      reference=lambda a, b, c, reduction: ref.triplet_margin({}, a, b, c,
                                                                              reduction=_NAMES[reduction])),
         FunctionInfo(fn=aten.ctc_loss, name="ctc_loss",

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import lamina
 from lamina import Tensor
 
 from . import __lamina_plugin_api__  # noqa: F401

@@ -51,7 +51,8 @@ def records() -> list:
                      reference=lambda x, ns, w, b, eps=1e-5, cudnn_enable=True: ref_f_layer_norm(x, ns, w, b, eps)),
         FunctionInfo(fn=aten.group_norm, name="group_norm", tags=_DBL,
                      sample_inputs=_calls(lambda r: [((x(r, 2, 4, 3), 2), {})]),
-                     reference=lambda x, g, w=None, b=None, eps=1e-5, cudnn_enabled=True: ref_group_norm({}, x, g, eps)),
+                     reference=lambda x, g, w=None, b=None, eps=1e-5, cudnn_enabled=True: ref_group_norm(
+                         {}, x, g, eps)),
         FunctionInfo(fn=aten.norm_except_dim, name="norm_except_dim", tags=_DBL,
                      sample_inputs=_calls(lambda r: [((x(r, 4, 3, 2),), {}), ((x(r, 4, 3, 2), 3, 1), {}),
                                                      ((x(r, 3, 4),), {"dim": -1})]),
