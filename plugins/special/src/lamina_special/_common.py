@@ -146,6 +146,18 @@ def run_grad(formula: Callable[..., Tensor], dy: Any, *saved: Any) -> Any:
         return g.array
 
 
+def in_float64(fn: Callable[..., Tensor]) -> Callable[..., Tensor]:
+    """Run a derivative formula in float64 and round to the input's dtype: for the formulas that cancel
+    badly in float32 (sinc near 0, log_ndtr far left), where torch's float32 values are noise."""
+
+    def run(dy: Tensor, *ts: Any) -> Tensor:
+        up = [t.to(lamina.float64) if isinstance(t, Tensor) and t.is_floating_point() else t for t in ts]
+        g = fn(dy.to(lamina.float64), *up)
+        return g if g.dtype == dy.dtype else g.to(dy.dtype)
+
+    return run
+
+
 # --- Function bases -------------------------------------------------------------------------------
 class UnaryFn(Function):
     """y = f(x) elementwise with ``f`` from scipy; ``grad(dy, x, y) -> dx`` in lamina ops. x: (*) -> y: (*)"""

@@ -24,6 +24,7 @@ from ._common import (
     check_tensor,
     finish_out,
     host_call,
+    in_float64,
     inplace,
     run_grad,
     unary_input,
@@ -37,6 +38,7 @@ def _d_entr(dy, x, y):
     return dy * -(1.0 + lamina.log(x))
 
 
+@in_float64
 def _d_sinc(dy, x, y):
     # (pi x cos(pi x) - sin(pi x)) / (pi x^2), 0 where pi x^2 is 0; as in torch, the unselected branch
     # keeps its 0/0 (second derivatives at 0 are NaN there too)

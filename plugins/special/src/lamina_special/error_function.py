@@ -13,7 +13,7 @@ import lamina
 import scipy.special as sc
 from lamina import Tensor
 
-from ._common import apply_unary, inplace, unary_op
+from ._common import apply_unary, in_float64, inplace, unary_op
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 _SQRT_PI_OVER_TWO = math.sqrt(math.pi) / 2.0
@@ -44,8 +44,10 @@ def _d_ndtri(dy, x, y):
     return dy * (_SQRT_2PI * lamina.exp(0.5 * y * y))
 
 
+@in_float64
 def _d_log_ndtr(dy, x, y):
-    return dy * (lamina.exp(-(y + 0.5 * x * x)) / _SQRT_2PI)
+    # log_ndtr recomputed in float64: y + x^2/2 cancels far left
+    return dy * (lamina.exp(-(log_ndtr(x) + 0.5 * x * x)) / _SQRT_2PI)
 
 
 Erf = unary_op("Erf", sc.erf, _d_erf)
