@@ -19,12 +19,44 @@ from __future__ import annotations
 
 from typing import Any
 
+import lamina
+import numpy as np
 from lamina import Tensor
 from lamina.autograd import Function
 
 from . import __lamina_plugin_api__  # noqa: F401
 
 DUAL = {"backward": "forward", "forward": "backward", "ortho": "ortho"}
+
+
+class _Transforms:
+    """The FFT routines for ``xp``: SciPy's pocketfft on NumPy arrays (vectorised, about 2.5x NumPy's own
+    for 2^20 float32 points, batches over lamina's thread count), the array library's ``fft`` otherwise."""
+
+    def __init__(self, xp: Any) -> None:
+        self.lib, self.threaded = xp.fft, False
+        if xp is np:
+            try:
+                import scipy.fft
+            except ImportError:  # NumPy's pocketfft: the same values, slower
+                return
+            self.lib, self.threaded = scipy.fft, True
+
+    def __call__(self, name: str, x: Any, **kw: Any) -> Any:
+        if self.threaded:
+            kw["workers"] = lamina.get_num_threads()
+        return getattr(self.lib, name)(x, **kw)
+
+
+_TRANSFORMS: dict[int, _Transforms] = {}
+
+
+def transform(xp: Any, name: str, x: Any, **kw: Any) -> Any:
+    """``xp``'s (or SciPy's) fft routine ``name`` applied to x."""
+    t = _TRANSFORMS.get(id(xp))
+    if t is None:
+        t = _TRANSFORMS[id(xp)] = _Transforms(xp)
+    return t(name, x, **kw)
 
 
 class _ArrayCtx:
@@ -120,8 +152,7 @@ class C2C(Function):
     def forward(ctx, x, dims, forward, norm):
         xp = ctx.xp
         ctx.opts = (dims, forward, norm, x.dtype.kind != "c")
-        f = xp.fft.fftn if forward else xp.fft.ifftn
-        return f(x, axes=dims, norm=norm)
+        return transform(xp, "fftn" if forward else "ifftn", x, axes=dims, norm=norm)
 
     @staticmethod
     def backward(ctx, dy):  # dy: complex (*) -> dx: (*), real for a real x
@@ -140,7 +171,7 @@ class R2C(Function):
     def forward(ctx, x, dims, norm, double):
         xp = ctx.xp
         ctx.opts = (dims, tuple(x.shape[d] for d in dims), norm, double)
-        y = xp.fft.rfftn(x, axes=dims, norm=norm)
+        y = transform(xp, "rfftn", x, axes=dims, norm=norm)
         if double:
             y[_index(y.ndim, dims[-1], _middle(x.shape[dims[-1]]))] *= 2
         return y
@@ -162,7 +193,7 @@ class C2R(Function):
         if halve:
             x = x.copy()
             x[_index(x.ndim, dims[-1], _middle(sizes[-1]))] *= 0.5
-        return xp.fft.irfftn(x, s=sizes, axes=dims, norm=norm)
+        return transform(xp, "irfftn", x, s=sizes, axes=dims, norm=norm)
 
     @staticmethod
     def backward(ctx, dy):  # dy: real (*, n) -> dx: complex (*, n // 2 + 1)
