@@ -17,7 +17,9 @@ Decisions:
 - Every tensor is stored as its own C-contiguous copy: views and tensors sharing storage (tied
   weights) load as independent tensors. Tensors are laid out by decreasing element size, so each
   is aligned in the buffer (as safetensors does); the structure keeps the object's own order.
-- dtypes: F16 F32 F64 I8 I16 I32 I64 U8 BOOL C64. ``complex128`` cannot be saved. A foreign BF16
+- dtypes: F16 F32 F64 I8 I16 I32 I64 U8 BOOL C64. safetensors has no complex128 code: a
+  ``complex128`` tensor is stored as F64 ``(*, 2)`` (real, imaginary) pairs, as ``view_as_real``
+  gives, marked ``"complex"`` in the structure (other readers see the pairs). A foreign BF16
   tensor loads as float32 (exact: every bfloat16 value is a float32). Other safetensors dtypes
   (U16, U32, U64, F8_*) are refused with a CheckpointHeaderError naming the dtype.
 - ``map_location``: None loads on CPU (not the saved device, unlike PyTorch: a checkpoint never
@@ -71,7 +73,8 @@ def save(obj: Any, f: FileLike, *, pickle: bool = False) -> None:
         write = lambda fh: _pickle.dump(obj, fh)  # noqa: E731
     else:
         tree, tensors = _structure.encode(obj)
-        named = [(name, _format.to_stored(t.device.backend.to_host(t.array), repr(name))) for name, t in tensors]
+        named = [(name, _format.to_stored(_pairs(t.device.backend.to_host(t.array)), repr(name)))
+                 for name, t in tensors]
         named.sort(key=lambda na: -na[1].dtype.itemsize)  # stable: keeps the object's order per element size
         metadata = {"format": "pt", _VERSION_KEY: _structure.FORMAT_VERSION,
                     _STRUCTURE_KEY: json.dumps(tree, separators=(",", ":"), allow_nan=False)}
@@ -186,13 +189,18 @@ def _structure_tree(metadata: dict, entries: list) -> Any:
         return _NO_STRUCTURE
     tree = _format.parse_json(metadata[_STRUCTURE_KEY], f"__metadata__[{_STRUCTURE_KEY!r}]")
     names = {e[0] for e in entries}
+    kinds = {e[0]: (e[1], list(e[2])) for e in entries}
     used: set[str] = set()
 
     def check(tname: str, node: dict) -> None:
         if tname not in names:
             raise _structure.StructureError(f"references tensor {tname!r}, which is not in the header")
-        if not all(isinstance(node.get(k, False), bool) for k in ("param", "requires_grad")):
-            raise _structure.StructureError(f"tensor reference {tname!r}: 'param'/'requires_grad' must be booleans")
+        if not all(isinstance(node.get(k, False), bool) for k in ("param", "requires_grad", "complex")):
+            raise _structure.StructureError(f"tensor reference {tname!r}: 'param'/'requires_grad'/'complex' must be "
+                                            "booleans")
+        if node.get("complex") and not (kinds[tname][0] == "F64" and kinds[tname][1][-1:] == [2]):
+            raise _structure.StructureError(f"tensor reference {tname!r}: marked complex, so expected an F64 tensor "
+                                            f"of shape (*, 2), got {kinds[tname][0]} {kinds[tname][1]}")
         try:
             _device(node.get("device", "cpu"))
         except (TypeError, ValueError) as e:
@@ -211,8 +219,15 @@ def _structure_tree(metadata: dict, entries: list) -> Any:
     return tree
 
 
+def _pairs(a: np.ndarray) -> np.ndarray:
+    """complex128 as float64 (*, 2) real pairs (what safetensors can hold); other arrays as they are."""
+    return np.ascontiguousarray(a).view(np.float64).reshape(a.shape + (2,)) if a.dtype == np.complex128 else a
+
+
 def _to_tensor(a: np.ndarray, node: dict) -> Tensor:
     cpu = _device("cpu")
+    if node.get("complex"):
+        a = np.ascontiguousarray(a).view(np.complex128)[..., 0]
     t = Tensor._make(cpu.backend.from_host(a, cpu.index), cpu)
     if node.get("param"):
         from ..nn.parameter import Parameter

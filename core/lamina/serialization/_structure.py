@@ -28,7 +28,7 @@ from ..ops.tensor import Tensor
 
 FORMAT_VERSION = "1"
 _FLOAT_TAGS = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
-_TENSOR_OPTS = {"tensor", "param", "requires_grad", "device"}
+_TENSOR_OPTS = {"tensor", "param", "requires_grad", "device", "complex"}
 _SUPPORTED = "tensors, dict, OrderedDict, list, tuple, str, int, float, bool, None, lamina.dtype and lamina.device"
 
 
@@ -107,6 +107,8 @@ def _enc_tensor(t: Tensor, name: str, tensors: list) -> dict:
         node["requires_grad"] = True
     if t.device.type != "cpu":
         node["device"] = str(t.device)
+    if t.dtype.name == "complex128":  # safetensors has no C128: stored as F64 (*, 2) real pairs
+        node["complex"] = True
     return node
 
 
