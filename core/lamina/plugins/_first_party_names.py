@@ -71,7 +71,18 @@ TABLE: dict[str, dict[str, str]] = {
         "lamina.layers": "RNN LSTM GRU RNNCell LSTMCell GRUCell",
         "lamina.namespaces": "nn.utils.rnn",
     },
-    "lamina-linalg": {"lamina.namespaces": "linalg"},
+    "lamina-linalg": {
+        "lamina.functions": """
+            chain_matmul cholesky cholesky_inverse cholesky_solve cross det eig frobenius_norm geqrf inverse logdet
+            lstsq lu lu_solve lu_unpack matrix_exp matrix_power matrix_rank nuclear_norm orgqr ormqr pca_lowrank
+            pinverse qr slogdet solve svd svd_lowrank symeig triangular_solve
+        """,
+        "lamina.namespaces": "linalg",
+        "lamina.tensor_methods": """
+            cholesky cholesky_inverse cholesky_solve cross det eig geqrf ger inverse logdet lstsq lu lu_solve
+            matrix_exp matrix_power orgqr ormqr pinverse qr slogdet solve svd symeig triangular_solve
+        """,
+    },
     "lamina-losses": {
         "lamina.functional": """
             l1_loss mse_loss smooth_l1_loss huber_loss poisson_nll_loss gaussian_nll_loss cross_entropy nll_loss

@@ -10,9 +10,8 @@ from collections import namedtuple
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
 import lamina
+import numpy as np
 from lamina import Tensor
 
 
@@ -110,6 +109,17 @@ def per_matrix(fn: Callable[..., Any], *arrays: np.ndarray, n_out: int = 1) -> A
 def as_tensor(a: Any, like: Tensor) -> Tensor:
     """A constant tensor on ``like``'s device (no grad)."""
     return lamina.as_tensor(a, device=like.device)
+
+
+_WARNED: set[str] = set()
+
+
+def warn_once(key: str, message: str) -> None:
+    """A UserWarning the first time ``key`` is used in the process (torch's TORCH_WARN_ONCE)."""
+    if key not in _WARNED:
+        _WARNED.add(key)
+        import warnings
+        warnings.warn(message, UserWarning, stacklevel=3)
 
 
 def no_out(name: str, out: object) -> None:

@@ -8,13 +8,22 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.linalg as sla
-
 from lamina import Tensor
 from lamina.autograd import Function
 
 from . import _ops as O
-from ._common import LinAlgError, batch_prefix, check_cpu, check_float, check_matrix, check_square, first_bad, \
-    no_out, per_matrix, result_type
+from ._common import (
+    LinAlgError,
+    batch_prefix,
+    check_cpu,
+    check_float,
+    check_matrix,
+    check_square,
+    first_bad,
+    no_out,
+    per_matrix,
+    result_type,
+)
 
 
 def _potrf(a: np.ndarray):
@@ -60,7 +69,7 @@ def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False, o
     Shape: A (*, n, n) -> L (*, n, n), info (*)
     """
     no_out("linalg.cholesky_ex", out)
-    check_square("linalg.cholesky_ex", A)
+    check_square("linalg.cholesky", A)
     L, info = Cholesky.apply(A, bool(check_errors), "linalg.cholesky_ex")
     return result_type("linalg_cholesky_ex", ("L", "info"))(O.mH(L) if upper else L, info)
 

@@ -7,7 +7,6 @@ A the adjugate comes from the SVD. d log|det(A)| = Re tr(A^-1 dA): dA = g A^-H.
 from __future__ import annotations
 
 import numpy as np
-
 from lamina import Tensor
 from lamina.autograd import Function
 

@@ -8,14 +8,19 @@ real A.
 
 from __future__ import annotations
 
-import numpy as np
-
 import lamina
+import numpy as np
 from lamina import Tensor
 from lamina.autograd import Function
 
 from . import _ops as O
 from ._common import check_square, no_out, result_type
+
+
+def _int_eigh(A: Tensor) -> None:
+    if A.dtype.name.startswith(("int", "uint", "bool")):
+        from ._common import torch_name
+        raise NotImplementedError(f'"linalg_eigh_cpu" not implemented for \'{torch_name(A)}\'')
 
 
 def _uplo(UPLO: str) -> str:
@@ -52,6 +57,7 @@ def eigh(A: Tensor, UPLO: str = "L", *, out: None = None):
     Shape: A (*, n, n) -> eigenvalues (*, n) ascending, eigenvectors (*, n, n) (columns)
     """
     no_out("linalg.eigh", out)
+    _int_eigh(A)
     check_square("linalg.eigh", A)
     w, V = Eigh.apply(A, _uplo(UPLO))
     return result_type("linalg_eigh", ("eigenvalues", "eigenvectors"))(w, V)
@@ -60,7 +66,7 @@ def eigh(A: Tensor, UPLO: str = "L", *, out: None = None):
 def eigvalsh(A: Tensor, UPLO: str = "L", *, out: None = None) -> Tensor:
     """Eigenvalues of Hermitian matrices, ascending. Shape: A (*, n, n) -> (*, n)"""
     no_out("linalg.eigvalsh", out)
-    check_square("linalg.eigvalsh", A)
+    check_square("linalg.eigh", A)
     _uplo(UPLO)
     if A.requires_grad and lamina.is_grad_enabled():
         return Eigh.apply(A, UPLO)[0]

@@ -6,15 +6,14 @@ inverse's gradient for dA^+ = dX B^H.
 
 from __future__ import annotations
 
+import lamina
 import numpy as np
 import scipy.linalg as sla
-
-import lamina
 from lamina import Tensor
 from lamina.autograd import Function
 
 from . import _ops as O
-from ._common import check_cpu, check_float, check_matrix, no_out, result_type
+from ._common import check_cpu, check_float, result_type
 from .svd import pinv, pinv_grad
 
 DRIVERS = ("gels", "gelsy", "gelsd", "gelss")
@@ -70,7 +69,8 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | Non
     """
     name = "torch.linalg.lstsq"
     check_cpu(name, A, B)
-    check_matrix("linalg.lstsq", A)
+    if A.ndim < 2:
+        raise RuntimeError(f"{name}: input must have at least 2 dimensions.")
     check_float("linalg.lstsq", A)
     check_float("linalg.lstsq", B)
     if A.dtype != B.dtype:

@@ -9,18 +9,26 @@ permutation). LDL (sytrf / hetrf) has no gradient, as in torch.
 
 from __future__ import annotations
 
-import warnings
-
+import lamina
 import numpy as np
 import scipy.linalg as sla
-
-import lamina
 from lamina import Tensor
 from lamina.autograd import Function
 
 from . import _ops as O
-from ._common import LinAlgError, batch_prefix, check_cpu, check_float, check_matrix, check_square, first_bad, \
-    no_out, per_matrix, result_type
+from ._common import (
+    LinAlgError,
+    batch_prefix,
+    check_cpu,
+    check_float,
+    check_matrix,
+    check_square,
+    first_bad,
+    no_out,
+    per_matrix,
+    result_type,
+    warn_once,
+)
 
 
 def _getrf(a: np.ndarray):
@@ -79,7 +87,12 @@ def _pivot(name: str, pivot: bool) -> None:
 
 def _factor(name: str, A: Tensor, pivot: bool):
     check_cpu(name, A)
-    check_matrix(name, A)
+    if A.ndim < 2:
+        raise RuntimeError(f"torch.lu_factor: Expected tensor with 2 or more dimensions. Got size: {list(A.shape)} "
+                           "instead")
+    if A.dtype.name.startswith(("int", "uint", "bool")):
+        from ._common import torch_name
+        raise NotImplementedError(f'"lu_cpu" not implemented for \'{torch_name(A)}\'')
     check_float(name, A)
     _pivot(name, pivot)
     return LUFactor.apply(A)
@@ -137,9 +150,9 @@ def lu_unpack(LU_data: Tensor, LU_pivots: Tensor, unpack_data: bool = True, unpa
     no_out("lu_unpack", out)
     check_cpu("lu_unpack", LU_data, LU_pivots)
     if LU_pivots.dtype.name != "int32":
-        raise RuntimeError(f"torch.lu_unpack: LU_pivots is expected to be a contiguous tensor of torch.int32 "
-                           f"dtype. Note: this function is intended to be used with the output produced by "
-                           f"torch.linalg.lu_factor")
+        raise RuntimeError("torch.lu_unpack: LU_pivots is expected to be a contiguous tensor of torch.int32 "
+                           "dtype. Note: this function is intended to be used with the output produced by "
+                           "torch.linalg.lu_factor")
     P, L, U = _unpack(LU_data, LU_pivots, bool(unpack_data), bool(unpack_pivots))
     return result_type("lu_unpack", ("P", "L", "U"))(P, L, U)
 
@@ -182,8 +195,9 @@ def lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True, adjoin
 
 def top_lu(A: Tensor, pivot: bool = True, get_infos: bool = False, out: None = None):
     """torch.lu (deprecated): (LU, pivots) or, with get_infos, (LU, pivots, infos)."""
-    warnings.warn("torch.lu is deprecated in favor of torch.linalg.lu_factor / torch.linalg.lu_factor_ex and will "
-                  "be removed in a future PyTorch release.", UserWarning, stacklevel=2)
+    warn_once("torch.lu",
+              "torch.lu is deprecated in favor of torch.linalg.lu_factor / torch.linalg.lu_factor_ex and will "
+                  "be removed in a future PyTorch release.")
     LU, piv, info = _factor("torch.lu", A, pivot)
     if get_infos:
         return result_type("_lu_with_info", ("LU", "pivots", "info"))(LU, piv, info)
@@ -214,7 +228,7 @@ def ldl_factor_ex(A: Tensor, *, hermitian: bool = False, check_errors: bool = Fa
     """
     name = "torch.linalg.ldl_factor_ex"
     no_out(name, out)
-    check_square("linalg.ldl_factor_ex", A)
+    check_square(name, A)
     x = A.detach().numpy()
     LD, piv, info = per_matrix(_sytrf(bool(hermitian)), x, n_out=3)
     piv, info = piv[..., 0, :], info[..., 0, 0]

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 import lamina
+import numpy as np
 from lamina import Tensor
 from lamina.autograd import Function
 
@@ -190,7 +189,8 @@ def cond(A: Tensor, p=None, *, out: None = None) -> Tensor:
     name = "linalg.cond"
     no_out(name, out)
     check_cpu(name, A)
-    check_matrix(name, A)
+    if A.ndim < 2:
+        raise RuntimeError("linalg.cond: The input tensor must have at least 2 dimensions.")
     check_float(name, A)
     if p is None or p in (2, -2):
         from .svd import svdvals

@@ -7,17 +7,14 @@ exp([[A^H, dY], [0, A^H]]); taken with the same Function, so it is differentiabl
 
 from __future__ import annotations
 
-import warnings
-
+import lamina
 import numpy as np
 import scipy.linalg as sla
-
-import lamina
 from lamina import Tensor
 from lamina.autograd import Function
 
 from . import _ops as O
-from ._common import check_cpu, check_square, no_out
+from ._common import check_cpu, check_square, no_out, warn_once
 
 
 def matmul(input: Tensor, other: Tensor, *, out: None = None) -> Tensor:
@@ -86,10 +83,10 @@ def multi_dot(tensors, *, out: None = None) -> Tensor:
 
 def chain_matmul(*matrices, out: None = None) -> Tensor:
     """torch.chain_matmul (deprecated): multi_dot of 2-D matrices; one matrix is returned as it is."""
-    warnings.warn("torch.chain_matmul is deprecated and will be removed in a future PyTorch release. Use "
+    warn_once("chain_matmul", "torch.chain_matmul is deprecated and will be removed in a future PyTorch release. Use "
                   "torch.linalg.multi_dot instead, which accepts a list of two or more tensors rather than "
-                  "multiple parameters.", UserWarning, stacklevel=2)
-    for i, m in enumerate(matrices):
+                  "multiple parameters.")
+    for m in matrices:
         if m.ndim != 2:
             raise RuntimeError(f"Tensor dimension is {m.ndim}, expected 2 instead.")
     if len(matrices) == 1:
@@ -110,7 +107,7 @@ def cross(input: Tensor, other: Tensor, *, dim: int = -1, out: None = None) -> T
     """Cross product of 3-vectors along ``dim`` (broadcasting). Shape: (*, 3, *) -> (*, 3, *)"""
     no_out("linalg.cross", out)
     if input.ndim != other.ndim:
-        raise RuntimeError(f"linalg.cross: inputs must have the same number of dimensions.")
+        raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
     a, b = lamina.broadcast_tensors(input, other)
     n = a.ndim
     if not -n <= dim < n:
@@ -126,13 +123,14 @@ def cross(input: Tensor, other: Tensor, *, dim: int = -1, out: None = None) -> T
 def top_cross(input: Tensor, other: Tensor, dim: int | None = None, *, out: None = None) -> Tensor:
     """torch.cross: linalg.cross; without ``dim`` the first dim of size 3 (deprecated, warns)."""
     if dim is None:
-        warnings.warn("Using torch.cross without specifying the dim arg is deprecated.\nPlease either pass the dim "
+        warn_once("cross",
+                  "Using torch.cross without specifying the dim arg is deprecated.\nPlease either pass the dim "
                       "explicitly or simply use torch.linalg.cross.\nThe default value of dim will change to agree "
-                      "with that of linalg.cross in a future release.", UserWarning, stacklevel=2)
+                      "with that of linalg.cross in a future release.")
         a, _ = lamina.broadcast_tensors(input, other)
         sizes = [i for i, s in enumerate(a.shape) if s == 3]
         if not sizes:
-            raise RuntimeError(f"no dimension of size 3 in input")
+            raise RuntimeError("no dimension of size 3 in input")
         dim = sizes[0]
     return cross(input, other, dim=dim, out=out)
 
@@ -178,7 +176,7 @@ def matrix_power(A: Tensor, n: int, *, out: None = None) -> Tensor:
         raise TypeError(f"matrix_power(): argument 'n' must be int, not {type(n).__name__}")
     check_cpu("linalg.matrix_power", A)
     if A.ndim < 2:
-        raise RuntimeError(f"linalg.matrix_power: The input tensor A must have at least 2 dimensions.")
+        raise RuntimeError("linalg.matrix_power: The input tensor A must have at least 2 dimensions.")
     if A.shape[-1] != A.shape[-2]:
         raise RuntimeError(f"linalg.matrix_power: A must be batches of square matrices, but they are "
                            f"{A.shape[-2]} by {A.shape[-1]} matrices")

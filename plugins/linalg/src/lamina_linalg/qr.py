@@ -7,10 +7,9 @@ Y = Q V: dY = Q dV, and X's gradient is the square one for dQ + Y dV^H.
 
 from __future__ import annotations
 
+import lamina
 import numpy as np
 import scipy.linalg as sla
-
-import lamina
 from lamina import Tensor
 from lamina.autograd import Function
 
@@ -185,7 +184,7 @@ def geqrf(input: Tensor, *, out: None = None):
     no_out("geqrf", out)
     check_cpu("geqrf", input)
     if input.ndim < 2:
-        raise RuntimeError(f"torch.geqrf: input must have at least 2 dimensions.")
+        raise RuntimeError("torch.geqrf: input must have at least 2 dimensions.")
     check_float("geqrf", input)
     x = input.detach().numpy()
 

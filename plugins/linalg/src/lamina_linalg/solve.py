@@ -10,13 +10,23 @@ import math
 
 import numpy as np
 import scipy.linalg as sla
-
 from lamina import Tensor
 from lamina.autograd import Function
 
 from . import _ops as O
-from ._common import LinAlgError, batch_prefix, check_cpu, check_float, check_matrix, check_square, first_bad, \
-    no_out, per_matrix, result_type, torch_name
+from ._common import (
+    LinAlgError,
+    batch_prefix,
+    check_cpu,
+    check_float,
+    check_matrix,
+    check_square,
+    first_bad,
+    no_out,
+    per_matrix,
+    result_type,
+    torch_name,
+)
 
 
 def getrf_info(A: np.ndarray) -> np.ndarray:
@@ -65,7 +75,7 @@ def inv_ex(A: Tensor, *, check_errors: bool = False, out: None = None):
     Shape: A (*, n, n) -> inverse (*, n, n), info (*)
     """
     no_out("linalg.inv_ex", out)
-    check_square("linalg.inv_ex", A)
+    check_square("linalg.inv", A)
     Y, info = Inv.apply(A, bool(check_errors))
     return result_type("linalg_inv_ex", ("inverse", "info"))(Y, info)
 
@@ -86,14 +96,14 @@ class Solve(Function):
         try:
             X = np.linalg.solve(A, B)
         except np.linalg.LinAlgError:
-            info = getrf_info(np.broadcast_to(A, np.broadcast_shapes(A.shape[:-2], B.shape[:-2]) + A.shape[-2:]))
+            info = getrf_info(A)
             if check:
                 k, _ = first_bad(info)
                 raise LinAlgError(f"torch.linalg.solve: {batch_prefix(A.shape, k)}The solver failed because the "
                                   "input matrix is singular.") from None
             X = per_matrix(_solve_or_nan, A, B)
         if info is None:
-            info = np.zeros(np.broadcast_shapes(A.shape[:-2], B.shape[:-2]), np.int32)
+            info = np.zeros(A.shape[:-2], np.int32)                      # torch: one per matrix of A
         ctx.save_for_backward(A, X)
         ctx.mark_non_differentiable(info)
         return X, info
@@ -132,7 +142,7 @@ def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = Fa
     Shape: A (*, n, n), B (*, n, k) or (*, n) -> result like B (batch dims broadcast), info (*)
     """
     no_out("linalg.solve_ex", out)
-    return _solve("linalg.solve_ex", A, B, left, check_errors)
+    return _solve("linalg.solve", A, B, left, check_errors)
 
 
 def solve(A: Tensor, B: Tensor, *, left: bool = True, out: None = None) -> Tensor:

@@ -7,9 +7,8 @@ dA = U [F o (U^H dU - dU^H U) S + diag(dS) + S F o (V^H dV - dV^H V)] Vh
 
 from __future__ import annotations
 
-import numpy as np
-
 import lamina
+import numpy as np
 from lamina import Tensor
 from lamina.autograd import Function
 
@@ -92,7 +91,7 @@ def _driver(name: str, driver: str | None) -> None:
 def svdvals(A: Tensor, *, driver: str | None = None, out: None = None) -> Tensor:
     """Singular values, descending. Shape: A (*, m, n) -> (*, min(m, n))"""
     no_out("linalg.svdvals", out)
-    _check("linalg.svdvals", A)
+    _check("linalg.svd", A)
     _driver("linalg.svdvals", driver)
     if A.requires_grad and lamina.is_grad_enabled():
         return SVD.apply(A, False)[1]
@@ -218,6 +217,8 @@ def matrix_rank(A: Tensor, *args, atol=None, rtol=None, hermitian: bool = False,
             hermitian = args[1]
     if tol is not None:
         atol, rtol = tol, 0.0
+    if A.ndim < 2:
+        raise RuntimeError("torch.linalg.matrix_rank: The input tensor input must have at least 2 dimensions.")
     _check("linalg.matrix_rank", A)
     x = A.detach().numpy()
     a, r = _tolerances(A, atol, rtol, "linalg.matrix_rank")
