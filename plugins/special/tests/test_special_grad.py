@@ -148,3 +148,10 @@ def test_float32_grads_that_cancel_are_accurate(name, x):
     assert x32.grad.dtype == lamina.float32
     np.testing.assert_allclose(x32.grad.numpy(), x64.grad.numpy().astype(np.float32), rtol=2e-7)
     assert gradgradcheck(getattr(S, name), (lam(np.array(x[2:]), requires_grad=True),))
+
+
+def test_mixed_dtype_broadcast_grads_reduce_to_each_input():
+    a, b = np.array([0.5, 1.5], np.float32), np.array([[2.0], [3.0]])
+    lg, tg = _grads_both(S.xlogy, torch.special.xlogy, [a, b], np.ones((2, 2)), [0, 1])
+    for lv, tv in zip(lg, tg):
+        assert_same(lv, tv, TOL["float32"])
