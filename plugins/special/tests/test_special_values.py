@@ -230,3 +230,16 @@ def test_exp_scaled_bessel_overflow_as_torch(name, dtype):
     x = np.array([88.72, 88.7228, 88.7229, 89.3, 91.2, 709.78, 709.79, 1e30, np.inf], dtype=dtype)
     x = np.concatenate([x, -x])
     assert_same(getattr(S, name)(lam(x)), getattr(torch.special, name)(tor(x)), TOL[dtype], name)
+
+
+def test_integer_inputs_follow_the_default_dtype():
+    old, told = lamina.get_default_dtype(), torch.get_default_dtype()
+    try:
+        lamina.set_default_dtype(lamina.float64)
+        torch.set_default_dtype(torch.float64)
+        for f, g in [(S.erf, torch.special.erf), (lambda t: S.xlogy(t, 2.5), lambda t: torch.special.xlogy(t, 2.5)),
+                     (lambda t: S.chebyshev_polynomial_t(t, 2), lambda t: torch.special.chebyshev_polynomial_t(t, 2))]:
+            assert_same(f(lam([1, 2])), g(tor([1, 2])), TOL["float64"])
+    finally:
+        lamina.set_default_dtype(old)
+        torch.set_default_dtype(told)
