@@ -198,15 +198,14 @@ class Sgn(Function):
         xp = ctx.xp
         r = xp.abs(z)
         y = xp.where(r == 0, 0, z / xp.where(r == 0, 1, r)).astype(z.dtype)
-        ctx.save_for_backward(r, y)
+        ctx.save_for_backward(z, y)
         return y
 
     @staticmethod
     def backward(ctx, dy):
-        r, y = ctx.saved_tensors
-        if y.dtype.kind != "c":
-            return dy * 0
+        z, y = ctx.saved_tensors
         xp = ctx.xp                                    # (dy - conj(dy) sgn(z)^2) / (2 |z|), 0 at z = 0
+        r = xp.abs(z)
         return xp.where(r == 0, 0, (dy - dy.conj() * y * y) / (2 * xp.where(r == 0, 1, r)))
 
 

@@ -5,6 +5,12 @@ differences ``(f(x + eps) - f(x - eps)) / (2 eps)``, element by element, with th
 ``|analytic - numerical| <= atol + rtol * |numerical|``. ``fast_mode=True`` compares one random
 directional derivative instead (``v . J u`` for random ``u``, ``v``), which costs two forward and
 one backward pass whatever the input size.
+
+Complex tensors are checked as real pairs, as PyTorch's gradcheck does through its Wirtinger
+split: a complex input ``z`` becomes ``view_as_real(z)`` (its real and imaginary parts perturbed
+one at a time) and a complex output ``view_as_real(output)``. With PyTorch's convention (the
+gradient of a real loss is ``dL/dx + i dL/dy``), the analytic Jacobian of the pairs is what
+backward gives, so a gradient missing a conjugate fails the check.
 """
 
 from __future__ import annotations
@@ -36,7 +42,7 @@ def _diff_inputs(inputs: tuple) -> list[int]:
     idx = []
     for i, x in enumerate(inputs):
         if isinstance(x, Tensor) and x.requires_grad:
-            if x.dtype.name != "float64":
+            if x.dtype.name not in ("float64", "complex128"):
                 warnings.warn(f"gradcheck: input {i} requires grad and is {x.dtype}, not float64; finite "
                               "differences in low precision are unreliable", UserWarning, stacklevel=3)
             if not x.array.flags.writeable:
@@ -51,7 +57,31 @@ def _outputs(fn: Callable, inputs: tuple) -> tuple:
     from lamina import Tensor
 
     out = _as_tuple(fn(*inputs))
-    return tuple(o for o in out if isinstance(o, Tensor) and o.is_floating_point())
+    return tuple(_pairs(o) for o in out if isinstance(o, Tensor) and (o.is_floating_point() or o.is_complex()))
+
+
+def _pairs(t):
+    """A complex tensor as its real (*, 2) view (differentiable); a real one as it is."""
+    import lamina
+
+    return lamina.view_as_real(t) if t.is_complex() else t
+
+
+def _as_real_inputs(fn: Callable, inputs: tuple) -> tuple[Callable, tuple]:
+    """``fn`` as a function of real pairs in place of its complex inputs that require grad."""
+    import lamina
+    from lamina import Tensor
+
+    cplx = [isinstance(x, Tensor) and x.requires_grad and x.is_complex() for x in inputs]
+    if not any(cplx):
+        return fn, inputs
+    pairs = tuple(lamina.view_as_real(x.detach()).clone().requires_grad_(True) if c else x
+                  for x, c in zip(inputs, cplx))
+
+    def on_pairs(*xs: Any) -> Any:
+        return fn(*(lamina.view_as_complex(x) if c else x for x, c in zip(xs, cplx)))
+
+    return on_pairs, pairs
 
 
 def _eval(fn: Callable, inputs: tuple) -> list[np.ndarray]:
@@ -182,11 +212,11 @@ def gradcheck(fn: Callable, inputs: Any, *, eps: float = 1e-6, atol: float = 1e-
               raise_exception: bool = True, fast_mode: bool = False) -> bool:
     """Check the gradients of ``fn(*inputs)`` against central finite differences.
 
-    Inputs with ``requires_grad=True`` are checked (they should be float64); every floating output
-    is. Returns True, or raises GradcheckError (False when ``raise_exception=False``) naming the
+    Inputs with ``requires_grad=True`` are checked (they should be float64 or complex128); every
+    floating or complex output is (complex ones as real pairs, see the module docstring). Returns True, or raises GradcheckError (False when ``raise_exception=False``) naming the
     output, input and element that mismatched with the numerical and analytical values.
     """
-    inputs = _as_tuple(inputs)
+    fn, inputs = _as_real_inputs(fn, _as_tuple(inputs))
     diff = _diff_inputs(inputs)
     check = _fast if fast_mode else _slow
     return check(fn, inputs, diff, eps, atol, rtol, raise_exception)
