@@ -353,6 +353,8 @@ def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype: Any = N
     from . import elementwise as E
 
     x = input if dtype is None else input.to(dtype)
+    if x._data.dtype.kind == "c":  # the norm of complex values is that of their moduli (a real result)
+        x = E.abs(x)
     if p == "fro" or p == 2:
         return E.sqrt(sum(x * x, dim, keepdim))
     if p == float("inf"):
