@@ -156,7 +156,6 @@ from .ops.conversion import clone
 from .ops.creation import (
     arange,
     as_tensor,
-    bernoulli,
     empty,
     empty_like,
     eye,
@@ -165,17 +164,8 @@ from .ops.creation import (
     full_like,
     linspace,
     logspace,
-    multinomial,
-    normal,
     ones,
     ones_like,
-    rand,
-    rand_like,
-    randint,
-    randint_like,
-    randn,
-    randn_like,
-    randperm,
     tensor,
     zeros,
     zeros_like,
@@ -291,6 +281,10 @@ from .ops.shape import (
 from .ops.softmax import log_softmax, softmax
 from .ops.sorting import argsort, kthvalue, sort, topk
 from .ops.tensor import Tensor
+from .ops.creation import asarray, from_file, frombuffer, range, scalar_tensor  # noqa: A004
+from .ops.matrix import block_diag, diag, diag_embed, diagflat, diagonal_scatter, kron, select_scatter, slice_scatter, trace, tril, tril_indices, triu, triu_indices, vander  # noqa: E501
+from .ops.strided import as_strided, as_strided_, as_strided_scatter, diagonal, empty_permuted, empty_strided
+from .ops.sampling import bernoulli, binomial, multinomial, normal, poisson, rand, rand_like, randint, randint_like, randn, randn_like, randperm  # noqa: E501
 from .plugins import _functions as _plugin_functions
 from .runtime import (
     are_deterministic_algorithms_enabled,

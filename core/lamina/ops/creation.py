@@ -112,21 +112,6 @@ def from_numpy(ndarray: np.ndarray) -> Tensor:
     return Tensor._make(dev.backend.from_host(ndarray, dev.index), dev)
 
 
-class layout:  # noqa: N801 - torch's name
-    """A tensor memory layout; lamina stores every tensor ``strided`` (dense)."""
-
-    __slots__ = ("name",)
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def __repr__(self) -> str:
-        return f"lamina.{self.name}"
-
-
-strided = layout("strided")
-
-
 def _check_layout(name: str, lay: Any, memory_format: Any = None) -> None:
     if lay is not None and getattr(lay, "name", None) != "strided" and not str(lay).endswith("strided"):
         raise NotImplementedError(f"{name}: only layout=strided is supported, got {lay!r}")
@@ -255,7 +240,86 @@ def full_like(input: Tensor, fill_value, *, dtype: Any = None, layout: Any = Non
     return _like("full", input, fill_value, dtype, device, requires_grad)
 
 
-def arange(start, end=None, step=1, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def scalar_tensor(s: Any, *, dtype: Any = None, layout: Any = None, device: Any = None,
+                  requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
+    """A 0-d tensor holding ``s`` (default float dtype unless ``dtype``)."""
+    _check_layout("scalar_tensor", layout)
+    return full((), s.item() if isinstance(s, Tensor) else s, dtype=dtype or _dtype.get_default_dtype(),
+                device=device, requires_grad=requires_grad)
+
+
+def range(start: Any = 0, end: Any = None, step: Any = 1, *, out: Tensor | None = None,  # noqa: A001
+          dtype: Any = None, layout: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """Deprecated: values from ``start`` to ``end`` inclusive by ``step`` (default float dtype)."""
+    import warnings
+
+    warnings.warn("torch.range is deprecated and will be removed in a future release because its behavior is "
+                  "inconsistent with Python's range builtin. Instead, use torch.arange, which produces values in "
+                  "[start, end).", UserWarning, stacklevel=2)
+    _check_layout("range", layout)
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise RuntimeError("range: step must be nonzero")
+    n = builtins.max(0, math.floor((end - start) / step) + 1)
+    dev = _dev(device)
+    arr = (dev.backend.xp.arange(n, dtype=np.float64) * step + start).astype(
+        _dtype.to_np(dtype or (out.dtype if out is not None else _dtype.get_default_dtype())))
+    return write_out(out, _finish(arr, dev, requires_grad), "range")
+
+
+def asarray(obj: Any, *, dtype: Any = None, device: Any = None, copy: bool | None = None,
+            requires_grad: bool = False) -> Tensor:
+    """``obj`` as a tensor, sharing memory with a tensor or array when dtype and device allow
+    (``copy=True`` always copies, ``copy=False`` raises where a copy is needed)."""
+    if isinstance(obj, Tensor):
+        t = obj.to(dtype) if dtype is not None else obj
+        t = t.to(device) if device is not None else t
+        if copy and t is obj:
+            t = obj.clone()
+    else:
+        t = as_tensor(obj, dtype=dtype, device=device)
+        if copy is False and not (isinstance(obj, np.ndarray) and np.shares_memory(obj, t._data)):
+            raise ValueError("asarray: can't alias the object without a copy (copy=False was given)")
+        if copy:
+            t = t.clone()
+    if copy is False and isinstance(obj, Tensor) and t is not obj:
+        raise ValueError("asarray: can't alias the tensor without a copy (copy=False was given)")
+    return t.requires_grad_(True) if requires_grad else t
+
+
+def frombuffer(buffer: Any, *, dtype: Any, count: int = -1, offset: int = 0, requires_grad: bool = False) -> Tensor:
+    """A 1-D CPU tensor sharing the memory of an object with the buffer protocol."""
+    nbytes = memoryview(buffer).nbytes
+    item = _dtype.to_np(dtype).itemsize
+    if offset < 0 or offset >= nbytes and nbytes:
+        raise ValueError(f"frombuffer: offset ({offset} bytes) must be non-negative and no greater than buffer "
+                         f"length ({nbytes} bytes) minus 1.")
+    if count == 0 or count < -1 or (count == -1 and (nbytes - offset) % item):
+        raise ValueError(f"frombuffer: buffer length ({nbytes - offset} bytes after offset) must be a multiple of "
+                         f"element size ({item}) and count ({count}) positive or -1")
+    arr = np.frombuffer(buffer, dtype=_dtype.to_np(dtype), count=count, offset=offset)
+    return _finish(arr, _dev("cpu"), requires_grad)
+
+
+def from_file(filename: str, shared: bool | None = None, size: int = 0, *, dtype: Any = None, layout: Any = None,
+              device: Any = None, pin_memory: bool = False, requires_grad: bool = False) -> Tensor:
+    """``size`` elements read from a binary file; ``shared=True`` maps it, so writes reach the file."""
+    _check_layout("from_file", layout)
+    d = _dtype.to_np(dtype or _dtype.get_default_dtype())
+    if shared:
+        arr = np.memmap(filename, dtype=d, mode="r+", shape=(size,))
+    else:
+        arr = np.fromfile(filename, dtype=d, count=size)
+        if arr.size < size:
+            raise RuntimeError(f"from_file: trying to read {size * d.itemsize} bytes from {filename}, which holds "
+                               f"{arr.nbytes}")
+    t = _finish(np.asarray(arr) if not shared else arr, _dev("cpu"), requires_grad)
+    return t if device is None else t.to(device)
+
+
+def arange(start, end=None, step=1, *, out: Tensor | None = None, dtype: Any = None, layout: Any = None,
+           device: Any = None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """Values from ``start`` to ``end`` (exclusive) by ``step``; integer args give int64."""
     if end is None:
         start, end = 0, start
@@ -270,158 +334,37 @@ def arange(start, end=None, step=1, *, dtype: Any = None, device: Any = None, re
     xp = dev.backend.xp
     with dev.backend.device_scope(dev.index):
         arr = (xp.arange(n, dtype=np.float64) * step + start).astype(_dtype.to_np(dtype))
-    return _finish(arr, dev, requires_grad)
+    _check_layout("arange", layout)
+    return write_out(out, _finish(arr, dev, requires_grad), "arange")
 
 
-def linspace(start, end, steps: int, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def linspace(start, end, steps: int, *, out: Tensor | None = None, dtype: Any = None, layout: Any = None,
+             device: Any = None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
+    _check_layout("linspace", layout)
     dev = _dev(device)
     xp = dev.backend.xp
     with dev.backend.device_scope(dev.index):
         arr = xp.linspace(float(start), float(end), int(steps))
         arr = arr.astype(_dtype.to_np(dtype or _dtype.get_default_dtype()))
-    return _finish(arr, dev, requires_grad)
+    return write_out(out, _finish(arr, dev, requires_grad), "linspace")
 
 
-def logspace(start, end, steps: int, base: float = 10.0, *, dtype: Any = None, device: Any = None,
-             requires_grad: bool = False) -> Tensor:
+def logspace(start, end, steps: int, base: float = 10.0, *, out: Tensor | None = None, dtype: Any = None,
+             layout: Any = None, device: Any = None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
+    _check_layout("logspace", layout)
     dev = _dev(device)
     xp = dev.backend.xp
     arr = (base ** xp.linspace(float(start), float(end), int(steps))).astype(
         _dtype.to_np(dtype or _dtype.get_default_dtype()))
-    return _finish(arr, dev, requires_grad)
+    return write_out(out, _finish(arr, dev, requires_grad), "logspace")
 
 
-def eye(n: int, m: int | None = None, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def eye(n: int, m: int | None = None, *, out: Tensor | None = None, dtype: Any = None, layout: Any = None,
+        device: Any = None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
+    _check_layout("eye", layout)
     dev = _dev(device)
     arr = dev.backend.xp.eye(n, n if m is None else m, dtype=_dtype.to_np(dtype or _dtype.get_default_dtype()))
-    return _finish(arr, dev, requires_grad)
-
-
-# --- random ---------------------------------------------------------------------------------------
-
-def _float_dtype(dtype):
-    d = _dtype.to_np(dtype or _dtype.get_default_dtype())
-    if d.kind != "f":
-        raise TypeError(f"expected a floating point dtype, got {dtype!r}")
-    return d
-
-
-def rand(*size, generator=None, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    """Uniform samples on [0, 1)."""
-    dev = _dev(device)
-    d = _float_dtype(dtype)
-    g = _random.impl_for(generator, dev)
-    with dev.backend.device_scope(dev.index):
-        arr = g.random(_size(size), dtype=np.float64 if d == np.float16 else d).astype(d, copy=False)
-    return _finish(arr, dev, requires_grad)
-
-
-def randn(*size, generator=None, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    """Standard normal samples (complex dtypes: real and imaginary parts each N(0, 1/2), as PyTorch)."""
-    dev = _dev(device)
-    if dtype is not None and _dtype.to_np(dtype).kind == "c":
-        cd = _dtype._FROM_NP[_dtype.to_np(dtype)]
-        parts = randn(*_size(size), 2, generator=generator, dtype=cd.to_real(), device=dev)._data
-        parts *= parts.dtype.type(0.5 ** 0.5)
-        return _finish(parts.view(cd.np)[..., 0], dev, requires_grad)
-    d = _float_dtype(dtype)
-    g = _random.impl_for(generator, dev)
-    with dev.backend.device_scope(dev.index):
-        arr = g.standard_normal(_size(size), dtype=np.float64 if d == np.float16 else d).astype(d, copy=False)
-    return _finish(arr, dev, requires_grad)
-
-
-def randint(low, high=None, size=None, *, generator=None, dtype: Any = None, device: Any = None,
-            requires_grad: bool = False) -> Tensor:
-    """Integers uniform on [low, high)."""
-    if size is None:
-        if high is None or not isinstance(high, (tuple, list)):
-            raise TypeError("randint: expected randint(low=0, high, size) with size a tuple")
-        low, high, size = 0, low, high
-    elif high is None:
-        low, high = 0, low
-    if high <= low:
-        raise RuntimeError(f"randint: expected low < high, got low={low}, high={high}")
-    dev = _dev(device)
-    g = _random.impl_for(generator, dev)
-    with dev.backend.device_scope(dev.index):
-        arr = g.integers(low, high, size=_size((size,)), dtype=np.int64)
-        if dtype is not None:
-            arr = arr.astype(_dtype.to_np(dtype))
-    return _finish(arr, dev, requires_grad)
-
-
-def randperm(n: int, *, generator=None, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    dev = _dev(device)
-    g = _random.impl_for(generator, dev)
-    with dev.backend.device_scope(dev.index):
-        arr = g.permutation(int(n)).astype(_dtype.to_np(dtype or _dtype.int64))
-    return _finish(arr, dev, requires_grad)
-
-
-def rand_like(input: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    return rand(*input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad)
-
-
-def randn_like(input: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    return randn(*input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad)
-
-
-def randint_like(input: Tensor, low, high=None, *, dtype: Any = None, device: Any = None) -> Tensor:
-    return randint(low, high, tuple(input.shape), dtype=dtype or input.dtype, device=device or input.device)
-
-
-def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype: Any = None, device: Any = None) -> Tensor:
-    """Normal samples; ``mean``/``std`` may be tensors (broadcast) or floats with ``size``."""
-    if isinstance(mean, Tensor) or isinstance(std, Tensor):
-        like = mean if isinstance(mean, Tensor) else std
-        shape = np.broadcast_shapes(tuple(getattr(mean, "shape", ())), tuple(getattr(std, "shape", ())))
-        z = randn(*shape, generator=generator, dtype=like.dtype, device=like.device)
-        return (z * std + mean).detach()
-    if size is None:
-        raise TypeError("normal: expected size when mean and std are numbers")
-    return (randn(*_size((size,)), generator=generator, dtype=dtype, device=device) * std + mean).detach()
-
-
-def bernoulli(input: Tensor, p: float | None = None, *, generator=None) -> Tensor:
-    """Samples 1 with probability ``input`` (or ``p``), else 0; same dtype as input."""
-    dev = input.device
-    g = _random.impl_for(generator, dev)
-    u = g.random(input._data.shape)
-    prob = input._data if p is None else p
-    return Tensor._make((u < prob).astype(input._data.dtype), dev)
-
-
-def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *, generator=None) -> Tensor:
-    """Draw category indices from rows of (unnormalised) probabilities. input: (C,) or (N, C)."""
-    dev = input.device
-    xp = dev.backend.xp
-    g = _random.impl_for(generator, dev)
-    p = input._data.astype(np.float64)
-    rows = p.reshape(-1, p.shape[-1])
-    n_cat = rows.shape[-1]
-    if not replacement and num_samples > n_cat:
-        raise RuntimeError(f"multinomial: cannot sample n_sample ({num_samples}) > prob_dist.size(-1) ({n_cat}) "
-                           "samples without replacement")
-    if bool((rows < 0).any()) or not bool(xp.isfinite(rows).all()):
-        raise RuntimeError("multinomial: probability tensor contains either `inf`, `nan` or element < 0")
-    if bool((rows.sum(axis=-1) <= 0).any()):
-        raise RuntimeError("multinomial: invalid multinomial distribution (sum of probabilities <= 0)")
-    if replacement:  # inverse CDF: count the categories whose cumulative probability is <= u
-        cdf = xp.cumsum(rows, axis=-1)
-        cdf = cdf / cdf[:, -1:]
-        u = g.random((rows.shape[0], num_samples))
-        out = xp.minimum((u[:, :, None] >= cdf[:, None, :]).sum(axis=-1), n_cat - 1)
-    else:  # Efraimidis-Spirakis: the k largest log(u) / p, zero-probability categories last
-        u = g.random(rows.shape)
-        positive = rows > 0
-        if num_samples > int(positive.sum(axis=-1).min()):
-            raise RuntimeError("multinomial: invalid multinomial distribution (with replacement=False, not enough "
-                               "non-negative category to sample)")
-        keys = xp.where(positive, xp.log1p(-u) / xp.where(positive, rows, 1.0), -xp.inf)
-        out = xp.argsort(-keys, axis=-1, kind="stable")[:, :num_samples]
-    out = out.astype(np.int64).reshape(p.shape[:-1] + (num_samples,))
-    return Tensor._make(out, dev)
+    return write_out(out, _finish(arr, dev, requires_grad), "eye")
 
 
 class CreationMethods:

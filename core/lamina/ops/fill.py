@@ -10,7 +10,7 @@ from typing import Any
 
 from .._tensor import Tensor
 from ..autograd.grad_mode import no_grad
-from . import creation as K
+from . import sampling as K
 from .conversion import to
 from .elementwise import add, mul
 from .inplace import check_inplace, rebase, snapshot
@@ -50,7 +50,3 @@ class FillMethods:
         z = K.randn(*self.shape, generator=generator, dtype=self.dtype, device=self.device)
         with no_grad():
             return self.copy_(z * std + mean)
-
-    def bernoulli_(self: Tensor, p: float = 0.5, *, generator: Any = None) -> Tensor:
-        with no_grad():
-            return self.copy_(K.bernoulli(self, p, generator=generator))

@@ -74,7 +74,7 @@ def reshape(input: Tensor, *shape) -> Tensor:
     if shape == input._data.shape:
         return _as_view(Reshape.apply(input, shape), input)
     y = Reshape.apply(input, shape)
-    if input._data.flags.c_contiguous:
+    if input._data.flags.c_contiguous or input.device.backend.xp.may_share_memory(y._data, input._data):
         _as_view(y, input)
     return y
 
@@ -83,11 +83,22 @@ def view(input: Tensor, *shape) -> Tensor:
     if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list)):
         return input.to(shape[0])  # view(dtype) is not reinterpretation here; documented difference
     shape = infer_shape(shape_arg(shape), input._data.size, "view", input._data.shape)
-    if not input._data.flags.c_contiguous and shape != input._data.shape and input._data.size > 1:
+    if not input._data.flags.c_contiguous and shape != input._data.shape and not _strides_allow(input._data, shape):
         raise RuntimeError(
             f"view: view size {list(shape)} is not compatible with input tensor's size and stride (at least one "
             "dimension spans across two contiguous subspaces). Use .reshape(...) instead.")
     return _as_view(Reshape.apply(input, shape), input)
+
+
+def _strides_allow(a, shape) -> bool:
+    """PyTorch's view rule: the new shape must be expressible with strides over the same memory
+    (NumPy's no-copy reshape decides exactly that)."""
+    v = a.view()
+    try:
+        v.shape = shape
+    except AttributeError:
+        return False
+    return True
 
 
 def view_as(input: Tensor, other: Tensor) -> Tensor:

@@ -27,11 +27,19 @@ from .reduction import ReductionMethods
 from .shape import ShapeMethods
 from .softmax import SoftmaxMethods
 from .sorting import SortingMethods
+from .cumulative import CumulativeMethods
+from .index_ops import IndexOpsMethods
+from .matrix import MatrixMethods
+from .sampling import SamplingMethods
+from .statistics import StatisticsMethods
+from .strided import StridedMethods
 
 
 class Tensor(TensorBase, AutogradMethods, ElementwiseMethods, ComparisonMethods, ReductionMethods, SoftmaxMethods,
              LinalgMethods, ShapeMethods, CombineMethods, IndexingMethods, SortingMethods, ConversionMethods,
-             CreationMethods, FillMethods, AttributeMethods, ComplexMethods, concrete=True):
+             CreationMethods, FillMethods, AttributeMethods, ComplexMethods,
+             CumulativeMethods, IndexOpsMethods, MatrixMethods, SamplingMethods, StatisticsMethods,
+             StridedMethods, concrete=True):
     """An n-dimensional array with autograd: ``lamina.Tensor([[1., 2.]])``, ``lamina.Tensor(2, 3)``.
 
     ``tensor.array`` is the raw backend array; ``tensor.data`` a Tensor sharing it without history.

@@ -4,8 +4,8 @@ Randomness: a sampler given ``generator=`` draws only from it (advancing it each
 one, each epoch draws one seed from the default CPU generator and shuffles with a fresh generator
 seeded by it, so ``lamina.manual_seed`` makes the order reproducible.
 
-The built-in samplers compute an epoch's indices as one NumPy array (``_indices()``);
-``BatchSampler`` slices it, and the DataLoader's fast path indexes tensors with those slices
+The built-in samplers compute an epoch's indices as NumPy arrays (``_indices()``; RandomSampler
+draws them lazily in chunks, as torch, so ``num_samples`` may exceed memory); ``BatchSampler`` slices them, and the DataLoader's fast path indexes tensors with those slices
 directly. ``__iter__`` yields the same indices as Python ints, as the sampler protocol requires.
 """
 
@@ -76,16 +76,29 @@ class RandomSampler(Sampler):
     def num_samples(self) -> int:
         return len(self.data_source) if self._num_samples is None else self._num_samples
 
-    def _indices(self) -> np.ndarray:
+    def _chunks(self) -> Iterator[np.ndarray]:
+        """The epoch's indices in the order torch draws them: with replacement 32 at a time (so
+        ``num_samples`` may be huge), else one permutation per pass over the data."""
         n, k = len(self.data_source), self.num_samples
         g = _epoch_generator(self.generator)
         if self.replacement:
-            return randint(0, n, (k,), generator=g, device="cpu").numpy()
-        parts = [randperm(n, generator=g, device="cpu").numpy() for _ in range(-(-k // n))]
-        return np.concatenate(parts)[:k] if len(parts) != 1 or k != n else parts[0]
+            for _ in range(k // 32):
+                yield randint(0, n, (32,), generator=g, device="cpu").numpy()
+            if k % 32:
+                yield randint(0, n, (k % 32,), generator=g, device="cpu").numpy()
+            return
+        for _ in range(k // n):
+            yield randperm(n, generator=g, device="cpu").numpy()
+        if k % n:
+            yield randperm(n, generator=g, device="cpu").numpy()[:k % n]
+
+    def _indices(self) -> np.ndarray:
+        parts = list(self._chunks())
+        return parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else np.zeros(0, np.int64)
 
     def __iter__(self) -> Iterator[int]:
-        return iter(self._indices().tolist())
+        for chunk in self._chunks():
+            yield from chunk.tolist()
 
     def __len__(self) -> int:
         return self.num_samples
@@ -156,7 +169,9 @@ class BatchSampler(Sampler):
 
     def _array_batches(self) -> Iterator[np.ndarray]:
         """The batches as NumPy int64 arrays (slices of one epoch array for the built-in samplers)."""
-        if type(self.sampler).__iter__ in _ARRAY_ITERS:
+        if isinstance(self.sampler, RandomSampler) and type(self.sampler).__iter__ is RandomSampler.__iter__:
+            yield from self._rebatch(self.sampler._chunks())
+        elif type(self.sampler).__iter__ in _ARRAY_ITERS:
             idx = self.sampler._indices()  # type: ignore[union-attr]
             B, n = self.batch_size, len(idx)
             stop = n - n % B if self.drop_last else n
@@ -165,6 +180,21 @@ class BatchSampler(Sampler):
         else:
             for batch in self._list_batches():
                 yield np.asarray(batch, dtype=np.int64)
+
+    def _rebatch(self, chunks: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
+        """Batches of ``batch_size`` cut from a stream of index arrays, holding at most one batch."""
+        pending: list[np.ndarray] = []
+        have, B = 0, self.batch_size
+        for c in chunks:
+            while len(c):
+                take = min(B - have, len(c))
+                pending.append(c[:take])
+                have, c = have + take, c[take:]
+                if have == B:
+                    yield pending[0] if len(pending) == 1 else np.concatenate(pending)
+                    pending, have = [], 0
+        if have and not self.drop_last:
+            yield np.concatenate(pending)
 
     def _list_batches(self) -> Iterator[list[int]]:
         batch: list[int] = []

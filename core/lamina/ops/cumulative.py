@@ -1,0 +1,5 @@
+"""(filled in by the next commits)"""
+
+
+class CumulativeMethods:
+    __slots__ = ()

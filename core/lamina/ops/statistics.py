@@ -1,0 +1,5 @@
+"""(filled in by the next commits)"""
+
+
+class StatisticsMethods:
+    __slots__ = ()
