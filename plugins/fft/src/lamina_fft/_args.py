@@ -54,7 +54,10 @@ def promote(x: Tensor, name: str, *, real_only: bool = False) -> Tensor:
     if dn not in _COMPLEX_OF:
         x = x.to(lamina.get_default_dtype())
     elif real_only and x.is_complex():
-        raise RuntimeError(f"{name} expects a real input tensor, but got {torch_dtype_name(x)}")
+        if name == "ihfftn":
+            raise RuntimeError(f"Only supports floating-point dtypes, but found: {torch_dtype_name(x)}")
+        real = "real-valued" if name == "rfftn" else "real"
+        raise RuntimeError(f"{name} expects a {real} input tensor, but got {torch_dtype_name(x)}")
     return x
 
 
