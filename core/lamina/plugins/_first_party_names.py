@@ -39,20 +39,21 @@ TABLE: dict[str, dict[str, str]] = {
     },
     "lamina-layers-basic": {
         "lamina.functional": """
-            pdist linear bilinear conv1d conv2d conv3d conv_transpose1d conv_transpose2d conv_transpose3d max_pool1d
-            max_pool2d max_pool3d max_unpool2d avg_pool1d avg_pool2d avg_pool3d lp_pool2d adaptive_avg_pool1d
-            adaptive_avg_pool2d adaptive_avg_pool3d adaptive_max_pool1d adaptive_max_pool2d unfold fold pad
-            interpolate upsample relu6 leaky_relu prelu rrelu elu selu celu gelu silu mish hardtanh hardswish
-            hardsigmoid threshold softplus softsign softshrink hardshrink tanhshrink logsigmoid glu dropout
-            dropout1d dropout2d dropout3d alpha_dropout embedding embedding_bag one_hot pixel_shuffle
-            pixel_unshuffle channel_shuffle cosine_similarity pairwise_distance
+            grid_sample affine_grid pdist linear bilinear conv1d conv2d conv3d conv_transpose1d conv_transpose2d
+            conv_transpose3d max_pool1d max_pool2d max_pool3d max_unpool2d avg_pool1d avg_pool2d avg_pool3d
+            lp_pool2d adaptive_avg_pool1d adaptive_avg_pool2d adaptive_avg_pool3d adaptive_max_pool1d
+            adaptive_max_pool2d unfold fold pad interpolate upsample relu6 leaky_relu prelu rrelu elu selu celu gelu
+            silu mish hardtanh hardswish hardsigmoid threshold softplus softsign softshrink hardshrink tanhshrink
+            logsigmoid glu dropout dropout1d dropout2d dropout3d alpha_dropout embedding embedding_bag one_hot
+            pixel_shuffle pixel_unshuffle channel_shuffle cosine_similarity pairwise_distance
         """,
         "lamina.functions": """
-            conv1d conv2d conv3d conv_transpose1d conv_transpose2d conv_transpose3d convolution conv_tbc
-            adaptive_avg_pool1d adaptive_max_pool1d avg_pool1d max_pool1d max_pool1d_with_indices max_pool2d
-            max_pool3d bilinear cosine_similarity pairwise_distance pdist pixel_shuffle pixel_unshuffle
-            channel_shuffle constant_pad_nd dropout dropout_ alpha_dropout alpha_dropout_ feature_dropout
-            feature_dropout_ feature_alpha_dropout feature_alpha_dropout_ embedding embedding_renorm_
+            grid_sampler grid_sampler_2d grid_sampler_3d affine_grid_generator conv1d conv2d conv3d conv_transpose1d
+            conv_transpose2d conv_transpose3d convolution conv_tbc adaptive_avg_pool1d adaptive_max_pool1d
+            avg_pool1d max_pool1d max_pool1d_with_indices max_pool2d max_pool3d bilinear cosine_similarity
+            pairwise_distance pdist pixel_shuffle pixel_unshuffle channel_shuffle constant_pad_nd dropout dropout_
+            alpha_dropout alpha_dropout_ feature_dropout feature_dropout_ feature_alpha_dropout
+            feature_alpha_dropout_ embedding embedding_renorm_
         """,
         "lamina.layers": """
             Linear Bilinear LazyLinear Conv1d Conv2d Conv3d ConvTranspose1d ConvTranspose2d ConvTranspose3d

@@ -9,6 +9,7 @@ import numpy as np
 from lamina.testing import FunctionInfo, Sample
 
 from . import aten_forms as aten
+from . import grid_sample as gs
 from ._refs import ref_adaptive, ref_conv, ref_conv_transpose, ref_pad, ref_pool
 
 _DBL = frozenset({"double_backward"})
@@ -95,6 +96,27 @@ def records() -> list:
                                      tags=frozenset({"inplace"}) if suffix else frozenset(),
                                      sample_inputs=_calls(lambda r: [((x(r, 3, 4, 2), 0.3, False), {})]),
                                      reference=_identity))
+    g2 = lambda r: r.uniform(-1.1, 1.1, (2, 3, 2, 2))  # noqa: E731  (a few points outside the input)
+    g3 = lambda r: r.uniform(-1.1, 1.1, (1, 2, 2, 2, 3))  # noqa: E731
+    recs += [
+        # values against torch in tests/test_layers_basic_grid_sample.py; the kit checks gradients and the rest
+        FunctionInfo(fn=gs.grid_sample, name="F.grid_sample", sample_inputs=_calls(lambda r: [
+            ((x(r, 2, 2, 4, 5), g2(r)), {"mode": m, "padding_mode": p, "align_corners": a})
+            for m, p, a in (("bilinear", "zeros", False), ("bicubic", "border", True),
+                            ("nearest", "reflection", False))],
+            grad=(0, 1))),
+        FunctionInfo(fn=gs.grid_sampler, name="grid_sampler",
+                     sample_inputs=_calls(lambda r: [((x(r, 1, 2, 3, 3, 3), g3(r), 0, 2, True), {})], grad=(0, 1))),
+        FunctionInfo(fn=gs.grid_sampler_2d, name="grid_sampler_2d",
+                     sample_inputs=_calls(lambda r: [((x(r, 2, 2, 4, 5), g2(r), 2, 0, False), {})], grad=(0, 1))),
+        FunctionInfo(fn=gs.grid_sampler_3d, name="grid_sampler_3d",
+                     sample_inputs=_calls(lambda r: [((x(r, 1, 2, 3, 3, 3), g3(r), 0, 1, False), {})], grad=(0, 1))),
+        FunctionInfo(fn=gs.affine_grid, name="F.affine_grid", tags=_DBL, sample_inputs=_calls(lambda r: [
+            ((x(r, 2, 2, 3), [2, 1, 3, 4]), {"align_corners": False}),
+            ((x(r, 1, 3, 4), [1, 1, 2, 3, 2]), {"align_corners": True})])),
+        FunctionInfo(fn=gs.affine_grid_generator, name="affine_grid_generator", tags=_DBL,
+                     sample_inputs=_calls(lambda r: [((x(r, 2, 2, 3), [2, 1, 3, 4], True), {})])),
+    ]
     recs.append(FunctionInfo(fn=aten.embedding_renorm_, name="embedding_renorm_", tags=frozenset({"inplace"}),
                              sample_inputs=_calls(lambda r: [((x(r, 5, 3) * 2, np.array([0, 2, 2]), 1.0, 2.0), {})],
                                                   grad=()),
