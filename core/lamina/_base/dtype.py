@@ -159,9 +159,10 @@ class finfo:  # noqa: N801  (mirrors torch.finfo)
         real = d.to_real()
         info = np.finfo(real.np)
         self.bits, self.dtype = info.bits, real.name
-        self.eps, self.max, self.min = float(info.eps), float(info.max), float(info.min)
-        self.tiny = self.smallest_normal = float(info.smallest_normal)
-        self.resolution = float(info.resolution)
+        f = builtins.float
+        self.eps, self.max, self.min = f(info.eps), f(info.max), f(info.min)
+        self.tiny = self.smallest_normal = f(info.smallest_normal)
+        self.resolution = 10.0 ** -info.precision
 
     def __repr__(self) -> str:
         return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, eps={self.eps:g}, "
@@ -176,7 +177,7 @@ class iinfo:  # noqa: N801  (mirrors torch.iinfo)
             raise TypeError("lamina.iinfo() requires an integer input type. Use lamina.finfo to handle "
                             f"'lamina.iinfo', got {type!r}")
         info = np.iinfo(type.np)
-        self.bits, self.min, self.max, self.dtype = info.bits, int(info.min), int(info.max), type.name
+        self.bits, self.min, self.max, self.dtype = info.bits, builtins.int(info.min), builtins.int(info.max), type.name
 
     def __repr__(self) -> str:
         return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"

@@ -10,6 +10,7 @@ back to the input), lamina returns a new tensor with conjugated values, so ``is_
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 from .._base import dtype as _dtype
@@ -268,3 +269,6 @@ class ComplexMethods:
     sgn = sgn
     sgn_ = make_inplace("sgn", sgn)
     isreal = isreal
+
+    def __complex__(self: Tensor) -> builtins.complex:
+        return builtins.complex(self.item())
