@@ -62,6 +62,7 @@ from ._base.errors import (
 )
 from ._base.layout import jagged, layout, sparse_bsc, sparse_bsr, sparse_coo, sparse_csc, sparse_csr, strided
 from ._tensor import Size
+from ._tensor.format import set_printoptions
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .autograd.grad_mode import is_anomaly_check_nan_enabled, is_anomaly_enabled, is_inference_mode_enabled
 from .backends import device, get_default_device, set_backend, set_default_device

@@ -8,9 +8,24 @@ import numpy as np
 
 from .._base import dtype as _dtype
 
-LINE_WIDTH = 80
-THRESHOLD = 1000
-EDGEITEMS = 3
+#: the print options (``lamina.set_printoptions``); ``sci_mode`` None chooses from the values, as torch
+OPTIONS: dict = {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80, "sci_mode": None}
+_PROFILES = {"default": (4, 1000, 3, 80), "short": (2, 1000, 2, 80), "full": (4, math.inf, 3, 80)}
+
+
+def set_printoptions(precision: int | None = None, threshold: float | None = None, edgeitems: int | None = None,
+                     linewidth: int | None = None, profile: str | None = None, sci_mode: bool | None = None) -> None:
+    """Set how tensors print: digits, the element count that triggers summarising, the items kept at
+    each end when summarising, the line width, a profile ("default", "short", "full") and sci_mode."""
+    if profile is not None:
+        if profile not in _PROFILES:
+            raise ValueError(f"set_printoptions: profile must be one of {list(_PROFILES)}, got {profile!r}")
+        OPTIONS.update(zip(("precision", "threshold", "edgeitems", "linewidth"), _PROFILES[profile]))
+    for key, value in (("precision", precision), ("threshold", threshold), ("edgeitems", edgeitems),
+                       ("linewidth", linewidth)):
+        if value is not None:
+            OPTIONS[key] = value
+    OPTIONS["sci_mode"] = sci_mode
 
 
 def _formatter(a: np.ndarray):
@@ -22,17 +37,21 @@ def _formatter(a: np.ndarray):
         return lambda v: str(int(v))
     finite = a[np.isfinite(a)].astype(np.float64)
     nonzero = np.abs(finite[finite != 0])
+    p, forced = OPTIONS["precision"], OPTIONS["sci_mode"]
     if finite.size and np.all(finite == np.round(finite)):
-        if nonzero.size and (nonzero.max() / nonzero.min() > 1000.0 or nonzero.max() > 1e8):
-            return lambda v: _sci(v)
+        auto = bool(nonzero.size and (nonzero.max() / nonzero.min() > 1000.0 or nonzero.max() > 1e8))
+        if (auto if forced is None else forced):
+            return lambda v: _sci(v, p)
         return lambda v: (f"{v:.0f}." if math.isfinite(v) else _special(v))
-    if nonzero.size and (nonzero.max() / nonzero.min() > 1000.0 or nonzero.max() > 1e8 or nonzero.min() < 1e-4):
-        return lambda v: _sci(v)
-    return lambda v: (f"{v:.4f}" if math.isfinite(v) else _special(v))
+    auto = bool(nonzero.size and (nonzero.max() / nonzero.min() > 1000.0 or nonzero.max() > 1e8
+                                  or nonzero.min() < 1e-4))
+    if (auto if forced is None else forced):
+        return lambda v: _sci(v, p)
+    return lambda v: (f"{v:.{p}f}" if math.isfinite(v) else _special(v))
 
 
-def _sci(v: float) -> str:
-    return f"{v:.4e}" if math.isfinite(v) else _special(v)
+def _sci(v: float, precision: int) -> str:
+    return f"{v:.{precision}e}" if math.isfinite(v) else _special(v)
 
 
 def _special(v: float) -> str:
@@ -40,10 +59,11 @@ def _special(v: float) -> str:
 
 
 def _summarize(a: np.ndarray) -> np.ndarray:
+    e = OPTIONS["edgeitems"]
     if a.ndim == 0:
         return a
-    if a.shape[0] > 2 * EDGEITEMS:
-        a = np.concatenate([a[:EDGEITEMS], a[-EDGEITEMS:]])
+    if a.shape[0] > 2 * e:
+        a = np.concatenate([a[:e], a[-e:]])
     return np.stack([_summarize(x) for x in a]) if a.ndim > 1 else a
 
 
@@ -71,12 +91,12 @@ def _fmt(a: np.ndarray, fmt, width: int, indent: int, summarize: bool) -> str:
         pad = width
     if a.ndim == 0:
         return fmt(a.item()).rjust(width)
-    n = a.shape[0]
-    cut = summarize and n > 2 * EDGEITEMS
-    idx = list(range(EDGEITEMS)) + [None] + list(range(n - EDGEITEMS, n)) if cut else list(range(n))
+    n, e = a.shape[0], OPTIONS["edgeitems"]
+    cut = summarize and n > 2 * e
+    idx = list(range(e)) + [None] + list(range(n - e, n)) if cut else list(range(n))
     if a.ndim == 1:
         items = [" ..." if i is None else fmt(a[i].item()).rjust(width) for i in idx]  # PyTorch pads it
-        per_line = max(1, (LINE_WIDTH - indent) // (pad + 2))
+        per_line = max(1, (OPTIONS["linewidth"] - indent) // (pad + 2))
         lines = [", ".join(items[k:k + per_line]) for k in range(0, len(items), per_line)]
         return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
     sep = "," + "\n" * (a.ndim - 1) + " " * (indent + 1)
@@ -85,7 +105,7 @@ def _fmt(a: np.ndarray, fmt, width: int, indent: int, summarize: bool) -> str:
 
 
 def format_array(a: np.ndarray, indent: int) -> str:
-    summarize = a.size > THRESHOLD
+    summarize = a.size > OPTIONS["threshold"]
     if a.size == 0:
         return "[]" if a.ndim == 1 or a.ndim == 0 else "[]"
     shown = _summarize(a) if summarize else a
@@ -116,4 +136,7 @@ def tensor_repr(t) -> str:
         suffix.append(f"grad_fn=<{t._node.name()}>")
     elif t._requires_grad:
         suffix.append("requires_grad=True")
-    return prefix + body + "".join(", " + s for s in suffix) + ")"
+    for s in suffix:  # a suffix that would overflow the last line goes on a line of its own, as torch's
+        last = len(body) - body.rfind("\n") + 1
+        body += (",\n" + " " * len(prefix) if last + len(s) + 2 > OPTIONS["linewidth"] else ", ") + s
+    return prefix + body + ")"
