@@ -6,9 +6,10 @@ from __future__ import annotations
 from lamina.testing import parametrize_plugin, run_check
 from lamina_linalg import _common
 
-# torch.lu, chain_matmul, triangular_solve and cross (without dim) warn once per process, as torch does;
-# test_linalg_toplevel.py checks those warnings, here they count as given (filterwarnings = error)
-_common._WARNED.update({"torch.lu", "chain_matmul", "triangular_solve", "cross"})
+# torch's deprecated top-level forms warn once per process, as torch does; test_linalg_toplevel.py checks
+# those warnings, here they count as given (filterwarnings = error)
+_common._WARNED.update({"torch.lu", "torch.lu_solve", "torch.qr", "torch.cholesky", "chain_matmul", "triangular_solve",
+                        "cross", "nuclear_norm", "frobenius_norm"})
 
 
 @parametrize_plugin("lamina-linalg")

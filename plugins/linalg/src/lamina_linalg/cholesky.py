@@ -23,6 +23,7 @@ from ._common import (
     no_out,
     per_matrix,
     result_type,
+    warn_once,
 )
 
 
@@ -87,6 +88,11 @@ def cholesky(A: Tensor, *, upper: bool = False, out: None = None) -> Tensor:
 
 def top_cholesky(input: Tensor, upper: bool = False, *, out: None = None) -> Tensor:
     """torch.cholesky (deprecated form): ``upper`` positional."""
+    warn_once("torch.cholesky",
+              "torch.cholesky is deprecated in favor of torch.linalg.cholesky and will be removed in a future PyTorch "
+              "release.\nL = torch.cholesky(A)\nshould be replaced with\nL = torch.linalg.cholesky(A)\nand\nU = "
+              "torch.cholesky(A, upper=True)\nshould be replaced with\nU = torch.linalg.cholesky(A).mH\nThis "
+              "transform will produce equivalent results for all valid (symmetric positive definite) inputs.")
     no_out("cholesky", out)
     check_square("linalg.cholesky", input)
     L = Cholesky.apply(input, True, "linalg.cholesky")[0]
@@ -109,11 +115,44 @@ def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False, *, out: None = Non
     if B.dtype != L.dtype:
         raise RuntimeError(f"cholesky_solve: Expected b and A to have the same dtype, but found b of type "
                            f"{B.dtype} and A of type {L.dtype} instead.")
-    if upper:   # A = U^H U
-        Y = O.solve_tri(O.mH(L), B, upper=False)
-        return O.solve_tri(L, Y, upper=True)
-    Y = O.solve_tri(L, B, upper=False)
-    return O.solve_tri(O.mH(L), Y, upper=True)
+    return CholeskySolve.apply(B, L, bool(upper))
+
+
+class CholeskySolve(Function):
+    """X = (L L^H)^-1 B (U^H U with upper). B: (*, n, k), L: (*, n, n) -> X: (*, n, k) (batch dims broadcast)
+
+    As torch, the factor's gradient is that of the full matrix L (not only its triangle):
+    dL = (dA + dA^H) L with dA = -dB X^H (upper: dU = U (dA + dA^H)).
+    """
+
+    @staticmethod
+    def forward(ctx, B, L, upper):
+        X = _chol_solve(B, L, upper)
+        ctx.save_for_backward(L, X)
+        ctx.upper = upper
+        return X
+
+    @staticmethod
+    def backward(ctx, dX):
+        L, X = ctx.saved_tensors
+        upper = ctx.upper
+        dB = _chol_solve(dX, L, upper)                                   # (*, n, k)
+        dL = None
+        if ctx.needs_input_grad[1]:
+            dA = -(dB @ O.mH(X))
+            S = dA + O.mH(dA)
+            dL = L @ S if upper else S @ L                               # (*, n, n)
+        return dB, dL, None
+
+
+def _chol_solve(B, L, upper: bool):
+    """(L L^H)^-1 B or (U^H U)^-1 B by two triangular solves, on arrays or (create_graph) Tensors."""
+    if O.is_t(B) or O.is_t(L):
+        B, L = O._tensor_pair(B, L)
+        return CholeskySolve.apply(B, L, upper)
+    if upper:
+        return O.solve_tri(L, O.solve_tri(O.mH(L), B, upper=False), upper=True)
+    return O.solve_tri(O.mH(L), O.solve_tri(L, B, upper=False), upper=True)
 
 
 def cholesky_inverse(L: Tensor, upper: bool = False, *, out: None = None) -> Tensor:
@@ -121,6 +160,5 @@ def cholesky_inverse(L: Tensor, upper: bool = False, *, out: None = None) -> Ten
     no_out("cholesky_inverse", out)
     check_square("cholesky_inverse", L, "input")
     n = L.shape[-1]
-    eye = O.eye(n, L).expand(*L.shape) if L.ndim > 2 else O.eye(n, L)
-    Linv = O.solve_tri(L, eye, upper=bool(upper))                        # (*, n, n)
-    return Linv @ O.mH(Linv) if upper else O.mH(Linv) @ Linv
+    eye = O.const(np.broadcast_to(np.eye(n), tuple(L.shape)), L)
+    return CholeskySolve.apply(eye, L, bool(upper))                     # the full-L gradient, as torch

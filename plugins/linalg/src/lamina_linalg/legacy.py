@@ -30,7 +30,7 @@ _MESSAGES = {
     "returned value whenever m > n. In torch.linalg.lstsq, the residuals are in the field 'residuals' of the "
     "returned named tuple.\n\nThe unpacking of the solution, as in\nX, _ = torch.lstsq(B, A).solution[:A.size(1)]"
     "\nshould be replaced with:\nX = torch.linalg.lstsq(A, B).solution",
-    "matrix_rank": _REMOVED + "\nPlease use the `torch.linalg.matrix_rank` function instead. The parameter "
+    "matrix_rank": _REMOVED.rstrip() + "\nPlease use the `torch.linalg.matrix_rank` function instead. The parameter "
     "'symmetric' was renamed in `torch.linalg.matrix_rank()` to 'hermitian'.",
 }
 

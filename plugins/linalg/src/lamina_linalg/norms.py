@@ -13,7 +13,7 @@ import numpy as np
 from lamina import Tensor
 from lamina.autograd import Function
 
-from ._common import check_cpu, check_float, check_matrix, check_square, no_out
+from ._common import check_cpu, check_float, check_matrix, check_square, no_out, warn_once
 
 _INF = math.inf
 
@@ -212,19 +212,23 @@ def cond(A: Tensor, p=None, *, out: None = None) -> Tensor:
 
 
 def nuclear_norm(input: Tensor, dim=None, keepdim: bool = False, *, out: None = None) -> Tensor:
-    """torch.nuclear_norm: the 'nuc' matrix norm (over ``dim``, a 2-tuple, or the last two dims of a matrix)."""
+    """torch.nuclear_norm (deprecated): the 'nuc' matrix norm over ``dim`` (a 2-tuple; the last two by default)."""
+    warn_once("nuclear_norm",
+              "at::nuclear_norm is deprecated and it is just left for JIT compatibility. It will be removed in a "
+              "future PyTorch release. Please use `linalg.matrix_norm(A, 'nuc', dim, keepdim)` instead")
     if isinstance(dim, bool):
         dim, keepdim = None, dim
-    if dim is None:
-        if input.ndim != 2:
-            raise RuntimeError(f"Expected a tensor with 2 dimensions, but got a tensor with {input.ndim} "
-                               f"dimension{'s' if input.ndim != 1 else ''} instead.")
-        dim = (-2, -1)
-    return matrix_norm(input, "nuc", dim, keepdim, out=out)
+    return matrix_norm(input, "nuc", (-2, -1) if dim is None else dim, keepdim, out=out)
 
 
-def frobenius_norm(input: Tensor, dim=(-2, -1), keepdim: bool = False, *, out: None = None) -> Tensor:
-    """torch.frobenius_norm: the 2-norm of the entries over ``dim`` (1 or 2 dims)."""
+def frobenius_norm(input: Tensor, dim, keepdim: bool = False, *, out: None = None) -> Tensor:
+    """torch.frobenius_norm (deprecated): the 2-norm of the entries over ``dim`` (1 or 2 dims)."""
+    warn_once("frobenius_norm",
+              "at::frobenius_norm is deprecated and it is just left for JIT compatibility. It will be removed in a "
+              "future PyTorch release. Please use `linalg.vector_norm(A, 2., dim, keepdim)` instead")
+    if dim is None or isinstance(dim, bool):
+        raise TypeError(f"frobenius_norm(): argument 'dim' (position 2) must be tuple of ints, not "
+                        f"{type(dim).__name__ if dim is not None else 'NoneType'}")
     dims = (dim,) if isinstance(dim, int) else tuple(dim)
     if len(dims) > 2:
         raise RuntimeError(f"Expected at most 2 dimensions, but got {len(dims)} dimensions instead.")

@@ -14,7 +14,7 @@ from lamina import Tensor
 from lamina.autograd import Function
 
 from . import _ops as O
-from ._common import check_cpu, check_float, check_matrix, no_out, per_matrix, result_type
+from ._common import check_cpu, check_float, check_matrix, no_out, per_matrix, result_type, warn_once
 
 _MODES = ("reduced", "complete", "r")
 
@@ -85,7 +85,11 @@ def qr(A: Tensor, mode: str = "reduced", *, out: None = None):
 
 
 def top_qr(input: Tensor, some: bool = True, *, out: None = None):
-    """torch.qr: reduced (some=True) or complete QR, in ``torch.return_types.qr``."""
+    """torch.qr (deprecated): reduced (some=True) or complete QR, in ``torch.return_types.qr``."""
+    warn_once("torch.qr",
+              "torch.qr is deprecated in favor of torch.linalg.qr and will be removed in a future PyTorch release.\n"
+              "The boolean parameter 'some' has been replaced with a string parameter 'mode'.\nQ, R = torch.qr(A, "
+              "some)\nshould be replaced with\nQ, R = torch.linalg.qr(A, 'reduced' if some else 'complete')")
     r = qr(input, "reduced" if some else "complete", out=out)
     return result_type("qr", ("Q", "R"))(r.Q, r.R)
 
