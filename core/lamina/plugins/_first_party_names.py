@@ -27,7 +27,8 @@ TABLE: dict[str, dict[str, str]] = {
         "lamina.init": """
             calculate_gain uniform_ normal_ trunc_normal_ constant_ ones_ zeros_ eye_ dirac_ orthogonal_ sparse_
             xavier_uniform_ xavier_normal_ kaiming_uniform_ kaiming_normal_ _calculate_fan_in_and_fan_out
-            _calculate_correct_fan
+            _calculate_correct_fan uniform normal constant eye dirac xavier_uniform xavier_normal kaiming_uniform
+            kaiming_normal orthogonal sparse
         """,
     },
     "lamina-layers-attention": {

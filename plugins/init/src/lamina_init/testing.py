@@ -154,6 +154,17 @@ def _gain_errors(xp, dtype, rng):
 
 
 def records() -> list:
+    """The schemes' records, then the same records for the deprecated aliases (``uniform`` for ``uniform_``...)."""
+    import dataclasses
+
+    from .deprecated import DEPRECATED
+
+    current = _records()
+    by_name = {r.name: r for r in current}
+    return current + [dataclasses.replace(by_name[old + "_"], fn=fn, name=old) for old, fn in DEPRECATED.items()]
+
+
+def _records() -> list:
     from lamina.testing import FunctionInfo, InitInfo
 
     from . import basic, fan, scaled, structured
