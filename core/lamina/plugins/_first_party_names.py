@@ -125,7 +125,11 @@ TABLE: dict[str, dict[str, str]] = {
         """,
         "lamina.optim": "SGD Adam AdamW Adamax NAdam RAdam RMSprop Adagrad Adadelta ASGD Rprop LBFGS",
     },
-    "lamina-sparse": {"lamina.namespaces": "sparse"},
+    "lamina-sparse": {
+        "lamina.functions": "sparse_coo_tensor sparse_csr_tensor spmm smm hspmm hsmm sspaddmm saddmm dsmm",
+        "lamina.namespaces": "sparse",
+        "lamina.tensor_methods": "to_sparse to_sparse_coo to_sparse_csr sparse_mask to_dense",
+    },
     "lamina-special": {
         "lamina.functions": """
             erf erf_ erfc erfc_ erfinv lgamma digamma polygamma mvlgamma igamma igammac i0 i0_ xlogy xlogy_ sinc

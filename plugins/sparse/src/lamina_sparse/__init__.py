@@ -1,5 +1,24 @@
-"""``lamina.sparse``: Sparse COO (and CSR) tensors: sparse_coo_tensor, to_sparse, torch.sparse.mm/addmm/sum/softmax, with gradients."""
+"""``lamina.sparse``: torch's sparse COO (and 2-D CSR) tensors and the ``torch.sparse`` namespace.
+
+``lamina.sparse_coo_tensor(indices, values, size)`` and ``Tensor.to_sparse()`` make a
+:class:`SparseCooTensor` (a ``lamina.Tensor`` subclass: ``isinstance`` holds, as in torch) whose
+values carry the autograd history. ``lamina.sparse.mm`` / ``addmm`` / ``sum`` / ``softmax`` /
+``log_softmax`` are torch.sparse's; the top-level ``lamina.spmm``, ``smm``, ``hspmm``, ``hsmm``,
+``sspaddmm``, ``saddmm``, ``dsmm`` are served through the ``lamina.functions`` entry points.
+scipy.sparse computes sparse @ dense on NumPy arrays (other backends use an ``xp`` scatter).
+"""
 
 from __future__ import annotations
 
 __lamina_plugin_api__ = "1.0"
+
+from ._coo import SparseCooTensor  # noqa: E402
+from .creation import sparse_coo_tensor, sparse_mask, to_dense, to_sparse, to_sparse_coo  # noqa: E402
+from .csr import SparseCsrTensor, sparse_csr_tensor, to_sparse_csr  # noqa: E402
+from .products import addmm, dsmm, hsmm, hspmm, saddmm, smm, sspaddmm  # noqa: E402
+from .products import sparse_mm as mm  # noqa: E402
+from .products import spmm  # noqa: E402
+from .reductions import log_softmax, softmax, sum  # noqa: E402,A004
+
+__all__ = ["SparseCooTensor", "SparseCsrTensor", "addmm", "log_softmax", "mm", "softmax", "sum",
+           "sparse_coo_tensor", "sparse_csr_tensor"]
