@@ -34,16 +34,18 @@ def _freqs(fn: str, n: int, d: float, negative: bool, out: Tensor | None, dtype:
         raise NotImplementedError(f"{fn}: not implemented for complex dtype {dtype} (torch's arange refuses it)")
     if not probe.is_floating_point():
         raise RuntimeError(f"{fn} requires a floating point or complex dtype")
-    if n < 0:
-        raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
-    count = n if negative else n // 2 + 1
+    count = n if negative else int(n / 2) + 1  # C++'s truncating division, as torch (rfftfreq(-1) has 1 value)
+    if count < 0:
+        raise RuntimeError(f"Trying to create tensor with negative dimension {count}: [{count}]")
     k = np.arange(count, dtype=np.float64)
     if negative:
         k[(n + 1) // 2:] -= n
-    # as torch: integer steps in the dtype, then one multiplication by 1 / (n d)
-    y = lamina.tensor(k, dtype=dtype, device=device)
-    if n:
-        y = y * (1.0 / (n * d))
+    # as torch: integer steps in the dtype, then one multiplication by 1 / (n d) (inf for n d = 0), in the dtype
+    npd = lamina.zeros(0, dtype=dtype).numpy().dtype
+    step = np.asarray(1.0 / (n * d) if n * d else np.inf, dtype=npd)
+    with np.errstate(invalid="ignore"):
+        values = k.astype(npd) * step
+    y = lamina.tensor(values, dtype=dtype, device=device)
     if requires_grad:
         y.requires_grad_(True)
     return write_out(y, out, fn)

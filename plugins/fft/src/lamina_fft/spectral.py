@@ -179,12 +179,11 @@ def istft(input: Tensor, n_fft: int, hop_length: int | None = None, win_length: 
     if input.ndim not in (2, 3):
         raise RuntimeError(f"{where}expected a tensor with 3 or 4 dimensions, but got {input.ndim + 1}")
     if not 0 < win <= n_fft:
-        raise RuntimeError(f"{where}expected 0 < win_length <= n_fft, but got win_length={win}")
+        raise RuntimeError(f"{where}expected 0 < win_length <= n_fft")
     if not 0 < hop <= win:
         raise RuntimeError(f"{where}expected 0 < hop_length <= win_length")
     if window is not None and (window.ndim != 1 or window.shape[0] != win):
-        raise RuntimeError(f"{where}expected a 1D window tensor of size equal to win_length={win}, but got window "
-                           f"with size {list(window.shape)}")
+        raise RuntimeError(f"{where}Invalid window shape. window has to be 1D and length of `win_length`")
     spec = input.reshape((1,) + tuple(input.shape)) if input.ndim == 2 else input
     fft_size, count = spec.shape[1], spec.shape[2]
     if onesided is None:
