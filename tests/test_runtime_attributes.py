@@ -156,3 +156,71 @@ def test_top_level_helpers_match_torch():
     assert lamina.fill_(x.clone(), 2).tolist() == torch.fill_(t.clone(), 2).tolist()
     assert not lamina.is_storage(x) and lamina.typename(3) == torch.typename(3) == "int"
     assert lamina.typename(lamina.nn.Module()) == "lamina.nn.module.Module"
+
+
+def test_storages_tell_whether_tensors_share_memory_like_torch():
+    x, t = lamina.arange(6.0), torch.arange(6.0)
+    for a, b in ((x, t), (x[2:], t[2:]), (x.view(2, 3).t(), t.view(2, 3).t())):
+        assert a.untyped_storage().nbytes() == b.untyped_storage().nbytes()
+        assert (a.untyped_storage().data_ptr() == x.untyped_storage().data_ptr()) == (
+            b.untyped_storage().data_ptr() == t.untyped_storage().data_ptr())
+    assert x.clone().untyped_storage().data_ptr() != x.untyped_storage().data_ptr()
+    assert x.untyped_storage().tolist() == t.untyped_storage().tolist()
+    with pytest.warns(UserWarning, match="TypedStorage is deprecated"):
+        s = x[1:].storage()
+    assert (s.size(), s.element_size(), s.tolist()) == (6, 4, [0.0, 1.0, 2.0, 3.0, 4.0, 5.0])
+
+
+def test_set_as_subclass_and_module_load():
+    x = lamina.arange(6.0)
+    y = lamina.zeros(2)
+    assert y.set_(x) is y and y.data_ptr() == x.data_ptr() and y.tolist() == x.tolist()
+    w = lamina.zeros(1).set_(x, 1, (2, 2), (2, 1))
+    tw = torch.zeros(1).set_(torch.arange(6.0).untyped_storage(), 1, (2, 2), (2, 1))
+    assert w.tolist() == tw.tolist()
+    assert lamina.zeros(3).set_().shape == (0,)
+
+    class Tagged(lamina.Tensor):
+        pass
+
+    a = lamina.ones(2, requires_grad=True)
+    b = a.as_subclass(Tagged)
+    assert type(b) is Tagged and b.requires_grad and b.data_ptr() == a.data_ptr()
+    (b * 3).sum().backward()
+    assert a.grad.tolist() == [3.0, 3.0]
+    p = lamina.nn.Parameter(lamina.zeros(2))
+    loaded = p.module_load(lamina.ones(2))
+    assert loaded is not p and p.tolist() == [1.0, 1.0] and not loaded.requires_grad
+    assert p.module_load(lamina.full((2,), 5.0), assign=True).tolist() == [5.0, 5.0]
+
+
+def test_removed_and_accelerator_only_methods_fail_as_torch():
+    x, t = lamina.ones(2), torch.ones(2)
+    message = "Cannot access accelerator device when none is available."
+    with pytest.raises(RuntimeError, match=message):
+        t.pin_memory()
+    if not lamina.cuda.is_available():
+        with pytest.raises(RuntimeError, match=message):
+            x.pin_memory()
+    with pytest.warns(UserWarning, match="volatile was removed"):
+        assert x.volatile is False
+    with pytest.raises(RuntimeError, match="reinforce\\(\\) was removed"):
+        x.reinforce(1.0)
+    with pytest.raises(Exception, match="xpu"):
+        x.xpu()
+    assert x.grad_dtype == lamina.float32 and x.name is None and not x.is_distributed()
+
+
+def test_deprecated_resize_and_map2():
+    x, t = lamina.arange(6.0), torch.arange(6.0)
+    with pytest.warns(UserWarning, match="non-inplace resize is deprecated"):
+        assert x.resize(2, 3).tolist() == t.resize(2, 3).tolist()
+    with pytest.warns(UserWarning, match="non-inplace resize_as is deprecated"):
+        assert x.resize_as(lamina.zeros(3, 2)).shape == (3, 2)
+    with pytest.warns(UserWarning), pytest.raises(RuntimeError, match="requested resize to 4"):
+        x.resize(4)
+    z, u = lamina.zeros(2), torch.zeros(2)
+    f = lambda a, b, c: a + b * c  # noqa: E731
+    assert z.map2_(lamina.ones(2), lamina.full((2,), 3.0), f).tolist() == \
+        u.map2_(torch.ones(2), torch.full((2,), 3.0), f).tolist()
+    assert lamina.resize_as_(lamina.zeros(4), lamina.zeros(2, 2)).shape == (2, 2)

@@ -87,8 +87,10 @@ from .ops.attributes import (
     is_nonzero,
     is_same_size,
     is_signed,
+    resize_as_,
     zero_,
 )
+from .ops.storage import TypedStorage, UntypedStorage
 from .ops.combine import (
     cat,
     chunk,

@@ -5,6 +5,7 @@ layout) and the small legacy methods programs still call (``new``,
 from __future__ import annotations
 
 import builtins
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -37,6 +38,50 @@ class AttributeMethods:
     is_sparse_csr = _flag(False)
     layout: _layout = property(lambda self: strided, doc="lamina.strided: dense tensors.")  # type: ignore
     names = property(lambda self: (None,) * self.ndim, doc="Named tensors are not supported: all None.")
+    name = property(lambda self: None, doc="Named tensors are not supported: None.")
+    grad_dtype = property(lambda self: self.dtype, doc="The dtype ``.grad`` takes: the tensor's own.")
+
+    @property
+    def volatile(self: Tensor) -> builtins.bool:
+        warnings.warn("volatile was removed (Variable.volatile is always False)", UserWarning, stacklevel=2)
+        return False
+
+    def reinforce(self: Tensor, reward: Any) -> None:
+        raise RuntimeError("reinforce() was removed. Use torch.distributions instead (e.g. "
+                           "-Categorical(probs).log_prob(action) * reward as the loss).")
+
+    def is_distributed(self: Tensor) -> builtins.bool:
+        return False
+
+    def xpu(self: Tensor, device: Any = None, non_blocking: builtins.bool = False, memory_format: Any = None) -> Tensor:
+        return self.to(_device_of("xpu", device))
+
+    def ipu(self: Tensor, device: Any = None, non_blocking: builtins.bool = False, memory_format: Any = None) -> Tensor:
+        return self.to(_device_of("ipu", device))
+
+    def mtia(self: Tensor, device: Any = None, non_blocking: builtins.bool = False,
+             memory_format: Any = None) -> Tensor:
+        return self.to(_device_of("mtia", device))
+
+    def pin_memory(self: Tensor, device: Any = None) -> Tensor:
+        """A contiguous copy for fast host-to-accelerator moves; NumPy memory cannot be page-locked, so the
+        copy is ordinary memory. Without an accelerator, torch's error."""
+        from ..backends._device import backend_available
+
+        if not backend_available("cuda")[0]:
+            raise RuntimeError("Cannot access accelerator device when none is available.")
+        return self.clone()
+
+    def record_stream(self: Tensor, stream: Any) -> None:
+        raise RuntimeError("record_stream: lamina has no CUDA stream-ordered allocator; CuPy's pool frees memory "
+                           "when the array is released, so there is nothing to record")
+
+    def module_load(self: Tensor, other: Tensor, assign: builtins.bool = False) -> Tensor:
+        """How ``load_state_dict`` turns ``other`` into this parameter's new value (copy or assign)."""
+        if assign:
+            return other.detach()
+        with _no_grad():
+            return self.copy_(other).detach()
 
     @property
     def itemsize(self: Tensor) -> int:
@@ -132,12 +177,77 @@ class AttributeMethods:
     def resize_as_(self: Tensor, the_template: Tensor, memory_format: Any = None) -> Tensor:
         return self.resize_(tuple(the_template.shape))
 
+    def resize(self: Tensor, *sizes: Any) -> Tensor:
+        """Deprecated: a view of the same elements in a new shape (the element count must not change)."""
+        warnings.warn("non-inplace resize is deprecated", UserWarning, stacklevel=2)
+        shape = tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else tuple(sizes)
+        n = 1
+        for s in shape:
+            n *= int(s)
+        if n != self.numel():
+            raise RuntimeError(f"requested resize to {'x'.join(map(str, shape))} ({n} elements in total), but the "
+                               f"given tensor has a size of {'x'.join(map(str, self.shape))} ({self.numel()} "
+                               f"elements). autograd's resize can only change the shape of a given tensor, while "
+                               f"preserving the number of elements. ")
+        return self.reshape(shape)
+
+    def resize_as(self: Tensor, tensor: Tensor) -> Tensor:
+        warnings.warn("non-inplace resize_as is deprecated", UserWarning, stacklevel=2)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return self.resize(tuple(tensor.shape))
+
+    def set_(self: Tensor, source: Any = None, storage_offset: int = 0, size: Any = None,
+             stride: Any = None) -> Tensor:
+        """Make this tensor use ``source``'s memory (a Tensor): all of it, or the strided window
+        (storage_offset, size, stride) in elements; with no source, an empty tensor."""
+        if self.requires_grad and self.is_leaf and _grad_enabled():
+            raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
+        xp = self._device.backend.xp
+        if source is None:
+            self._data = xp.empty((0,), dtype=self.array.dtype)
+        elif not isinstance(source, Tensor):
+            raise TypeError(f"set_: expected a source Tensor, got {type(source).__name__} (lamina has no storage "
+                            f"objects to set from)")
+        elif size is None:
+            self._data = source.array
+        else:
+            from .strided import as_strided
+
+            self._data = as_strided(source.detach(), size, stride if stride is not None else
+                                    _contiguous_strides(size), storage_offset).array
+        self._vc.v += 1
+        return self
+
+    def as_subclass(self: Tensor, cls: type) -> Tensor:
+        """The same tensor (memory and autograd history) as an instance of ``cls``, a Tensor subclass."""
+        if not (isinstance(cls, type) and issubclass(cls, Tensor)):
+            raise TypeError(f"as_subclass: expected a subclass of Tensor, got {cls!r}")
+        out = object.__new__(cls)
+        alias = self.view_as(self) if self.requires_grad else self.detach()
+        for slot in ("_data", "_device", "_requires_grad", "_grad", "_node", "_output_nr", "_vcs", "_hooks",
+                     "_post_hooks", "_retain", "_base"):
+            object.__setattr__(out, slot, getattr(alias, slot))
+        out._vcs = self._vc
+        return out
+
     def apply_(self: Tensor, callable: Callable[[Any], Any]) -> Tensor:
         """Replace each element by ``callable(element)`` (a Python function; CPU only, slow)."""
         _cpu_only(self, "apply_")
         view = self.array
         for idx in _indices(view.shape):
             view[idx] = callable(view[idx].item())
+        self._vc.v += 1
+        return self
+
+    def map2_(self: Tensor, x: Tensor, y: Tensor, callable: Callable[[Any, Any, Any], Any]) -> Tensor:
+        """self[i] = callable(self[i], x[i], y[i]) with ``x`` and ``y`` broadcast to self (CPU only)."""
+        _cpu_only(self, "map2_")
+        import numpy  # noqa: PLC0415  (CPU only)
+
+        a, b = numpy.broadcast_to(x.array, self.array.shape), numpy.broadcast_to(y.array, self.array.shape)
+        for idx in _indices(self.array.shape):
+            self.array[idx] = callable(self.array[idx].item(), a[idx].item(), b[idx].item())
         self._vc.v += 1
         return self
 
@@ -169,6 +279,30 @@ class AttributeMethods:
 
     def __dlpack_device__(self: Tensor) -> tuple[int, int]:
         return self.array.__dlpack_device__()
+
+
+def _device_of(kind: str, device: Any) -> str:
+    return kind if device is None else (f"{kind}:{device}" if isinstance(device, int) else str(device))
+
+
+def _contiguous_strides(size: Any) -> tuple[int, ...]:
+    out, step = [], 1
+    for s in reversed(tuple(size)):
+        out.append(step)
+        step *= int(s)
+    return tuple(reversed(out))
+
+
+def _no_grad() -> Any:
+    from ..autograd import no_grad
+
+    return no_grad()
+
+
+def _grad_enabled() -> builtins.bool:
+    from ..autograd import is_grad_enabled
+
+    return is_grad_enabled()
 
 
 def _cpu_only(t: Tensor, name: str) -> None:
@@ -227,3 +361,7 @@ def fill_(input: Tensor, value: Any) -> Tensor:
 
 def zero_(input: Tensor) -> Tensor:
     return input.zero_()
+
+
+def resize_as_(input: Tensor, the_template: Tensor, *, memory_format: Any = None) -> Tensor:
+    return input.resize_as_(the_template)

@@ -32,6 +32,7 @@ from .index_ops import IndexOpsMethods
 from .matrix import MatrixMethods
 from .sampling import SamplingMethods
 from .statistics import StatisticsMethods
+from .storage import StorageMethods
 from .strided import StridedMethods
 
 
@@ -39,7 +40,7 @@ class Tensor(TensorBase, AutogradMethods, ElementwiseMethods, ComparisonMethods,
              LinalgMethods, ShapeMethods, CombineMethods, IndexingMethods, SortingMethods, ConversionMethods,
              CreationMethods, FillMethods, AttributeMethods, ComplexMethods,
              CumulativeMethods, IndexOpsMethods, MatrixMethods, SamplingMethods, StatisticsMethods,
-             StridedMethods, concrete=True):
+             StridedMethods, StorageMethods, concrete=True):
     """An n-dimensional array with autograd: ``lamina.Tensor([[1., 2.]])``, ``lamina.Tensor(2, 3)``.
 
     ``tensor.array`` is the raw backend array; ``tensor.data`` a Tensor sharing it without history.
