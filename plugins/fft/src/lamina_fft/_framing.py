@@ -17,13 +17,48 @@ from lamina.autograd import Function
 from ._ops import Conj, Real, _run
 
 
+class Frames:
+    """The index of ``count`` frames of ``size`` samples, ``hop`` apart (``idx[t, k] = t * hop + k``), which
+    Gather cuts as a strided copy and ScatterAdd overlap-adds in ceil(size / hop) slab additions."""
+
+    ndim = 2
+
+    def __init__(self, count: int, size: int, hop: int) -> None:
+        self.count, self.size, self.hop = count, size, hop
+        self.shape = (count, size)
+
+    @property
+    def span(self) -> int:
+        return self.size + self.hop * (self.count - 1)
+
+
+def _cut(xp, x, f: Frames):
+    """x[..., t * hop + k] for t < count, k < size, as a contiguous array. x: (*, L) -> (*, count, size)"""
+    step = x.strides[-1]
+    view = xp.lib.stride_tricks.as_strided(x, x.shape[:-1] + f.shape, x.strides[:-1] + (f.hop * step, step))
+    return xp.ascontiguousarray(view)
+
+
+def _overlap_add(xp, x, f: Frames, length: int):
+    """sum over t of x[..., t, :] placed at t * hop. x: (*, count, size) -> (*, length), length >= span"""
+    pieces = -(-f.size // f.hop)
+    blocks = max(f.count - 1 + pieces, -(-length // f.hop))
+    y = xp.zeros(x.shape[:-2] + (blocks, f.hop), dtype=x.dtype)
+    for j in range(pieces):  # piece j of every frame lands on the consecutive blocks j, j + 1, ...
+        width = min(f.hop, f.size - j * f.hop)
+        y[..., j:j + f.count, :width] += x[..., :, j * f.hop:j * f.hop + width]
+    return y.reshape(x.shape[:-2] + (blocks * f.hop,))[..., :length]
+
+
 class Gather(Function):
-    """y = x[..., idx] (idx: an integer array of any shape). x: (*, L) -> y: (*, *idx.shape)"""
+    """y = x[..., idx] (idx: an integer array of any shape, or Frames). x: (*, L) -> y: (*, *idx.shape)"""
 
     @staticmethod
     def forward(ctx, x, idx):
         ctx.opts = (idx, x.shape[-1])
-        return x[..., idx]
+        if isinstance(idx, Frames):
+            return _cut(ctx.xp, x, idx)
+        return x[..., ctx.xp.asarray(idx)]
 
     @staticmethod
     def backward(ctx, dy):  # dy: (*, *idx.shape) -> dx: (*, L)
@@ -38,6 +73,9 @@ class ScatterAdd(Function):
     def forward(ctx, x, idx, length):
         xp = ctx.xp
         ctx.opts = idx
+        if isinstance(idx, Frames):
+            return _overlap_add(xp, x, idx, length)
+        idx = xp.asarray(idx)
         batch = x.shape[:x.ndim - idx.ndim]
         nb = math.prod(batch)
         flat = (xp.arange(nb)[:, None] * length + idx.reshape(1, -1)).reshape(-1)

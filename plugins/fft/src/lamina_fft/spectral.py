@@ -17,7 +17,7 @@ import numpy as np
 from lamina import Tensor
 
 from ._args import torch_dtype_name
-from ._framing import AsRealPairs, Gather, ScatterAdd, Windowed
+from ._framing import AsRealPairs, Frames, Gather, ScatterAdd, Windowed
 from ._ops import C2C, C2R, R2C, Resize
 
 __all__ = ["stft", "istft"]
@@ -84,8 +84,7 @@ def _real_dtype(x: Tensor):
 
 def _frames(x: Tensor, n_fft: int, hop: int) -> Tensor:
     """Overlapping frames. x: (B, L) -> (B, T, n_fft), T = 1 + (L - n_fft) // hop"""
-    count = 1 + (x.shape[-1] - n_fft) // hop
-    return Gather.apply(x, np.arange(count)[:, None] * hop + np.arange(n_fft)[None, :])
+    return Gather.apply(x, Frames(1 + (x.shape[-1] - n_fft) // hop, n_fft, hop))
 
 
 def _describe(x: Tensor) -> str:
@@ -207,8 +206,8 @@ def istft(input: Tensor, n_fft: int, hop_length: int | None = None, win_length: 
         if not onesided:
             frames = Resize.apply(frames, (2,), (n_fft // 2 + 1,))
         frames = C2R.apply(frames, (2,), (n_fft,), norm, False)
-    idx = np.arange(count)[:, None] * hop + np.arange(n_fft)[None, :]
-    expected = n_fft + hop * (count - 1)
+    idx = Frames(count, n_fft, hop)
+    expected = idx.span
     y = ScatterAdd.apply(Windowed.apply(frames, w), idx, expected)
     envelope = ScatterAdd.apply((w * w).reshape(1, n_fft).expand(count, n_fft), idx, expected)
     start = n_fft // 2 if center else 0
