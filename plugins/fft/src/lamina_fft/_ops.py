@@ -43,6 +43,12 @@ class _Transforms:
             self.lib, self.threaded = scipy.fft, True
 
     def __call__(self, name: str, x: Any, **kw: Any) -> Any:
+        axes = kw["axes"]
+        if len(axes) == 1:  # the 1-D routines skip the n-D argument handling (a third of a small call)
+            name, kw["axis"] = name[:-1], axes[0]
+            del kw["axes"]
+            if "s" in kw:
+                kw["n"] = kw.pop("s")[0]
         if self.threaded:
             kw["workers"] = lamina.get_num_threads()
         return getattr(self.lib, name)(x, **kw)
