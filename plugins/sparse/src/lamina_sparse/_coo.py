@@ -155,7 +155,8 @@ class SparseCooTensor(ArithMethods, Tensor):
 
     @property
     def grad(self) -> Tensor | None:
-        """Sparse on the coalesced pattern (values' gradient), dense where a dense gradient reached the leaf."""
+        """Sparse on the coalesced pattern (values' gradient; sorted, but flagged uncoalesced as torch's
+        masked gradients are), dense where a dense gradient reached the leaf (torch.mm, dsmm, ...)."""
         gv = self._vals.grad if self._vals.is_leaf else None
         gs = self._sink.grad if self._sink is not None else None
         sparse = None
@@ -163,7 +164,7 @@ class SparseCooTensor(ArithMethods, Tensor):
             xp = _xp(self)
             uniq, inverse = coalesce_plan(xp, self._idx, self._size[:self.sparse_dim()])
             first = first_occurrence(xp, inverse, int(uniq.shape[1]))
-            sparse = make_coo(uniq, gv.detach()[lamina.as_tensor(first, device=self.device)], self._size, True)
+            sparse = make_coo(uniq, gv.detach()[lamina.as_tensor(first, device=self.device)], self._size, False)
         if gs is None:
             return sparse
         return gs.detach() if sparse is None else gs.detach() + sparse.to_dense()

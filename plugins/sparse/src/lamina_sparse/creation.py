@@ -50,6 +50,8 @@ def sparse_coo_tensor(indices: Any, values: Any, size: Any = None, *, dtype: Any
                                f"{[nnz, *dense_shape]}")
         if check_invariants:
             _check_bounds(vals.device.backend.xp, idx, size)
+    if requires_grad and not (vals.is_floating_point() or vals.is_complex()):
+        raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
     if requires_grad:
         vals = vals.detach().requires_grad_(True)       # a leaf sparse tensor: its values are the leaf
     elif vals.requires_grad:
@@ -92,7 +94,9 @@ def to_sparse(self: Tensor, sparseDims: int | None = None, *, layout: Any = None
         return self.to_sparse_coo()
     sd = self.ndim - (dense_dim or 0) if sparseDims is None else int(sparseDims)
     if not 0 <= sd <= self.ndim:
-        raise RuntimeError(f"to_sparse: sparse_dim argument must be in [0, {self.ndim}], but got {sd}")
+        raise RuntimeError(f"dense_to_sparse: sparse_dim argument must be in [0,{self.ndim}] range, but {sd} is given")
+    if sd == 0 and self.ndim > 0:
+        raise RuntimeError("dense_to_sparse: sparse_dim argument must be in >0 when self.dim()>0")
     return _dense_to_coo(self, sd)
 
 
@@ -103,14 +107,14 @@ def to_sparse_coo(self: Tensor) -> Tensor:
 
 def _dense_to_coo(x: Tensor, sparse_dim: int) -> SparseCooTensor:
     xp = x.device.backend.xp
+    if sparse_dim == 0:                                  # a 0-d tensor: one entry, or none for a zero
+        n = int(bool(x.array != 0))
+        return make_coo(xp.zeros((0, n), dtype=xp.int64), x.reshape(1)[:n], (), True)
     a = x.array
     lead = a.reshape(a.shape[:sparse_dim] + (-1,)) if sparse_dim < a.ndim else a[..., None]
-    nz = xp.nonzero(xp.any(lead != 0, axis=-1))                       # row-major: already coalesced
-    idx = xp.stack([xp.asarray(n, dtype=xp.int64) for n in nz]) if sparse_dim else xp.zeros((0, 1), xp.int64)
-    if sparse_dim == 0:
-        vals = x.reshape((1,) + tuple(x.shape))
-    else:
-        vals = x[tuple(lamina.as_tensor(r, device=x.device) for r in idx)]
+    nz = xp.nonzero(xp.any(lead != 0, axis=-1))           # row-major order: already coalesced
+    idx = xp.stack([xp.asarray(n, dtype=xp.int64) for n in nz])
+    vals = x[tuple(lamina.as_tensor(r, device=x.device) for r in idx)]
     return make_coo(idx, vals, tuple(x.shape), True)
 
 

@@ -117,8 +117,8 @@ def addmm(mat: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1.0, alpha: An
 
 
 def dsmm(input: Tensor, mat: Tensor) -> Tensor:
-    """Dense result of sparse (N, K) @ dense (K, P) (torch.dsmm: torch.sparse.mm's gradients)."""
-    return sparse_mm(input, mat)
+    """Dense result of sparse (N, K) @ dense (K, P) (torch.dsmm: torch.mm's gradients)."""
+    return mm(input, mat)
 
 
 def hspmm(mat1: Tensor, mat2: Tensor) -> Tensor:
@@ -129,7 +129,7 @@ def hspmm(mat1: Tensor, mat2: Tensor) -> Tensor:
     xp = mat1.device.backend.xp
     rows = xp.unique(mat1._idx[0])
     return make_coo(rows[None, :].astype(xp.int64), prod[lamina.as_tensor(rows, device=mat1.device)],
-                    tuple(prod.shape), True)
+                    tuple(prod.shape), False)
 
 
 hsmm = hspmm

@@ -1,4 +1,4 @@
-"""Shape ops that keep the COO layout: transpose / t (swapping two sparse dims or two dense dims)."""
+"""Shape ops that keep the COO layout: transpose / t (swapping two sparse dims)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from lamina import Tensor
 
 
 def transpose(self: Tensor, dim0: int, dim1: int) -> Tensor:
-    """Swap two dims; both sparse (index rows swapped, result uncoalesced) or both dense."""
+    """Swap two sparse dims (index rows swapped; the result is uncoalesced, as torch)."""
     from ._coo import make_coo
 
     n = self.ndim
@@ -25,6 +25,5 @@ def transpose(self: Tensor, dim0: int, dim1: int) -> Tensor:
         idx = self._idx.copy()
         idx[[d0, d1]] = idx[[d1, d0]]
         return make_coo(idx, vals, tuple(size), False)
-    if d0 >= sd and d1 >= sd:
-        return make_coo(self._idx, vals.transpose(d0 - sd + 1, d1 - sd + 1), tuple(size), self._coalesced)
-    raise RuntimeError(f"transpose: sparse_dim {sd}: cannot swap a sparse dim with a dense dim ({dim0}, {dim1})")
+    raise RuntimeError(f"sparse transpose: transposed dimensions must be sparse Got sparse_dim: {sd}, d0: {d0}, "
+                       f"d1: {d1}")
