@@ -57,7 +57,8 @@ def test_stft_matches_torch_with_signal_and_window_gradients(kw, dtype, batched)
 def test_stft_of_complex_signals_and_windows_is_two_sided(dtype):
     rng = np.random.default_rng(2)
     x, w = random(rng, (40,), dtype, True), random(rng, (12,), dtype)
-    compare(lambda a, b: lamina.stft(a, 12, 3, window=b), lambda a, b: torch.stft(a, 12, 3, window=b), [x, w], rng, dtype)
+    compare(lambda a, b: lamina.stft(a, 12, 3, window=b), lambda a, b: torch.stft(a, 12, 3, window=b), [x, w], rng,
+            dtype)
     x, w = random(rng, (2, 40), dtype), random(rng, (12,), dtype, True)
     compare(lambda a, b: lamina.stft(a, 12, window=b), lambda a, b: torch.stft(a, 12, window=b), [x, w], rng, dtype)
 

@@ -48,8 +48,8 @@ ND_ARGS = [(name, kw) for name in N_D for kw in TWO_D_ARGS + [dict(s=(2, 3, 6)),
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("norm", NORMS)
-@pytest.mark.parametrize("name, kw", ND_ARGS,
-                         ids=[f"{n}-" + (",".join(f"{k}={v}" for k, v in kw.items()) or "default") for n, kw in ND_ARGS])
+@pytest.mark.parametrize("name, kw", ND_ARGS, ids=[f"{n}-" + (",".join(f"{k}={v}" for k, v in kw.items()) or "default")
+                                                  for n, kw in ND_ARGS])
 def test_n_d_matches_torch(name, kw, norm, dtype):
     for cplx in _inputs(name):
         rng = np.random.default_rng(1)

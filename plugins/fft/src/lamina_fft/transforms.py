@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from lamina import Tensor
 
 from ._args import check_norm, dims_and_sizes, fill_sizes, one_dim, promote, write_out
-from ._ops import DUAL, C2C, C2R, R2C, Conj, Resize, ToComplex
+from ._ops import C2C, C2R, DUAL, R2C, Conj, Resize, ToComplex
 
 __all__ = ["fft", "ifft", "fft2", "ifft2", "fftn", "ifftn", "rfft", "irfft", "rfft2", "irfft2", "rfftn",
            "irfftn", "hfft", "ihfft", "hfft2", "ihfft2", "hfftn", "ihfftn"]
