@@ -123,7 +123,9 @@ TABLE: dict[str, dict[str, str]] = {
             CosineAnnealingLR SequentialLR ChainedScheduler CyclicLR OneCycleLR CosineAnnealingWarmRestarts
             ReduceLROnPlateau
         """,
-        "lamina.optim": "SGD Adam AdamW Adamax NAdam RAdam RMSprop Adagrad Adadelta ASGD Rprop LBFGS",
+        "lamina.optim": """
+            SGD Adam AdamW Adamax NAdam RAdam RMSprop Adagrad Adadelta ASGD Rprop LBFGS Adafactor Muon
+        """,
     },
     "lamina-sparse": {
         "lamina.functions": "sparse_coo_tensor sparse_csr_tensor spmm smm hspmm hsmm sspaddmm saddmm dsmm",

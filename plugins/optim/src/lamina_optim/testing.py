@@ -201,6 +201,32 @@ def rprop_ref(params, grads, state, lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 
     return out
 
 
+def adafactor_ref(params, grads, state, lr=1e-2, beta2_decay=-0.8, eps=(None, 1e-3), d=1.0, weight_decay=0.0,
+                  maximize=False, eps1_default=float(np.finfo(np.float64).eps), **_):
+    """PyTorch 2.13's Adafactor (factored over the last two dims for >= 2-D parameters)."""
+    eps1 = eps1_default if eps[0] is None else eps[0]
+    out = []
+    for i, (p, g) in enumerate(zip(params, grads)):
+        g = -g if maximize else g
+        factored = g.ndim > 1
+        s = _slot(state, i, t=0, row=np.zeros(g.shape[:-1] + (1,)) if factored else None,
+                  col=np.zeros(g.shape[:-2] + (1, g.shape[-1])) if factored else None, v=np.zeros_like(g))
+        t = _tick(s)
+        w = t ** beta2_decay
+        alpha = max(eps[1], np.sqrt(np.mean(p * p))) * min(lr, t ** -0.5)
+        p = p * (1 - lr * weight_decay)
+        if factored:
+            s["row"] = s["row"] + w * (np.mean(g * g, axis=-1, keepdims=True) - s["row"])
+            s["col"] = s["col"] + w * (np.mean(g * g, axis=-2, keepdims=True) - s["col"])
+            est = s["row"] @ s["col"] / np.maximum(np.mean(s["row"], axis=-2, keepdims=True), eps1)
+        else:
+            s["v"] = s["v"] + w * (g * g - s["v"])
+            est = s["v"]
+        u = g / np.sqrt(np.maximum(est, eps1 * eps1))
+        out.append(p - alpha / max(1.0, np.sqrt(np.mean(u * u)) / d) * u)
+    return out
+
+
 def _common_errors(lr_arg=True):
     errs = [({"lr": -0.1}, ValueError, r"Invalid learning rate: -0\.1")] if lr_arg else []
     return errs
@@ -222,7 +248,7 @@ def records() -> list:
     from .rmsprop import Adadelta, Adagrad, RMSprop
     from .sgd import SGD
 
-    return [
+    return _records_factored() + [
         OptimizerInfo(cls=SGD, reference_step=sgd_ref, configs=(
             {"lr": 0.1}, {"lr": 0.1, "momentum": 0.9, "weight_decay": 0.1},
             {"lr": 0.05, "momentum": 0.9, "dampening": 0.5, "maximize": True},
@@ -280,4 +306,35 @@ def records() -> list:
             {"lr": 0.5, "max_iter": 4}, {"lr": 1, "max_iter": 5, "history_size": 3, "line_search_fn": "strong_wolfe"}),
             error_configs=(*_common_errors(), ({"line_search_fn": "backtracking"}, ValueError,
                                                "line_search_fn must be one of"))),
+    ]
+
+
+#: Muon accepts only 2-D parameters; the kit's parameter set has a (5,) vector, so every check that builds
+#: the optimizer over it fails in the constructor (Muon is checked against PyTorch in test_optim_muon.py)
+_MUON_2D_ONLY = "Muon accepts only 2-D parameters and the kit's parameter set includes a (5,) vector"
+
+
+def _records_factored() -> list:
+    from lamina.testing import OptimizerInfo
+
+    from .adafactor import Adafactor
+    from .muon import Muon
+
+    return [
+        OptimizerInfo(cls=Adafactor, reference_step=adafactor_ref, configs=(
+            {}, {"lr": 0.1, "weight_decay": 0.1}, {"lr": 0.05, "maximize": True, "d": 2.0, "beta2_decay": -0.5},
+            {"eps": (1e-3, 1e-2)}),
+            error_configs=(({"lr": -0.1}, ValueError, r"Learning rate should be >= 0 but is: -0\.1"),
+                           ({"beta2_decay": 0.5}, ValueError, r"beta2_decay should be <= 0 but is: 0\.5"),
+                           ({"eps": (-1.0, 1e-3)}, ValueError, r"epsilon1 should be >= 0 but is: -1\.0"),
+                           ({"eps": (None, -1.0)}, ValueError, r"epsilon2 should be >= 0 but is: -1\.0"),
+                           ({"d": 0.5}, ValueError, r"Clipping threshold d should be >= 1 but is: 0\.5"),
+                           ({"weight_decay": -1.0}, ValueError, r"weight_decay should be >= 0 but is: -1\.0"))),
+        OptimizerInfo(cls=Muon, configs=({"lr": 0.02},),
+                      expected_failures={name: _MUON_2D_ONLY for name in (
+                          "optim_quadratic", "optim_grad_none_untouched", "optim_state_dict_roundtrip",
+                          "optim_per_group_options", "optim_nonfinite_isolated", "optim_state_dtype_device",
+                          "optim_zero_grad_default")},
+                      error_configs=(({"lr": -0.1}, ValueError, r"Learning rate should be >= 0 but is: -0\.1"),
+                                     ({"momentum": -1.0}, ValueError, r"momentum should be >= 0 but is: -1\.0"))),
     ]
