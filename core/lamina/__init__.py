@@ -293,6 +293,7 @@ from .runtime import (
     are_deterministic_algorithms_enabled,
     from_dlpack,
     get_deterministic_debug_mode,
+    get_device_module,
     get_float32_matmul_precision,
     init_num_threads,
     is_deterministic_algorithms_warn_only_enabled,
@@ -313,7 +314,7 @@ from .plugins._modules import provided_module as _provided_module
 __version__ = "0.1.0"
 
 _LAZY_SUBMODULES = {"nn", "optim", "utils", "plugins", "kernels", "cuda", "hooks", "autograd",
-                    "backends", "return_types", "cli", "serialization", "errors", "ops"}
+                    "backends", "return_types", "cli", "serialization", "errors", "ops", "cpu"}
 _install_finder()  # serves plugin namespaces: lamina.testing, lamina.utils.data, ...
 _plugin_functions.serve(sys.modules[__name__], Tensor)  # plugins' Tensor methods (x.erfinv()), loaded at first use
 
@@ -345,6 +346,10 @@ def __getattr__(name: str) -> Any:
         from . import serialization
 
         return getattr(serialization, name)
+    if name in ("compile", "cond", "while_loop"):
+        from . import _compile
+
+        return getattr(_compile, name)
     if name == "typename":
         from .nn.module import typename
 

@@ -153,3 +153,16 @@ def _from_capsule(capsule: Any) -> Any:
             return (1, 0)
 
     return numpy.from_dlpack(_Holder())
+
+
+def get_device_module(device: Any = None) -> Any:
+    """The module of a device type: ``lamina.cpu`` or ``lamina.cuda`` (the default device's when None)."""
+    import importlib
+
+    from .backends import device as _device
+    from .backends import get_default_device
+
+    kind = get_default_device().type if device is None else _device(device).type
+    if kind not in ("cpu", "cuda"):
+        raise RuntimeError(f"Device '{kind}' does not have a corresponding module registered as 'lamina.{kind}'.")
+    return importlib.import_module(f"lamina.{kind}")

@@ -11,6 +11,7 @@ from ._settings import is_first_party, normalize
 NAMED_GROUPS = (
     "lamina.layers", "lamina.losses", "lamina.functional", "lamina.init", "lamina.optim",
     "lamina.lr_scheduler", "lamina.namespaces", "lamina.cli", "lamina.functions", "lamina.tensor_methods",
+    "lamina.compilers",
 )
 # Collections: every entry is used (hooks plugins, kernel packs, conformance records); names are
 # labels (often the distribution name), so two distributions may share one and no naming rule applies.
