@@ -13,6 +13,7 @@ from lamina.testing import gradcheck, gradgradcheck
 from test_ops_parity import run_parity
 
 torch = pytest.importorskip("torch")
+pytestmark = pytest.mark.filterwarnings("ignore:index_reduce\\(\\) is in beta")
 
 
 @pytest.mark.parametrize("op, shapes, dt, layout", cases(ALL))

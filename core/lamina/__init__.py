@@ -284,6 +284,14 @@ from .ops.shape import (
 from .ops.softmax import log_softmax, softmax
 from .ops.sorting import argsort, kthvalue, sort, topk
 from .ops.tensor import Tensor
+from .ops.sorting import bucketize, msort, searchsorted, unique, unique_consecutive
+from .ops.linalg import addbmm, addmv, addr, baddbmm, inner, tensordot, vdot
+from .ops.distance import cdist, dist, renorm
+from .ops.statistics import aminmax, bincount, corrcoef, cov, histc, histogram, histogramdd, median, mode, nanmean, nanmedian, nanquantile, nansum, quantile  # noqa: E501
+from .ops.cumulative import cummax, cummin, cumulative_trapezoid, diff, gradient, logcumsumexp, trapezoid, trapz
+from .ops.index_ops import index_add, index_copy, index_fill, index_put, index_reduce, masked_scatter, nonzero_static, put, scatter_reduce, take_along_dim, unravel_index  # noqa: E501
+from .ops.shape import atleast_3d, broadcast_shapes, ravel
+from .ops.combine import cartesian_prod, column_stack, combinations, dsplit, dstack, hsplit, meshgrid, rot90, row_stack, split_with_sizes, tensor_split, unsafe_chunk, unsafe_split, unsafe_split_with_sizes, vsplit  # noqa: E501
 from .ops.creation import asarray, from_file, frombuffer, range, scalar_tensor  # noqa: A004
 from .ops.matrix import block_diag, diag, diag_embed, diagflat, diagonal_scatter, kron, select_scatter, slice_scatter, trace, tril, tril_indices, triu, triu_indices, vander  # noqa: E501
 from .ops.strided import as_strided, as_strided_, as_strided_scatter, diagonal, empty_permuted, empty_strided

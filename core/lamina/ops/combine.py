@@ -236,6 +236,148 @@ def repeat_interleave(input: Tensor, repeats, dim: int | None = None) -> Tensor:
     return index_select(input, axis, Tensor._make(idx, input.device))
 
 
+def column_stack(tensors: Sequence[Tensor]) -> Tensor:
+    """0-/1-D tensors as columns, joined with the 2-D ones along dim 1."""
+    return cat([t.reshape(-1, 1) if t.ndim < 2 else t for t in tensors], 1)
+
+
+row_stack = vstack
+
+
+def dstack(tensors: Sequence[Tensor]) -> Tensor:
+    """Join along the third dim after ``atleast_3d``."""
+    from .shape import atleast_3d
+
+    return cat([atleast_3d(t) for t in tensors], 2)
+
+
+def split_with_sizes(input: Tensor, split_sizes: Sequence[int], dim: int = 0) -> tuple:
+    return split(input, list(split_sizes), dim)
+
+
+def tensor_split(input: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple:
+    """Views split at ``indices`` (a list), or into ``sections`` parts whose sizes differ by at most one."""
+    axis = normalize_dim(dim, input.ndim, "tensor_split")
+    n = input.shape[axis]
+    ios = indices_or_sections
+    if isinstance(ios, Tensor):
+        if ios._data.dtype.kind not in "iu" or ios.ndim > 1:
+            raise RuntimeError("tensor_split expected tensor_indices_or_sections to be a zero-dimensional or "
+                               f"one-dimensional tensor, but got a tensor with {ios.ndim} dims")
+        ios = ios.item() if ios.ndim == 0 else ios.tolist()
+    if isinstance(ios, int):
+        if ios <= 0:
+            raise RuntimeError(f"number of sections must be larger than 0, got {ios}")
+        q, r = divmod(n, ios)
+        bounds = [i * q + builtins.min(i, r) for i in range(ios + 1)]
+    else:
+        bounds = [0] + [builtins.min(builtins.max(int(i) if i >= 0 else int(i) + n, 0), n) for i in ios] + [n]
+    return tuple(narrow(input, axis, a, builtins.max(b, a) - a) for a, b in zip(bounds, bounds[1:]))
+
+
+def _dir_split(name: str, min_dim: int, axis: int, input: Tensor, sections: Any) -> tuple:
+    if input.ndim < min_dim:
+        raise RuntimeError(f"torch.{name} requires a tensor with at least {min_dim} dimension, but got a tensor with "
+                           f"{input.ndim} dimensions!")
+    if isinstance(sections, int) and (sections == 0 or input.shape[axis] % sections):
+        raise RuntimeError(f"torch.{name} attempted to split along dimension {axis}, but the size of the dimension "
+                           f"{input.shape[axis]} is not divisible by the split_size {sections}!")
+    return tensor_split(input, sections, axis)
+
+
+def hsplit(input: Tensor, indices_or_sections: Any) -> tuple:
+    return _dir_split("hsplit", 1, 0 if input.ndim == 1 else 1, input, indices_or_sections)
+
+
+def vsplit(input: Tensor, indices_or_sections: Any) -> tuple:
+    return _dir_split("vsplit", 2, 0, input, indices_or_sections)
+
+
+def dsplit(input: Tensor, indices_or_sections: Any) -> tuple:
+    return _dir_split("dsplit", 3, 2, input, indices_or_sections)
+
+
+def unsafe_split(tensor: Tensor, split_size: int, dim: int = 0) -> tuple:
+    """``split`` whose results are copies (torch's unsafe_* variants skip view tracking)."""
+    return tuple(t.clone() for t in split(tensor, split_size, dim))
+
+
+def unsafe_split_with_sizes(input: Tensor, split_sizes: Sequence[int], dim: int = 0) -> tuple:
+    return tuple(t.clone() for t in split(input, list(split_sizes), dim))
+
+
+def unsafe_chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
+    return tuple(t.clone() for t in chunk(input, chunks, dim))
+
+
+def rot90(input: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:
+    """Rotate by 90 degrees ``k`` times in the plane of ``dims`` (from the first towards the second)."""
+    from .shape import transpose
+
+    if len(dims) != 2:
+        raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
+    if input.ndim < 2:
+        raise RuntimeError(f"expected total dims >= 2, but got total dims = {input.ndim}")
+    a, b = normalize_dim(dims[0], input.ndim, "rot90"), normalize_dim(dims[1], input.ndim, "rot90")
+    if a == b:
+        raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {a} and dim1 = {b}")
+    k %= 4
+    if k == 1:
+        return transpose(flip(input, (b,)), a, b)
+    if k == 2:
+        return flip(input, (a, b))
+    if k == 3:
+        return flip(transpose(input, a, b), (b,))
+    return input.clone()
+
+
+def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple:
+    """Coordinate grids of 1-D (or 0-d) tensors; ``indexing='ij'`` (torch's default) or ``'xy'``."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing is None:
+        indexing = "ij"
+    if indexing not in ("ij", "xy"):
+        raise ValueError(f"torch.meshgrid: indexing must be one of 'xy' or 'ij', but received: {indexing}")
+    for t in tensors:
+        if t.ndim > 1:
+            raise RuntimeError(f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got: {t.ndim}D")
+    ts = _check_same(tensors, "meshgrid") if tensors else []
+    ts = [t.reshape(-1) for t in ts]
+    swap = indexing == "xy" and len(ts) >= 2
+    if swap:
+        ts[0], ts[1] = ts[1], ts[0]
+    shape = tuple(t.shape[0] for t in ts)
+    grids = [t.reshape((1,) * i + (-1,) + (1,) * (len(ts) - i - 1)).expand(shape) for i, t in enumerate(ts)]
+    if swap:
+        grids[0], grids[1] = grids[1], grids[0]
+    return tuple(grids)
+
+
+def cartesian_prod(*tensors: Tensor) -> Tensor:
+    """Rows of every combination of the 1-D inputs' elements. (n_1,), ..., (n_k,) -> (n_1 * ... * n_k, k)"""
+    if len(tensors) == 1:
+        return tensors[0].reshape(-1)
+    return stack([g.reshape(-1) for g in meshgrid(*tensors, indexing="ij")], 1)
+
+
+def combinations(input: Tensor, r: int = 2, with_replacement: bool = False) -> Tensor:
+    """Rows of the length-``r`` combinations of a 1-D tensor's elements (itertools' order). -> (C, r)"""
+    import itertools
+
+    if input.ndim != 1:
+        raise RuntimeError(f"Expect a 1D vector, but got shape {list(input.shape)}")
+    if r < 0:
+        raise RuntimeError(f"Expect a non-negative number, but got {r}")
+    if r == 0:
+        return input.new_empty((0,))
+    pick = itertools.combinations_with_replacement if with_replacement else itertools.combinations
+    idx = list(pick(range(input.shape[0]), r))
+    xp = input.device.backend.xp
+    index = Tensor._make(xp.asarray(idx, dtype="int64").reshape(-1, r), input.device)
+    return input[index]
+
+
 class CombineMethods:
     """Splitting, joining, flipping and tiling as ``Tensor`` methods."""
 
@@ -245,6 +387,15 @@ class CombineMethods:
     repeat_interleave = repeat_interleave
     split = split
     chunk = chunk
+    split_with_sizes = split_with_sizes
+    tensor_split = tensor_split
+    hsplit = hsplit
+    vsplit = vsplit
+    dsplit = dsplit
+    unsafe_split = unsafe_split
+    unsafe_split_with_sizes = unsafe_split_with_sizes
+    unsafe_chunk = unsafe_chunk
+    rot90 = rot90
     unbind = unbind
     narrow = narrow
     select = select

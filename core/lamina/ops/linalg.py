@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import builtins
+import math
 from typing import Any
 
 from .._base.errors import ShapeError
@@ -9,6 +11,8 @@ from .._tensor import Tensor
 from ..autograd.function import Function
 from ._util import promote_pair
 from .creation import tensor
+from .distance import dist, renorm
+from .inplace import make_inplace
 
 
 class MatMul(Function):
@@ -99,11 +103,108 @@ def outer(input: Tensor, vec2: Tensor) -> Tensor:
 ger = outer
 
 
-def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tensor:
-    out = mm(mat1, mat2)
+def _add_scaled(input: Tensor, prod: Tensor, beta: Any, alpha: Any, out: Tensor | None, name: str) -> Tensor:
+    """beta * input + alpha * prod; beta = 0 ignores input's values (NaN/inf included), as torch."""
+    from .creation import write_out
+
+    if input._data.dtype.kind in "biu" and (isinstance(beta, float) or isinstance(alpha, float)):
+        raise RuntimeError(f"{name}: For integral input tensors, argument beta/alpha must not be a floating point "
+                           "number.")
     if alpha != 1:
-        out = out * alpha
-    return out + (input if beta == 1 else input * beta)
+        prod = prod * alpha
+    if beta == 0:  # input's values are ignored; it still gets a (zero) gradient, as in torch
+        from .indexing import where
+
+        off = Tensor._make(input.device.backend.xp.zeros((), bool), input.device)
+        res = prod + where(off, input, Tensor._make(input.device.backend.xp.zeros((), prod._data.dtype),
+                                                   input.device))
+    else:
+        res = prod + (input if beta == 1 else input * beta)
+    if tuple(res.shape) != tuple(prod.shape):
+        raise RuntimeError(f"{name}: expected input to broadcast to {list(prod.shape)}, got {list(input.shape)}")
+    return write_out(out, res, name)
+
+
+def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: Any = 1,
+          out: Tensor | None = None) -> Tensor:
+    """beta * input + alpha * (mat1 @ mat2). mat1: (n, m), mat2: (m, p) -> (n, p)"""
+    return _add_scaled(input, mm(mat1, mat2), beta, alpha, out, "addmm")
+
+
+def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any = 1,
+          out: Tensor | None = None) -> Tensor:
+    """beta * input + alpha * (mat @ vec). mat: (n, m), vec: (m,) -> (n,)"""
+    return _add_scaled(input, mv(mat, vec), beta, alpha, out, "addmv")
+
+
+def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta: Any = 1, alpha: Any = 1,
+         out: Tensor | None = None) -> Tensor:
+    """beta * input + alpha * outer(vec1, vec2). -> (n, m)"""
+    if vec1.ndim != 1 or vec2.ndim != 1:
+        raise RuntimeError(f"addr: expected 1-D vectors, got {vec1.ndim}-D and {vec2.ndim}-D")
+    return _add_scaled(input, outer(vec1, vec2), beta, alpha, out, "addr")
+
+
+def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1,
+            out: Tensor | None = None) -> Tensor:
+    """beta * input + alpha * (batch1 @ batch2). (b, n, m), (b, m, p) -> (b, n, p)"""
+    return _add_scaled(input, bmm(batch1, batch2), beta, alpha, out, "baddbmm")
+
+
+def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1,
+           out: Tensor | None = None) -> Tensor:
+    """beta * input + alpha * sum_b batch1[b] @ batch2[b]. (b, n, m), (b, m, p) -> (n, p)"""
+    return _add_scaled(input, bmm(batch1, batch2).sum(0), beta, alpha, out, "addbmm")
+
+
+def tensordot(a: Tensor, b: Tensor, dims: Any = 2, out: Tensor | None = None) -> Tensor:
+    """Sum over ``dims`` (the last n of a with the first n of b, or two lists of dims)."""
+    from .creation import write_out
+
+    if isinstance(dims, Tensor):
+        dims = dims.tolist()
+    if isinstance(dims, int):
+        if dims < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        da, db = list(range(a.ndim - dims, a.ndim)), list(range(dims))
+    else:
+        da, db = ([d] if isinstance(d, int) else list(d) for d in dims)
+    if len(da) != len(db):
+        raise RuntimeError(f"both dimension lists should have same length, got {len(da)} and {len(db)}")
+    da, db = [d % builtins.max(a.ndim, 1) for d in da], [d % builtins.max(b.ndim, 1) for d in db]
+    for x, y in zip(da, db):
+        if a.shape[x] != b.shape[y]:
+            raise RuntimeError(f"contracted dimensions need to match, but first has size {a.shape[x]} in dim {x} and "
+                               f"second has size {b.shape[y]} in dim {y}")
+    fa = [d for d in range(a.ndim) if d not in da]
+    fb = [d for d in range(b.ndim) if d not in db]
+    k = math.prod(a.shape[d] for d in da)
+    a2 = a.permute(fa + da).reshape(math.prod(a.shape[d] for d in fa), k)
+    b2 = b.permute(db + fb).reshape(k, math.prod(b.shape[d] for d in fb))
+    res = matmul(a2, b2).reshape(tuple(a.shape[d] for d in fa) + tuple(b.shape[d] for d in fb))
+    return write_out(out, res, "tensordot")
+
+
+def inner(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Sum of products over the last dims. (*a, k), (*b, k) -> (*a, *b); a 0-d operand multiplies."""
+    from .creation import write_out
+
+    if input.ndim == 0 or other.ndim == 0:
+        return write_out(out, input * other, "inner")
+    if input.shape[-1] != other.shape[-1]:
+        raise RuntimeError(f"inner() the last dimension must match on both input tensors but got shapes "
+                           f"{list(input.shape)} and {list(other.shape)}")
+    return write_out(out, tensordot(input, other, ([-1], [-1])), "inner")
+
+
+def vdot(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Dot product of 1-D tensors, conjugating the first (complex)."""
+    from .creation import write_out
+
+    if input.ndim != 1 or other.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {input.ndim}D and {other.ndim}D tensors")
+    a = input.conj() if input._data.dtype.kind == "c" else input
+    return write_out(out, dot(a, other), "vdot")
 
 
 class Einsum(Function):
@@ -163,6 +264,22 @@ class LinalgMethods:
     mv = mv
     dot = dot
     outer = outer
+    ger = outer
+    inner = inner
+    vdot = vdot
+    addmm = addmm
+    addmv = addmv
+    addr = addr
+    baddbmm = baddbmm
+    addbmm = addbmm
+    addmm_ = make_inplace("addmm", addmm)
+    addmv_ = make_inplace("addmv", addmv)
+    addr_ = make_inplace("addr", addr)
+    baddbmm_ = make_inplace("baddbmm", baddbmm)
+    addbmm_ = make_inplace("addbmm", addbmm)
+    dist = dist
+    renorm = renorm
+    renorm_ = make_inplace("renorm", renorm)
 
     def __rmatmul__(self: Tensor, other: Any) -> Tensor:
         return matmul(tensor(other, device=self.device), self)

@@ -1,4 +1,4 @@
-"""Reductions: sum, mean, prod, max/min (with indices), var/std, norm, logsumexp, cumulative ops.
+"""Reductions: sum, mean, prod, max/min (with indices), var/std, norm, logsumexp (scans: cumulative.py).
 
 Backward broadcasts ``dy`` back over the reduced dims (kept as size-1 dims first).
 """
@@ -13,6 +13,7 @@ from .._base import dtype as _dtype
 from .._tensor import Tensor
 from ..autograd.function import Function, _observers, notify_observers
 from ._util import int_to_float, normalize_dim, normalize_dims
+from .cumulative import cumprod, cumsum  # noqa: F401  (lamina.ops.reduction.cumsum, as before)
 
 
 def _keep(dy, axes, keepdim):
@@ -172,37 +173,6 @@ class LogSumExp(Function):
         x, y = ctx.saved_tensors
         dy = _keep(dy, ctx.axes, ctx.keepdim)
         return dy * ctx.xp.exp(x - y), None, None
-
-
-class Cumsum(Function):
-    @staticmethod
-    def forward(ctx, x, axis):
-        ctx.axis = axis
-        return ctx.xp.cumsum(x, axis=axis)
-
-    @staticmethod
-    def backward(ctx, dy):
-        xp = ctx.xp
-        return xp.flip(xp.cumsum(xp.flip(dy, ctx.axis), axis=ctx.axis), ctx.axis), None
-
-
-class Cumprod(Function):
-    """Cumulative product; backward y_j / x_i summed over j >= i (exact for nonzero inputs)."""
-
-    @staticmethod
-    def forward(ctx, x, axis):
-        y = ctx.xp.cumprod(x, axis=axis)
-        ctx.save_for_backward(x, y)
-        ctx.axis = axis
-        return y
-
-    @staticmethod
-    def backward(ctx, dy):
-        x, y = ctx.saved_tensors
-        xp, axis = ctx.xp, ctx.axis
-        if dy.dtype.kind == "c":
-            x, y = x.conj(), y.conj()
-        return xp.flip(xp.cumsum(xp.flip(dy * y, axis), axis=axis), axis) / x, None
 
 
 def _no_complex(x, name: str) -> None:
@@ -395,24 +365,6 @@ def count_nonzero(input: Tensor, dim=None) -> Tensor:
     return Tensor._make(xp.asarray(r).astype("int64"), input.device)
 
 
-def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
-    if dtype is not None:
-        input = input.to(dtype)
-    elif input._data.dtype.kind in "bi" and input._data.dtype.itemsize < 8:
-        input = input.to(_dtype.int64)
-    if input.ndim == 0:
-        return input.clone()
-    return Cumsum.apply(input, normalize_dim(dim, input.ndim, "cumsum"))
-
-
-def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
-    if dtype is not None:
-        input = input.to(dtype)
-    if input.ndim == 0:
-        return input.clone()
-    return Cumprod.apply(input, normalize_dim(dim, input.ndim, "cumprod"))
-
-
 class ReductionMethods:
     """Reductions and scans as ``Tensor`` methods (``axis``/``keepdims`` accepted as NumPy spells them)."""
 
@@ -428,8 +380,6 @@ class ReductionMethods:
     norm = norm
     all = all
     any = any
-    cumsum = cumsum
-    cumprod = cumprod
     count_nonzero = count_nonzero
     max = max
     min = min

@@ -241,12 +241,61 @@ def contiguous(input: Tensor, memory_format: Any = None) -> Tensor:
     return Contiguous.apply(input)
 
 
-def atleast_1d(input: Tensor) -> Tensor:
-    return input.reshape(1) if input.ndim == 0 else input
+def atleast_1d(*tensors: Any) -> Any:
+    if len(tensors) != 1 or isinstance(tensors[0], (tuple, list)):
+        return tuple(atleast_1d(t) for t in (tensors[0] if len(tensors) == 1 else tensors))
+    return tensors[0].reshape(1) if tensors[0].ndim == 0 else tensors[0]
 
 
-def atleast_2d(input: Tensor) -> Tensor:
-    return input.reshape(1, -1) if input.ndim < 2 else input
+def atleast_2d(*tensors: Any) -> Any:
+    if len(tensors) != 1 or isinstance(tensors[0], (tuple, list)):
+        return tuple(atleast_2d(t) for t in (tensors[0] if len(tensors) == 1 else tensors))
+    return tensors[0].reshape(1, -1) if tensors[0].ndim < 2 else tensors[0]
+
+
+def atleast_3d(*tensors: Any) -> Any:
+    """(n,) -> (1, n, 1); (n, m) -> (n, m, 1); 0-d -> (1, 1, 1); several tensors: a tuple."""
+    if len(tensors) != 1 or isinstance(tensors[0], (tuple, list)):
+        return tuple(atleast_3d(t) for t in (tensors[0] if len(tensors) == 1 else tensors))
+    x = tensors[0]
+    if x.ndim == 0:
+        return x.reshape(1, 1, 1)
+    if x.ndim == 1:
+        return unsqueeze(unsqueeze(x, 0), -1)
+    return unsqueeze(x, -1) if x.ndim == 2 else x
+
+
+def ravel(input: Tensor) -> Tensor:
+    """The elements as 1-D (a view when the layout allows, else a copy)."""
+    return reshape(input, -1)
+
+
+def broadcast_shapes(*shapes: Any) -> Any:
+    """The shape that tensors of ``shapes`` broadcast to (torch's error where they can't)."""
+    from .._tensor import Size
+
+    out: list[int] = []
+    for shp in shapes:
+        shp = (shp,) if isinstance(shp, int) else tuple(shp)
+        for i, s in enumerate(reversed(shp)):
+            if s < 0:
+                raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(shp)}")
+            if i >= len(out):
+                out.insert(0, s)
+            elif out[-1 - i] == 1:
+                out[-1 - i] = s
+            elif s != 1 and s != out[-1 - i]:
+                raise RuntimeError(f"Shape mismatch: objects cannot be broadcast to a single shape.  Mismatch is "
+                                   f"between arg 0 and arg {shapes.index(shp) if shp in shapes else 1}.")
+    return Size(out)
+
+
+def _swap_inplace(self: Tensor, dim0: int, dim1: int) -> Tensor:
+    """The tensor itself becomes its transpose (same storage; not recorded by autograd)."""
+    if self._requires_grad and self._node is None:
+        raise RuntimeError("swapaxes_: a leaf Variable that requires grad is being used in an in-place operation.")
+    self._data = transpose(self.detach(), dim0, dim1)._data
+    return self
 
 
 class ShapeMethods:
@@ -269,6 +318,8 @@ class ShapeMethods:
     expand_as = expand_as
     broadcast_to = broadcast_to
     contiguous = contiguous
+    ravel = ravel
+    swapaxes_ = swapdims_ = _swap_inplace
     t_ = make_inplace("t", t)
     transpose_ = make_inplace("transpose", transpose)
     squeeze_ = make_inplace("squeeze", squeeze)
