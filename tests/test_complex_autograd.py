@@ -39,12 +39,14 @@ LOSSES = {
     "angle": lambda m, z, w, r: z.angle().sum() + r.angle().sum(),
     "sgn": lambda m, z, w, r: (z.sgn() * w).real.sum(),
     "reductions": lambda m, z, w, r: z.var() + z.mean().abs() + z.prod().real + z.norm(),
-    "cumulative": lambda m, z, w, r: (z.sum() * w.mean()).abs() + m.cumprod(z, 0).real.sum() + m.cumsum(w, 0).imag.sum(),
+    "cumulative": lambda m, z, w, r: (z.sum() * w.mean()).abs() + m.cumprod(z, 0).real.sum()
+    + m.cumsum(w, 0).imag.sum(),
     "view_as_real": lambda m, z, w, r: (m.view_as_real(z) * m.stack([r, r * r], -1)).sum(),
     "view_as_complex": lambda m, z, w, r: m.view_as_complex(m.stack([r, r * 2], -1)).mul(z).abs().sum(),
     "complex_polar": lambda m, z, w, r: (m.complex(r, r * r) * z).abs().sum() + m.polar(r.abs(), r).real.sum(),
     "cast": lambda m, z, w, r: (r.to(m.complex128) * z).imag.sum(),
-    "joins_indexing": lambda m, z, w, r: m.cat([z, w]).abs().sum() + m.stack([z, w])[1, 2:].real.sum() + z[::2].imag.sum(),
+    "joins_indexing": lambda m, z, w, r: m.cat([z, w]).abs().sum() + m.stack([z, w])[1, 2:].real.sum()
+    + z[::2].imag.sum(),
     "where_expand": lambda m, z, w, r: m.where(r > 0, z, w).abs().sum() + z.reshape(4, 1).expand(4, 3).real.sum(),
 }
 
@@ -140,8 +142,8 @@ def test_gradcheck_agrees_with_torch_gradcheck():
     for fn in (lambda m, a, b: a * b.conj(), lambda m, a, b: m.exp(a) / b, lambda m, a, b: (a.abs() * b).sgn()):
         t_in = tuple(torch.tensor(a, requires_grad=True) for a in (z0, w0))
         l_in = tuple(lamina.tensor(a, requires_grad=True) for a in (z0, w0))
-        assert torch.autograd.gradcheck(lambda a, b: fn(torch, a, b), t_in)
-        assert gradcheck(lambda a, b: fn(lamina, a, b), l_in)
+        assert torch.autograd.gradcheck(lambda a, b, fn=fn: fn(torch, a, b), t_in)
+        assert gradcheck(lambda a, b, fn=fn: fn(lamina, a, b), l_in)
 
 
 class _MulWithoutConj(lamina.autograd.Function):

@@ -33,16 +33,20 @@ OPS = {
     "bmm": lambda m, a, b: m.bmm(a.reshape(1, 3, 4), b.reshape(1, 4, 3)), "mv": lambda m, a, b: m.mv(a, b[0]),
     "dot": lambda m, a, b: m.dot(a[0], b[0]), "outer": lambda m, a, b: m.outer(a[0], b[0]),
     "einsum": lambda m, a, b: m.einsum("ij,kj->ik", a, b),
-    "sum": lambda m, a, b: a.sum(), "sum_dim": lambda m, a, b: a.sum(1), "sum_keep": lambda m, a, b: a.sum((0, 1), True),
+    "sum": lambda m, a, b: a.sum(), "sum_dim": lambda m, a, b: a.sum(1),
+    "sum_keep": lambda m, a, b: a.sum((0, 1), True),
     "mean": lambda m, a, b: a.mean(0), "prod": lambda m, a, b: a.prod(1), "prod_all": lambda m, a, b: a.prod(),
     "cumsum": lambda m, a, b: m.cumsum(a, 1), "cumprod": lambda m, a, b: m.cumprod(a, 0),
     "var": lambda m, a, b: a.var(1), "std": lambda m, a, b: a.std(), "norm": lambda m, a, b: a.norm(),
     "norm1": lambda m, a, b: a.norm(p=1, dim=1),
-    "slice": lambda m, a, b: a[1:, ::2], "index": lambda m, a, b: a[m.tensor([0, 2])], "mask": lambda m, a, b: a[a.real > 0],
+    "slice": lambda m, a, b: a[1:, ::2], "index": lambda m, a, b: a[m.tensor([0, 2])],
+    "mask": lambda m, a, b: a[a.real > 0],
     "gather": lambda m, a, b: m.gather(a, 1, m.tensor([[0], [1], [2]])),
     "cat": lambda m, a, b: m.cat([a, b], 1), "stack": lambda m, a, b: m.stack([a, b]),
-    "where": lambda m, a, b: m.where(a.real > 0, a, b), "t": lambda m, a, b: a.t(), "reshape": lambda m, a, b: a.reshape(4, 3),
-    "contiguous": lambda m, a, b: a.t().contiguous(), "flip": lambda m, a, b: m.flip(a, [0]), "roll": lambda m, a, b: m.roll(a, 1, 0),
+    "where": lambda m, a, b: m.where(a.real > 0, a, b), "t": lambda m, a, b: a.t(),
+    "reshape": lambda m, a, b: a.reshape(4, 3),
+    "contiguous": lambda m, a, b: a.t().contiguous(), "flip": lambda m, a, b: m.flip(a, [0]),
+    "roll": lambda m, a, b: m.roll(a, 1, 0),
     "split": lambda m, a, b: m.split(a, 2, 1)[1], "unbind": lambda m, a, b: m.unbind(a)[2],
     "expand": lambda m, a, b: a[:, :1].expand(3, 5), "masked_fill": lambda m, a, b: a.masked_fill(a.real > 0, 2j),
     "eq": lambda m, a, b: a == b, "eq_self": lambda m, a, b: a == a, "ne": lambda m, a, b: a != b,
@@ -53,7 +57,8 @@ OPS = {
     "imag": lambda m, a, b: a.imag, "view_as_real": lambda m, a, b: m.view_as_real(a),
     "view_as_real_t": lambda m, a, b: m.view_as_real(a.t()), "isreal": lambda m, a, b: m.isreal(a * (a.real > 0)),
     "polar": lambda m, a, b: m.polar(a.abs(), a.angle()), "complex": lambda m, a, b: m.complex(a.real, b.imag),
-    "clone": lambda m, a, b: a.clone(), "zeros_like": lambda m, a, b: m.zeros_like(a), "full": lambda m, a, b: m.full((2,), 1 + 1j),
+    "clone": lambda m, a, b: a.clone(), "zeros_like": lambda m, a, b: m.zeros_like(a),
+    "full": lambda m, a, b: m.full((2,), 1 + 1j),
     "item": lambda m, a, b: m.tensor(a[0, 0].item()), "tolist": lambda m, a, b: m.tensor(a.tolist()),
     "arange_1j": lambda m, a, b: m.arange(3) * 1j,
 }
@@ -92,7 +97,8 @@ def test_empty_and_zero_dim():
         assert tuple((e * 1j).sum(0).shape) == (3,) and tuple(m.view_as_real(e).shape) == (0, 3, 2)
     z = lamina.tensor(3 + 4j)
     assert z.abs().item() == 5.0 and z.real.item() == 3.0 and lamina.view_as_real(z).tolist() == [3.0, 4.0]
-    assert lamina.angle(lamina.tensor([-1.0, 0.0, 2.0])).tolist() == torch.angle(torch.tensor([-1.0, 0.0, 2.0])).tolist()
+    real = [-1.0, 0.0, 2.0]
+    assert lamina.angle(lamina.tensor(real)).tolist() == torch.angle(torch.tensor(real)).tolist()
     assert lamina.angle(lamina.tensor([-1, 2])).dtype is lamina.float32
 
 

@@ -213,8 +213,9 @@ def gradcheck(fn: Callable, inputs: Any, *, eps: float = 1e-6, atol: float = 1e-
     """Check the gradients of ``fn(*inputs)`` against central finite differences.
 
     Inputs with ``requires_grad=True`` are checked (they should be float64 or complex128); every
-    floating or complex output is (complex ones as real pairs, see the module docstring). Returns True, or raises GradcheckError (False when ``raise_exception=False``) naming the
-    output, input and element that mismatched with the numerical and analytical values.
+    floating or complex output is (complex ones as real pairs, see the module docstring). Returns
+    True, or raises GradcheckError (False when ``raise_exception=False``) naming the output, input
+    and element that mismatched with the numerical and analytical values.
     """
     fn, inputs = _as_real_inputs(fn, _as_tuple(inputs))
     diff = _diff_inputs(inputs)
