@@ -177,6 +177,8 @@ STFT_ERRORS = [
     (lambda m, x, w: m.stft(x, 16, window=w, pad_mode="bad", return_complex=True)),
     (lambda m, x, w: m.stft(x, 16, window=w, align_to_window=True, return_complex=True)),
     (lambda m, x, w: m.stft((x * 0).long(), 16, window=w, return_complex=True)),
+    (lambda m, x, w: m.stft(x.reshape(1, 100)[:0], 16, window=w, return_complex=True)),  # a zero batch, reflect
+    (lambda m, x, w: m.stft(x.reshape(1, 100)[:0], 16, window=w, return_complex=True, pad_mode="circular")),
 ]
 
 
@@ -201,6 +203,7 @@ ISTFT_ERRORS = [
     (lambda m, s, w: m.istft(s, 16, hop_length=20, window=w)),
     (lambda m, s, w: m.istft(s, 16, win_length=20, window=w)),
     (lambda m, s, w: m.istft(s, 16, window=w[:8])),
+    (lambda m, s, w: m.istft(s, 16, window=w, length=0)),
 ]
 
 

@@ -51,7 +51,7 @@ def _pad_signal(x: Tensor, pad: int, mode: str) -> Tensor:
     if mode == "circular" and pad > length:
         raise RuntimeError(f"Padding value causes wrapping around more than once (padding {pad}, input length "
                            f"{length})")
-    if mode == "replicate" and length == 0:
+    if mode != "constant" and (length == 0 or x.shape[0] == 0):
         raise RuntimeError(f"Expected 2D or 3D (batch mode) tensor with possibly 0 batch size and other non-zero "
                            f"dimensions for input, but got: {shape3}")
     if pad == 0:
@@ -217,7 +217,10 @@ def istft(input: Tensor, n_fft: int, hop_length: int | None = None, win_length: 
         end = expected - n_fft // 2 if center else expected
     stop = min(end, expected)
     y, envelope = y[:, start:stop], envelope[start:stop]
-    if envelope.numel() and float(envelope.abs().min()) < 1e-11:
+    if envelope.numel() == 0:  # torch's envelope check fails on an empty signal (length=0)
+        raise RuntimeError("min(): Expected reduction dim to be specified for input.numel() == 0. Specify the "
+                           "reduction dim with the 'dim' argument.")
+    if float(envelope.abs().min()) < 1e-11:
         raise RuntimeError(f"{where}window overlap add min: {float(envelope.abs().min()):g}")
     y = y / envelope
     if end > expected:
