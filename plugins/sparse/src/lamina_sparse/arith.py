@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Any
 
@@ -28,11 +29,35 @@ def _scalar(x: Any) -> bool:
     return isinstance(x, numbers.Number) or (isinstance(x, Tensor) and not x.is_sparse and x.ndim == 0)
 
 
+def _nan_to_num(x: Tensor, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None) -> Tensor:
+    info = lamina.finfo(x.dtype)
+    x = lamina.where(x != x, lamina.full_like(x, nan), x)
+    x = lamina.where(x == float("inf"), lamina.full_like(x, info.max if posinf is None else posinf), x)
+    return lamina.where(x == float("-inf"), lamina.full_like(x, info.min if neginf is None else neginf), x)
+
+
+#: values-level forms of the ops the core's Tensor does not have as methods
+_COMPOSED = {
+    "positive": lambda x: x,
+    "deg2rad": lambda x: x * (math.pi / 180.0),
+    "rad2deg": lambda x: x * (180.0 / math.pi),
+    "asinh": lambda x: (x + (x * x + 1).sqrt()).log().where(x >= 0, -((-x) + (x * x + 1).sqrt()).log()),
+    "atanh": lambda x: ((1 + x) / (1 - x)).log() * 0.5,
+    "nan_to_num": _nan_to_num,
+}
+
+
+def _values_op(vals: Tensor, name: str, *args: Any, **kwargs: Any) -> Tensor:
+    if name in _COMPOSED and not hasattr(type(vals), name):
+        return _COMPOSED[name](vals, *args, **kwargs)
+    return getattr(vals, name)(*args, **kwargs)
+
+
 def _linear(name: str):
     def op(self):
         from ._coo import make_coo
 
-        return make_coo(self._idx, getattr(self._vals, name)(), self._size, self._coalesced)
+        return make_coo(self._idx, _values_op(self._vals, name), self._size, self._coalesced)
 
     op.__name__ = name
     op.__doc__ = f"{name} of the stored values (linear: the pattern and coalesced flag are kept)."
@@ -44,7 +69,7 @@ def _on_coalesced(name: str):
         from ._coo import make_coo
 
         c = self.coalesce()
-        return make_coo(c._idx, getattr(c._vals, name)(*args, **kwargs), c._size, True)
+        return make_coo(c._idx, _values_op(c._vals, name, *args, **kwargs), c._size, True)
 
     op.__name__ = name
     op.__doc__ = f"{name} of the coalesced values (zero-preserving, so the pattern is kept)."

@@ -64,7 +64,7 @@ def _softmax(name: str, input: Tensor, dim: int, dtype: Any, log: bool) -> Tenso
     vals = c._vals if dtype is None else c._vals.to(dtype)
     if not vals.is_floating_point():
         kind = {"int64": "Long", "int32": "Int", "bool": "Bool"}.get(str(vals.dtype).split(".")[-1], str(vals.dtype))
-        raise NotImplementedError(f'"softmax" not implemented for \'{kind}\'')
+        raise NotImplementedError(f'"{name}" not implemented for \'{kind}\'')
     sd = c.sparse_dim()
     if dim >= sd:                                   # a dense dim: an ordinary softmax of each entry's values
         axis = dim - sd + 1
