@@ -11,6 +11,7 @@ import scipy.linalg as sla
 from lamina import Tensor
 from lamina.autograd import Function
 
+from . import _fast
 from . import _ops as O
 from ._common import (
     LinAlgError,
@@ -39,7 +40,9 @@ class Cholesky(Function):
     @staticmethod
     def forward(ctx, A, check, name):
         try:
-            L = np.linalg.cholesky(A)
+            L = _fast.cholesky(A) if _fast.usable(A) else None
+            if L is None:
+                L = np.linalg.cholesky(A)
             info = np.zeros(A.shape[:-2], np.int32)
         except np.linalg.LinAlgError:
             L, info = per_matrix(_potrf, A, n_out=2)

@@ -13,6 +13,7 @@ import scipy.linalg as sla
 from lamina import Tensor
 from lamina.autograd import Function
 
+from . import _fast
 from . import _ops as O
 from ._common import (
     LinAlgError,
@@ -42,7 +43,9 @@ class Inv(Function):
     @staticmethod
     def forward(ctx, A, check):
         try:
-            Y = np.linalg.inv(A)
+            Y = _fast.inv(A) if _fast.usable(A) else None
+            if Y is None:
+                Y = np.linalg.inv(A)
             info = np.zeros(A.shape[:-2], np.int32)
         except np.linalg.LinAlgError:
             info = getrf_info(A)
@@ -93,8 +96,9 @@ class Solve(Function):
     @staticmethod
     def forward(ctx, A, B, check):
         info = None
+        ctx.factor = factor = _fast.lu_factor(A) if _fast.usable(A, B) else None
         try:
-            X = np.linalg.solve(A, B)
+            X = _fast.solve(factor, B) if factor is not None else np.linalg.solve(A, B)
         except np.linalg.LinAlgError:
             info = getrf_info(A)
             if check:
@@ -111,7 +115,10 @@ class Solve(Function):
     @staticmethod
     def backward(ctx, dX, dinfo):
         A, X = ctx.saved_tensors
-        dB = O.solve(O.mH(A), dX)                                       # (*, n, k)
+        if ctx.factor is not None and not O.is_t(dX):                   # A's LU from the forward: A^T dB = dX
+            dB = _fast.solve(ctx.factor, dX, adjoint=True)
+        else:
+            dB = O.solve(O.mH(A), dX)                                   # (*, n, k)
         dA = -(dB @ O.mH(X)) if ctx.needs_input_grad[0] else None       # (*, n, n)
         return dA, dB, None
 

@@ -12,6 +12,7 @@ import numpy as np
 from lamina import Tensor
 from lamina.autograd import Function
 
+from . import _fast
 from . import _ops as O
 from ._common import check_cpu, check_float, check_matrix, no_out, result_type
 
@@ -39,7 +40,8 @@ class SVD(Function):
             Vh = np.broadcast_to(np.eye(nv, n, dtype=A.dtype), A.shape[:-2] + (nv, n)).copy()
             S = np.zeros(A.shape[:-2] + (k,), _real_dtype(A.dtype))
         else:
-            U, S, Vh = np.linalg.svd(A, full_matrices=full_matrices)
+            res = _fast.svd(A, full_matrices) if _fast.usable(A) else None
+            U, S, Vh = res if res is not None else np.linalg.svd(A, full_matrices=full_matrices)
         ctx.save_for_backward(U, S, Vh)
         ctx.opts = (m, n, k)
         return U, S, Vh
@@ -96,6 +98,9 @@ def svdvals(A: Tensor, *, driver: str | None = None, out: None = None) -> Tensor
     if A.requires_grad and lamina.is_grad_enabled():
         return SVD.apply(A, False)[1]
     x = A.detach().numpy()
+    S = _fast.svdvals(x) if _fast.usable(x) else None
+    if S is not None:
+        return lamina.as_tensor(S)
     S = np.linalg.svd(x, compute_uv=False) if x.size else np.zeros(x.shape[:-2] + (min(x.shape[-2:]),),
                                                                     _real_dtype(x.dtype))
     return lamina.as_tensor(np.ascontiguousarray(S))
