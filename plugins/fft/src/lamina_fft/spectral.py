@@ -51,7 +51,7 @@ def _pad_signal(x: Tensor, pad: int, mode: str) -> Tensor:
     if mode == "circular" and pad > length:
         raise RuntimeError(f"Padding value causes wrapping around more than once (padding {pad}, input length "
                            f"{length})")
-    if mode != "constant" and (length == 0 or x.shape[0] == 0):
+    if mode in ("reflect", "replicate") and (length == 0 or x.shape[0] == 0):
         raise RuntimeError(f"Expected 2D or 3D (batch mode) tensor with possibly 0 batch size and other non-zero "
                            f"dimensions for input, but got: {shape3}")
     if pad == 0:
