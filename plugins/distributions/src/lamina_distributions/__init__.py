@@ -16,7 +16,7 @@ from .discrete_vector import Multinomial, OneHotCategorical, OneHotCategoricalSt
 from .distribution import Distribution  # noqa: E402
 from .exp_family import ExponentialFamily  # noqa: E402
 from .composite import Independent, MixtureSameFamily, TransformedDistribution  # noqa: E402
-# from .kl import kl_divergence, register_kl  # noqa: E402
+from .kl import kl_divergence, register_kl  # noqa: E402
 from .multivariate import Dirichlet, MultivariateNormal  # noqa: E402
 from .multivariate_matrix import LKJCholesky, LowRankMultivariateNormal, Wishart  # noqa: E402
 from .relaxed import RelaxedBernoulli, RelaxedOneHotCategorical  # noqa: E402
