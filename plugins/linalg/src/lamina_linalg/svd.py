@@ -63,12 +63,19 @@ def svd_grad(U, S, Vh, dU, dS, dVh, m: int, n: int, k: int):
     J = F * (UhdU - O.mH(UhdU))
     K = F * (VhdV - O.mH(VhdV))
     core = O.scale_cols(J, S) + O.scale_rows(K, S) + O.diag_embed(dS, k, k)
+    if _is_complex(U):  # the phase of each singular pair: i Im(U^H dU)_jj / s_j on the diagonal
+        d = O.diagonal(UhdU)
+        core = core + O.diag_embed((d - O.conj(d)) * (0.5 / S), k, k)
     dA = U @ core @ Vh                                                   # (*, m, n)
     if m > k:
         dA = dA + O.scale_cols(dU - U @ UhdU, 1 / S) @ Vh
     if n > k:
         dA = dA + O.scale_cols(U, 1 / S) @ O.mH(dV - V @ VhdV)
     return dA
+
+
+def _is_complex(x) -> bool:
+    return x.is_complex() if O.is_t(x) else np.iscomplexobj(x)
 
 
 def svd(A: Tensor, full_matrices: bool = True, *, driver: str | None = None, out: None = None):
