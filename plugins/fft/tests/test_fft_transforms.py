@@ -104,6 +104,11 @@ def test_empty_dims_return_the_input_as_complex():
         got, exp = lf.fftn(lamina.tensor(x), s=s, dim=dim), torch.fft.fftn(torch.tensor(x), s=s, dim=dim)
         assert got.dtype == lamina.complex64 and str(exp.dtype) == "torch.complex64"
         np.testing.assert_array_equal(host(got), host(exp))
+    z = lamina.tensor(np.ones(3, dtype=np.complex64), requires_grad=True)
+    y = lf.fftn(z, dim=())
+    assert y is not z and y.grad_fn is not None  # a copy in the graph, as torch's
+    y.backward(lamina.tensor(np.array([1j, 2, 3], dtype=np.complex64)))
+    np.testing.assert_array_equal(host(z.grad), [1j, 2, 3])
 
 
 ERRORS = [

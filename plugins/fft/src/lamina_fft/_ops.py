@@ -158,6 +158,8 @@ class C2C(Function):
     def forward(ctx, x, dims, forward, norm):
         xp = ctx.xp
         ctx.opts = (dims, forward, norm, x.dtype.kind != "c")
+        if not dims:  # a transform over no dims is the identity (as a complex copy, as torch)
+            return x.astype("complex128" if x.dtype in (xp.float64, xp.complex128) else "complex64")
         return transform(xp, "fftn" if forward else "ifftn", x, axes=dims, norm=norm)
 
     @staticmethod

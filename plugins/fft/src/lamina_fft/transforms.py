@@ -34,8 +34,6 @@ def _resized(x: Tensor, dims: tuple[int, ...], sizes: Sequence[int]) -> Tensor:
 def _c2c(name: str, x: Tensor, dims: tuple[int, ...], sizes: list, norm: str | None, forward: bool) -> Tensor:
     x = promote(x, name)
     norm = check_norm(norm)
-    if not dims:
-        return x if x.is_complex() else ToComplex.apply(x)
     x = _resized(x, dims, fill_sizes(x, dims, sizes))
     return C2C.apply(x, dims, forward, norm)
 
