@@ -107,10 +107,9 @@ def _cum_extreme(input: Tensor, dim: int, is_max: bool):
     a = input._data
     run = (xp.maximum if is_max else xp.minimum).accumulate(a, axis=d) if a.size else a
     pos = xp.arange(a.shape[d]).reshape((-1,) + (1,) * (a.ndim - d - 1))
-    hit = a == run                                                  # ties: the latest index, as torch
+    hit = a == run                                                  # ties and NaNs: the latest index, as torch
     if a.dtype.kind in "fc":
-        nan = xp.isnan(a)
-        hit = hit | (nan & (xp.cumsum(nan, axis=d) == 1))
+        hit = hit | xp.isnan(a)
     idx = xp.maximum.accumulate(xp.where(hit, pos, 0), axis=d) if a.size else xp.zeros(a.shape, "int64")
     idx = Tensor._make(idx.astype("int64"), input.device)
     return max_min(name)(gather(input, d, idx), idx)
@@ -177,7 +176,7 @@ def gradient(input: Tensor, *, spacing: Any = 1, dim: Any = None, edge_order: in
         n = x.shape[d]
         if n < edge_order + 1:
             raise RuntimeError(f"torch.gradient expected each dimension size to be at least edge_order+1, got {n}")
-        s = lambda a, b: _slice(x, d, a, b)  # noqa: E731
+        s = lambda a, b, d=d: _slice(x, d, a, b)  # noqa: E731
         if isinstance(h, Tensor) and h.ndim == 1:          # coordinates: non-uniform spacing
             if edge_order != 1:
                 raise NotImplementedError("gradient: coordinate spacing supports edge_order=1 only in lamina")
@@ -186,7 +185,8 @@ def gradient(input: Tensor, *, spacing: Any = 1, dim: Any = None, edge_order: in
             c = h.to(x.dtype).reshape(shape)
             dc = _slice(c, d, 1, None) - _slice(c, d, None, -1)
             hl, hr = _slice(dc, d, None, -1), _slice(dc, d, 1, None)
-            mid = (hl * hl * s(2, None) - hr * hr * s(None, -2) + (hr * hr - hl * hl) * s(1, -1)) / (hl * hr * (hl + hr))
+            mid = (hl * hl * s(2, None) - hr * hr * s(None, -2)
+                   + (hr * hr - hl * hl) * s(1, -1)) / (hl * hr * (hl + hr))
             first = (s(1, 2) - s(0, 1)) / _slice(dc, d, 0, 1)
             last = (s(-1, None) - s(-2, -1)) / _slice(dc, d, -1, None)
         else:

@@ -231,6 +231,9 @@ def unravel_index(indices: Tensor, shape: Any) -> tuple:
     return tuple(Tensor._make(xp.asarray(c, dtype="int64"), t.device) for c in coords)
 
 
+index_put_ = make_inplace("index_put", index_put)
+
+
 class IndexOpsMethods:
     """Indexed writes and reads as ``Tensor`` methods (and their in-place forms)."""
 
@@ -246,7 +249,7 @@ class IndexOpsMethods:
     nonzero_static = nonzero_static
     index_add_ = make_inplace("index_add", index_add)
     index_copy_ = make_inplace("index_copy", index_copy)
-    index_put_ = make_inplace("index_put", index_put)
+    index_put_ = index_put_
     index_reduce_ = make_inplace("index_reduce", index_reduce)
     scatter_reduce_ = make_inplace("scatter_reduce", scatter_reduce)
     put_ = make_inplace("put", put)

@@ -256,6 +256,9 @@ def einsum(equation: str, *operands) -> Tensor:
     return Einsum.apply(eq, *operands)
 
 
+addmv_ = make_inplace("addmv", addmv)
+
+
 class LinalgMethods:
     __slots__ = ()
     matmul = __matmul__ = matmul
@@ -273,7 +276,7 @@ class LinalgMethods:
     baddbmm = baddbmm
     addbmm = addbmm
     addmm_ = make_inplace("addmm", addmm)
-    addmv_ = make_inplace("addmv", addmv)
+    addmv_ = addmv_
     addr_ = make_inplace("addr", addr)
     baddbmm_ = make_inplace("baddbmm", baddbmm)
     addbmm_ = make_inplace("addbmm", addbmm)

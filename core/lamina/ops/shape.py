@@ -265,6 +265,14 @@ def atleast_3d(*tensors: Any) -> Any:
     return unsqueeze(x, -1) if x.ndim == 2 else x
 
 
+def adjoint(input: Tensor) -> Tensor:
+    """The conjugate transpose of the last two dims (a view for real tensors)."""
+    if input.ndim < 2:
+        raise RuntimeError("tensor.adjoint() is only supported on matrices or batches of matrices. Got 1-D tensor.")
+    y = transpose(input, -2, -1)
+    return y.conj() if input._data.dtype.kind == "c" else y
+
+
 def ravel(input: Tensor) -> Tensor:
     """The elements as 1-D (a view when the layout allows, else a copy)."""
     return reshape(input, -1)
@@ -319,6 +327,7 @@ class ShapeMethods:
     broadcast_to = broadcast_to
     contiguous = contiguous
     ravel = ravel
+    adjoint = adjoint
     swapaxes_ = swapdims_ = _swap_inplace
     t_ = make_inplace("t", t)
     transpose_ = make_inplace("transpose", transpose)

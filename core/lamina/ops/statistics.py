@@ -24,9 +24,14 @@ def _named(name: str, fields: tuple[str, str]) -> type:
     cls = R._cache.get(name)
     if cls is None:
         base = namedtuple(name, list(fields))
-        cls = type(name, (base,), {"__slots__": (), "__module__": "lamina.return_types"})
+        cls = type(name, (base,), {"__slots__": (), "__module__": "lamina.return_types", "__repr__": _repr})
         R._cache[name] = cls
     return cls
+
+
+def _repr(self) -> str:
+    parts = ",\n".join(f"{k}={v!r}" for k, v in zip(self._fields, self))
+    return f"lamina.return_types.{type(self).__name__}(\n{parts})"
 
 
 def _as_rows(input: Tensor, dim: int | None, name: str):
@@ -238,10 +243,18 @@ def cov(input: Tensor, *, correction: int = 1, fweights: Tensor | None = None,
         avg = _sum(x * w, 1) / w_sum
         norm = w_sum - correction if aweights is None else \
             w_sum - correction * _sum(w * aweights.to(x.dtype)) / w_sum
+    if (float(norm.item()) if isinstance(norm, Tensor) else norm) <= 0:
+        import warnings
+
+        warnings.warn("cov(): degrees of freedom is <= 0. Correction should be strictly less than the number of "
+                      "observations.", UserWarning, stacklevel=2)
     norm = clamp_min(norm, 0) if isinstance(norm, Tensor) else builtins.max(norm, 0)
     xm = x - avg.unsqueeze(1)
     c = (xm if w is None else xm * w) @ xm.t()
-    c = c / norm
+    import numpy as np
+
+    with np.errstate(divide="ignore", invalid="ignore"):  # no degrees of freedom left: inf/NaN, as torch
+        c = c / norm
     return c.reshape(()) if input.ndim < 2 or x.shape[0] == 1 and input.ndim < 2 else c
 
 
