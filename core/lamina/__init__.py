@@ -76,6 +76,7 @@ from .backends.random import (
     set_rng_state,
 )
 from .backends.threads import get_num_interop_threads, get_num_threads, set_num_interop_threads, set_num_threads
+from .ops._util import result_type
 from .ops.attributes import (
     detach,
     detach_,
@@ -90,24 +91,38 @@ from .ops.attributes import (
     resize_as_,
     zero_,
 )
-from .ops.storage import TypedStorage, UntypedStorage
 from .ops.combine import (
+    cartesian_prod,
     cat,
     chunk,
+    column_stack,
+    combinations,
     concat,
     concatenate,
+    dsplit,
+    dstack,
     flip,
     fliplr,
     flipud,
+    hsplit,
     hstack,
+    meshgrid,
     narrow,
     repeat_interleave,
     roll,
+    rot90,
+    row_stack,
     select,
     split,
+    split_with_sizes,
     stack,
+    tensor_split,
     tile,
     unbind,
+    unsafe_chunk,
+    unsafe_split,
+    unsafe_split_with_sizes,
+    vsplit,
     vstack,
 )
 from .ops.comparison import (
@@ -154,25 +169,31 @@ from .ops.complex import (
     view_as_complex,
     view_as_real,
 )
-from .ops._util import result_type
 from .ops.conversion import clone
-from .ops.creation import (
+from .ops.creation import (  # noqa: A004
     arange,
     as_tensor,
+    asarray,
     empty,
     empty_like,
     eye,
+    from_file,
     from_numpy,
+    frombuffer,
     full,
     full_like,
     linspace,
     logspace,
     ones,
     ones_like,
+    range,
+    scalar_tensor,
     tensor,
     zeros,
     zeros_like,
 )
+from .ops.cumulative import cummax, cummin, cumulative_trapezoid, diff, gradient, logcumsumexp, trapezoid, trapz
+from .ops.distance import cdist, dist, renorm
 from .ops.elementwise import (
     abs,  # noqa: A004
     acos,
@@ -228,6 +249,20 @@ from .ops.elementwise import (
     true_divide,
     trunc,
 )
+from .ops.index_ops import (
+    index_add,
+    index_copy,
+    index_fill,
+    index_put,
+    index_put_,
+    index_reduce,
+    masked_scatter,
+    nonzero_static,
+    put,
+    scatter_reduce,
+    take_along_dim,
+    unravel_index,
+)
 from .ops.indexing import (
     argwhere,
     gather,
@@ -240,7 +275,41 @@ from .ops.indexing import (
     take,
     where,
 )
-from .ops.linalg import addmm, bmm, dot, einsum, ger, matmul, mm, mv, outer
+from .ops.linalg import (
+    addbmm,
+    addmm,
+    addmv,
+    addmv_,
+    addr,
+    baddbmm,
+    bmm,
+    dot,
+    einsum,
+    ger,
+    inner,
+    matmul,
+    mm,
+    mv,
+    outer,
+    tensordot,
+    vdot,
+)
+from .ops.matrix import (
+    block_diag,
+    diag,
+    diag_embed,
+    diagflat,
+    diagonal_scatter,
+    kron,
+    select_scatter,
+    slice_scatter,
+    trace,
+    tril,
+    tril_indices,
+    triu,
+    triu_indices,
+    vander,
+)
 from .ops.reduction import (
     all,  # noqa: A004
     amax,
@@ -263,15 +332,34 @@ from .ops.reduction import (
     var,
     var_mean,
 )
+from .ops.sampling import (
+    bernoulli,
+    binomial,
+    multinomial,
+    normal,
+    poisson,
+    rand,
+    rand_like,
+    randint,
+    randint_like,
+    randn,
+    randn_like,
+    randperm,
+)
+from .ops.segment import segment_reduce
 from .ops.shape import (
+    adjoint,
     atleast_1d,
     atleast_2d,
+    atleast_3d,
+    broadcast_shapes,
     broadcast_tensors,
     broadcast_to,
     flatten,
     moveaxis,
     movedim,
     permute,
+    ravel,
     reshape,
     squeeze,
     swapaxes,
@@ -282,21 +370,29 @@ from .ops.shape import (
     unsqueeze,
 )
 from .ops.softmax import log_softmax, softmax
-from .ops.sorting import argsort, kthvalue, sort, topk
-from .ops.tensor import Tensor
-from .ops.sorting import bucketize, msort, searchsorted, unique, unique_consecutive
-from .ops.linalg import addbmm, addmv, addr, baddbmm, inner, tensordot, vdot
-from .ops.distance import cdist, dist, renorm
-from .ops.statistics import aminmax, bincount, corrcoef, cov, histc, histogram, histogramdd, median, mode, nanmean, nanmedian, nanquantile, nansum, quantile  # noqa: E501
-from .ops.cumulative import cummax, cummin, cumulative_trapezoid, diff, gradient, logcumsumexp, trapezoid, trapz
-from .ops.index_ops import index_add, index_copy, index_fill, index_put, index_reduce, masked_scatter, nonzero_static, put, scatter_reduce, take_along_dim, unravel_index  # noqa: E501
-from .ops.shape import atleast_3d, broadcast_shapes, ravel
-from .ops.combine import cartesian_prod, column_stack, combinations, dsplit, dstack, hsplit, meshgrid, rot90, row_stack, split_with_sizes, tensor_split, unsafe_chunk, unsafe_split, unsafe_split_with_sizes, vsplit  # noqa: E501
-from .ops.creation import asarray, from_file, frombuffer, range, scalar_tensor  # noqa: A004
-from .ops.matrix import block_diag, diag, diag_embed, diagflat, diagonal_scatter, kron, select_scatter, slice_scatter, trace, tril, tril_indices, triu, triu_indices, vander  # noqa: E501
+from .ops.sorting import argsort, bucketize, kthvalue, msort, searchsorted, sort, topk, unique, unique_consecutive
+from .ops.statistics import (
+    aminmax,
+    bincount,
+    corrcoef,
+    cov,
+    histc,
+    histogram,
+    histogramdd,
+    median,
+    mode,
+    nanmean,
+    nanmedian,
+    nanquantile,
+    nansum,
+    quantile,
+)
+from .ops.storage import TypedStorage, UntypedStorage
 from .ops.strided import as_strided, as_strided_, as_strided_scatter, diagonal, empty_permuted, empty_strided
-from .ops.sampling import bernoulli, binomial, multinomial, normal, poisson, rand, rand_like, randint, randint_like, randn, randn_like, randperm  # noqa: E501
+from .ops.tensor import Tensor
 from .plugins import _functions as _plugin_functions
+from .plugins._modules import install_finder as _install_finder
+from .plugins._modules import provided_module as _provided_module
 from .runtime import (
     are_deterministic_algorithms_enabled,
     from_dlpack,
@@ -316,8 +412,6 @@ from .runtime import (
     to_dlpack,
     use_deterministic_algorithms,
 )
-from .plugins._modules import install_finder as _install_finder
-from .plugins._modules import provided_module as _provided_module
 
 __version__ = "0.1.0"
 

@@ -13,7 +13,6 @@ from .._base.errors import OutOfMemoryError
 from .._tensor import Tensor
 from ..backends import device as _device
 from ..backends import get_default_device
-from ..backends import random as _random
 
 
 def _dev(device: Any):

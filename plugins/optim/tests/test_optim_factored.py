@@ -4,10 +4,9 @@ iteration, hyperparameter errors with PyTorch's messages, and a resumed run equa
 
 from __future__ import annotations
 
+import lamina
 import numpy as np
 import pytest
-
-import lamina
 from lamina_optim.adafactor import Adafactor
 from lamina_optim.muon import Muon, to_bfloat16, zeropower_via_newtonschulz
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 import lamina
 import lamina_sparse as ls
+import numpy as np
 
 TOL = {"float32": dict(rtol=1.3e-6, atol=1e-5), "float64": dict(rtol=1e-7, atol=1e-7)}
 MM_TOL = {"float32": dict(rtol=1e-4, atol=1e-5), "float64": dict(rtol=1e-7, atol=1e-7)}

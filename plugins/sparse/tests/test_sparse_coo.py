@@ -6,12 +6,10 @@ from __future__ import annotations
 import copy
 import pickle
 
-import numpy as np
-import pytest
-
 import lamina
 import lamina_sparse as ls
-
+import numpy as np
+import pytest
 from _helpers import TOL, assert_close, assert_same_sparse, pair, random_pair, torch_repr
 
 torch = pytest.importorskip("torch")

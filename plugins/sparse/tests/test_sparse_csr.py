@@ -3,12 +3,10 @@ from dense and COO, csr @ dense with gradients to the values and the dense opera
 
 from __future__ import annotations
 
-import numpy as np
-import pytest
-
 import lamina
 import lamina_sparse as ls
-
+import numpy as np
+import pytest
 from _helpers import MM_TOL, TOL, assert_close, assert_same_sparse, torch_repr
 
 torch = pytest.importorskip("torch")

@@ -5,11 +5,10 @@ step by step (losses, logits, weight gradients)."""
 
 from __future__ import annotations
 
-import numpy as np
-import pytest
-
 import lamina
 import lamina.nn.functional as lF
+import numpy as np
+import pytest
 
 torch = pytest.importorskip("torch")
 

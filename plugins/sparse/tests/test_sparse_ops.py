@@ -4,11 +4,9 @@ log_softmax over the stored pattern, and their gradients."""
 
 from __future__ import annotations
 
+import lamina
 import numpy as np
 import pytest
-
-import lamina
-
 from _helpers import TOL, assert_close, assert_same_sparse, pair, random_pair
 
 torch = pytest.importorskip("torch")

@@ -5,12 +5,10 @@ torch.mm, as torch); gradcheck in float64."""
 
 from __future__ import annotations
 
-import numpy as np
-import pytest
-
 import lamina
 import lamina_sparse as ls
-
+import numpy as np
+import pytest
 from _helpers import MM_TOL, assert_close, assert_same_sparse, pair, random_pair
 
 torch = pytest.importorskip("torch")

@@ -5,7 +5,8 @@ one, each epoch draws one seed from the default CPU generator and shuffles with 
 seeded by it, so ``lamina.manual_seed`` makes the order reproducible.
 
 The built-in samplers compute an epoch's indices as NumPy arrays (``_indices()``; RandomSampler
-draws them lazily in chunks, as torch, so ``num_samples`` may exceed memory); ``BatchSampler`` slices them, and the DataLoader's fast path indexes tensors with those slices
+draws them lazily in chunks, as torch, so ``num_samples`` may exceed memory); ``BatchSampler`` slices them,
+and the DataLoader's fast path indexes tensors with those slices
 directly. ``__iter__`` yields the same indices as Python ints, as the sampler protocol requires.
 """
 

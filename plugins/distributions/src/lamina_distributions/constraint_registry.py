@@ -6,8 +6,9 @@ transform onto ``c`` (for optimisation in unconstrained space). Lookup is by the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from numbers import Number
-from typing import Any, Callable
+from typing import Any
 
 from . import constraints, transforms
 
@@ -76,12 +77,14 @@ def _to_positive(constraint: Any) -> transforms.Transform:
 
 @_both(constraints.greater_than, constraints.greater_than_eq)
 def _to_greater_than(constraint: Any) -> transforms.Transform:
-    return transforms.ComposeTransform([transforms.ExpTransform(), transforms.AffineTransform(constraint.lower_bound, 1)])
+    return transforms.ComposeTransform([transforms.ExpTransform(),
+                                       transforms.AffineTransform(constraint.lower_bound, 1)])
 
 
 @_both(constraints.less_than)
 def _to_less_than(constraint: Any) -> transforms.Transform:
-    return transforms.ComposeTransform([transforms.ExpTransform(), transforms.AffineTransform(constraint.upper_bound, -1)])
+    return transforms.ComposeTransform([transforms.ExpTransform(),
+                                       transforms.AffineTransform(constraint.upper_bound, -1)])
 
 
 @_both(constraints.interval, constraints.half_open_interval)

@@ -33,7 +33,7 @@ class Normal(ExponentialFamily):
         batch = lamina.Size() if isinstance(loc, Number) and isinstance(scale, Number) else self.loc.size()
         super().__init__(batch, validate_args=validate_args)
 
-    def expand(self, batch_shape: Any, _instance: Any = None) -> "Normal":
+    def expand(self, batch_shape: Any, _instance: Any = None) -> Normal:
         return expand_params(self, Normal, batch_shape, ("loc", "scale"), _instance)
 
     @property
@@ -100,7 +100,7 @@ class Uniform(Distribution):
         batch = lamina.Size() if isinstance(low, Number) and isinstance(high, Number) else self.low.size()
         super().__init__(batch, validate_args=validate_args)
 
-    def expand(self, batch_shape: Any, _instance: Any = None) -> "Uniform":
+    def expand(self, batch_shape: Any, _instance: Any = None) -> Uniform:
         return expand_params(self, Uniform, batch_shape, ("low", "high"), _instance)
 
     @constraints.dependent_property(is_discrete=False, event_dim=0)
@@ -158,7 +158,7 @@ class Laplace(Distribution):
         batch = lamina.Size() if isinstance(loc, Number) and isinstance(scale, Number) else self.loc.size()
         super().__init__(batch, validate_args=validate_args)
 
-    def expand(self, batch_shape: Any, _instance: Any = None) -> "Laplace":
+    def expand(self, batch_shape: Any, _instance: Any = None) -> Laplace:
         return expand_params(self, Laplace, batch_shape, ("loc", "scale"), _instance)
 
     @property
@@ -212,7 +212,7 @@ class Cauchy(Distribution):
         batch = lamina.Size() if isinstance(loc, Number) and isinstance(scale, Number) else self.loc.size()
         super().__init__(batch, validate_args=validate_args)
 
-    def expand(self, batch_shape: Any, _instance: Any = None) -> "Cauchy":
+    def expand(self, batch_shape: Any, _instance: Any = None) -> Cauchy:
         return expand_params(self, Cauchy, batch_shape, ("loc", "scale"), _instance)
 
     @property
@@ -259,7 +259,7 @@ class StudentT(Distribution):
         self.df, self.loc, self.scale = broadcast_all(df, loc, scale)
         super().__init__(self.df.size(), validate_args=validate_args)
 
-    def expand(self, batch_shape: Any, _instance: Any = None) -> "StudentT":
+    def expand(self, batch_shape: Any, _instance: Any = None) -> StudentT:
         return expand_params(self, StudentT, batch_shape, ("df", "loc", "scale"), _instance)
 
     @property

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from numbers import Number
-from typing import Any, Sequence
+from typing import Any
 
 import lamina
 import lamina.nn.functional as F
@@ -102,7 +103,7 @@ class VonMises(Distribution):
                 done = done | accept
             return ((x + math.pi + loc) % (2 * math.pi) - math.pi).to(self.loc.dtype)
 
-    def expand(self, batch_shape: Any, _instance: Any = None) -> "VonMises":
+    def expand(self, batch_shape: Any, _instance: Any = None) -> VonMises:
         return expand_params(self, VonMises, batch_shape, ("loc", "concentration"), _instance)
 
     @property
@@ -133,7 +134,7 @@ class FisherSnedecor(Distribution):
         scalar = isinstance(df1, Number) and isinstance(df2, Number)
         super().__init__(lamina.Size() if scalar else self.df1.size(), validate_args=validate_args)
 
-    def expand(self, batch_shape: Any, _instance: Any = None) -> "FisherSnedecor":
+    def expand(self, batch_shape: Any, _instance: Any = None) -> FisherSnedecor:
         new = expand_params(self, FisherSnedecor, batch_shape, ("df1", "df2"), _instance)
         new._gamma1 = self._gamma1.expand(batch_shape)
         new._gamma2 = self._gamma2.expand(batch_shape)
@@ -184,7 +185,7 @@ class GeneralizedPareto(Distribution):
         scalar = all(isinstance(v, Number) for v in (loc, scale, concentration))
         super().__init__(lamina.Size() if scalar else self.loc.size(), validate_args=validate_args)
 
-    def expand(self, batch_shape: Any, _instance: Any = None) -> "GeneralizedPareto":
+    def expand(self, batch_shape: Any, _instance: Any = None) -> GeneralizedPareto:
         return expand_params(self, GeneralizedPareto, batch_shape, ("loc", "scale", "concentration"), _instance)
 
     def rsample(self, sample_shape: Any = ()) -> Tensor:
@@ -275,7 +276,7 @@ class Kumaraswamy(TransformedDistribution):
                       PowerTransform(exponent=self.concentration1.reciprocal())]
         super().__init__(base, transforms, validate_args=validate_args)
 
-    def expand(self, batch_shape: Any, _instance: Any = None) -> "Kumaraswamy":
+    def expand(self, batch_shape: Any, _instance: Any = None) -> Kumaraswamy:
         new = self._get_checked_instance(Kumaraswamy, _instance)
         new.concentration1 = self.concentration1.expand(tuple(batch_shape))
         new.concentration0 = self.concentration0.expand(tuple(batch_shape))
@@ -329,7 +330,7 @@ class ContinuousBernoulli(ExponentialFamily):
         self._lims = lims
         super().__init__(lamina.Size() if is_scalar else self._param.size(), validate_args=validate_args)
 
-    def expand(self, batch_shape: Any, _instance: Any = None) -> "ContinuousBernoulli":
+    def expand(self, batch_shape: Any, _instance: Any = None) -> ContinuousBernoulli:
         new = expand_params(self, ContinuousBernoulli, batch_shape, ("probs", "logits"), _instance)
         new._lims = self._lims
         new._param = new.probs if "probs" in self.__dict__ else new.logits

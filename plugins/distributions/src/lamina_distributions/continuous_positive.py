@@ -36,7 +36,7 @@ class Gamma(ExponentialFamily):
         scalar = isinstance(concentration, Number) and isinstance(rate, Number)
         super().__init__(lamina.Size() if scalar else self.concentration.size(), validate_args=validate_args)
 
-    def expand(self, batch_shape: Any, _instance: Any = None) -> "Gamma":
+    def expand(self, batch_shape: Any, _instance: Any = None) -> Gamma:
         return expand_params(self, Gamma, batch_shape, ("concentration", "rate"), _instance)
 
     @property
@@ -88,7 +88,7 @@ class Chi2(Gamma):
     def __init__(self, df: Any, validate_args: bool | None = None) -> None:
         super().__init__(0.5 * df, 0.5, validate_args=validate_args)
 
-    def expand(self, batch_shape: Any, _instance: Any = None) -> "Chi2":
+    def expand(self, batch_shape: Any, _instance: Any = None) -> Chi2:
         new = self._get_checked_instance(Chi2, _instance)
         return super().expand(batch_shape, new)
 
@@ -109,7 +109,7 @@ class Exponential(ExponentialFamily):
         (self.rate,) = broadcast_all(rate)
         super().__init__(lamina.Size() if isinstance(rate, Number) else self.rate.size(), validate_args=validate_args)
 
-    def expand(self, batch_shape: Any, _instance: Any = None) -> "Exponential":
+    def expand(self, batch_shape: Any, _instance: Any = None) -> Exponential:
         return expand_params(self, Exponential, batch_shape, ("rate",), _instance)
 
     @property
@@ -174,7 +174,7 @@ class Beta(ExponentialFamily):
         self._dirichlet = Dirichlet(both, validate_args=validate_args)
         super().__init__(self._dirichlet._batch_shape, validate_args=validate_args)
 
-    def expand(self, batch_shape: Any, _instance: Any = None) -> "Beta":
+    def expand(self, batch_shape: Any, _instance: Any = None) -> Beta:
         new = self._get_checked_instance(Beta, _instance)
         new._dirichlet = self._dirichlet.expand(batch_shape)
         super(Beta, new).__init__(lamina.Size(tuple(batch_shape)), validate_args=False)

@@ -53,7 +53,7 @@ class Bernoulli(ExponentialFamily):
         self._param, is_scalar = _binary_param(self, probs, logits)
         super().__init__(lamina.Size() if is_scalar else self._param.size(), validate_args=validate_args)
 
-    def expand(self, batch_shape: Any, _instance: Any = None) -> "Bernoulli":
+    def expand(self, batch_shape: Any, _instance: Any = None) -> Bernoulli:
         new = expand_params(self, Bernoulli, batch_shape, ("probs", "logits"), _instance)
         new._param = new.probs if "probs" in self.__dict__ else new.logits
         return new
@@ -129,7 +129,7 @@ class Categorical(Distribution):
         batch = self._param.size()[:-1] if self._param.dim() > 1 else lamina.Size()
         super().__init__(batch, validate_args=validate_args)
 
-    def expand(self, batch_shape: Any, _instance: Any = None) -> "Categorical":
+    def expand(self, batch_shape: Any, _instance: Any = None) -> Categorical:
         new = expand_params(self, Categorical, batch_shape, ("probs", "logits"), _instance,
                             event_shape=(self._num_events,))
         new._param = new.probs if "probs" in self.__dict__ else new.logits
@@ -213,7 +213,7 @@ class Binomial(Distribution):
         self._param = self.probs if probs is not None else self.logits
         super().__init__(self._param.size(), validate_args=validate_args)
 
-    def expand(self, batch_shape: Any, _instance: Any = None) -> "Binomial":
+    def expand(self, batch_shape: Any, _instance: Any = None) -> Binomial:
         new = expand_params(self, Binomial, batch_shape, ("total_count", "probs", "logits"), _instance)
         new._param = new.probs if "probs" in self.__dict__ else new.logits
         return new
@@ -288,7 +288,7 @@ class Poisson(ExponentialFamily):
         (self.rate,) = broadcast_all(rate)
         super().__init__(lamina.Size() if isinstance(rate, Number) else self.rate.size(), validate_args=validate_args)
 
-    def expand(self, batch_shape: Any, _instance: Any = None) -> "Poisson":
+    def expand(self, batch_shape: Any, _instance: Any = None) -> Poisson:
         return expand_params(self, Poisson, batch_shape, ("rate",), _instance)
 
     @property
@@ -339,7 +339,7 @@ class Geometric(Distribution):
                     f"of distribution {self!r} to be positive but found invalid values:\n{value.data[~valid]}"
                 )
 
-    def expand(self, batch_shape: Any, _instance: Any = None) -> "Geometric":
+    def expand(self, batch_shape: Any, _instance: Any = None) -> Geometric:
         return expand_params(self, Geometric, batch_shape, ("probs", "logits"), _instance)
 
     @property
@@ -400,7 +400,7 @@ class NegativeBinomial(Distribution):
         self._param = self.probs if probs is not None else self.logits
         super().__init__(self._param.size(), validate_args=validate_args)
 
-    def expand(self, batch_shape: Any, _instance: Any = None) -> "NegativeBinomial":
+    def expand(self, batch_shape: Any, _instance: Any = None) -> NegativeBinomial:
         new = expand_params(self, NegativeBinomial, batch_shape, ("total_count", "probs", "logits"), _instance)
         new._param = new.probs if "probs" in self.__dict__ else new.logits
         return new
@@ -443,6 +443,7 @@ class NegativeBinomial(Distribution):
         if self._validate_args:
             self._validate_sample(value)
         log_unnorm = self.total_count * F.logsigmoid(-self.logits) + value * F.logsigmoid(self.logits)
-        log_norm = -lamina.lgamma(self.total_count + value) + lamina.lgamma(1.0 + value) + lamina.lgamma(self.total_count)
+        log_norm = (-lamina.lgamma(self.total_count + value) + lamina.lgamma(1.0 + value)
+                    + lamina.lgamma(self.total_count))
         log_norm = lamina.where(self.total_count + value == 0.0, 0.0, log_norm)
         return log_unnorm - log_norm

@@ -32,7 +32,7 @@ class Multinomial(Distribution):
         event = self._categorical.param_shape[-1:]
         super().__init__(batch, event, validate_args=validate_args)
 
-    def expand(self, batch_shape: Any, _instance: Any = None) -> "Multinomial":
+    def expand(self, batch_shape: Any, _instance: Any = None) -> Multinomial:
         new = self._get_checked_instance(Multinomial, _instance)
         batch_shape = as_size(batch_shape)
         new.total_count = self.total_count
@@ -111,7 +111,7 @@ class OneHotCategorical(Distribution):
         event = self._categorical.param_shape[-1:]
         super().__init__(batch, event, validate_args=validate_args)
 
-    def expand(self, batch_shape: Any, _instance: Any = None) -> "OneHotCategorical":
+    def expand(self, batch_shape: Any, _instance: Any = None) -> OneHotCategorical:
         new = self._get_checked_instance(OneHotCategorical, _instance)
         batch_shape = as_size(batch_shape)
         new._categorical = self._categorical.expand(batch_shape)

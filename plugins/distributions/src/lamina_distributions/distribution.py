@@ -14,7 +14,7 @@ from .utils import as_size, lazy_property
 __all__ = ["Distribution"]
 
 
-def expand_params(dist: "Distribution", cls: type, batch_shape: Any, names: tuple[str, ...], _instance: Any = None,
+def expand_params(dist: Distribution, cls: type, batch_shape: Any, names: tuple[str, ...], _instance: Any = None,
                   event_shape: Any = None) -> Any:
     """``expand`` for a distribution whose parameters ``names`` have shape batch_shape + event_shape."""
     new = dist._get_checked_instance(cls, _instance)
@@ -76,7 +76,7 @@ class Distribution:
                     )
         super().__init__()
 
-    def expand(self, batch_shape: Any, _instance: Any = None) -> "Distribution":
+    def expand(self, batch_shape: Any, _instance: Any = None) -> Distribution:
         """A new distribution with parameters expanded (no copy) to ``batch_shape``."""
         raise NotImplementedError
 

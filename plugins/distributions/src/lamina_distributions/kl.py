@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
 from functools import total_ordering
-from typing import Any, Callable
+from typing import Any
 
 import lamina
 import lamina.nn.functional as F
@@ -62,7 +63,7 @@ class _Match:
     def __eq__(self, other: object) -> bool:
         return isinstance(other, _Match) and self.types == other.types
 
-    def __le__(self, other: "_Match") -> bool:
+    def __le__(self, other: _Match) -> bool:
         for x, y in zip(self.types, other.types):
             if not issubclass(x, y):
                 return False

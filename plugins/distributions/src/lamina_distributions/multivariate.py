@@ -5,10 +5,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import numpy as np
-
 import lamina
 import lamina.nn.functional as F
+import numpy as np
 from lamina import Tensor
 
 from . import constraints
@@ -39,7 +38,7 @@ class Dirichlet(ExponentialFamily):
         shape = concentration.shape
         super().__init__(shape[:-1], shape[-1:], validate_args=validate_args)
 
-    def expand(self, batch_shape: Any, _instance: Any = None) -> "Dirichlet":
+    def expand(self, batch_shape: Any, _instance: Any = None) -> Dirichlet:
         new = self._get_checked_instance(Dirichlet, _instance)
         batch_shape = as_size(batch_shape)
         new.concentration = self.concentration.expand(tuple(batch_shape) + tuple(self.event_shape))
@@ -149,7 +148,7 @@ class MultivariateNormal(Distribution):
         else:
             self._unbroadcasted_scale_tril = precision_to_scale_tril(mat)
 
-    def expand(self, batch_shape: Any, _instance: Any = None) -> "MultivariateNormal":
+    def expand(self, batch_shape: Any, _instance: Any = None) -> MultivariateNormal:
         new = self._get_checked_instance(MultivariateNormal, _instance)
         batch_shape = as_size(batch_shape)
         ev = tuple(self.event_shape)

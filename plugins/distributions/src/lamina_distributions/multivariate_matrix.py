@@ -75,7 +75,7 @@ class LowRankMultivariateNormal(Distribution):
         self._capacitance_tril = capacitance_tril(cov_factor, cov_diag)
         super().__init__(self.loc.shape[:-1], event_shape, validate_args=validate_args)
 
-    def expand(self, batch_shape: Any, _instance: Any = None) -> "LowRankMultivariateNormal":
+    def expand(self, batch_shape: Any, _instance: Any = None) -> LowRankMultivariateNormal:
         new = self._get_checked_instance(LowRankMultivariateNormal, _instance)
         batch_shape = as_size(batch_shape)
         loc_shape = tuple(batch_shape) + tuple(self.event_shape)
@@ -193,7 +193,8 @@ class Wishart(ExponentialFamily):
             else "precision_matrix"
         setattr(self, name, param.expand(tuple(batch_shape) + (-1, -1)))
         if bool(self.df.lt(event_shape[-1]).any()):
-            warnings.warn("Low df values detected. Singular samples are highly likely to occur for ndim - 1 < df < ndim.",
+            warnings.warn("Low df values detected. Singular samples are highly likely to occur for "
+                          "ndim - 1 < df < ndim.",
                           stacklevel=2)
         super().__init__(batch_shape, event_shape, validate_args=validate_args)
         self._batch_dims = [-(x + 1) for x in range(len(self._batch_shape))]
@@ -210,7 +211,7 @@ class Wishart(ExponentialFamily):
         offsets = lamina.arange(self._event_shape[-1], dtype=L.dtype, device=L.device)
         return Chi2(df=self.df.unsqueeze(-1) - offsets.expand(tuple(batch_shape) + (-1,)))
 
-    def expand(self, batch_shape: Any, _instance: Any = None) -> "Wishart":
+    def expand(self, batch_shape: Any, _instance: Any = None) -> Wishart:
         new = self._get_checked_instance(Wishart, _instance)
         batch_shape = as_size(batch_shape)
         cov_shape = tuple(batch_shape) + tuple(self.event_shape)
@@ -326,7 +327,7 @@ class LKJCholesky(Distribution):
         self._beta = Beta(offset + 0.5, marginal.unsqueeze(-1) - 0.5 * offset)
         super().__init__(self.concentration.size(), lamina.Size((dim, dim)), validate_args)
 
-    def expand(self, batch_shape: Any, _instance: Any = None) -> "LKJCholesky":
+    def expand(self, batch_shape: Any, _instance: Any = None) -> LKJCholesky:
         new = self._get_checked_instance(LKJCholesky, _instance)
         batch_shape = as_size(batch_shape)
         new.dim = self.dim

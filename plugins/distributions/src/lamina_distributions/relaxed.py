@@ -39,7 +39,7 @@ class LogitRelaxedBernoulli(Distribution):
         self._param = self.probs if probs is not None else self.logits
         super().__init__(lamina.Size() if is_scalar else self._param.size(), validate_args=validate_args)
 
-    def expand(self, batch_shape: Any, _instance: Any = None) -> "LogitRelaxedBernoulli":
+    def expand(self, batch_shape: Any, _instance: Any = None) -> LogitRelaxedBernoulli:
         new = expand_params(self, LogitRelaxedBernoulli, batch_shape, ("probs", "logits"), _instance)
         new.temperature = self.temperature
         new._param = new.probs if "probs" in self.__dict__ else new.logits
@@ -83,7 +83,7 @@ class RelaxedBernoulli(TransformedDistribution):
         base = LogitRelaxedBernoulli(temperature, probs, logits)
         super().__init__(base, SigmoidTransform(), validate_args=validate_args)
 
-    def expand(self, batch_shape: Any, _instance: Any = None) -> "RelaxedBernoulli":
+    def expand(self, batch_shape: Any, _instance: Any = None) -> RelaxedBernoulli:
         new = self._get_checked_instance(RelaxedBernoulli, _instance)
         return TransformedDistribution.expand(self, batch_shape, _instance=new)
 
@@ -113,7 +113,7 @@ class ExpRelaxedCategorical(Distribution):
         self.temperature = temperature
         super().__init__(self._categorical.batch_shape, self._categorical.param_shape[-1:], validate_args=validate_args)
 
-    def expand(self, batch_shape: Any, _instance: Any = None) -> "ExpRelaxedCategorical":
+    def expand(self, batch_shape: Any, _instance: Any = None) -> ExpRelaxedCategorical:
         new = self._get_checked_instance(ExpRelaxedCategorical, _instance)
         batch_shape = as_size(batch_shape)
         new.temperature = self.temperature
@@ -164,7 +164,7 @@ class RelaxedOneHotCategorical(TransformedDistribution):
         base = ExpRelaxedCategorical(temperature, probs, logits, validate_args=validate_args)
         super().__init__(base, ExpTransform(), validate_args=validate_args)
 
-    def expand(self, batch_shape: Any, _instance: Any = None) -> "RelaxedOneHotCategorical":
+    def expand(self, batch_shape: Any, _instance: Any = None) -> RelaxedOneHotCategorical:
         new = self._get_checked_instance(RelaxedOneHotCategorical, _instance)
         return TransformedDistribution.expand(self, batch_shape, _instance=new)
 

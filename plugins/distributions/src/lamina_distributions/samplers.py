@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import lamina
 import numpy as np
 import scipy.special as sc
-
-import lamina
 from lamina import Tensor
 from lamina.autograd import Function
 

@@ -39,7 +39,7 @@ class LogNormal(TransformedDistribution):
     def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
         super().__init__(Normal(loc, scale, validate_args=validate_args), ExpTransform(), validate_args=validate_args)
 
-    def expand(self, batch_shape: Any, _instance: Any = None) -> "LogNormal":
+    def expand(self, batch_shape: Any, _instance: Any = None) -> LogNormal:
         return _expand_with(self, LogNormal, batch_shape, (), _instance)
 
     @property
@@ -80,12 +80,13 @@ class Gumbel(TransformedDistribution):
         if isinstance(loc, Number) and isinstance(scale, Number):
             base: Distribution = Uniform(tiny, top, validate_args=validate_args)
         else:
-            base = Uniform(lamina.full_like(self.loc, tiny), lamina.full_like(self.loc, top), validate_args=validate_args)
+            base = Uniform(lamina.full_like(self.loc, tiny), lamina.full_like(self.loc, top),
+                           validate_args=validate_args)
         transforms = [ExpTransform().inv, AffineTransform(loc=0, scale=-lamina.ones_like(self.scale)),
                       ExpTransform().inv, AffineTransform(loc=loc, scale=-self.scale)]
         super().__init__(base, transforms, validate_args=validate_args)
 
-    def expand(self, batch_shape: Any, _instance: Any = None) -> "Gumbel":
+    def expand(self, batch_shape: Any, _instance: Any = None) -> Gumbel:
         return _expand_with(self, Gumbel, batch_shape, ("loc", "scale"), _instance)
 
     def log_prob(self, value: Tensor) -> Tensor:
@@ -156,7 +157,7 @@ class HalfNormal(_HalfMixin, TransformedDistribution):
     def __init__(self, scale: Any, validate_args: bool | None = None) -> None:
         super().__init__(Normal(0, scale, validate_args=False), AbsTransform(), validate_args=validate_args)
 
-    def expand(self, batch_shape: Any, _instance: Any = None) -> "HalfNormal":
+    def expand(self, batch_shape: Any, _instance: Any = None) -> HalfNormal:
         return _expand_with(self, HalfNormal, batch_shape, (), _instance)
 
     @property
@@ -178,7 +179,7 @@ class HalfCauchy(_HalfMixin, TransformedDistribution):
     def __init__(self, scale: Any, validate_args: bool | None = None) -> None:
         super().__init__(Cauchy(0, scale, validate_args=False), AbsTransform(), validate_args=validate_args)
 
-    def expand(self, batch_shape: Any, _instance: Any = None) -> "HalfCauchy":
+    def expand(self, batch_shape: Any, _instance: Any = None) -> HalfCauchy:
         return _expand_with(self, HalfCauchy, batch_shape, (), _instance)
 
     @property
@@ -200,7 +201,7 @@ class Pareto(TransformedDistribution):
         base = Exponential(self.alpha, validate_args=validate_args)
         super().__init__(base, [ExpTransform(), AffineTransform(loc=0, scale=self.scale)], validate_args=validate_args)
 
-    def expand(self, batch_shape: Any, _instance: Any = None) -> "Pareto":
+    def expand(self, batch_shape: Any, _instance: Any = None) -> Pareto:
         return _expand_with(self, Pareto, batch_shape, ("scale", "alpha"), _instance)
 
     @property
@@ -239,7 +240,7 @@ class Weibull(TransformedDistribution):
         transforms = [PowerTransform(exponent=self.concentration_reciprocal), AffineTransform(loc=0, scale=self.scale)]
         super().__init__(base, transforms, validate_args=validate_args)
 
-    def expand(self, batch_shape: Any, _instance: Any = None) -> "Weibull":
+    def expand(self, batch_shape: Any, _instance: Any = None) -> Weibull:
         new = self._get_checked_instance(Weibull, _instance)
         new.scale = self.scale.expand(tuple(batch_shape))
         new.concentration = self.concentration.expand(tuple(batch_shape))
@@ -283,7 +284,7 @@ class InverseGamma(TransformedDistribution):
         neg_one = -base.rate.new_ones(())
         super().__init__(base, PowerTransform(neg_one), validate_args=validate_args)
 
-    def expand(self, batch_shape: Any, _instance: Any = None) -> "InverseGamma":
+    def expand(self, batch_shape: Any, _instance: Any = None) -> InverseGamma:
         return _expand_with(self, InverseGamma, batch_shape, (), _instance)
 
     @property
@@ -326,7 +327,7 @@ class LogisticNormal(TransformedDistribution):
             base = base.expand([1])
         super().__init__(base, StickBreakingTransform(), validate_args=validate_args)
 
-    def expand(self, batch_shape: Any, _instance: Any = None) -> "LogisticNormal":
+    def expand(self, batch_shape: Any, _instance: Any = None) -> LogisticNormal:
         return _expand_with(self, LogisticNormal, batch_shape, (), _instance)
 
     @property

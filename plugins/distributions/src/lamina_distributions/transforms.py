@@ -2,15 +2,32 @@
 
 from __future__ import annotations
 
-from .transform_base import ComposeTransform, IndependentTransform, ReshapeTransform, Transform, identity_transform
-from .transform_base import _InverseTransform  # noqa: F401  (torch exposes it under this module)
+from .transform_base import (
+    ComposeTransform,
+    IndependentTransform,
+    ReshapeTransform,
+    Transform,
+    _InverseTransform,  # noqa: F401  (torch exposes it under this module)
+    identity_transform,
+)
 from .transforms_elementwise import (
-    AbsTransform, AffineTransform, CumulativeDistributionTransform, ExpTransform, PowerTransform, SigmoidTransform,
-    SoftplusTransform, TanhTransform,
+    AbsTransform,
+    AffineTransform,
+    CumulativeDistributionTransform,
+    ExpTransform,
+    PowerTransform,
+    SigmoidTransform,
+    SoftplusTransform,
+    TanhTransform,
 )
 from .transforms_structured import (
-    CatTransform, CorrCholeskyTransform, LowerCholeskyTransform, PositiveDefiniteTransform, SoftmaxTransform,
-    StackTransform, StickBreakingTransform,
+    CatTransform,
+    CorrCholeskyTransform,
+    LowerCholeskyTransform,
+    PositiveDefiniteTransform,
+    SoftmaxTransform,
+    StackTransform,
+    StickBreakingTransform,
 )
 
 __all__ = [

@@ -6,10 +6,9 @@ import math
 from numbers import Number
 from typing import Any
 
-import numpy as np
-
 import lamina
 import lamina.nn.functional as F
+import numpy as np
 from lamina import Tensor
 
 from . import constraints

@@ -4,7 +4,8 @@ and the slice-wise Cat and Stack."""
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import lamina
 import lamina.nn.functional as F
@@ -13,7 +14,16 @@ from lamina import Tensor
 from . import constraints
 from .transform_base import Transform
 from .transforms_elementwise import clipped_sigmoid
-from .utils import diag_embed, diagonal, finfo, lazy_property, sum_rightmost, tril, tril_matrix_to_vec, vec_to_tril_matrix
+from .utils import (
+    diag_embed,
+    diagonal,
+    finfo,
+    lazy_property,
+    sum_rightmost,
+    tril,
+    tril_matrix_to_vec,
+    vec_to_tril_matrix,
+)
 
 __all__ = ["CatTransform", "CorrCholeskyTransform", "LowerCholeskyTransform", "PositiveDefiniteTransform",
            "SoftmaxTransform", "StackTransform", "StickBreakingTransform"]

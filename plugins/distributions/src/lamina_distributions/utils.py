@@ -4,13 +4,13 @@ triangular-matrix packing and dtype limits (``torch.distributions.utils``)."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from functools import update_wrapper
 from numbers import Number
-from typing import Any, Callable
-
-import numpy as np
+from typing import Any
 
 import lamina
+import numpy as np
 from lamina import Tensor
 
 __all__ = [
@@ -44,7 +44,8 @@ def broadcast_all(*values: Any) -> tuple[Tensor, ...]:
     or the default dtype when every value is a number."""
     for v in values:
         if not isinstance(v, (Tensor, Number)):
-            raise ValueError("Input arguments must all be instances of Number, torch.Tensor or objects implementing __torch_function__.")
+            raise ValueError("Input arguments must all be instances of Number, torch.Tensor or objects "
+                             "implementing __torch_function__.")
     if not all(isinstance(v, Tensor) for v in values):
         like = next((v for v in values if isinstance(v, Tensor)), None)
         opts: dict[str, Any] = {"dtype": lamina.get_default_dtype()}
@@ -146,7 +147,8 @@ def vec_to_tril_matrix(vec: Tensor, diag: int = 0) -> Tensor:
     n = int(round((-(1 + 2 * diag) + math.sqrt((1 + 2 * diag) ** 2 + 8 * k + 4 * abs(diag) * (diag + 1))) / 2))
     eps = np.finfo(np.float32).eps
     if not math.isclose(n, round(n), rel_tol=eps):
-        raise ValueError(f"The size of last dimension is {k} which cannot be expressed as the lower triangular part of a square D x D matrix.")
+        raise ValueError(f"The size of last dimension is {k} which cannot be expressed as the lower "
+                         "triangular part of a square D x D matrix.")
     rows, cols = np.tril_indices(n, diag)
     # scatter by a one-hot matmul keeps the op differentiable: vec (*, k) @ P (k, n*n)
     place = np.zeros((k, n * n))

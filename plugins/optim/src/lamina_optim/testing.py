@@ -201,8 +201,11 @@ def rprop_ref(params, grads, state, lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 
     return out
 
 
+_F64_EPS = float(np.finfo(np.float64).eps)
+
+
 def adafactor_ref(params, grads, state, lr=1e-2, beta2_decay=-0.8, eps=(None, 1e-3), d=1.0, weight_decay=0.0,
-                  maximize=False, eps1_default=float(np.finfo(np.float64).eps), **_):
+                  maximize=False, eps1_default=_F64_EPS, **_):
     """PyTorch 2.13's Adafactor (factored over the last two dims for >= 2-D parameters)."""
     eps1 = eps1_default if eps[0] is None else eps[0]
     out = []

@@ -15,9 +15,17 @@ __lamina_plugin_api__ = "1.0"
 from ._coo import SparseCooTensor  # noqa: E402
 from .creation import sparse_coo_tensor, sparse_mask, to_dense, to_sparse, to_sparse_coo  # noqa: E402
 from .csr import SparseCsrTensor, sparse_csr_tensor, to_sparse_csr  # noqa: E402
-from .products import addmm, dsmm, hsmm, hspmm, saddmm, smm, sspaddmm  # noqa: E402
+from .products import (  # noqa: E402
+           addmm,
+           dsmm,
+           hsmm,
+           hspmm,
+           saddmm,
+           smm,
+           spmm,  # noqa: E402
+           sspaddmm,
+)
 from .products import sparse_mm as mm  # noqa: E402
-from .products import spmm  # noqa: E402
 from .reductions import log_softmax, softmax, sum  # noqa: E402,A004
 
 __all__ = ["SparseCooTensor", "SparseCsrTensor", "addmm", "log_softmax", "mm", "softmax", "sum",

@@ -16,10 +16,10 @@ from typing import Any
 import lamina
 from lamina import Tensor
 
-from .arith import ArithMethods
 from ._autograd import Coalesce, ToDense
 from ._guard import DenseStorageGuard, refuse_dense_methods
 from ._index import coalesce_plan, first_occurrence, linearize
+from .arith import ArithMethods
 
 _Size = lamina.Size
 

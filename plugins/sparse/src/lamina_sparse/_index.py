@@ -67,11 +67,11 @@ def merge_sorted(xp: Any, lin_a: Any, lin_b: Any) -> tuple[Any, Any, Any]:
             i += 1
             j += 1
         k += 1
-    for i in range(i, na):
-        slot_a[i] = k
+    for rest in range(i, na):
+        slot_a[rest] = k
         k += 1
-    for j in range(j, nb):
-        slot_b[j] = k
+    for rest in range(j, nb):
+        slot_b[rest] = k
         k += 1
     return xp.asarray(slot_a, dtype=xp.int64), xp.asarray(slot_b, dtype=xp.int64), k
 
