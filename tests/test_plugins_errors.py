@@ -77,7 +77,7 @@ def test_nothing_installed_says_so(sandbox):
 def test_first_party_table_helpers():
     assert _first_party.provider(("lamina.layers", "lamina.losses"), "CrossEntropyLoss") == "lamina-losses"
     assert _first_party.checkout_path("lamina-backend-cpu") == "plugins/backend_cpu"
-    assert len(_first_party.FIRST_PARTY["lamina.optim"]) == 12
+    assert len(_first_party.FIRST_PARTY["lamina.optim"]) == 14
     assert _first_party.provider(("lamina.layers",), "acme.Thing") is None
 
 

@@ -192,7 +192,18 @@ from .ops.creation import (  # noqa: A004
     zeros,
     zeros_like,
 )
-from .ops.cumulative import cummax, cummin, cumulative_trapezoid, diff, gradient, logcumsumexp, trapezoid, trapz
+from .ops.cumulative import (
+    cummax,
+    cummin,
+    cumprod,
+    cumsum,
+    cumulative_trapezoid,
+    diff,
+    gradient,
+    logcumsumexp,
+    trapezoid,
+    trapz,
+)
 from .ops.distance import cdist, dist, renorm
 from .ops.elementwise import (
     abs,  # noqa: A004
@@ -318,8 +329,6 @@ from .ops.reduction import (
     argmax,
     argmin,
     count_nonzero,
-    cumprod,
-    cumsum,
     logsumexp,
     max,  # noqa: A004
     mean,

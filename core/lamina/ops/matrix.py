@@ -181,7 +181,7 @@ def kron(input: Tensor, other: Tensor) -> Tensor:
 def vander(x: Tensor, N: int | None = None, increasing: bool = False) -> Tensor:  # noqa: N803 - torch's name
     """Vandermonde matrix: columns x**(N-1), ..., x**0 (or increasing). x: (n,) -> (n, N)"""
     from .combine import cat, flip
-    from .reduction import cumprod
+    from .cumulative import cumprod
 
     if x.ndim != 1:
         raise RuntimeError("x must be a one-dimensional tensor.")

@@ -13,7 +13,6 @@ from .._base import dtype as _dtype
 from .._tensor import Tensor
 from ..autograd.function import Function, _observers, notify_observers
 from ._util import int_to_float, normalize_dim, normalize_dims
-from .cumulative import cumprod, cumsum  # noqa: F401  (lamina.ops.reduction.cumsum, as before)
 
 
 def _keep(dy, axes, keepdim):

@@ -104,7 +104,7 @@ def test_an_op_without_exporter_names_the_op_and_the_module_path():
     model = Encoder(lambda h: h.cumprod(-1))
     with pytest.raises(UnsupportedOperatorError,
                        match=r"no ONNX exporter for op 'Cumprod' \(in module 'encoder.layers.0'\); register one for "
-                             r"'lamina.ops.reduction.Cumprod'"):
+                             r"'lamina.ops.cumulative.Cumprod'"):
         export_bytes(model, lamina.randn(2, 4))
     assert issubclass(UnsupportedOperatorError, OnnxExporterError) and issubclass(OnnxExporterError, RuntimeError)
 

@@ -4,7 +4,6 @@ function or torch's older form of it (``svd`` returns V, ``qr`` takes ``some``, 
 
 from __future__ import annotations
 
-import lamina
 from lamina import Tensor
 
 from .cholesky import cholesky_inverse, cholesky_solve
@@ -49,14 +48,9 @@ def matrix_exp(input: Tensor) -> Tensor:
     return _matrix_exp(input)
 
 
-def ger(input: Tensor, vec2: Tensor) -> Tensor:
-    """Tensor.ger: the outer product (lamina.ger)."""
-    return lamina.ger(input, vec2)
-
-
 __all__ = [
     "chain_matmul", "cholesky", "cholesky_inverse", "cholesky_solve", "cross", "det", "eig", "frobenius_norm",
-    "geqrf", "ger", "inverse", "logdet", "lstsq", "lu", "lu_solve", "lu_unpack", "matrix_exp", "matrix_power",
+    "geqrf", "inverse", "logdet", "lstsq", "lu", "lu_solve", "lu_unpack", "matrix_exp", "matrix_power",
     "matrix_rank", "nuclear_norm", "orgqr", "ormqr", "pca_lowrank", "pinverse", "qr", "slogdet", "solve",
     "svd", "svd_lowrank", "symeig", "triangular_solve",
 ]

@@ -86,7 +86,7 @@ EXPORTERS = {
     "lamina.ops.reduction.Amax": _amax,
     "lamina.ops.reduction.MaxMin": _max_min,
     "lamina.ops.reduction.Var": _var,
-    "lamina.ops.reduction.Cumsum": _cumsum,
+    "lamina.ops.cumulative.Cumsum": _cumsum,
     "lamina.ops.softmax.Softmax": _softmax("Softmax"),
     "lamina.ops.softmax.LogSoftmax": _softmax("LogSoftmax"),
     "lamina.ops.linalg.MatMul": _matmul,
