@@ -23,6 +23,7 @@ TABLE: dict[str, dict[str, str]] = {
         "lamina.namespaces": "fft",
         "lamina.tensor_methods": "stft istft",
     },
+    "lamina-func": {"lamina.functions": "vmap", "lamina.namespaces": "func"},
     "lamina-init": {
         "lamina.init": """
             calculate_gain uniform_ normal_ trunc_normal_ constant_ ones_ zeros_ eye_ dirac_ orthogonal_ sparse_
@@ -81,8 +82,8 @@ TABLE: dict[str, dict[str, str]] = {
         """,
         "lamina.namespaces": "linalg",
         "lamina.tensor_methods": """
-            cholesky cholesky_inverse cholesky_solve cross det eig geqrf ger inverse logdet lstsq lu lu_solve
-            matrix_exp matrix_power orgqr ormqr pinverse qr slogdet solve svd symeig triangular_solve
+            cholesky cholesky_inverse cholesky_solve cross det eig geqrf inverse logdet lstsq lu lu_solve matrix_exp
+            matrix_power orgqr ormqr pinverse qr slogdet solve svd symeig triangular_solve
         """,
     },
     "lamina-losses": {

@@ -69,6 +69,9 @@ class _Common:
     expected_failures: dict[str, str] = field(default_factory=dict)
     rtol: float | None = None
     atol: float | None = None
+    #: registered components this record certifies besides its ``fn``/``cls``: a function transform
+    #: (``vmap``) is checked through a record that applies it to a fixed function
+    covers: tuple[Any, ...] = ()
 
     def __post_init__(self) -> None:
         unknown = set(self.tags) - TAGS

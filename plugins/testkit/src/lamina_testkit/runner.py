@@ -178,6 +178,7 @@ def _survey(dist: str) -> tuple[list[Any], list[Gap], str]:
     for e in plugins.entries("lamina.testing", distribution=dist):
         recs.extend(_load_value(e.value)())
     covered = {id(getattr(r, attr, None)) for r in recs for attr in ("cls", "fn", "functional")}
+    covered |= {id(c) for r in recs for c in getattr(r, "covers", ())}
     gaps = []
     for group, kind in COMPONENT_GROUPS.items():
         for e in plugins.entries(group, distribution=dist):
