@@ -48,6 +48,8 @@ def _root_grads(tensors: Sequence[Tensor], grads: Sequence[Any], create_graph: b
                 raise RuntimeError(f"grad can be implicitly created only for scalar outputs, but tensor {i} "
                                    f"has shape {list(t.shape)}; pass a gradient of that shape")
             d = t._data
+            if d.dtype.kind == "c":
+                raise RuntimeError("grad can be implicitly created only for real scalar outputs")
             xp = (t._device._backend or t._device.backend).xp
             arr = xp.ones_like(d) if d.ndim else xp.asarray(1, dtype=d.dtype)
             g = Tensor._make(arr, t._device) if create_graph else arr

@@ -12,6 +12,7 @@ from .._base.dtype import _FROM_NP, to_np
 from .._tensor import Tensor
 from . import combine as J
 from . import creation
+from . import cumulative as C
 from . import elementwise as E
 from . import indexing as I
 from . import linalg as L
@@ -39,7 +40,10 @@ def _ops() -> dict[str, Any]:
         return J.flip(x, tuple(range(x.ndim)) if axis is None else axis)
 
     def cumsum(x, axis=None):
-        return R.cumsum(x.reshape(-1) if axis is None else x, 0 if axis is None else axis)
+        return C.cumsum(x.reshape(-1) if axis is None else x, 0 if axis is None else axis)
+
+    def cumprod(x, axis=None):
+        return C.cumprod(x.reshape(-1) if axis is None else x, 0 if axis is None else axis)
 
     def expand_dims(x, axis):
         return S.unsqueeze(x, axis)
@@ -75,17 +79,24 @@ def _ops() -> dict[str, Any]:
     def sum(x, axis=None, keepdims=False):  # noqa: A001
         return R.sum(x, axis, keepdims)
 
+    def mean(x, axis=None, keepdims=False):
+        return R.mean(x, axis, keepdims)
+
+    def moveaxis(x, source, destination):
+        return S.movedim(x, source, destination)
+
     return {
         "exp": E.exp, "log": E.log, "sqrt": E.sqrt, "abs": E.abs, "sign": E.sign, "sin": E.sin, "cos": E.cos,
         "tan": E.tan, "tanh": E.tanh, "sinh": E.sinh, "cosh": E.cosh, "arcsin": E.asin, "arccos": E.acos,
         "arctan": E.atan, "log1p": E.log1p, "expm1": E.expm1, "log2": E.log2, "log10": E.log10,
         "maximum": E.maximum, "minimum": E.minimum, "square": E.square, "where": I.where,
         "broadcast_to": broadcast_to, "transpose": transpose, "swapaxes": S.transpose, "flip": flip,
-        "cumsum": cumsum, "roll": J.roll, "reshape": S.reshape, "expand_dims": expand_dims,
+        "cumsum": cumsum, "cumprod": cumprod, "roll": J.roll, "reshape": S.reshape, "expand_dims": expand_dims,
         "take_along_axis": take_along_axis, "matmul": L.matmul, "concatenate": concatenate, "stack": stack,
         "einsum": lambda eq, *ops, **_: L.einsum(eq, *ops),
         "zeros": _const(creation.zeros), "ones": _const(creation.ones), "zeros_like": zeros_like,
         "ones_like": ones_like, "isfinite": isfinite, "isnan": isnan, "sum": sum,
+        "mean": mean, "moveaxis": moveaxis,
     }
 
 

@@ -18,7 +18,6 @@ class Cdist(Function):
     @staticmethod
     def forward(ctx, x1, x2, p, use_mm):
         xp = ctx.xp
-        ctx.save_for_backward(x1, x2)
         ctx.p = p
         if use_mm:  # |a|^2 + |b|^2 - 2 a.b, as torch's matrix-product path
             sq = (x1 * x1).sum(-1)[..., :, None] + (x2 * x2).sum(-1)[..., None, :] - 2 * (x1 @ x2.swapaxes(-1, -2))
@@ -35,14 +34,14 @@ class Cdist(Function):
                 d = xp.sqrt((diff * diff).sum(-1))
             else:
                 d = (diff ** p).sum(-1) ** (1.0 / p)
-        ctx.d = d
+        ctx.save_for_backward(x1, x2, d)  # d is the output: double backward sees its dependence on x1, x2
         return d
 
     @staticmethod
     def backward(ctx, dy):                                          # dy: (*, P, R)
         xp = ctx.xp
-        x1, x2 = ctx.saved_tensors
-        p, d = ctx.p, ctx.d[..., None]
+        x1, x2, d = ctx.saved_tensors
+        p, d = ctx.p, d[..., None]
         diff = x1[..., :, None, :] - x2[..., None, :, :]            # (*, P, R, M)
         if p == 0:
             g = xp.zeros(diff.shape, dy.dtype)

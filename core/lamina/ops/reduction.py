@@ -143,14 +143,15 @@ class Var(Function):
         n = x.size if axes is None else _prod(x.shape[a] for a in axes)
         mu = x.mean(axis=axes, keepdims=True)
         d = x - mu
-        ctx.save_for_backward(d)
+        ctx.save_for_backward(x)  # not d: double backward must see d's dependence on x
         ctx.axes, ctx.keepdim, ctx.div = axes, keepdim, builtins.max(n - correction, 0)
         sq = (d * d.conj()).real if d.dtype.kind == "c" else d * d  # complex: |x - mean|^2, a real result
         return sq.sum(axis=axes, keepdims=keepdim) / ctx.div
 
     @staticmethod
     def backward(ctx, dy):
-        (d,) = ctx.saved_tensors
+        (x,) = ctx.saved_tensors
+        d = x - ctx.xp.mean(x, axis=ctx.axes, keepdims=True)
         dy = _keep(dy, ctx.axes, ctx.keepdim)
         return dy * d * (2.0 / ctx.div), None, None, None
 
@@ -163,14 +164,15 @@ class LogSumExp(Function):
         m = xp.where(xp.isfinite(m), m, 0)
         s = xp.exp(x - m).sum(axis=axes, keepdims=True)
         y = xp.log(s) + m
-        ctx.save_for_backward(x, y)
+        out = y if keepdim else y.squeeze(axes)
+        ctx.save_for_backward(x, out)  # the output itself, so double backward sees its dependence on x
         ctx.axes, ctx.keepdim = axes, keepdim
-        return y if keepdim else y.squeeze(axes)
+        return out
 
     @staticmethod
     def backward(ctx, dy):
         x, y = ctx.saved_tensors
-        dy = _keep(dy, ctx.axes, ctx.keepdim)
+        dy, y = _keep(dy, ctx.axes, ctx.keepdim), _keep(y, ctx.axes, ctx.keepdim)
         return dy * ctx.xp.exp(x - y), None, None
 
 

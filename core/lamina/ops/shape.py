@@ -342,5 +342,17 @@ class ShapeMethods:
     def mT(self: Tensor) -> Tensor:  # noqa: N802
         return transpose(self, -2, -1)
 
-    H = T
-    mH = mT
+    @property
+    def H(self: Tensor) -> Tensor:  # noqa: N802
+        """The conjugate transpose of a matrix (2-D only, as torch)."""
+        if self.ndim != 2:
+            raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got {self.ndim}-D tensor.")
+        return adjoint(self)
+
+    @property
+    def mH(self: Tensor) -> Tensor:  # noqa: N802
+        """The conjugate transpose of the last two dims."""
+        if self.ndim < 2:
+            raise RuntimeError("tensor.mH is only supported on matrices or batches of matrices. "
+                               f"Got {self.ndim}-D tensor.")
+        return adjoint(self)

@@ -191,9 +191,7 @@ def records() -> list:
                              tags=frozenset({"double_backward"})))
     recs.append(FunctionInfo(fn=elementary.logsumexp, name="special.logsumexp", reference=lambda x, dim:
                              np.log(np.exp(x).sum(dim)), sample_inputs=_uniform(-3, 3, kwargs={"dim": 1}),
-                             tags=frozenset({"double_backward"}), expected_failures={
-                                 "fn_double_backward": "the core's lamina.logsumexp gives wrong second derivatives "
-                                                       "(this name is its alias)"}))
+                             tags=frozenset({"double_backward"})))
     recs.append(FunctionInfo(fn=gamma.mvlgamma, name="mvlgamma", reference=_ref_mvlgamma,
                              sample_inputs=_uniform(2.0, 8, kwargs={"p": 2}), tags=frozenset({"double_backward"})))
     # in-place forms: the kit's tensors are leaves, so no gradient here (tests/test_special_api.py has them)
