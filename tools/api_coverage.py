@@ -42,6 +42,34 @@ INTERNAL: tuple[tuple[str, str], ...] = (
 )
 
 
+#: (family regex, name regex, why lamina lacks it): the reasons docs/compat.md gives for missing names
+MISSING_WHY: tuple[tuple[str, str, str], ...] = (
+    (r"^torch$", r"^(hash_tensor)$", "needs the unsigned 64-bit dtype (`torch.uint64`), which lamina does not "
+                                     "have yet"),
+    (r"^torch$", r"^slice_inverse$", "the inverse of a slice for torch.compile's functionalization; lamina.compile "
+                                     "does not trace"),
+    (r"^torch$", r"autocast", "autocast (mixed precision) is not provided yet (issue: real PyTorch programs, item 5)"),
+    (r"^(torch|Tensor)$", r"sparse|bsr|bsc|csc|csr|crow|ccol|col_indices|row_indices|coalesce|^indices$|^values$|"
+                          r"^smm$|^sspaddmm$|dense_dim|is_coalesced",
+     "sparse layouts beyond what lamina-sparse provides"),
+    (r"^Tensor$", r"^to_padded_tensor$", "nested (jagged) tensors, `torch.nested`, are not provided"),
+    (r"^Tensor$", r"^share_memory_$", "tensors in shared memory between processes are not provided (the DataLoader's "
+                                      "workers use their own shared-memory batches)"),
+    (r"^Tensor$", r"^storage_type$", "legacy typed-storage API"),
+    (r"^optim$", r"^SparseAdam$", "lamina has no sparse gradients (`Embedding(sparse=True)` gives dense ones)"),
+    (r"^nn(\.functional)?$", r"(?i)linear_cross_entropy|grouped_mm|scaled_mm", "a torch 2.13 prototype API"),
+)
+
+NOT_YET = "not implemented yet"
+
+
+def missing_reason(family: str, name: str) -> str:
+    for fam, pattern, why in MISSING_WHY:
+        if re.search(fam, family) and re.search(pattern, name):
+            return why
+    return NOT_YET
+
+
 def internal_reason(name: str) -> str | None:
     for pattern, reason in INTERNAL:
         if re.search(pattern, name):
@@ -169,14 +197,19 @@ def markdown(result: dict[str, dict[str, list]], torch_version: str) -> str:
     out.append("")
     out.append("## Not provided yet")
     out.append("")
-    out.append("Every name below raises an error naming the torch name when a program reaches it.")
+    out.append("Every name below raises an error naming the torch name when a program reaches it; each list says")
+    out.append("why the name is missing.")
     for family, row in result.items():
         if not row["missing"]:
             continue
         out.append("")
         out.append(f"### `{family}` ({len(row['missing'])})")
-        out.append("")
-        out.append(", ".join(f"`{n}`" for n in row["missing"]))
+        why: dict[str, list[str]] = {}
+        for n in row["missing"]:
+            why.setdefault(missing_reason(family, n), []).append(n)
+        for reason in sorted(why, key=lambda r: (r == NOT_YET, r)):
+            out.append("")
+            out.append(f"- {reason}: " + ", ".join(f"`{n}`" for n in why[reason]))
     out.append("")
     out.append("## Left out as internals")
     for family, row in result.items():
