@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import pipeline
 import wl_conv
 import wl_dense
+import wl_fft
+import wl_linalg
 import wl_models
 import wl_seq
 import wl_tensorlib
@@ -73,6 +75,16 @@ WORKLOADS = [
     Workload("new-op overhead: 100x 12 newer ops (tril, logaddexp, median, cdist, erf, det, rfft, ...) 8x8",
              "ms/100 it", wl_tensorlib.new_op_overhead, 1.0, wl_tensorlib.NEW_OP_NEEDS),
     Workload("cdist 1024x1024 points, 64 dims (fwd)", "ms/call", wl_tensorlib.cdist, 1.2, ("cdist",)),
+    # issue #20's linalg (<= 1.2x) and fft (rfft <= 1.5x) rows; the fwd+bwd rows have no target
+    Workload("linalg.solve 256x256 float32, 256 right-hand sides", "ms/call", wl_linalg.solve, 1.2, ("linalg.solve",)),
+    Workload("linalg.inv 256x256 float32", "ms/call", wl_linalg.inv, 1.2, ("linalg.inv",)),
+    Workload("linalg.cholesky 256x256 float32 (SPD)", "ms/call", wl_linalg.cholesky, 1.2, ("linalg.cholesky",)),
+    Workload("linalg.svd 256x256 float32 (full_matrices=False)", "ms/call", wl_linalg.svd, 1.2, ("linalg.svd",)),
+    Workload("linalg.solve 256x256 float32 fwd+bwd", "ms/step", wl_linalg.solve_train, None, ("linalg.solve",)),
+    Workload("rfft 2^20 float32 samples (fwd)", "ms/call", wl_fft.rfft_forward, 1.5, ("fft.rfft",)),
+    Workload("rfft 2^20 float32 fwd+bwd (|X|.sum())", "ms/step", wl_fft.rfft_train, None, ("fft.rfft",)),
+    Workload("stft+istft 2^16 samples, n_fft 512, hann, fwd+bwd", "ms/step", wl_fft.stft_roundtrip, None,
+             ("stft", "istft", "hann_window")),
     Workload("MLP inference (eval, no_grad), batch 1024", "ms/step",
              lambda fw: wl_dense.mlp_infer(fw, 1024), None, _MLP),
     Workload("ConvNet inference (eval, no_grad), batch 64", "ms/step",
