@@ -6,6 +6,8 @@ the rest are one ``Function`` each with an analytic backward (operators and ``ct
 
 from __future__ import annotations
 
+import warnings
+
 import lamina
 import lamina.nn.functional as F
 from lamina import Tensor
@@ -172,6 +174,25 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
         raise lamina.ShapeError(f"glu: expected an even size along the halving dimension {dim}, "
                                 f"got size {input.shape[axis]}")
     return GluFn.apply(input, axis)
+
+
+def gumbel_softmax(logits: Tensor, tau: float = 1, hard: bool = False, eps: float = 1e-10, dim: int = -1) -> Tensor:
+    """A sample of softmax((logits + g) / tau) with g ~ Gumbel(0, 1), drawn as -log(E), E ~ Exp(1), from the
+    default generator.
+
+    ``hard=True`` returns the one-hot of the sample's argmax along ``dim`` with the soft sample's gradient
+    (the straight-through estimator: y_hard - y_soft.detach() + y_soft).
+    Shape: logits (*) -> (*), same shape.
+    """
+    if eps != 1e-10:
+        warnings.warn("`eps` parameter is deprecated and has no effect.", UserWarning, stacklevel=2)
+    g = -lamina.empty_like(logits).exponential_().log()
+    y_soft = ((logits + g) / tau).softmax(dim)
+    if not hard:
+        return y_soft
+    index = y_soft.max(dim, keepdim=True)[1]
+    y_hard = lamina.zeros_like(logits).scatter_(dim, index, 1.0)
+    return y_hard - y_soft.detach() + y_soft
 
 
 # --- modules ------------------------------------------------------------------------------------

@@ -166,6 +166,26 @@ def adaptive_max_pool2d(input: Any, output_size: Any, return_indices: bool = Fal
     return _adaptive(input, output_size, 2, "adaptive_max_pool2d", "max", return_indices)
 
 
+def adaptive_max_pool3d(input: Any, output_size: Any, return_indices: bool = False) -> Any:
+    """Shape: (N, C, D_in, H_in, W_in) or unbatched -> (N, C, *output_size); indices flat per plane."""
+    return _adaptive(input, output_size, 3, "adaptive_max_pool3d", "max", return_indices)
+
+
+def adaptive_max_pool1d_with_indices(input: Any, output_size: Any, return_indices: bool = False) -> Any:
+    """``adaptive_max_pool1d`` that always returns (output, indices). Shape: (N, C, L_in) -> (N, C, L_out) twice."""
+    return _adaptive(input, output_size, 1, "adaptive_max_pool1d_with_indices", "max", True)
+
+
+def adaptive_max_pool2d_with_indices(input: Any, output_size: Any, return_indices: bool = False) -> Any:
+    """``adaptive_max_pool2d`` that always returns (output, indices). Shape: (N, C, H_in, W_in) -> (N, C, *out)."""
+    return _adaptive(input, output_size, 2, "adaptive_max_pool2d_with_indices", "max", True)
+
+
+def adaptive_max_pool3d_with_indices(input: Any, output_size: Any, return_indices: bool = False) -> Any:
+    """``adaptive_max_pool3d`` that always returns (output, indices). Shape: (N, C, D, H, W) -> (N, C, *out)."""
+    return _adaptive(input, output_size, 3, "adaptive_max_pool3d_with_indices", "max", True)
+
+
 class _AdaptiveNd(Module):
     _n = 0
     _kind = "avg"
@@ -220,3 +240,9 @@ class AdaptiveMaxPool2d(_AdaptiveMaxNd):
     """Shape: (N, C, H_in, W_in) or (C, H_in, W_in) -> (N, C, H_out, W_out); indices flat over H_in * W_in"""
 
     _n = 2
+
+
+class AdaptiveMaxPool3d(_AdaptiveMaxNd):
+    """Shape: (N, C, D_in, H_in, W_in) or unbatched -> (N, C, D_out, H_out, W_out); indices flat per plane"""
+
+    _n = 3

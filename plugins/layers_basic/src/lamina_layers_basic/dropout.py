@@ -1,4 +1,4 @@
-"""Dropout: element-wise, channel-wise (1d/2d/3d) and alpha dropout.
+"""Dropout: element-wise, channel-wise (1d/2d/3d), alpha and feature-alpha dropout.
 
 Masks are drawn with ``lamina.rand`` from the core's default generator of the input's device, so
 ``lamina.manual_seed`` makes them reproducible. In training an element (or a whole channel) is
@@ -149,6 +149,12 @@ def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
     return _apply_unbatched(input, p, inplace, (1, input.shape[0]) + (1,) * (input.ndim - 1))
 
 
+def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False) -> Tensor:
+    """Alpha dropout of whole channels (dims 0 and 1 index a channel). Shape: (N, C, *) -> same"""
+    _check_p(p)
+    return _dropout(input, p, training, inplace, _feature_shape(input, "feature_alpha_dropout"), True)
+
+
 # --- modules ------------------------------------------------------------------------------------
 
 
@@ -211,3 +217,13 @@ class AlphaDropout(_DropoutNd):
     """
 
     _fn = staticmethod(alpha_dropout)
+
+
+class FeatureAlphaDropout(_DropoutNd):
+    """Alpha dropout of whole channels in training (a dropped channel takes SELU's saturation value, then an
+    affine map keeps zero mean and unit variance); identity in eval.
+
+    Shape: input (N, C, D, H, W) or (C, D, H, W) -> output of the same shape.
+    """
+
+    _fn = staticmethod(feature_alpha_dropout)

@@ -1,4 +1,4 @@
-"""``F.pad`` (constant, reflect, replicate, circular; negative pads crop) and the padding layers."""
+"""``F.pad`` (constant, reflect, replicate, circular; negative pads crop) and the padding layers (1/2/3-d)."""
 
 from __future__ import annotations
 
@@ -127,6 +127,9 @@ def pad(input: Any, pad: Any, mode: str = "constant", value: float | None = None
 class _PadNd(Module):
     _n = 0
     _mode = "constant"
+    #: check the input's rank in the layer; otherwise F.pad reports a bad rank as PyTorch's layer does
+    #: (constant pads of any rank >= n; reflect/replicate raise NotImplementedError), circular pads check it
+    _rank_check = True
 
     def __init__(self, padding: Any, value: float = 0.0) -> None:
         super().__init__()
@@ -139,7 +142,8 @@ class _PadNd(Module):
                              f"(batched) input, got {input.ndim}-D input of shape {tuple(input.shape)}")
 
     def forward(self, input: Any) -> Any:
-        self._check(input)
+        if self._rank_check:
+            self._check(input)
         if self._mode == "constant":
             return pad(input, self.padding, "constant", self.value)
         return pad(input, self.padding, self._mode)
@@ -215,3 +219,148 @@ class ReplicationPad2d(_PadNd):
 
     def __init__(self, padding: int | tuple[int, int, int, int]) -> None:
         super().__init__(padding)
+
+
+class ReflectionPad1d(_PadNd):
+    """Pad the last dim with its reflection (edge not repeated); each pad < the dim's size.
+
+    Shape: (N, C, W_in) or (C, W_in) -> (N, C, W_in + left + right)
+    """
+
+    _rank_check = False
+
+    _n = 1
+    _mode = "reflect"
+
+    def __init__(self, padding: int | tuple[int, int]) -> None:
+        super().__init__(padding)
+
+
+class ReflectionPad3d(_PadNd):
+    """Pad the last three dims with their reflection; padding = (left, right, top, bottom, front, back).
+
+    Shape: (N, C, D_in, H_in, W_in) or (C, D_in, H_in, W_in) -> (N, C, D_in + front + back, H_in + top + bottom,
+        W_in + left + right)
+    """
+
+    _rank_check = False
+
+    _n = 3
+    _mode = "reflect"
+
+    def __init__(self, padding: int | tuple[int, int, int, int, int, int]) -> None:
+        super().__init__(padding)
+
+
+class ReplicationPad1d(_PadNd):
+    """Pad the last dim by repeating its edge values.
+
+    Shape: (N, C, W_in) or (C, W_in) -> (N, C, W_in + left + right)
+    """
+
+    _rank_check = False
+
+    _n = 1
+    _mode = "replicate"
+
+    def __init__(self, padding: int | tuple[int, int]) -> None:
+        super().__init__(padding)
+
+
+class ReplicationPad3d(_PadNd):
+    """Pad the last three dims by repeating the edge values.
+
+    Shape: (N, C, D_in, H_in, W_in) or (C, D_in, H_in, W_in) -> padded as ReflectionPad3d
+    """
+
+    _rank_check = False
+
+    _n = 3
+    _mode = "replicate"
+
+    def __init__(self, padding: int | tuple[int, int, int, int, int, int]) -> None:
+        super().__init__(padding)
+
+
+class CircularPad1d(_PadNd):
+    """Pad the last dim by wrapping around (the values of the other end).
+
+    Shape: (N, C, W_in) or (C, W_in) -> (N, C, W_in + left + right)
+    """
+
+    _n = 1
+    _mode = "circular"
+
+    def __init__(self, padding: int | tuple[int, int]) -> None:
+        super().__init__(padding)
+
+
+class CircularPad2d(_PadNd):
+    """Pad the last two dims by wrapping around; padding = (left, right, top, bottom).
+
+    Shape: (N, C, H_in, W_in) or (C, H_in, W_in) -> (N, C, H_in + top + bottom, W_in + left + right)
+    """
+
+    _n = 2
+    _mode = "circular"
+
+    def __init__(self, padding: int | tuple[int, int, int, int]) -> None:
+        super().__init__(padding)
+
+
+class CircularPad3d(_PadNd):
+    """Pad the last three dims by wrapping around; padding = (left, right, top, bottom, front, back).
+
+    Shape: (N, C, D_in, H_in, W_in) or (C, D_in, H_in, W_in) -> padded as ReflectionPad3d
+    """
+
+    _n = 3
+    _mode = "circular"
+
+    def __init__(self, padding: int | tuple[int, int, int, int, int, int]) -> None:
+        super().__init__(padding)
+
+
+class ConstantPad3d(_PadNd):
+    """Pad the last three dims with a constant; padding = (left, right, top, bottom, front, back).
+
+    Shape: (N, C, D_in, H_in, W_in) or (C, D_in, H_in, W_in) -> padded as ReflectionPad3d
+    """
+
+    _rank_check = False
+
+    _n = 3
+
+    def __init__(self, padding: int | tuple[int, int, int, int, int, int], value: float) -> None:
+        super().__init__(padding, value)
+
+    def extra_repr(self) -> str:
+        return f"padding={self.padding}, value={self.value}"
+
+
+class ZeroPad1d(ConstantPad1d):
+    """Pad the last dim with zeros.
+
+    Shape: (N, C, W_in) or (C, W_in) -> (N, C, W_in + left + right)
+    """
+
+    _rank_check = False
+
+    def __init__(self, padding: int | tuple[int, int]) -> None:
+        super().__init__(padding, 0.0)
+
+    def extra_repr(self) -> str:
+        return f"{self.padding}"
+
+
+class ZeroPad3d(ConstantPad3d):
+    """Pad the last three dims with zeros.
+
+    Shape: (N, C, D_in, H_in, W_in) or (C, D_in, H_in, W_in) -> padded as ReflectionPad3d
+    """
+
+    def __init__(self, padding: int | tuple[int, int, int, int, int, int]) -> None:
+        super().__init__(padding, 0.0)
+
+    def extra_repr(self) -> str:
+        return f"{self.padding}"

@@ -1,4 +1,5 @@
-"""Max, average and power-average pooling (1/2/3-d) and MaxUnpool2d: one fused Function per call."""
+"""Max (and ``*_with_indices``), average and power-average pooling (1/2/3-d) and MaxUnpool2d: one fused Function
+per call."""
 
 from __future__ import annotations
 
@@ -69,6 +70,24 @@ def max_pool3d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 
     return _max_pool(input, 3, kernel_size, stride, padding, dilation, ceil_mode, return_indices, "max_pool3d")
 
 
+def max_pool1d_with_indices(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
+                            ceil_mode: bool = False, return_indices: bool = False) -> Any:
+    """``max_pool1d`` that always returns (output, indices). Shape: (N, C, L_in) -> (N, C, L_out) twice."""
+    return _max_pool(input, 1, kernel_size, stride, padding, dilation, ceil_mode, True, "max_pool1d_with_indices")
+
+
+def max_pool2d_with_indices(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
+                            ceil_mode: bool = False, return_indices: bool = False) -> Any:
+    """``max_pool2d`` that always returns (output, indices). Shape: (N, C, H_in, W_in) -> (N, C, H_out, W_out)."""
+    return _max_pool(input, 2, kernel_size, stride, padding, dilation, ceil_mode, True, "max_pool2d_with_indices")
+
+
+def max_pool3d_with_indices(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
+                            ceil_mode: bool = False, return_indices: bool = False) -> Any:
+    """``max_pool3d`` that always returns (output, indices). Shape: (N, C, D_in, H_in, W_in) -> (N, C, D_out, ...)."""
+    return _max_pool(input, 3, kernel_size, stride, padding, dilation, ceil_mode, True, "max_pool3d_with_indices")
+
+
 def _avg_pool(input, n, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, owner):
     x, unbatched, kernel, stride, pad, _, out = _pool_setup(input, n, kernel_size, stride, padding, 1, ceil_mode,
                                                             owner)
@@ -98,11 +117,30 @@ def avg_pool3d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 
                      "avg_pool3d")
 
 
+def _lp_pool(input: Any, n: int, norm_type: float, kernel_size: Any, stride: Any, ceil_mode: bool) -> Any:
+    kernel = ntuple(kernel_size, n, "kernel_size", f"lp_pool{n}d")
+    count = 1
+    for k in kernel:
+        count *= k
+    avg = (avg_pool1d, avg_pool2d, avg_pool3d)[n - 1]
+    out = avg(input.pow(norm_type), kernel, stride, 0, ceil_mode)
+    # sign * relu(|.|) zeroes the sum's tiny negative round-off before the root, as PyTorch does
+    return (out.sign() * out.abs().relu()).mul(count).pow(1.0 / norm_type)
+
+
+def lp_pool1d(input: Any, norm_type: float, kernel_size: Any, stride: Any = None, ceil_mode: bool = False) -> Any:
+    """(sum over each window of x ** p) ** (1 / p). Shape: (N, C, L_in) or (C, L_in) -> (N, C, L_out)."""
+    return _lp_pool(input, 1, norm_type, kernel_size, stride, ceil_mode)
+
+
 def lp_pool2d(input: Any, norm_type: float, kernel_size: Any, stride: Any = None, ceil_mode: bool = False) -> Any:
     """(sum over each window of x ** p) ** (1 / p). Shape: (N, C, H_in, W_in) -> (N, C, H_out, W_out)."""
-    kh, kw = ntuple(kernel_size, 2, "kernel_size", "lp_pool2d")
-    out = avg_pool2d(input.pow(norm_type), (kh, kw), stride, 0, ceil_mode)
-    return (out.sign() * out.abs().relu()).mul(kh * kw).pow(1.0 / norm_type)
+    return _lp_pool(input, 2, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool3d(input: Any, norm_type: float, kernel_size: Any, stride: Any = None, ceil_mode: bool = False) -> Any:
+    """As lp_pool2d over 3-D windows. Shape: (N, C, D_in, H_in, W_in) -> (N, C, D_out, H_out, W_out)."""
+    return _lp_pool(input, 3, norm_type, kernel_size, stride, ceil_mode)
 
 
 class MaxUnpool(Function):
@@ -295,19 +333,43 @@ class AvgPool3d(_AvgPoolNd):
     _n = 3
 
 
-class LPPool2d(Module):
-    """Power-average pooling: (sum over each window of x ** p) ** (1 / p).
-
-    Shape: (N, C, H_in, W_in) or (C, H_in, W_in) -> (N, C, H_out, W_out), H_out = floor((H_in - kH) / sH + 1)
-    """
+class _LPPoolNd(Module):
+    _fn = staticmethod(lp_pool2d)
 
     def __init__(self, norm_type: float, kernel_size: Any, stride: Any = None, ceil_mode: bool = False) -> None:
         super().__init__()
         self.norm_type, self.kernel_size, self.stride, self.ceil_mode = norm_type, kernel_size, stride, ceil_mode
 
     def forward(self, input: Any) -> Any:
-        return lp_pool2d(input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)
+        return type(self)._fn(input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)
 
     def extra_repr(self) -> str:
         return (f"norm_type={self.norm_type}, kernel_size={self.kernel_size}, stride={self.stride}, "
                 f"ceil_mode={self.ceil_mode}")
+
+
+class LPPool1d(_LPPoolNd):
+    """Power-average pooling over the last dim: (sum over each window of x ** p) ** (1 / p).
+
+    Shape: (N, C, L_in) or (C, L_in) -> (N, C, L_out), L_out = floor((L_in - kernel_size) / stride + 1)
+    """
+
+    _fn = staticmethod(lp_pool1d)
+
+
+class LPPool2d(_LPPoolNd):
+    """Power-average pooling: (sum over each window of x ** p) ** (1 / p).
+
+    Shape: (N, C, H_in, W_in) or (C, H_in, W_in) -> (N, C, H_out, W_out), H_out = floor((H_in - kH) / sH + 1)
+    """
+
+    _fn = staticmethod(lp_pool2d)
+
+
+class LPPool3d(_LPPoolNd):
+    """Power-average pooling over 3-D windows.
+
+    Shape: (N, C, D_in, H_in, W_in) or unbatched -> (N, C, D_out, H_out, W_out), each size as for LPPool2d
+    """
+
+    _fn = staticmethod(lp_pool3d)

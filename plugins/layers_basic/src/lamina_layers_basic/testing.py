@@ -274,7 +274,9 @@ def _pad_ref(pad, mode, value):
 
 
 def records() -> list:
-    """Every record of lamina-layers-basic: the spatial layers (this module) and ``testing_activations``."""
+    """Every record of lamina-layers-basic: the spatial layers (this module), ``testing_activations`` and
+    ``testing_forms``."""
     from .testing_activations import records_activations
+    from .testing_forms import records_forms
 
-    return records_spatial() + records_activations()
+    return records_spatial() + records_activations() + records_forms()

@@ -142,6 +142,20 @@ def upsample(input: Any, size: Any = None, scale_factor: Any = None, mode: str =
     return interpolate(input, size, scale_factor, mode, align_corners)
 
 
+def upsample_nearest(input: Any, size: Any = None, scale_factor: Any = None) -> Any:
+    """Deprecated: ``interpolate(input, size, scale_factor, mode='nearest')``; warns, as PyTorch does."""
+    warnings.warn("`nn.functional.upsample_nearest` is deprecated. Use `nn.functional.interpolate` instead.",
+                  UserWarning, stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input: Any, size: Any = None, scale_factor: Any = None) -> Any:
+    """Deprecated: ``interpolate(..., mode='bilinear', align_corners=True)``; warns, as PyTorch does."""
+    warnings.warn("`nn.functional.upsample_bilinear` is deprecated. Use `nn.functional.interpolate` instead.",
+                  UserWarning, stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
+
+
 class Upsample(Module):
     """Upsample (N, C, *S) by nearest / linear / bilinear / trilinear interpolation.
 
