@@ -85,14 +85,22 @@ def case(name: str, dtype: str = "float64", seed: int = 0):
 
 def build(module, name: str, kw: dict, requires_grad: bool = False, **extra):
     """The distribution ``name`` of ``module`` (torch.distributions or lamina.distributions) on the arrays."""
+    return build_leaves(module, name, kw, requires_grad, **extra)[0]
+
+
+def build_leaves(module, name: str, kw: dict, requires_grad: bool = False, **extra):
+    """(the distribution, {parameter name: the leaf tensor made for it, where it requires grad})."""
     tensor = module.__name__.startswith("torch") and __import__("torch").tensor or lamina.tensor
-    args = {}
+    args, leaves = {}, {}
     for k, v in kw.items():
         if isinstance(v, np.ndarray):
-            args[k] = tensor(v, requires_grad=requires_grad and v.ndim > 0 and k != "total_count")
+            grad = requires_grad and v.ndim > 0 and k != "total_count"
+            args[k] = tensor(v, requires_grad=grad)
+            if grad:
+                leaves[k] = args[k]
         else:
             args[k] = v
-    return getattr(module, name)(**args, **extra)
+    return getattr(module, name)(**args, **extra), leaves
 
 
 def host(t) -> np.ndarray:
