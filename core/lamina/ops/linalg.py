@@ -13,6 +13,7 @@ from ._util import promote_pair
 from .creation import tensor
 from .distance import dist, renorm
 from .inplace import make_inplace
+from .layouts import call_layout_hook
 
 
 class MatMul(Function):
@@ -66,11 +67,17 @@ class MatMul(Function):
 
 
 def matmul(input: Tensor, other: Tensor) -> Tensor:
+    out = call_layout_hook(matmul, (input, other))  # a sparse (plugin layout) operand serves the call
+    if out is not NotImplemented:
+        return out
     a, b = promote_pair(input, other)
     return MatMul.apply(a, b)
 
 
 def mm(input: Tensor, mat2: Tensor) -> Tensor:
+    out = call_layout_hook(mm, (input, mat2))
+    if out is not NotImplemented:
+        return out
     if input.ndim != 2 or mat2.ndim != 2:
         raise ShapeError(f"mm: expected 2-D matrices, got {input.ndim}-D and {mat2.ndim}-D")
     return matmul(input, mat2)
@@ -128,6 +135,9 @@ def _add_scaled(input: Tensor, prod: Tensor, beta: Any, alpha: Any, out: Tensor 
 def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: Any = 1,
           out: Tensor | None = None) -> Tensor:
     """beta * input + alpha * (mat1 @ mat2). mat1: (n, m), mat2: (m, p) -> (n, p)"""
+    res = call_layout_hook(addmm, (input, mat1, mat2), {"beta": beta, "alpha": alpha, "out": out})
+    if res is not NotImplemented:
+        return res
     return _add_scaled(input, mm(mat1, mat2), beta, alpha, out, "addmm")
 
 

@@ -73,13 +73,6 @@ def test_sparse_dense_product_values_and_grads(form, dtype):
     assert_close(lv.grad, tv.grad, tol)
 
 
-def test_top_level_mm_needs_core_hook():
-    """lamina.mm / lamina.matmul are the core's: they cannot see a sparse operand (see the report)."""
-    s = lamina.sparse_coo_tensor([[0, 1], [1, 0]], [1.0, 2.0], (2, 2))
-    with pytest.raises(NotImplementedError, match="SparseCPU"):
-        lamina.mm(s, lamina.ones(2, 2))
-
-
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_dense_at_sparse_and_vectors(dtype):
     rng = np.random.default_rng(11)

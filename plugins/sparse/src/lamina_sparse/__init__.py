@@ -1,4 +1,4 @@
-"""``lamina.sparse``: torch's sparse COO (and 2-D CSR) tensors and the ``torch.sparse`` namespace.
+"""``lamina.sparse``: torch's sparse COO and 2-D compressed (CSR/CSC/BSR/BSC) tensors, and ``torch.sparse``.
 
 ``lamina.sparse_coo_tensor(indices, values, size)`` and ``Tensor.to_sparse()`` make a
 :class:`SparseCooTensor` (a ``lamina.Tensor`` subclass: ``isinstance`` holds, as in torch) whose
@@ -13,8 +13,22 @@ from __future__ import annotations
 __lamina_plugin_api__ = "1.0"
 
 from ._coo import SparseCooTensor  # noqa: E402
+from .compressed import (  # noqa: E402
+           SparseBscTensor,
+           SparseBsrTensor,
+           SparseCompressedTensor,
+           SparseCscTensor,
+           SparseCsrTensor,
+)
+from .compressed_convert import (  # noqa: E402
+           sparse_bsc_tensor,
+           sparse_bsr_tensor,
+           sparse_compressed_tensor,
+           sparse_csc_tensor,
+           sparse_csr_tensor,
+)
 from .creation import sparse_coo_tensor, sparse_mask, to_dense, to_sparse, to_sparse_coo  # noqa: E402
-from .csr import SparseCsrTensor, sparse_csr_tensor, to_sparse_csr  # noqa: E402
+from .csr import to_sparse_csr  # noqa: E402
 from .products import (  # noqa: E402
            addmm,
            dsmm,
@@ -28,5 +42,6 @@ from .products import (  # noqa: E402
 from .products import sparse_mm as mm  # noqa: E402
 from .reductions import log_softmax, softmax, sum  # noqa: E402,A004
 
-__all__ = ["SparseCooTensor", "SparseCsrTensor", "addmm", "log_softmax", "mm", "softmax", "sum",
-           "sparse_coo_tensor", "sparse_csr_tensor"]
+__all__ = ["SparseBscTensor", "SparseBsrTensor", "SparseCompressedTensor", "SparseCooTensor", "SparseCscTensor",
+           "SparseCsrTensor", "addmm", "log_softmax", "mm", "softmax", "sum", "sparse_bsc_tensor", "sparse_bsr_tensor",
+           "sparse_compressed_tensor", "sparse_coo_tensor", "sparse_csc_tensor", "sparse_csr_tensor"]

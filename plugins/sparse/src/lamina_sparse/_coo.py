@@ -15,8 +15,10 @@ from typing import Any
 
 import lamina
 from lamina import Tensor
+from lamina.ops.layouts import init_layout_tensor
 
 from ._autograd import Coalesce, ToDense
+from ._dispatch import lamina_function
 from ._guard import DenseStorageGuard, refuse_dense_methods
 from ._index import coalesce_plan, first_occurrence, linearize
 from .arith import ArithMethods
@@ -31,8 +33,7 @@ def _backend_name(device: Any) -> str:
 def make_coo(indices: Any, values: Tensor, size: tuple[int, ...], coalesced: bool) -> SparseCooTensor:
     """A sparse tensor from raw (sparse_dim, nnz) int64 indices and a values tensor (nnz, *D)."""
     t = object.__new__(SparseCooTensor)
-    Tensor.__init__(t, 0, dtype=values.dtype, device=values.device)   # the core's per-tensor state
-    t._data = DenseStorageGuard(size, values.array.dtype, _backend_name(values.device))
+    init_layout_tensor(t, DenseStorageGuard(size, values.array.dtype, _backend_name(values.device)), values.device)
     t._idx = indices
     t._vals = values
     t._size = tuple(int(s) for s in size)
@@ -46,6 +47,7 @@ class SparseCooTensor(ArithMethods, Tensor):
     """A sparse COO tensor: ``indices`` (sparse_dim, nnz), ``values`` (nnz, *dense_shape), ``size``."""
 
     __slots__ = ("_idx", "_vals", "_size", "_coalesced", "_sink", "_idx_t")
+    __lamina_function__ = classmethod(lamina_function)   # lamina.mm / matmul / addmm with a sparse operand
 
     def __new__(cls, *args: Any, **kwargs: Any) -> SparseCooTensor:
         raise TypeError("SparseCooTensor: build sparse tensors with lamina.sparse_coo_tensor or Tensor.to_sparse()")
@@ -257,9 +259,9 @@ class SparseCooTensor(ArithMethods, Tensor):
         return self
 
     def to_sparse_csr(self, dense_dim: int | None = None) -> Tensor:
-        from .csr import coo_to_csr
+        from .csr import to_sparse_csr
 
-        return coo_to_csr(self, dense_dim)
+        return to_sparse_csr(self, dense_dim)
 
     def __reduce_ex__(self, protocol: Any) -> Any:
         from .creation import sparse_coo_tensor

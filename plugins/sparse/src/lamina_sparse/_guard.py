@@ -77,6 +77,8 @@ def refuse_dense_methods(cls: type, base: type, backend: str) -> None:
             private = name.startswith("_") and not name.startswith("__")  # core machinery, never user ops
             if name in own or name in _KEEP or private or not isinstance(value, (types.FunctionType, staticmethod)):
                 continue
+            if getattr(value, "__module__", "").startswith("lamina_sparse"):   # this plugin's own method entries
+                continue
             own.add(name)
             setattr(cls, name, _stub(name, backend))
 

@@ -76,13 +76,18 @@ def _check_bounds(xp: Any, idx: Any, size: tuple[int, ...], negative_only: bool 
 def to_sparse(self: Tensor, sparseDims: int | None = None, *, layout: Any = None, blocksize: Any = None,  # noqa: N803
               dense_dim: int | None = None) -> Tensor:
     """A sparse copy: COO by default (its ``sparseDims`` leading dims sparse), CSR with layout=sparse_csr."""
-    if blocksize is not None:
-        raise NotImplementedError("to_sparse: blocksize (BSR/BSC layouts) is not supported by lamina-sparse")
     if layout is not None and layout is not lamina.sparse_coo:
-        if layout is lamina.sparse_csr:
-            return self.to_sparse_csr(dense_dim)
-        raise NotImplementedError(f"to_sparse: layout {layout!r} is not supported by lamina-sparse "
-                                  f"(lamina.sparse_coo, lamina.sparse_csr)")
+        from .compressed import LAYOUTS
+        from .compressed_convert import to_compressed
+
+        key = str(layout).split(".")[-1]
+        if key not in LAYOUTS:
+            raise NotImplementedError(f"to_sparse: layout {layout!r} is not supported by lamina-sparse "
+                                      f"(lamina.sparse_coo, sparse_csr, sparse_csc, sparse_bsr, sparse_bsc)")
+        return to_compressed(self, layout, blocksize, dense_dim, f"to_{key}")
+    if blocksize is not None:
+        raise RuntimeError("to_sparse: blocksize is only for the block layouts (layout=lamina.sparse_bsr or "
+                           "sparse_bsc)")
     if sparseDims is not None and dense_dim is not None:
         raise RuntimeError("to_sparse: sparseDims and dense_dim cannot be given together")
     if self.is_sparse:
@@ -90,7 +95,7 @@ def to_sparse(self: Tensor, sparseDims: int | None = None, *, layout: Any = None
             raise RuntimeError("to_sparse: conversion from Sparse to Sparse with a different sparse_dim is not "
                                "supported")
         return self
-    if getattr(self, "is_sparse_csr", False):
+    if str(self.layout) != "lamina.strided":            # a compressed layout
         return self.to_sparse_coo()
     sd = self.ndim - (dense_dim or 0) if sparseDims is None else int(sparseDims)
     if not 0 <= sd <= self.ndim:

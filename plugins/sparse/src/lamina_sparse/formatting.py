@@ -71,6 +71,11 @@ def coo_repr(t: Tensor) -> str:
     return _join(text, _suffixes(t, t._size, t._nnz(), lamina.sparse_coo), force_newline=True)
 
 
-def csr_repr(t: Tensor) -> str:
-    text = _block([("crow_indices", t.crow_indices()), ("col_indices", t.col_indices()), ("values", t._vals)])
-    return _join(text, _suffixes(t, t._size, t._nnz(), lamina.sparse_csr), force_newline=False)
+def compressed_repr(t: Tensor) -> str:
+    """CSR/CSC/BSR/BSC: the compressed and plain indices under their layout's names, then the values."""
+    from .compressed import LAYOUTS
+
+    _, _, cname, pname, _ = LAYOUTS[t._layout_key]
+    text = _block([(cname, lamina.as_tensor(t._cidx, device=t.device)),
+                   (pname, lamina.as_tensor(t._pidx, device=t.device)), ("values", t._vals)])
+    return _join(text, _suffixes(t, t._size, t._nnz(), t.layout), force_newline=False)

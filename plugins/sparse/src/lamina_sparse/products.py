@@ -25,6 +25,13 @@ def _sp(x: Any) -> bool:
     return isinstance(x, Tensor) and x.is_sparse
 
 
+def _coo(x: Any) -> Any:
+    """A compressed (CSR/CSC/BSR/BSC) operand as its element-level COO view; anything else as is."""
+    from .compressed import SparseCompressedTensor
+
+    return x._coo_view() if isinstance(x, SparseCompressedTensor) else x
+
+
 def _type_name(dt: Any) -> str:
     return _TYPE_NAMES.get(str(dt).split(".")[-1], str(dt))
 
@@ -67,14 +74,19 @@ def _sparse_sparse(a: Tensor, b: Tensor) -> Tensor:
 
 
 def _dense_sparse(d: Tensor, s: Tensor, dense_grad: bool) -> Tensor:
-    """(N, K) dense @ (K, P) sparse = (s^T @ d^T)^T."""
-    return _sparse_dense("mm", s.t(), d.t(), dense_grad=False).t()
+    """(N, K) dense @ (K, P) sparse = (s^T @ d^T)^T. A leaf's dense gradient (torch.mm's, d^T @ dy) reaches
+    it through ``d @ sink`` (the sink is zero: the value is unchanged)."""
+    sink = s._dense_grad_sink() if dense_grad else None
+    if sink is None:
+        return _sparse_dense("mm", s.t(), d.t(), dense_grad=False).t()
+    return _sparse_dense("mm", s.detach().t(), d.t(), dense_grad=False).t() + lamina.mm(d, sink)
 
 
 def sparse_mm(mat1: Tensor, mat2: Tensor, reduce: str | None = None) -> Tensor:
     """``torch.sparse.mm``: sparse @ dense -> dense, sparse @ sparse -> sparse; leaf gradients sparse."""
     if reduce is not None:
         raise NotImplementedError("sparse.mm: reduce= (for CSR inputs) is not supported by lamina-sparse")
+    mat1, mat2 = _coo(mat1), _coo(mat2)
     if _sp(mat1) and _sp(mat2):
         return _sparse_sparse(mat1, mat2)
     if _sp(mat1):
@@ -86,6 +98,7 @@ def sparse_mm(mat1: Tensor, mat2: Tensor, reduce: str | None = None) -> Tensor:
 
 def mm(input: Tensor, mat2: Tensor) -> Tensor:
     """``torch.mm`` with a sparse operand: a leaf sparse input gets torch's dense gradient."""
+    input, mat2 = _coo(input), _coo(mat2)
     if _sp(input) and _sp(mat2):
         return _sparse_sparse(input, mat2)
     if _sp(input):
@@ -100,6 +113,7 @@ spmm = mm
 
 def matmul(input: Tensor, other: Tensor) -> Tensor:
     """``torch.matmul`` with a sparse 2-D operand: matrix (or matrix-vector) product."""
+    input, other = _coo(input), _coo(other)
     if _sp(input) and not _sp(other) and other.ndim == 1:
         return mm(input, other.reshape(-1, 1)).reshape(-1)
     if _sp(other) and not _sp(input) and input.ndim == 1:
