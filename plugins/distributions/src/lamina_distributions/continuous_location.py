@@ -10,6 +10,7 @@ import lamina
 from lamina import Tensor
 
 from . import constraints
+from .continuous_positive import Chi2
 from .distribution import Distribution, expand_params
 from .exp_family import ExponentialFamily
 from .samplers import open_uniform, standard_gamma, standard_normal, standard_uniform
@@ -257,6 +258,7 @@ class StudentT(Distribution):
 
     def __init__(self, df: Any, loc: Any = 0.0, scale: Any = 1.0, validate_args: bool | None = None) -> None:
         self.df, self.loc, self.scale = broadcast_all(df, loc, scale)
+        Chi2(self.df)  # torch checks df through its chi-squared part first, with the default validation
         super().__init__(self.df.size(), validate_args=validate_args)
 
     def expand(self, batch_shape: Any, _instance: Any = None) -> StudentT:
