@@ -181,6 +181,9 @@ def records() -> list:
         F(fn=T.pca_lowrank, name="torch.pca_lowrank", sample_inputs=_lowrank_samples, tags=frozenset({"random"}),
           expected_failures=_RANDOM),
     ]
+    recs += [F(fn=_lobpcg_e, name="torch.lobpcg(E)", sample_inputs=_lobpcg_samples, reference=_ref_lobpcg_e,
+               covers=(T.lobpcg,)),
+             F(fn=_lobpcg_proj, name="torch.lobpcg(X X^T)", sample_inputs=_lobpcg_samples, reference=_ref_lobpcg_proj)]
     for name in ("eig", "symeig", "solve", "lstsq", "matrix_rank"):
         recs.append(F(fn=getattr(legacy, name), name=f"torch.{name}", error_inputs=_removed(name)))
     return recs
@@ -193,3 +196,36 @@ def _hh_pair_a(xp, dtype, rng):
 def _lowrank_samples(xp, dtype, rng):
     low = rng.standard_normal((6, 2)) @ rng.standard_normal((2, 5))   # rank 2: q = 6 recovers it exactly
     return [Sample((xp.asarray(low.astype(dtype)),), name="rank2")]
+
+
+def _lobpcg_samples(xp, dtype, rng):
+    """A symmetric 6 x 6 with well separated eigenvalues and a 6 x 2 start (m >= 3 n)."""
+    A = rng.standard_normal((6, 6))
+    A = A + A.T + np.diag(4.0 * np.arange(6))
+    return [Sample((xp.asarray(A.astype(dtype)), xp.asarray(rng.standard_normal((6, 2)).astype(dtype))),
+                   grad_args=(0,), name="6x6_k2")]
+
+
+def _lobpcg(A, X):
+    """lobpcg of sym(A) (finite differences perturb one entry), converged tightly in float64."""
+    import lamina
+    tol = 1e-12 if A.dtype == lamina.float64 else None
+    return T.lobpcg((A + A.mT) / 2, k=2, X=X, tol=tol)
+
+
+def _lobpcg_e(A, X):
+    return _lobpcg(A, X)[0]
+
+
+def _lobpcg_proj(A, X):
+    U = _lobpcg(A, X)[1]
+    return U @ U.mT                                                   # free of the eigenvectors' signs
+
+
+def _ref_lobpcg_e(A, X):
+    return np.linalg.eigvalsh((A + A.T) / 2)[::-1][:2]
+
+
+def _ref_lobpcg_proj(A, X):
+    U = np.linalg.eigh((A + A.T) / 2)[1][:, ::-1][:, :2]
+    return U @ U.T

@@ -12,6 +12,7 @@ from .det import det as _det
 from .det import logdet
 from .det import top_slogdet as slogdet
 from .legacy import eig, lstsq, matrix_rank, solve, symeig, triangular_solve
+from .lobpcg import lobpcg
 from .lowrank import pca_lowrank, svd_lowrank
 from .lu import lu_unpack
 from .lu import top_lu as lu
@@ -50,7 +51,7 @@ def matrix_exp(input: Tensor) -> Tensor:
 
 __all__ = [
     "chain_matmul", "cholesky", "cholesky_inverse", "cholesky_solve", "cross", "det", "eig", "frobenius_norm",
-    "geqrf", "inverse", "logdet", "lstsq", "lu", "lu_solve", "lu_unpack", "matrix_exp", "matrix_power",
+    "geqrf", "inverse", "lobpcg", "logdet", "lstsq", "lu", "lu_solve", "lu_unpack", "matrix_exp", "matrix_power",
     "matrix_rank", "nuclear_norm", "orgqr", "ormqr", "pca_lowrank", "pinverse", "qr", "slogdet", "solve",
     "svd", "svd_lowrank", "symeig", "triangular_solve",
 ]
