@@ -165,6 +165,14 @@ class _OneHot(Constraint):
         return is_boolean.all(-1) & value.sum(-1).eq(1)
 
 
+def _integral(value: Tensor) -> Tensor:
+    """True where value is a finite whole number (torch's ``value % 1 == 0``, without NumPy's warning for
+    the ``inf % 1`` it evaluates to NaN)."""
+    if not value.is_floating_point():
+        return lamina.ones_like(value, dtype=lamina.bool)
+    return (value.floor() == value) & value.isfinite()
+
+
 class _IntegerInterval(Constraint):
     is_discrete = True
 
@@ -173,7 +181,7 @@ class _IntegerInterval(Constraint):
         super().__init__()
 
     def check(self, value: Tensor) -> Tensor:
-        return (value % 1 == 0) & (self.lower_bound <= value) & (value <= self.upper_bound)
+        return _integral(value) & (self.lower_bound <= value) & (value <= self.upper_bound)
 
     def __repr__(self) -> str:
         return f"{self.__class__.__name__[1:]}(lower_bound={self.lower_bound}, upper_bound={self.upper_bound})"
@@ -187,7 +195,7 @@ class _IntegerLessThan(Constraint):
         super().__init__()
 
     def check(self, value: Tensor) -> Tensor:
-        return (value % 1 == 0) & (value <= self.upper_bound)
+        return _integral(value) & (value <= self.upper_bound)
 
     def __repr__(self) -> str:
         return f"{self.__class__.__name__[1:]}(upper_bound={self.upper_bound})"
@@ -201,7 +209,7 @@ class _IntegerGreaterThan(Constraint):
         super().__init__()
 
     def check(self, value: Tensor) -> Tensor:
-        return (value % 1 == 0) & (value >= self.lower_bound)
+        return _integral(value) & (value >= self.lower_bound)
 
     def __repr__(self) -> str:
         return f"{self.__class__.__name__[1:]}(lower_bound={self.lower_bound})"
