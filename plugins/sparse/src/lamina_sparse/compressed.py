@@ -156,8 +156,9 @@ class SparseCompressedTensor(Tensor):
             rows = xp.broadcast_to(rows[:, None, None] * r + xp.arange(r, dtype=xp.int64)[None, :, None], (n, r, c))
             cols = xp.broadcast_to(cols[:, None, None] * c + xp.arange(c, dtype=xp.int64)[None, None, :], (n, r, c))
             rows, cols, vals = rows.reshape(-1), cols.reshape(-1), vals.reshape(-1)
-        n = int(rows.shape[0])
-        ordered = n <= 1 or bool(xp.all((xp.diff(rows) > 0) | ((xp.diff(rows) == 0) & (xp.diff(cols) > 0))))
+        n = int(rows.shape[0])                      # torch flags only a CSR's sorted entries as coalesced
+        ordered = self._layout_key == "sparse_csr" and (n <= 1 or bool(
+            xp.all((xp.diff(rows) > 0) | ((xp.diff(rows) == 0) & (xp.diff(cols) > 0)))))
         coo = make_coo(xp.stack([rows, cols]).astype(xp.int64), vals, self._size, ordered)
         if not blocked and vals.is_leaf and vals.requires_grad and lamina.is_grad_enabled():
             self._sink = coo._dense_grad_sink() if self._sink is None else self._sink
@@ -179,7 +180,8 @@ class SparseCompressedTensor(Tensor):
         return self._coo_view().to_dense(dtype, masked_grad=masked_grad)
 
     def to_sparse_coo(self) -> Tensor:
-        return self._coo_view().coalesce()
+        """COO in this layout's entry order (blocks element by element, row-major), as torch."""
+        return self._coo_view()
 
     def to_sparse(self, *args: Any, **kwargs: Any) -> Tensor:
         from .creation import to_sparse

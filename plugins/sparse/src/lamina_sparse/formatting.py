@@ -63,7 +63,8 @@ def _join(text: str, suffixes: list[str], force_newline: bool) -> str:
 def _block(items: list[tuple[str, Tensor]]) -> str:
     pad = " " * len(_PREFIX)
     lines = [_array_text(t, label).replace("\n", "\n" + pad) for label, t in items]
-    return _PREFIX + (",\n" + pad).join(lines)
+    text = _PREFIX + (",\n" + pad).join(lines)
+    return "\n".join(line if line.strip() else "" for line in text.split("\n"))   # blank lines stay empty
 
 
 def coo_repr(t: Tensor) -> str:

@@ -42,6 +42,7 @@ def _check(name: str, t: Tensor, size: Any, sparse_dim: int, dense_dim: int) -> 
 def _cleared(t: Tensor, size: tuple[int, ...], sparse_dim: int) -> Tensor:
     xp = t.device.backend.xp
     vals = lamina.zeros((0,) + size[sparse_dim:], dtype=t.dtype, device=t.device)
+    t._coalesced = True                    # no entries: coalesced, as torch flags it
     return _set_state(t, xp.zeros((sparse_dim, 0), dtype=xp.int64), vals, size)
 
 
