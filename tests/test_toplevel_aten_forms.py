@@ -75,6 +75,27 @@ CASES = [
     ("feature_alpha_dropout", [a(3, 4, 2), 0.3, False], {}),
     ("embedding", [a(6, 3), ints(6, 2, 4)], {}),
     ("embedding", [a(6, 3), np.array([[0, 2, 2], [5, 2, 1]])], {"padding_idx": 2}),
+    ("embedding_bag", [a(6, 3), np.array([0, 2, 1, 4, 4, 5]), np.array([0, 2, 2])], {}),
+    ("embedding_bag", [a(6, 3), np.array([0, 2, 1, 4, 4, 5]), np.array([0, 2, 2]), False, 1, False, None, False, 4],
+     {}),
+    ("embedding_bag", [a(6, 3), np.array([0, 2, 1, 4, 3, 5]), np.array([0, 2, 2, 6]), False, 2], {
+        "include_last_offset": True}),
+    ("embedding_bag", [a(6, 3), np.array([0, 2, 1, 4, 3, 5]), np.array([0, 2, 2]), False, 2, False, None, False, -1],
+     {}),
+    ("embedding_bag", [a(6, 3), np.array([0, 2, 1, 4, 3, 5]), np.array([0, 3]), False, 0, False, pos(6)], {}),
+    ("embedding_bag", [a(6, 3), np.array([0, 2, 1, 4, 3, 5]), np.array([0, 3]), False, 0, False, pos(6), False, 1],
+     {}),
+    ("embedding_bag", [a(6, 3), np.array([0, 2, 1, 4, 3, 5]), np.array([0, 1, 6]), False, 0, False, None, True], {}),
+    ("celu", [a(3, 4) * 3], {}),
+    ("celu", [a(3, 4) * 3, 1.7], {}),
+    ("selu", [a(3, 4) * 3], {}),
+    ("rrelu", [a(3, 4)], {}),
+    ("rrelu", [a(3, 4), 0.2, 0.4, False], {}),
+    ("threshold", [a(3, 4), 0.1, -2.0], {}),
+    ("hardshrink", [a(3, 4)], {}),
+    ("hardshrink", [a(3, 4), 0.3], {}),
+    ("prelu", [a(2, 3, 4), pos(3)], {}),
+    ("prelu", [a(2, 3, 4), pos(1)], {}),
     ("batch_norm", [a(4, 3, 5), pos(3), a(3), Buffer(a(3)), Buffer(pos(3)), True, 0.1, 1e-5, False], {}),
     ("batch_norm", [a(4, 3), pos(3), a(3), Buffer(a(3)), Buffer(pos(3)), False, 0.1, 1e-5, True], {}),
     ("instance_norm", [a(2, 3, 6), None, None, Buffer(a(3)), Buffer(pos(3)), True, 0.2, 1e-5, False], {}),
@@ -192,3 +213,81 @@ def test_embedding_renorm_rescales_the_rows_in_place():
     torch.embedding_renorm_(tw, torch.tensor(idx), 1.0, 2.0)
     assert out is w
     np.testing.assert_allclose(w.numpy(), tw.numpy(), rtol=1e-6)
+
+
+# in-place activation forms: (name, args after the input, input draw); compared on a non-leaf vs torch
+INPLACE = [("celu_", (), 3), ("celu_", (0.8,), 3), ("selu_", (), 3), ("rrelu_", (), 1),
+           ("rrelu_", (0.1, 0.6, False), 1), ("threshold_", (0.2, 7.0), 1)]
+
+
+@pytest.mark.parametrize("name, extra, scale", INPLACE, ids=[f"{c[0]}-{i}" for i, c in enumerate(INPLACE)])
+def test_in_place_activation_forms_match_torch(name, extra, scale):
+    x0, w = a(3, 4) * scale, a(3, 4)
+    res = []
+    for m in (lamina, torch):
+        x = m.tensor(x0, dtype=m.float64, requires_grad=True)
+        y = x * 1.0
+        v = y._version
+        out = getattr(m, name)(y, *extra)
+        assert out is y and y._version > v
+        (y * m.tensor(w)).sum().backward()
+        res.append((y.detach(), x.grad))
+    assert_close(res[0][0], res[1][0], "reduction", f"{name} value")
+    assert_close(res[0][1], res[1][1], "reduction", f"{name} grad")
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad"):
+        getattr(torch, name)(torch.ones(2, requires_grad=True), *extra)
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad"):
+        getattr(lamina, name)(lamina.ones(2, requires_grad=True), *extra)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_hardshrink_and_prelu_tensor_methods_match_torch(dtype):
+    x0, wt = a(2, 3, 4).astype(dtype), pos(3).astype(dtype)
+    for lambd in ((), (0.3,)):
+        assert_close(lamina.tensor(x0).hardshrink(*lambd), torch.tensor(x0).hardshrink(*lambd))
+    assert_close(lamina.tensor(x0).prelu(lamina.tensor(wt)), torch.tensor(x0).prelu(torch.tensor(wt)))
+
+
+def test_rrelu_training_draws_slopes_from_the_generator():
+    x = lamina.full((2000,), -1.0)
+    y1 = lamina.rrelu(x, 0.1, 0.3, True, lamina.Generator().manual_seed(3))
+    y2 = lamina.rrelu(x, 0.1, 0.3, True, lamina.Generator().manual_seed(3))
+    np.testing.assert_array_equal(y1.numpy(), y2.numpy())  # the generator decides the slopes
+    slopes = -y1.numpy()
+    assert slopes.min() >= 0.1 and slopes.max() <= 0.3 and abs(slopes.mean() - 0.2) < 0.01
+    z = lamina.full((2000,), -1.0)
+    assert lamina.rrelu_(z, 0.1, 0.3, True, lamina.Generator().manual_seed(3)) is z
+    np.testing.assert_array_equal(z.numpy(), y1.numpy())
+    np.testing.assert_array_equal(lamina.rrelu(x, 0.1, 0.3, False).numpy(), np.full(2000, -0.2, np.float32))
+
+
+@pytest.mark.parametrize("call", [
+    lambda m: m.embedding_bag(m.ones(5, 3), m.tensor([0, 1]), m.tensor([0]), False, 3),
+    lambda m: m.embedding_bag(m.ones(5, 3), m.tensor([0, 1]), m.tensor([[0]]), False, 0),
+    lambda m: m.embedding_bag(m.ones(5, 3), m.tensor([0.0, 1.0]), m.tensor([0]), False, 0),
+], ids=["mode", "offsets-2d", "float-indices"])
+def test_embedding_bag_errors_as_torch(call):
+    with pytest.raises(RuntimeError) as ref:
+        call(torch)
+    with pytest.raises(RuntimeError) as got:
+        call(lamina)
+    assert str(got.value).replace("lamina.", "torch.") == str(ref.value)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("mode", [0, 1, 2])
+@pytest.mark.parametrize("include_last_offset", [False, True])
+@pytest.mark.parametrize("padding_idx", [None, 2])
+def test_embedding_bag_four_outputs_without_grad(dtype, mode, include_last_offset, padding_idx):
+    w, idx, off = a(6, 3).astype(dtype), np.array([0, 2, 1, 4, 2, 5, 3]), np.array([0, 2, 2, 7])
+    args = (False, mode, False, None, include_last_offset, padding_idx)
+    got = lamina.embedding_bag(lamina.tensor(w), lamina.tensor(idx), lamina.tensor(off), *args)
+    ref = torch.embedding_bag(torch.tensor(w), torch.tensor(idx), torch.tensor(off), *args)
+    assert len(got) == 4
+    for k, (g, r) in enumerate(zip(got, ref)):
+        assert_close(g, r, "reduction", f"output {k}")
+    # the first output is F.embedding_bag's
+    f = lamina.nn.functional.embedding_bag(lamina.tensor(idx), lamina.tensor(w), lamina.tensor(off),
+                                           mode=("sum", "mean", "max")[mode], include_last_offset=include_last_offset,
+                                           padding_idx=padding_idx)
+    np.testing.assert_array_equal(got[0].numpy(), f.numpy())

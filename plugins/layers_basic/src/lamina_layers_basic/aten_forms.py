@@ -157,6 +157,58 @@ def embedding(weight: Tensor, indices: Tensor, padding_idx: int = -1, scale_grad
                           scale_grad_by_freq=scale_grad_by_freq, sparse=sparse)
 
 
+_BAG_MODES = ("sum", "mean", "max")
+
+
+def embedding_bag(weight: Tensor, indices: Tensor, offsets: Tensor, scale_grad_by_freq: bool = False, mode: int = 0,
+                  sparse: bool = False, per_sample_weights: Tensor | None = None, include_last_offset: bool = False,
+                  padding_idx: int | None = None) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """torch.embedding_bag: ``(output, offset2bag, bag_size, max_indices)``; ``mode`` 0 sum, 1 mean, 2 max.
+
+    ``output`` is ``F.embedding_bag``'s. The others are what torch's CPU kernel returns for its backward:
+    offset2bag (N,) the bag of each index (empty for a float32 sum without padding_idx), bag_size (B,) the
+    non-padding count of each bag (zeros for sum), max_indices (B, D) the row picked per bag and feature for max
+    (bag_size for mean, zeros for sum), as torch 2.13's CPU kernel.
+
+    Shape: weight (V, D), indices (N,), offsets (B,) or (B + 1,) with include_last_offset -> (B, D), ...
+    """
+    if mode not in (0, 1, 2):
+        raise RuntimeError("`mode` must be sum, mean, or max.")
+    if offsets.ndim != 1:
+        raise RuntimeError(f"offsets has to be a 1D Tensor, but got Tensor of dimension {offsets.ndim}")
+    for what, t in (("#1 'indices'", indices), ("#2 'offsets'", offsets)):
+        if t.dtype not in (lamina.int64, lamina.int32):
+            raise RuntimeError(f"Expected tensor for argument {what} to have one of the following scalar types: "
+                               f"Long, Int; but got {t.type()} instead (while checking arguments for embedding_bag)")
+    flat = indices.reshape(-1)
+    out = _emb.embedding_bag(flat, weight, offsets, None, 2, scale_grad_by_freq, _BAG_MODES[mode], sparse,
+                             per_sample_weights, include_last_offset, padding_idx)
+    idx, off = flat.cpu().numpy(), offsets.cpu().numpy()
+    bags = len(off) - 1 if include_last_offset else len(off)
+    bag_of = np.searchsorted(off[:bags], np.arange(len(idx)), side="right") - 1
+    pad = None if padding_idx is None else padding_idx % weight.shape[0]
+    keep = np.ones(len(idx), bool) if pad is None else idx != pad
+    size = np.bincount(bag_of[keep], minlength=bags)
+    if mode == 0:  # torch's float32 fast path skips offset2bag; its zeros have B + 1 rows unless grad is needed
+        offset2bag = np.zeros(0, np.int64) if pad is None and weight.dtype == lamina.float32 else bag_of
+        graph = lamina.is_grad_enabled() and weight.requires_grad
+        size = maxi = np.zeros(len(off) if include_last_offset and not graph else bags, np.int64)
+    elif mode == 1:
+        offset2bag, maxi = bag_of, size
+    else:
+        offset2bag, w = bag_of, weight.detach().cpu().numpy()
+        maxi = np.zeros((bags, weight.shape[1]), np.int64)
+        for b in range(bags):
+            rows = idx[keep & (bag_of == b)]
+            if len(rows):
+                maxi[b] = rows[np.argmax(w[rows], axis=0)]
+
+    def aux(a: np.ndarray) -> Tensor:
+        return lamina.tensor(np.asarray(a), dtype=offsets.dtype, device=weight.device)
+
+    return out, aux(offset2bag), aux(size), aux(maxi)
+
+
 def embedding_renorm_(weight: Tensor, indices: Tensor, max_norm: float, norm_type: float) -> Tensor:
     """Rescale, in place, the rows of ``weight`` at ``indices`` whose norm exceeds ``max_norm``."""
     with lamina.no_grad():

@@ -8,9 +8,11 @@ from __future__ import annotations
 import numpy as np
 from lamina.testing import FunctionInfo, Sample
 
+from . import aten_activations as act
 from . import aten_forms as aten
 from . import grid_sample as gs
 from ._refs import ref_adaptive, ref_conv, ref_conv_transpose, ref_pad, ref_pool
+from .testing_activations import ACTIVATIONS, _away_from, _bag_ref, _prelu
 
 _DBL = frozenset({"double_backward"})
 
@@ -121,7 +123,62 @@ def records() -> list:
                              sample_inputs=_calls(lambda r: [((x(r, 5, 3) * 2, np.array([0, 2, 2]), 1.0, 2.0), {})],
                                                   grad=()),
                              reference=_renorm))
+    return recs + _activation_records() + _embedding_bag_records()
+
+
+def _activation_records() -> list:
+    """torch.celu / selu / rrelu / threshold / hardshrink / prelu and the in-place forms, in ATen order."""
+    def x(r, *s, kinks=()):
+        return _away_from(r.standard_normal(s) * 2, kinks)
+
+    refs = {
+        "celu": lambda v, alpha=1.0: ACTIVATIONS["CELU"](v, alpha),
+        "selu": ACTIVATIONS["SELU"],
+        "rrelu[training=False]": lambda v, lower=1 / 8, upper=1 / 3, training=False, generator=None: np.where(
+            v > 0, v, v * (lower + upper) / 2),
+        "threshold": lambda v, threshold, value: np.where(v > threshold, v, value),
+    }
+    calls = {
+        "celu": (act.celu, act.celu_, lambda r: [((x(r, 3, 4),), {}), ((x(r, 2, 5), 1.5), {})]),
+        "selu": (act.selu, act.selu_, lambda r: [((x(r, 3, 4),), {})]),
+        "rrelu[training=False]": (act.rrelu, act.rrelu_, lambda r: [((x(r, 3, 4),), {}),
+                                                                   ((x(r, 3, 4), 0.2, 0.5, False), {})]),
+        "threshold": (act.threshold, act.threshold_, lambda r: [((x(r, 3, 4, kinks=(0.1,)), 0.1, 2.0), {})]),
+    }
+    recs = []
+    for name, (fn, fn_, build) in calls.items():
+        recs.append(FunctionInfo(fn=fn, name=name, sample_inputs=_calls(build), reference=refs[name]))
+        # the in-place form's gradient (through a non-leaf) is tested against torch in test_toplevel_aten_forms.py
+        name_ = name.replace("[", "_[") if "[" in name else name + "_"
+        recs.append(FunctionInfo(fn=fn_, name=name_, tags=frozenset({"inplace"}),
+                                 sample_inputs=_calls(build, grad=()), reference=refs[name]))
+    recs += [
+        FunctionInfo(fn=act.hardshrink, name="hardshrink", sample_inputs=_calls(
+            lambda r: [((x(r, 3, 4, kinks=(-0.5, 0.5)),), {}), ((x(r, 3, 4, kinks=(-0.3, 0.3)), 0.3), {})]),
+            reference=ACTIVATIONS["Hardshrink"]),
+        FunctionInfo(fn=act.prelu, name="prelu", tags=_DBL, sample_inputs=_calls(
+            lambda r: [((x(r, 2, 3, 4), r.uniform(0.1, 0.5, 3)), {}), ((x(r, 5), r.uniform(0.1, 0.5, 1)), {})],
+            grad=(0, 1)), reference=_prelu),
+    ]
     return recs
+
+
+def _embedding_bag_records() -> list:
+    """torch.embedding_bag(weight, indices, offsets, scale_grad_by_freq, mode, sparse, per_sample_weights,
+    include_last_offset, padding_idx): the reference covers its first output (F.embedding_bag's)."""
+    def reference(w, idx, offsets, scale_grad_by_freq=False, mode=0, sparse=False, per_sample_weights=None,
+                  include_last_offset=False, padding_idx=None):
+        offsets = offsets[:-1] if include_last_offset else offsets
+        pad = None if padding_idx is None else padding_idx % w.shape[0]
+        return _bag_ref(idx, w, offsets, ("sum", "mean", "max")[mode], per_sample_weights, pad)
+
+    idx = np.array([0, 2, 1, 4, 2, 5, 3])
+    return [FunctionInfo(fn=aten.embedding_bag, name="embedding_bag", sample_inputs=_calls(lambda r: [
+        ((r.standard_normal((6, 3)), idx, np.array([0, 2, 2])), {}),
+        ((r.standard_normal((6, 3)), idx, np.array([0, 3, 7]), False, 1, False, None, True), {}),
+        ((r.standard_normal((6, 3)), idx, np.array([0, 3]), False, 2), {"padding_idx": 2}),
+        ((r.standard_normal((6, 3)), idx, np.array([0, 4]), False, 0, False, r.uniform(0.5, 1.0, 7)), {}),
+    ]), reference=reference)]
 
 
 def _renorm(w, idx, max_norm, norm_type):
