@@ -135,9 +135,16 @@ TABLE: dict[str, dict[str, str]] = {
         """,
     },
     "lamina-sparse": {
-        "lamina.functions": "sparse_coo_tensor sparse_csr_tensor spmm smm hspmm hsmm sspaddmm saddmm dsmm",
+        "lamina.functions": """
+            sparse_coo_tensor sparse_csr_tensor sparse_csc_tensor sparse_bsr_tensor sparse_bsc_tensor
+            sparse_compressed_tensor resize_as_sparse_ spmm smm hspmm hsmm sspaddmm saddmm dsmm
+        """,
         "lamina.namespaces": "sparse",
-        "lamina.tensor_methods": "to_sparse to_sparse_coo to_sparse_csr sparse_mask to_dense",
+        "lamina.tensor_methods": """
+            to_sparse to_sparse_coo to_sparse_csr sparse_mask to_dense to_sparse_csc to_sparse_bsr to_sparse_bsc
+            sparse_resize_ sparse_resize_and_clear_ resize_as_sparse_ coalesce indices values is_coalesced
+            crow_indices col_indices ccol_indices row_indices sparse_dim dense_dim smm sspaddmm
+        """,
     },
     "lamina-special": {
         "lamina.functions": """
