@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import pipeline
 import wl_conv
 import wl_dense
+import wl_distributions
 import wl_fft
 import wl_linalg
 import wl_models
@@ -85,6 +86,8 @@ WORKLOADS = [
     Workload("rfft 2^20 float32 fwd+bwd (|X|.sum())", "ms/step", wl_fft.rfft_train, None, ("fft.rfft",)),
     Workload("stft+istft 2^16 samples, n_fft 512, hann, fwd+bwd", "ms/step", wl_fft.stft_roundtrip, None,
              ("stft", "istft", "hann_window")),
+    Workload("distributions.Normal(loc, scale).log_prob(x), 10^6 float32", "ms/call",
+             wl_distributions.normal_log_prob, 1.2, ("distributions.Normal",)),
     Workload("MLP inference (eval, no_grad), batch 1024", "ms/step",
              lambda fw: wl_dense.mlp_infer(fw, 1024), None, _MLP),
     Workload("ConvNet inference (eval, no_grad), batch 64", "ms/step",
