@@ -162,3 +162,15 @@ def test_to_dense_gradcheck():
     x = lamina.as_tensor(np.random.default_rng(10).uniform(0.5, 2.0, (4, 4))).requires_grad_()  # no zeros
     assert gradcheck(lambda x: x.to_sparse_csc().to_dense(), (x,))
     assert gradcheck(lambda x: x.to_sparse_bsc((2, 2)).values(), (x,))
+
+
+def test_sparse_mm_gives_a_csr_leaf_a_csr_gradient():
+    rng = np.random.default_rng(12)
+    lc, tc = lamina.as_tensor(X).to_sparse_csr().requires_grad_(), torch.from_numpy(X).to_sparse_csr().requires_grad_()
+    d = rng.standard_normal((4, 2))
+    lamina.sparse.mm(lc, lamina.as_tensor(d)).pow(2).sum().backward()
+    torch.sparse.mm(tc, torch.from_numpy(d)).pow(2).sum().backward()
+    assert tc.grad.layout == torch.sparse_csr
+    _same(lc.grad, tc.grad, MM_TOL["float64"])
+    lc.grad = None
+    assert lc.grad is None
