@@ -180,7 +180,10 @@ class SparseCooTensor(ArithMethods, Tensor):
             self._sink.grad = None
 
     def _dense_grad_sink(self) -> Tensor | None:
-        """For a leaf that requires grad: the zero dense stand-in that collects torch's dense gradient."""
+        """For a leaf that requires grad: the zero dense stand-in that collects torch's dense gradient (a
+        compressed tensor's COO view carries its owner's)."""
+        if self._sink is not None and lamina.is_grad_enabled():
+            return self._sink
         if not (self._vals.is_leaf and self._vals.requires_grad and lamina.is_grad_enabled()):
             return None
         if self._sink is None:

@@ -143,7 +143,7 @@ class SparseCompressedTensor(Tensor):
 
     def _coo_view(self) -> Tensor:
         """The element-level COO form in this layout's entry order (uncoalesced unless CSR-sorted); for
-        CSR/CSC it shares the values tensor, and a leaf's dense gradient sink."""
+        CSR/CSC it shares the values tensor; a leaf's dense gradient sink is shared in every layout."""
         from ._coo import make_coo
 
         xp = self.device.backend.xp
@@ -160,8 +160,10 @@ class SparseCompressedTensor(Tensor):
         ordered = self._layout_key == "sparse_csr" and (n <= 1 or bool(
             xp.all((xp.diff(rows) > 0) | ((xp.diff(rows) == 0) & (xp.diff(cols) > 0)))))
         coo = make_coo(xp.stack([rows, cols]).astype(xp.int64), vals, self._size, ordered)
-        if not blocked and vals.is_leaf and vals.requires_grad and lamina.is_grad_enabled():
-            self._sink = coo._dense_grad_sink() if self._sink is None else self._sink
+        if self._vals.is_leaf and self._vals.requires_grad and lamina.is_grad_enabled():
+            if self._sink is None:                  # zero (N, M) stand-in for torch.mm's dense leaf gradient
+                zero = xp.broadcast_to(xp.zeros((), dtype=vals.array.dtype), self._size)
+                self._sink = lamina.as_tensor(zero, device=self.device).requires_grad_()
             coo._sink = self._sink
         return coo
 
