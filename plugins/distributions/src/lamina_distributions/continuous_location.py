@@ -13,7 +13,7 @@ from . import constraints
 from .continuous_positive import Chi2
 from .distribution import Distribution, expand_params
 from .exp_family import ExponentialFamily
-from .samplers import open_uniform, standard_gamma, standard_normal, standard_uniform
+from .samplers import draw_flat, open_uniform, standard_gamma, standard_normal, standard_uniform
 from .utils import broadcast_all, finfo
 
 __all__ = ["Cauchy", "Laplace", "Normal", "StudentT", "Uniform"]
@@ -56,7 +56,7 @@ class Normal(ExponentialFamily):
     def sample(self, sample_shape: Any = lamina.Size()) -> Tensor:
         shape = self._extended_shape(sample_shape)
         with lamina.no_grad():
-            return lamina.normal(self.loc.expand(shape), self.scale.expand(shape))
+            return draw_flat(lamina.normal, self.loc.expand(shape), self.scale.expand(shape))
 
     def rsample(self, sample_shape: Any = lamina.Size()) -> Tensor:
         eps = standard_normal(self._extended_shape(sample_shape), self.loc)

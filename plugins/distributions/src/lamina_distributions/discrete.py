@@ -13,6 +13,7 @@ from lamina import Tensor
 from . import constraints
 from .distribution import Distribution, expand_params
 from .exp_family import ExponentialFamily
+from .samplers import draw_flat
 from .utils import broadcast_all, finfo, lazy_property, logits_to_probs, probs_to_logits
 
 __all__ = ["Bernoulli", "Binomial", "Categorical", "Geometric", "NegativeBinomial", "Poisson"]
@@ -249,7 +250,7 @@ class Binomial(Distribution):
     def sample(self, sample_shape: Any = lamina.Size()) -> Tensor:
         shape = tuple(self._extended_shape(sample_shape))
         with lamina.no_grad():
-            return lamina.binomial(self.total_count.expand(shape), self.probs.expand(shape))
+            return draw_flat(lamina.binomial, self.total_count.expand(shape), self.probs.expand(shape))
 
     def log_prob(self, value: Tensor) -> Tensor:
         if self._validate_args:
@@ -305,7 +306,7 @@ class Poisson(ExponentialFamily):
 
     def sample(self, sample_shape: Any = lamina.Size()) -> Tensor:
         with lamina.no_grad():
-            return lamina.poisson(self.rate.expand(tuple(self._extended_shape(sample_shape))))
+            return draw_flat(lamina.poisson, self.rate.expand(tuple(self._extended_shape(sample_shape))))
 
     def log_prob(self, value: Tensor) -> Tensor:
         if self._validate_args:
@@ -437,7 +438,7 @@ class NegativeBinomial(Distribution):
 
     def sample(self, sample_shape: Any = lamina.Size()) -> Tensor:
         with lamina.no_grad():
-            return lamina.poisson(self._gamma.sample(sample_shape))
+            return draw_flat(lamina.poisson, self._gamma.sample(sample_shape))
 
     def log_prob(self, value: Tensor) -> Tensor:
         if self._validate_args:

@@ -34,6 +34,13 @@ def open_uniform(shape: Any, like: Tensor) -> Tensor:
     return standard_uniform(shape, like).clamp(min=float(fi.tiny), max=1.0 - float(fi.eps))
 
 
+def draw_flat(draw: Any, *params: Tensor) -> Tensor:
+    """``draw(*params)`` of the core's element-wise samplers (normal, poisson, binomial) on the flattened
+    parameters, reshaped back: the core's samplers fail on 0-d tensors. params: (*) each -> (*)"""
+    shape = tuple(params[0].shape)
+    return draw(*(p.reshape(-1) for p in params)).reshape(shape)
+
+
 def _draw_standard_gamma(alpha: Tensor) -> Tensor:
     """Marsaglia-Tsang in float64 (with the U^(1/alpha) boost below 1). alpha: (*) -> x: (*)"""
     a = alpha.detach().double()
