@@ -262,11 +262,19 @@ def test_rrelu_training_draws_slopes_from_the_generator():
 
 
 @pytest.mark.parametrize("call", [
+    lambda m: m.celu(m.ones(3), 0.0),
+    lambda m: m.celu_(m.ones(3), 0.0),
+    lambda m: m.rrelu(m.ones(3), 0.5, 0.1),
+    lambda m: m.rrelu_(m.ones(3), 0.5, 0.1, True),
+    lambda m: m.prelu(m.ones(2, 3), m.ones(2)),
+    lambda m: m.ones(2, 3).prelu(m.ones(2)),
     lambda m: m.embedding_bag(m.ones(5, 3), m.tensor([0, 1]), m.tensor([0]), False, 3),
     lambda m: m.embedding_bag(m.ones(5, 3), m.tensor([0, 1]), m.tensor([[0]]), False, 0),
     lambda m: m.embedding_bag(m.ones(5, 3), m.tensor([0.0, 1.0]), m.tensor([0]), False, 0),
-], ids=["mode", "offsets-2d", "float-indices"])
-def test_embedding_bag_errors_as_torch(call):
+], ids=["celu-alpha", "celu_-alpha", "rrelu-bounds", "rrelu_-bounds", "prelu-weight", "Tensor.prelu-weight",
+        "bag-mode", "bag-offsets-2d",
+        "bag-float-indices"])
+def test_errors_as_torch(call):
     with pytest.raises(RuntimeError) as ref:
         call(torch)
     with pytest.raises(RuntimeError) as got:

@@ -17,14 +17,25 @@ from . import activation_inplace as AI
 from . import activation_smooth as S
 from ._activation_ops import RReluFn
 
-celu_ = AI.celu_
 selu_ = AI.selu_
 threshold_ = AI.threshold_
 
 
+def _check_alpha(alpha: float) -> None:
+    if alpha == 0:  # torch's error here (F.celu raises a ValueError)
+        raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
+
+
 def celu(input: Tensor, alpha: float = 1.0) -> Tensor:
     """max(0, x) + min(0, alpha * (exp(x / alpha) - 1))."""
+    _check_alpha(alpha)
     return A.celu(input, alpha)
+
+
+def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """In-place ``celu``."""
+    _check_alpha(alpha)
+    return AI.celu_(input, alpha)
 
 
 def selu(input: Tensor) -> Tensor:
@@ -38,10 +49,10 @@ def threshold(input: Tensor, threshold: float, value: float) -> Tensor:
 
 
 def _rrelu(input: Tensor, lower: float, upper: float, training: bool, generator: Any, inplace: bool) -> Tensor:
+    if lower > upper:  # torch's error here (F.rrelu raises a ValueError)
+        raise RuntimeError("Lower bound should be less than or equal to the upper bound")
     if generator is None or not training:
         return A.rrelu(input, lower, upper, training, inplace)
-    if lower > upper:
-        raise ValueError(f"rrelu: expected lower <= upper, got lower={lower}, upper={upper}")
     u = lamina.rand(*input.shape, generator=generator, dtype=input.dtype, device=input.device).array
     return A._run(RReluFn, input, inplace, u * (upper - lower) + lower)
 
@@ -66,4 +77,8 @@ def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
 
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
     """x if x > 0 else weight[c] * x, c the channel (dim 1) (also ``Tensor.prelu``)."""
+    channels = input.shape[1] if input.ndim >= 2 else 1
+    if weight.numel() not in (1, channels):  # torch's message (a ShapeError, which is a RuntimeError)
+        raise lamina.ShapeError(f"Mismatch of parameter numbers and input channel size. Found parameter numbers = "
+                                f"{weight.numel()} and channel size = {channels}.")
     return A.prelu(input, weight)
