@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg.blas as blas
 import scipy.linalg.lapack as lapack
+from lamina import get_num_threads
 
 _REAL = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -79,8 +80,54 @@ def inv(A: np.ndarray) -> np.ndarray | None:
     factor = lu_factor(A)
     if factor is None:
         return None
-    # two triangular solves on the identity beat getri (OpenBLAS: 0.51 vs 0.54 ms + its copies at n = 256)
-    return solve(factor, np.eye(A.shape[0], dtype=A.dtype))
+    lu, piv, transposed = factor
+    if lu.shape[0] < _BLOCKED_MIN or get_num_threads() > 1:
+        # two triangular solves on the identity beat getri (OpenBLAS: 0.51 vs 0.54 ms + its copies at n = 256);
+        # with more threads OpenBLAS splits each large trsm, which the blocked form's small calls would not
+        return solve(factor, np.eye(A.shape[0], dtype=A.dtype))
+    Y = np.empty_like(lu)                                               # M^-1 of the factored M = P L U
+    Y[:, _perm(piv)] = _inv_lu_blocked(lu)
+    return Y.T if transposed else np.ascontiguousarray(Y)               # A^-1 = (A^T)^-T; F-ordered Y: Y.T is C
+
+
+# from this order on, one-threaded inv runs the blocked U^-1 L^-1 below (n = 256, float32: 0.89 vs 1.00 ms median
+# of 200 interleaved calls; at 2 threads it was slower, 1.03 vs 0.85)
+_BLOCKED_MIN = 128
+_NB = 64
+
+
+def _inplace(result: np.ndarray, target: np.ndarray) -> None:
+    """Copy a BLAS wrapper's result into ``target`` unless it already wrote there (overwrite_* honoured)."""
+    if not np.shares_memory(result, target):
+        target[...] = result
+
+
+def _inv_lu_blocked(lu: np.ndarray) -> np.ndarray:
+    """(L U)^-1 = U^-1 L^-1 from getrf's packed F-ordered factors, blocked so that most flops are GEMMs:
+    W = U^-1 one block column at a time (W[:a, a:b] = -W[:a, :a] U[:a, a:b] U_bb^-1), then Z with Z L = W from
+    the right, block columns right to left (Z_b = (W_b - Z[:, b:] L[b:, b]) L_bb^-1). The diagonal blocks'
+    inverses come from trtri; their condition is at most the factor's. lu: (n, n) F-ordered -> (n, n) F-ordered
+    """
+    p = _prefix(lu)
+    trtri, trmm = getattr(lapack, p + "trtri"), getattr(blas, p + "trmm")
+    gemm = getattr(blas, p + "gemm")
+    n = lu.shape[0]
+    cuts = list(range(0, n, _NB)) + [n]
+    blocks = list(zip(cuts[:-1], cuts[1:]))
+    W = np.zeros((n, n), lu.dtype, order="F")
+    for a, b in blocks:
+        iu = np.triu(trtri(lu[a:b, a:b], lower=0)[0])
+        if a:
+            T = trmm(-1.0, W[:a, :a], lu[:a, a:b], side=0, lower=0)   # -W11 U12
+            W[:a, a:b] = trmm(1.0, iu, T, side=1, lower=0, overwrite_b=1)
+        W[a:b, a:b] = iu
+    for a, b in reversed(blocks):
+        zb = W[:, a:b]                                                  # F-contiguous: written in place
+        if b < n:
+            _inplace(gemm(-1.0, W[:, b:], lu[b:, a:b], 1.0, zb, overwrite_c=1), zb)
+        il = trtri(lu[a:b, a:b], lower=1, unitdiag=1)[0]
+        _inplace(trmm(1.0, il, zb, side=1, lower=1, diag=1, overwrite_b=1), zb)
+    return W
 
 
 def cholesky(A: np.ndarray) -> np.ndarray | None:
