@@ -103,6 +103,8 @@ UNARY = {
 @pytest.mark.parametrize("dtype", DTYPES + [torch.float16, torch.complex64], ids=str)
 @pytest.mark.parametrize("shape", SHAPES, ids=str)
 def test_unary_matches_torch(name, dtype, shape):
+    if name == "absolute_method" and dtype is torch.bool:
+        pytest.skip("Tensor.absolute is the existing Tensor.abs, which takes bool tensors (torch refuses them)")
     x = sample(dtype, shape)
     if dtype.is_floating_point and x.numel():
         x.view(-1)[0] = 1.25  # inside every domain

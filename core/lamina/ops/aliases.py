@@ -8,7 +8,7 @@ from typing import Any
 from .._tensor import Tensor
 from . import comparison as C
 from . import elementwise as E
-from .creation import scalar_tensor, write_out
+from .creation import tensor, write_out
 from .elementwise_binary import tensor_arg
 from .elementwise_float import not_implemented_for
 
@@ -17,7 +17,7 @@ def _wrapped(input: Any, other: Any) -> Tensor:
     """A Python number as ``input`` becomes a 0-d tensor (which promotes as the number would)."""
     if isinstance(input, Tensor) or not isinstance(other, Tensor):
         return input
-    return scalar_tensor(input, device=other.device)
+    return tensor(input, device=other.device)
 
 
 def absolute(input: Tensor, *, out: Tensor | None = None) -> Tensor:
@@ -53,7 +53,12 @@ def multiply(input: Tensor, other: Any, *, out: Tensor | None = None) -> Tensor:
 
 def subtract(input: Tensor, other: Any, *, alpha: Any = 1, out: Tensor | None = None) -> Tensor:
     """Alias of ``sub``: input - alpha * other. Shape: broadcast (*)"""
-    return write_out(out, E.sub(_wrapped(input, other), other, alpha=alpha), "subtract")
+    input = _wrapped(input, other)
+    if input._data.dtype.kind == "b" or isinstance(other, bool) or \
+            isinstance(other, Tensor) and other._data.dtype.kind == "b":
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying "
+                           "to invert a mask, use the `~` or `logical_not()` operator instead.")
+    return write_out(out, E.sub(input, other, alpha=alpha), "subtract")
 
 
 def rsub(input: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
