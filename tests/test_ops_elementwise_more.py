@@ -538,3 +538,56 @@ def test_names_come_from_the_core_not_a_plugin():
     for name in ["acosh", "hypot", "isin", "nan_to_num", "bitwise_left_shift", "float_power", "frexp", "rsub",
                  "acosh_", "gcd_"]:
         assert getattr(lamina, name).__module__.startswith("lamina.ops."), name
+
+
+PURITY = {
+    "acosh": lambda x, y, i: lamina.acosh(x + 2), "asinh": lambda x, y, i: lamina.asinh(x),
+    "atanh": lambda x, y, i: lamina.atanh(x * 0.1), "deg2rad": lambda x, y, i: lamina.deg2rad(x),
+    "nan_to_num": lambda x, y, i: lamina.nan_to_num(x / 0), "frexp": lambda x, y, i: lamina.frexp(x),
+    "hypot": lambda x, y, i: lamina.hypot(x, y), "logaddexp": lambda x, y, i: lamina.logaddexp(x, y),
+    "logaddexp2": lambda x, y, i: lamina.logaddexp2(x, y), "copysign": lambda x, y, i: lamina.copysign(x, y),
+    "nextafter": lambda x, y, i: lamina.nextafter(x, y), "ldexp": lambda x, y, i: lamina.ldexp(x, i),
+    "float_power": lambda x, y, i: lamina.float_power(x.abs(), y), "fmax": lambda x, y, i: lamina.fmax(x, y),
+    "fmin": lambda x, y, i: lamina.fmin(x, y), "heaviside": lambda x, y, i: lamina.heaviside(x, y),
+    "gcd": lambda x, y, i: lamina.gcd(i, i + 3), "lcm": lambda x, y, i: lamina.lcm(i, i + 3),
+    "left_shift": lambda x, y, i: lamina.bitwise_left_shift(i, 2), "isin": lambda x, y, i: lamina.isin(i, i[:2]),
+    "right_shift": lambda x, y, i: lamina.bitwise_right_shift(3, i), "bitwise_not": lambda x, y, i: ~i,
+}
+
+
+@pytest.mark.parametrize("name", list(PURITY))
+def test_computes_through_the_backend_namespace(name, tagged):
+    x = lamina.tensor([[0.5, -1.5, 2.0], [1.0, -0.25, 3.0]], requires_grad=True)
+    y = lamina.tensor([0.7, 2.0, -1.0])
+    i = lamina.tensor([1, 4, 6])
+    out = PURITY[name](x, y, i)
+    outs = tuple(out) if isinstance(out, tuple) else (out,)
+    for o in outs:
+        assert type(o.array) is tagged.TaggedArray, name
+    if outs[0].requires_grad and name != "heaviside":
+        (g,) = lamina.autograd.grad(outs[0].sum(), x)
+        assert type(g.array) is tagged.TaggedArray, name
+
+
+@pytest.mark.parametrize("name", ["acosh", "asinh", "atanh", "logaddexp", "positive"])
+def test_complex_gradient_matches_torch(name):
+    a = torch.tensor([1.5 + 0.5j, -0.3 + 2j, 0.2 - 0.7j], dtype=torch.complex128)
+    b = torch.tensor([0.4 - 1j, 1 + 1j, -2 + 0.1j], dtype=torch.complex128)
+    two = name == "logaddexp"
+
+    def grads(m, x, y):
+        out = getattr(m, name)(x, y) if two else getattr(m, name)(x) * 1
+        return (m.autograd.grad(out.abs().sum(), (x, y) if two else (x,)))
+
+    tg = grads(torch, a.clone().requires_grad_(), b.clone().requires_grad_())
+    lg = grads(lamina, to_lamina(a, True), to_lamina(b, True))
+    for g, e in zip(lg, tg):
+        assert_same(g, e)
+
+
+def test_nan_to_num_refuses_complex_autograd():
+    x = lamina.tensor([1 + 1j], requires_grad=True)
+    with pytest.raises(RuntimeError, match="does not support automatic differentiation"):
+        lamina.nan_to_num(x)
+    with lamina.no_grad():
+        assert lamina.nan_to_num(x).tolist() == [1 + 1j]

@@ -12,6 +12,7 @@ from typing import Any
 from .._base import dtype as _dtype
 from .._tensor import Tensor
 from ..autograd.function import Function
+from ..autograd.grad_mode import state as _grad_state
 from ._util import int_to_float
 from .conversion import _TYPE_NAMES
 from .creation import write_out
@@ -33,8 +34,9 @@ def not_implemented_for(name: str, x: Any) -> NotImplementedError:
 
 
 # y = f(x), gradient from (dy, saved x): forward and backward side by side
-Acosh = _pointwise("Acosh", lambda xp, x: xp.arccosh(x), lambda xp, dy, x: dy / xp.sqrt(x * x - 1), "x",
-                   "y = arccosh(x).")
+# arccosh' as 1 / (sqrt(x - 1) sqrt(x + 1)): the principal branch for complex x, where sqrt(x * x - 1) flips sign
+Acosh = _pointwise("Acosh", lambda xp, x: xp.arccosh(x),
+                   lambda xp, dy, x: dy / (xp.sqrt(x - 1) * xp.sqrt(x + 1)), "x", "y = arccosh(x).")
 Asinh = _pointwise("Asinh", lambda xp, x: xp.arcsinh(x), lambda xp, dy, x: dy / xp.sqrt(x * x + 1), "x",
                    "y = arcsinh(x).")
 Atanh = _pointwise("Atanh", lambda xp, x: xp.arctanh(x), lambda xp, dy, x: dy / (1 - x * x), "x",
@@ -95,8 +97,11 @@ def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None, neg
                out: Tensor | None = None) -> Tensor:
     """NaN -> ``nan``, +inf -> ``posinf``, -inf -> ``neginf`` (default: the dtype's largest and lowest
     finite values); integer and bool tensors are copied. Shape: (*) -> (*)"""
-    if input._data.dtype.kind in "biu":
+    kind = input._data.dtype.kind
+    if kind in "biu":
         return write_out(out, input.clone(), "nan_to_num")
+    if kind == "c" and input.requires_grad and _grad_state.enabled:
+        raise RuntimeError("nan_to_num does not support automatic differentiation for outputs with complex dtype.")
     # None keeps NumPy's default, the dtype's extreme finite values (as PyTorch)
     return write_out(out, NanToNum.apply(input, float(nan), posinf, neginf), "nan_to_num")
 
