@@ -229,3 +229,18 @@ def test_nan_to_num_refuses_complex_autograd():
         lamina.nan_to_num(x)
     with lamina.no_grad():
         assert lamina.nan_to_num(x).tolist() == [1 + 1j]
+
+
+@pytest.mark.parametrize("name", ["greater_", "greater_equal_", "less_", "less_equal_", "not_equal_"])
+def test_inplace_comparison_keeps_a_tensor_in_the_graph(name):
+    def run(m):
+        leaf = m.tensor([1.0, 2.0, 3.0], dtype=m.float64, requires_grad=True)
+        y = leaf * 2
+        getattr(y, name)(4.0)
+        assert y.requires_grad
+        (y * leaf).sum().backward()  # y's own path contributes zero
+        return y, leaf.grad
+
+    (ty, tg), (ly, lg) = run(torch), run(lamina)
+    assert_same(ly, ty)
+    assert_same(lg, tg)

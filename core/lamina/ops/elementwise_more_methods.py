@@ -9,8 +9,10 @@ from typing import Any
 
 from .._base import dtype as _dtype
 from .._tensor import Tensor
+from ..autograd.grad_mode import state as _grad_state
 from . import aliases as A
 from . import comparison as C
+from .elementwise import add, mul
 from .elementwise_binary import (
     _float_power_dtype,
     copysign,
@@ -29,12 +31,18 @@ from .inplace import make_inplace
 from .integer import bitwise_left_shift, bitwise_not, bitwise_right_shift, gcd, lcm
 
 
-def inplace(name: str, fn: Callable[..., Tensor]) -> Callable[..., Tensor]:
+def inplace(name: str, fn: Callable[..., Tensor], keeps_history: bool = False) -> Callable[..., Tensor]:
     """``Tensor.<name>_`` by ``make_inplace``, refusing as PyTorch a result that does not fit ``self``:
-    a broadcast to a larger shape, or a dtype ``self`` cannot take (float into an integer tensor)."""
+    a broadcast to a larger shape, or a dtype ``self`` cannot take (float into an integer tensor).
+
+    ``keeps_history``: a non-differentiable op (a comparison) on a tensor in the graph leaves it in the graph
+    with a zero gradient, as PyTorch does, instead of cutting it off.
+    """
 
     def out_of_place(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
         res = fn(self, *args, **kwargs)
+        if keeps_history and self.requires_grad and not res.requires_grad and _grad_state.enabled:
+            res = add(mul(self, 0), res.to(self.dtype))
         if res._data.shape != self._data.shape:
             raise RuntimeError(f"output with shape {list(self.shape)} doesn't match the broadcast shape "
                                f"{list(res.shape)}")
@@ -118,8 +126,8 @@ class ElementwiseMoreMethods:
     bitwise_left_shift_ = inplace("bitwise_left_shift", bitwise_left_shift)
     bitwise_right_shift_ = inplace("bitwise_right_shift", bitwise_right_shift)
     bitwise_not_ = inplace("bitwise_not", bitwise_not)
-    greater_ = inplace("greater", C.gt)
-    greater_equal_ = inplace("greater_equal", C.ge)
-    less_ = inplace("less", C.lt)
-    less_equal_ = inplace("less_equal", C.le)
-    not_equal_ = inplace("not_equal", C.ne)
+    greater_ = inplace("greater", C.gt, keeps_history=True)
+    greater_equal_ = inplace("greater_equal", C.ge, keeps_history=True)
+    less_ = inplace("less", C.lt, keeps_history=True)
+    less_equal_ = inplace("less_equal", C.le, keeps_history=True)
+    not_equal_ = inplace("not_equal", C.ne, keeps_history=True)
