@@ -77,6 +77,19 @@ from .backends.random import (
 )
 from .backends.threads import get_num_interop_threads, get_num_threads, set_num_interop_threads, set_num_threads
 from .ops._util import result_type
+from .ops.aliases import (
+    absolute,
+    arctan2,
+    divide,
+    greater,
+    greater_equal,
+    less,
+    less_equal,
+    multiply,
+    not_equal,
+    rsub,
+    subtract,
+)
 from .ops.attributes import (
     detach,
     detach_,
@@ -133,7 +146,6 @@ from .ops.comparison import (
     eq,
     equal,
     ge,
-    greater,
     gt,
     isclose,
     isfinite,
@@ -142,7 +154,6 @@ from .ops.comparison import (
     isneginf,
     isposinf,
     le,
-    less,
     logical_and,
     logical_not,
     logical_or,
@@ -260,6 +271,45 @@ from .ops.elementwise import (
     true_divide,
     trunc,
 )
+from .ops.elementwise_binary import (
+    copysign,
+    float_power,
+    fmax,
+    fmin,
+    heaviside,
+    hypot,
+    ldexp,
+    logaddexp,
+    logaddexp2,
+    nextafter,
+)
+from .ops.elementwise_float import (
+    acosh,
+    arccosh,
+    arcsinh,
+    arctanh,
+    asinh,
+    atanh,
+    deg2rad,
+    frexp,
+    nan_to_num,
+    positive,
+    rad2deg,
+)
+from .ops.elementwise_more_methods import (
+    acosh_,
+    arccosh_,
+    arcsinh_,
+    arctanh_,
+    asinh_,
+    atanh_,
+    deg2rad_,
+    gcd_,
+    lcm_,
+    ldexp_,
+    nan_to_num_,
+    rad2deg_,
+)
 from .ops.index_ops import (
     index_add,
     index_copy,
@@ -286,6 +336,7 @@ from .ops.indexing import (
     take,
     where,
 )
+from .ops.integer import bitwise_left_shift, bitwise_not, bitwise_right_shift, gcd, isin, lcm
 from .ops.linalg import (
     addbmm,
     addmm,

@@ -21,6 +21,7 @@ from .conversion import ConversionMethods
 from .creation import CreationMethods
 from .cumulative import CumulativeMethods
 from .elementwise_methods import ElementwiseMethods
+from .elementwise_more_methods import ElementwiseMoreMethods
 from .fill import FillMethods
 from .index_ops import IndexOpsMethods
 from .indexing import IndexingMethods
@@ -40,7 +41,7 @@ class Tensor(TensorBase, AutogradMethods, ElementwiseMethods, ComparisonMethods,
              LinalgMethods, ShapeMethods, CombineMethods, IndexingMethods, SortingMethods, ConversionMethods,
              CreationMethods, FillMethods, AttributeMethods, ComplexMethods,
              CumulativeMethods, IndexOpsMethods, MatrixMethods, SamplingMethods, StatisticsMethods,
-             StridedMethods, StorageMethods, concrete=True):
+             StridedMethods, StorageMethods, ElementwiseMoreMethods, concrete=True):
     """An n-dimensional array with autograd: ``lamina.Tensor([[1., 2.]])``, ``lamina.Tensor(2, 3)``.
 
     ``tensor.array`` is the raw backend array; ``tensor.data`` a Tensor sharing it without history.
