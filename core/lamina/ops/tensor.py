@@ -24,6 +24,7 @@ from .elementwise_methods import ElementwiseMethods
 from .fill import FillMethods
 from .index_ops import IndexOpsMethods
 from .indexing import IndexingMethods
+from .inplace_forms import InplaceFormMethods
 from .linalg import LinalgMethods
 from .matrix import MatrixMethods
 from .reduction import ReductionMethods
@@ -40,7 +41,7 @@ class Tensor(TensorBase, AutogradMethods, ElementwiseMethods, ComparisonMethods,
              LinalgMethods, ShapeMethods, CombineMethods, IndexingMethods, SortingMethods, ConversionMethods,
              CreationMethods, FillMethods, AttributeMethods, ComplexMethods,
              CumulativeMethods, IndexOpsMethods, MatrixMethods, SamplingMethods, StatisticsMethods,
-             StridedMethods, StorageMethods, concrete=True):
+             StridedMethods, StorageMethods, InplaceFormMethods, concrete=True):
     """An n-dimensional array with autograd: ``lamina.Tensor([[1., 2.]])``, ``lamina.Tensor(2, 3)``.
 
     ``tensor.array`` is the raw backend array; ``tensor.data`` a Tensor sharing it without history.
