@@ -3,7 +3,8 @@
 
 Every form comes from ``inplace.make_inplace`` (the op's result, cast-checked, written into ``self``) or
 ``inplace.make_compare_inplace`` (a comparison or logical op; ``self`` keeps its dtype and holds 1/0).
-A top-level form is the ``Tensor`` method itself, taken from the family that defines it.
+A top-level form is the ``Tensor`` method itself, taken from the family that defines it. The alias names'
+forms (``absolute_``, ``greater_``, ``less_``, ``greater_equal_`` ...) sit with the aliases.
 """
 
 from __future__ import annotations
@@ -45,13 +46,12 @@ log2_ = make_inplace("log2", log2)
 log10_ = make_inplace("log10", log10)
 frac_ = make_inplace("frac", frac)
 fix_ = _Elementwise.trunc_
-absolute_ = _Elementwise.abs_
 
 eq_ = make_compare_inplace("eq", eq)
 ne_ = make_compare_inplace("ne", ne)
-lt_ = less_ = make_compare_inplace("lt", lt)
+lt_ = make_compare_inplace("lt", lt)
 le_ = make_compare_inplace("le", le)
-gt_ = greater_ = make_compare_inplace("gt", gt)
+gt_ = make_compare_inplace("gt", gt)
 ge_ = make_compare_inplace("ge", ge)
 logical_and_ = make_compare_inplace("logical_and", logical_and, tensor_only=True)
 logical_or_ = make_compare_inplace("logical_or", logical_or, tensor_only=True)
@@ -89,12 +89,11 @@ class InplaceFormMethods:
     log10_ = log10_
     frac_ = frac_
     fix_ = fix_
-    absolute_ = absolute_
     eq_ = eq_
     ne_ = ne_
-    lt_ = less_ = lt_
+    lt_ = lt_
     le_ = le_
-    gt_ = greater_ = gt_
+    gt_ = gt_
     ge_ = ge_
     logical_and_ = logical_and_
     logical_or_ = logical_or_

@@ -39,9 +39,9 @@ from .strided import StridedMethods
 
 class Tensor(TensorBase, AutogradMethods, ElementwiseMethods, ComparisonMethods, ReductionMethods, SoftmaxMethods,
              LinalgMethods, ShapeMethods, CombineMethods, IndexingMethods, SortingMethods, ConversionMethods,
-             CreationMethods, FillMethods, AttributeMethods, ComplexMethods,
+             CreationMethods, FillMethods, AttributeMethods, ComplexMethods, InplaceFormMethods,
              CumulativeMethods, IndexOpsMethods, MatrixMethods, SamplingMethods, StatisticsMethods,
-             StridedMethods, StorageMethods, InplaceFormMethods, concrete=True):
+             StridedMethods, StorageMethods, concrete=True):
     """An n-dimensional array with autograd: ``lamina.Tensor([[1., 2.]])``, ``lamina.Tensor(2, 3)``.
 
     ``tensor.array`` is the raw backend array; ``tensor.data`` a Tensor sharing it without history.
