@@ -97,32 +97,30 @@ def test_unary_inplace_nan_and_inf_as_torch(name):
     assert_close(x, xt)
 
 
-# where the out-of-place op itself accepts a dtype torch rejects (abs of bool, frac of int, ...): not the
-# in-place machinery's doing; strict xfails, so fixing the op shows up here
-OUT_OF_PLACE_GAPS = {(n, "bool") for n in ("abs", "ceil", "floor", "trunc", "fix", "round", "frac", "neg",
-                                           "negative", "relu", "square")} | {("frac", d) for d in ("int64", "int32",
-                                                                                                   "uint8")}
-INTEGER_CASES = [pytest.param(n, d, marks=pytest.mark.xfail(strict=True, reason="out-of-place op's dtype check"))
-                 if (n, d) in OUT_OF_PLACE_GAPS else (n, d)
-                 for n in TOPLEVEL for d in ("int64", "int32", "uint8", "bool")]
-
-
 @pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")  # lamina's log(0), acos(2) warn as NumPy does
 @pytest.mark.filterwarnings("ignore:divide by zero:RuntimeWarning")
-@pytest.mark.parametrize("name, dtype", INTEGER_CASES)
-def test_unary_inplace_on_integer_tensors_casts_or_raises_as_torch(name, dtype):
+@pytest.mark.parametrize("form", ["method", "out-of-place"])
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8", "bool"])
+@pytest.mark.parametrize("name", TOPLEVEL)
+def test_unary_inplace_on_integer_tensors_casts_or_raises_as_torch(name, dtype, form):
     arr = np.array([0, 1, 2, 3]).astype(dtype)
     x, xt = pair(arr)
+
+    def run(lib, t):
+        return call(lib, name, "method", t) if form == "method" else getattr(lib, name)(t)
+
     try:
-        call(torch, name, "method", xt)
-    except Exception as e:  # torch refuses: lamina raises the same error with the same message
+        ref = run(torch, xt)
+    except Exception as e:  # noqa: BLE001  (torch refuses: lamina raises the same error with the same message)
         with pytest.raises(type(e)) as info:
-            call(lamina, name, "method", x)
+            run(lamina, x)
         assert str(info.value) == str(e)
         np.testing.assert_array_equal(x.numpy(), arr)  # nothing written
     else:
-        assert call(lamina, name, "method", x) is x
+        got = run(lamina, x)
+        assert_close(got, ref)
         assert_close(x, xt)
+        assert (got is x) == (form == "method")
 
 
 def test_the_cast_rule_message_is_torchs():

@@ -10,8 +10,7 @@ from typing import Any
 from .._base.errors import DeviceMismatchError
 from .._tensor import Tensor
 from ..autograd.function import _observers, notify_observers
-from ._util import promote_pair, scalar_or_tensor
-from .inplace import SCALAR_TYPE
+from ._util import SCALAR_TYPE, promote_pair, scalar_or_tensor
 
 
 def _result(x: Tensor, res: Any) -> Tensor:

@@ -15,12 +15,7 @@ from typing import Any
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..autograd.grad_mode import state as _state
-
-#: torch's ScalarType names, which its cast error messages use
-SCALAR_TYPE = {"float16": "Half", "bfloat16": "BFloat16", "float32": "Float", "float64": "Double",
-                "complex64": "ComplexFloat", "complex128": "ComplexDouble", "int8": "Char", "int16": "Short",
-                "int32": "Int", "int64": "Long", "uint8": "Byte", "uint16": "UInt16", "uint32": "UInt32",
-                "bool": "Bool"}
+from ._util import SCALAR_TYPE
 
 
 def check_cast(src: Any, dst: Any) -> None:
