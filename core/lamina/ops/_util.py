@@ -164,3 +164,19 @@ def result_type(tensor: Any, other: Any) -> _dtype.dtype:
             raise TypeError(f"result_type: expected Tensors or Numbers, got {type(v).__name__}")
         cats[k] = d if cats[k] is None else _dtype.promote_np(cats[k], d)
     return _dtype._FROM_NP[_combine(cats[0], _combine(cats[1], cats[2]))]
+
+
+#: torch's ScalarType names, which its dtype error messages use ("result type Float can't be cast ...")
+SCALAR_TYPE = {"float16": "Half", "bfloat16": "BFloat16", "float32": "Float", "float64": "Double",
+               "complex64": "ComplexFloat", "complex128": "ComplexDouble", "int8": "Char", "int16": "Short",
+               "int32": "Int", "int64": "Long", "uint8": "Byte", "uint16": "UInt16", "uint32": "UInt32",
+               "bool": "Bool"}
+
+
+def refuse_dtype(input: Tensor, kernel: str, kinds: str) -> None:
+    """Raise torch's NotImplementedError when ``input``'s dtype kind is in ``kinds``: ``"abs_cpu" not
+    implemented for 'Bool'`` (``kernel`` is the name before the device type)."""
+    d = input._data.dtype
+    if d.kind in kinds:
+        raise NotImplementedError(f'"{kernel}_{input._device.type}" not implemented for '
+                                  f"'{SCALAR_TYPE.get(d.name, d.name)}'")

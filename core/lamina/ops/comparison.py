@@ -10,7 +10,7 @@ from typing import Any
 from .._base.errors import DeviceMismatchError
 from .._tensor import Tensor
 from ..autograd.function import _observers, notify_observers
-from ._util import promote_pair, scalar_or_tensor
+from ._util import SCALAR_TYPE, promote_pair, scalar_or_tensor
 
 
 def _result(x: Tensor, res: Any) -> Tensor:
@@ -63,8 +63,11 @@ def _predicate(np_name: str, name: str | None = None) -> Callable[[Tensor], Tens
 
 def _bitwise(op: Callable) -> Callable[[Tensor, Any], Tensor]:
     def fn(input: Tensor, other: Any) -> Tensor:
-        if input._data.dtype.kind == "f":
-            raise TypeError(f"bitwise operation: expected integer or bool tensors, got {input.dtype}")
+        dtypes = [input._data.dtype] + ([other._data.dtype] if isinstance(other, Tensor) else [])
+        inexact = [d.name for d in dtypes if d.kind in "fc"]
+        if inexact or isinstance(other, (float, complex)):  # torch's message names the float type
+            name = SCALAR_TYPE.get(inexact[0], inexact[0]) if inexact else "Float"
+            raise NotImplementedError(f'"{fn.__name__}_{input._device.type}" not implemented for \'{name}\'')
         out = _result(input, op(input._data, other._data if isinstance(other, Tensor) else other))
         if _observers:
             notify_observers(fn, (input, other), {}, out)

@@ -14,7 +14,7 @@ import math
 from .._base import dtype as _dtype
 from .._tensor import Tensor
 from ..autograd.function import Function
-from ._util import int_to_float, promote_float_pair, promote_pair
+from ._util import int_to_float, promote_float_pair, promote_pair, refuse_dtype
 from .unary import (  # noqa: F401  (re-exported: one namespace for elementwise ops)
     Abs,
     Acos,
@@ -326,6 +326,7 @@ def fmod(input: Tensor, other) -> Tensor:
 
 
 def frac(input: Tensor) -> Tensor:
+    refuse_dtype(input, "frac", "biu")
     return sub(input, trunc(input).detach())
 
 

@@ -79,6 +79,8 @@ def _imul(a, b):
 
 
 def _iclamp(a, min=None, max=None):  # noqa: A002
+    if a.dtype.kind in "biu" and any(isinstance(b, float) for b in (min, max)):
+        raise TypeError("a float bound on an integer tensor goes through the out-of-place path (a cast error)")
     if isinstance(min, (int, float)) or min is None:
         if min is not None:
             a[a < min] = min

@@ -25,6 +25,7 @@ from .elementwise_more_methods import ElementwiseMoreMethods
 from .fill import FillMethods
 from .index_ops import IndexOpsMethods
 from .indexing import IndexingMethods
+from .inplace_forms import InplaceFormMethods
 from .linalg import LinalgMethods
 from .matrix import MatrixMethods
 from .reduction import ReductionMethods
@@ -39,7 +40,7 @@ from .strided import StridedMethods
 
 class Tensor(TensorBase, AutogradMethods, ElementwiseMethods, ComparisonMethods, ReductionMethods, SoftmaxMethods,
              LinalgMethods, ShapeMethods, CombineMethods, IndexingMethods, SortingMethods, ConversionMethods,
-             CreationMethods, FillMethods, AttributeMethods, ComplexMethods,
+             CreationMethods, FillMethods, AttributeMethods, ComplexMethods, InplaceFormMethods,
              CumulativeMethods, IndexOpsMethods, MatrixMethods, SamplingMethods, StatisticsMethods,
              StridedMethods, StorageMethods, ElementwiseMoreMethods, concrete=True):
     """An n-dimensional array with autograd: ``lamina.Tensor([[1., 2.]])``, ``lamina.Tensor(2, 3)``.

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from .._tensor import Tensor
 from ..autograd.function import Function
-from ._util import int_to_float
+from ._util import int_to_float, refuse_dtype
 
 
 class Neg(Function):
@@ -228,8 +228,10 @@ class Sign(_ZeroGrad):
         return ctx.xp.sign(x)
 
 
-def _unary(cls: type[Function]) -> Callable[[Tensor], Tensor]:
+def _unary(cls: type[Function], bool_error: tuple[type[Exception], str] | None = None) -> Callable[[Tensor], Tensor]:
     def fn(input: Tensor) -> Tensor:
+        if bool_error is not None and input._data.dtype.kind == "b":
+            raise bool_error[0](bool_error[1])
         return cls.apply(input)
 
     fn.__name__ = cls.__name__.lower()
@@ -246,11 +248,18 @@ def _unary_float(cls: type[Function]) -> Callable[[Tensor], Tensor]:
     return fn
 
 
-neg = _unary(Neg)
+neg = _unary(Neg, (RuntimeError, "Negation, the `-` operator, on a bool tensor is not supported. If you are trying "
+                               "to invert a mask, use the `~` or `logical_not()` operator instead."))
 negative = neg
-abs = _unary(Abs)  # noqa: A001
-square = _unary(Square)
-relu = _unary(Relu)
+abs = _unary(Abs, (NotImplementedError, "\"abs_cpu\" not implemented for 'Bool'"))  # noqa: A001
+relu = _unary(Relu, (RuntimeError, "Boolean inputs not supported for relu"))
+
+
+def square(input: Tensor) -> Tensor:
+    """Elementwise x * x (bools square as int64, as torch's pow(x, 2)). Shape: (*) -> (*)"""
+    return Square.apply(input.long() if input._data.dtype.kind == "b" else input)
+
+
 sign = _unary(Sign)
 exp = _unary_float(Exp)
 expm1 = _unary_float(Expm1)
@@ -275,6 +284,7 @@ sigmoid = _unary_float(Sigmoid)
 
 def _int_passthrough(cls: type[Function]) -> Callable[[Tensor], Tensor]:
     def fn(input: Tensor) -> Tensor:
+        refuse_dtype(input, f"{cls.__name__.lower()}_vml", "b")
         kind = input._data.dtype.kind
         if kind in "biu":
             return input.clone()
@@ -292,6 +302,7 @@ trunc = fix = _int_passthrough(Trunc)
 
 
 def round(input: Tensor, *, decimals: int = 0) -> Tensor:  # noqa: A001
+    refuse_dtype(input, "round_vml", "b")
     if input._data.dtype.kind in "biu":
         return input.clone()
     return Round.apply(input, decimals) if decimals else Round.apply(input)
