@@ -44,18 +44,21 @@ INTERNAL: tuple[tuple[str, str], ...] = (
 
 #: (family regex, name regex, why lamina lacks it): the reasons docs/compat.md gives for missing names
 MISSING_WHY: tuple[tuple[str, str, str], ...] = (
-    (r"^torch$", r"^(hash_tensor)$", "needs the unsigned 64-bit dtype (`torch.uint64`), which lamina does not "
+    (r"^(torch|Tensor)$", r"^(hash_tensor)$", "needs the unsigned 64-bit dtype (`torch.uint64`), which lamina does not "
                                      "have yet"),
-    (r"^torch$", r"^slice_inverse$", "the inverse of a slice for torch.compile's functionalization; lamina.compile "
-                                     "does not trace"),
     (r"^torch$", r"autocast", "autocast (mixed precision) is not provided yet (issue: real PyTorch programs, item 5)"),
     (r"^(torch|Tensor)$", r"sparse|bsr|bsc|csc|csr|crow|ccol|col_indices|row_indices|coalesce|^indices$|^values$|"
                           r"^smm$|^sspaddmm$|dense_dim|is_coalesced",
      "sparse layouts beyond what lamina-sparse provides"),
     (r"^Tensor$", r"^to_padded_tensor$", "nested (jagged) tensors, `torch.nested`, are not provided"),
-    (r"^Tensor$", r"^share_memory_$", "tensors in shared memory between processes are not provided (the DataLoader's "
-                                      "workers use their own shared-memory batches)"),
-    (r"^Tensor$", r"^storage_type$", "legacy typed-storage API"),
+    (r"^Tensor$", r"^index$", "first-class dimensions (`functorch.dim`), a prototype, are not provided"),
+    (r"^(torch|Tensor)$", r"^slice_inverse$", "the inverse of a slice for torch.compile's functionalization; "
+                                             "lamina.compile does not trace"),
+    (r"^Tensor$", r"^share_memory_$", "moving a tensor's storage into shared memory is not provided (lamina "
+                                      "cannot move a storage under existing views; the DataLoader's workers pass "
+                                      "batches through shared memory of their own)"),
+    (r"^Tensor$", r"^storage_type$", "the legacy typed-storage classes (`torch.FloatStorage`, ...) are not "
+                                     "provided; `untyped_storage()` is"),
     (r"^optim$", r"^SparseAdam$", "lamina has no sparse gradients (`Embedding(sparse=True)` gives dense ones)"),
     (r"^nn(\.functional)?$", r"(?i)linear_cross_entropy|grouped_mm|scaled_mm", "a torch 2.13 prototype API"),
 )
