@@ -12,9 +12,9 @@ from ._containers_params import ParameterDict, ParameterList
 from ._module_state import _IncompatibleKeys
 from .containers import Identity, ModuleDict, ModuleList, Sequential
 from .module import Module
-from .parameter import Buffer, Parameter
+from .parameter import Buffer, Parameter, UninitializedBuffer, UninitializedParameter
 
 __getattr__, __dir__ = _plugins.namespace(("lamina.layers", "lamina.losses"), __name__)
 
-__all__ = ["Module", "Parameter", "Buffer", "Sequential", "ModuleList", "ModuleDict", "ParameterList",
-           "ParameterDict", "Identity", "functional", "init", "utils"]
+__all__ = ["Module", "Parameter", "Buffer", "UninitializedParameter", "UninitializedBuffer", "Sequential",
+           "ModuleList", "ModuleDict", "ParameterList", "ParameterDict", "Identity", "functional", "init", "utils"]

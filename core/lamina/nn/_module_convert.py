@@ -10,6 +10,7 @@ from typing import Any
 from .._base import dtype as _dtype
 from ..autograd.grad_mode import no_grad
 from ..ops.tensor import Tensor
+from .parameter import is_lazy
 
 
 def _apply(self, fn: Callable[[Tensor], Tensor], recurse: bool = True) -> Any:
@@ -24,7 +25,9 @@ def _apply(self, fn: Callable[[Tensor], Tensor], recurse: bool = True) -> Any:
             if p._grad is not None:
                 p._grad = fn(p._grad)
         for k, b in self._buffers.items():
-            if b is not None:
+            if is_lazy(b):
+                b.data = fn(b)  # an UninitializedBuffer is cast in place: it must stay uninitialized
+            elif b is not None:
                 self._buffers[k] = fn(b)
     return self
 

@@ -29,7 +29,7 @@ from ._module_hooks import (
     register_module_full_backward_hook,
     register_module_full_backward_pre_hook,
 )
-from .parameter import Buffer, Parameter
+from .parameter import Buffer, Parameter, is_lazy
 
 _HOOK_DICTS = ("_forward_pre_hooks", "_forward_pre_hooks_with_kwargs", "_forward_hooks",
                "_forward_hooks_with_kwargs", "_forward_hooks_always_called", "_backward_pre_hooks",
@@ -107,7 +107,7 @@ class Module:
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"cannot assign '{typename(tensor)}' object to buffer '{name}' "
                             "(lamina Tensor or None required)")
-        if isinstance(tensor, Buffer):
+        if isinstance(tensor, Buffer) and not is_lazy(tensor):  # an UninitializedBuffer stays itself
             plain = tensor.detach()
             plain._requires_grad = tensor._requires_grad
             tensor = plain

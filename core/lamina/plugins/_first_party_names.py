@@ -59,21 +59,24 @@ TABLE: dict[str, dict[str, str]] = {
             avg_pool1d max_pool1d max_pool1d_with_indices max_pool2d max_pool3d bilinear cosine_similarity
             pairwise_distance pdist pixel_shuffle pixel_unshuffle channel_shuffle constant_pad_nd dropout dropout_
             alpha_dropout alpha_dropout_ feature_dropout feature_dropout_ feature_alpha_dropout
-            feature_alpha_dropout_ embedding embedding_renorm_
+            feature_alpha_dropout_ embedding embedding_renorm_ embedding_bag celu celu_ selu selu_ rrelu rrelu_
+            threshold threshold_ hardshrink prelu
         """,
         "lamina.layers": """
             Linear Bilinear LazyLinear Conv1d Conv2d Conv3d ConvTranspose1d ConvTranspose2d ConvTranspose3d
-            MaxPool1d MaxPool2d MaxPool3d MaxUnpool2d MaxUnpool1d MaxUnpool3d AvgPool1d AvgPool2d AvgPool3d LPPool2d
-            LPPool1d LPPool3d AdaptiveAvgPool1d AdaptiveAvgPool2d AdaptiveAvgPool3d AdaptiveMaxPool1d
-            AdaptiveMaxPool2d AdaptiveMaxPool3d Unfold Fold ZeroPad2d ConstantPad1d ConstantPad2d ReflectionPad2d
-            ReplicationPad2d ReflectionPad1d ReflectionPad3d ReplicationPad1d ReplicationPad3d CircularPad1d
-            CircularPad2d CircularPad3d ZeroPad1d ZeroPad3d ConstantPad3d Upsample UpsamplingNearest2d
-            UpsamplingBilinear2d ReLU ReLU6 LeakyReLU PReLU RReLU ELU SELU CELU GELU SiLU Mish Hardtanh Hardswish
-            Hardsigmoid Threshold Sigmoid Tanh Softplus Softsign Softshrink Hardshrink Tanhshrink LogSigmoid GLU
-            Softmax LogSoftmax Softmin Softmax2d Dropout Dropout1d Dropout2d Dropout3d AlphaDropout
-            FeatureAlphaDropout Embedding EmbeddingBag Flatten Unflatten PixelShuffle PixelUnshuffle ChannelShuffle
-            CosineSimilarity PairwiseDistance
+            LazyConv1d LazyConv2d LazyConv3d LazyConvTranspose1d LazyConvTranspose2d LazyConvTranspose3d MaxPool1d
+            MaxPool2d MaxPool3d MaxUnpool2d MaxUnpool1d MaxUnpool3d AvgPool1d AvgPool2d AvgPool3d LPPool2d LPPool1d
+            LPPool3d AdaptiveAvgPool1d AdaptiveAvgPool2d AdaptiveAvgPool3d AdaptiveMaxPool1d AdaptiveMaxPool2d
+            AdaptiveMaxPool3d Unfold Fold ZeroPad2d ConstantPad1d ConstantPad2d ReflectionPad2d ReplicationPad2d
+            ReflectionPad1d ReflectionPad3d ReplicationPad1d ReplicationPad3d CircularPad1d CircularPad2d
+            CircularPad3d ZeroPad1d ZeroPad3d ConstantPad3d Upsample UpsamplingNearest2d UpsamplingBilinear2d ReLU
+            ReLU6 LeakyReLU PReLU RReLU ELU SELU CELU GELU SiLU Mish Hardtanh Hardswish Hardsigmoid Threshold
+            Sigmoid Tanh Softplus Softsign Softshrink Hardshrink Tanhshrink LogSigmoid GLU Softmax LogSoftmax
+            Softmin Softmax2d Dropout Dropout1d Dropout2d Dropout3d AlphaDropout FeatureAlphaDropout Embedding
+            EmbeddingBag Flatten Unflatten PixelShuffle PixelUnshuffle ChannelShuffle CosineSimilarity
+            PairwiseDistance
         """,
+        "lamina.tensor_methods": "hardshrink prelu",
     },
     "lamina-layers-recurrent": {
         "lamina.functions": "lstm gru rnn_tanh rnn_relu lstm_cell gru_cell rnn_tanh_cell rnn_relu_cell",
@@ -82,9 +85,9 @@ TABLE: dict[str, dict[str, str]] = {
     },
     "lamina-linalg": {
         "lamina.functions": """
-            chain_matmul cholesky cholesky_inverse cholesky_solve cross det eig frobenius_norm geqrf inverse logdet
-            lstsq lu lu_solve lu_unpack matrix_exp matrix_power matrix_rank nuclear_norm orgqr ormqr pca_lowrank
-            pinverse qr slogdet solve svd svd_lowrank symeig triangular_solve
+            chain_matmul cholesky cholesky_inverse cholesky_solve cross det eig frobenius_norm geqrf inverse lobpcg
+            logdet lstsq lu lu_solve lu_unpack matrix_exp matrix_power matrix_rank nuclear_norm orgqr ormqr
+            pca_lowrank pinverse qr slogdet solve svd svd_lowrank symeig triangular_solve
         """,
         "lamina.namespaces": "linalg",
         "lamina.tensor_methods": """
@@ -116,8 +119,9 @@ TABLE: dict[str, dict[str, str]] = {
         """,
         "lamina.functions": "batch_norm instance_norm layer_norm group_norm rms_norm norm_except_dim",
         "lamina.layers": """
-            BatchNorm1d BatchNorm2d BatchNorm3d LazyBatchNorm2d SyncBatchNorm InstanceNorm1d InstanceNorm2d
-            InstanceNorm3d LayerNorm GroupNorm RMSNorm LocalResponseNorm
+            BatchNorm1d BatchNorm2d BatchNorm3d LazyBatchNorm1d LazyBatchNorm2d LazyBatchNorm3d SyncBatchNorm
+            InstanceNorm1d InstanceNorm2d InstanceNorm3d LazyInstanceNorm1d LazyInstanceNorm2d LazyInstanceNorm3d
+            LayerNorm GroupNorm RMSNorm LocalResponseNorm
         """,
     },
     "lamina-onnx": {

@@ -21,10 +21,12 @@ def _id(r):
     return r.name or r.cls.__name__
 
 
-def _build(rec, dtype):
+def _build(rec, dtype, x):
     lamina.manual_seed(0)
     factory = {"dtype": getattr(lamina, dtype)} if "dtype" in inspect.signature(rec.cls).parameters else {}
     m = rec.cls(**rec.init_kwargs, **factory)
+    if getattr(m, "has_uninitialized_params", lambda: False)():
+        m.initialize_parameters(x)  # a lazy norm: give its parameters their shapes first
     with lamina.no_grad():  # non-trivial affine parameters and running statistics
         for p in m.parameters():
             p.copy_(lamina.randn(*p.shape, dtype=p.dtype) * 0.5 + 1.0)
@@ -45,8 +47,8 @@ def _state(m):
 def test_eval_mode_normalises_with_the_running_statistics(rec, dtype):
     tol = dict(rtol=1e-4, atol=1e-5) if dtype == "float32" else dict(rtol=1e-7, atol=1e-7)
     for s in rec.sample_inputs(np, getattr(np, dtype), np.random.default_rng(0)):
-        m = _build(rec, dtype)
         x = lamina.tensor(s.args[0])
+        m = _build(rec, dtype, x)
         m(x)  # a train-mode step updates the running statistics
         m.eval()
         ev = m(x)

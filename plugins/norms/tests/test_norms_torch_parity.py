@@ -140,9 +140,15 @@ def test_lazy_batchnorm_becomes_batchnorm():
     assert type(lm) is nn.BatchNorm2d and lm.num_features == 5 and lm.weight is w
     assert tuple(w.shape) == (5,) and tuple(y.shape) == (4, 5, 3, 3)
     assert repr(lm) == repr(torch.nn.BatchNorm2d(5, momentum=None))
-    fresh = nn.LazyBatchNorm2d()
+    fresh, tfresh = nn.LazyBatchNorm2d(), torch.nn.LazyBatchNorm2d()
     fresh.load_state_dict(lm.state_dict())
-    assert type(fresh) is nn.BatchNorm2d and np.array_equal(fresh.running_var.array, lm.running_var.array)
+    tfresh.load_state_dict({k: torch.tensor(v.numpy()) for k, v in lm.state_dict().items()})
+    # as PyTorch: loading materializes the tensors; the class changes at the next forward
+    assert type(fresh).__name__ == type(tfresh).__name__ == "LazyBatchNorm2d"
+    assert not fresh.has_uninitialized_params() and not tfresh.has_uninitialized_params()
+    assert np.array_equal(fresh.running_var.array, lm.running_var.array)
+    fresh(lamina.randn(2, 5, 3, 3))
+    assert type(fresh) is nn.BatchNorm2d
 
 
 def test_old_checkpoint_without_num_batches_tracked():

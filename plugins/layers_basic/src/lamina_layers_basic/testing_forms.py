@@ -1,6 +1,6 @@
 """Conformance records for the forms that complete torch's sets: the 1-d/3-d and circular padding layers,
 ``*_with_indices`` pools, AdaptiveMaxPool3d, LPPool1d/3d, MaxUnpool1d/3d, the in-place ``F.*_`` activations,
-gumbel_softmax, the deprecated upsample aliases, F.conv_tbc and feature-alpha dropout.
+gumbel_softmax, the deprecated upsample aliases, F.conv_tbc, feature-alpha dropout and the lazy convolutions.
 
 ``records_forms()`` is merged into the plugin's ``records()`` (``testing.py``). References are NumPy float64.
 """
@@ -207,6 +207,24 @@ def _conv_tbc_ref(x, w, b, pad=0):
     return np.stack([sum(xp[t + k] @ w[k] for k in range(K)) + b for t in range(T + 2 * pad - K + 1)])
 
 
+LAZY_XFAIL = {"load_state_dict_rejects": "the check reads the shapes of a fresh module's parameters: an "
+              "UninitializedParameter has none (PyTorch raises the same RuntimeError)"}
+
+
+def _lazy_records(L, M) -> list:
+    from ._refs import ref_conv, ref_conv_transpose
+
+    recs = []
+    for n, shape in ((1, (2, 4, 7)), (2, (2, 4, 5, 4)), (3, (1, 4, 3, 4, 3))):
+        recs.append(M(cls=getattr(L, f"LazyConv{n}d"), init_kwargs={"out_channels": 6, "kernel_size": 2,
+                      "groups": 2}, sample_inputs=_randn(shape), tags=_BI, expected_failures=LAZY_XFAIL,
+                      reference=lambda p, x: ref_conv(x, p["weight"], p["bias"], groups=2)))
+        recs.append(M(cls=getattr(L, f"LazyConvTranspose{n}d"), init_kwargs={"out_channels": 3, "kernel_size": 2,
+                      "stride": 2, "bias": False}, sample_inputs=_randn(shape), tags=_BI, expected_failures=LAZY_XFAIL,
+                      reference=lambda p, x: ref_conv_transpose(x, p["weight"], None, stride=2)))
+    return recs
+
+
 def records_forms() -> list:
     import lamina.nn as L
     import lamina.nn.functional as F
@@ -214,4 +232,5 @@ def records_forms() -> list:
     from lamina.testing import FunctionInfo as Fn
     from lamina.testing import ModuleInfo as M
 
-    return _pad_records(L, M, ShapeError) + _pool_records(L, F, M, Fn) + _function_records(L, F, M, Fn)
+    return (_pad_records(L, M, ShapeError) + _pool_records(L, F, M, Fn) + _function_records(L, F, M, Fn)
+            + _lazy_records(L, M))

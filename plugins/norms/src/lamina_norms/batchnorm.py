@@ -1,4 +1,4 @@
-"""BatchNorm1d/2d/3d, LazyBatchNorm2d and SyncBatchNorm (statistics over all ranks; a BatchNorm on one).
+"""BatchNorm1d/2d/3d and SyncBatchNorm (statistics over all ranks; a BatchNorm on one).
 
 Parameters ``weight``/``bias`` and buffers ``running_mean``/``running_var`` (unbiased batch
 variance)/``num_batches_tracked`` (int64, 0-d) are named as in PyTorch, so state_dicts exchange.
@@ -144,46 +144,6 @@ class BatchNorm3d(_BatchNorm):
         _channels("BatchNorm3d", input, self.num_features)
 
 
-class LazyBatchNorm2d(BatchNorm2d):
-    """BatchNorm2d whose ``num_features`` is taken from the first input (then it becomes a BatchNorm2d).
-
-    Until then ``weight``, ``bias`` and the running statistics are empty; they are filled in place,
-    so an optimizer built before the first call keeps working. A state_dict loaded first sizes them.
-
-    Shape: input (N, C, H, W) -> same shape
-    """
-
-    cls_to_become = BatchNorm2d
-
-    def __init__(self, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
-                 track_running_stats: bool = True, device: Any = None, dtype: Any = None, *,
-                 bias: bool = True) -> None:
-        super().__init__(0, eps, momentum, affine, track_running_stats, device, dtype, bias=bias)
-
-    def has_uninitialized_params(self) -> bool:
-        return self.num_features == 0
-
-    def initialize_parameters(self, num_features: int) -> None:
-        self.num_features = int(num_features)
-        for t in (self.weight, self.bias, self.running_mean, self.running_var):
-            if t is not None:
-                t.data = lamina.empty(self.num_features, dtype=t.dtype, device=t.device)
-        self.reset_parameters()
-        self.__class__ = self.cls_to_become
-
-    def forward(self, input: Tensor) -> Tensor:
-        if self.has_uninitialized_params():
-            _dims("LazyBatchNorm2d", input, (4,))
-            self.initialize_parameters(input.shape[1])
-        return BatchNorm2d.forward(self, input)  # the class has changed: no zero-argument super() here
-
-    def _load_from_state_dict(self, state_dict, prefix, *args: Any) -> None:
-        src = state_dict.get(prefix + "weight", state_dict.get(prefix + "running_mean"))
-        if self.has_uninitialized_params() and isinstance(src, Tensor) and src.ndim == 1:
-            self.initialize_parameters(src.shape[0])
-        _NormBase._load_from_state_dict(self, state_dict, prefix, *args)  # the class may have changed above
-
-
 _NO_DISTRIBUTED = False
 
 
@@ -267,4 +227,4 @@ class SyncBatchNorm(_BatchNorm):
         return out
 
 
-__all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "LazyBatchNorm2d", "SyncBatchNorm"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm"]
