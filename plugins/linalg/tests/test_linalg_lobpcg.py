@@ -92,15 +92,16 @@ def test_preconditioner_niter_tracker():
     iK = np.diag(1.0 / np.diag(A))
     El, _ = lamina.lobpcg(lamina.tensor(A), k=3, X=lamina.tensor(X), iK=lamina.tensor(iK))
     np.testing.assert_allclose(El.numpy(), np.linalg.eigvalsh(A)[::-1][:3], rtol=1e-10)
-    steps = []
+    for lib in (torch, lamina):
+        steps = []
 
-    def tracker(worker):
-        steps.append(worker.ivars["istep"])
-        if worker.ivars["istep"] == 2:
-            worker.bvars["force_stop"] = True
+        def tracker(worker, steps=steps):
+            steps.append((worker.ivars["istep"], tuple(worker.tvars["rerr"].shape)))
+            if worker.ivars["istep"] == 2:
+                worker.bvars["force_stop"] = True
 
-    lamina.lobpcg(lamina.tensor(A), k=3, X=lamina.tensor(X), tracker=tracker)
-    assert steps == [0, 1, 2]
+        lib.lobpcg(lib.tensor(A), k=3, X=lib.tensor(X), tracker=tracker)
+        assert steps == [(1, (3,)), (2, (3,))]
     E1, _ = lamina.lobpcg(lamina.tensor(A), k=3, X=lamina.tensor(X), niter=1)   # one Rayleigh-Ritz step
     Et, _ = torch.lobpcg(torch.tensor(A), k=3, X=torch.tensor(X), niter=1)
     assert np.all(np.isfinite(E1.numpy())) and E1.shape == Et.shape
@@ -171,3 +172,29 @@ def test_errors_as_torch():
             lib.lobpcg(lib.tensor(A), k=1, B=lib.tensor(np.eye(29)))
         with pytest.raises(AssertionError, match="X shape mismatch"):
             lib.lobpcg(lib.tensor(A), k=1, X=lib.tensor(X[:20]))
+
+
+def test_dependent_start_raises_linalg_error_as_torch():
+    A, X, _ = _problem(12)
+    Xd = np.repeat(X[:, :1], 3, axis=1)
+    with pytest.raises(torch.linalg.LinAlgError):
+        torch.lobpcg(torch.tensor(A), k=3, X=torch.tensor(Xd))
+    with pytest.raises(lamina.linalg.LinAlgError, match="linearly dependent"):
+        lamina.lobpcg(lamina.tensor(A), k=3, X=lamina.tensor(Xd))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_larger_clustered_spectrum(dtype):
+    r = np.random.default_rng(13)
+    M = r.standard_normal((200, 200))
+    A = (M + M.T) / 2 + np.diag(np.arange(200) * 0.05)
+    X = r.standard_normal((200, 4))
+    w = np.linalg.eigvalsh(A)
+    Et, _ = torch.lobpcg(torch.tensor(A.astype(dtype)), k=4, X=torch.tensor(X.astype(dtype)))
+    El, Ul = lamina.lobpcg(lamina.tensor(A.astype(dtype)), k=4, X=lamina.tensor(X.astype(dtype)))
+    tol = 1e-3 if dtype == "float32" else 1e-10
+    np.testing.assert_allclose(El.numpy(), w[::-1][:4], rtol=tol)
+    np.testing.assert_allclose(El.numpy(), Et.numpy(), rtol=tol)
+    U = Ul.numpy().astype(np.float64)
+    res = np.linalg.norm(A @ U - U * El.numpy(), axis=0) / (np.abs(El.numpy()) + np.linalg.norm(A, 2))
+    assert res.max() < (1e-3 if dtype == "float32" else 1e-7)

@@ -22,6 +22,8 @@ import numpy as np
 from lamina import Tensor
 from lamina.autograd import Function
 
+from ._common import LinAlgError
+
 _EPS = {"float32": 1.2e-07, "float64": 2.23e-16}
 
 
@@ -56,13 +58,14 @@ def _project_out(Q: np.ndarray, BQ: np.ndarray, V: np.ndarray, BV: np.ndarray | 
     return V, (V if B is None else B @ V)
 
 
-def _ritz(A: np.ndarray, S: np.ndarray, largest: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Ritz values (largest first when ``largest``) and coefficient vectors of A on the B-orthonormal S."""
-    T = S.T @ (A @ S)
+def _ritz(A: np.ndarray, S: np.ndarray, largest: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Ritz values (largest first when ``largest``), coefficient vectors of A on the B-orthonormal S, and A S."""
+    AS = A @ S
+    T = S.T @ AS
     w, C = np.linalg.eigh(0.5 * (T + T.T))
     if largest:
         w, C = w[::-1], C[:, ::-1]
-    return w, C
+    return w, C, AS
 
 
 def _run(A: np.ndarray, B: np.ndarray | None, X: np.ndarray, iK: np.ndarray | None, k: int, niter: int,
@@ -77,23 +80,25 @@ def _run(A: np.ndarray, B: np.ndarray | None, X: np.ndarray, iK: np.ndarray | No
                             "B_norm": b_norm}, bvars={}, tvars={}, iparams={"m": m, "n": n, "k": k, "niter": niter},
                             fparams={"tol": tol})
     Q, BQ = _b_orthonormal(X, mul_b(X), drop_tol)
-    w, C = _ritz(A, Q, largest)
-    X, BX = Q @ C[:, :n], BQ @ C[:, :n]
+    if Q.shape[1] < n:                                                  # torch: its Cholesky of X^T B X fails
+        raise LinAlgError(f"lobpcg: the columns of the initial X are linearly dependent (rank {Q.shape[1]} < {n}), "
+                          "or B is not positive-definite on them")
+    w, C, AQ = _ritz(A, Q, largest)
+    X, BX, AX = Q @ C[:, :n], BQ @ C[:, :n], AQ @ C[:, :n]
     E = w[:n]
     P = BP = None
     left = niter
     while True:
         left -= 1
-        R = A @ X - BX * E
+        R = AX - BX * E
         rerr = np.linalg.norm(R, axis=0) / (np.linalg.norm(X, axis=0) * (a_norm + np.abs(E) * b_norm))
         conv = rerr < tol
         nc = int(np.argmin(conv)) if not conv.all() else n
-        state.ivars["converged_count"] = nc
-        state.tvars["rerr"] = rerr
-        if tracker is not None:
+        state.ivars.update(converged_count=nc, iterations_left=left, istep=state.ivars["istep"] + 1)
+        if tracker is not None:                                         # torch's: after each step, istep from 1
+            state.tvars["rerr"] = lamina.from_numpy(rerr)
             state.X, state.E, state.R = lamina.from_numpy(X.copy()), lamina.from_numpy(E.copy()), lamina.from_numpy(R)
             tracker(state)
-        state.ivars["istep"] += 1
         if state.bvars.get("force_stop", False) or left == 0 or nc >= k:
             return E, X
         W = R[:, nc:] if iK is None else iK @ R[:, nc:]
@@ -113,11 +118,10 @@ def _run(A: np.ndarray, B: np.ndarray | None, X: np.ndarray, iK: np.ndarray | No
         S, BS = np.hstack(blocks), np.hstack(bblocks)
         if S.shape[1] == n:                                            # nothing new to search: X is exact
             return E, X
-        w, C = _ritz(A, S, largest)
+        w, C, AS = _ritz(A, S, largest)
         Cn = C[:, :n]
-        Xn, BXn = S @ Cn, BS @ Cn
         P, BP = S[:, n:] @ Cn[n:], BS[:, n:] @ Cn[n:]                  # the step taken outside span(X)
-        X, BX, E = Xn, BXn, w[:n]
+        X, BX, AX, E = S @ Cn, BS @ Cn, AS @ Cn, w[:n]
 
 
 class _Lobpcg(Function):
