@@ -13,8 +13,8 @@ from lamina import Tensor
 from . import constraints
 from .distribution import Distribution
 from .exp_family import ExponentialFamily
-from .samplers import standard_gamma, standard_normal
-from .utils import as_size, diagonal, finfo, lazy_property
+from .samplers import standard_dirichlet, standard_normal
+from .utils import as_size, diagonal, lazy_property
 
 __all__ = ["Dirichlet", "MultivariateNormal"]
 
@@ -48,10 +48,7 @@ class Dirichlet(ExponentialFamily):
 
     def rsample(self, sample_shape: Any = ()) -> Tensor:
         shape = tuple(self._extended_shape(sample_shape))
-        g = standard_gamma(self.concentration.expand(shape))
-        x = g / g.sum(-1, keepdim=True)
-        tiny = float(finfo(x.dtype).tiny)
-        return x + (x.clamp(min=tiny, max=1 - float(finfo(x.dtype).eps)) - x).detach()
+        return standard_dirichlet(self.concentration.expand(shape))
 
     def log_prob(self, value: Tensor) -> Tensor:
         if self._validate_args:

@@ -1,5 +1,6 @@
-"""Samplers the core lacks, drawn from lamina's generator: standard normal/uniform helpers and the
-standard gamma (Marsaglia-Tsang) with its implicit reparameterisation gradient.
+"""Samplers the core lacks, drawn from lamina's generator: standard normal/uniform helpers, the
+standard gamma (Marsaglia-Tsang) with its implicit reparameterisation gradient, and the Dirichlet (normalised
+gammas) with torch's implicit gradient, which depends on the sample x only (not on the gammas drawn).
 
 The gamma gradient dx/dalpha = -(dP(alpha, x)/dalpha) / p(x; alpha) comes from the regularised incomplete
 gamma P (scipy.special, CPU only) differentiated in alpha by central differences in float64.
@@ -105,3 +106,50 @@ def standard_gamma(alpha: Tensor) -> Tensor:
         return StandardGammaFn.apply(alpha, x)
     return x
 
+
+
+def _dirichlet_grad_factor(x: np.ndarray, a: np.ndarray, total: np.ndarray) -> np.ndarray:
+    """d x / d a of the marginal x ~ Beta(a, b = total - a) at fixed b, divided by (1 - x): the factor G in
+    d x_j / d a_i = G_i (delta_ij - x_j) (float64 NumPy, central differences of the regularised beta)."""
+    b = total - a
+    h = 1e-5 * np.maximum(a, 1e-3)
+    h = np.minimum(h, 0.5 * a)
+    upper = sc.betainc(a, b, x) > 0.5
+    # differentiate the smaller tail: I_x(a, b) = 1 - I_(1-x)(b, a)
+    dp = (sc.betainc(a + h, b, x) - sc.betainc(a - h, b, x)) / (2 * h)
+    dq = (sc.betainc(b, a + h, 1 - x) - sc.betainc(b, a - h, 1 - x)) / (2 * h)
+    d_cdf = np.where(upper, -dq, dp)
+    log_pdf = (a - 1) * np.log(x) + (b - 1) * np.log1p(-x) - sc.betaln(a, b)
+    return -d_cdf * np.exp(-log_pdf) / (1 - x)
+
+
+class DirichletFn(Function):
+    """Dirichlet(alpha) sample x with torch's implicit gradient. alpha, x: (*, k) -> x: (*, k)"""
+
+    @staticmethod
+    def forward(ctx, alpha, x):
+        ctx.save_for_backward(alpha, x)
+        return x.copy()
+
+    @staticmethod
+    def backward(ctx, dy):
+        alpha, x = ctx.saved_tensors
+        if ctx.xp is not np:
+            raise NotImplementedError("Dirichlet.rsample: the gradient uses scipy.special and runs on CPU tensors "
+                                      "only")
+        a64, x64, dy64 = (np.asarray(t, dtype=np.float64) for t in (alpha, x, dy))
+        with np.errstate(all="ignore"):
+            g = _dirichlet_grad_factor(x64, a64, a64.sum(-1, keepdims=True))
+        return (g * (dy64 - (x64 * dy64).sum(-1, keepdims=True))).astype(dy.dtype), None
+
+
+def standard_dirichlet(concentration: Tensor) -> Tensor:
+    """Dirichlet(concentration) draws in [tiny, 1 - eps], differentiable in concentration as torch's.
+    concentration: (*, k) -> (*, k)"""
+    fi = finfo(concentration.dtype)
+    with lamina.no_grad():
+        g = standard_gamma(concentration.detach())
+        x = (g / g.sum(-1, keepdim=True)).clamp(min=float(fi.tiny), max=1.0 - float(fi.eps))
+    if concentration.requires_grad and lamina.is_grad_enabled():
+        return DirichletFn.apply(concentration, x)
+    return x
