@@ -1,7 +1,7 @@
 """lamina-fft's workloads: rfft of 2^20 float32 samples (forward; issue target <= 1.5x PyTorch), the
 same with its backward, and an stft + istft round trip with gradients.
 
-For the lead to add to ``workloads.WORKLOADS``::
+Registered in ``workloads.WORKLOADS`` (``run.py --only fft``, ``--only stft``) as::
 
     Workload("rfft 2^20 float32 samples (fwd)", "ms/call", wl_fft.rfft_forward, 1.5, ("fft.rfft",)),
     Workload("rfft 2^20 float32 fwd+bwd (|X|.sum())", "ms/step", wl_fft.rfft_train, None, ("fft.rfft",)),

@@ -1,7 +1,7 @@
 """lamina-linalg's workloads: linalg.solve, inv, cholesky and svd of one 256 x 256 float32 matrix (forward;
 the issue's target is <= 1.2x PyTorch), and solve with its backward.
 
-For the lead to add to ``workloads.WORKLOADS``::
+Registered in ``workloads.WORKLOADS`` (``run.py --only linalg``) as::
 
     Workload("linalg.solve 256x256 float32, 256 right-hand sides", "ms/call", wl_linalg.solve, 1.2, ("linalg.solve",)),
     Workload("linalg.inv 256x256 float32", "ms/call", wl_linalg.inv, 1.2, ("linalg.inv",)),
