@@ -198,3 +198,12 @@ def test_larger_clustered_spectrum(dtype):
     U = Ul.numpy().astype(np.float64)
     res = np.linalg.norm(A @ U - U * El.numpy(), axis=0) / (np.abs(El.numpy()) + np.linalg.norm(A, 2))
     assert res.max() < (1e-3 if dtype == "float32" else 1e-7)
+
+
+def test_complex_and_bad_params_raise():
+    with pytest.raises(NotImplementedError, match="complex"):
+        lamina.lobpcg(lamina.eye(9, dtype=lamina.complex64), k=1)
+    with pytest.raises(TypeError, match="ortho_fparams must be a dict"):
+        lamina.lobpcg(lamina.eye(9, dtype=lamina.float64), k=1, ortho_fparams=3)
+    E, _ = lamina.lobpcg(lamina.eye(9, dtype=lamina.float64), k=1, method="basic", ortho_iparams={"ortho_i_max": 2})
+    np.testing.assert_allclose(E.numpy(), [1.0])

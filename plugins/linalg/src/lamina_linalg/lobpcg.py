@@ -25,6 +25,7 @@ from lamina.autograd import Function
 from ._common import LinAlgError
 
 _EPS = {"float32": 1.2e-07, "float64": 2.23e-16}
+_DROP = 1e-10  # search directions whose B-Gram eigenvalue is below this x the largest are dropped (float64 work)
 
 
 def _np(x: Any) -> np.ndarray | None:
@@ -161,12 +162,9 @@ class _Lobpcg(Function):
         return G.astype(A.dtype), None, None, None, None
 
 
-def _check_params(name: str, d: Any, kind: type) -> dict:
-    if d is None:
-        return {}
-    if not isinstance(d, dict):
+def _check_params(name: str, d: Any) -> None:
+    if d is not None and not isinstance(d, dict):
         raise TypeError(f"lobpcg: {name} must be a dict or None, got {type(d).__name__}")
-    return dict(d)
 
 
 def lobpcg(A: Tensor, k: int | None = None, B: Tensor | None = None, X: Tensor | None = None, n: int | None = None,
@@ -181,8 +179,8 @@ def lobpcg(A: Tensor, k: int | None = None, B: Tensor | None = None, X: Tensor |
     to the residuals, ``niter`` the most steps (default 1000; -1: until convergence), ``tol`` the residual
     tolerance (default sqrt of the dtype's eps). ``tracker(worker)`` is called after every step and may set
     ``worker.bvars['force_stop'] = True``. ``method`` ('ortho' or 'basic') and the ``ortho_*`` dicts are
-    accepted; 'ortho_tol_drop' sets the threshold for dropping dependent directions. Batches of matrices are
-    solved one by one. Gradients: for dense A with B = None.
+    accepted but both methods run the same iteration, with lamina's own orthogonalization thresholds. Batches
+    of matrices are solved one by one. Gradients: for dense real A with B = None.
 
     Shape: A (*, m, m), B (*, m, m), X (*, m, n) with m >= 3 n -> E (*, k), X (*, m, k)
     """
@@ -196,6 +194,8 @@ def lobpcg(A: Tensor, k: int | None = None, B: Tensor | None = None, X: Tensor |
         raise AssertionError(f"A and B must have same shape, got {A.shape} vs {B.shape}")
     if method not in (None, "ortho", "basic"):
         raise ValueError(f"lobpcg: method must be 'ortho' or 'basic', got {method!r}")
+    if A.is_complex() or (B is not None and B.is_complex()):
+        raise NotImplementedError("lobpcg: complex A or B is not supported by lamina (real symmetric input only)")
     dtype = A.dtype if A.dtype in (lamina.float32, lamina.float64) else lamina.float32
     if tol is None:
         tol = _EPS[str(dtype).rsplit(".", 1)[-1]] ** 0.5
@@ -205,11 +205,10 @@ def lobpcg(A: Tensor, k: int | None = None, B: Tensor | None = None, X: Tensor |
     if m < 3 * n:
         raise ValueError(f"LOBPCG algorithm is not applicable when the number of A rows (={m}) is smaller than "
                          f"3 x the number of requested eigenpairs (={n})")
-    _check_params("ortho_iparams", ortho_iparams, int)
-    fp = _check_params("ortho_fparams", ortho_fparams, float)
-    _check_params("ortho_bparams", ortho_bparams, bool)
-    drop_tol = float(fp.get("ortho_tol_drop", tol)) if method in (None, "ortho") else float(tol)
-    drop_tol = min(drop_tol, 1e-10)                                     # a Gram eigenvalue, relative
+    for name, d in (("ortho_iparams", ortho_iparams), ("ortho_fparams", ortho_fparams),
+                    ("ortho_bparams", ortho_bparams)):
+        _check_params(name, d)
+    drop_tol = _DROP                                                    # a Gram eigenvalue, relative to the largest
     opts = (int(k), 1000 if niter is None else int(niter), float(tol), True if largest is None else bool(largest),
             drop_tol, tracker)
     if A.requires_grad or (B is not None and B.requires_grad):
