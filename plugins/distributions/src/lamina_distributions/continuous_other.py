@@ -9,6 +9,7 @@ from typing import Any
 
 import lamina
 import lamina.nn.functional as F
+import numpy as np
 from lamina import Tensor
 
 from . import constraints
@@ -289,8 +290,12 @@ class Kumaraswamy(TransformedDistribution):
     @property
     def mode(self) -> Tensor:
         # torch 2.13 evaluates log1p(-concentration0) here, which is NaN for every concentration0 >= 1, and
-        # masks concentration0 < 1 or concentration1 < 1 with NaN: its mode is NaN everywhere; kept for parity
-        return lamina.full_like(self.concentration1, math.nan)
+        # masks concentration0 < 1 or concentration1 < 1 with NaN: its mode is NaN everywhere; the same
+        # expression is kept for parity of the values and of the gradients (0 where masked, else NaN)
+        a, b = self.concentration1, self.concentration0
+        with np.errstate(invalid="ignore", divide="ignore"):
+            log_mode = b.reciprocal() * (-b).log1p() - (-b * a).log1p()
+            return lamina.where((b < 1) | (a < 1), math.nan, log_mode).exp()
 
     @property
     def variance(self) -> Tensor:

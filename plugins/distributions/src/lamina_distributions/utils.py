@@ -127,7 +127,13 @@ def diag_embed(v: Tensor) -> Tensor:
 
 
 def diagonal(x: Tensor) -> Tensor:
-    """Diagonal of the last two dims. x: (*, n, n) -> (*, n)"""
+    """Diagonal of the last two dims. x: (*, n, n) -> (*, n)
+
+    An expanded x (a zero stride: batched parameters broadcast from one matrix) is made contiguous first:
+    the core's strided-view backward over a zero-stride input counts each element once per alias, so
+    Wishart's variance gradient came out the batch size times too large on the diagonal."""
+    if 0 in x.stride():
+        x = x.contiguous()
     return lamina.diagonal(x, 0, -2, -1)
 
 
