@@ -8,7 +8,7 @@ import lamina
 import numpy as np
 import pytest
 import torch
-from _dist_cases import NAMES, host, same_repr
+from _dist_cases import NAMES, build, case, host, same_repr
 
 LC = lamina.distributions.constraints
 TC = torch.distributions.constraints
@@ -155,8 +155,6 @@ SUPPORTS = NAMES
 def test_registry_on_each_distribution_support(name, which):
     """biject_to/transform_to of each distribution's support: the same transform (repr), values and
     log_abs_det_jacobian as torch's on the same unconstrained input."""
-    from _dist_cases import build, case
-
     kw, _ = case(name)
     td, ld = build(TD, name, kw), build(LD, name, kw)
     try:

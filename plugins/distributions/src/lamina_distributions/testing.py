@@ -12,11 +12,10 @@ import numpy as np
 
 __lamina_plugin_api__ = "1.0"
 
-# name -> (parameter domains (lo, hi), value domain (lo, hi) or a kind, value differentiable)
 _POS, _PROB, _REAL = (0.5, 2.0), (0.1, 0.9), (-2.0, 2.0)
 
 
-def _samples(param_domains, value, value_grad=True, fixed=()):
+def _samples(param_domains, value, value_grad=True):
     """Two samples: parameters of shape (3,) with values (2, 3); and 0-d parameters with values (4,)."""
     from lamina.testing import Sample
 
@@ -32,14 +31,13 @@ def _samples(param_domains, value, value_grad=True, fixed=()):
                 v = rng.uniform(*value, size=vshape).astype(dtype)
             n = len(params)
             grads = tuple(range(n)) + ((n,) if value_grad else ())
-            out.append(Sample(tuple(fixed) + tuple(params) + (xp.asarray(v),), name=name,
-                              grad_args=tuple(len(fixed) + g for g in grads)))
+            out.append(Sample(tuple(params) + (xp.asarray(v),), name=name, grad_args=grads))
         return out
 
     return make
 
 
-def _log_prob(cls_name, n_fixed=0):
+def _log_prob(cls_name):
     def fn(*args):
         import lamina_distributions as D
 
