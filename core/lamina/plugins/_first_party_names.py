@@ -73,14 +73,14 @@ TABLE: dict[str, dict[str, str]] = {
             ReLU6 LeakyReLU PReLU RReLU ELU SELU CELU GELU SiLU Mish Hardtanh Hardswish Hardsigmoid Threshold
             Sigmoid Tanh Softplus Softsign Softshrink Hardshrink Tanhshrink LogSigmoid GLU Softmax LogSoftmax
             Softmin Softmax2d Dropout Dropout1d Dropout2d Dropout3d AlphaDropout FeatureAlphaDropout Embedding
-            EmbeddingBag Flatten Unflatten PixelShuffle PixelUnshuffle ChannelShuffle CosineSimilarity
+            EmbeddingBag Flatten Container Unflatten PixelShuffle PixelUnshuffle ChannelShuffle CosineSimilarity
             PairwiseDistance
         """,
         "lamina.tensor_methods": "hardshrink prelu",
     },
     "lamina-layers-recurrent": {
         "lamina.functions": "lstm gru rnn_tanh rnn_relu lstm_cell gru_cell rnn_tanh_cell rnn_relu_cell",
-        "lamina.layers": "RNN LSTM GRU RNNCell LSTMCell GRUCell",
+        "lamina.layers": "RNN LSTM GRU RNNCell LSTMCell GRUCell RNNBase RNNCellBase",
         "lamina.namespaces": "nn.utils.rnn",
     },
     "lamina-linalg": {
@@ -107,10 +107,10 @@ TABLE: dict[str, dict[str, str]] = {
             margin_ranking_loss poisson_nll_loss triplet_margin_loss
         """,
         "lamina.losses": """
-            L1Loss MSELoss SmoothL1Loss HuberLoss PoissonNLLLoss GaussianNLLLoss CrossEntropyLoss NLLLoss BCELoss
-            BCEWithLogitsLoss SoftMarginLoss MultiLabelSoftMarginLoss KLDivLoss MarginRankingLoss HingeEmbeddingLoss
-            CosineEmbeddingLoss MultiMarginLoss MultiLabelMarginLoss TripletMarginLoss TripletMarginWithDistanceLoss
-            CTCLoss
+            L1Loss MSELoss SmoothL1Loss HuberLoss PoissonNLLLoss GaussianNLLLoss CrossEntropyLoss NLLLoss NLLLoss2d
+            AdaptiveLogSoftmaxWithLoss BCELoss BCEWithLogitsLoss SoftMarginLoss MultiLabelSoftMarginLoss KLDivLoss
+            MarginRankingLoss HingeEmbeddingLoss CosineEmbeddingLoss MultiMarginLoss MultiLabelMarginLoss
+            TripletMarginLoss TripletMarginWithDistanceLoss CTCLoss
         """,
     },
     "lamina-norms": {

@@ -9,7 +9,8 @@ from lamina.testing import parametrize_plugin, run_check
 # F.upsample is a deprecated alias that warns on every call, as in PyTorch (tested on its own in
 # test_layers_basic_upsample.py); here the kit only looks at its values
 pytestmark = [pytest.mark.filterwarnings("ignore:nn.functional.upsample is deprecated:UserWarning"),
-              pytest.mark.filterwarnings("ignore:`nn.functional.upsample_:UserWarning")]
+              pytest.mark.filterwarnings("ignore:`nn.functional.upsample_:UserWarning"),
+              pytest.mark.filterwarnings("ignore:`nn.Container` is deprecated:FutureWarning")]
 
 
 @parametrize_plugin("lamina-layers-basic")

@@ -115,3 +115,4 @@ def test_groups_must_divide_in_channels():
         torch.nn.LazyConv1d(4, 2, groups=2)(torch.zeros(1, 3, 5))
     with pytest.raises(ValueError, match="in_channels must be divisible by groups"):
         nn.LazyConv1d(4, 2, groups=2)(lamina.zeros(1, 3, 5))
+

@@ -8,9 +8,12 @@ import re
 import pytest
 from lamina_losses.testing import records
 
-RECORDS = records()
+# AdaptiveLogSoftmaxWithLoss has required arguments and prints its head and tail modules (tested against
+# PyTorch in test_losses_adaptive_softmax.py)
+RECORDS = [r for r in records() if r.cls.__name__ != "AdaptiveLogSoftmaxWithLoss"]
 
 
 @pytest.mark.parametrize("rec", RECORDS, ids=[r.name for r in RECORDS])
+@pytest.mark.filterwarnings("ignore:`NLLLoss2d` has been deprecated:FutureWarning")
 def test_a_default_loss_prints_its_bare_name(rec):
     assert re.fullmatch(rf"{rec.cls.__name__}\(\)", repr(rec.cls()))

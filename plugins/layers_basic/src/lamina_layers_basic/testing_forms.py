@@ -232,5 +232,9 @@ def records_forms() -> list:
     from lamina.testing import FunctionInfo as Fn
     from lamina.testing import ModuleInfo as M
 
+    # Container has no forward (as in PyTorch): constructor and state checks only
+    container = M(cls=L.Container, init_kwargs={"body": L.Linear(3, 2)}, expected_failures={
+        "no_warnings": "Container is deprecated and warns at construction, as in PyTorch",
+        "factory_kwargs": "Container(**kwargs) takes child modules only (device/dtype too), as in PyTorch"})
     return (_pad_records(L, M, ShapeError) + _pool_records(L, F, M, Fn) + _function_records(L, F, M, Fn)
-            + _lazy_records(L, M))
+            + _lazy_records(L, M) + [container])

@@ -196,4 +196,11 @@ def records() -> list:
             sample_inputs=_cell_samples(mode == "LSTM"), reference=_cell_reference(mode),
             error_inputs=_cell_errors(cls_name), tags=frozenset({"batch_independent"}),
         ))
+    # the public bases: RNNBase(mode, ...) runs as that layer; RNNCellBase has no forward (as in PyTorch), so
+    # its record holds constructor and state checks only
+    out.append(ModuleInfo(cls=rnn.RNNBase, name="RNNBase(LSTM)", init_kwargs=dict(mode="LSTM", input_size=3,
+                          hidden_size=4), sample_inputs=_seq_samples(True, 1, 1, 4, 4, False),
+                          reference=_seq_reference("LSTM", 1, False, False, 4, 0)))
+    out.append(ModuleInfo(cls=cells.RNNCellBase, init_kwargs=dict(input_size=3, hidden_size=4, bias=True,
+                                                                  num_chunks=3)))
     return out

@@ -154,10 +154,37 @@ def _ctc_errors(xp, dtype, rng):
                        r"CTCLoss: expected input_lengths in \[0, T=6\]")]
 
 
-def records() -> list:
-    from lamina.testing import LossInfo
+def _asm_samples(xp, dtype, rng):
+    t = rng.permutation(np.tile(np.arange(7), 2))
+    return [Sample((_f(xp, dtype, rng.standard_normal((14, 6))), _i(xp, t)), name="N", grad_args=(0,)),
+            Sample((_f(xp, dtype, rng.standard_normal(6)), _i(xp, 5)), name="unbatched", grad_args=(0,))]
 
-    from . import binary, classification, ctc, divergence, margin, regression, triplet
+
+def _asm_reference(params, x, target):
+    """Head log-softmax over [shortlist (3 classes), cluster tokens]; cluster i: two bias-free projections."""
+    unbatched = x.ndim == 1
+    x, target = np.atleast_2d(x), np.atleast_1d(target)
+    cutoffs = [3, 5, 7]
+
+    def log_softmax(z):
+        z = z - z.max(1, keepdims=True)
+        return z - np.log(np.exp(z).sum(1, keepdims=True))
+    head = log_softmax(x @ params["head.weight"].T)
+    out = np.empty(len(target))
+    for r, c in enumerate(target):
+        if c < cutoffs[0]:
+            out[r] = head[r, c]
+            continue
+        i = next(k for k in range(2) if c < cutoffs[k + 1])
+        z = x[r:r + 1] @ params[f"tail.{i}.0.weight"].T @ params[f"tail.{i}.1.weight"].T
+        out[r] = head[r, cutoffs[0] + i] + log_softmax(z)[0, c - cutoffs[i]]
+    return (out[0] if unbatched else out), (-out.mean() if len(out) else np.nan)
+
+
+def records() -> list:
+    from lamina.testing import LossInfo, ModuleInfo
+
+    from . import adaptive_softmax, binary, classification, ctc, divergence, margin, regression, triplet
 
     def info(cls, fn, sample, reference, errors=(), **kw):
         return LossInfo(cls=cls, functional=fn, sample_inputs=sample, reference=reference, error_inputs=errors,
@@ -187,6 +214,8 @@ def records() -> list:
              tags={"softmax_based"}, init_kwargs={"label_smoothing": 0.1}, name="CrossEntropyLoss[probabilities]"),
         info(classification.NLLLoss, classification.nll_loss, _class_samples, ref.nll, _class_errors("NLLLoss"),
              class_target_arg=1),
+        info(classification.NLLLoss2d, classification.nll_loss, _class_samples, ref.nll, class_target_arg=1,
+             expected_failures={"no_warnings": "NLLLoss2d is deprecated and warns at construction, as in PyTorch"}),
         info(binary.BCELoss, binary.binary_cross_entropy, _bce_samples, ref.bce, _shape_mismatch()),
         info(binary.BCEWithLogitsLoss, binary.binary_cross_entropy_with_logits, _logit_samples, ref.bce_with_logits,
              _shape_mismatch()),
@@ -225,5 +254,7 @@ def records() -> list:
         info(ctc.CTCLoss, ctc.ctc_loss, _ctc_samples, ref.ctc, init_kwargs={"zero_infinity": True, "blank": 0},
              name="CTCLoss[zero_infinity]", mean_is_weighted=True, tags={"no_zero_batch"},
              expected_failures={"gradcheck": "PyTorch's CTC gradient (see CTCLoss)"}),
+        ModuleInfo(cls=adaptive_softmax.AdaptiveLogSoftmaxWithLoss, init_kwargs={"in_features": 6, "n_classes": 7,
+                   "cutoffs": [3, 5], "div_value": 2.0}, sample_inputs=_asm_samples, reference=_asm_reference),
     ]
 
