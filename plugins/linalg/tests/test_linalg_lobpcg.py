@@ -205,5 +205,9 @@ def test_complex_and_bad_params_raise():
         lamina.lobpcg(lamina.eye(9, dtype=lamina.complex64), k=1)
     with pytest.raises(TypeError, match="ortho_fparams must be a dict"):
         lamina.lobpcg(lamina.eye(9, dtype=lamina.float64), k=1, ortho_fparams=3)
-    E, _ = lamina.lobpcg(lamina.eye(9, dtype=lamina.float64), k=1, method="basic", ortho_iparams={"ortho_i_max": 2})
+    with pytest.raises(NotImplementedError, match="method='basic' is not provided"):
+        lamina.lobpcg(lamina.eye(9, dtype=lamina.float64), k=1, method="basic")
+    with pytest.raises(NotImplementedError, match="ortho_iparams tunes torch's 'ortho' method"):
+        lamina.lobpcg(lamina.eye(9, dtype=lamina.float64), k=1, ortho_iparams={"ortho_i_max": 2})
+    E, _ = lamina.lobpcg(lamina.eye(9, dtype=lamina.float64), k=1, method="ortho", ortho_fparams={})
     np.testing.assert_allclose(E.numpy(), [1.0])

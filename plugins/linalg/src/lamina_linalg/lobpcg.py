@@ -165,6 +165,9 @@ class _Lobpcg(Function):
 def _check_params(name: str, d: Any) -> None:
     if d is not None and not isinstance(d, dict):
         raise TypeError(f"lobpcg: {name} must be a dict or None, got {type(d).__name__}")
+    if d:
+        raise NotImplementedError(f"lobpcg: {name} tunes torch's 'ortho' method; lamina runs its own iteration with "
+                                  f"fixed orthogonalization thresholds and does not take {sorted(d)}")
 
 
 def lobpcg(A: Tensor, k: int | None = None, B: Tensor | None = None, X: Tensor | None = None, n: int | None = None,
@@ -178,8 +181,9 @@ def lobpcg(A: Tensor, k: int | None = None, B: Tensor | None = None, X: Tensor |
     ``X`` is the initial approximation (default random, ``n`` columns, n = k), ``iK`` a preconditioner applied
     to the residuals, ``niter`` the most steps (default 1000; -1: until convergence), ``tol`` the residual
     tolerance (default sqrt of the dtype's eps). ``tracker(worker)`` is called after every step and may set
-    ``worker.bvars['force_stop'] = True``. ``method`` ('ortho' or 'basic') and the ``ortho_*`` dicts are
-    accepted but both methods run the same iteration, with lamina's own orthogonalization thresholds. Batches
+    ``worker.bvars['force_stop'] = True``. lamina runs one iteration of its own (B-orthonormalised like
+    torch's default ``method='ortho'``, which is accepted); ``method='basic'`` and non-empty ``ortho_*``
+    dicts raise NotImplementedError. Batches
     of matrices are solved one by one. Gradients: for dense real A with B = None.
 
     Shape: A (*, m, m), B (*, m, m), X (*, m, n) with m >= 3 n -> E (*, k), X (*, m, k)
@@ -194,6 +198,9 @@ def lobpcg(A: Tensor, k: int | None = None, B: Tensor | None = None, X: Tensor |
         raise AssertionError(f"A and B must have same shape, got {A.shape} vs {B.shape}")
     if method not in (None, "ortho", "basic"):
         raise ValueError(f"lobpcg: method must be 'ortho' or 'basic', got {method!r}")
+    if method == "basic":
+        raise NotImplementedError("lobpcg: method='basic' is not provided by lamina; its own iteration "
+                                  "B-orthonormalises the basis as torch's default method='ortho' does")
     if A.is_complex() or (B is not None and B.is_complex()):
         raise NotImplementedError("lobpcg: complex A or B is not supported by lamina (real symmetric input only)")
     dtype = A.dtype if A.dtype in (lamina.float32, lamina.float64) else lamina.float32
