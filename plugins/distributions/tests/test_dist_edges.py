@@ -149,3 +149,55 @@ def test_float32_gradients_match_torch():
     assert str(ll.grad.dtype) == "lamina.float32"
     np.testing.assert_allclose(host(ll.grad), tl.grad.numpy(), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(host(ls.grad), ts.grad.numpy(), rtol=1e-5, atol=1e-6)
+
+
+PARAM_EDGES = [  # parameters at or near the ends of their domains, values at the ends of the support
+    ("Binomial", dict(total_count=np.array([5.0, 5.0, 5.0]), probs=np.array([0.0, 1.0, 0.5])),
+     np.array([[0.0, 5.0, 2.0], [5.0, 0.0, 5.0]])),
+    ("Binomial", dict(total_count=np.array([5.0, 5.0, 5.0]), logits=np.array([-100.0, 100.0, 0.0])),
+     np.array([[0.0, 5.0, 2.0], [5.0, 0.0, 5.0]])),
+    ("Geometric", dict(probs=np.array([1.0, 0.5, 1e-12])), np.array([[0.0, 1.0, 3.0]])),
+    ("NegativeBinomial", dict(total_count=np.array([2.0, 2.0, 2.0]), probs=np.array([0.0, 0.5, 0.999])),
+     np.array([[0.0, 1.0, 3.0]])),
+    ("Poisson", dict(rate=np.array([0.0, 1.0, 1e-30])), np.array([[0.0, 1.0, 0.0]])),
+    ("Bernoulli", dict(probs=np.array([0.0, 1.0, 0.5])), np.array([[0.0, 1.0, 1.0], [1.0, 0.0, 0.0]])),
+    ("Categorical", dict(probs=np.array([[1.0, 0.0, 0.0], [2.0, 2.0, 4.0]])), np.array([[0, 1], [1, 2]])),
+    ("Categorical", dict(logits=np.array([[50.0, -50.0, 0.0], [2.0, 2.0, 4.0]])), np.array([[0, 1], [1, 2]])),
+    ("Multinomial", dict(total_count=3, probs=np.array([[1.0, 0.0, 0.0], [2.0, 2.0, 4.0]])),
+     np.array([[3.0, 0.0, 0.0], [1.0, 1.0, 1.0]])),
+    ("Beta", dict(concentration1=np.array([1e-3, 1.0, 1000.0]), concentration0=np.array([1.0, 1e-3, 1000.0])),
+     np.array([[1e-10, 1 - 1e-10, 0.5]])),
+    ("Gamma", dict(concentration=np.array([1e-3, 1.0, 1e3]), rate=np.array([1.0, 1e-3, 1e3])),
+     np.array([[1e-30, 1.0, 1.0]])),
+    ("Dirichlet", dict(concentration=np.array([[1e-3, 1.0, 1e3]])), np.array([[1e-10, 0.5, 0.5 - 1e-10]])),
+    ("ContinuousBernoulli", dict(probs=np.array([0.499, 0.5, 0.501])), np.array([[0.0, 0.3, 1.0]])),
+    ("ContinuousBernoulli", dict(probs=np.array([1e-6, 0.5 - 1e-4, 0.9999])), np.array([[0.0, 0.3, 1.0]])),
+    ("VonMises", dict(loc=np.array([0.0, 1.0, -3.0]), concentration=np.array([1e-5, 100.0, 1e4])),
+     np.array([[0.0, 1.0, 3.0]])),
+    ("StudentT", dict(df=np.array([0.5, 1.0, 1e6])), np.array([[0.0, 1.0, 3.0]])),
+]
+
+
+@pytest.mark.parametrize("name,kw,x", PARAM_EDGES, ids=[f"{c[0]}-{i}" for i, c in enumerate(PARAM_EDGES)])
+def test_parameters_at_domain_ends(name, kw, x):
+    out = []
+    for M, t in ((TD, torch.tensor), (LD, lamina.tensor)):
+        d = getattr(M, name)(**{k: (t(v) if isinstance(v, np.ndarray) else v) for k, v in kw.items()},
+                             validate_args=False)
+        r = {}
+        for m in ["log_prob", "entropy", "mean", "variance", "cdf"]:
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    v = getattr(d, m)(t(x)) if m in ("log_prob", "cdf") else d.entropy() if m == "entropy" \
+                        else getattr(d, m)
+                r[m] = v
+            except NotImplementedError as err:
+                r[m] = type(err)
+        out.append(r)
+    for m, want in out[0].items():
+        got = out[1][m]
+        if isinstance(want, type):
+            assert got is want, (m, got)
+        else:
+            assert_close(got, want)
