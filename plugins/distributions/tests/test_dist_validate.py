@@ -120,3 +120,27 @@ def test_default_validate_args_matches_torch():
 def test_constructs_with_validation(name):
     kw, _ = case(name)
     build(LD, name, kw, validate_args=True)
+
+
+def test_event_shape_messages_match_torch():
+    t = TD.MultivariateNormal(torch.zeros(3, 2), scale_tril=torch.eye(2), validate_args=True)
+    ll = LD.MultivariateNormal(lamina.zeros(3, 2), scale_tril=lamina.eye(2), validate_args=True)
+    for shape in [(3,), (4, 2)]:
+        want = _message(lambda s=shape: t.log_prob(torch.zeros(s)))
+        assert _message(lambda s=shape: ll.log_prob(lamina.zeros(s))) == _norm(want)
+    assert tuple(ll.log_prob(lamina.zeros(2, 1, 2)).shape) == tuple(t.log_prob(torch.zeros(2, 1, 2)).shape)
+
+
+def test_user_subclass_without_arg_constraints_warns():
+    class Mine(LD.Distribution):
+        pass
+
+    with pytest.warns(UserWarning, match="does not define `arg_constraints`"):
+        Mine(validate_args=True)
+    for attr in ["mean", "variance", "support"]:
+        with pytest.raises(NotImplementedError):
+            getattr(Mine(validate_args=False), attr)
+    with pytest.raises(NotImplementedError):
+        Mine(validate_args=False).sample()
+    with pytest.raises(NotImplementedError):
+        Mine(validate_args=False).log_prob(lamina.zeros(1))
