@@ -43,8 +43,9 @@ TABLE: dict[str, dict[str, str]] = {
         "lamina.functional": """
             grid_sample affine_grid pdist linear bilinear conv1d conv2d conv3d conv_transpose1d conv_transpose2d
             conv_transpose3d conv_tbc max_pool1d max_pool2d max_pool3d max_pool1d_with_indices
-            max_pool2d_with_indices max_pool3d_with_indices max_unpool2d max_unpool1d max_unpool3d avg_pool1d
-            avg_pool2d avg_pool3d lp_pool2d lp_pool1d lp_pool3d adaptive_avg_pool1d adaptive_avg_pool2d
+            max_pool2d_with_indices max_pool3d_with_indices fractional_max_pool2d fractional_max_pool2d_with_indices
+            fractional_max_pool3d fractional_max_pool3d_with_indices max_unpool2d max_unpool1d max_unpool3d
+            avg_pool1d avg_pool2d avg_pool3d lp_pool2d lp_pool1d lp_pool3d adaptive_avg_pool1d adaptive_avg_pool2d
             adaptive_avg_pool3d adaptive_max_pool1d adaptive_max_pool2d adaptive_max_pool3d
             adaptive_max_pool1d_with_indices adaptive_max_pool2d_with_indices adaptive_max_pool3d_with_indices
             unfold fold pad interpolate upsample upsample_nearest upsample_bilinear relu6 leaky_relu prelu rrelu elu
@@ -65,16 +66,16 @@ TABLE: dict[str, dict[str, str]] = {
         "lamina.layers": """
             Linear Bilinear LazyLinear Conv1d Conv2d Conv3d ConvTranspose1d ConvTranspose2d ConvTranspose3d
             LazyConv1d LazyConv2d LazyConv3d LazyConvTranspose1d LazyConvTranspose2d LazyConvTranspose3d MaxPool1d
-            MaxPool2d MaxPool3d MaxUnpool2d MaxUnpool1d MaxUnpool3d AvgPool1d AvgPool2d AvgPool3d LPPool2d LPPool1d
-            LPPool3d AdaptiveAvgPool1d AdaptiveAvgPool2d AdaptiveAvgPool3d AdaptiveMaxPool1d AdaptiveMaxPool2d
-            AdaptiveMaxPool3d Unfold Fold ZeroPad2d ConstantPad1d ConstantPad2d ReflectionPad2d ReplicationPad2d
-            ReflectionPad1d ReflectionPad3d ReplicationPad1d ReplicationPad3d CircularPad1d CircularPad2d
-            CircularPad3d ZeroPad1d ZeroPad3d ConstantPad3d Upsample UpsamplingNearest2d UpsamplingBilinear2d ReLU
-            ReLU6 LeakyReLU PReLU RReLU ELU SELU CELU GELU SiLU Mish Hardtanh Hardswish Hardsigmoid Threshold
-            Sigmoid Tanh Softplus Softsign Softshrink Hardshrink Tanhshrink LogSigmoid GLU Softmax LogSoftmax
-            Softmin Softmax2d Dropout Dropout1d Dropout2d Dropout3d AlphaDropout FeatureAlphaDropout Embedding
-            EmbeddingBag Flatten Container Unflatten PixelShuffle PixelUnshuffle ChannelShuffle CosineSimilarity
-            PairwiseDistance
+            MaxPool2d MaxPool3d FractionalMaxPool2d FractionalMaxPool3d MaxUnpool2d MaxUnpool1d MaxUnpool3d
+            AvgPool1d AvgPool2d AvgPool3d LPPool2d LPPool1d LPPool3d AdaptiveAvgPool1d AdaptiveAvgPool2d
+            AdaptiveAvgPool3d AdaptiveMaxPool1d AdaptiveMaxPool2d AdaptiveMaxPool3d Unfold Fold ZeroPad2d
+            ConstantPad1d ConstantPad2d ReflectionPad2d ReplicationPad2d ReflectionPad1d ReflectionPad3d
+            ReplicationPad1d ReplicationPad3d CircularPad1d CircularPad2d CircularPad3d ZeroPad1d ZeroPad3d
+            ConstantPad3d Upsample UpsamplingNearest2d UpsamplingBilinear2d ReLU ReLU6 LeakyReLU PReLU RReLU ELU
+            SELU CELU GELU SiLU Mish Hardtanh Hardswish Hardsigmoid Threshold Sigmoid Tanh Softplus Softsign
+            Softshrink Hardshrink Tanhshrink LogSigmoid GLU Softmax LogSoftmax Softmin Softmax2d Dropout Dropout1d
+            Dropout2d Dropout3d AlphaDropout FeatureAlphaDropout Embedding EmbeddingBag Flatten Container Unflatten
+            PixelShuffle PixelUnshuffle ChannelShuffle CosineSimilarity PairwiseDistance
         """,
         "lamina.tensor_methods": "hardshrink prelu",
     },

@@ -225,6 +225,51 @@ def _lazy_records(L, M) -> list:
     return recs
 
 
+def _fractional_ref(x, kernel_size, output_size, _random_samples, return_indices=False):
+    """Loops over planes and windows: starts floor((i + u) * a) - floor(u * a), a = (S - k) / (O - 1)."""
+    import itertools
+
+    n = len(output_size)
+    sizes = x.shape[2:]
+    y = np.zeros(x.shape[:2] + tuple(output_size))
+    order = (1, 0) if n == 2 else (0, 1, 2)
+    for b, c in itertools.product(range(x.shape[0]), range(x.shape[1])):
+        starts = []
+        for d in range(n):
+            u, S, O, k = _random_samples[b, c, order[d]], sizes[d], output_size[d], kernel_size[d]
+            a = (S - k) / (O - 1) if O > 1 else 0.0
+            starts.append([int((i + u) * a) - int(u * a) for i in range(O - 1)] + [S - k])
+        for pos in itertools.product(*(range(o) for o in output_size)):
+            win = x[(b, c) + tuple(slice(starts[d][p], starts[d][p] + kernel_size[d]) for d, p in enumerate(pos))]
+            y[(b, c) + pos] = win.max()
+    return y
+
+
+def _fractional_samples(n):
+    def make(xp, dtype, rng):
+        from lamina.testing import Sample
+
+        shape = (2, 3, 7, 8) if n == 2 else (2, 2, 5, 6, 5)
+        kw = {"kernel_size": (2, 3) if n == 2 else (2, 2, 3), "output_size": (4, 3) if n == 2 else (3, 2, 3),
+              "_random_samples": xp.asarray(rng.random((2, shape[1], n)), dtype=dtype)}
+        return [Sample((xp.asarray(rng.standard_normal(shape), dtype=dtype),), kw)]
+    return make
+
+
+def _fractional_records(L, F, M, Fn) -> list:
+    recs = []
+    for n in (2, 3):
+        samples = _fractional_samples(n)
+        recs.append(Fn(fn=getattr(F, f"fractional_max_pool{n}d"), sample_inputs=samples, reference=_fractional_ref))
+        recs.append(Fn(fn=getattr(F, f"fractional_max_pool{n}d_with_indices"), sample_inputs=samples,
+                       reference=lambda x, **k: _fractional_ref(x, **k)))
+        # the module draws its samples: values are checked in the parity tests; here the structural checks
+        recs.append(M(cls=getattr(L, f"FractionalMaxPool{n}d"), init_kwargs={"kernel_size": 2, "output_ratio": 0.5},
+                      sample_inputs=_randn((2, 3, 6, 8) if n == 2 else (2, 2, 4, 6, 4)),
+                      tags=frozenset({"random", "batch_independent"})))
+    return recs
+
+
 def records_forms() -> list:
     import lamina.nn as L
     import lamina.nn.functional as F
@@ -237,4 +282,4 @@ def records_forms() -> list:
         "no_warnings": "Container is deprecated and warns at construction, as in PyTorch",
         "factory_kwargs": "Container(**kwargs) takes child modules only (device/dtype too), as in PyTorch"})
     return (_pad_records(L, M, ShapeError) + _pool_records(L, F, M, Fn) + _function_records(L, F, M, Fn)
-            + _lazy_records(L, M) + [container])
+            + _lazy_records(L, M) + _fractional_records(L, F, M, Fn) + [container])
