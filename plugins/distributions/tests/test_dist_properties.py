@@ -160,3 +160,41 @@ def test_logits_probs_parametrisations():
         LD.Bernoulli(probs=lamina.tensor([0.5]), logits=lamina.tensor([0.0]))
     with pytest.raises(ValueError):
         LD.Bernoulli()
+
+
+EXPANDED = ["mean", "variance", "stddev", "mode", "entropy", "cdf", "icdf", "enumerate_support", "sample",
+            "rsample"]
+
+
+def _expanded_call(d, method, x, shape, tensor, full):
+    if method == "cdf":
+        return d.cdf(tensor(x))
+    if method == "icdf":
+        return d.icdf(full(shape, 0.3))
+    if method in ("entropy", "enumerate_support"):
+        return getattr(d, method)()
+    if method in ("sample", "rsample"):
+        return getattr(d, method)((3,))
+    return getattr(d, method)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_expanded_distribution_matches_torch(name):
+    """Every member of an expanded distribution: same shapes as torch's and the same values."""
+    kw, x = case(name)
+    td, ld = build(TD, name, kw), build(LD, name, kw)
+    shape = (2,) + tuple(td.batch_shape)
+    te, le = td.expand(shape), ld.expand(shape)
+    x = _value(name, td, x, "float64")
+    for method in EXPANDED:
+        try:
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", "Singular sample detected")
+                want = _expanded_call(te, method, x, shape, torch.tensor,
+                                      lambda s, v: torch.full(s, v, dtype=torch.float64))
+        except (NotImplementedError, ValueError, RuntimeError):
+            continue
+        got = _expanded_call(le, method, x, shape, lamina.tensor, lambda s, v: lamina.full(s, v, dtype=lamina.float64))
+        assert tuple(got.shape) == tuple(want.shape), (method, tuple(got.shape), tuple(want.shape))
+        if method not in ("sample", "rsample"):
+            assert_close(got, want)
