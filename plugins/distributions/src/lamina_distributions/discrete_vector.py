@@ -37,6 +37,8 @@ class Multinomial(Distribution):
         batch_shape = as_size(batch_shape)
         new.total_count = self.total_count
         new._categorical = self._categorical.expand(batch_shape)
+        # torch 2.13 drops this one, so its expanded entropy() raises AttributeError
+        new._binomial = self._binomial.expand(tuple(batch_shape) + tuple(self.event_shape))
         Distribution.__init__(new, batch_shape, self.event_shape, validate_args=False)
         new._validate_args = self._validate_args
         return new
