@@ -122,7 +122,7 @@ TABLE: dict[str, dict[str, str]] = {
         "lamina.layers": """
             BatchNorm1d BatchNorm2d BatchNorm3d LazyBatchNorm1d LazyBatchNorm2d LazyBatchNorm3d SyncBatchNorm
             InstanceNorm1d InstanceNorm2d InstanceNorm3d LazyInstanceNorm1d LazyInstanceNorm2d LazyInstanceNorm3d
-            LayerNorm GroupNorm RMSNorm LocalResponseNorm
+            LayerNorm GroupNorm RMSNorm LocalResponseNorm CrossMapLRN2d
         """,
     },
     "lamina-onnx": {

@@ -116,6 +116,19 @@ def ref_normalize(x, p=2.0, dim=1, eps=1e-12):
     return x / np.moveaxis(np.maximum(n, eps), -1, dim)
 
 
+def _ref_cross_map_lrn(x, size, alpha, beta, k):
+    """The legacy forward, a channel loop: running sum over [0, c + P - 1], channels 1 .. c - P dropped."""
+    C, P = x.shape[1], (size - 1) // 2 + 1
+    sq = x ** 2
+    scale = np.empty_like(x)
+    for c in range(C):
+        s = sq[:, :min(c + P, C)].sum(1)
+        if c > P:
+            s = s - sq[:, 1:c - P + 1].sum(1)
+        scale[:, c] = s * alpha / size + k
+    return x * scale ** -beta
+
+
 def _samples(*shapes, scale=1.0, shift=0.0):
     def fn(xp, dtype, rng):
         from lamina.testing import Sample
@@ -139,7 +152,7 @@ def _error(shape, error_type, match, init_kwargs=None):
 def records() -> list:
     from lamina.testing import FunctionInfo, ModuleInfo
 
-    from . import batchnorm, functional, instancenorm, layernorm, lazy, lrn
+    from . import batchnorm, functional, instancenorm, layernorm, lazy, lrn, lrn_cross_map
 
     running = frozenset({"train_eval_differ"})
     recs = []
@@ -207,6 +220,13 @@ def records() -> list:
                    reference=lambda p, x: ref_local_response_norm(x, 3, 0.1, 0.75, 2.0),
                    error_inputs=_error((5, 4), ValueError, r"local_response_norm: expected 3D or higher")),
     ]
+    recs.append(ModuleInfo(cls=lrn_cross_map.CrossMapLRN2d, init_kwargs={"size": 3, "alpha": 0.1, "beta": 0.75,
+                           "k": 2.0}, sample_inputs=_samples((2, 5, 3, 4)), tags=per_sample,
+                           reference=lambda p, x: _ref_cross_map_lrn(x, 3, 0.1, 0.75, 2.0),
+                           error_inputs=_error((2, 5, 4), ValueError, "CrossMapLRN2d: Expected input to be 4D"),
+                           expected_failures={"gradcheck": "the legacy backward (kept, as PyTorch's) is not the exact "
+                                              "derivative of the legacy forward",
+                                              "double_backward": "once differentiable, as PyTorch's legacy function"}))
     recs += functional_records()
     recs += [
         FunctionInfo(fn=functional.group_norm, name="F.group_norm", tags=frozenset({"double_backward"}),
