@@ -98,3 +98,18 @@ __all__ = [
     "CheckpointTruncatedError",
     "CheckpointHeaderError",
 ]
+
+
+def broadcast_error(shapes: list) -> ShapeError:
+    """torch's error for operand shapes that do not broadcast (NumPy's ValueError names neither size)."""
+    shapes = [tuple(sh) for sh in shapes]
+    for i in range(len(shapes)):
+        for j in range(i + 1, len(shapes)):
+            a, b = shapes[i], shapes[j]
+            n = max(len(a), len(b))
+            pa, pb = (1,) * (n - len(a)) + a, (1,) * (n - len(b)) + b
+            for d in range(n - 1, -1, -1):
+                if pa[d] != pb[d] and pa[d] != 1 and pb[d] != 1:
+                    return ShapeError(f"The size of tensor a ({pa[d]}) must match the size of tensor b ({pb[d]}) at "
+                                      f"non-singleton dimension {d}")
+    return ShapeError(f"operand shapes {shapes} do not broadcast")

@@ -19,7 +19,7 @@ from itertools import repeat
 from operator import is_not
 from typing import Any
 
-from .._base.errors import DeviceMismatchError
+from .._base.errors import DeviceMismatchError, broadcast_error
 from .._tensor import Tensor, _init_from
 from ..backends import get_default_device
 from ..backends import kernels as _kernels
@@ -195,7 +195,12 @@ class Function:
             with backend.device_scope(dev.index):
                 out = op.forward(ctx, *arrays, **kwargs)
         else:
-            out = op.forward(ctx, *arrays, **kwargs)
+            try:
+                out = op.forward(ctx, *arrays, **kwargs)
+            except ValueError as e:
+                if "could not be broadcast" in str(e):
+                    raise broadcast_error([a.shape for a in arrays if hasattr(a, "shape")]) from None
+                raise
         atype = backend.array_type
         if not needs:
             if type(out) is tuple:

@@ -143,6 +143,16 @@ def vstack(tensors: Sequence[Tensor]) -> Tensor:
 
 def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
     axis = normalize_dim(dim, input.ndim, "narrow")
+    n = input.shape[axis]
+    if isinstance(start, Tensor):
+        start = int(start.item())
+    if not -n <= start <= n:
+        raise IndexError(f"start out of range (expected to be in range of [{-n}, {n}], but got {start})")
+    start = start + n if start < 0 else start
+    if length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
+    if start + length > n:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({n}).")
     idx = (builtins.slice(None),) * axis + (builtins.slice(start, start + length),)
     return input[idx]
 

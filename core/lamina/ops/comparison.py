@@ -7,7 +7,7 @@ import operator
 from collections.abc import Callable
 from typing import Any
 
-from .._base.errors import DeviceMismatchError
+from .._base.errors import DeviceMismatchError, broadcast_error
 from .._tensor import Tensor
 from ..autograd.function import _observers, notify_observers
 from ._util import SCALAR_TYPE, promote_pair, scalar_or_tensor
@@ -30,7 +30,12 @@ def _compare(np_op: Callable) -> Callable[[Tensor, Any], Tensor]:
                 raise DeviceMismatchError(f"comparison: expected both tensors on one device, got {input._device} "
                                           f"and {b._device}")
             x, b = promote_pair(input, b)
-            out = _result(input, np_op(x._data, b._data))
+            try:
+                out = _result(input, np_op(x._data, b._data))
+            except ValueError as e:
+                if "could not be broadcast" not in str(e):
+                    raise
+                raise broadcast_error([x.shape, b.shape]) from None
         else:
             out = _result(input, np_op(input._data, b))
         if _observers:

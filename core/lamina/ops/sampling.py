@@ -124,7 +124,7 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator=None,
             raise RuntimeError("normal expects all elements of std >= 0.0")
         like = mean if isinstance(mean, Tensor) else std
         shape = np.broadcast_shapes(tuple(getattr(mean, "shape", ())), tuple(getattr(std, "shape", ())))
-        z = randn(*shape, generator=generator, dtype=like.dtype, device=like.device)
+        z = randn(tuple(shape), generator=generator, dtype=like.dtype, device=like.device)
         return write_out(out, (z * std + mean).detach(), "normal")
     if size is None:
         raise TypeError("normal: expected size when mean and std are numbers")
@@ -148,7 +148,7 @@ def _with_xp(name: str, input: Tensor, draw, generator) -> Tensor:
     if input._data.dtype.kind != "f":
         raise RuntimeError(f"{name}: expected a floating point tensor, got {input.dtype}")
     g = _random.impl_for(generator, input.device)
-    return Tensor._make(draw(g).astype(input._data.dtype), input.device)
+    return Tensor._make(input.device.backend.xp.asarray(draw(g)).astype(input._data.dtype), input.device)
 
 
 def poisson(input: Tensor, generator=None) -> Tensor:

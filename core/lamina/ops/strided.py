@@ -65,11 +65,16 @@ class StridedView(Function):
     y's places, read back at x's places."""
 
     @staticmethod
-    def forward(ctx, x, shape, strides, offset):
+    def forward(ctx, x, shape, strides, offset, logical=None):
         xp = ctx.xp
-        ctx.n = _storage_numel(x)
-        ctx.in_geom = (x.shape, tuple(s // x.itemsize for s in x.strides), _offset(x))
-        ctx.out_geom = (shape, strides, offset)
+        if logical is None:  # as_strided: the geometry is the storage's
+            ctx.n = _storage_numel(x)
+            ctx.in_geom = (x.shape, tuple(s // x.itemsize for s in x.strides), _offset(x))
+            ctx.out_geom = (shape, strides, offset)
+        else:  # unfold/diagonal: defined on x's elements, so overlapping (expanded) inputs get their share only
+            ctx.n = x.size
+            ctx.in_geom = (x.shape, _contiguous_strides(x.shape), 0)
+            ctx.out_geom = logical
         return _view(xp, x, shape, strides, offset)
 
     @staticmethod
@@ -83,10 +88,18 @@ class StridedView(Function):
             out_idx = _geometry_index(dev, *ctx.out_geom).reshape(-1)
             in_idx = _geometry_index(dev, *ctx.in_geom)
             s = IndexPut.apply(zeros(ctx.n, dtype=dy.dtype, device=dy.device), (out_idx,), dy.reshape(-1), True)
-            return s[Tensor._make(in_idx, dy.device)], None, None, None
+            return s[Tensor._make(in_idx, dy.device)], None, None, None, None
         s = xp.zeros(ctx.n, dtype=dy.dtype)
         xp.add.at(s, _geometry_index(xp, *ctx.out_geom), dy)
-        return s[_geometry_index(xp, *ctx.in_geom)], None, None, None
+        return s[_geometry_index(xp, *ctx.in_geom)], None, None, None, None
+
+
+def _contiguous_strides(shape) -> tuple[int, ...]:
+    out, acc = [], 1
+    for n in reversed(tuple(shape)):
+        out.append(acc)
+        acc *= builtins.max(n, 1)
+    return tuple(reversed(out))
 
 
 def _check_bounds(input: Tensor, size, stride, offset, name: str = "as_strided") -> None:
@@ -164,7 +177,9 @@ def unfold(input: Tensor, dimension: int, size: int, step: int) -> Tensor:
         return as_strided(input, (size,), (1,))
     shape = x.shape[:d] + ((n - size) // step + 1,) + x.shape[d + 1:] + (size,)
     strides = st[:d] + (st[d] * step,) + st[d + 1:] + (st[d],)
-    return as_strided(input, shape, strides)
+    cs = _contiguous_strides(x.shape)
+    logical = (shape, cs[:d] + (cs[d] * step,) + cs[d + 1:] + (cs[d],), 0)
+    return _as_view(StridedView.apply(input, shape, strides, _offset(x), logical), input)
 
 
 def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
@@ -185,7 +200,10 @@ def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Te
     keep = [i for i in range(x.ndim) if i not in (a, b)]
     shape = tuple(x.shape[i] for i in keep) + (k,)
     strides = tuple(st[i] for i in keep) + (st[a] + st[b],)
-    return _as_view(StridedView.apply(input, shape, strides, start), input)
+    cs = _contiguous_strides(x.shape)
+    logical = (shape, tuple(cs[i] for i in keep) + (cs[a] + cs[b],),
+               (offset * cs[b] if offset >= 0 else -offset * cs[a]) * (k > 0))
+    return _as_view(StridedView.apply(input, shape, strides, start, logical), input)
 
 
 def empty_strided(size: Sequence[int], stride: Sequence[int], *, dtype: Any = None, layout: Any = None,
