@@ -12,9 +12,7 @@ from typing import Any
 
 from ._base import dtype as _dtype
 from ._base.dtype import (
-    bool_ as bool,  # noqa: A004
-)
-from ._base.dtype import (
+    bfloat16,
     can_cast,
     cdouble,
     cfloat,
@@ -40,6 +38,9 @@ from ._base.dtype import (
     set_default_dtype,
     short,
     uint8,
+)
+from ._base.dtype import (
+    bool_ as bool,  # noqa: A004
 )
 from ._base.dtype import float as float  # noqa: A004
 from ._base.dtype import int as int  # noqa: A004

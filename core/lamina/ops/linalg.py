@@ -15,6 +15,13 @@ from .distance import dist, renorm
 from .inplace import make_inplace
 
 
+def _mat_product(a, b):
+    """``a @ b``; bfloat16 operands are multiplied in float32 (BLAS) and the result rounded once, as torch CPU."""
+    if a.dtype.kind == "V" and not isinstance(a, Tensor):
+        return (a.astype("float32") @ b.astype("float32")).astype(a.dtype)
+    return a @ b
+
+
 class MatMul(Function):
     """Matrix product. a: (..., N, K), b: (..., K, M) -> (..., N, M); 1-D operands as in PyTorch."""
 
@@ -32,7 +39,7 @@ class MatMul(Function):
         need_a, need_b = ctx.needs_input_grad
         ctx.a_shape, ctx.b_shape = a.shape, b.shape
         ctx.save_for_backward(a if need_b else None, b if need_a else None)
-        return a @ b
+        return _mat_product(a, b)
 
     @staticmethod
     def backward(ctx, dy):
@@ -52,13 +59,13 @@ class MatMul(Function):
         da = db = None
         if need_a:
             b2 = b.reshape(b.shape + (1,)) if b_nd == 1 else b          # (..., K, M)
-            da = dy2 @ b2.swapaxes(-1, -2)                              # (..., N, K)
+            da = _mat_product(dy2, b2.swapaxes(-1, -2))                            # (..., N, K)
             if a_nd == 1:
                 da = da.reshape(da.shape[:-2] + (da.shape[-1],))
                 da = da.sum(tuple(range(da.ndim - 1))) if da.ndim > 1 else da
         if need_b:
             a2 = a.reshape((1,) + a.shape) if a_nd == 1 else a          # (..., N, K)
-            db = a2.swapaxes(-1, -2) @ dy2                              # (..., K, M)
+            db = _mat_product(a2.swapaxes(-1, -2), dy2)                            # (..., K, M)
             if b_nd == 1:
                 db = db.reshape(db.shape[:-1])
                 db = db.sum(tuple(range(db.ndim - 1))) if db.ndim > 1 else db
