@@ -11,6 +11,7 @@ from typing import Any
 
 from .._base import dtype as _dtype
 from .._tensor import Tensor
+from ..autograd.autocast_state import autocast_op
 from ..autograd.function import Function, _observers, notify_observers
 from ._util import int_to_float, normalize_dim, normalize_dims
 from .cumulative import cumprod, cumsum  # noqa: F401  (lamina.ops.reduction.cumsum, as before)
@@ -217,6 +218,7 @@ def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype: Any = None) -
     return Mean.apply(input, _axes(input, dim, "mean"), keepdim)
 
 
+@autocast_op("fp32")
 def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
     if dtype is not None:
         input = input.to(dtype)
