@@ -226,3 +226,38 @@ def test_import_lamina_does_not_import_ml_dtypes():
             "print(x.dtype)")
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
     assert out.strip() == "lamina.bfloat16"
+
+
+@pytest.mark.parametrize("dt", ["bfloat16", "float16"])
+@pytest.mark.parametrize("op", ["mul", "div", "add", "sub", "rmul", "rdiv", "radd", "rsub"])
+@pytest.mark.parametrize("scalar", [1.01, 3, 0.1, -7.3])
+def test_16_bit_tensor_with_a_python_number_bitwise(dt, op, scalar):
+    """torch multiplies/divides in float32 without rounding the number; add/sub round it first; number / tensor
+    is reciprocal() * number."""
+    v = (np.random.default_rng(3).standard_normal(500) * 10).astype(np.float32)
+    la, ta = lamina.tensor(v).to(getattr(lamina, dt)), torch.tensor(v).to(getattr(torch, dt))
+    fn = {"mul": lambda t: t * scalar, "div": lambda t: t / scalar, "add": lambda t: t + scalar,
+          "sub": lambda t: t - scalar, "rmul": lambda t: scalar * t, "rdiv": lambda t: scalar / t,
+          "radd": lambda t: scalar + t, "rsub": lambda t: scalar - t}[op]
+    lo, to = fn(la), fn(ta)
+    assert str(lo.dtype).replace("lamina", "torch") == str(to.dtype)
+    np.testing.assert_array_equal(np.asarray(lo.float()), to.float().numpy())
+
+
+def test_float32_number_over_tensor_is_reciprocal_times_number():
+    v = (np.random.default_rng(4).standard_normal(2000) * 10).astype(np.float32)
+    np.testing.assert_array_equal(np.asarray(2.3 / lamina.tensor(v)), (2.3 / torch.tensor(v)).numpy())
+    x = lamina.tensor([1.0, 2.0, -4.0], dtype=lamina.float64, requires_grad=True)
+    assert lamina.testing.gradcheck(lambda t: 2.5 / t, (x,))
+
+
+@pytest.mark.parametrize("dt", ["bfloat16", "float16"])
+@pytest.mark.parametrize("op", ["add", "sub"])
+def test_16_bit_add_sub_with_alpha_within_one_ulp(dt, op):
+    v = (np.random.default_rng(5).standard_normal(2000) * 10).astype(np.float32)
+    la, ta = lamina.tensor(v).to(getattr(lamina, dt)), torch.tensor(v).to(getattr(torch, dt))
+    lo = getattr(lamina, op)(la, la * 0.7, alpha=0.3)
+    to = getattr(torch, op)(ta, ta * 0.7, alpha=0.3)
+    got, ref = np.asarray(lo.float()), to.float().numpy()
+    ulp = np.abs(ref) * (2.0 ** -7 if dt == "bfloat16" else 2.0 ** -10) + 1e-30
+    assert (got != ref).mean() < 0.01 and np.all(np.abs(got - ref) <= ulp)
