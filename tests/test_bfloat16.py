@@ -261,3 +261,13 @@ def test_16_bit_add_sub_with_alpha_within_one_ulp(dt, op):
     got, ref = np.asarray(lo.float()), to.float().numpy()
     ulp = np.abs(ref) * (2.0 ** -7 if dt == "bfloat16" else 2.0 ** -10) + 1e-30
     assert (got != ref).mean() < 0.01 and np.all(np.abs(got - ref) <= ulp)
+
+
+@pytest.mark.parametrize("op", ["softmax", "cumsum", "cumprod"])
+def test_fused_ops_compute_in_float32_and_round_once(op):
+    la, ta = _pair(40, 6, scale=1.0)
+    fn = {"softmax": lambda t: t.softmax(1), "cumsum": lambda t: t.cumsum(1), "cumprod": lambda t: t.cumprod(1)}[op]
+    _same(fn(la), fn(ta))
+    lx = la.detach().requires_grad_()
+    fn(lx).sum().backward()
+    assert lx.grad.dtype is lamina.bfloat16
