@@ -326,3 +326,20 @@ def test_mlp_forward_backward_under_autocast_matches_torch():
     np.testing.assert_allclose(l_logits, t_logits, rtol=2e-2, atol=3e-2)
     for lg, tg in zip(l_grads, t_grads):
         np.testing.assert_allclose(lg, tg, rtol=5e-2, atol=2e-2)
+
+
+def test_state_is_per_thread_as_torch():
+    import threading
+
+    seen = {}
+
+    def probe(mod):
+        seen[mod.__name__] = (mod.is_autocast_enabled("cpu"), _name((mod.ones(2, 2) @ mod.ones(2, 2)).dtype))
+
+    for mod in (lamina, torch):
+        with mod.autocast("cpu"):
+            t = threading.Thread(target=probe, args=(mod,))
+            t.start()
+            t.join()
+            assert mod.is_autocast_enabled("cpu")
+    assert seen["lamina"] == seen["torch"] == (False, "float32")

@@ -17,6 +17,7 @@ below the first op). With autocast off the decorator costs one flag test.
 from __future__ import annotations
 
 import functools
+import threading
 import warnings
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -31,8 +32,8 @@ DEVICE_TYPES = ("cpu", "cuda", "ipu", "xpu", "mkldnn", "opengl", "opencl", "idee
                 "xla", "lazy", "vulkan", "mps", "meta", "hpu", "mtia", "privateuseone")
 
 
-class _State:
-    __slots__ = ("enabled", "dtype", "active", "cache_enabled", "cache", "nesting")
+class _State(threading.local):
+    """Per thread, as torch's autocast state (a thread starts with autocast off and the default dtypes)."""
 
     def __init__(self) -> None:
         self.enabled: dict[str, bool] = dict.fromkeys(DEVICE_TYPES, False)
