@@ -271,3 +271,24 @@ def test_fused_ops_compute_in_float32_and_round_once(op):
     lx = la.detach().requires_grad_()
     fn(lx).sum().backward()
     assert lx.grad.dtype is lamina.bfloat16
+
+
+@pytest.mark.parametrize("op", ["layer_norm", "group_norm", "silu", "gelu", "linear"])
+def test_plugin_ops_compute_in_float32_and_round_once(op):
+    la, ta = _pair(8, 6, scale=2.0)
+    lw, tw = _pair(3, 6)
+
+    def fn(mod, t, w):
+        F = mod.nn.functional
+        return {"layer_norm": lambda: F.layer_norm(t, (6,)),
+                "group_norm": lambda: F.group_norm(t[None].transpose(1, 2).contiguous(), 2),
+                "silu": lambda: F.silu(t), "gelu": lambda: F.gelu(t),
+                "linear": lambda: F.linear(t, w)}[op]()
+
+    out = fn(lamina, la, lw)
+    if op == "linear":  # a GEMM: float32 sums in another order can round differently; within one bf16 ulp
+        ref = fn(torch, ta, tw).float().numpy()
+        assert out.dtype is lamina.bfloat16
+        np.testing.assert_allclose(np.asarray(out.float()), ref, rtol=2 ** -7, atol=1e-2)
+    else:
+        _same(out, fn(torch, ta, tw))

@@ -147,6 +147,8 @@ class SiluFn(Function):
 
     @staticmethod
     def forward(ctx, x):
+        if x.dtype.kind == "V":  # bfloat16: in float32, rounded once (torch CPU)
+            return SiluFn.forward(ctx, x.astype("float32")).astype(x.dtype)
         ctx.save_for_backward(x)
         return x * _sigmoid(ctx.xp, x)
 
