@@ -343,3 +343,53 @@ def test_state_is_per_thread_as_torch():
             t.join()
             assert mod.is_autocast_enabled("cpu")
     assert seen["lamina"] == seen["torch"] == (False, "float32")
+
+
+def test_custom_fwd_and_custom_bwd_as_torch():
+    seen = {}
+
+    def make(mod):
+        class MatMulF32(mod.autograd.Function):
+            @staticmethod
+            @mod.amp.custom_fwd(device_type="cpu", cast_inputs=mod.float32)
+            def forward(ctx, a, b):
+                seen[mod.__name__, "fwd"] = (_name(a.dtype), mod.is_autocast_enabled("cpu"))
+                ctx.save_for_backward(a, b)
+                return a @ b
+
+            @staticmethod
+            @mod.amp.custom_bwd(device_type="cpu")
+            def backward(ctx, g):
+                seen[mod.__name__, "bwd"] = mod.is_autocast_enabled("cpu")
+                a, b = ctx.saved_tensors
+                return g @ b.T, a.T @ g
+
+        class Recorded(mod.autograd.Function):
+            @staticmethod
+            @mod.amp.custom_fwd(device_type="cpu")
+            def forward(ctx, a):
+                return a * 2
+
+            @staticmethod
+            @mod.amp.custom_bwd(device_type="cpu")
+            def backward(ctx, g):
+                seen[mod.__name__, "recorded_bwd"] = mod.is_autocast_enabled("cpu")
+                return g * 2
+
+        return MatMulF32, Recorded
+
+    for mod in (lamina, torch):
+        mm, rec = make(mod)
+        x = mod.ones(2, 2, dtype=mod.bfloat16, requires_grad=True)
+        with mod.autocast("cpu"):
+            y = mm.apply(x, x)
+            z = rec.apply(mod.ones(2, requires_grad=True))
+            z.sum().backward()  # backward inside the region: custom_bwd restores the forward's state
+        seen[mod.__name__, "out"] = _name(y.dtype)
+        y.float().sum().backward()
+        seen[mod.__name__, "grad"] = _name(x.grad.dtype)
+    for key in ("fwd", "bwd", "out", "grad", "recorded_bwd"):
+        assert seen["lamina", key] == seen["torch", key], key
+    assert seen["lamina", "fwd"] == ("float32", False) and seen["lamina", "grad"] == "bfloat16"
+    with pytest.raises(TypeError):
+        lamina.amp.custom_fwd(lambda ctx: 0)

@@ -7,7 +7,8 @@ A plugin marks its op with ``@lamina.amp.autocast_op("lower_precision_fp" | "fp3
 from __future__ import annotations
 
 from ..autograd.autocast_state import POLICIES, autocast_op, cast_inputs
-from .autocast_mode import autocast, is_autocast_available
+from .autocast_mode import autocast, custom_bwd, custom_fwd, is_autocast_available
 from .grad_scaler import GradScaler
 
-__all__ = ["POLICIES", "GradScaler", "autocast", "autocast_op", "cast_inputs", "is_autocast_available"]
+__all__ = ["POLICIES", "GradScaler", "autocast", "autocast_op", "cast_inputs", "custom_bwd", "custom_fwd",
+           "is_autocast_available"]

@@ -105,3 +105,53 @@ class cuda_autocast(_DeprecatedAutocast):  # noqa: N801
     """``lamina.cuda.amp.autocast(enabled=True, dtype=lamina.float16, cache_enabled=True)`` (deprecated)."""
 
     _device_type, _default_dtype = "cuda", _dtype.float16
+
+
+def _cast_arrays(value: Any, np_dtype: Any) -> Any:
+    """Floating arrays other than float64 in ``value`` (and in lists/tuples of it) cast to ``np_dtype``."""
+    if isinstance(value, (list, tuple)):
+        return type(value)(_cast_arrays(v, np_dtype) for v in value)
+    kind = getattr(getattr(value, "dtype", None), "kind", None)
+    if kind in ("f", "V") and value.dtype.itemsize != 8 and value.dtype != np_dtype:
+        return value.astype(np_dtype)
+    return value
+
+
+def custom_fwd(fwd: Callable | None = None, *, device_type: str, cast_inputs: _dtype.dtype | None = None) -> Any:
+    """Decorate a custom ``Function.forward``: with ``cast_inputs``, inside an autocast region its floating
+    inputs are cast to that dtype and it runs with autocast off; without, it records autocast's state for
+    :func:`custom_bwd`. (lamina's forward receives arrays: they are cast, and gradients return in each
+    input's own dtype.)"""
+    if fwd is None:
+        return functools.partial(custom_fwd, device_type=device_type, cast_inputs=cast_inputs)
+    kind = _ac.device_type_of(device_type)
+
+    @functools.wraps(fwd)
+    def forward(ctx: Any, *args: Any, **kwargs: Any) -> Any:
+        ctx._dtype = _ac.get_autocast_dtype(kind)
+        if cast_inputs is None:
+            ctx._fwd_used_autocast = _ac.is_autocast_enabled(kind)
+            return fwd(ctx, *args, **kwargs)
+        autocast_on = _ac.is_autocast_enabled(kind)
+        ctx._fwd_used_autocast = False
+        if not autocast_on:
+            return fwd(ctx, *args, **kwargs)
+        np_dtype = _dtype.to_np(cast_inputs)
+        with autocast(kind, enabled=False):
+            return fwd(ctx, *_cast_arrays(args, np_dtype), **{k: _cast_arrays(v, np_dtype) for k, v in kwargs.items()})
+
+    return forward
+
+
+def custom_bwd(bwd: Callable | None = None, *, device_type: str) -> Any:
+    """Decorate a custom ``Function.backward``: it runs with the autocast state its forward ran with."""
+    if bwd is None:
+        return functools.partial(custom_bwd, device_type=device_type)
+    kind = _ac.device_type_of(device_type)
+
+    @functools.wraps(bwd)
+    def backward(ctx: Any, *grads: Any) -> Any:
+        with autocast(kind, enabled=getattr(ctx, "_fwd_used_autocast", False), dtype=getattr(ctx, "_dtype", None)):
+            return bwd(ctx, *grads)
+
+    return backward
