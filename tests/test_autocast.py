@@ -27,6 +27,7 @@ def _cases(mod):
     xb = x.bfloat16()
     t = mod.tensor([0, 1, 2, 3])
     img = mod.tensor(g.standard_normal((1, 2, 6, 6)).astype(np.float32))
+    spd = mod.tensor((np.eye(4) * 3 + a[:, :4] @ a[:, :4].T * 0.1).astype(np.float32))
     return {
         # lower_precision_fp
         "mm": lambda: mod.mm(x, w.t()), "matmul": lambda: mod.matmul(x, w.t()), "@": lambda: x @ w.t(),
@@ -73,6 +74,14 @@ def _cases(mod):
         "grid_sample": lambda: F.grid_sample(img.bfloat16(), mod.zeros(1, 2, 2, 2), align_corners=False),
         "pad_reflect": lambda: F.pad(xb[None], (1, 1), mode="reflect"),
         "pad_replicate": lambda: F.pad(xb[None], (1, 1), mode="replicate"),
+        "linalg.inv": lambda: mod.linalg.inv(spd.bfloat16()),
+        "linalg.cholesky": lambda: mod.linalg.cholesky(spd.bfloat16()),
+        "linalg.eigh": lambda: mod.linalg.eigh(spd.bfloat16())[0],
+        "linalg.svd": lambda: mod.linalg.svd(spd.bfloat16())[1],
+        "linalg.qr": lambda: mod.linalg.qr(spd.bfloat16())[0],
+        "linalg.solve": lambda: mod.linalg.solve(spd.bfloat16(), xb[:4, :1]),
+        "inverse": lambda: mod.inverse(spd.bfloat16()), "fft.fft": lambda: mod.fft.fft(xb),
+        "fft.rfft": lambda: mod.fft.rfft(xb), "fft.irfft": lambda: mod.fft.irfft(mod.fft.rfft(xb)),
         # promote
         "cat": lambda: mod.cat([xb, x]), "cat_bf16": lambda: mod.cat([xb, xb]),
         "cat_f64": lambda: mod.cat([x.double(), xb]),
