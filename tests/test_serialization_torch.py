@@ -185,14 +185,27 @@ def test_tied_weights_are_saved_as_copies_and_torch_reads_them(tmp_path):
     assert mine["dec.weight"][0, 0].item() == w[0, 0].item()
 
 
-def test_bfloat16_from_torch_loads_as_float32_exactly(tmp_path):
+def test_bfloat16_from_torch_loads_as_bfloat16_bit_for_bit(tmp_path):
     t = torch.randn(4, 5).to(torch.bfloat16)
     path = tmp_path / "bf16.safetensors"
     st_torch.save_file({"x": t, "y": torch.arange(3)}, str(path))
     out = lamina.load(path)
-    assert out["x"].dtype is lamina.float32
-    np.testing.assert_array_equal(np.asarray(out["x"]), t.float().numpy())
+    assert out["x"].dtype is lamina.bfloat16
+    np.testing.assert_array_equal(out["x"]._data.view(np.uint16), t.view(torch.int16).numpy().view(np.uint16))
+    np.testing.assert_array_equal(np.asarray(out["x"].float()), t.float().numpy())
     assert out["y"].tolist() == [0, 1, 2]
+
+
+def test_bfloat16_saved_by_lamina_loads_in_torch(tmp_path):
+    x = lamina.tensor([[1.1, -2.5, 3e38], [float("inf"), float("nan"), 1e-40]]).to(lamina.bfloat16)
+    path = tmp_path / "bf16.safetensors"
+    lamina.save({"x": x}, path)
+    back = st_torch.load_file(str(path))["x"]
+    assert back.dtype == torch.bfloat16
+    np.testing.assert_array_equal(back.view(torch.int16).numpy().view(np.uint16), x._data.view(np.uint16))
+    again = lamina.load(path)["x"]
+    assert again.dtype is lamina.bfloat16
+    np.testing.assert_array_equal(again._data.view(np.uint16), x._data.view(np.uint16))
 
 
 @pytest.mark.parametrize("tdt, code", [("uint16", "U16"), ("uint32", "U32"), ("uint64", "U64"),

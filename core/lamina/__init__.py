@@ -12,9 +12,7 @@ from typing import Any
 
 from ._base import dtype as _dtype
 from ._base.dtype import (
-    bool_ as bool,  # noqa: A004
-)
-from ._base.dtype import (
+    bfloat16,
     can_cast,
     cdouble,
     cfloat,
@@ -41,6 +39,9 @@ from ._base.dtype import (
     short,
     uint8,
 )
+from ._base.dtype import (
+    bool_ as bool,  # noqa: A004
+)
 from ._base.dtype import float as float  # noqa: A004
 from ._base.dtype import int as int  # noqa: A004
 from ._base.errors import (
@@ -64,6 +65,23 @@ from ._base.layout import jagged, layout, sparse_bsc, sparse_bsr, sparse_coo, sp
 from ._tensor import Size
 from ._tensor.format import set_printoptions
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd.autocast_state import (
+    autocast_decrement_nesting,
+    autocast_increment_nesting,
+    clear_autocast_cache,
+    get_autocast_cpu_dtype,
+    get_autocast_dtype,
+    get_autocast_gpu_dtype,
+    is_autocast_cache_enabled,
+    is_autocast_cpu_enabled,
+    is_autocast_enabled,
+    set_autocast_cache_enabled,
+    set_autocast_cpu_dtype,
+    set_autocast_cpu_enabled,
+    set_autocast_dtype,
+    set_autocast_enabled,
+    set_autocast_gpu_dtype,
+)
 from .autograd.grad_mode import is_anomaly_check_nan_enabled, is_anomaly_enabled, is_inference_mode_enabled
 from .backends import device, get_default_device, set_backend, set_default_device
 from .backends.random import (
@@ -516,7 +534,7 @@ from .runtime import (
 __version__ = "0.1.0"
 
 _LAZY_SUBMODULES = {"nn", "optim", "utils", "plugins", "kernels", "cuda", "hooks", "autograd",
-                    "backends", "return_types", "cli", "serialization", "errors", "ops", "cpu"}
+                    "backends", "return_types", "cli", "serialization", "errors", "ops", "cpu", "amp"}
 _install_finder()  # serves plugin namespaces: lamina.testing, lamina.utils.data, ...
 _plugin_functions.serve(sys.modules[__name__], Tensor)  # plugins' Tensor methods (x.erfinv()), loaded at first use
 
@@ -540,6 +558,10 @@ def __getattr__(name: str) -> Any:
         mod = importlib.import_module(f".{name}", __name__)
         globals()[name] = mod
         return mod
+    if name == "autocast":
+        from .amp import autocast
+
+        return autocast
     if name in ("hookimpl", "hookspec"):
         from . import hooks
 

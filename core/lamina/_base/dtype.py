@@ -6,6 +6,10 @@ import builtins
 
 import numpy as np
 
+#: NumPy's dtype for bfloat16, from ml_dtypes, imported the first time bfloat16 is used (it takes about
+#: half a second to import). NumPy gives it kind "V" (a user type); lamina treats it as floating ("f").
+BF16: np.dtype | None = None
+
 
 class dtype:  # noqa: N801  (mirrors torch.dtype)
     """A tensor element type. ``lamina.float32.np`` is the NumPy dtype behind it."""
@@ -15,7 +19,7 @@ class dtype:  # noqa: N801  (mirrors torch.dtype)
     def __init__(self, name: str, np_dtype: np.dtype | None, kind: str = "", itemsize: int = 0) -> None:
         self.name = name
         self.np = None if np_dtype is None else np.dtype(np_dtype)  # None: a dtype NumPy lacks (complex32)
-        self.kind = self.np.kind if self.np is not None else kind  # NumPy's kind letter, as ``array.dtype.kind``
+        self.kind = kind_of(self.np) if self.np is not None else kind  # NumPy's kind letter (bfloat16: "f")
         self.is_floating_point = self.kind == "f"
         self.is_complex = self.kind == "c"
         self.is_signed = self.kind in "fic"
@@ -40,6 +44,34 @@ class dtype:  # noqa: N801  (mirrors torch.dtype)
         return (_by_name, (self.name,))
 
 
+def kind_of(np_dtype: np.dtype) -> str:
+    """``np_dtype.kind``, except bfloat16, which NumPy calls "V" (a user type) and lamina "f"."""
+    k = np_dtype.kind
+    return "f" if k == "V" and np_dtype.name == "bfloat16" else k
+
+
+def _load_bfloat16() -> np.dtype:
+    """Import ml_dtypes and give ``lamina.bfloat16`` its NumPy dtype (once)."""
+    global BF16
+    if BF16 is None:
+        import ml_dtypes
+
+        BF16 = np.dtype(ml_dtypes.bfloat16)
+        bfloat16.np = BF16
+        _FROM_NP[BF16] = bfloat16
+    return BF16
+
+
+class _ByNumpyDtype(dict):
+    """NumPy dtype -> lamina dtype; a bfloat16 array made outside lamina (ml_dtypes) loads bfloat16 on first sight."""
+
+    def __missing__(self, key):
+        if getattr(key, "name", None) == "bfloat16" and BF16 is None:
+            _load_bfloat16()
+            return self[key]
+        raise KeyError(key)
+
+
 def _by_name(name: str) -> dtype:
     return _NAMES[name]
 
@@ -47,6 +79,7 @@ def _by_name(name: str) -> dtype:
 float16 = dtype("float16", np.float16)
 float32 = dtype("float32", np.float32)
 float64 = dtype("float64", np.float64)
+bfloat16 = dtype("bfloat16", None, "f", 2)  # its NumPy dtype is set by _load_bfloat16
 complex64 = dtype("complex64", np.complex64)
 complex128 = dtype("complex128", np.complex128)
 uint8 = dtype("uint8", np.uint8)
@@ -64,10 +97,10 @@ half, float, double = float16, float32, float64  # noqa: A001  (torch aliases)
 short, int, long = int16, int32, int64  # noqa: A001
 cfloat, cdouble, chalf = complex64, complex128, complex32
 
-ALL = (float16, float32, float64, complex64, complex128, uint8, int8, int16, int32, int64, bool_)
+ALL = (float16, bfloat16, float32, float64, complex64, complex128, uint8, int8, int16, int32, int64, bool_)
 _NAMES = {d.name: d for d in ALL}
 _NAMES["complex32"] = complex32
-_FROM_NP = {d.np: d for d in ALL}
+_FROM_NP = _ByNumpyDtype((d.np, d) for d in ALL if d.np is not None)
 
 _default_float = [float32]
 
@@ -88,6 +121,8 @@ def to_np(d) -> np.dtype:
     """Accept a lamina dtype, a NumPy dtype/type or a Python type; return the NumPy dtype."""
     if type(d) is dtype:
         if d.np is None:
+            if d is bfloat16:
+                return _load_bfloat16()
             raise TypeError(f"lamina: {d.name} (chalf) tensors are not supported: NumPy has no {d.name} type; "
                             "use lamina.complex64")
         return d.np
@@ -129,6 +164,13 @@ def promote_np(a: np.dtype, b: np.dtype) -> np.dtype:
     """PyTorch's ``promote_types`` on NumPy dtypes: a floating or complex dtype beats any integer
     dtype whatever its size (``int64 + float16 -> float16``, ``int64 + complex64 -> complex64``)."""
     ka, kb = a.kind, b.kind
+    if (ka == "V") != (kb == "V"):  # one is bfloat16: NumPy would widen int + bfloat16 to float64, torch does not
+        bf, other = (a, b) if ka == "V" else (b, a)
+        if other.kind in "biu":
+            return bf
+        if other.kind == "c":
+            return np.dtype(np.complex64) if other.itemsize <= 8 else other
+        return np.promote_types(np.float32, other)  # float16 and float32 -> float32, float64 -> float64
     if ka != kb:
         hi, lo = (a, kb) if _RANK[ka] > _RANK[kb] else (b, ka)
         if lo in "biu" and hi.kind in "fc":
@@ -157,7 +199,12 @@ class finfo:  # noqa: N801  (mirrors torch.finfo)
             raise TypeError("lamina.finfo() requires a floating point input type. Use lamina.iinfo to handle "
                             f"'lamina.finfo', got {d!r}")
         real = d.to_real()
-        info = np.finfo(real.np)
+        if real is bfloat16:
+            import ml_dtypes
+
+            info = ml_dtypes.finfo(to_np(real))
+        else:
+            info = np.finfo(real.np)
         self.bits, self.dtype = info.bits, real.name
         f = builtins.float
         self.eps, self.max, self.min = f(info.eps), f(info.max), f(info.min)

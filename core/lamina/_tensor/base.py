@@ -119,7 +119,7 @@ class TensorBase:
         return self._data.itemsize
 
     def is_floating_point(self) -> bool:
-        return self._data.dtype.kind == "f"
+        return _dtype.kind_of(self._data.dtype) == "f"
 
     def is_complex(self) -> bool:
         return self._data.dtype.kind == "c"
@@ -151,7 +151,7 @@ class TensorBase:
                 "requires_grad_: you can only change requires_grad flags of leaf variables. If you want "
                 "to use a computed variable in a subgraph that doesn't require differentiation use "
                 "var_no_grad = var.detach().")
-        if requires_grad and self._data.dtype.kind not in "fc":
+        if requires_grad and _dtype.kind_of(self._data.dtype) not in "fc":
             raise RuntimeError(
                 f"requires_grad_: only Tensors of floating point dtype can require gradients, got {self.dtype}")
         self._requires_grad = bool(requires_grad)
@@ -233,6 +233,8 @@ class TensorBase:
                                "Use tensor.detach().numpy() instead.")
         if self._device.type != "cpu":
             raise TypeError(_not_on_host(self._device))
+        if self._data.dtype.kind == "V":
+            raise TypeError("Got unsupported ScalarType BFloat16")
         return self._data
 
     def item(self) -> builtins.float | builtins.int | builtins.bool:

@@ -296,7 +296,7 @@ def _check_nan(n: Any, out: tuple) -> None:
         if g is None:
             continue
         arr = g._data if isinstance(g, Tensor) else g
-        if arr.dtype.kind in "fc" and bool(n._device.backend.xp.isnan(arr).any()):
+        if arr.dtype.kind in "fcV" and bool(n._device.backend.xp.isnan(arr).any()):
             trace = n._anomaly_trace or "(forward trace not recorded: enable anomaly mode before the forward pass)\n"
             raise RuntimeError(f"Function '{n.name()}' returned nan values in its {i}th output.\n"
                                f"Traceback of the forward call that created the failing op:\n{trace}")

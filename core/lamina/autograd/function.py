@@ -219,7 +219,7 @@ class Function:
             outs = []
             for k, o in enumerate(out):
                 o = _coerce(o, backend)
-                diff = o.dtype.kind in "fc" and (nd is None or id(o) not in nd)
+                diff = o.dtype.kind in "fcV" and (nd is None or id(o) not in nd)
                 t = Tensor._make(o, dev, diff)
                 if diff:
                     t._node, t._output_nr = ctx, k
@@ -228,7 +228,7 @@ class Function:
                 _track_saved(ctx, args, arrays, out, outs)
             return tuple(outs)
         o = out if out.__class__ is atype else _coerce(out, backend)
-        diff = o.dtype.kind in "fc" and (nd is None or id(out) not in nd)
+        diff = o.dtype.kind in "fcV" and (nd is None or id(out) not in nd)
         t = _new(Tensor._concrete)
         _init_from(t, o, dev, diff)
         if diff:

@@ -36,7 +36,7 @@ def result_np_dtype(a: Tensor, b: Tensor):
     za, zb = a._data.ndim == 0, b._data.ndim == 0
     if za != zb:
         dim_d, zero_d = (db, da) if za else (da, db)
-        kd, kz = _KIND_RANK[dim_d.kind], _KIND_RANK[zero_d.kind]
+        kd, kz = _KIND_RANK[_dtype.kind_of(dim_d)], _KIND_RANK[_dtype.kind_of(zero_d)]
         if kz <= kd:
             return dim_d
         if kz == 3 and kd == 2:  # a complex 0-d tensor keeps the dimensioned tensor's precision
@@ -139,7 +139,7 @@ def _combine(higher: Any, lower: Any) -> Any:
     the lower is of a higher kind (a complex lower one keeps a floating higher one's precision)."""
     if higher is None or lower is None:
         return lower if higher is None else higher
-    kh, kl = higher.kind, lower.kind
+    kh, kl = _dtype.kind_of(higher), _dtype.kind_of(lower)
     if kh == "c" or kl != "c" and kh == "f":
         return higher
     if kl == "c":

@@ -11,6 +11,7 @@ from typing import Any
 
 from .._base.errors import ShapeError
 from .._tensor import Tensor
+from ..autograd.autocast_state import autocast_op
 from ..autograd.function import Function
 from ._util import normalize_dim, shape_arg
 
@@ -105,6 +106,7 @@ def _check_same(tensors, op: str):
     return [x if x.dtype is dt else x.to(dt) for x in ts]
 
 
+@autocast_op("promote")
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     ts = _check_same(tensors, "cat")
     ts = [x for x in ts if not (x.ndim == 1 and x.shape[0] == 0)] or ts[:1]  # legacy: skip empty 1-D
@@ -120,6 +122,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
 concat = concatenate = cat
 
 
+@autocast_op("promote")
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     ts = _check_same(tensors, "stack")
     ref = ts[0]

@@ -15,6 +15,7 @@ from typing import Any
 
 from .._base import dtype as _dtype
 from .._tensor import Tensor
+from ..autograd.autocast_state import autocast_op
 from ..autograd.function import Function
 from .inplace import make_inplace
 from .shape import _as_view
@@ -94,6 +95,7 @@ def view_as_real(input: Tensor) -> Tensor:
     return _as_view(ViewAsReal.apply(input), input)
 
 
+@autocast_op("fp32")
 def view_as_complex(input: Tensor) -> Tensor:
     """A complex view ``(*)`` of a real tensor ``(*, 2)`` holding (real, imaginary) pairs."""
     a = input._data
@@ -236,6 +238,7 @@ def complex(real: Tensor, imag: Tensor) -> Tensor:  # noqa: A001  (torch's name)
     return add(real.to(real.dtype.to_complex()), mul(imag, 1j))
 
 
+@autocast_op("fp32")
 def polar(abs: Tensor, angle: Tensor) -> Tensor:  # noqa: A002
     """``abs * (cos(angle) + i sin(angle))`` from two real tensors of one dtype; complex result."""
     _float_pair("polar", abs, angle)

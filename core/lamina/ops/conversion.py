@@ -21,6 +21,9 @@ class Cast(Function):
 
             warnings.warn("Casting complex values to real discards the imaginary part", UserWarning, stacklevel=4)
             x = x.real
+        if np_dtype.kind == "V" or x.dtype.kind == "V":  # bfloat16 casts overflow to inf quietly, as torch
+            with ctx.xp.errstate(over="ignore"):
+                return x.astype(np_dtype, copy=copy)
         return x.astype(np_dtype, copy=copy)
 
     @staticmethod
@@ -117,6 +120,7 @@ def type_(self: Tensor, dtype: Any = None, non_blocking: bool = False) -> Any:
 
 
 _TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+               "bfloat16": "BFloat16Tensor",
                "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor", "int8": "CharTensor",
                "uint8": "ByteTensor", "bool": "BoolTensor", "complex64": "ComplexFloatTensor",
                "complex128": "ComplexDoubleTensor"}
@@ -154,6 +158,7 @@ class ConversionMethods:
     float = _cast(_dtype.float32)
     double = _cast(_dtype.float64)
     half = _cast(_dtype.float16)
+    bfloat16 = _cast(_dtype.bfloat16)
     long = _cast(_dtype.int64)
     int = _cast(_dtype.int32)
     short = _cast(_dtype.int16)

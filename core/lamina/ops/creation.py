@@ -50,12 +50,12 @@ def _infer_host(data: Any, dtype: Any) -> np.ndarray:
     arr = np.asarray(data)
     if dtype is None:
         if arr.dtype.kind == "f" and not isinstance(data, np.ndarray) and not isinstance(data, np.generic):
-            arr = arr.astype(_dtype.get_default_dtype().np)
+            arr = arr.astype(_dtype.to_np(_dtype.get_default_dtype()))
         elif arr.dtype.kind in "iu" and not isinstance(data, (np.ndarray, np.generic)):
             arr = arr.astype(np.int64)
         elif arr.dtype.kind == "c" and not isinstance(data, (np.ndarray, np.generic)):
             arr = arr.astype(np.complex64 if _dtype.get_default_dtype() is _dtype.float32 else np.complex128)
-        elif arr.dtype.kind not in "biufc":
+        elif _dtype.kind_of(arr.dtype) not in "biufc":
             raise TypeError(f"tensor: could not infer a numeric dtype from data of type {type(data).__name__} "
                             f"(NumPy gave {arr.dtype})")
     return arr

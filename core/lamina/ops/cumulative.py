@@ -22,6 +22,8 @@ class Cumsum(Function):
     @staticmethod
     def forward(ctx, x, axis):
         ctx.axis = axis
+        if x.dtype.kind == "V":  # bfloat16: accumulate in float32, round each output once (torch CPU)
+            return ctx.xp.cumsum(x, axis=axis, dtype="float32").astype(x.dtype)
         return ctx.xp.cumsum(x, axis=axis)
 
     @staticmethod
@@ -35,7 +37,8 @@ class Cumprod(Function):
 
     @staticmethod
     def forward(ctx, x, axis):
-        y = ctx.xp.cumprod(x, axis=axis)
+        y = ctx.xp.cumprod(x, axis=axis, dtype="float32").astype(x.dtype) if x.dtype.kind == "V" else \
+            ctx.xp.cumprod(x, axis=axis)
         ctx.save_for_backward(x, y)
         ctx.axis = axis
         return y

@@ -7,6 +7,7 @@ dist and renorm are composed of norm ops.
 from __future__ import annotations
 
 from .._tensor import Tensor
+from ..autograd.autocast_state import autocast_op
 from ..autograd.function import Function
 
 _MODES = ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist", "donot_use_mm_for_euclid_dist")
@@ -56,6 +57,7 @@ class Cdist(Function):
         return g.sum(-2), -g.sum(-3), None, None
 
 
+@autocast_op("fp32")
 def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str = _MODES[0]) -> Tensor:
     """Pairwise p-norm distances between the rows of x1 and x2 (batch dims broadcast)."""
     from .shape import broadcast_shapes
@@ -68,7 +70,7 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str = _MODES[0])
         raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: {x1.shape[-1]} X2: {x2.shape[-1]}")
     if p < 0:
         raise RuntimeError(f"cdist only supports non-negative p values, got {p}")
-    if x1._data.dtype.kind != "f" or x2._data.dtype.kind != "f":
+    if not x1.is_floating_point() or not x2.is_floating_point():
         raise RuntimeError(f"cdist only supports floating-point dtypes, X1 got: {x1.dtype}, X2 got: {x2.dtype}")
     batch = tuple(broadcast_shapes(tuple(x1.shape[:-2]), tuple(x2.shape[:-2])))
     a = x1.expand(batch + tuple(x1.shape[-2:]))

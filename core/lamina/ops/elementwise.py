@@ -89,12 +89,29 @@ def _conj(v):
 
 
 
+def _half(a) -> bool:
+    return hasattr(a, "dtype") and a.dtype.itemsize == 2 and a.dtype.kind in "fV"  # float16, bfloat16
+
+
+def _opmath(a, b) -> bool:
+    """A 16-bit float array times (or over) a Python number: torch computes in float32 without rounding the
+    number first (its add and sub do round the number first, as NumPy does)."""
+    return type(b) in (float, int) and _half(a)
+
+
+def _in_float32(a, b, op):
+    return op(a.astype("float32"), b.astype("float32") if hasattr(b, "dtype") else b).astype(a.dtype)
+
+
 class Add(Function):
     """y = a + alpha * b (broadcasting). a, b: (*) -> y: (*)"""
 
     @staticmethod
     def forward(ctx, a, b, alpha=1):
         ctx.alpha = alpha
+        if alpha != 1 and _half(a) and _half(b) and type(alpha) in (float, int):
+            al = float(a.dtype.type(alpha))  # torch: alpha rounded to a's type, then a + alpha * b in float32
+            return _in_float32(a, b, lambda x, y: x + al * y)
         return a + b if alpha == 1 else a + alpha * b
 
     @staticmethod
@@ -108,6 +125,9 @@ class Sub(Function):
     @staticmethod
     def forward(ctx, a, b, alpha=1):
         ctx.alpha = alpha
+        if alpha != 1 and _half(a) and _half(b) and type(alpha) in (float, int):
+            al = float(a.dtype.type(alpha))
+            return _in_float32(a, b, lambda x, y: x - al * y)
         return a - b if alpha == 1 else a - alpha * b
 
     @staticmethod
@@ -123,7 +143,7 @@ class Mul(Function):
         need_a, need_b = ctx.needs_input_grad
         # save only what a requested gradient needs (an in-place change of the other is then allowed)
         ctx.save_for_backward(a if need_b else None, b if need_a else None)
-        return a * b
+        return _in_float32(a, b, lambda x, y: x * y) if _opmath(a, b) else a * b
 
     @staticmethod
     def backward(ctx, dy):
@@ -140,7 +160,7 @@ class Div(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)
-        return a / b
+        return _in_float32(a, b, lambda x, y: x / y) if _opmath(a, b) else a / b
 
     @staticmethod
     def backward(ctx, dy):
@@ -278,6 +298,8 @@ def div(input: Tensor, other, *, rounding_mode: str | None = None) -> Tensor:
 
 def rdiv(input: Tensor, other) -> Tensor:
     a, b = promote_float_pair(input, other)
+    if type(b) in (float, int):  # torch's number / tensor is tensor.reciprocal() * number (two roundings)
+        return Mul.apply(Reciprocal.apply(a), b)
     return Div.apply(b, a)
 
 

@@ -11,6 +11,7 @@ import builtins
 from typing import Any
 
 from .._tensor import Tensor
+from ..autograd.autocast_state import autocast_op
 from ..autograd.function import Function
 from ._util import normalize_dim
 from .indexing import IndexPut, _full_index, _index_arr, gather
@@ -49,6 +50,7 @@ def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: 
     return IndexPut.apply(input, key, src if alpha == 1 else src * alpha, True)
 
 
+@autocast_op("promote")
 def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
     """A copy of ``input`` with the slices at ``index`` along ``dim`` replaced by ``source``."""
     d, key = _dim_key(input, dim, index, "index_copy")

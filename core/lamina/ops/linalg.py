@@ -8,12 +8,29 @@ from typing import Any
 
 from .._base.errors import ShapeError
 from .._tensor import Tensor
+from ..autograd.autocast_state import autocast_op
 from ..autograd.function import Function
 from ._util import promote_pair
 from .creation import tensor
 from .distance import dist, renorm
 from .inplace import make_inplace
 from .layouts import call_layout_hook
+
+
+def _einsum(xp, equation: str, *arrays, optimize: bool = False):
+    """``xp.einsum``; bfloat16 arrays (NumPy has no einsum loop for them) in float32, rounded once."""
+    if any(a.dtype.kind == "V" for a in arrays):
+        bf = next(a.dtype for a in arrays if a.dtype.kind == "V")
+        wide = [a.astype("float32") if a.dtype.kind == "V" else a for a in arrays]
+        return xp.einsum(equation, *wide, optimize=optimize).astype(bf)
+    return xp.einsum(equation, *arrays, optimize=optimize)
+
+
+def _mat_product(a, b):
+    """``a @ b``; bfloat16 operands are multiplied in float32 (BLAS) and the result rounded once, as torch CPU."""
+    if a.dtype.kind == "V" and not isinstance(a, Tensor):
+        return (a.astype("float32") @ b.astype("float32")).astype(a.dtype)
+    return a @ b
 
 
 class MatMul(Function):
@@ -33,7 +50,7 @@ class MatMul(Function):
         need_a, need_b = ctx.needs_input_grad
         ctx.a_shape, ctx.b_shape = a.shape, b.shape
         ctx.save_for_backward(a if need_b else None, b if need_a else None)
-        return a @ b
+        return _mat_product(a, b)
 
     @staticmethod
     def backward(ctx, dy):
@@ -53,27 +70,33 @@ class MatMul(Function):
         da = db = None
         if need_a:
             b2 = b.reshape(b.shape + (1,)) if b_nd == 1 else b          # (..., K, M)
-            da = dy2 @ b2.swapaxes(-1, -2)                              # (..., N, K)
+            da = _mat_product(dy2, b2.swapaxes(-1, -2))                            # (..., N, K)
             if a_nd == 1:
                 da = da.reshape(da.shape[:-2] + (da.shape[-1],))
                 da = da.sum(tuple(range(da.ndim - 1))) if da.ndim > 1 else da
         if need_b:
             a2 = a.reshape((1,) + a.shape) if a_nd == 1 else a          # (..., N, K)
-            db = a2.swapaxes(-1, -2) @ dy2                              # (..., K, M)
+            db = _mat_product(a2.swapaxes(-1, -2), dy2)                            # (..., K, M)
             if b_nd == 1:
                 db = db.reshape(db.shape[:-1])
                 db = db.sum(tuple(range(db.ndim - 1))) if db.ndim > 1 else db
         return da, db
 
 
-def matmul(input: Tensor, other: Tensor) -> Tensor:
-    out = call_layout_hook(matmul, (input, other))  # a sparse (plugin layout) operand serves the call
-    if out is not NotImplemented:
-        return out
+def _matmul(input: Tensor, other: Tensor) -> Tensor:
     a, b = promote_pair(input, other)
     return MatMul.apply(a, b)
 
 
+@autocast_op("lower_precision_fp")
+def matmul(input: Tensor, other: Tensor) -> Tensor:
+    out = call_layout_hook(matmul, (input, other))  # a sparse (plugin layout) operand serves the call
+    if out is not NotImplemented:
+        return out
+    return _matmul(input, other)
+
+
+@autocast_op("lower_precision_fp")
 def mm(input: Tensor, mat2: Tensor) -> Tensor:
     out = call_layout_hook(mm, (input, mat2))
     if out is not NotImplemented:
@@ -83,6 +106,7 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
     return matmul(input, mat2)
 
 
+@autocast_op("lower_precision_fp")
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     if input.ndim != 3 or mat2.ndim != 3:
         raise ShapeError(f"bmm: expected 3-D tensors, got {input.ndim}-D and {mat2.ndim}-D")
@@ -94,13 +118,13 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:
 def mv(input: Tensor, vec: Tensor) -> Tensor:
     if input.ndim != 2 or vec.ndim != 1:
         raise ShapeError(f"mv: expected a 2-D matrix and a 1-D vector, got {input.ndim}-D and {vec.ndim}-D")
-    return matmul(input, vec)
+    return _matmul(input, vec)  # not an autocast op in torch (nor are dot, vdot, addmv)
 
 
 def dot(input: Tensor, other: Tensor) -> Tensor:
     if input.ndim != 1 or other.ndim != 1:
         raise ShapeError(f"dot: expected 1-D tensors, got {input.ndim}-D and {other.ndim}-D")
-    return matmul(input, other)
+    return _matmul(input, other)
 
 
 def outer(input: Tensor, vec2: Tensor) -> Tensor:
@@ -132,6 +156,7 @@ def _add_scaled(input: Tensor, prod: Tensor, beta: Any, alpha: Any, out: Tensor 
     return write_out(out, res, name)
 
 
+@autocast_op("lower_precision_fp")
 def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: Any = 1,
           out: Tensor | None = None) -> Tensor:
     """beta * input + alpha * (mat1 @ mat2). mat1: (n, m), mat2: (m, p) -> (n, p)"""
@@ -155,12 +180,14 @@ def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta: Any = 1, alpha: Any
     return _add_scaled(input, outer(vec1, vec2), beta, alpha, out, "addr")
 
 
+@autocast_op("lower_precision_fp")
 def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1,
             out: Tensor | None = None) -> Tensor:
     """beta * input + alpha * (batch1 @ batch2). (b, n, m), (b, m, p) -> (b, n, p)"""
     return _add_scaled(input, bmm(batch1, batch2), beta, alpha, out, "baddbmm")
 
 
+@autocast_op("lower_precision_fp")
 def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1,
            out: Tensor | None = None) -> Tensor:
     """beta * input + alpha * sum_b batch1[b] @ batch2[b]. (b, n, m), (b, m, p) -> (n, p)"""
@@ -224,7 +251,7 @@ class Einsum(Function):
     def forward(ctx, equation, *ops):
         ctx.save_for_backward(*ops)
         ctx.equation = equation
-        return ctx.xp.einsum(equation, *ops, optimize=len(ops) > 2)
+        return _einsum(ctx.xp, equation, *ops, optimize=len(ops) > 2)
 
     @staticmethod
     def backward(ctx, dy):
@@ -245,14 +272,15 @@ class Einsum(Function):
             present = set(out) | set("".join(others))
             missing = [c for c in term if c not in present]
             eq = ",".join([out] + others) + "->" + "".join(c for c in term if c not in missing)
-            g = xp.einsum(eq, dy, *arrs)
+            g = _einsum(xp, eq, dy, *arrs)
             if missing:
-                g = xp.einsum(("".join(c for c in term if c not in missing)) + "," + "".join(missing) + "->" + term,
+                g = _einsum(xp, ("".join(c for c in term if c not in missing)) + "," + "".join(missing) + "->" + term,
                               g, xp.ones(tuple(ops[i].shape[term.index(c)] for c in missing), dtype=g.dtype))
             grads.append(g)
         return tuple(grads)
 
 
+@autocast_op("lower_precision_fp")  # torch's einsum is made of bmm
 def einsum(equation: str, *operands) -> Tensor:
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])

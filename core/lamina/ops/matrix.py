@@ -14,6 +14,7 @@ from typing import Any
 
 from .._base import dtype as _dtype
 from .._tensor import Tensor
+from ..autograd.autocast_state import autocast_op
 from ._util import normalize_dim
 from .inplace import make_inplace
 
@@ -138,6 +139,7 @@ def diagflat(input: Tensor, offset: int = 0) -> Tensor:
     return diag_embed(input.reshape(-1), offset, 0, 1)
 
 
+@autocast_op("fp32")
 def trace(input: Tensor) -> Tensor:
     """Sum of the main diagonal of a 2-D matrix (integers sum to int64)."""
     if input.ndim != 2:

@@ -11,6 +11,7 @@ from typing import Any
 
 from .._base import dtype as _dtype
 from .._tensor import Tensor
+from ..autograd.autocast_state import autocast_op
 from ..autograd.function import Function, _observers, notify_observers
 from ._util import int_to_float, normalize_dim, normalize_dims
 
@@ -40,6 +41,8 @@ class Sum(Function):
     @staticmethod
     def forward(ctx, x, axes, keepdim, dtype=None):
         ctx.axes, ctx.keepdim, ctx.shape = axes, keepdim, x.shape
+        if x.dtype.kind == "V" and dtype is None:  # accumulate in float32, round once (torch CPU)
+            return x.sum(axis=axes, keepdims=keepdim, dtype="float32").astype(x.dtype)
         return x.sum(axis=axes, keepdims=keepdim, dtype=dtype)
 
     @staticmethod
@@ -53,6 +56,8 @@ class Mean(Function):
         ctx.axes, ctx.keepdim, ctx.shape = axes, keepdim, x.shape
         n = x.size if axes is None else _prod(x.shape[a] for a in axes)
         ctx.n = builtins.max(n, 1)
+        if x.dtype.kind == "V":
+            return x.mean(axis=axes, keepdims=keepdim, dtype="float32").astype(x.dtype)
         return x.mean(axis=axes, keepdims=keepdim)
 
     @staticmethod
@@ -208,12 +213,13 @@ def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype: Any = None) ->
 def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
     if dtype is not None:
         input = input.to(dtype)
-    if input._data.dtype.kind not in "fc":
+    if _dtype.kind_of(input._data.dtype) not in "fc":
         raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a floating "
                            f"point or complex dtype. Got: {input.dtype}")
     return Mean.apply(input, _axes(input, dim, "mean"), keepdim)
 
 
+@autocast_op("fp32")
 def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
     if dtype is not None:
         input = input.to(dtype)

@@ -22,7 +22,7 @@ from .creation import _check_layout, _dev, _finish, _shape_of, _size, write_out
 
 def _float_dtype(dtype, name: str = "rand"):
     d = _dtype.to_np(dtype or _dtype.get_default_dtype())
-    if d.kind != "f":
+    if _dtype.kind_of(d) != "f":
         raise TypeError(f"{name}: expected a floating point dtype, got {dtype!r}")
     return d
 
@@ -36,7 +36,7 @@ def _draw(kind: str, name: str, size_args, size, generator, out, dtype, layout, 
     g = _random.impl_for(generator, dev)
     with dev.backend.device_scope(dev.index):
         draw = g.random if kind == "uniform" else g.standard_normal
-        arr = draw(_shape_of(name, size_args, size), dtype=np.float64 if d == np.float16 else d).astype(d, copy=False)
+        arr = draw(_shape_of(name, size_args, size), dtype=np.float64 if d.itemsize == 2 else d).astype(d, copy=False)
     return write_out(out, _finish(arr, dev, requires_grad), name)
 
 

@@ -15,9 +15,12 @@ class Softmax(Function):
     @staticmethod
     def forward(ctx, x, axis):
         xp = ctx.xp
+        low = x.dtype if x.dtype.kind == "V" else None  # bfloat16: in float32, rounded once (torch CPU)
+        x = x if low is None else x.astype("float32")
         m = x.max(axis=axis, keepdims=True) if x.size else xp.zeros((1,) * x.ndim, dtype=x.dtype)
         e = xp.exp(x - xp.where(xp.isfinite(m), m, 0))
         y = e / e.sum(axis=axis, keepdims=True) if x.size else e  # an empty input has no max: y is empty too
+        y = y if low is None else y.astype(low)
         ctx.save_for_backward(y)
         ctx.axis = axis
         return y
@@ -36,9 +39,12 @@ class LogSoftmax(Function):
     @staticmethod
     def forward(ctx, x, axis):
         xp = ctx.xp
+        low = x.dtype if x.dtype.kind == "V" else None
+        x = x if low is None else x.astype("float32")
         m = x.max(axis=axis, keepdims=True) if x.size else xp.zeros((1,) * x.ndim, dtype=x.dtype)
         z = x - xp.where(xp.isfinite(m), m, 0)
         y = z - xp.log(xp.exp(z).sum(axis=axis, keepdims=True)) if x.size else z
+        y = y if low is None else y.astype(low)
         ctx.save_for_backward(y)
         ctx.axis = axis
         return y

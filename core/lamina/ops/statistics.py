@@ -13,6 +13,7 @@ from typing import Any
 from .._base import dtype as _dtype
 from .._base.return_types import max_min
 from .._tensor import Tensor
+from ..autograd.autocast_state import autocast_op
 from ._util import normalize_dim
 
 
@@ -142,12 +143,14 @@ def _quantile(input: Tensor, q: Any, dim: int | None, keepdim: bool, interpolati
     return out[0] if scalar_q else out
 
 
+@autocast_op("fp32")
 def quantile(input: Tensor, q: Any, dim: int | None = None, keepdim: bool = False, *,
              interpolation: str = "linear") -> Tensor:
     """The ``q``-th quantiles (a float or 1-D tensor, its dim first in the result) over ``dim``."""
     return _quantile(input, q, dim, keepdim, interpolation, False, "quantile")
 
 
+@autocast_op("fp32")
 def nanquantile(input: Tensor, q: Any, dim: int | None = None, keepdim: bool = False, *,
                 interpolation: str = "linear") -> Tensor:
     """``quantile`` ignoring NaNs."""

@@ -34,7 +34,10 @@ def _pointwise(name: str, forward, backward, saves: str, doc: str) -> type:
     """
 
     def fwd(ctx, x):
-        y = forward(ctx.xp, x)
+        if x.dtype.kind == "V":  # bfloat16: computed in float32 and rounded once, as torch CPU
+            y = forward(ctx.xp, x.astype("float32")).astype(x.dtype)
+        else:
+            y = forward(ctx.xp, x)
         ctx.save_for_backward(y if saves == "y" else x)
         return y
 
@@ -99,9 +102,10 @@ class Sigmoid(Function):
         xp = ctx.xp
         if x.dtype.kind == "c":
             y = 1 / (1 + xp.exp(-x))
-        else:  # split by sign so exp never overflows
-            e = xp.exp(-xp.abs(x))
-            y = xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+        else:  # split by sign so exp never overflows; bfloat16 in float32, rounded once (torch CPU)
+            x32 = x.astype("float32") if x.dtype.kind == "V" else x
+            e = xp.exp(-xp.abs(x32))
+            y = xp.where(x32 >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
         ctx.save_for_backward(y)
         return y
 

@@ -17,10 +17,10 @@ Decisions:
 - Every tensor is stored as its own C-contiguous copy: views and tensors sharing storage (tied
   weights) load as independent tensors. Tensors are laid out by decreasing element size, so each
   is aligned in the buffer (as safetensors does); the structure keeps the object's own order.
-- dtypes: F16 F32 F64 I8 I16 I32 I64 U8 BOOL C64. safetensors has no complex128 code: a
+- dtypes: F16 BF16 F32 F64 I8 I16 I32 I64 U8 BOOL C64. safetensors has no complex128 code: a
   ``complex128`` tensor is stored as F64 ``(*, 2)`` (real, imaginary) pairs, as ``view_as_real``
-  gives, marked ``"complex"`` in the structure (other readers see the pairs). A foreign BF16
-  tensor loads as float32 (exact: every bfloat16 value is a float32). Other safetensors dtypes
+  gives, marked ``"complex"`` in the structure (other readers see the pairs). BF16 loads as
+  ``lamina.bfloat16``, bit for bit. Other safetensors dtypes
   (U16, U32, U64, F8_*) are refused with a CheckpointHeaderError naming the dtype.
 - ``map_location``: None loads on CPU (not the saved device, unlike PyTorch: a checkpoint never
   needs a GPU to open); a device string or ``lamina.device`` sends everything there; a dict

@@ -15,6 +15,7 @@ from typing import IO, Any
 
 import numpy as np
 
+from .._base import dtype as _dtype
 from .._base.errors import CheckpointTruncatedError
 
 MAX_HEADER_BYTES = 100_000_000  # as the safetensors reference implementation
@@ -26,7 +27,7 @@ DTYPES = {
     "F16": np.dtype("<f2"), "F32": np.dtype("<f4"), "F64": np.dtype("<f8"),
     "I8": np.dtype("i1"), "I16": np.dtype("<i2"), "I32": np.dtype("<i4"), "I64": np.dtype("<i8"),
     "U8": np.dtype("u1"), "BOOL": np.dtype("?"), "C64": np.dtype("<c8"),
-    "BF16": np.dtype("<u2"),  # read as raw 16-bit words, widened to float32 (exact)
+    "BF16": np.dtype("<u2"),  # read as raw 16-bit words, then viewed as lamina.bfloat16
 }
 # safetensors dtypes lamina has no tensor type for: named in the error instead of "unknown dtype"
 UNSUPPORTED = {"U16", "U32", "U64", "F8_E4M3", "F8_E5M2", "F8_E8M0", "F6_E2M3", "F6_E3M2", "F4", "C128"}
@@ -45,7 +46,7 @@ def build_header(entries: list[tuple[str, np.ndarray]], metadata: dict[str, str]
     header: dict[str, Any] = {"__metadata__": metadata}
     offset = 0
     for name, a in entries:
-        header[name] = {"dtype": CODE_OF[a.dtype], "shape": list(a.shape), "data_offsets": [offset, offset + a.nbytes]}
+        header[name] = {"dtype": code_of(a), "shape": list(a.shape), "data_offsets": [offset, offset + a.nbytes]}
         offset += a.nbytes
     try:
         text = json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
@@ -62,8 +63,16 @@ def write_arrays(f: IO[bytes], arrays: list[np.ndarray]) -> None:
             f.write(a.reshape(-1).view(np.uint8).data)
 
 
+def code_of(a: np.ndarray) -> str:
+    """The safetensors dtype code of a stored array (bfloat16 arrays are stored as their 16-bit words)."""
+    return "BF16" if a.dtype.kind == "V" else CODE_OF[a.dtype]
+
+
 def to_stored(a: np.ndarray, what: str) -> np.ndarray:
     """A C-contiguous little-endian copy-if-needed of a host array; rejects dtypes safetensors lacks."""
+    if a.dtype.kind == "V":  # kept as bfloat16 (ml_dtypes' arrays are native-endian 16-bit words)
+        a = a.copy(order="C") if not a.flags.c_contiguous else a
+        return a if sys.byteorder == "little" else a.view(np.uint16).byteswap().view(a.dtype)
     if a.dtype not in CODE_OF:
         raise TypeError(f"lamina.save: tensor {what} has dtype {a.dtype}, which the safetensors format cannot "
                         f"store; supported: {', '.join(sorted(str(d) for d in CODE_OF))}")
@@ -181,8 +190,8 @@ def read_array(f: IO[bytes], code: str, shape: tuple, nbytes: int) -> np.ndarray
             raise CheckpointTruncatedError(f"the file ended after {got} of the {nbytes} bytes of a tensor "
                                            "(was it modified while loading?)")
         got += n
-    if code == "BF16":  # bfloat16 is the top half of a float32: widen exactly
-        a = (a.astype(np.uint32) << 16).view(np.float32)
+    if code == "BF16":
+        a = a.astype(np.uint16).view(_dtype._load_bfloat16())
     elif a.dtype.byteorder not in ("=", "|") and sys.byteorder == "big":
         a = a.astype(a.dtype.newbyteorder("="))
     return a

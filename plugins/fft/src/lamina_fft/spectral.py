@@ -15,6 +15,7 @@ import warnings
 import lamina
 import numpy as np
 from lamina import Tensor
+from lamina.amp import autocast_op
 
 from ._args import torch_dtype_name
 from ._framing import AsRealPairs, Frames, Gather, ScatterAdd, Windowed
@@ -91,6 +92,7 @@ def _describe(x: Tensor) -> str:
     return f"torch.{torch_dtype_name(x)}Tensor{list(x.shape)}"
 
 
+@autocast_op("fp32")
 def stft(input: Tensor, n_fft: int, hop_length: int | None = None, win_length: int | None = None,
          window: Tensor | None = None, center: bool = True, pad_mode: str = "reflect", normalized: bool = False,
          onesided: bool | None = None, return_complex: bool | None = None,

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from lamina import Tensor
+from lamina.amp import autocast_op
 
 from ._args import check_norm, dims_and_sizes, fill_sizes, one_dim, promote, write_out
 from ._ops import C2C, C2R, DUAL, R2C, Conj, Resize, ToComplex
@@ -70,6 +71,7 @@ def _c2r(name: str, x: Tensor, dims: tuple[int, ...], sizes: list, norm: str | N
 
 
 # --- 1-D ----------------------------------------------------------------------------------------
+@autocast_op("fp32")
 def fft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None, *,
         out: Tensor | None = None) -> Tensor:
     """One-dimensional discrete Fourier transform. Shape: (*, L) -> complex (*, n)"""
@@ -77,6 +79,7 @@ def fft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = N
     return write_out(_c2c("fft", input, (d,), [n], norm, True), out, "fft")
 
 
+@autocast_op("fp32")
 def ifft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None, *,
          out: Tensor | None = None) -> Tensor:
     """One-dimensional inverse discrete Fourier transform. Shape: (*, L) -> complex (*, n)"""
@@ -84,6 +87,7 @@ def ifft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = 
     return write_out(_c2c("ifft", input, (d,), [n], norm, False), out, "ifft")
 
 
+@autocast_op("fp32")
 def rfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None, *,
          out: Tensor | None = None) -> Tensor:
     """One-sided DFT of a real signal. Shape: real (*, L) -> complex (*, n // 2 + 1)"""
@@ -91,6 +95,7 @@ def rfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = 
     return write_out(_r2c("rfft", input, (d,), [n], norm, False), out, "rfft")
 
 
+@autocast_op("fp32")
 def irfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None, *,
           out: Tensor | None = None) -> Tensor:
     """Inverse of rfft. Shape: (*, m) -> real (*, n), n = 2 * (m - 1) by default"""
@@ -98,6 +103,7 @@ def irfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None =
     return write_out(_c2r("irfft", input, (d,), [n], norm, False), out, "irfft")
 
 
+@autocast_op("fp32")
 def hfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None, *,
          out: Tensor | None = None) -> Tensor:
     """DFT of a Hermitian-symmetric signal given by its first half. Shape: (*, m) -> real (*, n)"""
@@ -105,6 +111,7 @@ def hfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = 
     return write_out(_c2r("hfft", input, (d,), [n], norm, True), out, "hfft")
 
 
+@autocast_op("fp32")
 def ihfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None, *,
           out: Tensor | None = None) -> Tensor:
     """Inverse of hfft. Shape: real (*, L) -> complex (*, n // 2 + 1)"""
@@ -113,6 +120,7 @@ def ihfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None =
 
 
 # --- n-D and 2-D --------------------------------------------------------------------------------
+@autocast_op("fp32")
 def fftn(input: Tensor, s: Sequence[int] | None = None, dim: Dims = None, norm: str | None = None, *,
          out: Tensor | None = None) -> Tensor:
     """N-dimensional DFT over ``dim`` (default: all dims, or the last len(s)). Shape: (*) -> complex (*)"""
@@ -120,6 +128,7 @@ def fftn(input: Tensor, s: Sequence[int] | None = None, dim: Dims = None, norm: 
     return write_out(_c2c("fftn", input, dims, sizes, norm, True), out, "fftn")
 
 
+@autocast_op("fp32")
 def ifftn(input: Tensor, s: Sequence[int] | None = None, dim: Dims = None, norm: str | None = None, *,
           out: Tensor | None = None) -> Tensor:
     """N-dimensional inverse DFT. Shape: (*) -> complex (*)"""
@@ -127,6 +136,7 @@ def ifftn(input: Tensor, s: Sequence[int] | None = None, dim: Dims = None, norm:
     return write_out(_c2c("ifftn", input, dims, sizes, norm, False), out, "ifftn")
 
 
+@autocast_op("fp32")
 def rfftn(input: Tensor, s: Sequence[int] | None = None, dim: Dims = None, norm: str | None = None, *,
           out: Tensor | None = None) -> Tensor:
     """N-dimensional DFT of a real signal, one-sided in the last dim. Shape: real (*, n) -> complex (*, n // 2 + 1)"""
@@ -134,6 +144,7 @@ def rfftn(input: Tensor, s: Sequence[int] | None = None, dim: Dims = None, norm:
     return write_out(_r2c("rfftn", input, dims, sizes, norm, False), out, "rfftn")
 
 
+@autocast_op("fp32")
 def irfftn(input: Tensor, s: Sequence[int] | None = None, dim: Dims = None, norm: str | None = None, *,
            out: Tensor | None = None) -> Tensor:
     """Inverse of rfftn. Shape: (*, m) -> real (*, n), n = s[-1] or 2 * (m - 1)"""
@@ -155,24 +166,28 @@ def ihfftn(input: Tensor, s: Sequence[int] | None = None, dim: Dims = None, norm
     return write_out(_r2c("ihfftn", input, dims, sizes, norm, True), out, "ihfftn")
 
 
+@autocast_op("fp32")
 def fft2(input: Tensor, s: Sequence[int] | None = None, dim: Dims = (-2, -1), norm: str | None = None, *,
          out: Tensor | None = None) -> Tensor:
     """fftn over the last two dims (by default). Shape: (*, H, W) -> complex (*, H, W)"""
     return fftn(input, s, dim, norm, out=out)
 
 
+@autocast_op("fp32")
 def ifft2(input: Tensor, s: Sequence[int] | None = None, dim: Dims = (-2, -1), norm: str | None = None, *,
           out: Tensor | None = None) -> Tensor:
     """ifftn over the last two dims (by default). Shape: (*, H, W) -> complex (*, H, W)"""
     return ifftn(input, s, dim, norm, out=out)
 
 
+@autocast_op("fp32")
 def rfft2(input: Tensor, s: Sequence[int] | None = None, dim: Dims = (-2, -1), norm: str | None = None, *,
           out: Tensor | None = None) -> Tensor:
     """rfftn over the last two dims (by default). Shape: real (*, H, W) -> complex (*, H, W // 2 + 1)"""
     return rfftn(input, s, dim, norm, out=out)
 
 
+@autocast_op("fp32")
 def irfft2(input: Tensor, s: Sequence[int] | None = None, dim: Dims = (-2, -1), norm: str | None = None, *,
            out: Tensor | None = None) -> Tensor:
     """irfftn over the last two dims (by default). Shape: (*, H, m) -> real (*, H, 2 * (m - 1))"""

@@ -14,6 +14,7 @@ from typing import Any
 
 import lamina
 from lamina import Tensor
+from lamina.amp import autocast_op
 from lamina.autograd import Function
 from lamina.errors import DTypeError, ShapeError
 
@@ -103,10 +104,14 @@ class ScaledDotProductAttention(Function):
         xp = ctx.xp
         if groups > 1:
             k, v = xp.repeat(k, groups, axis=-3), xp.repeat(v, groups, axis=-3)
+        low = q.dtype if q.dtype.kind == "V" else None  # bfloat16: attend in float32, round the output once
+        if low is not None:
+            q, k, v = q.astype("float32"), k.astype("float32"), v.astype("float32")
+            mask = mask.astype("float32") if mask is not None and mask.dtype == low else mask
         out, p, pd = attend(xp, q, k, v, mask, drop, scale, causal)
         ctx.save_for_backward(q, k, v, p, None if drop is None else pd, drop, out)
         ctx.scale, ctx.groups = scale, groups
-        return out
+        return out if low is None else out.astype(low)
 
     @staticmethod
     def backward(ctx, dout):
@@ -183,6 +188,7 @@ def _kv_batch(t: Tensor, groups: int) -> tuple:
     return tuple(t.shape[:-3]) + (t.shape[-3] * groups,)
 
 
+@autocast_op("lower_precision_fp")
 def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask: Tensor | None = None,
                                  dropout_p: float = 0.0, is_causal: bool = False, scale: float | None = None,
                                  enable_gqa: bool = False) -> Tensor:

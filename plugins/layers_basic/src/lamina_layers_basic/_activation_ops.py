@@ -111,6 +111,8 @@ class GeluFn(Function):
 
     @staticmethod
     def forward(ctx, x, approximate):
+        if x.dtype.kind == "V":  # bfloat16: in float32, rounded once (torch CPU); the gradient is cast back
+            return GeluFn.forward(ctx, x.astype("float32"), approximate).astype(x.dtype)
         xp = ctx.xp
         ctx.save_for_backward(x)
         ctx.approximate = approximate
@@ -145,6 +147,8 @@ class SiluFn(Function):
 
     @staticmethod
     def forward(ctx, x):
+        if x.dtype.kind == "V":  # bfloat16: in float32, rounded once (torch CPU)
+            return SiluFn.forward(ctx, x.astype("float32")).astype(x.dtype)
         ctx.save_for_backward(x)
         return x * _sigmoid(ctx.xp, x)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import lamina
 import lamina.nn.functional as F
 from lamina import Tensor
+from lamina.amp import autocast_op
 from lamina.nn import Module, Parameter
 
 from . import __lamina_plugin_api__  # noqa: F401
@@ -55,6 +56,7 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
     return _run(LeakyReluFn, input, inplace, float(negative_slope))
 
 
+@autocast_op("lower_precision_fp")
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
     """x if x > 0 else weight[c] * x, c the channel (dim 1). Shape: (N, C, *) or (*) with one weight -> same"""
     channels = input.shape[1] if input.ndim >= 2 else 1

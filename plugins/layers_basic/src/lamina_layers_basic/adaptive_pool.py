@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from lamina.amp import autocast_op
 from lamina.autograd import Function
 from lamina.errors import ShapeError
 from lamina.nn import Module
@@ -151,6 +152,7 @@ def adaptive_avg_pool2d(input: Any, output_size: Any) -> Any:
     return _adaptive(input, output_size, 2, "adaptive_avg_pool2d", "avg")
 
 
+@autocast_op("fp32")
 def adaptive_avg_pool3d(input: Any, output_size: Any) -> Any:
     """Shape: (N, C, D_in, H_in, W_in) or unbatched -> (N, C, *output_size); None keeps that dim."""
     return _adaptive(input, output_size, 3, "adaptive_avg_pool3d", "avg")

@@ -7,6 +7,7 @@ from typing import Any
 
 import lamina
 from lamina import Tensor
+from lamina.amp import autocast_op
 from lamina.autograd import Function
 from lamina.errors import DTypeError, ShapeError
 from lamina.nn import Module, Parameter
@@ -117,6 +118,7 @@ def _check_conv_args(x: Any, w: Any, b: Any, groups: int, n: int, owner: str) ->
         raise ShapeError(f"{owner}: expected bias of shape ({w.shape[0]},) (out_channels), got {tuple(b.shape)}")
 
 
+@autocast_op("lower_precision_fp")  # F.conv1d/2d/3d and the Conv layers come through here
 def conv_nd(input: Any, weight: Any, bias: Any, stride: Any, padding: Any, dilation: Any, groups: int, n: int,
             owner: str) -> Any:
     """Validate and run ``ConvNd``; accepts unbatched input (C, *S)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from lamina.amp import autocast_op
 from lamina.autograd import Function
 from lamina.errors import DTypeError, ShapeError
 
@@ -29,7 +30,7 @@ class ConvTransposeNd(Function):
         cout = w.shape[1] * groups
         xg = to_gemm(x, groups)                                             # (G, C_in/G, N*L)
         wm = w.reshape(groups, w.shape[0] // groups, -1)                    # (G, C_in/G, C_out/G*K)
-        dcols = wm.swapaxes(-1, -2) @ xg                                    # (G, C_out/G*K, N*L)
+        dcols = (wm.swapaxes(-1, -2) @ xg).astype(x.dtype, copy=False)      # (G, C_out/G*K, N*L) (bf16: f32 GEMM)
         y = gemm_col2im(xp, dcols, (N, cout) + full, kernel, stride, dilation, sizes)
         pairs = tuple((p, p) for p in padding)
         y = crop_array(y, pairs)
@@ -80,6 +81,7 @@ def _output_padding(input_shape, output_size, stride, padding, kernel, dilation,
     return tuple(pads)
 
 
+@autocast_op("lower_precision_fp")  # F.conv_transpose*d and the layers come through here
 def conv_transpose_nd(input: Any, weight: Any, bias: Any, stride: Any, padding: Any, output_padding: Any,
                       groups: int, dilation: Any, n: int, owner: str, output_size: Any = None) -> Any:
     unbatched = check_input_dim(input, n, owner)

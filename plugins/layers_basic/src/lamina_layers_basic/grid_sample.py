@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 import lamina
 from lamina import Tensor
+from lamina.amp import autocast_op
 from lamina.autograd import Function
 
 from . import __lamina_plugin_api__  # noqa: F401
@@ -179,6 +180,7 @@ def _check(name: str, input: Tensor, grid: Tensor, mode: str) -> None:
         raise ValueError(f"{name}: bicubic interpolation only supports 4D input")
 
 
+@autocast_op("fp32")
 def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mode: str = "zeros",
                 align_corners: bool | None = None) -> Tensor:
     """Sample ``input`` at ``grid``'s normalised positions.

@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 import lamina
+from lamina.amp import autocast_op
 from lamina.autograd import Function
 from lamina.errors import DTypeError, ShapeError
 from lamina.nn import Module, Parameter
@@ -19,7 +20,7 @@ class Linear_(Function):
     @staticmethod
     def forward(ctx, x, w, b):
         x2 = x.reshape(-1, x.shape[-1])                   # (M, I)
-        y = x2 @ w.T                                      # (M, O)
+        y = (x2 @ w.T).astype(x.dtype, copy=False)        # (M, O); NumPy's bfloat16 GEMM gives float32
         if b is not None:
             y += b
         ctx.save_for_backward(x, w)
@@ -55,10 +56,15 @@ def _check_linear(input: Any, weight: Any, bias: Any, owner: str) -> None:
         raise DTypeError(f"{owner}: expected weight and bias of the input's dtype {input.dtype}, got {got}")
 
 
+@autocast_op("lower_precision_fp")  # F.linear and the Linear layers come through here
+def _linear(input: Any, weight: Any, bias: Any, owner: str) -> Any:
+    _check_linear(input, weight, bias, owner)
+    return Linear_.apply(input, weight, bias)
+
+
 def linear(input: Any, weight: Any, bias: Any = None) -> Any:
     """y = input @ weight.T + bias. Shape: input (*, in_features), weight (out, in) -> (*, out_features)"""
-    _check_linear(input, weight, bias, "linear")
-    return Linear_.apply(input, weight, bias)
+    return _linear(input, weight, bias, "linear")
 
 
 def bilinear(input1: Any, input2: Any, weight: Any, bias: Any = None) -> Any:
@@ -112,8 +118,7 @@ class Linear(Module):
                 self.bias.uniform_(-bound, bound)
 
     def forward(self, input: Any) -> Any:
-        _check_linear(input, self.weight, self.bias, "Linear")
-        return Linear_.apply(input, self.weight, self.bias)
+        return _linear(input, self.weight, self.bias, "Linear")
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"

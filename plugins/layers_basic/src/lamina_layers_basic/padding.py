@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from lamina.amp import autocast_op
 from lamina.autograd import Function
 from lamina.errors import ShapeError
 from lamina.nn import Module
@@ -121,7 +122,14 @@ def pad(input: Any, pad: Any, mode: str = "constant", value: float | None = None
                              f"got pads ({lo}, {hi}) for size {s}")
         if mode in ("replicate", "reflect", "circular") and s == 0 and (lo or hi):
             raise ShapeError(f"pad: {mode} padding expects a non-empty dim {dim}, got size 0")
+    if mode == "replicate" or (mode == "reflect" and n < 3):
+        return _pad_fp32(input, pairs, mode, 0.0)
     return Pad.apply(input, pairs, mode, 0.0 if value is None else float(value))
+
+
+@autocast_op("fp32")  # torch's reflection_pad1d/2d and replication_pad1d/2d/3d run in float32 under autocast
+def _pad_fp32(input: Any, pairs: tuple, mode: str, value: float) -> Any:
+    return Pad.apply(input, pairs, mode, value)
 
 
 class _PadNd(Module):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from lamina.amp import autocast_op
 from lamina.autograd import Function
 from lamina.errors import ShapeError
 from lamina.nn import Module
@@ -64,6 +65,7 @@ def max_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 
     return _max_pool(input, 2, kernel_size, stride, padding, dilation, ceil_mode, return_indices, "max_pool2d")
 
 
+@autocast_op("fp32")
 def max_pool3d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
                ceil_mode: bool = False, return_indices: bool = False) -> Any:
     """Shape: (N, C, D_in, H_in, W_in) or unbatched -> (N, C, D_out, H_out, W_out); indices flat per plane."""
@@ -110,6 +112,7 @@ def avg_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 
                      "avg_pool2d")
 
 
+@autocast_op("fp32")
 def avg_pool3d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
                count_include_pad: bool = True, divisor_override: int | None = None) -> Any:
     """Shape: (N, C, D_in, H_in, W_in) or unbatched -> (N, C, D_out, H_out, W_out)."""
@@ -172,6 +175,7 @@ class MaxUnpool(Function):
         return xp.take_along_axis(d, flat, axis=1).reshape(ctx.in_shape), None, None
 
 
+@autocast_op("fp32")
 def max_unpool2d(input: Any, indices: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
                  output_size: Any = None) -> Any:
     """Partial inverse of max_pool2d. Shape: (N, C, H_in, W_in) -> (N, C, H_out, W_out),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg as sla
 from lamina import Tensor
+from lamina.amp import autocast_op
 from lamina.autograd import Function
 
 from . import _fast
@@ -67,6 +68,7 @@ class Cholesky(Function):
         return 0.5 * (G + O.mH(G)), None, None                           # dA: (*, n, n)
 
 
+@autocast_op("fp32")
 def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False, out: None = None):
     """(L, info): Cholesky factor (U = L^H with upper=True) and LAPACK's info (k > 0: minor k not PD).
 
@@ -78,6 +80,7 @@ def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False, o
     return result_type("linalg_cholesky_ex", ("L", "info"))(O.mH(L) if upper else L, info)
 
 
+@autocast_op("fp32")
 def cholesky(A: Tensor, *, upper: bool = False, out: None = None) -> Tensor:
     """Cholesky factor of Hermitian positive-definite matrices (lower, or upper = L^H).
 
@@ -102,6 +105,7 @@ def top_cholesky(input: Tensor, upper: bool = False, *, out: None = None) -> Ten
     return O.mH(L) if upper else L
 
 
+@autocast_op("fp32")
 def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False, *, out: None = None) -> Tensor:
     """X with (L L^H) X = B, L the Cholesky factor (U^H U with upper=True).
 
@@ -158,6 +162,7 @@ def _chol_solve(B, L, upper: bool):
     return O.solve_tri(O.mH(L), O.solve_tri(L, B, upper=False), upper=True)
 
 
+@autocast_op("fp32")
 def cholesky_inverse(L: Tensor, upper: bool = False, *, out: None = None) -> Tensor:
     """(L L^H)^-1 from the Cholesky factor L (or (U^H U)^-1 with upper=True). Shape: (*, n, n) -> (*, n, n)"""
     no_out("cholesky_inverse", out)

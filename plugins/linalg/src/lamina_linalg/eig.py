@@ -11,6 +11,7 @@ from __future__ import annotations
 import lamina
 import numpy as np
 from lamina import Tensor
+from lamina.amp import autocast_op
 from lamina.autograd import Function
 
 from . import _ops as O
@@ -51,6 +52,7 @@ class Eigh(Function):
         return V @ core @ O.mH(V), None                                  # dA: (*, n, n)
 
 
+@autocast_op("fp32")
 def eigh(A: Tensor, UPLO: str = "L", *, out: None = None):
     """(eigenvalues, eigenvectors) of Hermitian matrices (only the ``UPLO`` triangle is read).
 
@@ -63,6 +65,7 @@ def eigh(A: Tensor, UPLO: str = "L", *, out: None = None):
     return result_type("linalg_eigh", ("eigenvalues", "eigenvectors"))(w, V)
 
 
+@autocast_op("fp32")
 def eigvalsh(A: Tensor, UPLO: str = "L", *, out: None = None) -> Tensor:
     """Eigenvalues of Hermitian matrices, ascending. Shape: A (*, n, n) -> (*, n)"""
     no_out("linalg.eigvalsh", out)
@@ -108,6 +111,7 @@ class Eig(Function):
         return dA.real if ctx.real_input else dA
 
 
+@autocast_op("fp32")
 def eig(A: Tensor, *, out: None = None):
     """(eigenvalues, eigenvectors) of square matrices, complex (unit-norm eigenvector columns).
 
@@ -119,6 +123,7 @@ def eig(A: Tensor, *, out: None = None):
     return result_type("linalg_eig", ("eigenvalues", "eigenvectors"))(w, V)
 
 
+@autocast_op("fp32")
 def eigvals(A: Tensor, *, out: None = None) -> Tensor:
     """Eigenvalues of square matrices, complex. Shape: A (*, n, n) -> (*, n)"""
     no_out("linalg.eigvals", out)

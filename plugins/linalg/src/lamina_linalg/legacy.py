@@ -4,6 +4,7 @@ raise a removal error (eig, symeig, solve, lstsq, matrix_rank), with torch's mes
 from __future__ import annotations
 
 from lamina import Tensor
+from lamina.amp import autocast_op
 
 from . import _ops as O
 from ._common import check_cpu, check_float, check_matrix, check_square, no_out, result_type, warn_once
@@ -60,6 +61,7 @@ def matrix_rank(*args, **kwargs):
     raise RuntimeError(_MESSAGES["matrix_rank"])
 
 
+@autocast_op("fp32")
 def triangular_solve(b: Tensor, A: Tensor, upper: bool = True, transpose: bool = False,
                      unitriangular: bool = False, *, out: None = None):
     """torch.triangular_solve (deprecated): (solution of op(A) X = b, a copy of A), op(A) = A or A^T.

@@ -10,6 +10,7 @@ import lamina
 import numpy as np
 import scipy.linalg as sla
 from lamina import Tensor
+from lamina.amp import autocast_op
 from lamina.autograd import Function
 
 from . import _ops as O
@@ -58,6 +59,7 @@ class Lstsq(Function):
         return dA, dB, None, None
 
 
+@autocast_op("fp32")
 def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | None = None):
     """(solution, residuals, rank, singular_values) of min ||AX - B||_F.
 

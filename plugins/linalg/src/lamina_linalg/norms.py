@@ -11,6 +11,7 @@ import math
 import lamina
 import numpy as np
 from lamina import Tensor
+from lamina.amp import autocast_op
 from lamina.autograd import Function
 
 from ._common import check_cpu, check_float, check_matrix, check_square, no_out, warn_once
@@ -183,6 +184,7 @@ def norm(A: Tensor, ord=None, dim=None, keepdim: bool = False, *, out: None = No
                        f"Got {A.ndim}D.")
 
 
+@autocast_op("fp32")
 def cond(A: Tensor, p=None, *, out: None = None) -> Tensor:
     """Condition number in the ``p`` norm (None / 2 / -2: singular values; others: ||A|| ||A^-1||, inf if
     singular). Shape: A (*, m, n) -> (*)"""

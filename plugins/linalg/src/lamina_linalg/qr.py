@@ -11,6 +11,7 @@ import lamina
 import numpy as np
 import scipy.linalg as sla
 from lamina import Tensor
+from lamina.amp import autocast_op
 from lamina.autograd import Function
 
 from . import _ops as O
@@ -67,6 +68,7 @@ class QR(Function):
         return O.cat([dX, Q @ dV], -1), None                              # dA: (*, m, n)
 
 
+@autocast_op("fp32")
 def qr(A: Tensor, mode: str = "reduced", *, out: None = None):
     """(Q, R) with A = QR, Q with orthonormal columns and R upper triangular.
 
@@ -145,6 +147,7 @@ def _apply_reflectors(A: Tensor, tau: Tensor, C: Tensor, left: bool, adjoint: bo
     return C
 
 
+@autocast_op("fp32")
 def householder_product(A: Tensor, tau: Tensor, *, out: None = None) -> Tensor:
     """First n columns of H_1 ... H_k, H_i = I - tau_i v_i v_i^H with v_i from A's columns (LAPACK orgqr).
 
@@ -158,6 +161,7 @@ def householder_product(A: Tensor, tau: Tensor, *, out: None = None) -> Tensor:
     return _apply_reflectors(A, tau, C, left=True, adjoint=False)
 
 
+@autocast_op("fp32")
 def orgqr(input: Tensor, tau: Tensor) -> Tensor:
     """torch.orgqr: the same as linalg.householder_product."""
     return householder_product(input, tau)
@@ -180,6 +184,7 @@ def ormqr(input: Tensor, tau: Tensor, other: Tensor, left: bool = True, transpos
     return _apply_reflectors(input, tau, other, left=bool(left), adjoint=bool(transpose))
 
 
+@autocast_op("fp32")
 def geqrf(input: Tensor, *, out: None = None):
     """(a, tau): LAPACK geqrf's packed QR (R on and above the diagonal, reflectors below) and the scales.
 

@@ -11,6 +11,7 @@ import math
 import numpy as np
 import scipy.linalg as sla
 from lamina import Tensor
+from lamina.amp import autocast_op
 from lamina.autograd import Function
 
 from . import _fast
@@ -72,6 +73,7 @@ def _inv_or_nan(a: np.ndarray) -> np.ndarray:
         return np.full_like(a, np.nan)
 
 
+@autocast_op("fp32")
 def inv_ex(A: Tensor, *, check_errors: bool = False, out: None = None):
     """(inverse, info) of square matrices; info (*) int32 is nonzero where A is singular.
 
@@ -83,6 +85,7 @@ def inv_ex(A: Tensor, *, check_errors: bool = False, out: None = None):
     return result_type("linalg_inv_ex", ("inverse", "info"))(Y, info)
 
 
+@autocast_op("fp32")
 def inv(A: Tensor, *, out: None = None) -> Tensor:
     """Inverse of square matrices; raises ``LinAlgError`` for a singular one. Shape: (*, n, n) -> (*, n, n)"""
     no_out("linalg.inv", out)
@@ -152,6 +155,7 @@ def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = Fa
     return _solve("linalg.solve", A, B, left, check_errors)
 
 
+@autocast_op("fp32")
 def solve(A: Tensor, B: Tensor, *, left: bool = True, out: None = None) -> Tensor:
     """Solution X of AX = B (XA = B with left=False); raises ``LinAlgError`` for a singular A.
 
@@ -223,6 +227,7 @@ def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True, un
     return SolveTriangular.apply(A.mT, B.mT, not upper, bool(unitriangular)).mT
 
 
+@autocast_op("fp32")
 def tensorinv(A: Tensor, ind: int = 2, *, out: None = None) -> Tensor:
     """Inverse of A seen as a matrix prod(shape[:ind]) x prod(shape[ind:]).
 
@@ -239,6 +244,7 @@ def tensorinv(A: Tensor, ind: int = 2, *, out: None = None) -> Tensor:
     return inv(A.reshape(p, q)).reshape(*right, *left)
 
 
+@autocast_op("fp32")
 def tensorsolve(A: Tensor, B: Tensor, dims: tuple[int, ...] | None = None, *, out: None = None) -> Tensor:
     """X with tensordot(A, X, X.ndim) = B. Shape: A (*B, *X), B (*B) -> X (*X)"""
     no_out("linalg.tensorsolve", out)

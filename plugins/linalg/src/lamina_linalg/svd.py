@@ -10,6 +10,7 @@ from __future__ import annotations
 import lamina
 import numpy as np
 from lamina import Tensor
+from lamina.amp import autocast_op
 from lamina.autograd import Function
 
 from . import _fast
@@ -78,6 +79,7 @@ def _is_complex(x) -> bool:
     return x.is_complex() if O.is_t(x) else np.iscomplexobj(x)
 
 
+@autocast_op("fp32")
 def svd(A: Tensor, full_matrices: bool = True, *, driver: str | None = None, out: None = None):
     """(U, S, Vh) with A = U diag(S) Vh, S descending.
 
@@ -97,6 +99,7 @@ def _driver(name: str, driver: str | None) -> None:
                            "cuSOLVER backend.")
 
 
+@autocast_op("fp32")
 def svdvals(A: Tensor, *, driver: str | None = None, out: None = None) -> Tensor:
     """Singular values, descending. Shape: A (*, m, n) -> (*, min(m, n))"""
     no_out("linalg.svdvals", out)
@@ -211,6 +214,7 @@ def pinv(A: Tensor, *args, atol=None, rtol=None, hermitian: bool = False, rcond=
     return Pinv.apply(A, a, r, bool(hermitian))
 
 
+@autocast_op("fp32")
 def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:
     """torch.pinverse: linalg.pinv with rtol=rcond. Shape: (*, m, n) -> (*, n, m)"""
     return pinv(input, rtol=rcond)

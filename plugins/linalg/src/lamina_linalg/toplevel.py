@@ -5,6 +5,7 @@ function or torch's older form of it (``svd`` returns V, ``qr`` takes ``some``, 
 from __future__ import annotations
 
 from lamina import Tensor
+from lamina.amp import autocast_op
 
 from .cholesky import cholesky_inverse, cholesky_solve
 from .cholesky import top_cholesky as cholesky
@@ -34,6 +35,7 @@ def det(input: Tensor) -> Tensor:
     return _det(input)
 
 
+@autocast_op("fp32")
 def inverse(input: Tensor, *, out: None = None) -> Tensor:
     """torch.inverse: linalg.inv. Shape: (*, n, n) -> (*, n, n)"""
     return inv(input, out=out)

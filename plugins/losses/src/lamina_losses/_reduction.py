@@ -63,7 +63,7 @@ def check_tensor(name: str, arg: str, x: Any) -> Tensor:
 
 def check_float(name: str, arg: str, x: Tensor) -> Tensor:
     check_tensor(name, arg, x)
-    if x.array.dtype.kind != "f":
+    if not x.is_floating_point():
         raise DTypeError(f"{name}: expected {arg} of a floating dtype, got {x.dtype}")
     return x
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from lamina import Tensor
+from lamina.amp import autocast_op
 from lamina.autograd import Function
 from lamina.errors import ShapeError
 
@@ -97,6 +98,7 @@ class Softplus(Function):
         return dy * ctx.xp.exp(z - y)  # sigmoid(z) = exp(z - softplus(z))
 
 
+@autocast_op("fp32")
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                          size_average: bool | None = None, reduce: bool | None = None,
                          reduction: str = "mean") -> Tensor:
@@ -117,6 +119,7 @@ def _detached(w):
     return None if w is None else w.detach()
 
 
+@autocast_op("fp32")
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
                                      size_average: bool | None = None, reduce: bool | None = None,
                                      reduction: str = "mean", pos_weight: Tensor | None = None) -> Tensor:
@@ -138,6 +141,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     return apply_reduction(loss, reduction)
 
 
+@autocast_op("fp32")
 def soft_margin_loss(input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None,
                      reduction: str = "mean") -> Tensor:
     """log(1 + exp(-y x)) for targets y in {1, -1}. Shape: input (*), target (*) -> () or (*)."""

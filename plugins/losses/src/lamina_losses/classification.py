@@ -11,6 +11,7 @@ import math
 from typing import Any
 
 from lamina import Tensor
+from lamina.amp import autocast_op
 from lamina.autograd import Function
 from lamina.errors import DTypeError, ShapeError
 
@@ -251,6 +252,7 @@ def _plain(w: Tensor | None) -> Any:
 
 
 # --- functional forms ---------------------------------------------------------------------------
+@autocast_op("fp32")
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: bool | None = None,
                   ignore_index: int = -100, reduce: bool | None = None, reduction: str = "mean",
                   label_smoothing: float = 0.0) -> Tensor:
@@ -279,6 +281,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     return out[0] if unbatched and reduction == "none" else out
 
 
+@autocast_op("fp32")
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: bool | None = None,
              ignore_index: int = -100, reduce: bool | None = None, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of class indices under log-probabilities ``input``.

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import lamina
 from lamina import Tensor
+from lamina.amp import autocast_op
 from lamina.autograd import Function
 from lamina.errors import DTypeError, ShapeError
 
@@ -136,6 +137,7 @@ def _lengths(name: str, arg: str, value, xp, n: int | None):
     return arr
 
 
+@autocast_op("fp32")
 def ctc_loss(log_probs: Tensor, targets: Tensor, input_lengths: Tensor | Sequence[int],
              target_lengths: Tensor | Sequence[int], blank: int = 0, reduction: str = "mean",
              zero_infinity: bool = False) -> Tensor:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 
 from lamina import Tensor
+from lamina.amp import autocast_op
 from lamina.autograd import Function
 
 from ._reduction import _Loss, check_float, check_same_shape, quiet, resolve, same_dtype
@@ -43,6 +44,7 @@ class KLDiv(Function):
         return dx, dt, None
 
 
+@autocast_op("fp32")
 def kl_div(input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None,
            reduction: str = "mean", log_target: bool = False) -> Tensor:
     """KL(target || exp(input)) pointwise, for log-probabilities ``input``.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import lamina
 from lamina import Tensor
+from lamina.amp import autocast_op
 from lamina.autograd import Function
 from lamina.errors import DTypeError, ShapeError
 
@@ -14,6 +15,7 @@ __lamina_plugin_api__ = "1.0"
 _COS_EPS = 1e-12  # PyTorch's guard on the squared magnitudes
 
 
+@autocast_op("fp32")
 def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0,
                         size_average: bool | None = None, reduce: bool | None = None,
                         reduction: str = "mean") -> Tensor:
@@ -28,6 +30,7 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: 
     return apply_reduction(loss, reduction)
 
 
+@autocast_op("fp32")
 def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, size_average: bool | None = None,
                          reduce: bool | None = None, reduction: str = "mean") -> Tensor:
     """x where y = 1, max(0, margin - x) where y = -1. Shape: input (*), target (*) -> () or (*)."""
@@ -40,6 +43,7 @@ def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, siz
     return apply_reduction(loss, reduction)
 
 
+@autocast_op("fp32")
 def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0,
                           size_average: bool | None = None, reduce: bool | None = None,
                           reduction: str = "mean") -> Tensor:
@@ -72,6 +76,7 @@ def _class_targets(name: str, input: Tensor, target: Tensor, want: tuple) -> Non
                          f"{tuple(target.shape)}")
 
 
+@autocast_op("fp32")
 def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float = 1.0, weight: Tensor | None = None,
                       size_average: bool | None = None, reduce: bool | None = None,
                       reduction: str = "mean") -> Tensor:
@@ -150,6 +155,7 @@ def _scatter_add(dx, rows, cols, v):  # pragma: no cover - CuPy without ufunc.at
     cupyx.scatter_add(dx, (rows, cols), v)
 
 
+@autocast_op("fp32")
 def multilabel_margin_loss(input: Tensor, target: Tensor, size_average: bool | None = None,
                            reduce: bool | None = None, reduction: str = "mean") -> Tensor:
     """Multi-class multi-label hinge loss. Shape: input (N, C) or (C,), target alike (int) -> () or (N,) / ()."""

@@ -10,6 +10,7 @@ import math
 
 import lamina
 from lamina import Tensor
+from lamina.amp import autocast_op
 from lamina.autograd import Function
 from lamina.errors import ShapeError
 
@@ -24,6 +25,7 @@ def _pair(name: str, input: Tensor, target: Tensor) -> Tensor:
     return same_dtype(target, input)
 
 
+@autocast_op("fp32")
 def l1_loss(input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None,
             reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
     """|input - target|. Shape: input (*), target (*) -> () or (*)."""
@@ -33,6 +35,7 @@ def l1_loss(input: Tensor, target: Tensor, size_average: bool | None = None, red
     return apply_reduction(loss if weight is None else loss * weight, reduction)
 
 
+@autocast_op("fp32")
 def mse_loss(input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None,
              reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
     """(input - target)^2. Shape: input (*), target (*) -> () or (*)."""
@@ -42,6 +45,7 @@ def mse_loss(input: Tensor, target: Tensor, size_average: bool | None = None, re
     return apply_reduction(loss if weight is None else loss * weight, reduction)
 
 
+@autocast_op("fp32")
 def smooth_l1_loss(input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None,
                    reduction: str = "mean", beta: float = 1.0) -> Tensor:
     """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta; beta = 0 is the L1 loss.
@@ -58,6 +62,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average: bool | None = No
     return apply_reduction(lamina.where(d < beta, (0.5 / beta) * d.square(), d - 0.5 * beta), reduction)
 
 
+@autocast_op("fp32")
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
                weight: Tensor | None = None) -> Tensor:
     """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta). Shape: input (*), target (*) -> () or (*)."""
@@ -70,6 +75,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     return apply_reduction(loss if weight is None else loss * weight, reduction)
 
 
+@autocast_op("fp32")
 def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full: bool = False,
                      size_average: bool | None = None, eps: float = 1e-8, reduce: bool | None = None,
                      reduction: str = "mean") -> Tensor:

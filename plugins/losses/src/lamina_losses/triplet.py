@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import lamina
 from lamina import Tensor
+from lamina.amp import autocast_op
 from lamina.errors import ShapeError
 
 from ._reduction import _Loss, apply_reduction, check_float, resolve, same_dtype
@@ -30,6 +31,7 @@ def _triplet(d_pos: Tensor, d_neg: Tensor, d_swap: Tensor | None, margin: float,
     return apply_reduction((margin + d_pos - d_neg).clamp(min=0.0), reduction)
 
 
+@autocast_op("fp32")
 def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, margin: float = 1.0, p: float = 2,
                         eps: float = 1e-6, swap: bool = False, size_average: bool | None = None,
                         reduce: bool | None = None, reduction: str = "mean") -> Tensor:

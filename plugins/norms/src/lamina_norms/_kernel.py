@@ -90,6 +90,14 @@ class Normalize(Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias, mean, var, spec):
+        if x.dtype.kind == "V":  # bfloat16: normalise in float32, round the outputs once (torch CPU)
+            out = Normalize.forward(ctx, *(None if a is None else a.astype("float32")
+                                           for a in (x, weight, bias, mean, var)), spec)
+            if not isinstance(out, tuple):
+                return out.astype(x.dtype)
+            y, stat_mean, v = (o.astype(x.dtype) for o in out)
+            ctx.mark_non_differentiable(stat_mean, v)
+            return y, stat_mean, v
         xp = ctx.xp
         xv = x.reshape(spec.view)
         given = mean is not None

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from . import backends as _backends
+from typing import Any
+
+from .. import backends as _backends
 
 
 def _backend():
@@ -59,3 +61,11 @@ def max_memory_allocated(device=None) -> int:
 def empty_cache() -> None:
     if is_available() and hasattr(_backend(), "empty_cache"):
         _backend().empty_cache()
+
+
+def __getattr__(name: str) -> Any:
+    if name == "amp":  # lamina.cuda.amp: the deprecated device-bound autocast, loaded on first use
+        import importlib
+
+        return importlib.import_module(f"{__name__}.amp")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

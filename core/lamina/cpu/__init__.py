@@ -99,3 +99,11 @@ class StreamContext(AbstractContextManager):
 
 def stream(stream: Stream | None) -> StreamContext:
     return StreamContext(stream)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "amp":  # lamina.cpu.amp: the deprecated device-bound autocast, loaded on first use
+        import importlib
+
+        return importlib.import_module(f"{__name__}.amp")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
