@@ -1,5 +1,5 @@
 """Regressions found by the conformance kit: empty batches, double backward of adaptive average
-pooling, LazyLinear state_dict loading and dtype conversion before the first call."""
+pooling, LazyLinear state_dict loading (PyTorch's lazy semantics) and dtype conversion before the first call."""
 
 from __future__ import annotations
 
@@ -56,7 +56,8 @@ def test_lazy_linear_loads_a_state_dict_before_its_first_call(bias):
     weight = lazy.weight
     lazy.load_state_dict(src.state_dict())
     assert lazy.weight is weight  # the same Parameter object (an optimizer built earlier keeps it)
-    assert repr(lazy) == f"Linear(in_features=5, out_features=3, bias={bias})"
+    # as PyTorch: the tensors are materialized now, the class changes at the next forward
+    assert type(lazy) is nn.LazyLinear and not lazy.has_uninitialized_params() and lazy.in_features == 5
     t = torch.nn.Linear(5, 3, bias=bias, dtype=torch.float64)
     with torch.no_grad():
         for k, v in src.state_dict().items():
@@ -64,11 +65,18 @@ def test_lazy_linear_loads_a_state_dict_before_its_first_call(bias):
     compare(t, lazy, [rng.standard_normal((4, 5))], rng, tol=F64, lmod=lazy, tmod=t)
 
 
-def test_lazy_linear_rejects_a_malformed_weight_and_stays_uninitialised():
+def test_lazy_linear_loading_into_it_follows_torch():
+    torch = pytest.importorskip("torch")
+    # uninitialized into uninitialized: nothing to copy, still lazy
     lazy = nn.LazyLinear(3)
-    with pytest.raises(RuntimeError, match=r"size mismatch for weight"):
-        lazy.load_state_dict({"weight": lamina.zeros(4, 5), "bias": lamina.zeros(3)})
-    assert type(lazy) is nn.LazyLinear and tuple(lazy.weight.shape) == (0,) and lazy.in_features == 0
+    assert str(lazy.load_state_dict(nn.LazyLinear(3).state_dict())) == "<All keys matched successfully>"
+    assert lazy.has_uninitialized_params() and lazy.in_features == 0
+    # uninitialized into an initialized Linear: PyTorch's RuntimeError
+    with pytest.raises(RuntimeError, match="Can't access the shape of an uninitialized parameter"):
+        torch.nn.Linear(2, 3).load_state_dict(torch.nn.LazyLinear(3).state_dict())
+    with pytest.raises(RuntimeError, match="Can't access the shape of an uninitialized parameter"):
+        nn.Linear(2, 3).load_state_dict(nn.LazyLinear(3).state_dict())
+    assert type(lazy.state_dict()["weight"]).__name__ == type(torch.nn.LazyLinear(3).state_dict()["weight"]).__name__
 
 
 @pytest.mark.parametrize("convert, dtype", [(lambda m: m.double(), lamina.float64),

@@ -10,6 +10,9 @@ from lamina.amp import autocast_op
 from lamina.autograd import Function
 from lamina.errors import DTypeError, ShapeError
 from lamina.nn import Module, Parameter
+from lamina.nn.parameter import UninitializedParameter
+
+from .lazy import LazyModuleMixin
 
 __lamina_plugin_api__ = "1.0"
 
@@ -156,58 +159,44 @@ class Bilinear(Module):
                 f"out_features={self.out_features}, bias={self.bias is not None}")
 
 
-class LazyLinear(Linear):
-    """A Linear whose in_features is inferred from the first input.
+class LazyLinear(LazyModuleMixin, Linear):
+    """A Linear whose in_features is inferred from the first input (PyTorch's lazy semantics).
 
-    Simplified lazy semantics: until the first call, ``weight`` (and ``bias``) are empty Parameters of
-    shape (0,) and ``in_features`` is 0. The first forward fills those same Parameter objects in place
-    (an optimizer built before it still holds them), initialises them like Linear, and turns the
-    module into a ``Linear``. Loading a state_dict into an uninitialised LazyLinear sizes it from the
-    checkpoint's ``weight`` (out_features, in_features) first, as PyTorch's lazy modules do.
+    Until the first call ``weight`` (and ``bias``) are ``UninitializedParameter``s and ``in_features`` is 0;
+    the first forward materializes them (the same Parameter objects, so an optimizer built before keeps
+    them), initialises them like Linear and turns the module into a ``Linear``. A state_dict loaded first
+    sizes them from the checkpoint (the class changes at the next forward, as in PyTorch).
 
     Shape: input (*, H_in) -> output (*, out_features); in_features = H_in at the first call
     """
 
+    cls_to_become = Linear
+
     def __init__(self, out_features: int, bias: bool = True, device: Any = None, dtype: Any = None) -> None:
-        Module.__init__(self)
-        self.in_features, self.out_features = 0, out_features
-        self.weight = Parameter(lamina.empty(0, device=device, dtype=dtype))
+        super().__init__(0, 0, False, device, dtype)  # bias=False: no throw-away tensor
+        self.weight = UninitializedParameter(device=device, dtype=dtype)
+        self.out_features = out_features
         if bias:
-            self.bias = Parameter(lamina.empty(0, device=device, dtype=dtype))
-        else:
-            self.register_parameter("bias", None)
+            self.bias = UninitializedParameter(device=device, dtype=dtype)
 
     def reset_parameters(self) -> None:
-        if self.in_features:
+        if not self.has_uninitialized_params() and self.in_features != 0:
             super().reset_parameters()
 
-    def _materialize(self, in_features: int) -> None:
-        """Give weight (and bias) their shapes, zero-filled, in the same Parameter objects; become a Linear.
-
-        dtype and device are the placeholders' own, so ``.double()`` / ``.to(...)`` before the first call hold.
-        """
-        self.in_features = in_features
-        like = {"device": self.weight.device, "dtype": self.weight.dtype}
-        with lamina.no_grad():
-            self.weight.data = lamina.zeros(self.out_features, in_features, **like)
-            if self.bias is not None:
-                self.bias.data = lamina.zeros(self.out_features, **like)
-        self.__class__ = Linear
-
-    def initialize_parameters(self, input: Any) -> None:
+    def initialize_parameters(self, input: Any, *args: Any, **kwargs: Any) -> None:
+        if not self.has_uninitialized_params():
+            return
         if input.ndim == 0:
-            raise ShapeError("LazyLinear: expected an input with at least 1 dim, got a 0-d tensor")
-        self._materialize(int(input.shape[-1]))
-        Linear.reset_parameters(self)
+            # IndexError, as PyTorch's input.shape[-1] raises
+            raise IndexError("LazyLinear: expected an input with at least 1 dim, got a 0-d tensor")
+        self.in_features = int(input.shape[-1])
+        self.weight.materialize((self.out_features, self.in_features))
+        if self.bias is not None:
+            self.bias.materialize((self.out_features,))
+        self.reset_parameters()
 
     def _load_from_state_dict(self, state_dict: Any, prefix: str, *args: Any) -> None:
-        w = state_dict.get(prefix + "weight")
-        # only a well-formed (out_features, in_features) weight sizes the module; anything else is
-        # reported by the regular shape check below, the module left uninitialised
-        if isinstance(w, lamina.Tensor) and w.ndim == 2 and w.shape[0] == self.out_features and w.shape[1] > 0:
-            self._materialize(int(w.shape[1]))
-        Linear._load_from_state_dict(self, state_dict, prefix, *args)
-
-    def forward(self, input: Any) -> Any:
-        self.initialize_parameters(input)
-        return Linear.forward(self, input)
+        super()._load_from_state_dict(state_dict, prefix, *args)
+        # the loaded weight fixes in_features (PyTorch leaves it 0; lamina's repr and checks use it)
+        if self.in_features == 0 and not self.has_uninitialized_params() and self.weight.ndim == 2:
+            self.in_features = int(self.weight.shape[1])
