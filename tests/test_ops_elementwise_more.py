@@ -34,6 +34,10 @@ def assert_same(lt, tt, rtol=None, atol=None):
     if a.dtype.kind in "biu":
         np.testing.assert_array_equal(a, b)
         return
+    if tt.dtype == torch.float16 and rtol is None:
+        # one half ulp: torch's CPU half kernels round alpha * b to half in the scalar tail of a loop (n % 32
+        # elements) but not in its vectorised body, so its own results depend on the position
+        rtol, atol = 1e-3, 1e-3
     lo = tt.dtype in (torch.float32, torch.complex64, torch.float16)
     np.testing.assert_allclose(a, b, rtol=rtol or (2e-5 if lo else 1e-12), atol=atol or (2e-6 if lo else 1e-12),
                                equal_nan=True)
