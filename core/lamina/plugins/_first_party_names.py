@@ -98,20 +98,21 @@ TABLE: dict[str, dict[str, str]] = {
     },
     "lamina-losses": {
         "lamina.functional": """
-            l1_loss mse_loss smooth_l1_loss huber_loss poisson_nll_loss gaussian_nll_loss cross_entropy nll_loss
-            binary_cross_entropy binary_cross_entropy_with_logits soft_margin_loss multilabel_soft_margin_loss
-            kl_div margin_ranking_loss hinge_embedding_loss cosine_embedding_loss multi_margin_loss
-            multilabel_margin_loss triplet_margin_loss triplet_margin_with_distance_loss ctc_loss
+            l1_loss mse_loss smooth_l1_loss huber_loss poisson_nll_loss gaussian_nll_loss cross_entropy
+            linear_cross_entropy nll_loss binary_cross_entropy binary_cross_entropy_with_logits soft_margin_loss
+            multilabel_soft_margin_loss kl_div margin_ranking_loss hinge_embedding_loss cosine_embedding_loss
+            multi_margin_loss multilabel_margin_loss triplet_margin_loss triplet_margin_with_distance_loss ctc_loss
         """,
         "lamina.functions": """
             binary_cross_entropy_with_logits cosine_embedding_loss ctc_loss hinge_embedding_loss kl_div
             margin_ranking_loss poisson_nll_loss triplet_margin_loss
         """,
+        "lamina.layers": "LinearCrossEntropyOptions",
         "lamina.losses": """
             L1Loss MSELoss SmoothL1Loss HuberLoss PoissonNLLLoss GaussianNLLLoss CrossEntropyLoss NLLLoss NLLLoss2d
-            AdaptiveLogSoftmaxWithLoss BCELoss BCEWithLogitsLoss SoftMarginLoss MultiLabelSoftMarginLoss KLDivLoss
-            MarginRankingLoss HingeEmbeddingLoss CosineEmbeddingLoss MultiMarginLoss MultiLabelMarginLoss
-            TripletMarginLoss TripletMarginWithDistanceLoss CTCLoss
+            LinearCrossEntropyLoss AdaptiveLogSoftmaxWithLoss BCELoss BCEWithLogitsLoss SoftMarginLoss
+            MultiLabelSoftMarginLoss KLDivLoss MarginRankingLoss HingeEmbeddingLoss CosineEmbeddingLoss
+            MultiMarginLoss MultiLabelMarginLoss TripletMarginLoss TripletMarginWithDistanceLoss CTCLoss
         """,
     },
     "lamina-norms": {

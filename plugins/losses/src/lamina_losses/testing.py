@@ -181,10 +181,39 @@ def _asm_reference(params, x, target):
     return (out[0] if unbatched else out), (-out.mean() if len(out) else np.nan)
 
 
-def records() -> list:
-    from lamina.testing import LossInfo, ModuleInfo
+def _lce_samples(xp, dtype, rng):
+    return [Sample((_f(xp, dtype, rng.standard_normal((6, 4))), _i(xp, rng.integers(0, 5, 6))), name="N",
+                   grad_args=(0,)),
+            Sample((_f(xp, dtype, rng.standard_normal(4)), _i(xp, 2)), name="unbatched", grad_args=(0,))]
 
-    from . import adaptive_softmax, binary, classification, ctc, divergence, margin, regression, triplet
+
+def _lce_fn_samples(xp, dtype, rng):
+    x, w, b = (_f(xp, dtype, rng.standard_normal(s)) for s in ((6, 4), (5, 4), (5,)))
+    return [Sample((x, w, _i(xp, rng.integers(0, 5, 6))), {"linear_bias": b}, grad_args=(0, 1)),
+            Sample((x, _f(xp, dtype, rng.standard_normal((3, 2, 4))), _i(xp, rng.integers(0, 3, (6, 2)))),
+                   {"reduction": "sum", "label_smoothing": 0.1}, name="K-dim", grad_args=(0, 1))]
+
+
+def _lce_reference(x, w, target, linear_bias=None, reduction="mean", label_smoothing=0.0):
+    logits = x @ w.reshape(-1, w.shape[-1]).T + (0 if linear_bias is None else linear_bias.reshape(-1))
+    logits = logits.reshape(x.shape[:-1] + w.shape[:-1])
+    return ref.cross_entropy({}, logits, target, reduction=reduction, label_smoothing=label_smoothing)
+
+
+def records() -> list:
+    from lamina.testing import FunctionInfo, LossInfo, ModuleInfo
+
+    from . import (
+        adaptive_softmax,
+        binary,
+        classification,
+        ctc,
+        divergence,
+        linear_cross_entropy,
+        margin,
+        regression,
+        triplet,
+    )
 
     def info(cls, fn, sample, reference, errors=(), **kw):
         return LossInfo(cls=cls, functional=fn, sample_inputs=sample, reference=reference, error_inputs=errors,
@@ -254,6 +283,12 @@ def records() -> list:
         info(ctc.CTCLoss, ctc.ctc_loss, _ctc_samples, ref.ctc, init_kwargs={"zero_infinity": True, "blank": 0},
              name="CTCLoss[zero_infinity]", mean_is_weighted=True, tags={"no_zero_batch"},
              expected_failures={"gradcheck": "PyTorch's CTC gradient (see CTCLoss)"}),
+        ModuleInfo(cls=linear_cross_entropy.LinearCrossEntropyLoss, init_kwargs={"in_features": 4,
+                   "num_classes": 5, "bias": True, "options": linear_cross_entropy.LinearCrossEntropyOptions()},
+                   sample_inputs=_lce_samples, covers=(linear_cross_entropy.LinearCrossEntropyOptions,),
+                   reference=lambda p, x, t: _lce_reference(x, p["linear.weight"], t, p["linear.bias"])),
+        FunctionInfo(fn=linear_cross_entropy.linear_cross_entropy, sample_inputs=_lce_fn_samples,
+                     reference=_lce_reference),
         ModuleInfo(cls=adaptive_softmax.AdaptiveLogSoftmaxWithLoss, init_kwargs={"in_features": 6, "n_classes": 7,
                    "cutoffs": [3, 5], "div_value": 2.0}, sample_inputs=_asm_samples, reference=_asm_reference),
     ]
