@@ -122,7 +122,8 @@ class _Uninitialized:
 
     def __deepcopy__(self, memo: dict) -> Any:
         if id(self) not in memo:
-            memo[id(self)] = type(self)(self.requires_grad, self.device, self.dtype)
+            memo[id(self)] = _rebuild_uninitialized(type(self), self.requires_grad, str(self.device), self.dtype,
+                                                    getattr(self, "persistent", None))
         return memo[id(self)]
 
     def __reduce_ex__(self, protocol: int):

@@ -119,3 +119,22 @@ def test_max_unpool3d_gradcheck():
     y, i = F.max_pool3d(x, 2, return_indices=True)
     y = y.detach().requires_grad_(True)
     assert gradcheck(lambda v: F.max_unpool3d(v, i, 2), (y,))
+
+
+def test_non_contiguous_inputs_match_torch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((3, 2, 8, 6))
+    lx, tx = lamina.tensor(x).transpose(2, 3), torch.tensor(x).transpose(2, 3)   # (3, 2, 6, 8), strided
+    assert not tx.is_contiguous()
+    for lf, tf in ((lambda v: F.max_pool2d_with_indices(v, 2), lambda v: torch.nn.functional.max_pool2d_with_indices(
+                        v, 2)),
+                   (lambda v: F.adaptive_max_pool2d_with_indices(v, (4, 3)),
+                    lambda v: torch.nn.functional.adaptive_max_pool2d_with_indices(v, (4, 3))),
+                   (lambda v: (F.lp_pool1d(v[..., 0].abs() + 0.1, 2.0, 3),),
+                    lambda v: (torch.nn.functional.lp_pool1d(v[..., 0].abs() + 0.1, 2.0, 3),)),
+                   (lambda v: (nn.CircularPad2d((1, 2, 0, 1))(v),),
+                    lambda v: (torch.nn.CircularPad2d((1, 2, 0, 1))(v),)),
+                   (lambda v: (nn.ReflectionPad3d(1)(v),), lambda v: (torch.nn.ReflectionPad3d(1)(v),))):
+        for a, b in zip(lf(lx), tf(tx)):
+            np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12, atol=1e-12)

@@ -235,10 +235,9 @@ class ReflectionPad1d(_PadNd):
     Shape: (N, C, W_in) or (C, W_in) -> (N, C, W_in + left + right)
     """
 
-    _rank_check = False
-
     _n = 1
     _mode = "reflect"
+    _rank_check = False
 
     def __init__(self, padding: int | tuple[int, int]) -> None:
         super().__init__(padding)
@@ -251,10 +250,9 @@ class ReflectionPad3d(_PadNd):
         W_in + left + right)
     """
 
-    _rank_check = False
-
     _n = 3
     _mode = "reflect"
+    _rank_check = False
 
     def __init__(self, padding: int | tuple[int, int, int, int, int, int]) -> None:
         super().__init__(padding)
@@ -266,10 +264,9 @@ class ReplicationPad1d(_PadNd):
     Shape: (N, C, W_in) or (C, W_in) -> (N, C, W_in + left + right)
     """
 
-    _rank_check = False
-
     _n = 1
     _mode = "replicate"
+    _rank_check = False
 
     def __init__(self, padding: int | tuple[int, int]) -> None:
         super().__init__(padding)
@@ -281,10 +278,9 @@ class ReplicationPad3d(_PadNd):
     Shape: (N, C, D_in, H_in, W_in) or (C, D_in, H_in, W_in) -> padded as ReflectionPad3d
     """
 
-    _rank_check = False
-
     _n = 3
     _mode = "replicate"
+    _rank_check = False
 
     def __init__(self, padding: int | tuple[int, int, int, int, int, int]) -> None:
         super().__init__(padding)
@@ -335,9 +331,8 @@ class ConstantPad3d(_PadNd):
     Shape: (N, C, D_in, H_in, W_in) or (C, D_in, H_in, W_in) -> padded as ReflectionPad3d
     """
 
-    _rank_check = False
-
     _n = 3
+    _rank_check = False
 
     def __init__(self, padding: int | tuple[int, int, int, int, int, int], value: float) -> None:
         super().__init__(padding, value)
