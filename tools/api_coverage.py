@@ -44,8 +44,6 @@ INTERNAL: tuple[tuple[str, str], ...] = (
 
 #: (family regex, name regex, why lamina lacks it): the reasons docs/compat.md gives for missing names
 MISSING_WHY: tuple[tuple[str, str, str], ...] = (
-    (r"^(torch|Tensor)$", r"^(hash_tensor)$", "needs the unsigned 64-bit dtype (`torch.uint64`), which lamina does not "
-                                     "have yet"),
     (r"^torch$", r"autocast", "autocast (mixed precision) is not provided yet (issue: real PyTorch programs, item 5)"),
     (r"^(torch|Tensor)$", r"sparse|bsr|bsc|csc|csr|crow|ccol|col_indices|row_indices|coalesce|^indices$|^values$|"
                           r"^smm$|^sspaddmm$|dense_dim|is_coalesced",

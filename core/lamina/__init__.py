@@ -38,6 +38,9 @@ from ._base.dtype import (
     set_default_dtype,
     short,
     uint8,
+    uint16,
+    uint32,
+    uint64,
 )
 from ._base.dtype import (
     bool_ as bool,  # noqa: A004
@@ -394,7 +397,7 @@ from .ops.inplace_forms import (
     tanh_,
     trunc_,
 )
-from .ops.integer import bitwise_left_shift, bitwise_not, bitwise_right_shift, gcd, isin, lcm
+from .ops.integer import bitwise_left_shift, bitwise_not, bitwise_right_shift, gcd, hash_tensor, isin, lcm
 from .ops.linalg import (
     addbmm,
     addmm,

@@ -83,6 +83,9 @@ bfloat16 = dtype("bfloat16", None, "f", 2)  # its NumPy dtype is set by _load_bf
 complex64 = dtype("complex64", np.complex64)
 complex128 = dtype("complex128", np.complex128)
 uint8 = dtype("uint8", np.uint8)
+uint16 = dtype("uint16", np.uint16)  # torch's "limited support" unsigned types: promotion only with floats
+uint32 = dtype("uint32", np.uint32)
+uint64 = dtype("uint64", np.uint64)
 int8 = dtype("int8", np.int8)
 int16 = dtype("int16", np.int16)
 int32 = dtype("int32", np.int32)
@@ -97,7 +100,9 @@ half, float, double = float16, float32, float64  # noqa: A001  (torch aliases)
 short, int, long = int16, int32, int64  # noqa: A001
 cfloat, cdouble, chalf = complex64, complex128, complex32
 
-ALL = (float16, bfloat16, float32, float64, complex64, complex128, uint8, int8, int16, int32, int64, bool_)
+ALL = (float16, bfloat16, float32, float64, complex64, complex128, uint8, int8, int16, int32, int64, bool_, uint16,
+       uint32, uint64)
+_WIDE_UNSIGNED = frozenset(np.dtype(t) for t in (np.uint16, np.uint32, np.uint64))
 _NAMES = {d.name: d for d in ALL}
 _NAMES["complex32"] = complex32
 _FROM_NP = _ByNumpyDtype((d.np, d) for d in ALL if d.np is not None)
@@ -158,12 +163,21 @@ def get_default_complex_dtype() -> dtype:
 
 
 _RANK = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+_SCALAR_NAMES = {"uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int", "int64": "Long", "bool": "Bool",
+                 "uint16": "UInt16", "uint32": "UInt32", "uint64": "UInt64"}
+
+
+def _scalar_name(np_dtype: np.dtype) -> str:
+    return _SCALAR_NAMES.get(np_dtype.name, np_dtype.name)
 
 
 def promote_np(a: np.dtype, b: np.dtype) -> np.dtype:
     """PyTorch's ``promote_types`` on NumPy dtypes: a floating or complex dtype beats any integer
     dtype whatever its size (``int64 + float16 -> float16``, ``int64 + complex64 -> complex64``)."""
     ka, kb = a.kind, b.kind
+    if (a in _WIDE_UNSIGNED or b in _WIDE_UNSIGNED) and a != b and not (ka in "fcV" or kb in "fcV"):
+        raise RuntimeError("Promotion for uint16, uint32, uint64 types is not supported, attempted to promote "
+                           f"{_scalar_name(a)} and {_scalar_name(b)}")
     if (ka == "V") != (kb == "V"):  # one is bfloat16: NumPy would widen int + bfloat16 to float64, torch does not
         bf, other = (a, b) if ka == "V" else (b, a)
         if other.kind in "biu":

@@ -28,7 +28,7 @@ from .elementwise_binary import (
 )
 from .elementwise_float import acosh, asinh, atanh, deg2rad, frexp, nan_to_num, positive, rad2deg, torch_type_name
 from .inplace import make_inplace
-from .integer import bitwise_left_shift, bitwise_not, bitwise_right_shift, gcd, lcm
+from .integer import bitwise_left_shift, bitwise_not, bitwise_right_shift, gcd, hash_tensor, lcm
 
 
 def inplace(name: str, fn: Callable[..., Tensor], keeps_history: bool = False) -> Callable[..., Tensor]:
@@ -99,6 +99,7 @@ class ElementwiseMoreMethods:
     fmin = fmin
     heaviside = heaviside
     gcd = gcd
+    hash_tensor = hash_tensor
     lcm = lcm
     bitwise_left_shift = bitwise_left_shift
     bitwise_right_shift = bitwise_right_shift

@@ -106,3 +106,30 @@ def isin(elements: Any, test_elements: Any, *, assume_unique: bool = False, inve
     e, t = _as_array(xp, elements, dt.np), _as_array(xp, test_elements, dt.np)
     res = xp.isin(e, t, assume_unique=assume_unique, invert=invert)
     return write_out(out, _result(like, xp.asarray(res, dtype=_dtype.bool_.np)), "isin")
+
+
+def hash_tensor(input: Tensor, dim: Any = None, *, keepdim: bool = False, mode: int = 0,
+                out: Tensor | None = None) -> Tensor:
+    """XOR of the elements' 64-bit patterns (floats as float64, integers and bools as int64), a uint64 tensor.
+
+    Shape: (*) -> () with ``dim=None``; the reduced dims removed (kept as 1 with ``keepdim``) otherwise.
+    """
+    tensor_arg("hash_tensor", "input", 1, input)
+    if mode != 0:
+        raise RuntimeError(f"Unknown hash_tensor mode: {mode}")
+    x = input._data
+    if x.dtype.kind == "c":
+        raise not_implemented_for("xor_sum", input)
+    xp = input._device.backend.xp
+    axes = tuple(range(x.ndim)) if dim is None else ((dim,) if isinstance(dim, int) else tuple(dim))
+    axes = tuple(a % max(x.ndim, 1) for a in axes) if x.ndim else ()
+    if dim is None and x.size == 0:
+        raise RuntimeError("hash_tensor: Expected reduction dim to be specified for input.numel() == 0. Specify the "
+                           "reduction dim with the 'dim' argument.")
+    for a in axes:
+        if x.shape[a] == 0:
+            raise IndexError(f"hash_tensor: Expected reduction dim {a} to have non-zero size.")
+    wide = x.astype(xp.float64) if x.dtype.kind == "f" else x.astype(xp.int64)
+    bits = wide.view(xp.uint64)
+    h = xp.bitwise_xor.reduce(bits, axis=axes, keepdims=keepdim) if axes else bits.copy()
+    return write_out(out, Tensor._make(xp.asarray(h, dtype=xp.uint64), input._device), "hash_tensor")
