@@ -42,7 +42,7 @@ TABLE: dict[str, dict[str, str]] = {
     "lamina-layers-basic": {
         "lamina.functional": """
             grid_sample affine_grid pdist linear bilinear conv1d conv2d conv3d conv_transpose1d conv_transpose2d
-            conv_transpose3d conv_tbc max_pool1d max_pool2d max_pool3d max_pool1d_with_indices
+            conv_transpose3d conv_tbc grouped_mm max_pool1d max_pool2d max_pool3d max_pool1d_with_indices
             max_pool2d_with_indices max_pool3d_with_indices fractional_max_pool2d fractional_max_pool2d_with_indices
             fractional_max_pool3d fractional_max_pool3d_with_indices max_unpool2d max_unpool1d max_unpool3d
             avg_pool1d avg_pool2d avg_pool3d lp_pool2d lp_pool1d lp_pool3d adaptive_avg_pool1d adaptive_avg_pool2d

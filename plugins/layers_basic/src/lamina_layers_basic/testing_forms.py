@@ -270,6 +270,35 @@ def _fractional_records(L, F, M, Fn) -> list:
     return recs
 
 
+def _grouped_samples(xp, dtype, rng):
+    from lamina.testing import Sample
+
+    f = lambda *s: xp.asarray(rng.standard_normal(s), dtype=dtype)  # noqa: E731
+    offs = lambda *v: xp.asarray(np.array(v, dtype=np.int32))  # noqa: E731
+    return [Sample((f(8, 4), f(3, 4, 5)), {"offs": offs(2, 5, 8)}, name="2d x 3d"),
+            Sample((f(3, 2, 4), f(3, 4, 5)), name="3d x 3d"),
+            Sample((f(3, 6), f(6, 2)), {"offs": offs(2, 6)}, name="2d x 2d"),
+            Sample((f(2, 3, 4), f(4, 6)), {"offs": offs(3, 6)}, name="3d x 2d")]
+
+
+def _grouped_ref(a, b, offs=None):
+    if offs is None:
+        return a @ b
+    ends = [int(v) for v in offs]
+    starts = [0] + ends[:-1]
+    if a.ndim == 2 and b.ndim == 3:
+        return np.concatenate([a[s:e] @ b[i] for i, (s, e) in enumerate(zip(starts, ends))])
+    if a.ndim == 2:
+        return np.stack([a[:, s:e] @ b[s:e] for s, e in zip(starts, ends)])
+    return np.concatenate([a[i] @ b[:, s:e] for i, (s, e) in enumerate(zip(starts, ends))], axis=1)
+
+
+def _grouped_any_dtype(a, b, offs=None):
+    from .grouped_mm import _grouped
+
+    return _grouped(a, b, None if offs is None else [int(v) for v in offs.tolist()])
+
+
 def records_forms() -> list:
     import lamina.nn as L
     import lamina.nn.functional as F
@@ -281,5 +310,9 @@ def records_forms() -> list:
     container = M(cls=L.Container, init_kwargs={"body": L.Linear(3, 2)}, expected_failures={
         "no_warnings": "Container is deprecated and warns at construction, as in PyTorch",
         "factory_kwargs": "Container(**kwargs) takes child modules only (device/dtype too), as in PyTorch"})
-    return (_pad_records(L, M, ShapeError) + _pool_records(L, F, M, Fn) + _function_records(L, F, M, Fn)
+    # grouped_mm takes float32/bfloat16/float16 as PyTorch; its float64 gradchecks go through the same body
+    grouped = [Fn(fn=F.grouped_mm, sample_inputs=_grouped_samples, reference=_grouped_ref, dtypes=("float32",)),
+               Fn(fn=_grouped_any_dtype, covers=(F.grouped_mm,), name="grouped_mm(float64 body)",
+                  sample_inputs=_grouped_samples, reference=_grouped_ref, tags=frozenset({"double_backward"}))]
+    return grouped + (_pad_records(L, M, ShapeError) + _pool_records(L, F, M, Fn) + _function_records(L, F, M, Fn)
             + _lazy_records(L, M) + _fractional_records(L, F, M, Fn) + [container])
