@@ -555,6 +555,9 @@ def numel(input: Tensor) -> int:
 
 
 def __getattr__(name: str) -> Any:
+    served = _plugin_functions._functions.get(name)  # a plugin function already resolved (lamina.erf)
+    if served is not None:
+        return served
     if name in _LAZY_SUBMODULES:
         import importlib
 

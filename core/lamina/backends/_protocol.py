@@ -18,9 +18,15 @@ THREADS: list[int | None] = [None]
 MAX_CHUNKS = 64
 
 
+_CORES: list[int] = []
+
+
 def usable_cores() -> int:
-    """The cores this process may run on (its CPU affinity, where the OS has one)."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    """The cores this process may run on (its CPU affinity, where the OS has one), read once: ops ask on
+    every call, and PyTorch too reads it at start-up."""
+    if not _CORES:
+        _CORES.append(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+    return _CORES[0]
 
 
 def num_threads(explicit: bool = False) -> int | None:

@@ -20,9 +20,13 @@ class Cdist(Function):
     def forward(ctx, x1, x2, p, use_mm):
         xp = ctx.xp
         ctx.p = p
-        if use_mm:  # |a|^2 + |b|^2 - 2 a.b, as torch's matrix-product path
-            sq = (x1 * x1).sum(-1)[..., :, None] + (x2 * x2).sum(-1)[..., None, :] - 2 * (x1 @ x2.swapaxes(-1, -2))
-            d = xp.sqrt(xp.maximum(sq, 0))
+        if use_mm:  # |a|^2 + |b|^2 - 2 a.b as one product of augmented matrices, as torch's matrix-product path
+            a2, b2 = (x1 * x1).sum(-1)[..., None], (x2 * x2).sum(-1)[..., None]
+            left = xp.concatenate([-2 * x1, a2, xp.ones_like(a2)], axis=-1)
+            right = xp.concatenate([x2, xp.ones_like(b2), b2], axis=-1)
+            d = left @ right.swapaxes(-1, -2)
+            xp.maximum(d, 0, out=d)
+            xp.sqrt(d, out=d)
         else:
             diff = xp.abs(x1[..., :, None, :] - x2[..., None, :, :])
             if p == 0:
@@ -73,8 +77,8 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str = _MODES[0])
     if not x1.is_floating_point() or not x2.is_floating_point():
         raise RuntimeError(f"cdist only supports floating-point dtypes, X1 got: {x1.dtype}, X2 got: {x2.dtype}")
     batch = tuple(broadcast_shapes(tuple(x1.shape[:-2]), tuple(x2.shape[:-2])))
-    a = x1.expand(batch + tuple(x1.shape[-2:]))
-    b = x2.expand(batch + tuple(x2.shape[-2:]))
+    a = x1 if tuple(x1.shape[:-2]) == batch else x1.expand(batch + tuple(x1.shape[-2:]))
+    b = x2 if tuple(x2.shape[:-2]) == batch else x2.expand(batch + tuple(x2.shape[-2:]))
     P, R = x1.shape[-2], x2.shape[-2]
     use_mm = p == 2 and (compute_mode == _MODES[1] or compute_mode == _MODES[0] and (P > 25 or R > 25))
     return Cdist.apply(a, b, float(p), use_mm)

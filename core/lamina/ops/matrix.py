@@ -15,35 +15,58 @@ from typing import Any
 from .._base import dtype as _dtype
 from .._tensor import Tensor
 from ..autograd.autocast_state import autocast_op
+from ..autograd.function import Function
 from ._util import normalize_dim
 from .inplace import make_inplace
 
 
-def _tri_mask(input: Tensor, diagonal: int, lower: bool, name: str) -> Tensor:
+class Tri(Function):
+    """y = the lower (``lower``) or upper triangle of x's last two dims from the ``k``-th diagonal, 0 elsewhere.
+    Backward: the same triangle of dy. x: (*, n, m) -> (*, n, m)"""
+
+    @staticmethod
+    def forward(ctx, x, k, lower):
+        ctx.k, ctx.lower = k, lower
+        return ctx.xp.where(_tri_mask(ctx.xp, x.shape[-2], x.shape[-1], k, lower), x, x.dtype.type(0))
+
+    @staticmethod
+    def backward(ctx, dy):
+        if isinstance(dy, Tensor):  # create_graph: the op itself, differentiable
+            return Tri.apply(dy, ctx.k, ctx.lower), None, None
+        xp = ctx.xp
+        return xp.where(_tri_mask(xp, dy.shape[-2], dy.shape[-1], ctx.k, ctx.lower), dy, dy.dtype.type(0)), None, None
+
+
+_MASKS: dict[tuple, Any] = {}
+
+
+def _tri_mask(xp: Any, n: int, m: int, k: int, lower: bool) -> Any:
+    """The (n, m) boolean mask of a triangle, cached (xp.tril builds one per call)."""
+    key = (id(xp), n, m, k, lower)
+    mask = _MASKS.get(key)
+    if mask is None:
+        if len(_MASKS) > 256:
+            _MASKS.clear()
+        mask = _MASKS[key] = xp.tri(n, m, k, dtype=bool) if lower else ~xp.tri(n, m, k - 1, dtype=bool)
+    return mask
+
+
+def _tri(input: Tensor, diagonal: int, lower: bool, out: Tensor | None, name: str) -> Tensor:
+    from .creation import write_out
+
     if input.ndim < 2:
         raise RuntimeError(f"{name}: input tensor must have at least 2 dimensions")
-    xp = input.device.backend.xp
-    n, m = input.shape[-2], input.shape[-1]
-    mask = xp.tri(n, m, diagonal, dtype=bool) if lower else ~xp.tri(n, m, diagonal - 1, dtype=bool)
-    return Tensor._make(mask, input.device)
+    return write_out(out, Tri.apply(input, int(diagonal), lower), name)
 
 
 def tril(input: Tensor, diagonal: int = 0, *, out: Tensor | None = None) -> Tensor:
     """The lower triangle (on and below the ``diagonal``-th diagonal) of the last two dims; the rest 0."""
-    from .creation import write_out
-    from .indexing import where
-
-    zero = Tensor._make(input.device.backend.xp.zeros((), input._data.dtype), input.device)
-    return write_out(out, where(_tri_mask(input, diagonal, True, "tril"), input, zero), "tril")
+    return _tri(input, diagonal, True, out, "tril")
 
 
 def triu(input: Tensor, diagonal: int = 0, *, out: Tensor | None = None) -> Tensor:
     """The upper triangle (on and above the ``diagonal``-th diagonal) of the last two dims; the rest 0."""
-    from .creation import write_out
-    from .indexing import where
-
-    zero = Tensor._make(input.device.backend.xp.zeros((), input._data.dtype), input.device)
-    return write_out(out, where(_tri_mask(input, diagonal, False, "triu"), input, zero), "triu")
+    return _tri(input, diagonal, False, out, "triu")
 
 
 def _tri_indices(row: int, col: int, offset: int, lower: bool, dtype: Any, device: Any) -> Tensor:
@@ -130,8 +153,29 @@ def diag(input: Tensor, diagonal: int = 0, *, out: Tensor | None = None) -> Tens
         return write_out(out, diag_embed(input, diagonal, 0, 1), "diag")
     if input.ndim != 2:
         raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.ndim}D")
-    d = input.diagonal(diagonal)
-    return write_out(out, d.clone() if d.numel() else d.contiguous(), "diag")
+    return write_out(out, DiagOf.apply(input, int(diagonal)), "diag")
+
+
+class DiagOf(Function):
+    """y = a copy of the ``k``-th diagonal of a matrix. Backward: dy on that diagonal of zeros. x: (n, m) -> (L,)"""
+
+    @staticmethod
+    def forward(ctx, x, k):
+        ctx.shape, ctx.k = x.shape, k
+        return ctx.xp.diagonal(x, k).copy()
+
+    @staticmethod
+    def backward(ctx, dy):
+        if isinstance(dy, Tensor):  # create_graph: a differentiable scatter
+            from .creation import zeros
+
+            return diagonal_scatter(zeros(*ctx.shape, dtype=dy.dtype, device=dy.device), dy, ctx.k), None
+        xp = ctx.xp
+        g = xp.zeros(ctx.shape, dtype=dy.dtype)
+        n = dy.shape[0]
+        r = xp.arange(n) + builtins.max(-ctx.k, 0)
+        g[r, r + ctx.k] = dy
+        return g, None
 
 
 def diagflat(input: Tensor, offset: int = 0) -> Tensor:

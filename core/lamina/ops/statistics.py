@@ -54,26 +54,30 @@ def _finish_dim(t: Tensor, input: Tensor, d: int, keepdim: bool) -> Tensor:
 
 def _median(input: Tensor, dim: int | None, keepdim: bool, ignore_nan: bool, name: str):
     from .indexing import gather
-    from .sorting import sort
 
     xp = input.device.backend.xp
-    rows, d = _as_rows(input, dim, name)
-    n = rows.shape[-1]
+    src = input.reshape(-1) if dim is None or input.ndim == 0 else input
+    d = 0 if src is not input else normalize_dim(dim, input.ndim, name)
+    x = src._data
+    n = x.shape[d]
     if n == 0:
         raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
-    order = sort(rows.detach(), -1, stable=True).indices._data            # NaNs sort last
-    nan = xp.isnan(rows._data) if rows._data.dtype.kind in "fc" else xp.zeros(rows._data.shape, bool)
-    n_nan = nan.sum(-1, keepdims=True)
+    order = xp.argsort(x, axis=d, kind="stable")                           # NaNs sort last
+    n_nan = xp.isnan(x).sum(d, keepdims=True) if x.dtype.kind in "fc" else xp.zeros((1,) * x.ndim, "int64")
     if ignore_nan:
         k = xp.maximum(n - n_nan - 1, 0) // 2
     else:  # any NaN: the median is NaN, at the first NaN's position
         k = xp.where(n_nan > 0, n - n_nan, (n - 1) // 2)
-    idx = xp.take_along_axis(order, k.astype("int64"), -1)
-    vals = gather(rows, rows.ndim - 1, Tensor._make(idx, input.device)).squeeze(-1)
+    k = xp.broadcast_to(k.astype("int64"), x.shape[:d] + (1,) + x.shape[d + 1:])
+    idx = xp.take_along_axis(order, k, d)
+    vals = gather(src, d, Tensor._make(idx, input.device))
     if dim is None:
         return vals.reshape(())
-    ix = Tensor._make(idx[..., 0].astype("int64"), input.device)
-    return max_min(name)(_finish_dim(vals, input, d, keepdim), _finish_dim(ix, input, d, keepdim))
+    if input.ndim == 0:
+        return max_min(name)(vals.reshape(()), Tensor._make(idx.reshape(()), input.device))
+    if not keepdim:
+        vals, idx = vals.squeeze(d), idx.squeeze(d)
+    return max_min(name)(vals, Tensor._make(idx, input.device))
 
 
 def median(input: Tensor, dim: int | None = None, keepdim: bool = False):
