@@ -9,16 +9,10 @@ Registered in ``workloads.WORKLOADS`` (``run.py --only linalg``) as::
     Workload("linalg.svd 256x256 float32 (full_matrices=False)", "ms/call", wl_linalg.svd, 1.2, ("linalg.svd",)),
     Workload("linalg.solve 256x256 float32 fwd+bwd", "ms/step", wl_linalg.solve_train, None, ("linalg.solve",)),
 
-Run on its own (holding the lock; the thread variables must be set before NumPy is imported)::
-
-    OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 flock /tmp/bench.lock \\
-        python benchmarks/wl_linalg.py --threads 1
+Run with ``python benchmarks/run.py --only <row>``.
 """
 
 from __future__ import annotations
-
-import os
-import sys
 
 import numpy as np
 from _bench_util import Bench, framework, to_numpy, to_tensor
@@ -93,43 +87,3 @@ def solve_train(fw: str) -> Bench:
 
 WORKLOADS = (("linalg.solve 256x256", solve), ("linalg.inv 256x256", inv), ("linalg.cholesky 256x256", cholesky),
              ("linalg.svd 256x256", svd), ("linalg.solve fwd+bwd", solve_train))
-
-
-def _main(argv: list[str]) -> int:
-    """Time lamina against torch on these workloads, interleaved, at one thread count (a fresh process)."""
-    import argparse
-    import time
-
-    p = argparse.ArgumentParser()
-    p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--repeats", type=int, default=31)
-    args = p.parse_args(argv)
-    import torch
-
-    torch.set_num_threads(args.threads)
-    import lamina
-
-    lamina.set_num_threads(args.threads)
-    for name, build in WORKLOADS:
-        benches = {fw: build(fw) for fw in ("lamina", "torch")}
-        a, b = benches["lamina"].probe(), benches["torch"].probe()
-        agree = np.allclose(a, b, rtol=1e-3, atol=1e-3 * float(np.abs(b).max()))
-        times: dict[str, list[float]] = {"lamina": [], "torch": []}
-        for fw in ("lamina", "torch"):
-            for _ in range(3):
-                benches[fw].step()
-        for _ in range(args.repeats):
-            for fw in ("lamina", "torch"):
-                t0 = time.perf_counter()
-                benches[fw].step()
-                times[fw].append(time.perf_counter() - t0)
-        ml, mt = (float(np.median(times[fw])) * 1e3 for fw in ("lamina", "torch"))
-        mnl, mnt = (min(times[fw]) * 1e3 for fw in ("lamina", "torch"))
-        print(f"{name:26} threads={args.threads} lamina {ml:8.3f} ms  torch {mt:8.3f} ms  ratio {ml / mt:5.2f}  "
-              f"(min {mnl:.3f} / {mnt:.3f} = {mnl / mnt:5.2f})  outputs agree: {agree}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    sys.exit(_main(sys.argv[1:]))

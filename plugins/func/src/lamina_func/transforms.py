@@ -90,6 +90,13 @@ def _keep(originals: list[Any]) -> bool:
     return _entry_grad_modes[-1] and any(isinstance(x, lamina.Tensor) and x.requires_grad for x in originals)
 
 
+def _split_aux(out: Any, where: str) -> tuple[Any, Any]:
+    """``(output, aux)`` of a function called with ``has_aux=True``."""
+    if not (isinstance(out, tuple) and len(out) == 2):
+        raise RuntimeError(f"{where}: output of function f should be a tuple: (output, aux) if has_aux is True")
+    return out
+
+
 def grad_and_value(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux: bool = False
                    ) -> Callable[..., Any]:
     """``(gradient, value)`` of a function returning a scalar tensor (``(gradient, (value, aux))`` with aux)."""
@@ -101,12 +108,7 @@ def grad_and_value(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
             originals = [x for a in nums for x in tree_flatten(args[a])[0]]
             new, leaves, specs = _prepare(args, nums)
             out = func(*new, **kwargs)
-            aux = None
-            if has_aux:
-                if not (isinstance(out, tuple) and len(out) == 2):
-                    raise RuntimeError(f"{where}: output of function f should be a tuple: (output, aux) if has_aux "
-                                       "is True")
-                out, aux = out
+            out, aux = _split_aux(out, where) if has_aux else (out, None)
             if not isinstance(out, lamina.Tensor):
                 raise RuntimeError(f"{where}: Expected f(*args) to return a Tensor, got {type(out)}")
             if out.ndim != 0:
@@ -141,12 +143,7 @@ def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple
         originals = [x for p in primals for x in tree_flatten(p)[0]]
         new, leaves, specs = _prepare(primals, tuple(range(len(primals))))
         out = func(*new)
-        aux = None
-        if has_aux:
-            if not (isinstance(out, tuple) and len(out) == 2):
-                raise RuntimeError("vjp(f, *primals): output of function f should be a tuple: (output, aux) if "
-                                   "has_aux is True")
-            out, aux = out
+        out, aux = _split_aux(out, "vjp(f, *primals)") if has_aux else (out, None)
         keep = _keep(originals)
         outs, out_spec = tree_flatten(out)
         for o in outs:
@@ -188,9 +185,7 @@ def jvp(func: Callable[..., Any], primals: Any, tangents: Any, *, strict: bool =
         originals = [x for p in primals for x in tree_flatten(p)[0]]
         new, leaves, _ = _prepare(tuple(primals), tuple(range(len(primals))))
         out = func(*new)
-        aux = None
-        if has_aux:
-            out, aux = out
+        out, aux = _split_aux(out, "jvp(f, primals, tangents)") if has_aux else (out, None)
         keep = _keep(originals)
         outs, out_spec = tree_flatten(out)
         flat_in = [x for group in leaves for x in group]
@@ -230,12 +225,7 @@ def jacrev(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0, *, has_
             originals = [x for a in nums for x in tree_flatten(args[a])[0]]
             new, leaves, specs = _prepare(args, nums)
             out = func(*new, **kwargs)
-            aux = None
-            if has_aux:
-                if not (isinstance(out, tuple) and len(out) == 2):
-                    raise RuntimeError("jacrev(f, ...)(*args): output of function f should be a tuple: (output, aux) "
-                                       "if has_aux is True")
-                out, aux = out
+            out, aux = _split_aux(out, "jacrev(f, ...)(*args)") if has_aux else (out, None)
             keep = _keep(originals)
             outs, out_spec = tree_flatten(out)
             flat_in = [x for group in leaves for x in group]
