@@ -1,0 +1,1 @@
+__lamina_plugin_api__ = "1.0"
