@@ -564,6 +564,11 @@ def __getattr__(name: str) -> Any:
         mod = importlib.import_module(f".{name}", __name__)
         globals()[name] = mod
         return mod
+    if name.endswith("Tensor") and name != "Tensor":
+        from .ops.legacy import LEGACY_TYPES
+
+        if name in LEGACY_TYPES:  # lamina.FloatTensor(2, 3), isinstance(x, lamina.LongTensor)
+            return LEGACY_TYPES[name]
     if name == "autocast":
         from .amp import autocast
 

@@ -17,6 +17,15 @@ from .grad_mode import (
     set_grad_enabled,
 )
 
+
+def __getattr__(name: str):
+    if name == "Variable":  # torch.autograd.Variable: a tensor since torch 0.4
+        from .variable import Variable
+
+        return Variable
+    raise AttributeError(f"module 'lamina.autograd' has no attribute {name!r}")
+
+
 __all__ = ["Function", "backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
            "is_grad_enabled", "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled", "observe_ops",
            "is_anomaly_check_nan_enabled", "is_inference_mode_enabled"]

@@ -116,7 +116,10 @@ def clone(self: Tensor, *, memory_format: Any = None) -> Tensor:
 def type_(self: Tensor, dtype: Any = None, non_blocking: bool = False) -> Any:
     if dtype is None:
         return f"lamina.{_TYPE_NAMES.get(self.dtype.name, 'Tensor')}"
-    return to(self, dtype)
+    from .legacy import legacy_dtype
+
+    named = legacy_dtype(dtype)  # torch.FloatTensor / 'torch.FloatTensor'
+    return to(self, dtype if named is None else named)
 
 
 _TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
