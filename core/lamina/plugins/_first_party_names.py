@@ -13,6 +13,7 @@ TABLE: dict[str, dict[str, str]] = {
     "lamina-data": {"lamina.namespaces": "utils.data"},
     "lamina-distributed": {
         "lamina.cli": "run",
+        "lamina.layers": "DataParallel",
         "lamina.namespaces": "distributed nn.parallel utils.data.distributed",
     },
     "lamina-distributions": {"lamina.namespaces": "distributions"},

@@ -1,7 +1,8 @@
-"""``lamina.nn.parallel``: ``DistributedDataParallel`` (one process per replica, gradients all-reduced in backward).
+"""``lamina.nn.parallel``: ``DistributedDataParallel`` (one process per replica, gradients all-reduced in backward)
+and ``DataParallel`` on one device.
 
-torch's single-process multi-device helpers (``DataParallel``, ``replicate``, ``scatter``, ...) are not
-provided: lamina runs one process per device.
+torch's other single-process multi-device helpers (``replicate``, ``scatter``, ...) are not provided: lamina
+runs one process per device.
 """
 
 from __future__ import annotations
@@ -9,10 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from .ddp import DistributedDataParallel
+from .dp import DataParallel, data_parallel
 
-__all__ = ["DistributedDataParallel"]
+__all__ = ["DataParallel", "DistributedDataParallel", "data_parallel"]
 
-_SINGLE_PROCESS = {"DataParallel", "data_parallel", "replicate", "scatter", "gather", "parallel_apply",
+_SINGLE_PROCESS = {"replicate", "scatter", "gather", "parallel_apply",
                    "scatter_kwargs"}
 
 
