@@ -537,7 +537,7 @@ from .runtime import (
 __version__ = "0.1.0"
 
 _LAZY_SUBMODULES = {"nn", "optim", "utils", "plugins", "kernels", "cuda", "hooks", "autograd",
-                    "backends", "return_types", "cli", "serialization", "errors", "ops", "cpu", "amp"}
+                    "backends", "return_types", "cli", "serialization", "errors", "ops", "cpu", "amp", "compat"}
 _install_finder()  # serves plugin namespaces: lamina.testing, lamina.utils.data, ...
 _plugin_functions.serve(sys.modules[__name__], Tensor)  # plugins' Tensor methods (x.erfinv()), loaded at first use
 
