@@ -219,3 +219,38 @@ def test_buffer_parametrized():
     TP.remove_parametrizations(tbn, "running_var")
     assert list(lbn.state_dict()) == list(tbn.state_dict())
     assert "running_var" in lbn._buffers
+
+
+def test_state_dict_round_trip_and_optimizer_step():
+    lm, tm = _pair(11, n=3)
+    LP.register_parametrization(lm, "weight", _modules(lamina)[0]())
+    TP.register_parametrization(tm, "weight", _modules(torch)[0]())
+    lopt = lamina.optim.SGD(lm.parameters(), lr=0.1)
+    topt = torch.optim.SGD(tm.parameters(), lr=0.1)
+    x = np.random.default_rng(12).standard_normal((4, 3))
+    for _ in range(2):
+        lopt.zero_grad()
+        topt.zero_grad()
+        lm(lamina.tensor(x)).pow(2).sum().backward()
+        tm(torch.tensor(x)).pow(2).sum().backward()
+        lopt.step()
+        topt.step()
+    _close(lm.weight, tm.weight)
+    fresh, _ = _pair(13, n=3)
+    LP.register_parametrization(fresh, "weight", _modules(lamina)[0]())
+    result = fresh.load_state_dict(lm.state_dict())
+    assert list(result.missing_keys) == [] and list(result.unexpected_keys) == []
+    _close(fresh.weight, tm.weight)
+    plain, _ = _pair(14, n=3)
+    with pytest.raises(RuntimeError, match="parametrizations.weight.original"):
+        plain.load_state_dict(lm.state_dict())
+
+
+def test_train_mode_follows_module_and_dtype_conversion():
+    lm, _ = _pair(15)
+    lm.eval()
+    p = _modules(lamina)[1]()
+    LP.register_parametrization(lm, "weight", p)
+    assert p.training is False
+    lm.float()
+    assert lm.weight.dtype == lamina.float32 and lm.parametrizations.weight.original.dtype == lamina.float32
