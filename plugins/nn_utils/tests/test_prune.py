@@ -4,6 +4,8 @@ The random methods are checked for what is not random: counts, structure, keys."
 
 from __future__ import annotations
 
+import copy
+
 import lamina
 import lamina.nn.utils.prune as LPr
 import numpy as np
@@ -187,3 +189,21 @@ def test_prune_method_directly():
     lo = LPr.LnStructured(amount=1, n=1, dim=1).prune(lamina.tensor(t))
     to = TPr.LnStructured(amount=1, n=1, dim=1).prune(torch.tensor(t))
     _close(lo, to)
+
+
+def test_load_state_dict_and_deepcopy():
+    lm, tm = _pair(seed=20)
+    LPr.l1_unstructured(lm, "weight", 7)
+    TPr.l1_unstructured(tm, "weight", 7)
+    lm2, tm2 = _pair(seed=21)
+    LPr.identity(lm2, "weight")
+    TPr.identity(tm2, "weight")
+    lm2.load_state_dict(lm.state_dict())
+    tm2.load_state_dict(tm.state_dict())
+    _same_forward_backward(lm2, tm2, (2, 5))
+    x = _distinct((2, 5), 3)
+    _close(lm2(lamina.tensor(x)), tm(torch.tensor(x)))
+    with pytest.raises(RuntimeError, match="only Tensors created explicitly by the user"):
+        copy.deepcopy(lm)
+    with pytest.raises(RuntimeError, match="Only Tensors created explicitly by the user"):
+        copy.deepcopy(tm)
