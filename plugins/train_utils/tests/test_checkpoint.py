@@ -161,7 +161,7 @@ def test_memory_saved_by_checkpoint(use_reentrant):
         tracemalloc.stop()
     size = x.numel() * 8
     assert saved_plain >= 3 * size and nodes_plain >= 4  # sin, exp, mul and cos keep their inputs/outputs
-    assert saved_ck == 0 and nodes_ck == 2  # the checkpoint node and x's leaf
+    assert saved_ck == size and nodes_ck == 2  # the checkpoint node (keeping x only) and x's leaf
     assert plain >= 4 * size  # the result plus at least three intermediates stay alive
     assert ck < 1.5 * size  # the result only
     y_ck.sum().backward()
@@ -327,3 +327,52 @@ def test_context_fn_wraps_forward_and_recompute():
     assert seen == ["forward"]
     y.sum().backward()
     assert seen == ["forward", "recompute"]
+
+
+def test_helpers_match_torch():
+    for lib, cp in LIBS:
+        x = _x(lib)
+        d, k = cp.detach_variable((x, 3))
+        assert k == 3 and d.requires_grad and d.grad_fn is None and d is not x
+        assert not cp.detach_variable((x.detach(),))[0].requires_grad
+        with pytest.raises(RuntimeError, match="Only tuple of tensors is supported. Got Unsupported input type: list"):
+            cp.detach_variable([x])
+        with pytest.warns(UserWarning, match="None of the inputs have requires_grad=True"):
+            cp.check_backward_validity([x.detach(), 1])
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            cp.check_backward_validity([x])
+        with cp.set_checkpoint_early_stop(False), cp.set_checkpoint_debug_enabled(None):
+            y = cp.checkpoint(lambda v: v * 2, x, use_reentrant=False)
+        y.sum().backward()
+        np.testing.assert_array_equal(x.grad.numpy(), np.full((4, 5), 2, dtype=np.float32))
+        assert cp.DefaultDeviceType.get_device_type() == "cpu"
+        cp.DefaultDeviceType.set_device_type("cuda")
+        assert cp.DefaultDeviceType.get_device_type() == "cuda"
+        cp.DefaultDeviceType.set_device_type("cpu")
+        assert cp.noop_context_fn()[0].__enter__() is None
+
+
+def _run_modified(lib, cp, w, use_reentrant, change=None, retain=False):
+    x = _x(lib) * 1
+    y = cp.checkpoint(lambda v: (v * w).sin(), x, use_reentrant=use_reentrant)
+    with lib.no_grad():
+        if change == "input":
+            x.add_(1)
+        elif change == "param":
+            w.add_(1)  # torch recomputes with the new value
+    y.sum().backward(retain_graph=retain)
+    return y
+
+
+@pytest.mark.parametrize("use_reentrant", [True, False])
+def test_in_place_and_second_backward_errors_match_torch(use_reentrant):
+    for lib, cp in LIBS:
+        w = _x(lib, seed=3, shape=(5,))
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            _run_modified(lib, cp, w, use_reentrant, "input")
+        _run_modified(lib, cp, w, use_reentrant, "param")
+        y = _run_modified(lib, cp, w, use_reentrant)
+        with pytest.raises(RuntimeError, match="Trying to backward through the graph a second time"):
+            y.sum().backward()
+        _run_modified(lib, cp, w, use_reentrant, retain=True).sum().backward()

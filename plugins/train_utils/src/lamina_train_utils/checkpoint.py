@@ -27,7 +27,8 @@ from lamina.autograd import Function, observe_ops
 
 __lamina_plugin_api__ = "1.0"
 
-__all__ = ["CheckpointError", "checkpoint", "checkpoint_sequential", "noop_context_fn", "set_checkpoint_early_stop"]
+__all__ = ["checkpoint", "checkpoint_sequential", "CheckpointError", "check_backward_validity", "detach_variable",
+           "noop_context_fn", "set_checkpoint_early_stop", "set_checkpoint_debug_enabled", "DefaultDeviceType"]
 
 _DETERMINISM_CHECKS = ("default", "none")
 
@@ -45,6 +46,49 @@ def noop_context_fn() -> tuple[contextlib.AbstractContextManager, contextlib.Abs
 def set_checkpoint_early_stop(enable: bool) -> Iterator[None]:
     """Accepted for compatibility: the recomputation here always runs the whole region."""
     yield
+
+
+@contextlib.contextmanager
+def set_checkpoint_debug_enabled(enabled: bool | None) -> Iterator[None]:
+    """Accepted for compatibility: the region's error messages carry no operator trace here."""
+    yield
+
+
+def check_backward_validity(inputs: Iterable[Any]) -> None:
+    """Warn when no tensor among ``inputs`` requires grad (the reentrant variant then records no graph)."""
+    if not any(t.requires_grad for t in inputs if isinstance(t, Tensor)):
+        warnings.warn("None of the inputs have requires_grad=True. Gradients will be None", UserWarning,
+                      stacklevel=2)
+
+
+def detach_variable(inputs: tuple) -> tuple:
+    """``inputs`` with each tensor replaced by a detached one that keeps its ``requires_grad``."""
+    if not isinstance(inputs, tuple):
+        raise RuntimeError(f"Only tuple of tensors is supported. Got Unsupported input type: {type(inputs).__name__}")
+    out = []
+    for t in inputs:
+        if isinstance(t, Tensor):
+            d = t.detach()
+            d.requires_grad = t.requires_grad
+            t = d
+        out.append(t)
+    return tuple(out)
+
+
+class DefaultDeviceType:
+    """The device type whose RNG state a checkpoint saves when no input is on an accelerator."""
+
+    _default_device_type: str | None = None
+
+    @staticmethod
+    def set_device_type(device: str = "cuda") -> None:
+        DefaultDeviceType._default_device_type = device
+
+    @staticmethod
+    def get_device_type() -> str:
+        if not DefaultDeviceType._default_device_type:
+            DefaultDeviceType._default_device_type = "cuda" if lamina.cuda.is_available() else "cpu"
+        return DefaultDeviceType._default_device_type
 
 
 class _Region:
@@ -72,10 +116,14 @@ class CheckpointFunction(Function):
     def forward(ctx, region, *arrays):
         ctx.set_materialize_grads(False)
         ctx.region = region
+        # the region's inputs, for torch's version check (its parameters are not checked: torch's aren't either)
+        # and so that a second backward without retain_graph fails as torch's does
+        ctx.save_for_backward(*arrays[:region.n_in])
         return tuple(arrays[region.n_in + region.n_captured:])
 
     @staticmethod
     def backward(ctx, *grads):
+        _ = ctx.saved_tensors  # raises when an input changed in place since the forward, or on a second backward
         region = ctx.region
         captured = region.captured
         graph = any(isinstance(g, Tensor) for g in grads)
@@ -163,7 +211,7 @@ def checkpoint(function: Callable[..., Any], *args: Any, use_reentrant: bool | N
     inputs = [args[i] if w == "a" else kwargs[i] for w, i in tensor_pos]
     if use_reentrant and not any(t.requires_grad for t in inputs):
         warnings.warn("None of the inputs have requires_grad=True. Gradients will be None", UserWarning,
-                      stacklevel=2)
+                      stacklevel=2)  # (check_backward_validity's warning, here pointing at the caller)
     forward_ctx, recompute_ctx = context_fn()
     rng = lamina.get_rng_state() if preserve else None
     input_ids = {id(t) for t in inputs}
