@@ -160,7 +160,10 @@ class CheckpointFunction(Function):
         wrt = [t for t in inputs if t.requires_grad] + [c for c in captured]
         got: list = [None] * len(wrt)
         if roots and wrt:
-            got = list(lamina.autograd.grad(roots, wrt, root_grads, create_graph=graph, allow_unused=True))
+            # a captured tensor that is not a leaf leads back into the caller's graph, which must stay intact
+            retain = graph or any(c.grad_fn is not None for c in captured)
+            got = list(lamina.autograd.grad(roots, wrt, root_grads, retain_graph=retain, create_graph=graph,
+                                            allow_unused=True))
         it = iter(got)
         in_grads = [next(it) if t.requires_grad else None for t in inputs]
         cap_grads = list(it)
