@@ -228,3 +228,36 @@ def test_averaged_model_update_bn_workflow():
         swa.update_bn([lib.tensor(x, dtype=lib.float32) for x in data], avg)
         states[lib.__name__] = _state(avg)
     _assert_states_equal(states["lamina"], states["torch"], rtol=1e-4, atol=1e-5)
+
+
+def test_averaged_model_repr_buffers_and_device_match_torch():
+    got = {}
+    for lib, swa in LIBS:
+        avg = swa.AveragedModel(_model(lib), device="cpu")
+        got[lib.__name__] = (repr(avg), list(dict(avg.named_buffers())), avg.n_averaged.device.type,
+                             [type(p).__name__ for p in avg.parameters()])
+    assert got["lamina"] == got["torch"]
+
+
+def test_swalr_resume_from_last_epoch_matches_torch():
+    got = {}
+    for lib, swa in LIBS:
+        w = lib.nn.Parameter(lib.zeros(2))
+        opt = lib.optim.SGD([w], lr=1.0)
+        sched = swa.SWALR(opt, 0.1, anneal_epochs=3)
+        for _ in range(2):
+            opt.step()
+            sched.step()
+        resumed = swa.SWALR(opt, 0.1, anneal_epochs=3, last_epoch=sched.last_epoch)
+        seq = [resumed.get_last_lr()[0]]
+        for _ in range(3):
+            opt.step()
+            resumed.step()
+            seq.append(resumed.get_last_lr()[0])
+        got[lib.__name__] = (sorted(sched.state_dict()), seq)
+    assert got["lamina"][0] == got["torch"][0]
+    np.testing.assert_allclose(got["lamina"][1], got["torch"][1], rtol=1e-12)
+    for lib, swa in LIBS:
+        opt = lib.optim.SGD([lib.nn.Parameter(lib.zeros(2))], lr=1.0)
+        with pytest.raises(KeyError):
+            swa.SWALR(opt, 0.1, last_epoch=3)  # no initial_lr in the groups
