@@ -391,3 +391,14 @@ def test_closure_over_a_non_leaf_of_the_callers_graph():
     for key in (("lamina", True), ("lamina", False)):
         for a, b in zip(res[key], res["torch", False]):
             np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_debug_mode_is_refused_not_ignored():
+    import lamina.utils.checkpoint as cp
+
+    x = lamina.ones(2, requires_grad=True)
+    with pytest.raises(NotImplementedError, match="no debug mode"):
+        cp.checkpoint(lambda v: v * 2, x, use_reentrant=False, debug=True)
+    with pytest.raises(NotImplementedError, match="no debug mode"):
+        with cp.set_checkpoint_debug_enabled(True):
+            pass

@@ -44,13 +44,17 @@ def noop_context_fn() -> tuple[contextlib.AbstractContextManager, contextlib.Abs
 
 @contextlib.contextmanager
 def set_checkpoint_early_stop(enable: bool) -> Iterator[None]:
-    """Accepted for compatibility: the recomputation here always runs the whole region."""
+    """Accepted: lamina always recomputes the whole region, which gives the same gradients; torch's early stop
+    only saves the work after the last tensor backward needs."""
     yield
 
 
 @contextlib.contextmanager
 def set_checkpoint_debug_enabled(enabled: bool | None) -> Iterator[None]:
-    """Accepted for compatibility: the region's error messages carry no operator trace here."""
+    """Only ``None``/``False`` (the default): lamina has no operator trace to add to checkpoint errors."""
+    if enabled:
+        raise NotImplementedError("set_checkpoint_debug_enabled(True): lamina's checkpoint has no debug mode "
+                                  "(operator traces of the recomputation)")
     yield
 
 
@@ -205,6 +209,9 @@ def checkpoint(function: Callable[..., Any], *args: Any, use_reentrant: bool | N
             raise ValueError("Passing `context_fn` or `debug` is only supported when use_reentrant=False.")
         check = False
     else:
+        if debug:
+            raise NotImplementedError("checkpoint(debug=True): lamina's checkpoint has no debug mode (operator "
+                                      "traces of the recomputation)")
         if determinism_check not in _DETERMINISM_CHECKS:
             raise ValueError(f"determinism_check should be one of {list(_DETERMINISM_CHECKS)}, "
                              f"but got {determinism_check}")
