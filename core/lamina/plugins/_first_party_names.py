@@ -116,6 +116,9 @@ TABLE: dict[str, dict[str, str]] = {
             MultiMarginLoss MultiLabelMarginLoss TripletMarginLoss TripletMarginWithDistanceLoss CTCLoss
         """,
     },
+    "lamina-nn-utils": {
+        "lamina.namespaces": "nn.utils.parametrize nn.utils.parametrizations nn.utils.prune nn.utils.fusion",
+    },
     "lamina-norms": {
         "lamina.functional": """
             batch_norm instance_norm layer_norm group_norm rms_norm normalize local_response_norm
@@ -167,4 +170,5 @@ TABLE: dict[str, dict[str, str]] = {
     "lamina-summary": {"lamina.namespaces": "utils.summary"},
     "lamina-tensorboard": {"lamina.namespaces": "utils.tensorboard"},
     "lamina-testkit": {"lamina.cli": "check", "lamina.namespaces": "testing"},
+    "lamina-train-utils": {"lamina.namespaces": "utils.checkpoint optim.swa_utils"},
 }
