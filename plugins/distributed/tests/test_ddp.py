@@ -53,8 +53,9 @@ def test_nn_parallel_namespace_without_mpi():
     import lamina.nn.parallel as parallel
 
     assert parallel.DistributedDataParallel.__name__ == "DistributedDataParallel"
-    with pytest.raises(AttributeError, match="DataParallel is not provided.*use lamina.nn.parallel.Distributed"):
-        parallel.DataParallel  # noqa: B018
+    assert parallel.DataParallel.__name__ == "DataParallel"  # one device (test_data_parallel.py)
+    with pytest.raises(AttributeError, match="replicate is not provided.*use lamina.nn.parallel.Distributed"):
+        parallel.replicate  # noqa: B018
 
 
 def test_importing_ddp_does_not_import_mpi():
