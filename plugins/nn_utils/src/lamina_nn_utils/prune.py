@@ -187,8 +187,8 @@ def _zero_flat(mask: Any, indices: Any) -> Any:
     return flat.reshape(mask.shape)
 
 
-class RandomUnstructured(BasePruningMethod):
-    """Prunes ``amount`` entries (a count, or a fraction) chosen at random."""
+class _AmountUnstructured(BasePruningMethod):
+    """Prunes ``amount`` entries (a count, or a fraction) of the flattened tensor, chosen by ``_indices``."""
 
     PRUNING_TYPE = "unstructured"
 
@@ -196,37 +196,35 @@ class RandomUnstructured(BasePruningMethod):
         _validate_pruning_amount_init(amount)
         self.amount = amount
 
+    def _indices(self, t: Any, k: int) -> Any:
+        raise NotImplementedError
+
     def compute_mask(self, t: Any, default_mask: Any) -> Any:
         size = t.nelement()
         k = _compute_nparams_toprune(self.amount, size)
         _validate_pruning_amount(k, size)
         mask = default_mask.clone()
         if k != 0:
-            mask = _zero_flat(mask, lamina.topk(lamina.rand_like(t).reshape(-1), k=k).indices)
+            mask = _zero_flat(mask, self._indices(t, k))
         return mask
+
+
+class RandomUnstructured(_AmountUnstructured):
+    """Prunes ``amount`` entries (a count, or a fraction) chosen at random."""
+
+    def _indices(self, t: Any, k: int) -> Any:
+        return lamina.topk(lamina.rand_like(t).reshape(-1), k=k).indices
 
     @classmethod
     def apply(cls, module: Module, name: str, amount: Any) -> Any:  # type: ignore[override]
         return super().apply(module, name, amount=amount)
 
 
-class L1Unstructured(BasePruningMethod):
+class L1Unstructured(_AmountUnstructured):
     """Prunes the ``amount`` entries of smallest absolute value."""
 
-    PRUNING_TYPE = "unstructured"
-
-    def __init__(self, amount: Any) -> None:
-        _validate_pruning_amount_init(amount)
-        self.amount = amount
-
-    def compute_mask(self, t: Any, default_mask: Any) -> Any:
-        size = t.nelement()
-        k = _compute_nparams_toprune(self.amount, size)
-        _validate_pruning_amount(k, size)
-        mask = default_mask.clone()
-        if k != 0:
-            mask = _zero_flat(mask, lamina.topk(lamina.abs(t).reshape(-1), k=k, largest=False).indices)
-        return mask
+    def _indices(self, t: Any, k: int) -> Any:
+        return lamina.topk(lamina.abs(t).reshape(-1), k=k, largest=False).indices
 
     @classmethod
     def apply(cls, module: Module, name: str, amount: Any, importance_scores: Any = None) -> Any:  # type: ignore[override]

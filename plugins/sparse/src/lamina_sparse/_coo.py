@@ -18,7 +18,7 @@ from lamina import Tensor
 from lamina.ops.layouts import init_layout_tensor
 
 from ._autograd import Coalesce, ToDense
-from ._dispatch import lamina_function
+from ._dispatch import ProductMethods, lamina_function
 from ._guard import DenseStorageGuard, refuse_dense_methods
 from ._index import coalesce_plan, first_occurrence, linearize
 from .arith import ArithMethods
@@ -43,7 +43,7 @@ def make_coo(indices: Any, values: Tensor, size: tuple[int, ...], coalesced: boo
     return t
 
 
-class SparseCooTensor(ArithMethods, Tensor):
+class SparseCooTensor(ArithMethods, ProductMethods, Tensor):
     """A sparse COO tensor: ``indices`` (sparse_dim, nnz), ``values`` (nnz, *dense_shape), ``size``."""
 
     __slots__ = ("_idx", "_vals", "_size", "_coalesced", "_sink", "_idx_t")
@@ -297,23 +297,6 @@ class SparseCooTensor(ArithMethods, Tensor):
         if keepdim:
             raise NotImplementedError("sum: keepdim=True is not supported for sparse COO tensors")
         return sparse_sum(self, dim, dtype=dtype)
-
-    def mm(self, mat2: Tensor) -> Tensor:
-        from .products import mm
-
-        return mm(self, mat2)
-
-    def matmul(self, other: Tensor) -> Tensor:
-        from .products import matmul
-
-        return matmul(self, other)
-
-    __matmul__ = matmul
-
-    def __rmatmul__(self, other: Tensor) -> Tensor:
-        from .products import matmul
-
-        return matmul(other, self)
 
     def smm(self, mat: Tensor) -> SparseCooTensor:
         from .products import smm

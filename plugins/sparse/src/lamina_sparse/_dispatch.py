@@ -58,3 +58,24 @@ def lamina_function(cls: type, func: Callable, args: tuple, kwargs: dict) -> Any
     if handler is None:
         return NotImplemented
     return handler(*args, **kwargs)
+
+
+class ProductMethods:
+    """``mm``, ``matmul`` and ``@`` (both sides) of every sparse layout, served by ``products``."""
+
+    def mm(self, mat2: Tensor) -> Tensor:
+        from .products import mm
+
+        return mm(self, mat2)
+
+    def matmul(self, other: Tensor) -> Tensor:
+        from .products import matmul
+
+        return matmul(self, other)
+
+    __matmul__ = matmul
+
+    def __rmatmul__(self, other: Tensor) -> Tensor:
+        from .products import matmul
+
+        return matmul(other, self)

@@ -16,7 +16,7 @@ import lamina
 from lamina import Tensor
 from lamina.ops.layouts import init_layout_tensor
 
-from ._dispatch import lamina_function
+from ._dispatch import ProductMethods, lamina_function
 from ._guard import DenseStorageGuard, refuse_dense_methods
 
 #: layout name -> (row layout?, blocked?, compressed-indices name, plain-indices name, torch's backend name)
@@ -42,7 +42,7 @@ def make_compressed(layout: Any, cidx: Any, pidx: Any, values: Tensor, size: tup
     return t
 
 
-class SparseCompressedTensor(Tensor):
+class SparseCompressedTensor(ProductMethods, Tensor):
     """A 2-D sparse matrix in a compressed layout (CSR, CSC, BSR, BSC)."""
 
     __slots__ = ("_cidx", "_pidx", "_vals", "_size", "_sink")
@@ -209,24 +209,6 @@ class SparseCompressedTensor(Tensor):
         from .compressed_convert import to_compressed
 
         return to_compressed(self, lamina.sparse_bsc, blocksize, dense_dim, "to_sparse_bsc")
-
-    # --- products -------------------------------------------------------------------------------
-    def mm(self, mat2: Tensor) -> Tensor:
-        from .products import mm
-
-        return mm(self, mat2)
-
-    def matmul(self, other: Tensor) -> Tensor:
-        from .products import matmul
-
-        return matmul(self, other)
-
-    __matmul__ = matmul
-
-    def __rmatmul__(self, other: Tensor) -> Tensor:
-        from .products import matmul
-
-        return matmul(other, self)
 
     def __repr__(self) -> str:
         from .formatting import compressed_repr
