@@ -5,8 +5,10 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+from lamina import Tensor
 from lamina.autograd import Function
 
+from ._graph_grads import const, scatter_plane, scatter_windows, window_index
 from ._im2col import crop_array, offset_slices, pad_array, windows
 
 __lamina_plugin_api__ = "1.0"
@@ -109,6 +111,8 @@ class MaxPoolNd(Function):
     @staticmethod
     def backward(ctx, dy, _didx=None):                              # dy: (N, C, *out)
         xp = ctx.xp
+        if isinstance(dy, Tensor):  # create_graph: dy scattered to each window's first max, differentiably
+            return (scatter_plane(dy, _max_positions(ctx), ctx.meta[0]),) + (None,) * 6
         if ctx.arg:
             return (_tiling_max_backward(xp, dy, *ctx.saved_tensors, *ctx.meta),) + (None,) * 6
         xpad, y = ctx.saved_tensors
@@ -136,6 +140,19 @@ class MaxPoolNd(Function):
             else:
                 dx[sl] += dy * first
         return crop_array(dx, pairs), None, None, None, None, None, None
+
+
+def _max_positions(ctx) -> Any:
+    """Flat input-plane position (N, C, *out) of each window's first max (the array path's choice)."""
+    xp = ctx.device.backend.xp
+    saved = [t.array for t in ctx.saved_tensors]
+    if ctx.arg:
+        shape, kernel, out = ctx.meta
+        ones = (1,) * len(kernel)
+        return flat_indices(xp, saved[0], shape[2:], kernel, kernel, ones, (0,) * len(kernel), out)
+    shape, kernel, stride, dilation, pad, pairs, out = ctx.meta
+    arg = _scan_argmax(xp, saved[0], saved[1], kernel, stride, dilation, out)
+    return flat_indices(xp, arg, shape[2:], kernel, stride, dilation, pad, out)
 
 
 def _tiling_max(xp, x, kernel, out):
@@ -234,6 +251,11 @@ class AvgPoolNd(Function):
     def backward(ctx, dy):
         xp = ctx.xp
         shape, kernel, stride, pairs, out, div = ctx.meta
+        if isinstance(dy, Tensor):  # create_graph: each window's share scattered back, differentiably
+            ones = (1,) * len(kernel)
+            idx = window_index(tuple(shape[2:]), kernel, stride, ones, tuple(lo for lo, _ in pairs), out)
+            g = (dy / const(div, dy, dy.dtype)).reshape(shape[:2] + (1, idx.shape[1]))
+            return (scatter_windows(g.expand(shape[:2] + idx.shape), idx, tuple(shape[2:])),) + (None,) * 6
         g = dy / div
         padded = shape[:2] + tuple(s + lo + hi for s, (lo, hi) in zip(shape[2:], pairs))
         dx = xp.zeros(padded, dtype=dy.dtype)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from lamina import Tensor
 from lamina.amp import autocast_op
 from lamina.autograd import Function
 from lamina.errors import ShapeError
 from lamina.nn import Module
 
 from ._conv_utils import check_input_dim
+from ._graph_grads import scatter_plane
 
 __lamina_plugin_api__ = "1.0"
 
@@ -107,6 +109,8 @@ class AdaptiveMaxPoolNd(Function):
         xp = ctx.xp
         (flat,) = ctx.saved_tensors
         shape = ctx.shape
+        if isinstance(dy, Tensor):  # create_graph: dy scattered to each window's max, differentiably
+            return scatter_plane(dy, flat.array, shape), None
         planes = shape[0] * shape[1]
         P = 1
         for s in shape[2:]:

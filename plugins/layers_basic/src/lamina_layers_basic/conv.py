@@ -15,6 +15,7 @@ from lamina.nn import Module, Parameter
 from . import _depthwise as masked_dw
 from ._conv_gemm import fold_backward, fold_forward, folds, keeps, sample_backward, sample_forward
 from ._conv_utils import PADDING_MODES, check_input_dim, check_positive, conv_out_size, conv_padding, ntuple
+from ._graph_grads import conv_grads
 from ._im2col import depthwise_backward, depthwise_forward, is_pointwise
 
 __lamina_plugin_api__ = "1.0"
@@ -69,8 +70,7 @@ class ConvNd(Function):
     @staticmethod
     def backward(ctx, dy):                                                    # dy: (N, O, *out)
         if isinstance(dy, Tensor):  # create_graph: the paths below work on arrays in place
-            raise NotImplementedError("ConvNd: double backward (create_graph=True) through a convolution is not "
-                                      "supported")
+            return _graph_backward(ctx, dy)
         xp, ws = ctx.xp, ctx.device.backend
         x, w, cols = ctx.saved_tensors
         x_shape, pads, stride, dilation, groups, out, w_shape = ctx.meta
@@ -91,6 +91,17 @@ class ConvNd(Function):
         if need_b:
             db = dy.sum(axis=(0,) + tuple(range(2, dy.ndim)))                 # (O,)
         return dx, dw, db, None, None, None, None
+
+
+def _graph_backward(ctx, dy):
+    """ConvNd's gradients as differentiable ops (double backward): the same values, any order."""
+    x, w, _ = ctx.saved_tensors
+    x_shape, pads, stride, dilation, groups, out, w_shape = ctx.meta
+    need_x, need_w, need_b = ctx.needs_input_grad[:3]
+    dx, dw = conv_grads(dy, x, w, x_shape, w_shape, tuple(lo for lo, _ in pads), stride, dilation, groups, out,
+                        need_x, need_w)
+    db = dy.sum((0,) + tuple(range(2, dy.ndim))) if need_b else None
+    return dx, dw, db, None, None, None, None
 
 
 def _depthwise(groups, C, O, kernel, stride) -> bool:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from lamina import Tensor
 from lamina.amp import autocast_op
 from lamina.autograd import Function
 from lamina.errors import DTypeError, ShapeError
 
 from ._conv_utils import check_input_dim, check_positive, ntuple
+from ._graph_grads import conv_transpose_grads
 from ._im2col import crop_array, from_gemm, gemm_col2im, gemm_cols, pad_array, to_gemm
 from .conv import _ConvNd
 
@@ -39,16 +41,21 @@ class ConvTransposeNd(Function):
         else:
             y = xp.ascontiguousarray(y)
         need_x, need_w = ctx.needs_input_grad[:2]
-        ctx.save_for_backward(xg if need_w else None, w if need_x else None)
+        ctx.save_for_backward(xg if need_w else None, w if need_x else None, x if need_w else None)
         ctx.meta = (x.shape, w.shape, pairs, full, stride, dilation, groups)
         return y
 
     @staticmethod
     def backward(ctx, dy):                                                  # dy: (N, C_out, *out)
         xp = ctx.xp
-        xg, w = ctx.saved_tensors
+        xg, w, x = ctx.saved_tensors
         x_shape, w_shape, pairs, full, stride, dilation, groups = ctx.meta
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        if isinstance(dy, Tensor):  # create_graph: differentiable ops instead of the GEMM + col2im arrays
+            dx, dw = conv_transpose_grads(dy, x, w, x_shape, w_shape, tuple(lo for lo, _ in pairs), stride, dilation,
+                                          groups, need_x, need_w)
+            db = dy.sum((0,) + tuple(range(2, dy.ndim))) if need_b else None
+            return dx, dw, db, None, None, None, None, None
         kernel, sizes = w_shape[2:], x_shape[2:]
         dypad = pad_array(xp, dy, pairs)                                    # (N, C_out, *full)
         cols = gemm_cols(xp, dypad, groups, kernel, stride, dilation, sizes)  # (G, C_out/G*K, N*L)

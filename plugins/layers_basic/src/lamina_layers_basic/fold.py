@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from lamina import Tensor
 from lamina.autograd import Function
 from lamina.errors import ShapeError
 from lamina.nn import Module
 
 from ._conv_utils import check_positive, conv_out_size, ntuple
+from ._graph_grads import gather_windows, scatter_windows, window_index
 from ._im2col import col2im, crop_array, pad_array, windows
 
 __lamina_plugin_api__ = "1.0"
@@ -31,6 +33,10 @@ class Im2Col(Function):
         xp = ctx.xp
         shape, kernel, dilation, pairs, stride, out = ctx.meta
         N, C = shape[:2]
+        if isinstance(dy, Tensor):  # create_graph: col2im as a differentiable scatter
+            idx = window_index(tuple(shape[2:]), kernel, stride, dilation, tuple(lo for lo, _ in pairs), out)
+            return scatter_windows(dy.reshape(N, C, -1, idx.shape[1]), idx, tuple(shape[2:])), None, None, None, \
+                None, None
         padded = (N, C) + tuple(s + lo + hi for s, (lo, hi) in zip(shape[2:], pairs))
         d = dy.reshape((N, C) + tuple(kernel) + tuple(out))
         return crop_array(col2im(xp, d, padded, kernel, stride, dilation, out), pairs), None, None, None, None, None
@@ -54,6 +60,9 @@ class Col2Im(Function):
     def backward(ctx, dy):
         xp = ctx.xp
         shape, kernel, dilation, pairs, stride, out = ctx.meta
+        if isinstance(dy, Tensor):  # create_graph: im2col as a differentiable gather
+            idx = window_index(tuple(dy.shape[2:]), kernel, stride, dilation, tuple(lo for lo, _ in pairs), out)
+            return gather_windows(dy, idx).reshape(shape), None, None, None, None, None, None
         view = windows(xp, pad_array(xp, dy, pairs), kernel, stride, dilation, out)
         return view.reshape(shape), None, None, None, None, None, None
 

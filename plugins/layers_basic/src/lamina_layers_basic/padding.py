@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+from lamina import Tensor
 from lamina.amp import autocast_op
 from lamina.autograd import Function
 from lamina.errors import ShapeError
 from lamina.nn import Module
 
 from ._conv_utils import ntuple
+from ._graph_grads import scatter_axis
 
 __lamina_plugin_api__ = "1.0"
 
@@ -71,11 +74,16 @@ class Pad(Function):
             src, dst = _constant_slices(dims, pairs)
             dx[src] = dy[dst]
             return dx, None, None, None
+        graph = isinstance(dy, Tensor)  # create_graph: the same scatter as a differentiable index_add
         dx = dy
         for k in reversed(range(n)):
             s, (lo, hi) = dims[k], pairs[k]
             if lo or hi:
-                dx = _scatter_axis(xp, dx, _source_index(xp, s, lo, hi, mode), len(shape) - n + k, s)
+                axis = len(shape) - n + k
+                if graph:
+                    dx = scatter_axis(dx, _source_index(np, s, lo, hi, mode), axis, s)
+                else:
+                    dx = _scatter_axis(xp, dx, _source_index(xp, s, lo, hi, mode), axis, s)
         return dx, None, None, None
 
 

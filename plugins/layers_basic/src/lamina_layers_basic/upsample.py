@@ -10,10 +10,12 @@ import math
 import warnings
 from typing import Any
 
+from lamina import Tensor
 from lamina.autograd import Function
 from lamina.errors import ShapeError
 from lamina.nn import Module
 
+from ._graph_grads import const, scatter_axis
 from .padding import _scatter_axis
 
 __lamina_plugin_api__ = "1.0"
@@ -75,7 +77,11 @@ class Interpolate(Function):
             i0, i1, l0, l1 = maps[i]
             axis = len(shape) - n + i
             size = shape[axis]
-            if i1 is None:
+            if isinstance(dy, Tensor):  # create_graph: the same scatter as differentiable index_adds
+                dx = scatter_axis(dx, i0, axis, size) if i1 is None else \
+                    scatter_axis(dx * _along(const(l0, dx, dx.dtype), axis, dx.ndim), i0, axis, size) + \
+                    scatter_axis(dx * _along(const(l1, dx, dx.dtype), axis, dx.ndim), i1, axis, size)
+            elif i1 is None:
                 dx = _scatter_axis(xp, dx, i0, axis, size)
             else:
                 dx = _scatter_axis(xp, dx * _along(l0, axis, dx.ndim), i0, axis, size) + \
