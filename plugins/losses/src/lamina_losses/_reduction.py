@@ -7,6 +7,8 @@ import contextlib
 import warnings
 from typing import Any
 
+import lamina
+import numpy as np
 from lamina import Tensor
 from lamina.errors import DTypeError, ShapeError
 
@@ -50,9 +52,29 @@ def apply_reduction(loss: Tensor, reduction: str) -> Tensor:
 
 
 def quiet(xp: Any):
-    """Silence floating-point warnings (log(0), 0/0) where -inf/NaN are the intended results."""
-    errstate = getattr(xp, "errstate", None)
+    """Silence floating-point warnings (log(0), 0/0) where -inf/NaN are the intended results.
+
+    Under create_graph ``xp`` is the differentiable namespace (no ``errstate``): then NumPy's own is used.
+    """
+    try:
+        errstate = getattr(xp, "errstate", None)
+    except NotImplementedError:  # the differentiable namespace refuses names it has no op for
+        errstate = np.errstate
     return errstate(all="ignore") if errstate is not None else contextlib.nullcontext()
+
+
+def constant(a: Any, like: Tensor) -> Tensor:
+    """A backward's saved array (mask, one-hot, class weights) as a constant Tensor on ``like``'s device,
+    for the create_graph paths, whose formulas are written with lamina ops."""
+    return lamina.as_tensor(a, device=like.device)
+
+
+def scaled(dy: Tensor, reduction: str, denom: Any, shape: tuple) -> Tensor:
+    """The upstream gradient per loss element (create_graph paths): dy viewed as ``shape`` ('none'),
+    dy / denom ('mean') or dy ('sum')."""
+    if reduction == "none":
+        return dy.reshape(shape)
+    return dy / float(denom) if reduction == "mean" else dy
 
 
 def check_tensor(name: str, arg: str, x: Any) -> Tensor:

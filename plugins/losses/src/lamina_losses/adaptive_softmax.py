@@ -91,11 +91,12 @@ class AdaptiveLogSoftmaxWithLoss(Module):
             if rows.numel() == 0:
                 continue
             column = lamina.where(in_cluster, self.shortlist_size + i, column)
-            local = F.log_softmax(self.tail[i](x.index_select(0, rows)), dim=1)
-            out = out.index_add(0, rows, local.gather(1, (target.index_select(0, rows) - low).unsqueeze(1))
-                                .squeeze(1))
+            # row indexing rather than index_select / gather: its gradient differentiates again (create_graph)
+            local = F.log_softmax(self.tail[i](x[rows]), dim=1)
+            picked = local[lamina.arange(rows.shape[0], device=x.device), target[rows] - low]
+            out = out.index_add(0, rows, picked)
         head = F.log_softmax(self.head(x), dim=1)
-        out = out + head.gather(1, column.unsqueeze(1)).squeeze(1)
+        out = out + head[lamina.arange(head.shape[0], device=x.device), column]
         # an empty batch: NaN as PyTorch's mean of nothing (lamina's mean would warn on the empty array)
         loss = (-out).mean() if out.numel() else out.sum() + float("nan")
         return _ASMoutput(out if batched else out.squeeze(0), loss)

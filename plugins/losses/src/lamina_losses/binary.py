@@ -38,7 +38,10 @@ class BinaryCrossEntropy(Function):
         dx = g * (x - y) / xp.maximum((1 - x) * x, _BCE_EPS) if ctx.needs_input_grad[0] else None
         dt = None
         if ctx.needs_input_grad[1]:
-            log_x, log_1mx = ctx.logs
+            if isinstance(dy, Tensor):  # create_graph: the clamped logs again, as functions of x
+                log_x, log_1mx = x.log().clamp(min=-100.0), (-x).log1p().clamp(min=-100.0)
+            else:
+                log_x, log_1mx = ctx.logs
             dt = g * (log_1mx - log_x)
         return dx, dt, None
 
@@ -68,7 +71,11 @@ class BinaryCrossEntropyWithLogits(Function):
     def backward(ctx, dy):
         xp = ctx.xp
         x, y, w, pw = ctx.saved_tensors
-        sp, raw = ctx.parts
+        if isinstance(dy, Tensor):  # create_graph: the parts again, as functions of x, y and pw
+            sp = _softplus_neg(xp, x)
+            raw = (1 - y) * x + (1 if pw is None else 1 + (pw - 1) * y) * sp
+        else:
+            sp, raw = ctx.parts
         g = dy if w is None else dy * w
         dx = dt = dw = dpw = None
         if ctx.needs_input_grad[0]:

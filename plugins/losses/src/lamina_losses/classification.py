@@ -10,12 +10,13 @@ import contextlib
 import math
 from typing import Any
 
+import lamina
 from lamina import Tensor
 from lamina.amp import autocast_op
 from lamina.autograd import Function
 from lamina.errors import DTypeError, ShapeError
 
-from ._reduction import _WeightedLoss, check_float, quiet, resolve, same_dtype
+from ._reduction import _WeightedLoss, check_float, constant, quiet, resolve, same_dtype, scaled
 
 __lamina_plugin_api__ = "1.0"
 
@@ -75,16 +76,18 @@ class CrossEntropyIndex(Function):
             denom = xp.where(valid, w_t, 0).sum() if reduction == "mean" else None
             loss = loss[:, 0]
             out = loss if reduction == "none" else loss.sum() if reduction == "sum" else loss.sum() / denom
-        ctx.save_for_backward(logp)
+        ctx.save_for_backward(logp, x)
         ctx.cfg = (tc, valid, w_t, wb, smoothing, reduction, denom)
         return xp.asarray(out, dtype=x.dtype)
 
     @staticmethod
     def backward(ctx, dy):
         xp = ctx.xp
+        if isinstance(dy, Tensor):
+            return _index_backward_graph(ctx, dy), None, None, None, None, None
         if ctx.rows is not None:
             return _rows_backward(ctx, xp, dy)
-        (logp,) = ctx.saved_tensors
+        logp, _ = ctx.saved_tensors
         tc, valid, w_t, wb, eps, reduction, denom = ctx.cfg
         C = logp.shape[1]
         with quiet(xp):
@@ -116,7 +119,7 @@ def _rows_forward(ctx, xp, x, target, ignore_index, reduction):
         loss = xp.where(valid, -logp[xp.arange(N), tc], 0)
         denom = xp.asarray(count, dtype=x.dtype) if reduction == "mean" else None
         out = loss if reduction == "none" else loss.sum() if reduction == "sum" else loss.sum() / denom
-    ctx.save_for_backward(logp)
+    ctx.save_for_backward(logp, x)
     ctx.rows = (tc, valid, count, denom, reduction, finite)
     ctx.cfg = None
     return xp.asarray(out, dtype=x.dtype)
@@ -125,7 +128,7 @@ def _rows_forward(ctx, xp, x, target, ignore_index, reduction):
 def _rows_backward(ctx, xp, dy):
     """d loss / d x = softmax(x) - onehot(target), scaled by the upstream gradient; ignored rows zero."""
     tc, valid, count, denom, reduction, finite = ctx.rows
-    (logp,) = ctx.saved_tensors
+    logp, _ = ctx.saved_tensors
     N = logp.shape[0]
     with _LOUD if finite else quiet(xp):  # finite: count > 0, so dy / count cannot warn
         s = _scale(xp, dy, reduction, denom, (N, 1))
@@ -136,6 +139,29 @@ def _rows_backward(ctx, xp, dy):
         if count != N:
             dx = xp.where(valid[:, None], dx, 0)
     return dx, None, None, None, None, None
+
+
+def _index_backward_graph(ctx, dy: Tensor) -> Tensor:
+    """d loss / d x = (softmax(x) sum(q) - q) * s as in the array paths, in lamina ops (create_graph=True), so
+    the engine differentiates it again; q is the smoothed, weighted one-hot target, a constant."""
+    _, x = ctx.saved_tensors
+    xp = ctx.device.backend.xp
+    if ctx.rows is not None:
+        tc, valid, _, denom, reduction, _ = ctx.rows
+        tc, valid, w_t, wb, eps = tc[:, None], valid[:, None], 1.0, None, 0.0
+    else:
+        tc, valid, w_t, wb, eps, reduction, denom = ctx.cfg
+    C = x.shape[1]
+    onehot = xp.arange(C).reshape((1, C) + (1,) * (x.ndim - 2)) == tc
+    w_t = w_t if isinstance(w_t, float) else constant(w_t, x)
+    with quiet(xp):
+        q = constant(onehot, x).to(x.dtype) * ((1.0 - eps) * w_t)
+        q_sum = (1.0 - eps) * w_t + eps * (C if wb is None else float(wb.sum())) / C
+        if eps:
+            q = q + (eps / C) * (1.0 if wb is None else constant(wb, x))
+        g = lamina.softmax(x, 1) * q_sum - q
+        s = scaled(dy, reduction, denom, valid.shape)
+        return lamina.where(constant(valid, x), g * s, 0.0)
 
 
 class CrossEntropyProb(Function):
@@ -151,7 +177,7 @@ class CrossEntropyProb(Function):
             wt = t if weight is None else t * _class_shape(weight, x.ndim)
             loss = -(logp * wt).sum(axis=1)
         count = loss.size
-        ctx.save_for_backward(logp, wt, weight)
+        ctx.save_for_backward(logp, wt, weight, x, target)
         ctx.cfg = (smoothing, reduction, count)
         with quiet(xp):
             out = loss if reduction == "none" else loss.sum() if reduction == "sum" else loss.sum() / count
@@ -160,9 +186,11 @@ class CrossEntropyProb(Function):
     @staticmethod
     def backward(ctx, dy):
         xp = ctx.xp
-        logp, wt, weight = ctx.saved_tensors
+        logp, wt, weight, x, target = ctx.saved_tensors
         eps, reduction, count = ctx.cfg
         shape = (logp.shape[0], 1) + logp.shape[2:]
+        if isinstance(dy, Tensor):
+            return _prob_backward_graph(ctx, dy, x, target, weight, shape)
         s = _scale(xp, dy, reduction, count, shape)
         with quiet(xp):
             dx = (xp.exp(logp) * wt.sum(axis=1, keepdims=True) - wt) * s
@@ -171,6 +199,19 @@ class CrossEntropyProb(Function):
                 w = 1.0 if weight is None else _class_shape(weight, logp.ndim)
                 dt = -(1.0 - eps) * logp * w * s
         return dx, dt, None, None, None
+
+
+def _prob_backward_graph(ctx, dy: Tensor, x: Tensor, target: Tensor, weight: Tensor | None, shape: tuple) -> tuple:
+    """The soft-target gradients of the array path, in lamina ops (create_graph=True)."""
+    eps, reduction, count = ctx.cfg
+    C = x.shape[1]
+    w = 1.0 if weight is None else weight.reshape((1, -1) + (1,) * (x.ndim - 2))
+    logp = lamina.log_softmax(x, 1)
+    wt = (target * (1.0 - eps) + eps / C if eps else target) * w
+    s = scaled(dy, reduction, count, shape)
+    dx = (logp.exp() * wt.sum(dim=1, keepdim=True) - wt) * s
+    dt = -(1.0 - eps) * logp * w * s if ctx.needs_input_grad[1] else None
+    return dx, dt, None, None, None
 
 
 class NLL(Function):
@@ -199,6 +240,12 @@ class NLL(Function):
     def backward(ctx, dy):
         xp = ctx.xp
         shape, tc, w_t, reduction, denom = ctx.cfg
+        if isinstance(dy, Tensor):  # create_graph: dx is linear in dy, a constant one-hot times -w_t * dy
+            real = ctx.device.backend.xp
+            onehot = real.arange(shape[1]).reshape((1, -1) + (1,) * (len(shape) - 2)) == tc
+            with quiet(real):
+                return (lamina.where(constant(onehot, dy), -constant(w_t, dy) * scaled(dy, reduction, denom, tc.shape),
+                                     0.0), None, None, None, None)
         dx = xp.zeros(shape, dtype=dy.dtype)
         with quiet(xp):
             xp.put_along_axis(dx, tc, -w_t * _scale(xp, dy, reduction, denom, tc.shape), axis=1)

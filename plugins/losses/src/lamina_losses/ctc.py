@@ -84,39 +84,61 @@ class CTC(Function):
 
     @staticmethod
     def backward(ctx, dy):
-        xp = ctx.xp
         (lp,) = ctx.saved_tensors
-        alpha, lp_ext, ext, skip, in_seq, il, tl, nll, blank, zero_infinity = ctx.cfg
-        T, N, C = lp.shape
-        L = ext.shape[1]
-        ninf = -xp.inf
-        pos = xp.arange(L)[None, :]
-        last = (2 * tl)[:, None]
-        init = (pos == last) | ((pos == last - 1) & (tl > 0)[:, None])
-        skip_up = _shift(xp, skip, -2, False)                               # s + 2 may be reached from s
-        with quiet(xp):
-            beta = xp.full((T, N, L), ninf, dtype=lp.dtype)
-            nxt = beta[0].copy()
-            for t in range(T - 1, -1, -1):
-                rec = _lse(xp, nxt, _shift(xp, nxt, -1, ninf), xp.where(skip_up, _shift(xp, nxt, -2, ninf), ninf))
-                rec = xp.where(in_seq, rec + lp_ext[t], ninf)
-                here = (il - 1)[:, None]
-                b = xp.where(t == here, xp.where(init, lp_ext[t], ninf), xp.where(t < here, rec, ninf))
-                beta[t] = b
-                nxt = b
-            ab = alpha + beta                                               # (T, N, L): both include the emission
-            m = ab.max(axis=2, keepdims=True)
-            m = xp.where(xp.isfinite(m), m, 0)
-            onehot = (ext[:, :, None] == xp.arange(C)[None, None, :]).astype(lp.dtype)       # (N, L, C)
-            occ = xp.matmul(xp.exp(ab - m).transpose(1, 0, 2), onehot).transpose(1, 0, 2)    # (T, N, C)
-            log_occ = xp.log(occ) + m
-            grad = xp.exp(lp) - xp.exp(log_occ + nll[None, :, None] - lp)
-            live = (xp.arange(T)[:, None] < il[None, :])[:, :, None]
-            grad = xp.where(live, grad, 0)
-            if zero_infinity:
-                grad = xp.where(xp.isinf(nll)[None, :, None], 0, grad)
-            grad = grad * dy[None, :, None]
-        return grad.astype(lp.dtype), None, None, None, None, None
+        if isinstance(dy, Tensor):  # create_graph: a first-order gradient that refuses to be differentiated again
+            return CTCGradient.apply(dy, lp, ctx.cfg), None, None, None, None, None
+        return _gradient(ctx.xp, lp, ctx.cfg, dy), None, None, None, None, None
+
+
+class CTCGradient(Function):
+    """d loss / d log_probs as an op of dy; as in PyTorch, it has no derivative (ctc_loss differentiates once).
+
+    dy: (N,), lp: (T, N, C) -> (T, N, C)
+    """
+
+    @staticmethod
+    def forward(ctx, dy, lp, cfg):
+        return _gradient(ctx.xp, lp, cfg, dy)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        raise RuntimeError("derivative for ctc_loss's backward is not implemented: ctc_loss is differentiable once "
+                           "(as in PyTorch)")
+
+
+def _gradient(xp, lp, cfg, dy):
+    """PyTorch's CTC gradient on arrays: exp(lp) - exp(log occupancy + nll - lp), times dy. -> (T, N, C)"""
+    alpha, lp_ext, ext, skip, in_seq, il, tl, nll, blank, zero_infinity = cfg
+    T, N, C = lp.shape
+    L = ext.shape[1]
+    ninf = -xp.inf
+    pos = xp.arange(L)[None, :]
+    last = (2 * tl)[:, None]
+    init = (pos == last) | ((pos == last - 1) & (tl > 0)[:, None])
+    skip_up = _shift(xp, skip, -2, False)                               # s + 2 may be reached from s
+    with quiet(xp):
+        beta = xp.full((T, N, L), ninf, dtype=lp.dtype)
+        nxt = beta[0].copy()
+        for t in range(T - 1, -1, -1):
+            rec = _lse(xp, nxt, _shift(xp, nxt, -1, ninf), xp.where(skip_up, _shift(xp, nxt, -2, ninf), ninf))
+            rec = xp.where(in_seq, rec + lp_ext[t], ninf)
+            here = (il - 1)[:, None]
+            b = xp.where(t == here, xp.where(init, lp_ext[t], ninf), xp.where(t < here, rec, ninf))
+            beta[t] = b
+            nxt = b
+        ab = alpha + beta                                               # (T, N, L): both include the emission
+        m = ab.max(axis=2, keepdims=True)
+        m = xp.where(xp.isfinite(m), m, 0)
+        onehot = (ext[:, :, None] == xp.arange(C)[None, None, :]).astype(lp.dtype)       # (N, L, C)
+        occ = xp.matmul(xp.exp(ab - m).transpose(1, 0, 2), onehot).transpose(1, 0, 2)    # (T, N, C)
+        log_occ = xp.log(occ) + m
+        grad = xp.exp(lp) - xp.exp(log_occ + nll[None, :, None] - lp)
+        live = (xp.arange(T)[:, None] < il[None, :])[:, :, None]
+        grad = xp.where(live, grad, 0)
+        if zero_infinity:
+            grad = xp.where(xp.isinf(nll)[None, :, None], 0, grad)
+        grad = grad * dy[None, :, None]
+    return grad.astype(lp.dtype)
 
 
 def _lengths(name: str, arg: str, value, xp, n: int | None):

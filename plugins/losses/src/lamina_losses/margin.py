@@ -8,7 +8,16 @@ from lamina.amp import autocast_op
 from lamina.autograd import Function
 from lamina.errors import DTypeError, ShapeError
 
-from ._reduction import _Loss, _WeightedLoss, apply_reduction, check_float, check_same_shape, resolve, same_dtype
+from ._reduction import (
+    _Loss,
+    _WeightedLoss,
+    apply_reduction,
+    check_float,
+    check_same_shape,
+    constant,
+    resolve,
+    same_dtype,
+)
 
 __lamina_plugin_api__ = "1.0"
 
@@ -102,7 +111,7 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
         raise IndexError(f"{name}: target {bad} is out of bounds for {C} classes (expected 0 <= target < {C})")
     if weight is not None and tuple(weight.shape) != (C,):
         raise ShapeError(f"{name}: expected weight of shape ({C},) (one per class), got {tuple(weight.shape)}")
-    x_y = x.gather(1, t.unsqueeze(1))                                       # (N, 1)
+    x_y = x[lamina.arange(x.shape[0], device=x.device), t].unsqueeze(1)     # (N, 1); indexing differentiates twice
     h = (margin - x_y + x).clamp(min=0.0)                                   # (N, C)
     if p == 2:
         h = h * h
@@ -138,6 +147,8 @@ class MultiLabelMargin(Function):
     def backward(ctx, dy):
         xp = ctx.xp
         active, tc, C = ctx.cfg
+        if isinstance(dy, Tensor):  # create_graph: dx is linear in dy through constant masks
+            return _multilabel_backward_graph(ctx, dy), None
         a = active.astype(dy.dtype) * (dy / C)[:, None, None]
         dx = a.sum(axis=1)                                                  # + d/dx_i
         dtk = -a.sum(axis=2)                                                # - d/dx[t_k], scattered to the classes
@@ -147,6 +158,15 @@ class MultiLabelMargin(Function):
         else:
             _scatter_add(dx, rows, tc, dtk)
         return dx, None
+
+
+def _multilabel_backward_graph(ctx, dy: Tensor) -> Tensor:
+    """The array path's dx in lamina ops: + the active hinge count per class, - per target, times dy / C."""
+    active, tc, C = ctx.cfg
+    xp = ctx.device.backend.xp
+    a = constant(active, dy).to(dy.dtype) * (dy / C)[:, None, None]                # (N, S, C)
+    to_class = constant(tc[:, :, None] == xp.arange(C), dy).to(dy.dtype)          # (N, S, C): t_k's class
+    return a.sum(dim=1) - (a.sum(dim=2).unsqueeze(2) * to_class).sum(dim=1)
 
 
 def _scatter_add(dx, rows, cols, v):  # pragma: no cover - CuPy without ufunc.at

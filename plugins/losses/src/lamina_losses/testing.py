@@ -13,6 +13,8 @@ from . import _references as ref
 
 __lamina_plugin_api__ = "1.0"
 
+DBL = frozenset({"double_backward"})
+
 
 def _f(xp, dtype, a):
     return xp.asarray(np.asarray(a, dtype=np.float64), dtype=dtype)
@@ -216,6 +218,8 @@ def records() -> list:
     )
 
     def info(cls, fn, sample, reference, errors=(), **kw):
+        if cls is not ctc.CTCLoss:  # ctc_loss differentiates once, as PyTorch's (tests/test_double_backward.py)
+            kw["tags"] = frozenset(kw.get("tags", ())) | DBL
         return LossInfo(cls=cls, functional=fn, sample_inputs=sample, reference=reference, error_inputs=errors,
                         name=kw.pop("name", cls.__name__), **kw)
 
@@ -285,11 +289,12 @@ def records() -> list:
              expected_failures={"gradcheck": "PyTorch's CTC gradient (see CTCLoss)"}),
         ModuleInfo(cls=linear_cross_entropy.LinearCrossEntropyLoss, init_kwargs={"in_features": 4,
                    "num_classes": 5, "bias": True, "options": linear_cross_entropy.LinearCrossEntropyOptions()},
-                   sample_inputs=_lce_samples, covers=(linear_cross_entropy.LinearCrossEntropyOptions,),
+                   sample_inputs=_lce_samples, tags=DBL, covers=(linear_cross_entropy.LinearCrossEntropyOptions,),
                    reference=lambda p, x, t: _lce_reference(x, p["linear.weight"], t, p["linear.bias"])),
         FunctionInfo(fn=linear_cross_entropy.linear_cross_entropy, sample_inputs=_lce_fn_samples,
-                     reference=_lce_reference),
+                     reference=_lce_reference, tags=DBL),
         ModuleInfo(cls=adaptive_softmax.AdaptiveLogSoftmaxWithLoss, init_kwargs={"in_features": 6, "n_classes": 7,
-                   "cutoffs": [3, 5], "div_value": 2.0}, sample_inputs=_asm_samples, reference=_asm_reference),
+                   "cutoffs": [3, 5], "div_value": 2.0}, sample_inputs=_asm_samples, reference=_asm_reference,
+                   tags=DBL),
     ]
 

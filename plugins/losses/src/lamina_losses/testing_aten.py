@@ -10,6 +10,7 @@ from . import _references as ref
 from . import aten_forms as aten
 
 _NAMES = ("none", "mean", "sum")
+_DBL = frozenset({"double_backward"})
 
 
 def _f(xp, dtype, a):
@@ -44,30 +45,30 @@ def records() -> list:
     x = lambda rng, *s: rng.standard_normal(s)  # noqa: E731
     p = lambda rng, *s: rng.uniform(0.2, 1.0, s)  # noqa: E731
     return [
-        FunctionInfo(fn=aten.binary_cross_entropy_with_logits, name="binary_cross_entropy_with_logits",
+        FunctionInfo(fn=aten.binary_cross_entropy_with_logits, name="binary_cross_entropy_with_logits", tags=_DBL,
                      sample_inputs=_calls(lambda r: [((x(r, 3, 4), p(r, 3, 4)), {"reduction": k}) for k in (0, 1, 2)]),
                      reference=_by_int(ref.bce_with_logits, 2)),
-        FunctionInfo(fn=aten.cosine_embedding_loss, name="cosine_embedding_loss",
+        FunctionInfo(fn=aten.cosine_embedding_loss, name="cosine_embedding_loss", tags=_DBL,
                      sample_inputs=_calls(lambda r: [((x(r, 3, 4), x(r, 3, 4), _signs(r, 3)),
                                                       {"margin": 0.1, "reduction": 1})], (0, 1)),
                      reference=lambda a, b, y, margin, reduction: ref.cosine_embedding(
                          {}, a, b, y, reduction=_NAMES[reduction], margin=margin)),
-        FunctionInfo(fn=aten.hinge_embedding_loss, name="hinge_embedding_loss",
+        FunctionInfo(fn=aten.hinge_embedding_loss, name="hinge_embedding_loss", tags=_DBL,
                      sample_inputs=_calls(lambda r: [((x(r, 3, 4), _signs(r, (3, 4))), {"margin": 0.5})]),
                      reference=lambda a, y, margin: ref.hinge_embedding({}, a, y, reduction="none", margin=margin)),
-        FunctionInfo(fn=aten.kl_div, name="kl_div",
+        FunctionInfo(fn=aten.kl_div, name="kl_div", tags=_DBL,
                      sample_inputs=_calls(lambda r: [((np.log(p(r, 3, 4)), p(r, 3, 4)), {"reduction": 1})]),
                      reference=_by_int(ref.kl_div, 2)),
-        FunctionInfo(fn=aten.margin_ranking_loss, name="margin_ranking_loss",
+        FunctionInfo(fn=aten.margin_ranking_loss, name="margin_ranking_loss", tags=_DBL,
                      sample_inputs=_calls(lambda r: [((x(r, 5), x(r, 5), _signs(r, 5)),
                                                       {"margin": 0.2, "reduction": 2})], (0, 1)),
                      reference=lambda a, b, y, margin, reduction: ref.margin_ranking(
                          {}, a, b, y, reduction=_NAMES[reduction], margin=margin)),
-        FunctionInfo(fn=aten.poisson_nll_loss, name="poisson_nll_loss",
+        FunctionInfo(fn=aten.poisson_nll_loss, name="poisson_nll_loss", tags=_DBL,
                      sample_inputs=_calls(lambda r: [((x(r, 3, 4), p(r, 3, 4), True, False, 1e-8, 1), {})]),
                      reference=lambda a, t, log_input, full, eps, reduction: ref.poisson_nll(
                          {}, a, t, reduction=_NAMES[reduction], log_input=log_input, full=full, eps=eps)),
-        FunctionInfo(fn=aten.triplet_margin_loss, name="triplet_margin_loss",
+        FunctionInfo(fn=aten.triplet_margin_loss, name="triplet_margin_loss", tags=_DBL,
                      sample_inputs=_calls(lambda r: [((x(r, 3, 4), x(r, 3, 4), x(r, 3, 4)), {"reduction": 1})],
                                           (0, 1, 2)),
                      reference=lambda a, b, c, reduction: ref.triplet_margin({}, a, b, c,
