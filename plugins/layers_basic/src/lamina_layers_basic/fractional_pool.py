@@ -96,7 +96,9 @@ def _fractional(input: Any, n: int, kernel_size: Any, output_size: Any, output_r
     pick = xp.where(nan.any(axis=2), last_nan, pick)
     idx = xp.take_along_axis(flat, pick[..., None], axis=2)[..., 0]            # (P, O)
     indices = lamina.tensor(idx.reshape((N, C) + out), device=x.device)
-    y = x.reshape(N, C, L).gather(2, indices.reshape(N, C, O)).reshape((N, C) + out)
+    # a gather by flat positions over the whole input (differentiable to any order, unlike Tensor.gather's)
+    rows = xp.arange(P).reshape(P, 1) * L
+    y = x.reshape(-1)[lamina.tensor((idx + rows).reshape(-1), device=x.device)].reshape((N, C) + out)
     if unbatched:
         y, indices = y.squeeze(0), indices.squeeze(0)
     return y, indices

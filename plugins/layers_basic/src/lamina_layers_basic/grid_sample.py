@@ -21,6 +21,7 @@ from lamina.amp import autocast_op
 from lamina.autograd import Function
 
 from . import __lamina_plugin_api__  # noqa: F401
+from ._graph_grads import const
 from .embedding import _ufunc_at
 
 _MODES = ("bilinear", "nearest", "bicubic")
@@ -127,6 +128,8 @@ class GridSampleFn(Function):
     @staticmethod
     def backward(ctx, dy):  # dy: (N, C, *O)
         x, grid = ctx.saved_tensors
+        if isinstance(dy, Tensor):  # create_graph: the same sums as differentiable gathers and index_adds
+            return _graph_backward(ctx, dy, x, grid)
         xp = ctx.xp
         mode, padding, align = ctx.opts
         d = grid.shape[-1]
@@ -152,6 +155,73 @@ class GridSampleFn(Function):
                     dgrid[..., d - 1 - k] += g * part
         dx = xp.ascontiguousarray(xp.moveaxis(dxt, -1, 1)) if dxt is not None else None
         return dx, dgrid, None, None, None
+
+
+def _graph_taps(xp, g: Tensor, size: int, mode: str, padding: str, align: bool) -> list:
+    """``_taps`` with the weights and their d/dg as Tensors of the grid coordinate ``g`` (the indices stay
+    constants): bilinear and nearest weights are affine in g between tap changes, bicubic ones cubic."""
+    garr = g.array
+    taps = _taps(xp, garr, size, mode, padding, align)
+    if mode != "bicubic":
+        step = g - const(garr, g, g.dtype)  # zero in value: carries d/dg (the weights' second derivative is 0)
+        return [(i, const(w, g, g.dtype) + const(d, g, g.dtype) * step, const(d, g, g.dtype)) for i, w, d in taps]
+    scale = (size - 1) / 2 if align else size / 2
+    off = 0.0 if align else 0.5
+    base = xp.floor((garr + 1) * scale - off)
+    ws, ds = _cubic(xp, (g + 1) * scale - off - const(base, g, g.dtype))
+    out = []
+    for k, (tap, w, d) in enumerate(zip(taps, ws, ds)):
+        idx = base + (k - 1)
+        if padding != "zeros":
+            idx = _fold(xp, idx, size, padding, align)[0]
+        ok = const((idx >= 0) & (idx <= size - 1), g, g.dtype)  # a tap outside the input weighs 0, as in _taps
+        out.append((tap[0], w * ok, d * (scale * ok)))
+    return out
+
+
+def _graph_backward(ctx, dy: Tensor, x: Tensor, grid: Tensor) -> tuple:
+    """GridSampleFn's gradients as differentiable ops (double backward); dy (N, C, *O)."""
+    xp = ctx.device.backend.xp
+    mode, padding, align = ctx.opts
+    d, spatial = grid.shape[-1], tuple(x.shape[2:])
+    N, C = x.shape[:2]
+    P = 1
+    for v in spatial:
+        P *= v
+    steps = [1] * d
+    for k in range(d - 2, -1, -1):
+        steps[k] = steps[k + 1] * spatial[k + 1]
+    n = xp.arange(N).reshape((-1,) + (1,) * (grid.ndim - 2)) * P
+    per_dim = [_graph_taps(xp, grid[..., d - 1 - k], spatial[k], mode, padding, align) for k in range(d)]
+    xt = x.movedim(1, -1).reshape(N * P, C)
+    dyt = dy.movedim(1, -1)                                                # (N, *O, C)
+    need_x, need_grid = ctx.needs_input_grad[:2]
+    dxt = lamina.zeros(N * P, C, dtype=x.dtype, device=x.device) if need_x else None
+    dgrid = [None] * d
+    for combo in itertools.product(*per_dim):
+        flat = n
+        for k, tap in enumerate(combo):
+            flat = flat + tap[0] * steps[k]
+        pos = const(xp.broadcast_to(flat, grid.shape[:-1]).reshape(-1), x)
+        w = combo[0][1]
+        for tap in combo[1:]:
+            w = w * tap[1]
+        if need_x:
+            dxt = dxt.index_add(0, pos, (w.unsqueeze(-1) * dyt).reshape(-1, C))
+        if need_grid and mode != "nearest":
+            g = (dyt * xt[pos].reshape(dyt.shape)).sum(-1)                  # (N, *O)
+            for k in range(d):
+                part = combo[k][2]
+                for j in range(d):
+                    if j != k:
+                        part = part * combo[j][1]
+                dgrid[k] = g * part if dgrid[k] is None else dgrid[k] + g * part
+    dx = dxt.reshape((N,) + spatial + (C,)).movedim(-1, 1) if need_x else None
+    dg = None
+    if need_grid:
+        zero = lamina.zeros(grid.shape[:-1], dtype=grid.dtype, device=grid.device)
+        dg = lamina.stack([zero if p is None else p for p in reversed(dgrid)], -1)
+    return dx, dg, None, None, None
 
 
 def _align(align_corners: bool | None) -> bool:

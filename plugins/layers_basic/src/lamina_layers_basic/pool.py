@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from lamina import Tensor
 from lamina.amp import autocast_op
 from lamina.autograd import Function
 from lamina.errors import ShapeError
 from lamina.nn import Module
 
 from ._conv_utils import check_input_dim, check_positive, conv_out_size, ntuple
+from ._graph_grads import const
 from ._pool_core import AvgPoolNd, MaxPoolNd
 
 __lamina_plugin_api__ = "1.0"
@@ -171,6 +173,9 @@ class MaxUnpool(Function):
     def backward(ctx, dy):                 # dy: (N, C, *out) -> dx: (N, C, *in)
         xp = ctx.xp
         (flat,) = ctx.saved_tensors
+        if isinstance(dy, Tensor):  # create_graph: a gather by flat positions, differentiable to any order
+            rows = ctx.device.backend.xp.arange(flat.shape[0]).reshape(-1, 1) * ctx.P
+            return dy.reshape(-1)[const(flat.array + rows, dy).reshape(-1)].reshape(ctx.in_shape), None, None
         d = dy.reshape(flat.shape[0], ctx.P)
         return xp.take_along_axis(d, flat, axis=1).reshape(ctx.in_shape), None, None
 
