@@ -50,7 +50,10 @@ class MNIST(Dataset):
         self.train = train
         self.transform = transform
         self.target_transform = target_transform
-        image_file, label_file = self._find_files(download)
+        self._load(*self._find_files(download))
+
+    def _load(self, image_file: str, label_file: str) -> None:
+        """Read and validate the split's two IDX files into ``data`` and ``targets``."""
         images, labels = read_idx(image_file), read_idx(label_file)
         self._check(images, labels, image_file, label_file)
         self._images = images
@@ -63,12 +66,19 @@ class MNIST(Dataset):
         name = type(self).__name__
         return [os.path.join(self.root, name, "raw"), os.path.join(self.root, name), self.root]
 
-    def _find_files(self, download: bool) -> tuple[str, str]:
-        wanted = _FILES[bool(self.train)]
+    def _locate(self) -> tuple[str, str] | None:
+        """The split's image and label files, from the first search folder that has both; None if none has."""
         for folder in self._search_dirs():
-            found = [_first_existing(folder, stem) for stem in wanted]
+            found = [_first_existing(folder, stem) for stem in _FILES[bool(self.train)]]
             if all(found):
                 return found[0], found[1]  # type: ignore[return-value]
+        return None
+
+    def _find_files(self, download: bool) -> tuple[str, str]:
+        found = self._locate()
+        if found is not None:
+            return found
+        wanted = _FILES[bool(self.train)]
         cls = type(self).__name__
         where = ", ".join(self._search_dirs())
         files = " and ".join(f"{stem}[.gz]" for stem in wanted)
