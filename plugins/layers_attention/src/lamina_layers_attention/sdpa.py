@@ -55,9 +55,6 @@ def attend_backward(xp: Any, q: Any, k: Any, v: Any, p: Any, pd: Any, drop: Any,
     ``out`` (..., L, Ev), the forward's output, when given and ``dweights`` is None, gives the softmax
     term sum_s(dP * P) as the smaller row dot dout . out (the same sum: out = P_dropped @ v).
     """
-    if isinstance(dout, Tensor):
-        # create_graph=True: P is saved as a constant, so the second derivative would be silently wrong
-        raise NotImplementedError("attention: double backward (create_graph=True) is not supported")
     dv = pd.swapaxes(-1, -2) @ dout                            # (..., S, Ev)
     dp = dout @ v.swapaxes(-1, -2)                             # (..., L, S), a fresh array: work in place
     if dweights is not None:
@@ -77,6 +74,44 @@ def attend_backward(xp: Any, q: Any, k: Any, v: Any, p: Any, pd: Any, drop: Any,
     dk = dz.swapaxes(-1, -2) @ q                               # (..., S, E)
     dk *= scale
     return dq, dk, dv, dz
+
+
+def attend_backward_graph(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None, drop: Tensor | None, scale: float,
+                          causal: bool, dout: Tensor, dweights: Tensor | None = None) -> tuple:
+    """``attend_backward`` in lamina ops, for create_graph=True: P is recomputed from q, k and the mask (Tensors
+    tied to the graph), so the engine differentiates the gradients again, to any order.
+
+    Shape: q (..., L, E), k (..., S, E), v (..., S, Ev), dout (..., L, Ev) -> dq, dk, dv, dz (..., L, S)
+    (dz = d mask). ``mask`` bool (True = attend) or float (added); a fully masked row gives P = 0.
+    """
+    z = (q @ k.transpose(-1, -2)) * scale
+    if mask is not None:
+        z = lamina.where(mask, z, -math.inf) if mask.dtype == lamina.bool else z + mask
+    if causal:
+        xp = q.device.backend.xp
+        z = z + lamina.as_tensor(_causal_bias(xp, z.shape[-2], z.shape[-1], z.array.dtype), device=q.device)
+    live = lamina.isfinite(z.detach().amax(dim=-1, keepdim=True))             # rows with a key to attend
+    p = lamina.softmax(lamina.where(live, z, 0.0), dim=-1) * live.to(z.dtype)
+    pd = p if drop is None else p * drop
+    dv = pd.transpose(-1, -2) @ dout
+    dp = dout @ v.transpose(-1, -2)
+    if dweights is not None:
+        dp = dp + dweights
+    if drop is not None:
+        dp = dp * drop
+    dz = p * (dp - (dp * p).sum(dim=-1, keepdim=True))          # the softmax Jacobian-vector product
+    return (dz @ k) * scale, (dz.transpose(-1, -2) @ q) * scale, dv, dz
+
+
+def _repeat_heads(t: Tensor, groups: int) -> Tensor:
+    """(..., Hk, S, E) -> (..., Hk * groups, S, E), each head repeated ``groups`` times in place (as xp.repeat)."""
+    lead, (h, s, e) = tuple(t.shape[:-3]), tuple(t.shape[-3:])
+    return t.unsqueeze(-3).expand(*lead, h, groups, s, e).reshape(*lead, h * groups, s, e)
+
+
+def _sum_groups(g: Any, groups: int) -> Any:
+    """(..., Hk * groups, S, E) -> (..., Hk, S, E): the gradient of repeated heads summed per key/value head."""
+    return g.reshape(tuple(g.shape[:-3]) + (g.shape[-3] // groups, groups) + tuple(g.shape[-2:])).sum(-3)
 
 
 @functools.lru_cache(maxsize=32)
@@ -102,6 +137,7 @@ class ScaledDotProductAttention(Function):
     @staticmethod
     def forward(ctx, q, k, v, mask, drop, scale, causal, groups):
         xp = ctx.xp
+        q0, k0, v0, mask0 = q, k, v, mask                # the inputs, for the create_graph path
         if groups > 1:
             k, v = xp.repeat(k, groups, axis=-3), xp.repeat(v, groups, axis=-3)
         low = q.dtype if q.dtype.kind == "V" else None  # bfloat16: attend in float32, round the output once
@@ -109,19 +145,23 @@ class ScaledDotProductAttention(Function):
             q, k, v = q.astype("float32"), k.astype("float32"), v.astype("float32")
             mask = mask.astype("float32") if mask is not None and mask.dtype == low else mask
         out, p, pd = attend(xp, q, k, v, mask, drop, scale, causal)
-        ctx.save_for_backward(q, k, v, p, None if drop is None else pd, drop, out)
-        ctx.scale, ctx.groups = scale, groups
+        ctx.save_for_backward(q, k, v, p, None if drop is None else pd, drop, out, q0, k0, v0, mask0)
+        ctx.scale, ctx.groups, ctx.causal = scale, groups, causal
         return out if low is None else out.astype(low)
 
     @staticmethod
     def backward(ctx, dout):
-        q, k, v, p, pd, drop, out = ctx.saved_tensors
-        dq, dk, dv, dz = attend_backward(ctx.xp, q, k, v, p, p if pd is None else pd, drop, ctx.scale, dout,
-                                         out=out)
+        q, k, v, p, pd, drop, out, q0, k0, v0, mask = ctx.saved_tensors
         g = ctx.groups
+        if isinstance(dout, Tensor):  # create_graph: recompute from the inputs with lamina ops
+            if g > 1:
+                k0, v0 = _repeat_heads(k0, g), _repeat_heads(v0, g)
+            dq, dk, dv, dz = attend_backward_graph(q0, k0, v0, mask, drop, ctx.scale, ctx.causal, dout)
+        else:
+            dq, dk, dv, dz = attend_backward(ctx.xp, q, k, v, p, p if pd is None else pd, drop, ctx.scale, dout,
+                                             out=out)
         if g > 1:
-            dk = dk.reshape(dk.shape[:-3] + (dk.shape[-3] // g, g) + dk.shape[-2:]).sum(axis=-3)
-            dv = dv.reshape(dv.shape[:-3] + (dv.shape[-3] // g, g) + dv.shape[-2:]).sum(axis=-3)
+            dk, dv = _sum_groups(dk, g), _sum_groups(dv, g)
         dmask = dz if ctx.needs_input_grad[3] else None
         return dq, dk, dv, dmask, None, None, None, None
 

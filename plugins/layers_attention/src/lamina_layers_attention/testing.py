@@ -17,6 +17,8 @@ from lamina.testing import ErrorInput, FunctionInfo, ModuleInfo, Sample
 
 from . import _refs
 
+DBL = frozenset({"double_backward"})
+
 __lamina_plugin_api__ = "1.0"
 
 
@@ -178,11 +180,11 @@ def _layers():
             cls=MultiheadAttention, name=name, init_kwargs=kw,
             sample_inputs=_mha_samples(bf, kw.get("kdim"), kw.get("vdim")),
             reference=_mha_reference(2, bf, azero), error_inputs=_mha_errors(bf) if bf and not azero else (),
-            tags=frozenset({"batch_independent"} if bf else ())))
+            tags=DBL | ({"batch_independent"} if bf else set())))
     enc_layer = functools.partial(TransformerEncoderLayer, 8, 2, 16, 0.0, batch_first=True)
     dec_layer = functools.partial(TransformerDecoderLayer, 8, 2, 16, 0.0, batch_first=True)
     cfg = dict(nhead=2, batch_first=True)
-    return mha_rec + [
+    return mha_rec + [_double_backward(r) for r in [
         FunctionInfo(fn=scaled_dot_product_attention, sample_inputs=_sdpa_samples, reference=_refs.sdpa,
                      error_inputs=_sdpa_errors),
         FunctionInfo(fn=multi_head_attention_forward, sample_inputs=_mhaf_samples, reference=_mhaf_reference),
@@ -217,7 +219,13 @@ def _layers():
                    sample_inputs=_seq_samples(8, 2, 2, "tgt_key_padding_mask", "tgt_mask", memory_first=True),
                    reference=_layer_ref(_refs.transformer, num_encoder_layers=1, num_decoder_layers=1, **cfg),
                    tags=frozenset({"batch_independent"})),
-    ]
+    ]]
+
+
+def _double_backward(rec: Any) -> Any:
+    """Every record here differentiates twice (create_graph=True): the kit runs gradgradcheck on it."""
+    rec.tags = rec.tags | DBL
+    return rec
 
 
 def records() -> list:
