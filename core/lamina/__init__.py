@@ -537,7 +537,8 @@ from .runtime import (
 __version__ = "0.1.0"
 
 _LAZY_SUBMODULES = {"nn", "optim", "utils", "plugins", "kernels", "cuda", "hooks", "autograd",
-                    "backends", "return_types", "cli", "serialization", "errors", "ops", "cpu", "amp", "compat"}
+                    "backends", "return_types", "cli", "serialization", "errors", "ops", "cpu", "amp", "compat",
+                    "accelerator"}
 _install_finder()  # serves plugin namespaces: lamina.testing, lamina.utils.data, ...
 _plugin_functions.serve(sys.modules[__name__], Tensor)  # plugins' Tensor methods (x.erfinv()), loaded at first use
 
@@ -585,6 +586,10 @@ def __getattr__(name: str) -> Any:
         from . import _compile
 
         return getattr(_compile, name)
+    if name == "_assert":
+        from .runtime import _assert
+
+        return _assert
     if name == "typename":
         from .nn.module import typename
 

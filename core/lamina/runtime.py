@@ -166,3 +166,9 @@ def get_device_module(device: Any = None) -> Any:
     if kind not in ("cpu", "cuda"):
         raise RuntimeError(f"Device '{kind}' does not have a corresponding module registered as 'lamina.{kind}'.")
     return importlib.import_module(f"lamina.{kind}")
+
+
+def _assert(condition: Any, message: str) -> None:
+    """``torch._assert``: ``assert condition, message`` that a tracer would keep (lamina has none: it is the assert)."""
+    if not condition:
+        raise AssertionError(message)

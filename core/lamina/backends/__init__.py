@@ -15,6 +15,10 @@ from ._device import (
     set_default_device,
 )
 from ._protocol import Backend
+from .torch_flags import modules as _flag_modules
+
+# torch.backends.cudnn / .cuda / .mps / .mkldnn / .openmp ...: flags read back as written (torch_flags' docstring)
+globals().update(_flag_modules(__name__))
 
 __all__ = ["Backend", "device", "set_default_device", "get_default_device", "set_backend", "get_backend",
            "backend_available"]

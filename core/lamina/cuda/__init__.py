@@ -43,6 +43,27 @@ def manual_seed(seed: int) -> None:
 manual_seed_all = manual_seed
 
 
+def set_device(device: Any) -> None:
+    idx = device if isinstance(device, int) else _backends.device(device).index
+    if not is_available():
+        raise RuntimeError(f"lamina.cuda.set_device({device!r}): CUDA is not available ({unavailable_reason()})")
+    b = _backend()
+    if hasattr(b, "set_device"):
+        b.set_device(0 if idx is None else idx)
+
+
+def is_bf16_supported(including_emulation: bool = True) -> bool:
+    """bfloat16 tensors work on any usable CUDA device (arithmetic through ml_dtypes' storage, as on the CPU)."""
+    return is_available()
+
+
+def get_device_name(device: Any = None) -> str:
+    if not is_available():
+        raise RuntimeError(f"lamina.cuda.get_device_name: CUDA is not available ({unavailable_reason()})")
+    b = _backend()
+    return str(b.device_name(device)) if hasattr(b, "device_name") else "CUDA device"
+
+
 def _memory(name: str, device=None) -> int:
     if not is_available():
         return 0

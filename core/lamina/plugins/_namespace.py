@@ -59,7 +59,7 @@ def namespace(
 
         module = sys.modules.get(module_name)
         own = set(vars(module)) if module is not None else set()
-        return sorted(own | set(_registry.names_in(groups)))
+        return sorted(own | {n for n in _registry.names_in(groups) if not n.startswith("_")})
 
     __getattr__.__qualname__ = f"{module_name}.__getattr__"
     __dir__.__qualname__ = f"{module_name}.__dir__"

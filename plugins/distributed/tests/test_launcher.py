@@ -23,8 +23,9 @@ TIMEOUT = 60
 
 
 def run_here(capsys, *argv: str) -> tuple[int, dict | None, str]:
-    """``run.main(argv)`` in this process: (status, the program's report or None, stderr)."""
-    status = run.main(list(argv))
+    """``run.main(argv)`` in this process: (status, the program's report or None, stderr). Without the torch
+    alias: this process has the real torch (the alias is tested by tests/test_torch_layout_and_run.py)."""
+    status = run.main(["--no-torch-alias", *argv])
     out, err = capsys.readouterr()
     found = reports(out)
     return status, (found[0] if found else None), err

@@ -17,6 +17,8 @@ import time
 from collections.abc import Mapping
 
 STATUS_DIR_ENV = "LAMINA_RUN_STATUS_DIR"
+#: set (to 1) by ``lamina run`` unless ``--no-torch-alias``: the rank serves ``import torch`` from lamina
+TORCH_ALIAS_ENV = "LAMINA_RUN_TORCH_ALIAS"
 
 # (rank, world size, local rank, local world size) as MPI launchers name them
 _LAUNCHER_VARIABLES = (
@@ -91,6 +93,10 @@ def main() -> None:
     """Set this rank's environment, then run ``sys.argv[1:]`` (``[-m] program args``) under mpi4py's runner."""
     os.environ.update(rank_environment(os.environ))
     _record_pid()
+    if os.environ.get(TORCH_ALIAS_ENV) == "1":
+        from lamina.compat import install_torch_alias
+
+        install_torch_alias()
     from mpi4py.run import main as mpi4py_main
 
     try:

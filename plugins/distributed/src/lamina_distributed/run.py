@@ -2,7 +2,7 @@
 
 Usage::
 
-    lamina run [--nproc-per-node N] [--hostfile FILE] [-m] [--] program [args ...]
+    lamina run [--nproc-per-node N] [--hostfile FILE] [-m] [--report] [--no-torch-alias] [--] program [args ...]
     python -m lamina.distributed.run ...          # the same options
 
 ``--nproc_per_node`` is accepted too. Options after the program belong to the program.
@@ -35,6 +35,12 @@ sent to the launcher is forwarded to the job (SIGINT as SIGINT: the ranks see Ke
 second SIGINT makes hydra kill them; SIGTERM and SIGHUP as SIGTERM: hydra kills the ranks) and the
 launcher returns 128 + the signal's number (130, 143, 129).
 
+The program's ``import torch`` (in it and in every library it imports), ``import torchvision`` and the
+other aliases plugins declare resolve to lamina's modules (:func:`lamina.compat.install_torch_alias`), in
+this process or in every rank; ``--no-torch-alias`` runs the program's imports as they are. ``--report``
+first prints the torch names the program's source uses that lamina does not provide
+(:func:`lamina.compat.missing_names`), then runs it.
+
 ``--hostfile FILE`` is passed to mpiexec (``-f FILE -ppn N`` for hydra, ``--hostfile FILE -N N`` for Open
 MPI) with ``-n`` = N times the number of hosts in FILE, for a job over several machines; the same Python
 environment must exist at the same path on each. Multi-machine runs are not verified here, nor is Open MPI.
@@ -45,8 +51,11 @@ Output is Python's usual: a rank's stdout is block-buffered through mpiexec's pi
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
+
+from ._bootstrap import TORCH_ALIAS_ENV
 
 
 def _positive_int(text: str) -> int:
@@ -68,6 +77,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="mpiexec's host file, for a job over several machines (N defaults to 1 a host)")
     parser.add_argument("-m", "--module", action="store_true",
                         help="the program is a module name, run as python -m module")
+    parser.add_argument("--report", action="store_true",
+                        help="first list the torch names the program's source uses that lamina does not provide")
+    parser.add_argument("--no-torch-alias", dest="torch_alias", action="store_false",
+                        help="do not serve `import torch` (and torchvision) from lamina: run the program as is")
     parser.add_argument("target", nargs=argparse.REMAINDER, metavar="program [args ...]",
                         help="the script (or module) to run and its arguments")
 
@@ -81,10 +94,19 @@ def run_command(args: argparse.Namespace, prog: str = "lamina run") -> int:
         print(f"{prog}: error: expected a program to run ({'a module name' if args.module else 'script.py'} "
               f"[args ...]), got none", file=sys.stderr)
         return 2
+    alias = getattr(args, "torch_alias", True)
+    if getattr(args, "report", False):
+        _report_missing(target[0], args.module, prog)
     if args.nproc_per_node is None and args.hostfile is None:
         from ._launch_local import run_program
 
+        if alias:
+            from lamina.compat import install_torch_alias
+
+            install_torch_alias()
         return run_program(target, module=args.module, prog=prog)
+    if alias:
+        os.environ[TORCH_ALIAS_ENV] = "1"   # each rank's bootstrap installs it
     from ._launch_mpi import LaunchError, launch
 
     try:
@@ -92,6 +114,35 @@ def run_command(args: argparse.Namespace, prog: str = "lamina run") -> int:
     except LaunchError as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return 1
+
+
+def _report_missing(target: str, module: bool, prog: str) -> None:
+    """Print (to stderr) the torch names the program's source uses that lamina lacks (``--report``)."""
+    import importlib.util
+
+    from lamina.compat import missing_names
+
+    path = target
+    if module:
+        spec = importlib.util.find_spec(target)
+        path = spec.origin if spec is not None and spec.origin else ""
+    try:
+        with open(path, encoding="utf-8") as f:
+            source = f.read()
+        found = missing_names(source, path)
+    except (OSError, SyntaxError, UnicodeDecodeError) as exc:
+        print(f"{prog} --report: cannot read {target}: {exc}", file=sys.stderr)
+        return
+    if not found:
+        print(f"{prog} --report: lamina provides every torch name {target} uses (methods of tensors are not "
+              "checked before the run)", file=sys.stderr)
+        return
+    print(f"{prog} --report: {target} uses {len(found)} torch name{'s' * (len(found) != 1)} lamina does not "
+          "provide:", file=sys.stderr)
+    for name, line, why in found:
+        why = why.split(". Available in ")[0]
+        print(f"  line {line}: {why if why.startswith(name.partition('.')[0] + '.') else f'{name}: {why}'}",
+              file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

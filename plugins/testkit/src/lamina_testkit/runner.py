@@ -169,6 +169,13 @@ GAP_CHECK = Check("info_record", (Gap,), _fail_gap, dtypes="once",
                   doc="strict mode: every registered component has an info record")
 
 
+def _is_mixin(obj: Any, kind: type) -> bool:
+    """A class served for subclassing (``LazyModuleMixin``) rather than a layer: not a Module itself."""
+    from lamina.nn import Module
+
+    return kind in (ModuleInfo, LossInfo) and isinstance(obj, type) and not issubclass(obj, Module)
+
+
 def _survey(dist: str) -> tuple[list[Any], list[Gap], str]:
     """(records, gaps, why there is nothing to check): a distribution's records from its
     ``lamina.testing`` entries, plus a generic record for each registered component without one."""
@@ -182,8 +189,10 @@ def _survey(dist: str) -> tuple[list[Any], list[Gap], str]:
     gaps = []
     for group, kind in COMPONENT_GROUPS.items():
         for e in plugins.entries(group, distribution=dist):
+            if e.name.startswith("_"):  # torch's private base classes (_ConvNd, _Loss): abstract, not components
+                continue
             obj = plugins.resolve(group, e.name)
-            if id(obj) in covered:
+            if id(obj) in covered or _is_mixin(obj, kind):
                 continue
             gaps.append(Gap(e.name, "info_record", f"{dist}: {group} entry {e.name!r} has no info record "
                                                    "(generic checks only)"))
