@@ -8,9 +8,11 @@ The packed layout and the step rule are described in ``_rnn_function``.
 
 from __future__ import annotations
 
+from lamina import Tensor
 from lamina.autograd import Function
 
-from ._rnn_function import batch_of, carried, first_order_only, initial_state, input_projection, order, sum_rows
+from ._graph import GRUCellMath, layer_backward_graph
+from ._rnn_function import batch_of, carried, initial_state, input_projection, order, sum_rows
 
 __lamina_plugin_api__ = "1.0"
 
@@ -62,17 +64,20 @@ class GRULayer(Function):
             yt += nt
             h[:n] = yt
         if save:
-            ctx.save_for_backward(x, w_ih, w_hh, gates, hp_all, ghn_all)
+            ctx.save_for_backward(x, w_ih, w_hh, gates, hp_all, ghn_all, h0, b_ih, b_hh)
             ctx.meta = (steps, reverse, N)
         return y, h
 
     @staticmethod
     def backward(ctx, dy, dh_n):
-        first_order_only("GRU", dy)
         xp, ws = ctx.xp, ctx.device.backend
-        x, w_ih, w_hh, gates, hp_all, ghn_all = ctx.saved_tensors
+        x, w_ih, w_hh, gates, hp_all, ghn_all, h0, b_ih, b_hh = ctx.saved_tensors
         steps, reverse, N = ctx.meta
         H = w_hh.shape[0] // 3
+        if isinstance(dy, Tensor) or isinstance(dh_n, Tensor):  # create_graph: BPTT in lamina ops
+            dx, (dh0,), dw_ih, dw_hh, db_ih, db_hh, _ = layer_backward_graph(
+                GRUCellMath(), x, [h0], w_ih, w_hh, b_ih, b_hh, steps, reverse, N, dy, [dh_n], [H])
+            return dx, dh0, dw_ih, dw_hh, db_ih, db_hh, None, None
         S = x.shape[0]
         dt = x.dtype
         dh = carried(xp, dh_n, (N, H), dt)

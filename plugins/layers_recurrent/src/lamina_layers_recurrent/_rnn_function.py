@@ -20,6 +20,8 @@ from typing import Any
 from lamina import Tensor
 from lamina.autograd import Function
 
+from ._graph import Elman, layer_backward_graph
+
 __lamina_plugin_api__ = "1.0"
 
 
@@ -64,13 +66,6 @@ def initial_state(xp: Any, s0: Any, N: int, size: int, dtype: Any) -> Any:
     return s0.copy()
 
 
-def first_order_only(name: str, grad: Any) -> None:
-    """The loops below work on arrays; under create_graph the engine hands Tensors."""
-    if isinstance(grad, Tensor):
-        raise NotImplementedError(f"{name}: double backward (create_graph=True) through a fused recurrent layer "
-                                  "is not supported")
-
-
 def carried(xp: Any, g: Any, shape: tuple, dtype: Any) -> Any:
     """A writable gradient carry for the final state (zeros when the engine gave none)."""
     return xp.zeros(shape, dtype=dtype) if g is None else g.copy()
@@ -110,16 +105,19 @@ class RNNLayer(Function):
                 xp.tanh(yt, out=yt)
             h[:n] = yt
         if save:
-            ctx.save_for_backward(x, w_ih, w_hh, y, hp_all)
+            ctx.save_for_backward(x, w_ih, w_hh, y, hp_all, h0, b_ih, b_hh)
             ctx.meta = (steps, reverse, relu, N)
         return y, h
 
     @staticmethod
     def backward(ctx, dy, dh_n):
-        first_order_only("RNN", dy)
         xp = ctx.xp
-        x, w_ih, w_hh, y, hp_all = ctx.saved_tensors
+        x, w_ih, w_hh, y, hp_all, h0, b_ih, b_hh = ctx.saved_tensors
         steps, reverse, relu, N = ctx.meta
+        if isinstance(dy, Tensor) or isinstance(dh_n, Tensor):  # create_graph: BPTT in lamina ops
+            dx, (dh0,), dw_ih, dw_hh, db_ih, db_hh, _ = layer_backward_graph(
+                Elman(relu), x, [h0], w_ih, w_hh, b_ih, b_hh, steps, reverse, N, dy, [dh_n], [w_hh.shape[0]])
+            return dx, dh0, dw_ih, dw_hh, db_ih, db_hh, None, None, None
         dh = carried(xp, dh_n, (N, w_hh.shape[0]), y.dtype)
         deriv = (y > 0).astype(y.dtype) if relu else 1 - y * y   # act'(pre) from act(pre), all steps at once
         dg = xp.empty_like(y)                                    # d pre-activation (S, H)

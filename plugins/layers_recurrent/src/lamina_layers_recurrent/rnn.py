@@ -195,7 +195,7 @@ class RNNBase(Module):
         if hx is not None:
             states = self._states(hx, unbatched, N, x)
             if packed and input.sorted_indices is not None:
-                states = tuple(s.index_select(1, input.sorted_indices) for s in states)
+                states = tuple(s[:, input.sorted_indices] for s in states)   # indexing: differentiates twice
         elif not steps:  # an empty sequence: the final states are the (zero) initial ones
             states = (lamina.zeros(self.num_layers * D, N, P, dtype=x.dtype, device=x.device),
                       lamina.zeros(self.num_layers * D, N, self.hidden_size, dtype=x.dtype, device=x.device))
@@ -227,7 +227,7 @@ class RNNBase(Module):
         if packed:
             output = PackedSequence(layer_in, input.batch_sizes, input.sorted_indices, input.unsorted_indices)
             if input.unsorted_indices is not None:
-                finals = [f.index_select(1, input.unsorted_indices) for f in finals]
+                finals = [f[:, input.unsorted_indices] for f in finals]
         else:
             output = layer_in.reshape(T, N, D * P)
             if unbatched:

@@ -167,6 +167,10 @@ SEQ_CONFIGS = [
 ]
 
 
+#: the fused layers differentiate twice (create_graph=True, ``_graph``): the kit runs gradgradcheck on them
+DBL = frozenset({"double_backward"})
+
+
 def records() -> list:
     from lamina.testing import ModuleInfo
 
@@ -185,7 +189,7 @@ def records() -> list:
             sample_inputs=_seq_samples(mode == "LSTM", layers, D, proj or H, H, bf),
             reference=_seq_reference(mode, layers, bidir, bf, H, proj),
             error_inputs=_seq_errors(cls_name, bf),
-            tags=frozenset({"batch_independent"} if bf else ()),
+            tags=DBL | ({"batch_independent"} if bf else set()),
         ))
     for cls_name, mode, extra in [("RNNCell", "RNN_TANH", {}), ("RNNCell", "RNN_RELU", {"nonlinearity": "relu"}),
                                   ("LSTMCell", "LSTM", {}), ("GRUCell", "GRU", {})]:
@@ -194,13 +198,13 @@ def records() -> list:
             cls=getattr(cells, cls_name), name=f"{cls_name}({tag})",
             init_kwargs=dict(input_size=3, hidden_size=4, **extra),
             sample_inputs=_cell_samples(mode == "LSTM"), reference=_cell_reference(mode),
-            error_inputs=_cell_errors(cls_name), tags=frozenset({"batch_independent"}),
+            error_inputs=_cell_errors(cls_name), tags=DBL | {"batch_independent"},
         ))
     # the public bases: RNNBase(mode, ...) runs as that layer; RNNCellBase has no forward (as in PyTorch), so
     # its record holds constructor and state checks only
     out.append(ModuleInfo(cls=rnn.RNNBase, name="RNNBase(LSTM)", init_kwargs=dict(mode="LSTM", input_size=3,
                           hidden_size=4), sample_inputs=_seq_samples(True, 1, 1, 4, 4, False),
-                          reference=_seq_reference("LSTM", 1, False, False, 4, 0)))
+                          reference=_seq_reference("LSTM", 1, False, False, 4, 0), tags=DBL))
     out.append(ModuleInfo(cls=cells.RNNCellBase, init_kwargs=dict(input_size=3, hidden_size=4, bias=True,
                                                                   num_chunks=3)))
     return out

@@ -81,30 +81,33 @@ def _calls(build):
     return sample
 
 
+_DBL = frozenset({"double_backward"})
+
+
 def records() -> list:
     x = lambda r, *s: r.uniform(-0.8, 0.8, s)  # noqa: E731
     H = 4
     return [
-        FunctionInfo(fn=aten.lstm_cell, name="lstm_cell", sample_inputs=_calls(lambda r: [
+        FunctionInfo(fn=aten.lstm_cell, name="lstm_cell", tags=_DBL, sample_inputs=_calls(lambda r: [
             (x(r, 3, 5), [x(r, 3, H), x(r, 3, H)], x(r, 4 * H, 5), x(r, 4 * H, H), x(r, 4 * H), x(r, 4 * H))]),
             reference=lambda v, hx, *w: _lstm_step(v, hx[0], hx[1], *w)),
-        FunctionInfo(fn=aten.gru_cell, name="gru_cell", sample_inputs=_calls(lambda r: [
+        FunctionInfo(fn=aten.gru_cell, name="gru_cell", tags=_DBL, sample_inputs=_calls(lambda r: [
             (x(r, 3, 5), x(r, 3, H), x(r, 3 * H, 5), x(r, 3 * H, H), x(r, 3 * H), x(r, 3 * H))]), reference=_gru_step),
-        FunctionInfo(fn=aten.rnn_tanh_cell, name="rnn_tanh_cell", sample_inputs=_calls(lambda r: [
+        FunctionInfo(fn=aten.rnn_tanh_cell, name="rnn_tanh_cell", tags=_DBL, sample_inputs=_calls(lambda r: [
             (x(r, 3, 5), x(r, 3, H), x(r, H, 5), x(r, H, H))]), reference=_rnn_step(np.tanh)),
-        FunctionInfo(fn=aten.rnn_relu_cell, name="rnn_relu_cell", sample_inputs=_calls(lambda r: [
+        FunctionInfo(fn=aten.rnn_relu_cell, name="rnn_relu_cell", tags=_DBL, sample_inputs=_calls(lambda r: [
             (x(r, 3, 5), x(r, 3, H), x(r, H, 5), x(r, H, H), x(r, H), x(r, H))]), reference=_rnn_step(_relu)),
-        FunctionInfo(fn=aten.lstm, name="lstm", sample_inputs=_calls(lambda r: [
+        FunctionInfo(fn=aten.lstm, name="lstm", tags=_DBL, sample_inputs=_calls(lambda r: [
             (x(r, 5, 2, 3), [x(r, 2, 2, H), x(r, 2, 2, H)],
              [x(r, 4 * H, 3), x(r, 4 * H, H), x(r, 4 * H), x(r, 4 * H), x(r, 4 * H, H), x(r, 4 * H, H), x(r, 4 * H),
               x(r, 4 * H)], True, 2, 0.0, False, False, False)]), reference=_unrolled("lstm")),
-        FunctionInfo(fn=aten.gru, name="gru", sample_inputs=_calls(lambda r: [
+        FunctionInfo(fn=aten.gru, name="gru", tags=_DBL, sample_inputs=_calls(lambda r: [
             (x(r, 2, 4, 3), x(r, 2, 2, H), [x(r, 3 * H, 3), x(r, 3 * H, H), x(r, 3 * H, 3), x(r, 3 * H, H)], False, 1,
              0.0, False, True, True)]), reference=_unrolled("gru")),
-        FunctionInfo(fn=aten.rnn_tanh, name="rnn_tanh", sample_inputs=_calls(lambda r: [
+        FunctionInfo(fn=aten.rnn_tanh, name="rnn_tanh", tags=_DBL, sample_inputs=_calls(lambda r: [
             (x(r, 4, 2, 3), x(r, 1, 2, H), [x(r, H, 3), x(r, H, H), x(r, H), x(r, H)], True, 1, 0.0, False, False,
              False)]), reference=_unrolled("rnn_tanh")),
-        FunctionInfo(fn=aten.rnn_relu, name="rnn_relu", sample_inputs=_calls(lambda r: [
+        FunctionInfo(fn=aten.rnn_relu, name="rnn_relu", tags=_DBL, sample_inputs=_calls(lambda r: [
             (x(r, 4, 2, 3), x(r, 1, 2, H), [x(r, H, 3), x(r, H, H), x(r, H), x(r, H)], True, 1, 0.0, False, False,
              False)]), reference=_unrolled("rnn_relu")),
     ]
