@@ -22,6 +22,9 @@ from ._refs import (
 
 __lamina_plugin_api__ = "1.0"
 
+#: every op here has a create_graph backward (``_graph_grads``): gradgradcheck runs on all of them
+_DB = frozenset({"double_backward"})
+
 
 # --- record helpers -----------------------------------------------------------------------------
 def _randn(*shapes, kwargs=None, positive=False):
@@ -73,8 +76,7 @@ def records_spatial() -> list:
     from lamina.testing import FunctionInfo as Fn
     from lamina.testing import ModuleInfo as M
 
-    bi = frozenset({"batch_independent"})
-    dbi = frozenset({"batch_independent", "double_backward"})
+    bi = dbi = _DB | {"batch_independent"}
     recs = [
         M(cls=L.Linear, init_kwargs={"in_features": 5, "out_features": 3}, sample_inputs=_randn((4, 2, 5)),
           reference=lambda p, x: x @ p["weight"].T + p["bias"], tags=dbi,
@@ -135,7 +137,7 @@ def records_spatial() -> list:
         shape = (2, 4) + (5, 4)[:n] if n < 3 else (1, 4, 3, 2, 2)
         recs.append(Fn(fn=getattr(F, f"conv{n}d"), sample_inputs=_randn(shape, (6, 2) + (3, 2, 2)[:n], (6,),
                        kwargs={"stride": 1, "padding": 1, "groups": 2}),
-                       reference=lambda x, w, b, **kw: ref_conv(x, w, b, **kw)))
+                       reference=lambda x, w, b, **kw: ref_conv(x, w, b, **kw), tags=_DB))
         recs.append(M(cls=getattr(L, f"ConvTranspose{n}d"), init_kwargs={"in_channels": 4, "out_channels": 6,
                       "kernel_size": 3, "stride": 2, "padding": 1, "output_padding": 1, "groups": 2},
                       sample_inputs=_randn(shape), tags=bi,
@@ -147,12 +149,12 @@ def records_spatial() -> list:
                                                                              "kernel_size": 3, "output_padding": 1}))))
         recs.append(Fn(fn=getattr(F, f"conv_transpose{n}d"), sample_inputs=_randn(shape, (4, 3) + (3, 2, 2)[:n],
                        kwargs={"stride": 2, "dilation": 2}),
-                       reference=lambda x, w, **kw: ref_conv_transpose(x, w, None, **kw)))
+                       reference=lambda x, w, **kw: ref_conv_transpose(x, w, None, **kw), tags=_DB))
     return recs + _pool_records(L, F, ShapeError, M, Fn) + _misc_records(L, F, ShapeError, M, Fn)
 
 
 def _pool_records(L, F, ShapeError, M, Fn) -> list:
-    bi = frozenset({"batch_independent"})
+    bi = _DB | {"batch_independent"}
     recs = []
     for n in (1, 2, 3):
         shape = (2, 3) + (7, 6)[:n] if n < 3 else (1, 2, 5, 4, 3)
@@ -165,24 +167,25 @@ def _pool_records(L, F, ShapeError, M, Fn) -> list:
                                                 rf"MaxPool{n}d: expected an output size of at least 1",
                                                 init={"kernel_size": 2}))))
         recs.append(Fn(fn=getattr(F, f"max_pool{n}d"), sample_inputs=_randn(shape[1:], kwargs={"kernel_size": 2,
-                       "dilation": 2}), reference=lambda x, **k: ref_pool(x[None], "max", **k)[0]))
+                       "dilation": 2}), reference=lambda x, **k: ref_pool(x[None], "max", **k)[0], tags=_DB))
         avg_kw = {"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True, "count_include_pad": False}
         recs.append(M(cls=getattr(L, f"AvgPool{n}d"), init_kwargs=avg_kw, sample_inputs=_randn(shape), tags=bi,
                       reference=lambda p, x, _kw=avg_kw: ref_pool(x, "avg", **_kw)))
         recs.append(Fn(fn=getattr(F, f"avg_pool{n}d"), sample_inputs=_randn(shape, kwargs={"kernel_size": 2}),
-                       reference=lambda x, **k: ref_pool(x, "avg", **k)))
+                       reference=lambda x, **k: ref_pool(x, "avg", **k), tags=_DB))
         recs.append(M(cls=getattr(L, f"AdaptiveAvgPool{n}d"), init_kwargs={"output_size": (3, 4, 2)[:n] if n > 1
-                      else 3}, sample_inputs=_randn(shape), tags=bi | {"double_backward"},
+                      else 3}, sample_inputs=_randn(shape), tags=bi,
                       reference=lambda p, x, _n=n: ref_adaptive(x, (3, 4, 2)[:_n], "avg")))
         recs.append(Fn(fn=getattr(F, f"adaptive_avg_pool{n}d"), sample_inputs=_randn(shape, kwargs={"output_size": 2}),
-                       reference=lambda x, output_size: ref_adaptive(x, (output_size,) * (x.ndim - 2), "avg")))
+                       reference=lambda x, output_size: ref_adaptive(x, (output_size,) * (x.ndim - 2), "avg"),
+                       tags=_DB))
         if n < 3:
             recs.append(M(cls=getattr(L, f"AdaptiveMaxPool{n}d"), init_kwargs={"output_size": 4},
                           sample_inputs=_randn(shape), tags=bi,
                           reference=lambda p, x: ref_adaptive(x, (4,) * (x.ndim - 2), "max")))
             recs.append(Fn(fn=getattr(F, f"adaptive_max_pool{n}d"), sample_inputs=_randn(shape, kwargs={
                 "output_size": 3}), reference=lambda x, output_size: ref_adaptive(x, (output_size,) * (x.ndim - 2),
-                                                                                   "max")))
+                                                                                   "max"), tags=_DB))
     recs.append(M(cls=L.AvgPool2d, name="AvgPool2d-divisor", init_kwargs={"kernel_size": 2, "divisor_override": 3},
                   sample_inputs=_randn((2, 3, 5, 4)), tags=bi,
                   reference=lambda p, x: ref_pool(x, "avg", 2, divisor_override=3)))
@@ -190,11 +193,11 @@ def _pool_records(L, F, ShapeError, M, Fn) -> list:
                   tags=bi, reference=lambda p, x: np.sqrt(ref_pool(x ** 2, "avg", 2) * 4)))
     recs.append(Fn(fn=F.lp_pool2d, sample_inputs=_randn((2, 3, 4, 6), kwargs={"norm_type": 3.0, "kernel_size": 2},
                                                        positive=True),
-                   reference=lambda x, norm_type, kernel_size: np.cbrt(ref_pool(x ** 3, "avg", 2) * 4)))
+                   reference=lambda x, norm_type, kernel_size: np.cbrt(ref_pool(x ** 3, "avg", 2) * 4), tags=_DB))
     recs.append(M(cls=L.MaxUnpool2d, init_kwargs={"kernel_size": 2}, sample_inputs=_unpool_samples, tags=bi,
                   reference=lambda p, x, idx: _unpool_ref(x, idx, (4, 6))))
     recs.append(Fn(fn=F.max_unpool2d, sample_inputs=_unpool_samples_fn,
-                   reference=lambda x, idx, kernel_size: _unpool_ref(x, idx, (4, 6))))
+                   reference=lambda x, idx, kernel_size: _unpool_ref(x, idx, (4, 6)), tags=_DB))
     return recs
 
 
@@ -219,12 +222,12 @@ def _unpool_ref(x, idx, size):
 
 
 def _misc_records(L, F, ShapeError, M, Fn) -> list:
-    bi = frozenset({"batch_independent"})
+    bi = _DB | {"batch_independent"}
     recs = [
         M(cls=L.Unfold, init_kwargs={"kernel_size": (2, 3), "padding": 1, "stride": 2},
           sample_inputs=_randn((2, 3, 5, 6)), tags=bi, reference=lambda p, x: ref_unfold(x, (2, 3), 1, 1, 2)),
         Fn(fn=F.unfold, sample_inputs=_randn((2, 3, 5, 6), kwargs={"kernel_size": 2, "dilation": 2}),
-           reference=lambda x, **k: ref_unfold(x, **k)),
+           reference=lambda x, **k: ref_unfold(x, **k), tags=_DB),
         M(cls=L.Fold, init_kwargs={"output_size": (4, 5), "kernel_size": 2}, sample_inputs=_randn((2, 12, 12)),
           tags=bi,
           reference=lambda p, x: ref_fold(x, (4, 5), 2),
@@ -232,14 +235,14 @@ def _misc_records(L, F, ShapeError, M, Fn) -> list:
                                     r"of sliding blocks 3 \* 4 = 12"))),
         Fn(fn=F.fold, sample_inputs=_randn((2, 12, 6), kwargs={"output_size": (4, 5), "kernel_size": 2,
                                                                "stride": (1, 2)}),
-           reference=lambda x, **k: ref_fold(x, **k)),
+           reference=lambda x, **k: ref_fold(x, **k), tags=_DB),
         Fn(fn=F.pad, name="pad-constant", sample_inputs=_randn((2, 3, 4), kwargs={"pad": (1, -1, 2, 0),
                                                                                    "value": 1.5}),
-           reference=lambda x, pad, value: ref_pad(x, pad, "constant", value)),
+           reference=lambda x, pad, value: ref_pad(x, pad, "constant", value), tags=_DB),
     ]
     for mode in ("reflect", "replicate", "circular"):
         recs.append(Fn(fn=F.pad, name=f"pad-{mode}", sample_inputs=_randn((2, 3, 4, 5), kwargs={"pad": (1, 2, 3, 0),
-                       "mode": mode}), reference=lambda x, pad, mode: ref_pad(x, pad, mode)))
+                       "mode": mode}), reference=lambda x, pad, mode: ref_pad(x, pad, mode), tags=_DB))
     pads = [(L.ZeroPad2d, {"padding": (1, 0, 2, 1)}, "constant"), (L.ConstantPad1d, {"padding": 2, "value": -1.0},
             "constant"), (L.ConstantPad2d, {"padding": 1, "value": 3.0}, "constant"),
             (L.ReflectionPad2d, {"padding": (2, 1, 0, 3)}, "reflect"),
@@ -264,10 +267,10 @@ def _misc_records(L, F, ShapeError, M, Fn) -> list:
                       name=f"{cls.__name__}-{len(recs)}",
                       reference=lambda p, x, _k=rk: ref_interpolate(x, **_k)))
     recs.append(Fn(fn=F.interpolate, sample_inputs=_randn((2, 3, 4, 5), kwargs={"size": (6, 3), "mode": "bilinear",
-                   "align_corners": True}), reference=lambda x, **k: ref_interpolate(x, **k)))
+                   "align_corners": True}), reference=lambda x, **k: ref_interpolate(x, **k), tags=_DB))
     recs.append(Fn(fn=F.upsample, sample_inputs=_randn((2, 3, 4), kwargs={"scale_factor": 2}),
                    reference=lambda x, **k: ref_interpolate(x, **k), expected_failures={
-                       "no_warnings": "F.upsample is deprecated and warns, as in PyTorch"}))
+                       "no_warnings": "F.upsample is deprecated and warns, as in PyTorch"}, tags=_DB))
     return recs
 
 

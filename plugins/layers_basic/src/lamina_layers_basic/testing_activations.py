@@ -14,6 +14,7 @@ from lamina.testing import ErrorInput, FunctionInfo, ModuleInfo, Sample
 
 _EXTREME = np.array([-1e4, -88.0, -20.0, -0.7, 0.6, 21.0, 88.0, 1e4])  # 21: Softplus switches form at 20
 _SELU = (1.6732632423543772848170429916717, 1.0507009873554804934193349852946)
+_DB = frozenset({"double_backward"})  # gradgradcheck applies
 
 
 def _sigmoid(x):
@@ -267,7 +268,7 @@ def more_records(L, F) -> list:
     x46 = (4, 6)
     idx = np.array([[1, 3, 0], [4, 4, 9]])
     flat_idx, offsets = np.array([1, 3, 0, 4, 4, 9, 2]), np.array([0, 2, 2, 5])
-    drop_tags = frozenset({"random", "train_eval_differ"})
+    drop_tags = frozenset({"random", "train_eval_differ", "double_backward"})
     bad_p = _err(lambda xp: (), ValueError, r"dropout probability has to be between 0 and 1, but got 1\.5",
                  init_kwargs={"p": 1.5})
 
@@ -281,17 +282,17 @@ def more_records(L, F) -> list:
 
     recs = [
         M(cls=L.PReLU, init_kwargs={"num_parameters": 3}, sample_inputs=_randn((2, 3, 4), scale=3.0),
-          reference=lambda params, x: _prelu(x, params["weight"]), tags=frozenset({"double_backward"}),
+          reference=lambda params, x: _prelu(x, params["weight"]), tags=_DB,
           error_inputs=_errors(_err(lambda xp: (xp.ones((2, 4, 5), dtype="float32"),), ValueError,
                                     r"prelu: expected weight with 1 or 4 .*got 3"))),
         M(cls=L.PReLU, sample_inputs=_randn((5, 2), scale=3.0), reference=lambda params, x: _prelu(x, params["weight"]),
-          tags=frozenset({"double_backward"}), name="PReLU(1)"),
+          tags=_DB, name="PReLU(1)"),
         Fn(fn=F.prelu, sample_inputs=_randn((2, 3, 4), (3,), scale=3.0), reference=_prelu,
-           tags=frozenset({"double_backward"})),
-        M(cls=L.RReLU, sample_inputs=_randn(x46, scale=3.0), tags=drop_tags | {"double_backward"}),
+           tags=_DB),
+        M(cls=L.RReLU, sample_inputs=_randn(x46, scale=3.0), tags=drop_tags),
         Fn(fn=F.rrelu, sample_inputs=_randn(x46, scale=3.0, kwargs={"training": False}),
            reference=lambda x, training=False: np.where(x > 0, x, x * (1 / 8 + 1 / 3) / 2),
-           tags=frozenset({"double_backward"})),
+           tags=_DB),
         M(cls=L.Dropout, init_kwargs={"p": 0.3}, sample_inputs=_randn((8, 16)), tags=drop_tags,
           error_inputs=_errors(bad_p)),
         M(cls=L.Dropout1d, sample_inputs=_randn((4, 6, 5)), tags=drop_tags, error_inputs=_errors(
@@ -305,7 +306,7 @@ def more_records(L, F) -> list:
         shape = {"dropout1d": (4, 6, 5), "dropout2d": (4, 6, 3, 3), "dropout3d": (2, 6, 2, 3, 3)}.get(name, (8, 16))
         recs.append(Fn(fn=getattr(F, name), name=f"{name}(eval)", reference=_dropout_ref,
                        sample_inputs=_randn(shape, kwargs={"p": 0.4, "training": False}),
-                       tags=frozenset({"double_backward"})))
+                       tags=_DB))
     emb_err = _errors(
         _err(lambda xp: (xp.asarray(np.array([[1, 10]])),), IndexError,
              r"Embedding: index 10 is out of range.*\[0, 9\]"),
@@ -315,23 +316,24 @@ def more_records(L, F) -> list:
              init_kwargs={"num_embeddings": 10, "embedding_dim": 4, "padding_idx": 10}))
     recs += [
         M(cls=L.Embedding, init_kwargs={"num_embeddings": 10, "embedding_dim": 4}, sample_inputs=idx_samples(idx),
-          reference=lambda params, i: params["weight"][i], error_inputs=emb_err),
+          reference=lambda params, i: params["weight"][i], error_inputs=emb_err, tags=_DB),
         M(cls=L.Embedding, init_kwargs={"num_embeddings": 10, "embedding_dim": 4, "padding_idx": 4},
           sample_inputs=idx_samples(idx), reference=lambda params, i: params["weight"][i], name="Embedding(padding)",
-          expected_failures=no_pad_grad),
-        Fn(fn=F.embedding, sample_inputs=_embedding_fn_samples(idx), reference=_embedding_ref),
+          expected_failures=no_pad_grad, tags=_DB),
+        Fn(fn=F.embedding, sample_inputs=_embedding_fn_samples(idx), reference=_embedding_ref, tags=_DB),
         M(cls=L.EmbeddingBag, init_kwargs={"num_embeddings": 10, "embedding_dim": 4, "mode": "sum"},
           sample_inputs=idx_samples(flat_idx, ints=(offsets,)),
           reference=lambda params, i, offsets: _bag_ref(i, params["weight"], offsets, "sum"),
-          error_inputs=_errors(_err(lambda xp: (xp.asarray(flat_idx),), ValueError, r"offsets has to be a 1D"))),
+          error_inputs=_errors(_err(lambda xp: (xp.asarray(flat_idx),), ValueError, r"offsets has to be a 1D")),
+          tags=_DB),
         M(cls=L.EmbeddingBag, init_kwargs={"num_embeddings": 10, "embedding_dim": 4, "mode": "max"},
           sample_inputs=idx_samples(idx), reference=lambda params, i: _bag_ref(i, params["weight"], None, "max"),
-          name="EmbeddingBag(max)"),
+          name="EmbeddingBag(max)", tags=_DB),
         M(cls=L.EmbeddingBag, init_kwargs={"num_embeddings": 10, "embedding_dim": 4, "padding_idx": 4},
           sample_inputs=idx_samples(idx), name="EmbeddingBag(mean, padding)",  # padding rows leave the bag: true grad 0
-          reference=lambda params, i: _bag_ref(i, params["weight"], None, "mean", padding_idx=4)),
+          reference=lambda params, i: _bag_ref(i, params["weight"], None, "mean", padding_idx=4), tags=_DB),
         Fn(fn=F.embedding_bag, sample_inputs=idx_samples(flat_idx, (10, 4), kwargs={"mode": "mean"}, ints=(offsets,)),
-           reference=lambda i, w, offsets, mode: _bag_ref(i, w, offsets, mode)),
+           reference=lambda i, w, offsets, mode: _bag_ref(i, w, offsets, mode), tags=_DB),
         Fn(fn=F.one_hot, sample_inputs=lambda xp, dtype, rng: [Sample((xp.asarray(idx),), {"num_classes": 10})],
            reference=lambda i, num_classes: np.eye(num_classes, dtype=np.int64)[i], dtypes=("int64",)),
         M(cls=L.Flatten, sample_inputs=_randn((2, 3, 4, 5)), reference=lambda params, x: x.reshape(2, -1),
@@ -339,33 +341,33 @@ def more_records(L, F) -> list:
         M(cls=L.Unflatten, init_kwargs={"dim": 1, "unflattened_size": (2, 6)}, sample_inputs=_randn((3, 12)),
           reference=lambda params, x: x.reshape(3, 2, 6), tags=frozenset({"double_backward", "batch_independent"})),
         M(cls=L.PixelShuffle, init_kwargs={"upscale_factor": 2}, sample_inputs=_randn((2, 8, 3, 4)),
-          reference=lambda params, x: _pixel_shuffle_ref(x, 2), tags=frozenset({"double_backward"}),
+          reference=lambda params, x: _pixel_shuffle_ref(x, 2), tags=_DB,
           error_inputs=_errors(_err(lambda xp: (xp.ones((1, 5, 2, 2), dtype="float32"),), ValueError,
                                     r"pixel_shuffle: expected the channel dimension \(size\(-3\)=5\)"))),
         Fn(fn=F.pixel_shuffle, sample_inputs=_randn((2, 8, 3, 4), kwargs={"upscale_factor": 2}),
-           reference=lambda x, upscale_factor: _pixel_shuffle_ref(x, upscale_factor)),
+           reference=lambda x, upscale_factor: _pixel_shuffle_ref(x, upscale_factor), tags=_DB),
         M(cls=L.PixelUnshuffle, init_kwargs={"downscale_factor": 2}, sample_inputs=_randn((2, 3, 4, 6)),
-          reference=lambda params, x: _pixel_unshuffle_ref(x, 2), tags=frozenset({"double_backward"}),
+          reference=lambda params, x: _pixel_unshuffle_ref(x, 2), tags=_DB,
           error_inputs=_errors(_err(lambda xp: (xp.ones((1, 1, 3, 4), dtype="float32"),), ValueError,
                                     r"pixel_unshuffle: expected height and width divisible"))),
         Fn(fn=F.pixel_unshuffle, sample_inputs=_randn((2, 3, 4, 6), kwargs={"downscale_factor": 2}),
-           reference=lambda x, downscale_factor: _pixel_unshuffle_ref(x, downscale_factor)),
+           reference=lambda x, downscale_factor: _pixel_unshuffle_ref(x, downscale_factor), tags=_DB),
         M(cls=L.ChannelShuffle, init_kwargs={"groups": 3}, sample_inputs=_randn((2, 6, 3)),
-          reference=lambda params, x: _channel_shuffle_ref(x, 3), tags=frozenset({"double_backward"}),
+          reference=lambda params, x: _channel_shuffle_ref(x, 3), tags=_DB,
           error_inputs=_errors(_err(lambda xp: (xp.ones((1, 5, 2), dtype="float32"),), ValueError,
                                     r"channel_shuffle: expected the number of channels \(5\) to be divisible"))),
         Fn(fn=F.channel_shuffle, sample_inputs=_randn((2, 6, 3), kwargs={"groups": 2}),
-           reference=lambda x, groups: _channel_shuffle_ref(x, groups)),
+           reference=lambda x, groups: _channel_shuffle_ref(x, groups), tags=_DB),
         M(cls=L.CosineSimilarity, sample_inputs=_randn((4, 5, 3), (4, 5, 3)),
           reference=lambda params, a, b: _cos_ref(a, b),
           tags=frozenset({"double_backward", "batch_independent"})),
         Fn(fn=F.cosine_similarity, sample_inputs=_randn((4, 5), (1, 5), kwargs={"dim": -1}), reference=_cos_ref,
-           tags=frozenset({"double_backward"})),
+           tags=_DB),
         M(cls=L.PairwiseDistance, init_kwargs={"p": 3.0}, sample_inputs=_randn((4, 5), (4, 5)),
           reference=lambda params, a, b: _pdist_ref(a, b, 3.0),
           tags=frozenset({"double_backward", "batch_independent"})),
         Fn(fn=F.pairwise_distance, sample_inputs=_randn((4, 5), (4, 5), kwargs={"keepdim": True}),
-           reference=_pdist_ref, tags=frozenset({"double_backward"})),
+           reference=_pdist_ref, tags=_DB),
     ]
     return recs
 

@@ -59,20 +59,20 @@ def records() -> list:
     recs = [
         FunctionInfo(fn=aten.adaptive_max_pool1d, name="adaptive_max_pool1d",
                      sample_inputs=_calls(lambda r: [((x(r, 2, 3, 10), [4]), {})]),
-                     reference=lambda v, size: ref_adaptive(v, tuple(size), "max")),
+                     reference=lambda v, size: ref_adaptive(v, tuple(size), "max"), tags=_DBL),
         FunctionInfo(fn=aten.avg_pool1d, name="avg_pool1d",
                      sample_inputs=_calls(lambda r: [((x(r, 2, 3, 10), [3], [2], [1]), {"count_include_pad": False})]),
                      reference=lambda v, k, stride=(), padding=0, ceil_mode=False, count_include_pad=True: ref_pool(
-                         v, "avg", k, _stride(stride), padding, 1, ceil_mode, count_include_pad)),
+                         v, "avg", k, _stride(stride), padding, 1, ceil_mode, count_include_pad), tags=_DBL),
         FunctionInfo(fn=aten.max_pool1d, name="max_pool1d",
-                     sample_inputs=_calls(lambda r: [((x(r, 2, 3, 9), [3]), {})]), reference=_max_pool(1)),
+                     sample_inputs=_calls(lambda r: [((x(r, 2, 3, 9), [3]), {})]), reference=_max_pool(1), tags=_DBL),
         FunctionInfo(fn=aten.max_pool1d_with_indices, name="max_pool1d_with_indices",
                      sample_inputs=_calls(lambda r: [((x(r, 2, 3, 8), [2], [2]), {})]),
-                     reference=lambda *a, **k: _max_pool(1)(*a, **k)),
+                     reference=lambda *a, **k: _max_pool(1)(*a, **k), tags=_DBL),
         FunctionInfo(fn=aten.max_pool2d, name="max_pool2d",
                      sample_inputs=_calls(lambda r: [((x(r, 1, 2, 6, 6), [2, 2], [1, 1]), {"ceil_mode": True})]),
-                     reference=_max_pool(2)),
-        FunctionInfo(fn=aten.max_pool3d, name="max_pool3d",
+                     reference=_max_pool(2), tags=_DBL),
+        FunctionInfo(fn=aten.max_pool3d, name="max_pool3d", tags=_DBL,
                      sample_inputs=_calls(lambda r: [((x(r, 1, 2, 4, 4, 4), [2, 2, 2]), {})]), reference=_max_pool(3)),
         FunctionInfo(fn=aten.constant_pad_nd, name="constant_pad_nd", tags=_DBL,
                      sample_inputs=_calls(lambda r: [((x(r, 2, 3, 4), [1, 2, -1, 1]), {"value": 0.5})]),
@@ -81,12 +81,12 @@ def records() -> list:
                      sample_inputs=_calls(lambda r: [
                          ((x(r, 2, 3, 6, 6), x(r, 4, 3, 3, 3), x(r, 4), [1, 1], [1, 1], [1, 1], False, [0, 0], 1), {}),
                          ((x(r, 1, 4, 5), x(r, 4, 2, 3), None, [2], [0], [1], True, [1], 2), {})], grad=(0, 1)),
-                     reference=_convolution),
+                     reference=_convolution, tags=_DBL),
         FunctionInfo(fn=aten.conv_tbc, name="conv_tbc",
                      sample_inputs=_calls(lambda r: [((x(r, 7, 2, 3), x(r, 3, 3, 5), x(r, 5), 1), {})], grad=(0, 1, 2)),
                      reference=lambda v, w, b, pad=0: ref_conv(v.transpose(1, 2, 0), w.transpose(2, 1, 0), b, 1,
-                                                               pad).transpose(2, 0, 1)),
-        FunctionInfo(fn=aten.embedding, name="embedding",
+                                                               pad).transpose(2, 0, 1), tags=_DBL),
+        FunctionInfo(fn=aten.embedding, name="embedding", tags=_DBL,
                      sample_inputs=_calls(lambda r: [((x(r, 6, 3), r.integers(0, 6, (2, 4))), {})]),
                      reference=lambda w, idx, padding_idx=-1, scale_grad_by_freq=False, sparse=False: w[idx]),
         FunctionInfo(fn=aten.pdist, name="pdist", tags=_DBL,
@@ -95,7 +95,7 @@ def records() -> list:
     for name in ("dropout", "alpha_dropout", "feature_dropout", "feature_alpha_dropout"):
         for suffix in ("", "_"):
             recs.append(FunctionInfo(fn=getattr(aten, name + suffix), name=f"{name}{suffix}[train=False]",
-                                     tags=frozenset({"inplace"}) if suffix else frozenset(),
+                                     tags=_DBL | ({"inplace"} if suffix else set()),
                                      sample_inputs=_calls(lambda r: [((x(r, 3, 4, 2), 0.3, False), {})]),
                                      reference=_identity))
     g2 = lambda r: r.uniform(-1.1, 1.1, (2, 3, 2, 2))  # noqa: E731  (a few points outside the input)
@@ -106,12 +106,12 @@ def records() -> list:
             ((x(r, 2, 2, 4, 5), g2(r)), {"mode": m, "padding_mode": p, "align_corners": a})
             for m, p, a in (("bilinear", "zeros", False), ("bicubic", "border", True),
                             ("nearest", "reflection", False))],
-            grad=(0, 1))),
-        FunctionInfo(fn=gs.grid_sampler, name="grid_sampler",
+            grad=(0, 1)), tags=_DBL),
+        FunctionInfo(fn=gs.grid_sampler, name="grid_sampler", tags=_DBL,
                      sample_inputs=_calls(lambda r: [((x(r, 1, 2, 3, 3, 3), g3(r), 0, 2, True), {})], grad=(0, 1))),
-        FunctionInfo(fn=gs.grid_sampler_2d, name="grid_sampler_2d",
+        FunctionInfo(fn=gs.grid_sampler_2d, name="grid_sampler_2d", tags=_DBL,
                      sample_inputs=_calls(lambda r: [((x(r, 2, 2, 4, 5), g2(r), 2, 0, False), {})], grad=(0, 1))),
-        FunctionInfo(fn=gs.grid_sampler_3d, name="grid_sampler_3d",
+        FunctionInfo(fn=gs.grid_sampler_3d, name="grid_sampler_3d", tags=_DBL,
                      sample_inputs=_calls(lambda r: [((x(r, 1, 2, 3, 3, 3), g3(r), 0, 1, False), {})], grad=(0, 1))),
         FunctionInfo(fn=gs.affine_grid, name="F.affine_grid", tags=_DBL, sample_inputs=_calls(lambda r: [
             ((x(r, 2, 2, 3), [2, 1, 3, 4]), {"align_corners": False}),
@@ -147,7 +147,7 @@ def _activation_records() -> list:
     }
     recs = []
     for name, (fn, fn_, build) in calls.items():
-        recs.append(FunctionInfo(fn=fn, name=name, sample_inputs=_calls(build), reference=refs[name]))
+        recs.append(FunctionInfo(fn=fn, name=name, sample_inputs=_calls(build), reference=refs[name], tags=_DBL))
         # the in-place form's gradient (through a non-leaf) is tested against torch in test_toplevel_aten_forms.py
         name_ = name.replace("[", "_[") if "[" in name else name + "_"
         recs.append(FunctionInfo(fn=fn_, name=name_, tags=frozenset({"inplace"}),
@@ -155,7 +155,7 @@ def _activation_records() -> list:
     recs += [
         FunctionInfo(fn=act.hardshrink, name="hardshrink", sample_inputs=_calls(
             lambda r: [((x(r, 3, 4, kinks=(-0.5, 0.5)),), {}), ((x(r, 3, 4, kinks=(-0.3, 0.3)), 0.3), {})]),
-            reference=ACTIVATIONS["Hardshrink"]),
+            reference=ACTIVATIONS["Hardshrink"], tags=_DBL),
         FunctionInfo(fn=act.prelu, name="prelu", tags=_DBL, sample_inputs=_calls(
             lambda r: [((x(r, 2, 3, 4), r.uniform(0.1, 0.5, 3)), {}), ((x(r, 5), r.uniform(0.1, 0.5, 1)), {})],
             grad=(0, 1)), reference=_prelu),
@@ -178,7 +178,7 @@ def _embedding_bag_records() -> list:
         ((r.standard_normal((6, 3)), idx, np.array([0, 3, 7]), False, 1, False, None, True), {}),
         ((r.standard_normal((6, 3)), idx, np.array([0, 3]), False, 2), {"padding_idx": 2}),
         ((r.standard_normal((6, 3)), idx, np.array([0, 4]), False, 0, False, r.uniform(0.5, 1.0, 7)), {}),
-    ]), reference=reference)]
+    ]), reference=reference, tags=_DBL)]
 
 
 def _renorm(w, idx, max_norm, norm_type):

@@ -15,7 +15,8 @@ from .testing_activations import _SELU, _elu
 
 __lamina_plugin_api__ = "1.0"
 
-_BI = frozenset({"batch_independent"})
+_DB = frozenset({"double_backward"})  # gradgradcheck applies (every op here has a create_graph backward)
+_BI = _DB | {"batch_independent"}
 
 
 def _pad_records(L, M, ShapeError) -> list:
@@ -111,31 +112,34 @@ def _pool_records(L, F, M, Fn) -> list:
     for n, shape in shapes.items():
         recs.append(Fn(fn=getattr(F, f"max_pool{n}d_with_indices"), sample_inputs=_randn(shape,
                        kwargs={"kernel_size": 2}), reference=lambda x, kernel_size, _n=n: _pool_indices_ref(
-                           x, kernel_size, _n)))
+                           x, kernel_size, _n), tags=_DB))
         out = (3, 2, 1)[:n]
         recs.append(Fn(fn=getattr(F, f"adaptive_max_pool{n}d_with_indices"), sample_inputs=_randn(shape, kwargs={
-            "output_size": out}), reference=lambda x, output_size: _adaptive_indices_ref(x, tuple(output_size))))
+            "output_size": out}), reference=lambda x, output_size: _adaptive_indices_ref(x, tuple(output_size)),
+            tags=_DB))
     shape3 = shapes[3]
     recs += [
         M(cls=L.AdaptiveMaxPool3d, init_kwargs={"output_size": (2, 1, 3)}, sample_inputs=_randn(shape3), tags=_BI,
           reference=lambda p, x: ref_adaptive(x, (2, 1, 3), "max")),
         Fn(fn=F.adaptive_max_pool3d, sample_inputs=_randn(shape3, kwargs={"output_size": 2}),
-           reference=lambda x, output_size: ref_adaptive(x, (output_size,) * 3, "max")),
+           reference=lambda x, output_size: ref_adaptive(x, (output_size,) * 3, "max"), tags=_DB),
         M(cls=L.LPPool1d, init_kwargs={"norm_type": 2, "kernel_size": 3, "stride": 2}, sample_inputs=_randn(shapes[1]),
           tags=_BI, reference=lambda p, x: np.sqrt(ref_pool(x ** 2, "avg", 3, 2) * 3)),
         Fn(fn=F.lp_pool1d, sample_inputs=_randn(shapes[1], kwargs={"norm_type": 3.0, "kernel_size": 2},
                                                  positive=True),
-           reference=lambda x, norm_type, kernel_size: np.cbrt(ref_pool(x ** 3, "avg", 2) * 2)),
+           reference=lambda x, norm_type, kernel_size: np.cbrt(ref_pool(x ** 3, "avg", 2) * 2), tags=_DB),
         M(cls=L.LPPool3d, init_kwargs={"norm_type": 2, "kernel_size": 2}, sample_inputs=_randn(shape3), tags=_BI,
           reference=lambda p, x: np.sqrt(ref_pool(x ** 2, "avg", 2) * 8)),
         Fn(fn=F.lp_pool3d, sample_inputs=_randn(shape3, kwargs={"norm_type": 1.5, "kernel_size": (1, 2, 2)},
                                                 positive=True),
-           reference=lambda x, norm_type, kernel_size: (ref_pool(x ** 1.5, "avg", (1, 2, 2)) * 4) ** (1 / 1.5)),
+           reference=lambda x, norm_type, kernel_size: (ref_pool(x ** 1.5, "avg", (1, 2, 2)) * 4) ** (1 / 1.5),
+           tags=_DB),
     ]
     for n in (1, 3):
         recs.append(M(cls=getattr(L, f"MaxUnpool{n}d"), init_kwargs={"kernel_size": 2}, tags=_BI,
                       sample_inputs=_unpool_module_sample(n), reference=lambda p, x, idx: _unpool_ref(x, idx)))
-        recs.append(Fn(fn=getattr(F, f"max_unpool{n}d"), sample_inputs=_unpool_sample(n), reference=_unpool_ref))
+        recs.append(Fn(fn=getattr(F, f"max_unpool{n}d"), sample_inputs=_unpool_sample(n), reference=_unpool_ref,
+                       tags=_DB))
     return recs
 
 
@@ -154,7 +158,7 @@ def _seeded(fn):
 
 
 def _function_records(L, F, M, Fn) -> list:
-    db = frozenset({"double_backward"})
+    db = _DB
     x46 = (4, 6)
     inplace = [
         (F.elu_, {"alpha": 0.5}, lambda x, alpha: _elu(x, alpha)),
@@ -185,14 +189,14 @@ def _function_records(L, F, M, Fn) -> list:
                "fn_gradcheck": "straight-through estimator: the gradient is the soft sample's, by design"}),
         Fn(fn=F.upsample_nearest, sample_inputs=_randn((2, 3, 3, 4), kwargs={"scale_factor": 2}),
            reference=lambda x, scale_factor: ref_interpolate(x, scale_factor=scale_factor, mode="nearest"),
-           expected_failures={"no_warnings": "upsample_nearest is deprecated and warns, as in PyTorch"}),
+           expected_failures={"no_warnings": "upsample_nearest is deprecated and warns, as in PyTorch"}, tags=_DB),
         Fn(fn=F.upsample_bilinear, sample_inputs=_randn((2, 3, 3, 4), kwargs={"size": (5, 7)}),
            reference=lambda x, size: ref_interpolate(x, size=size, mode="bilinear", align_corners=True),
-           expected_failures={"no_warnings": "upsample_bilinear is deprecated and warns, as in PyTorch"}),
+           expected_failures={"no_warnings": "upsample_bilinear is deprecated and warns, as in PyTorch"}, tags=_DB),
         Fn(fn=F.conv_tbc, sample_inputs=_randn((6, 2, 3), (3, 3, 4), (4,), kwargs={"pad": 1}),
-           reference=_conv_tbc_ref),
+           reference=_conv_tbc_ref, tags=_DB),
         M(cls=L.FeatureAlphaDropout, init_kwargs={"p": 0.3}, sample_inputs=_randn((4, 6, 3, 2)),
-          tags=frozenset({"random", "train_eval_differ"}), error_inputs=_errors(
+          tags=_DB | {"random", "train_eval_differ"}, error_inputs=_errors(
               _err([(4, 6)], ValueError, r"dropout probability has to be between 0 and 1, but got 1\.5",
                    init={"p": 1.5}))),
         Fn(fn=F.feature_alpha_dropout, name="feature_alpha_dropout(eval)", reference=lambda x, p: x,
@@ -260,13 +264,14 @@ def _fractional_records(L, F, M, Fn) -> list:
     recs = []
     for n in (2, 3):
         samples = _fractional_samples(n)
-        recs.append(Fn(fn=getattr(F, f"fractional_max_pool{n}d"), sample_inputs=samples, reference=_fractional_ref))
+        recs.append(Fn(fn=getattr(F, f"fractional_max_pool{n}d"), sample_inputs=samples, reference=_fractional_ref,
+                       tags=_DB))
         recs.append(Fn(fn=getattr(F, f"fractional_max_pool{n}d_with_indices"), sample_inputs=samples,
-                       reference=lambda x, **k: _fractional_ref(x, **k)))
+                       reference=lambda x, **k: _fractional_ref(x, **k), tags=_DB))
         # the module draws its samples: values are checked in the parity tests; here the structural checks
         recs.append(M(cls=getattr(L, f"FractionalMaxPool{n}d"), init_kwargs={"kernel_size": 2, "output_ratio": 0.5},
                       sample_inputs=_randn((2, 3, 6, 8) if n == 2 else (2, 2, 4, 6, 4)),
-                      tags=frozenset({"random", "batch_independent"})))
+                      tags=_BI | {"random"}))
     return recs
 
 
