@@ -98,7 +98,7 @@ def test_compose_order_and_repr():
 
 
 def test_lambda_rejects_non_callable():
-    with pytest.raises(TypeError, match=r"Lambda: expected a callable, got int"):
+    with pytest.raises(TypeError, match=r"Argument lambd should be callable, got 'int'"):
         T.Lambda(3)
 
 

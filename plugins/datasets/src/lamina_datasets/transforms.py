@@ -8,16 +8,23 @@ batch ``(N, C, H, W)`` is transformed as a whole (one crop offset, one flip deci
 
 Random decisions are drawn from lamina's default generator (``lamina.manual_seed`` makes them
 reproducible) or from the ``generator`` given to the transform.
+
+This is the NumPy-array flavour; ``lamina_datasets.vision.transforms`` is torchvision's own surface
+(PIL images and tensors). ``Compose`` and ``Lambda`` are the same classes in both, and ``ToTensor``
+converts arrays with ``vision``'s ``to_tensor``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import lamina
 import numpy as np
 from lamina import Tensor
+
+from .vision.transforms import functional as _vision_functional
+from .vision.transforms.conversion import Compose, Lambda
 
 __all__ = ["Compose", "ToTensor", "Normalize", "RandomCrop", "RandomHorizontalFlip", "Lambda", "Resize"]
 
@@ -47,22 +54,6 @@ def _pair(size: int | Sequence[int], who: str) -> tuple[int, int]:
     return int(size[0]), int(size[1])
 
 
-class Compose:
-    """Apply ``transforms`` one after another."""
-
-    def __init__(self, transforms: Sequence[Callable]) -> None:
-        self.transforms = list(transforms)
-
-    def __call__(self, img: Any) -> Any:
-        for t in self.transforms:
-            img = t(img)
-        return img
-
-    def __repr__(self) -> str:
-        body = "".join(f"\n    {t!r}" for t in self.transforms)
-        return f"{type(self).__name__}({body}\n)"
-
-
 class ToTensor:
     """NumPy image ``(H, W)`` or ``(H, W, C)`` -> tensor ``(C, H, W)``; uint8 is scaled to float32 in [0, 1].
 
@@ -74,10 +65,7 @@ class ToTensor:
             raise TypeError(f"ToTensor: expected a NumPy array (H, W) or (H, W, C), got {type(pic).__name__}")
         if pic.ndim not in (2, 3):
             raise ValueError(f"ToTensor: expected an array (H, W) or (H, W, C), got shape {pic.shape}")
-        chw = pic[None] if pic.ndim == 2 else pic.transpose(2, 0, 1)
-        if chw.dtype == np.uint8:
-            chw = chw.astype(np.float32) / np.float32(255)
-        return lamina.from_numpy(np.ascontiguousarray(chw))
+        return _vision_functional.to_tensor(pic)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
@@ -201,21 +189,6 @@ class RandomHorizontalFlip:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(p={self.p})"
-
-
-class Lambda:
-    """Apply a user function ``lambd(img)``."""
-
-    def __init__(self, lambd: Callable[[Any], Any]) -> None:
-        if not callable(lambd):
-            raise TypeError(f"Lambda: expected a callable, got {type(lambd).__name__}")
-        self.lambd = lambd
-
-    def __call__(self, img: Any) -> Any:
-        return self.lambd(img)
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
 
 
 class Resize:
