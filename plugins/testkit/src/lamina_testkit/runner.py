@@ -277,10 +277,48 @@ def parametrize_with_checks(records: Sequence[Any], *, dist: str = "<local>", ba
     The decorated test receives ``case`` and ``check``; call ``lamina.testing.run_check(case, check)``.
     Expected failures (``{check_name: reason}``, or per record) become ``xfail(strict=...)``. To run
     an installed distribution (and catch its components without a record) use parametrize_plugin.
+
+    ``records`` may also hold component classes (``Module`` or loss subclasses): each stands for the
+    records the installed distributions give for it, or, with none, a generic ``ModuleInfo``/``LossInfo``
+    built from the class (the checks that need no sample inputs). Anything else is a TypeError, and a call
+    that yields no test item is a ValueError (an empty parametrization would pass silently).
     """
     import pytest
 
-    return pytest.mark.parametrize(("case", "check"), _params(dist, records, backend, expected_failures, strict))
+    params = _params(dist, _as_records(records), backend, expected_failures, strict)
+    if not params:
+        raise ValueError(f"parametrize_with_checks: the {len(records)} record(s) given produce no test item "
+                         "(no check applies on the available devices)")
+    return pytest.mark.parametrize(("case", "check"), params)
+
+
+_RECORD_TYPES = (ModuleInfo, LossInfo, FunctionInfo, InitInfo, OptimizerInfo, BackendInfo, KernelInfo)
+
+
+def _as_records(items: Sequence[Any]) -> list[Any]:
+    """Records as given; a component class replaced by its installed records, or by a generic record."""
+    from lamina import plugins
+    from lamina.nn import Module
+
+    out: list[Any] = []
+    installed: list[Any] | None = None
+    for item in items:
+        if isinstance(item, _RECORD_TYPES):
+            out.append(item)
+            continue
+        if not (isinstance(item, type) and issubclass(item, Module)):
+            kinds = ", ".join(t.__name__ for t in _RECORD_TYPES)
+            raise TypeError(f"parametrize_with_checks: expected info records ({kinds}) or Module classes, got "
+                            f"{item!r} ({type(item).__name__})")
+        if installed is None:
+            installed = [r for e in plugins.entries("lamina.testing") for r in _load_value(e.value)()]
+        own = [r for r in installed if getattr(r, "cls", None) is item]
+        if own:
+            out.extend(own)
+        else:
+            kind = LossInfo if any(c.__name__ in ("_Loss", "_WeightedLoss") for c in item.__mro__) else ModuleInfo
+            out.append(kind(cls=item, name=item.__name__))
+    return out
 
 
 def parametrize_plugin(distribution: str, *, backend: str | None = None, strict: bool = True):
