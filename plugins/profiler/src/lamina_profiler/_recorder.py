@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 import threading
 import traceback
 from collections.abc import Callable
@@ -33,6 +34,7 @@ __all__ = ["Recorder", "record_function"]
 
 _active: list[Recorder] = []  # recorders now recording (nested profilers each record)
 _HERE = os.path.dirname(os.path.abspath(__file__))
+_OBSERVER_FILE = getattr(sys.modules.get(observe_ops.__module__), "__file__", None)  # the core's Function.apply
 
 
 def op_name(op: Any) -> str:
@@ -112,9 +114,9 @@ class Recorder:
 
     def _stack(self) -> list[str]:
         """The Python frames of the call, innermost first, without the profiler's own."""
-        frames = traceback.extract_stack()[:-3]
+        frames = traceback.extract_stack()
         return [f"{f.filename}({f.lineno}): {f.name}" for f in reversed(frames)
-                if not f.filename.startswith(_HERE)]
+                if not f.filename.startswith(_HERE) and f.filename != _OBSERVER_FILE]
 
     # --- hooks --------------------------------------------------------------------------------------
     def _on_module(self, module: Any, args: Any) -> None:
