@@ -23,6 +23,10 @@ def __getattr__(name: str):
         from .variable import Variable
 
         return Variable
+    if name == "functional":  # torch.autograd.functional, served by lamina-func
+        import importlib
+
+        return importlib.import_module(f"{__name__}.functional")
     raise AttributeError(f"module 'lamina.autograd' has no attribute {name!r}")
 
 
