@@ -129,6 +129,14 @@ def test_absent_file_raises_naming_url_and_path_and_creates_the_dir(tmp_path, mo
     assert os.path.isdir(ckpt)  # created, as torch creates it before downloading
 
 
+def test_absent_safetensors_url_names_one_path(tmp_path, monkeypatch):
+    ckpt = _checkpoint_dir(tmp_path, monkeypatch)
+    url = "https://download.example.invalid/models/tiny.safetensors"
+    with pytest.raises(FileNotFoundError, match=r"put it at .*tiny\.safetensors \(where torch\.hub") as info:
+        lhub.load_state_dict_from_url(url)
+    assert "converted" not in str(info.value) and os.path.join(ckpt, "tiny.safetensors") in str(info.value)
+
+
 def test_torch_pickle_in_the_cache_gets_loads_conversion_error(tmp_path, monkeypatch):
     ckpt = _checkpoint_dir(tmp_path, monkeypatch)
     os.makedirs(ckpt)

@@ -51,9 +51,11 @@ class HubFileNotFoundError(FileNotFoundError, URLError):
     """A file lamina.hub would have to download: lamina never touches the network. Caught by ``except
     FileNotFoundError``, ``except OSError`` and ``except urllib.error.URLError`` (what an offline torch raises)."""
 
-    def __init__(self, url: str, path: str) -> None:
+    def __init__(self, url: str, path: str, converted: str | None = None) -> None:
         message = (f"lamina.hub does not download: {url} is not in the cache. Download it yourself and put it at "
-                   f"{path} (the same file torch.hub would have saved there)")
+                   f"{path} (where torch.hub would have saved it)")
+        if converted:
+            message += f", or put the checkpoint converted to safetensors at {converted}"
         OSError.__init__(self, 2, message, path)
         self.reason, self.url = message, url
 
@@ -129,8 +131,8 @@ def load_state_dict_from_url(url: str, model_dir: str | None = None, map_locatio
     for candidate in (cached_file,) if ext == ".safetensors" else (cached_file, converted):
         if os.path.isfile(candidate):
             return lamina.load(candidate, map_location=map_location, weights_only=weights_only)
-    raise HubFileNotFoundError(url, os.path.abspath(cached_file) if ext == ".safetensors" else
-                               f"{os.path.abspath(cached_file)} (or, converted, {os.path.abspath(converted)})")
+    raise HubFileNotFoundError(url, os.path.abspath(cached_file),
+                               None if ext == ".safetensors" else os.path.abspath(converted))
 
 
 def _refuse(name: str) -> NoReturn:

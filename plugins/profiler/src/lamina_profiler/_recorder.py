@@ -74,7 +74,7 @@ class Recorder:
     def start(self) -> None:
         self._observing = observe_ops(self._on_op)
         self._observing.__enter__()
-        from lamina.nn.modules.module import register_module_forward_pre_hook
+        from lamina.nn.module import register_module_forward_pre_hook
 
         self._module_hook = register_module_forward_pre_hook(self._on_module)
         _active.append(self)
