@@ -397,9 +397,73 @@ def test_adjust_factor_errors(fn, name):
         F.adjust_hue(lamina.zeros(3, 2, 2), 0.6)
 
 
-def test_rotate_pil_is_pillow_rotate_and_tensor_is_refused():
+def test_rotate_pil_is_pillow_rotate():
     img = _rgb(5, 7)
     np.testing.assert_array_equal(np.asarray(F.rotate(img, 30, expand=True, fill=[1, 2, 3])),
                                   np.asarray(img.rotate(30, Image.Resampling.NEAREST, True, fillcolor=(1, 2, 3))))
-    with pytest.raises(NotImplementedError, match="rotates PIL images only"):
-        F.rotate(lamina.zeros(3, 4, 4), 10)
+    with pytest.raises(ValueError, match="center should be a sequence of length 2"):
+        F.rotate(img, 10, center=(1,))
+
+
+@pytest.mark.parametrize("angle", [90, 180, 270, -90, 450])
+def test_rotate_tensor_quarter_turns_are_rot90(angle):
+    x = lamina.rand(2, 3, 4, 6)
+    y = F.rotate(x, angle, expand=True)
+    np.testing.assert_array_equal(y.numpy(), torch.rot90(torch.from_numpy(x.numpy()), angle // 90, (-2, -1)).numpy())
+
+
+@pytest.mark.parametrize("angle", [17, 33.3, -50, 120])
+@pytest.mark.parametrize("expand,center", [(False, None), (False, (2, 3)), (True, None)])
+def test_rotate_tensor_nearest_equals_pillow(angle, expand, center):
+    img = Image.fromarray(_u8((9, 12, 3)) | 1)
+    out = F.rotate(F.pil_to_tensor(img), angle, expand=expand, center=center, fill=[5.0, 6.0, 7.0])
+    ref = np.asarray(img.rotate(angle, Image.Resampling.NEAREST, expand, center, fillcolor=(5, 6, 7)))
+    assert out.dtype == lamina.uint8
+    np.testing.assert_array_equal(out.numpy(), ref.transpose(2, 0, 1))
+
+
+def _grid_sample_rotation(x, angle, mode, center, fill):
+    """Reference: torch.nn.functional.grid_sample at the inversely rotated output pixel centres."""
+    n, c, h, w = x.shape
+    ys, xs = torch.meshgrid(torch.arange(h, dtype=x.dtype) + 0.5 - h / 2, torch.arange(w, dtype=x.dtype) + 0.5 - w / 2,
+                            indexing="ij")
+    cx, cy = (0.0, 0.0) if center is None else (center[0] - w / 2, center[1] - h / 2)
+    t = np.radians(angle)
+    sx = np.cos(t) * (xs - cx) - np.sin(t) * (ys - cy) + cx
+    sy = np.sin(t) * (xs - cx) + np.cos(t) * (ys - cy) + cy
+    grid = torch.stack((sx / (w / 2), sy / (h / 2)), dim=-1)[None].expand(n, h, w, 2)
+    with_mask = torch.cat((x, torch.ones(n, 1, h, w, dtype=x.dtype)), dim=1)
+    out = torch.nn.functional.grid_sample(with_mask, grid, mode=mode, padding_mode="zeros", align_corners=False)
+    img, mask = out[:, :-1], out[:, -1:]
+    fill_t = torch.tensor(fill, dtype=x.dtype).view(1, -1, 1, 1)
+    if mode == "nearest":
+        return torch.where(mask < 0.5, fill_t.expand_as(img), img)
+    return img * mask + (1 - mask) * fill_t
+
+
+@pytest.mark.parametrize("mode", ["nearest", "bilinear"])
+@pytest.mark.parametrize("angle,center", [(25.0, None), (-71.5, None), (140.0, (1, 5)), (10.0, (0, 0))])
+def test_rotate_tensor_vs_torch_grid_sample(mode, angle, center):
+    x = lamina.rand(2, 3, 7, 9, dtype=lamina.float64)
+    fill = [0.25, 0.5, 0.75]
+    y = F.rotate(x, angle, InterpolationMode(mode), center=center, fill=fill)
+    ref = _grid_sample_rotation(torch.from_numpy(x.numpy()), angle, mode, center, fill)
+    np.testing.assert_allclose(y.numpy(), ref.numpy(), atol=1e-12)
+
+
+@pytest.mark.parametrize("size", [(6, 4), (7, 5), (10, 3), (9, 9), (1, 1)])
+def test_rotate_tensor_expanded_size_is_pillows(size):
+    w, h = size
+    for angle in (0, 10, 30, 45, 95, 135, 200, -33, 90, 270):
+        out = F.rotate(lamina.zeros(1, h, w), angle, expand=True)
+        assert (int(out.shape[-1]), int(out.shape[-2])) == Image.new("L", (w, h)).rotate(angle, expand=True).size
+
+
+def test_rotate_tensor_errors_and_no_fill_is_zeros():
+    x = lamina.ones(3, 4, 4)
+    y = F.rotate(x, 45)
+    assert float(y[0, 0, 0]) == 0.0 and float(y[0, 2, 2]) == 1.0
+    with pytest.raises(ValueError, match="Interpolation mode 'bicubic' is not supported for tensor rotation"):
+        F.rotate(x, 10, InterpolationMode.BICUBIC)
+    with pytest.raises(ValueError, match=r"The number of elements in 'fill' \(2\) does not match"):
+        F.rotate(x, 10, fill=[1.0, 2.0])

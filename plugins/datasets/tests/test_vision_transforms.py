@@ -200,6 +200,17 @@ def test_random_grayscale_keeps_channels_and_rotation_draws_angle():
     np.testing.assert_array_equal(np.asarray(rotated), np.asarray(img.rotate(angle, Image.Resampling.NEAREST)))
 
 
+def test_random_rotation_on_tensors_fills_every_channel():
+    x = lamina.rand(3, 6, 6, dtype=lamina.float64)
+    lamina.manual_seed(8)
+    y = T.RandomRotation(40, interpolation=T.InterpolationMode.BILINEAR, fill=0.5)(x)
+    lamina.manual_seed(8)
+    angle = float(lamina.empty(1).uniform_(-40.0, 40.0).item())
+    ref = F.rotate(x, angle, T.InterpolationMode.BILINEAR, fill=[0.5, 0.5, 0.5])
+    np.testing.assert_array_equal(y.numpy(), ref.numpy())
+    assert not np.array_equal(y.numpy(), F.rotate(x, angle, T.InterpolationMode.BILINEAR).numpy())
+
+
 # --- seeding and statistics -------------------------------------------------------------------
 def test_pipeline_reproducible_under_manual_seed():
     pipeline = T.Compose([T.RandomResizedCrop(8), T.RandomHorizontalFlip(), T.ColorJitter(0.4, 0.4, 0.4, 0.1),

@@ -17,7 +17,7 @@ import numpy as np
 from lamina import Tensor
 from PIL import Image
 
-from . import _pil, _tensor
+from . import _pil, _rotate, _tensor
 from ._modes import InterpolationMode, as_mode, pil_filter
 
 __all__ = ["InterpolationMode", "get_dimensions", "get_image_size", "get_image_num_channels", "to_tensor",
@@ -284,11 +284,15 @@ def vflip(img: ImageLike) -> ImageLike:
 def rotate(img: ImageLike, angle: float, interpolation: InterpolationMode | int = InterpolationMode.NEAREST,
            expand: bool = False, center: Sequence[int] | None = None,
            fill: float | Sequence[float] | None = None) -> ImageLike:
-    """Rotate counter-clockwise by ``angle`` degrees about ``center`` (PIL images)."""
+    """Rotate counter-clockwise by ``angle`` degrees about ``center`` (default: the image centre).
+
+    ``expand`` grows the output to hold the whole rotated image; ``fill`` colours the area outside it.
+    """
     mode = as_mode(interpolation)
+    if center is not None and (not isinstance(center, (list, tuple)) or len(center) != 2):
+        raise ValueError("center should be a sequence of length 2.")
     if isinstance(img, Tensor):
-        raise NotImplementedError("torchvision.transforms.functional.rotate: lamina-datasets rotates PIL images "
-                                  "only; convert with to_pil_image first")
+        return _rotate.rotate(img, float(angle), mode.value, expand, center, fill)
     return _pil.rotate(_pil_only(img), angle, pil_filter(mode), expand, center, fill)
 
 

@@ -242,7 +242,7 @@ def _angle_range(degrees: float | Sequence[float]) -> list[float]:
 
 
 class RandomRotation(nn.Module):
-    """Rotate by an angle drawn uniformly from ``degrees`` (PIL images)."""
+    """Rotate by an angle drawn uniformly from ``degrees`` (counter-clockwise; nearest or bilinear)."""
 
     def __init__(self, degrees: float | Sequence[float], interpolation: InterpolationMode | int =
                  InterpolationMode.NEAREST, expand: bool = False, center: Sequence[int] | None = None,
