@@ -31,7 +31,8 @@ ROOT = Path(__file__).resolve().parents[1]
 WHEEL_RUN = os.environ.get("LAMINA_TEST_INSTALL") == "wheels"
 # the core's extras, as the README states them
 CPU_SET = {"lamina-backend-cpu", "lamina-layers-basic", "lamina-norms", "lamina-init", "lamina-losses",
-           "lamina-optim", "lamina-layers-recurrent", "lamina-layers-attention", "lamina-datasets"}
+           "lamina-optim", "lamina-layers-recurrent", "lamina-layers-attention", "lamina-datasets",
+           "lamina-distributed"}
 SOURCE_SUFFIXES = (".py", ".pyi", ".cu", ".cuh", ".typed")
 
 
