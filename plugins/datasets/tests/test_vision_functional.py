@@ -467,3 +467,42 @@ def test_rotate_tensor_errors_and_no_fill_is_zeros():
         F.rotate(x, 10, InterpolationMode.BICUBIC)
     with pytest.raises(ValueError, match=r"The number of elements in 'fill' \(2\) does not match"):
         F.rotate(x, 10, fill=[1.0, 2.0])
+
+
+# --- gradients and non-contiguous inputs ---------------------------------------------------------
+@pytest.mark.parametrize("mode,antialias", [("bilinear", True), ("bicubic", False), ("bilinear", False)])
+def test_resize_gradient_equals_torch_interpolate_gradient(mode, antialias):
+    x = lamina.rand(1, 2, 7, 5, dtype=lamina.float64, requires_grad=True)
+    w = np.random.default_rng(0).random((1, 2, 3, 8))
+    y = F.resize(x, [3, 8], InterpolationMode(mode), antialias=antialias)
+    (y * lamina.from_numpy(w)).sum().backward()
+    tx = torch.from_numpy(x.detach().numpy()).requires_grad_()
+    ref = torch.nn.functional.interpolate(tx, size=(3, 8), mode=mode, antialias=antialias, align_corners=False)
+    (ref * torch.from_numpy(w)).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("fn", [
+    lambda t: F.pad(t, [1, 2, 0, 3], padding_mode="symmetric"),
+    lambda t: F.pad(t, 2, padding_mode="reflect"),
+    lambda t: F.rotate(t, 30, InterpolationMode.BILINEAR, fill=[0.5, 0.2, 0.1]),
+    lambda t: F.normalize(t, (0.1, 0.2, 0.3), (0.3, 0.4, 0.5)),
+    lambda t: F.adjust_contrast(t, 0.7),
+    lambda t: F.adjust_saturation(t, 0.4),
+    lambda t: F.center_crop(t, [7, 3]),
+])
+def test_tensor_functionals_gradcheck(fn):
+    x = (lamina.rand(1, 3, 5, 6, dtype=lamina.float64) * 0.8 + 0.1).requires_grad_()
+    assert lamina.testing.gradcheck(fn, (x,))
+
+
+@pytest.mark.parametrize("fn", [
+    lambda t: F.resize(t, [4, 3]), lambda t: F.pad(t, [1, 2], padding_mode="edge"), lambda t: F.hflip(t),
+    lambda t: F.rotate(t, 20), lambda t: F.adjust_hue(t, 0.2), lambda t: F.rgb_to_grayscale(t),
+    lambda t: F.crop(t, -1, 1, 4, 4),
+])
+def test_non_contiguous_inputs_give_the_contiguous_result(fn):
+    base = lamina.rand(3, 6, 5)
+    view = base.transpose(-1, -2)  # (3, 5, 6), not contiguous
+    assert not view.is_contiguous()
+    np.testing.assert_array_equal(fn(view).numpy(), fn(view.contiguous()).numpy())
