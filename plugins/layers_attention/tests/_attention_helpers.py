@@ -81,3 +81,32 @@ def parity(lm, tm, args: list, kwargs: dict, dtype: str, rng, same_input: tuple 
     for k in grad_kwargs:
         assert_close(l_kw[k].grad.numpy(), t_kw[k].grad.numpy(), f"grad of {k}", GRAD_TOL[dtype])
     return l_ys
+
+
+def hessian_vector(lib, fn, leaves: list, seed: int) -> list:
+    """Second derivatives in one seeded direction: d/d leaves of sum_i <d outputs/d leaf_i (v), u_i>.
+
+    ``fn()`` returns a tensor or a tuple (None entries ignored); v (one per output) and u (one per leaf) are
+    drawn from ``seed`` in a fixed order, so lamina and torch get the same directions. -> arrays (None: unused)
+    """
+    rng = np.random.default_rng(seed)
+    out = fn()
+    outs = [o for o in (out if isinstance(out, tuple) else (out,)) if o is not None and o.requires_grad]
+    vs = [lib.tensor(rng.standard_normal(tuple(o.shape))) for o in outs]
+    us = [lib.tensor(rng.standard_normal(tuple(t.shape))) for t in leaves]
+    grads = lib.autograd.grad(outs, leaves, vs, create_graph=True, allow_unused=True)
+    s = sum((g * u).sum() for g, u in zip(grads, us) if g is not None)
+    second = lib.autograd.grad(s, leaves, allow_unused=True)
+    return [None if h is None else np.array(h.detach().numpy()) for h in second]
+
+
+def assert_same_second(got: list, want: list, names: list, tol: dict | None = None) -> None:
+    """lamina's and torch's second derivatives agree (None, no path, counts as zero)."""
+    assert len(got) == len(want)
+    for name, g, w in zip(names, got, want):
+        if g is None or w is None:
+            other = w if g is None else g
+            assert other is None or not np.any(other), f"{name}: one side is zero, the other is not"
+            continue
+        np.testing.assert_allclose(g, w, err_msg=f"second derivative of {name}", **(tol or dict(rtol=1e-7,
+                                                                                               atol=1e-9)))
