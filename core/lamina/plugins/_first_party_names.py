@@ -11,6 +11,7 @@ TABLE: dict[str, dict[str, str]] = {
     "lamina-backend-cpu": {"lamina.backends.cpu": "numpy"},
     "lamina-backend-cuda": {"lamina.backends.cuda": "cupy"},
     "lamina-data": {"lamina.namespaces": "utils.data"},
+    "lamina-datasets": {"lamina.aliases": "torchvision"},
     "lamina-distributed": {
         "lamina.cli": "run",
         "lamina.layers": "DataParallel",
@@ -24,7 +25,8 @@ TABLE: dict[str, dict[str, str]] = {
         "lamina.namespaces": "fft",
         "lamina.tensor_methods": "stft istft",
     },
-    "lamina-func": {"lamina.functions": "vmap", "lamina.namespaces": "func"},
+    "lamina-func": {"lamina.functions": "vmap", "lamina.namespaces": "func autograd.functional"},
+    "lamina-hub": {"lamina.namespaces": "hub"},
     "lamina-init": {
         "lamina.init": """
             calculate_gain uniform_ normal_ trunc_normal_ constant_ ones_ zeros_ eye_ dirac_ orthogonal_ sparse_
@@ -33,6 +35,7 @@ TABLE: dict[str, dict[str, str]] = {
             kaiming_normal orthogonal sparse
         """,
     },
+    "lamina-jit": {"lamina.namespaces": "jit fx"},
     "lamina-layers-attention": {
         "lamina.functional": "scaled_dot_product_attention multi_head_attention_forward",
         "lamina.layers": """
@@ -65,18 +68,19 @@ TABLE: dict[str, dict[str, str]] = {
             threshold threshold_ hardshrink prelu
         """,
         "lamina.layers": """
-            Linear Bilinear LazyLinear Conv1d Conv2d Conv3d ConvTranspose1d ConvTranspose2d ConvTranspose3d
-            LazyConv1d LazyConv2d LazyConv3d LazyConvTranspose1d LazyConvTranspose2d LazyConvTranspose3d MaxPool1d
-            MaxPool2d MaxPool3d FractionalMaxPool2d FractionalMaxPool3d MaxUnpool2d MaxUnpool1d MaxUnpool3d
-            AvgPool1d AvgPool2d AvgPool3d LPPool2d LPPool1d LPPool3d AdaptiveAvgPool1d AdaptiveAvgPool2d
-            AdaptiveAvgPool3d AdaptiveMaxPool1d AdaptiveMaxPool2d AdaptiveMaxPool3d Unfold Fold ZeroPad2d
-            ConstantPad1d ConstantPad2d ReflectionPad2d ReplicationPad2d ReflectionPad1d ReflectionPad3d
-            ReplicationPad1d ReplicationPad3d CircularPad1d CircularPad2d CircularPad3d ZeroPad1d ZeroPad3d
-            ConstantPad3d Upsample UpsamplingNearest2d UpsamplingBilinear2d ReLU ReLU6 LeakyReLU PReLU RReLU ELU
-            SELU CELU GELU SiLU Mish Hardtanh Hardswish Hardsigmoid Threshold Sigmoid Tanh Softplus Softsign
-            Softshrink Hardshrink Tanhshrink LogSigmoid GLU Softmax LogSoftmax Softmin Softmax2d Dropout Dropout1d
-            Dropout2d Dropout3d AlphaDropout FeatureAlphaDropout Embedding EmbeddingBag Flatten Container Unflatten
-            PixelShuffle PixelUnshuffle ChannelShuffle CosineSimilarity PairwiseDistance
+            _ConvNd LazyModuleMixin _ConvTransposeNd _DropoutNd _MaxPoolNd _AvgPoolNd _LPPoolNd _MaxUnpoolNd Linear
+            Bilinear LazyLinear Conv1d Conv2d Conv3d ConvTranspose1d ConvTranspose2d ConvTranspose3d LazyConv1d
+            LazyConv2d LazyConv3d LazyConvTranspose1d LazyConvTranspose2d LazyConvTranspose3d MaxPool1d MaxPool2d
+            MaxPool3d FractionalMaxPool2d FractionalMaxPool3d MaxUnpool2d MaxUnpool1d MaxUnpool3d AvgPool1d
+            AvgPool2d AvgPool3d LPPool2d LPPool1d LPPool3d AdaptiveAvgPool1d AdaptiveAvgPool2d AdaptiveAvgPool3d
+            AdaptiveMaxPool1d AdaptiveMaxPool2d AdaptiveMaxPool3d Unfold Fold ZeroPad2d ConstantPad1d ConstantPad2d
+            ReflectionPad2d ReplicationPad2d ReflectionPad1d ReflectionPad3d ReplicationPad1d ReplicationPad3d
+            CircularPad1d CircularPad2d CircularPad3d ZeroPad1d ZeroPad3d ConstantPad3d Upsample UpsamplingNearest2d
+            UpsamplingBilinear2d ReLU ReLU6 LeakyReLU PReLU RReLU ELU SELU CELU GELU SiLU Mish Hardtanh Hardswish
+            Hardsigmoid Threshold Sigmoid Tanh Softplus Softsign Softshrink Hardshrink Tanhshrink LogSigmoid GLU
+            Softmax LogSoftmax Softmin Softmax2d Dropout Dropout1d Dropout2d Dropout3d AlphaDropout
+            FeatureAlphaDropout Embedding EmbeddingBag Flatten Container Unflatten PixelShuffle PixelUnshuffle
+            ChannelShuffle CosineSimilarity PairwiseDistance
         """,
         "lamina.tensor_methods": "hardshrink prelu",
     },
@@ -110,10 +114,11 @@ TABLE: dict[str, dict[str, str]] = {
         """,
         "lamina.layers": "LinearCrossEntropyOptions",
         "lamina.losses": """
-            L1Loss MSELoss SmoothL1Loss HuberLoss PoissonNLLLoss GaussianNLLLoss CrossEntropyLoss NLLLoss NLLLoss2d
-            LinearCrossEntropyLoss AdaptiveLogSoftmaxWithLoss BCELoss BCEWithLogitsLoss SoftMarginLoss
-            MultiLabelSoftMarginLoss KLDivLoss MarginRankingLoss HingeEmbeddingLoss CosineEmbeddingLoss
-            MultiMarginLoss MultiLabelMarginLoss TripletMarginLoss TripletMarginWithDistanceLoss CTCLoss
+            _Loss _WeightedLoss L1Loss MSELoss SmoothL1Loss HuberLoss PoissonNLLLoss GaussianNLLLoss
+            CrossEntropyLoss NLLLoss NLLLoss2d LinearCrossEntropyLoss AdaptiveLogSoftmaxWithLoss BCELoss
+            BCEWithLogitsLoss SoftMarginLoss MultiLabelSoftMarginLoss KLDivLoss MarginRankingLoss HingeEmbeddingLoss
+            CosineEmbeddingLoss MultiMarginLoss MultiLabelMarginLoss TripletMarginLoss TripletMarginWithDistanceLoss
+            CTCLoss
         """,
     },
     "lamina-nn-utils": {
@@ -125,9 +130,10 @@ TABLE: dict[str, dict[str, str]] = {
         """,
         "lamina.functions": "batch_norm instance_norm layer_norm group_norm rms_norm norm_except_dim",
         "lamina.layers": """
-            BatchNorm1d BatchNorm2d BatchNorm3d LazyBatchNorm1d LazyBatchNorm2d LazyBatchNorm3d SyncBatchNorm
-            InstanceNorm1d InstanceNorm2d InstanceNorm3d LazyInstanceNorm1d LazyInstanceNorm2d LazyInstanceNorm3d
-            LayerNorm GroupNorm RMSNorm LocalResponseNorm CrossMapLRN2d
+            _NormBase _BatchNorm _InstanceNorm _LazyNormBase BatchNorm1d BatchNorm2d BatchNorm3d LazyBatchNorm1d
+            LazyBatchNorm2d LazyBatchNorm3d SyncBatchNorm InstanceNorm1d InstanceNorm2d InstanceNorm3d
+            LazyInstanceNorm1d LazyInstanceNorm2d LazyInstanceNorm3d LayerNorm GroupNorm RMSNorm LocalResponseNorm
+            CrossMapLRN2d
         """,
     },
     "lamina-onnx": {
@@ -144,6 +150,7 @@ TABLE: dict[str, dict[str, str]] = {
             SGD Adam AdamW Adamax NAdam RAdam RMSprop Adagrad Adadelta ASGD Rprop LBFGS Adafactor Muon
         """,
     },
+    "lamina-profiler": {"lamina.namespaces": "profiler"},
     "lamina-sparse": {
         "lamina.functions": """
             sparse_coo_tensor sparse_csr_tensor sparse_csc_tensor sparse_bsr_tensor sparse_bsc_tensor

@@ -259,8 +259,10 @@ def test_activities_and_arguments():
         lprof.profile(activities=["cpu"])
     with pytest.raises(NotImplementedError, match="ExecutionTraceObserver"):
         lprof.ExecutionTraceObserver()
+    with pytest.raises(NotImplementedError, match="with_flops=True"):
+        lprof.profile(with_flops=True)
     prof = lprof.profile(activities=[lprof.ProfilerActivity.CPU, {lprof.ProfilerActivity.CUDA: []}],
-                         with_flops=True, with_modules=True)
+                         with_modules=True)
     assert prof.activities == {lprof.ProfilerActivity.CPU, lprof.ProfilerActivity.CUDA}
     assert lprof.kineto_available() is False
 

@@ -18,7 +18,7 @@ What differs, and why:
 * ``profile_memory`` counts the bytes of each op's outputs (lamina has no allocator events): "CPU Mem" is what an
   op returned, "Self CPU Mem" what a region's own ops did not account for.
 * Device (CUDA) activity is the host side only: kernels run asynchronously and are not timed on the device.
-  ``with_flops`` and ``with_modules`` are accepted and add nothing.
+  ``with_modules`` adds nothing (as in torch for eager models); ``with_flops=True`` raises NotImplementedError.
 """
 
 from ._events import EventList, FunctionEvent, FunctionEventAvg

@@ -137,8 +137,9 @@ _A = ProfilerAction
 class profile:  # noqa: N801 - torch's name
     """Record op, backward and ``record_function`` times on the host while active (see the package docstring).
 
-    ``with_flops``, ``with_modules``, ``experimental_config``, ``custom_trace_id_callback`` and
-    ``post_processing_timeout_s`` are accepted and change nothing."""
+    ``with_modules`` changes nothing, as in torch for eager (non-TorchScript) models; ``experimental_config``,
+    ``custom_trace_id_callback`` and ``post_processing_timeout_s`` tune torch's Kineto backend, which lamina
+    does not have, and change nothing. ``with_flops=True`` raises: lamina does not estimate FLOPs."""
 
     def __init__(self, *, activities: Iterable[Any] | None = None,
                  schedule: Callable[[int], ProfilerAction] | None = None,
@@ -148,6 +149,9 @@ class profile:  # noqa: N801 - torch's name
                  acc_events: bool = False, use_cuda: bool | None = None,
                  custom_trace_id_callback: Callable[[], str] | None = None,
                  post_processing_timeout_s: float | None = None) -> None:
+        if with_flops:
+            raise NotImplementedError("lamina.profiler.profile(with_flops=True): lamina-profiler does not estimate "
+                                      "FLOPs (torch.profiler's with_flops); profile without it")
         chosen = set()
         for a in supported_activities() if activities is None else activities:
             for group in (a if isinstance(a, dict) else {a: None}):
