@@ -77,6 +77,7 @@ def test_to_pil_image_from_float_and_uint8_tensors(channels, mode):
 def test_to_pil_image_modes_and_errors():
     assert F.to_pil_image(lamina.zeros(3, 3)).mode == "L"
     assert F.to_pil_image(lamina.zeros(1, 2, 2), mode="F").mode == "F"
+    assert F.to_pil_image(lamina.rand(1, 2, 2, requires_grad=True), mode="F").mode == "F"  # detached, as force=True
     assert F.to_pil_image(np.zeros((2, 2), np.int32)).mode == "I"
     assert F.to_pil_image(np.zeros((2, 2, 3), np.uint8), mode="HSV").mode == "HSV"
     with pytest.raises(TypeError, match=r"pic should be Tensor or ndarray. Got <class 'list'>."):

@@ -96,7 +96,7 @@ def to_pil_image(pic: Tensor | np.ndarray, mode: str | None = None) -> Image.Ima
             raise ValueError(f"pic should be 2/3 dimensional. Got {pic.ndim} dimensions.")
         if pic.is_floating_point() and mode != "F":
             pic = pic.mul(255).byte()
-        arr = (pic.permute(1, 2, 0) if pic.ndim == 3 else pic).cpu().numpy()
+        arr = (pic.permute(1, 2, 0) if pic.ndim == 3 else pic).detach().cpu().numpy()
     elif isinstance(pic, np.ndarray):
         arr = pic
         if arr.ndim not in (2, 3):
