@@ -141,7 +141,8 @@ def test_random_resized_crop_replay_and_bounds():
         i, j, h, w = t.get_params(img, t.scale, t.ratio)
         lamina.manual_seed(seed)
         area = 600 * float(lamina.empty(1).uniform_(0.2, 0.9).item())
-        aspect = math.exp(float(lamina.empty(1).uniform_(math.log(0.5), math.log(2.0)).item()))
+        lo, hi = (float(np.log(np.float32(r))) for r in (0.5, 2.0))  # float32 bounds and exp, as torchvision
+        aspect = float(np.exp(np.float32(lamina.empty(1).uniform_(lo, hi).item())))
         ew, eh = int(round(math.sqrt(area * aspect))), int(round(math.sqrt(area / aspect)))
         if 0 < ew <= 30 and 0 < eh <= 20:
             assert (h, w) == (eh, ew)

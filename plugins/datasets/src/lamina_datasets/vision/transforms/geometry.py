@@ -174,10 +174,12 @@ class RandomResizedCrop(nn.Module):
         """``(top, left, height, width)`` of the window to crop."""
         _, height, width = F.get_dimensions(img)
         area = height * width
-        log_lo, log_hi = math.log(ratio[0]), math.log(ratio[1])
+        # the log-ratio bounds and the exp are float32 tensor ops, as torchvision computes them
+        log_ratio = lamina.log(lamina.tensor([float(ratio[0]), float(ratio[1])]))
+        log_lo, log_hi = float(log_ratio[0]), float(log_ratio[1])
         for _ in range(10):
             target_area = area * _uniform(scale[0], scale[1])
-            aspect = math.exp(_uniform(log_lo, log_hi))
+            aspect = float(lamina.exp(lamina.empty(1).uniform_(log_lo, log_hi)).item())
             w = int(round(math.sqrt(target_area * aspect)))
             h = int(round(math.sqrt(target_area / aspect)))
             if 0 < w <= width and 0 < h <= height:
