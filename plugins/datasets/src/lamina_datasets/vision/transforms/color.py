@@ -97,7 +97,7 @@ class RandomGrayscale(nn.Module):
 
     def forward(self, img: Any) -> Any:
         channels = F.get_dimensions(img)[0]
-        if lamina.rand(1).item() < self.p:
+        if bool(lamina.rand(1) < self.p):
             return F.rgb_to_grayscale(img, num_output_channels=channels)
         return img
 

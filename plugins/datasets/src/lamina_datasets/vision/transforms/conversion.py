@@ -57,7 +57,7 @@ class RandomApply(nn.Module):
         self.p = p
 
     def forward(self, img: Any) -> Any:
-        if self.p < lamina.rand(1).item():
+        if bool(self.p < lamina.rand(1)):
             return img
         for t in self.transforms:
             img = t(img)

@@ -212,7 +212,7 @@ class RandomHorizontalFlip(nn.Module):
         self.p = p
 
     def forward(self, img: Any) -> Any:
-        return F.hflip(img) if lamina.rand(1).item() < self.p else img
+        return F.hflip(img) if bool(lamina.rand(1) < self.p) else img
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(p={self.p})"
@@ -226,7 +226,7 @@ class RandomVerticalFlip(nn.Module):
         self.p = p
 
     def forward(self, img: Any) -> Any:
-        return F.vflip(img) if lamina.rand(1).item() < self.p else img
+        return F.vflip(img) if bool(lamina.rand(1) < self.p) else img
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(p={self.p})"
