@@ -63,7 +63,8 @@ def test_mnist_missing_files_errors_name_the_files_and_folder(tmp_path):
     os.makedirs(tmp_path / "FashionMNIST" / "processed")
     (tmp_path / "FashionMNIST" / "processed" / "training.pt").write_bytes(b"PK")
     with pytest.raises(RuntimeError, match=r"processed file .*training\.pt, a pickle, which lamina never loads.*"
-                                           r"apt-get install dataset-fashion-mnist"):
+                                           r"apt-get install dataset-fashion-mnist puts them in "
+                                           r"/usr/share/datasets/fashion-mnist: pass that folder as root\."):
         D.FashionMNIST(tmp_path)
 
 
@@ -125,6 +126,7 @@ def test_cifar_errors(tmp_path):
     (tmp_path / "cifar-10-batches-py").mkdir()
     with pytest.raises(RuntimeError, match=r"CIFAR10: Dataset not found or corrupted\. Put the binary version's "
                                            r"data_batch_1\.bin, .*data_batch_5\.bin in .*cifar-10-batches-bin.*"
+                                           r"the archive cifar-10-binary\.tar\.gz unpacks to that folder.*"
                                            r"the Python version, pickles that lamina never loads"):
         D.CIFAR10(tmp_path)
     with pytest.raises(RuntimeError, match=r"download=True cannot fetch anything.*test\.bin"):

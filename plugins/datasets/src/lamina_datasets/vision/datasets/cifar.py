@@ -35,6 +35,7 @@ class CIFAR10(VisionDataset):
 
     base_folder: ClassVar[str] = "cifar-10-batches-bin"
     python_folder: ClassVar[str] = "cifar-10-batches-py"
+    binary_archive: ClassVar[str] = "cifar-10-binary.tar.gz"
     train_list: ClassVar[list[str]] = [f"data_batch_{i}.bin" for i in range(1, 6)]
     test_list: ClassVar[list[str]] = ["test_batch.bin"]
     label_bytes: ClassVar[int] = 1  # the label used is the last of them
@@ -66,7 +67,7 @@ class CIFAR10(VisionDataset):
                 return folder
         cls = type(self).__name__
         where = (f"Put the binary version's {', '.join(wanted)} in {self._folders()[0]} "
-                 f"(or in {self._folders()[1]}).")
+                 f"(or in {self._folders()[1]}): the archive {self.binary_archive} unpacks to that folder.")
         if os.path.isdir(os.path.join(self.root, self.python_folder)):
             where += (f" Found {os.path.join(self.root, self.python_folder)}: that is the Python version, pickles "
                       "that lamina never loads; use the binary version of the data set.")
@@ -120,6 +121,7 @@ class CIFAR100(CIFAR10):
 
     base_folder: ClassVar[str] = "cifar-100-binary"
     python_folder: ClassVar[str] = "cifar-100-python"
+    binary_archive: ClassVar[str] = "cifar-100-binary.tar.gz"
     train_list: ClassVar[list[str]] = ["train.bin"]
     test_list: ClassVar[list[str]] = ["test.bin"]
     label_bytes: ClassVar[int] = 2

@@ -82,7 +82,8 @@ class FashionMNIST(MNIST):
     classes: ClassVar[list[str]] = list(_base.FashionMNIST.classes)
     mean = _base.FashionMNIST.mean
     std = _base.FashionMNIST.std
-    install_hint: ClassVar[str] = _base.FashionMNIST.install_hint
+    install_hint: ClassVar[str] = (f"{_base.FashionMNIST.install_hint.rstrip('.')} puts them in "
+                                   f"{_base.FashionMNIST.default_root}: pass that folder as root.")
 
 
 class KMNIST(MNIST):
