@@ -276,3 +276,32 @@ def test_ordinary_backward_unchanged_and_no_graph_kept():
         grads.append([gx.detach().numpy(), gw.detach().numpy()])
     for a, b in zip(*grads):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+EDGE = [
+    ("empty-batch-conv", lambda fm, x, w: fm.conv2d(x, w, padding=1), [(0, 3, 4, 4), (2, 3, 3, 3)]),
+    ("empty-batch-max_pool", lambda fm, x: fm.max_pool2d(x, 2), [(0, 3, 4, 4)]),
+    ("empty-batch-avg_pool", lambda fm, x: fm.avg_pool2d(x, 2, padding=1), [(0, 2, 3, 3)]),
+    ("non-contiguous-conv", lambda fm, x, w: fm.conv2d(x.transpose(2, 3), w, stride=2), [(2, 3, 5, 6), (2, 3, 3, 2)]),
+    ("non-contiguous-pad", lambda fm, x: fm.pad(x.transpose(2, 3), (1, 2, 2, 1), mode="reflect") ** 2, [(2, 3, 5, 6)]),
+    ("non-contiguous-interpolate", lambda fm, x: fm.interpolate(x[:, :, ::2], scale_factor=2, mode="bilinear") ** 2,
+     [(2, 3, 6, 4)]),
+]
+
+
+@pytest.mark.parametrize("fn, shapes", [e[1:] for e in EDGE], ids=[e[0] for e in EDGE])
+def test_double_backward_edge_inputs_match_torch(fn, shapes):
+    """Empty batches and non-contiguous inputs: the Hessian-weighted gradient sum(g * g)' matches torch's
+    (PyTorch gives None where nothing flows; lamina zeros)."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(8)
+    arrays = [rng.standard_normal(s) for s in shapes]
+    out = []
+    for lib, fmod in ((lamina, F), (torch, torch.nn.functional)):
+        ts = [lib.tensor(a, requires_grad=True) for a in arrays]
+        gs = lib.autograd.grad((fn(fmod, *ts) ** 2).sum(), ts, create_graph=True, allow_unused=True)
+        total = sum((g * g).sum() for g in gs if g is not None)
+        hs = lib.autograd.grad(total, ts, allow_unused=True) if isinstance(total, lib.Tensor) else [None] * len(ts)
+        out.append([np.zeros(a.shape) if h is None else h.detach().numpy() for h, a in zip(hs, arrays)])
+    for a, b in zip(*out):
+        np.testing.assert_allclose(a, b, **F64)

@@ -68,7 +68,7 @@ def scatter_windows(cols: Tensor, idx: np.ndarray, sizes: tuple[int, ...]) -> Te
     N, C = cols.shape[:2]
     S = math.prod(sizes)
     acc = lamina.zeros(N, C, S + 1, dtype=cols.dtype, device=cols.device)
-    acc = acc.index_add(2, const(idx.reshape(-1), cols), cols.reshape(N, C, -1))
+    acc = acc.index_add(2, const(idx.reshape(-1), cols), cols.reshape(N, C, idx.size))
     return acc[:, :, :S].reshape((N, C) + tuple(sizes))
 
 
@@ -76,7 +76,8 @@ def scatter_plane(dy: Tensor, flat: Any, shape: tuple[int, ...]) -> Tensor:
     """dx (N, C, *S) with dy (N, C, *out) added at flat plane positions ``flat`` (N, C, *out) (max pooling)."""
     N, C = shape[:2]
     acc = lamina.zeros(N, C, math.prod(shape[2:]), dtype=dy.dtype, device=dy.device)
-    return acc.scatter_add(2, const(flat, dy).reshape(N, C, -1), dy.reshape(N, C, -1)).reshape(shape)
+    L = math.prod(dy.shape[2:])  # explicit sizes, not -1: N may be 0
+    return acc.scatter_add(2, const(flat, dy).reshape(N, C, L), dy.reshape(N, C, L)).reshape(shape)
 
 
 def take_axis(x: Tensor, index: Any, axis: int) -> Tensor:
