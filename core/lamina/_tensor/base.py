@@ -245,9 +245,6 @@ class TensorBase:
     def tolist(self):
         return self._device.backend.to_host(self._data).tolist()
 
-    def __float__(self) -> builtins.float:
-        return builtins.float(self.item())
-
     def __int__(self) -> builtins.int:
         return builtins.int(self.item())
 

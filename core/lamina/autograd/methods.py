@@ -5,18 +5,38 @@ A mixin of ``lamina.ops.tensor.Tensor`` (the autograd layer sits below the op fa
 
 from __future__ import annotations
 
+import builtins
+import warnings
 from typing import TYPE_CHECKING, Any
 
 from . import engine as _engine
+from .grad_mode import state as _grad_state
 
 if TYPE_CHECKING:
     from .._tensor import Tensor
+
+
+_scalar_warned = False
+
+
+def warn_scalar_of_grad(t: Tensor) -> None:
+    """torch's one-per-process UserWarning when ``float()``/``complex()`` takes a tensor that requires grad
+    while grad mode is on (``item()``, ``int()`` and ``bool()`` stay silent, as there)."""
+    global _scalar_warned
+    if t._requires_grad and _grad_state.enabled and not _scalar_warned:
+        _scalar_warned = True
+        warnings.warn("Converting a tensor with requires_grad=True to a scalar may lead to unexpected behavior.\n"
+                      "Consider using tensor.detach() first.", UserWarning, stacklevel=3)
 
 
 class AutogradMethods:
     """Mixed into ``Tensor``; ``self`` is always a tensor."""
 
     __slots__ = ()
+
+    def __float__(self: Tensor) -> builtins.float:
+        warn_scalar_of_grad(self)
+        return builtins.float(self.item())
 
     def retain_grad(self: Tensor) -> None:
         if self._node is None:

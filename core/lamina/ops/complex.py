@@ -17,6 +17,7 @@ from .._base import dtype as _dtype
 from .._tensor import Tensor
 from ..autograd.autocast_state import autocast_op
 from ..autograd.function import Function
+from ..autograd.methods import warn_scalar_of_grad
 from .inplace import make_inplace
 from .shape import _as_view
 
@@ -274,4 +275,5 @@ class ComplexMethods:
     isreal = isreal
 
     def __complex__(self: Tensor) -> builtins.complex:
+        warn_scalar_of_grad(self)
         return builtins.complex(self.item())
