@@ -58,3 +58,52 @@ def test_mnist_cnn(tmp_path):
     ref_lines, got_lines = _TEST_LINE.findall(ref.stdout), _TEST_LINE.findall(got.stdout)
     assert len(ref_lines) == 3 and got_lines == ref_lines
     assert ref_lines[-1] == ref_lines[-2]  # the reloaded checkpoint scores as the trained model
+
+
+def _write_text(path: Path, seed: int = 0, lines: int = 60) -> Path:
+    """A small seeded corpus of short sentences from a few words (1.6k characters)."""
+    rng = np.random.default_rng(seed)
+    words = "the quick brown fox jumps over lazy dog a cat sat on mat and ran to see".split()
+    path.write_text("\n".join(" ".join(rng.choice(words, rng.integers(4, 9))) + "." for _ in range(lines)) + "\n")
+    return path
+
+
+_GPT = ["--batch-size", "8", "--block-size", "16", "--n-layer", "2", "--n-head", "2", "--n-embd", "32",
+        "--warmup-iters", "2", "--eval-iters", "2", "--max-new-tokens", "24", "--start", "the",
+        "--compile-backend", "eager"]  # real torch's inductor would spend a minute compiling C++ here
+
+
+def _gpt_checks(ref, got, iters: int) -> None:
+    steps = [r for r in ref.log if "loss" in r]
+    assert len(steps) == iters and steps[-1]["loss"] < steps[0]["loss"]
+    samples = [r["text"] for r in ref.log if r.get("kind") == "sample"]
+    assert len(samples) == 1 and samples[0].startswith("the") and len(samples[0]) == 3 + 24
+    assert got.stdout.splitlines()[-1] == ref.stdout.splitlines()[-1] == samples[0].splitlines()[-1]
+
+
+def test_char_gpt_float32(tmp_path):
+    # the same program without autocast: everything in float32, so float32 round-off tolerances
+    args = ["--data", str(_write_text(tmp_path / "input.txt")), *_GPT, "--dtype", "float32", "--max-iters", "24",
+            "--learning-rate", "5e-3", "--min-lr", "5e-4", "--eval-interval", "12"]
+    ref, got = run_pair("char_gpt.py", args, tmp_path)
+    assert_same(ref, got, rtol=1e-4, atol=1e-5)
+    _gpt_checks(ref, got, 24)
+
+
+def test_char_gpt_bfloat16_autocast(tmp_path):
+    # Under bfloat16 autocast the linear layers and attention round their inputs and outputs to bfloat16
+    # (8 mantissa bits, one ulp = 2**-8 ~ 3.9e-3 relative). The two frameworks round at slightly different
+    # points (accumulation inside a matmul, fused vs. separate ops), so single bfloat16 values differ by an ulp
+    # now and then; averaged into a loss or a gradient norm that is ~1e-4 relative (seen: <= 5e-5 for the loss,
+    # <= 2e-3 for the gradient norm), hence rtol 1e-3 / atol 1e-3 (2.5e-3 for the gradient norm, whose
+    # near-zero components flip with the rounding). AdamW moves a weight by up to lr per step whatever the
+    # gradient's size, so a near-zero gradient component whose sign the rounding flips can move a weight by
+    # up to 2 * lr; the final weights are compared within 2e-3 (sum of the lr schedule here ~ 6.8e-3; seen
+    # <= 7e-4). The float32 test above holds the program itself to float32 tolerances.
+    args = ["--data", str(_write_text(tmp_path / "input.txt")), *_GPT, "--dtype", "bfloat16", "--max-iters", "10",
+            "--learning-rate", "1e-3", "--min-lr", "1e-4", "--eval-interval", "5"]
+    ref, got = run_pair("char_gpt.py", args, tmp_path)
+    norms = [(a.pop("grad_norm"), b.pop("grad_norm")) for a, b in zip(ref.log, got.log) if "grad_norm" in a]
+    assert len(norms) == 10 and all(b == pytest.approx(a, rel=2.5e-3) for a, b in norms), norms
+    assert_same(ref, got, rtol=1e-3, atol=1e-3, param_rtol=1e-2, param_atol=2e-3)
+    _gpt_checks(ref, got, 10)
