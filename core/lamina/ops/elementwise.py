@@ -290,10 +290,26 @@ def div(input: Tensor, other, *, rounding_mode: str | None = None) -> Tensor:
         if rounding_mode not in ("trunc", "floor"):
             raise ValueError(f"div: rounding_mode must be one of [None, 'trunc', 'floor'], got {rounding_mode!r}")
         a, b = promote_pair(input, other)
+        if a._data.dtype.kind in "iu" and (b._data.dtype.kind in "iu" if isinstance(b, Tensor) else type(b) is int):
+            return _integer_div(a, b, rounding_mode)
         q = Div.apply(*promote_float_pair(a, b))
         q = floor(q) if rounding_mode == "floor" else trunc(q)
         return q.to(a.dtype) if a.dtype != q.dtype else q
     return Div.apply(*promote_float_pair(input, other))
+
+
+def _integer_div(a: Tensor, b, rounding_mode: str) -> Tensor:
+    """Exact integer floor/trunc division (through floats, int32 values past 2**24 and int64 past 2**53 would
+    round); division by zero raises as torch does. Not differentiable (integer)."""
+    xp = a._device.backend.xp
+    x = a._data
+    y = b._data if isinstance(b, Tensor) else xp.asarray(b, dtype=x.dtype)
+    if bool((y == 0).any()):
+        raise RuntimeError("ZeroDivisionError")
+    q = xp.floor_divide(x, y)
+    if rounding_mode == "trunc" and x.dtype.kind == "i":
+        q = q + ((q * y != x) & ((x < 0) != (y < 0))).astype(q.dtype)
+    return Tensor._make(xp.asarray(q).astype(x.dtype, copy=False), a._device)
 
 
 def rdiv(input: Tensor, other) -> Tensor:
