@@ -15,7 +15,7 @@ from __future__ import annotations
 import _compat_pickle
 import copyreg
 import pickle
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -90,7 +90,7 @@ def default_globals() -> dict[str, Any]:
 
     table: dict[str, Any] = {f"builtins.{t.__name__}": t for t in (
         dict, list, tuple, set, frozenset, int, float, complex, bool, str, bytes, bytearray, slice, range, object)}
-    table.update({"collections.OrderedDict": OrderedDict, "_codecs.encode": _latin1,
+    table.update({"collections.OrderedDict": OrderedDict, "collections.Counter": Counter, "_codecs.encode": _latin1,
                   "copyreg._reconstructor": copyreg._reconstructor,  # protocols 0 and 1; its args are allowed too
                   "lamina._base.dtype._by_name": _dtype._by_name})
     table.update({_key_of(c): c for c in (device, Size, Tensor, Parameter, Buffer)})

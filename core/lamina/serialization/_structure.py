@@ -103,6 +103,8 @@ def _enc_tensor(t: Tensor, name: str, tensors: list) -> dict:
     node: dict[str, Any] = {"tensor": name}
     if type(t).__name__ == "Parameter" and type(t).__module__ == "lamina.nn.parameter":
         node["param"] = True
+    elif type(t) is not Tensor:  # Buffer and user subclasses keep their class in the pickle container
+        raise TypeError(f"the safe format holds Tensor and Parameter, not {type(t).__name__}")
     if t.requires_grad:
         node["requires_grad"] = True
     if t.device.type != "cpu":
