@@ -378,3 +378,12 @@ class _nothing:
 
     def __exit__(self, *exc):
         return False
+
+
+def test_get_unsafe_globals_in_other_files():
+    assert ser.get_unsafe_globals_in_checkpoint(io.BytesIO(_saved({"w": lamina.ones(2)}))) == []  # safetensors
+    legacy = io.BytesIO()
+    with pytest.warns(PickleWarning):
+        lamina.save([Point(1)], legacy, pickle=True)
+    legacy.seek(0)
+    assert ser.get_unsafe_globals_in_checkpoint(legacy) == ["test_serialization_whole_object.Point"]

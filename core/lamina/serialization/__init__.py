@@ -87,9 +87,7 @@ def save(obj: Any, f: FileLike, pickle_module: Any = _stdlib_pickle, pickle_prot
     Tensors and state_dict-like trees are written as safetensors; other objects (a whole Module, an
     optimizer, user classes) as a whole-object container. ``pickle=True`` writes a plain pickle.
     """
-    if pickle_module is not _stdlib_pickle:
-        raise ValueError(f"lamina.save: pickle_module must be the standard library's pickle module, got "
-                         f"{getattr(pickle_module, '__name__', pickle_module)!r}")
+    _check_pickle_module(pickle_module, "save")
     if pickle:
         _pickle.warn_dump()
         write = lambda fh: _pickle.dump(obj, fh)  # noqa: E731
@@ -142,9 +140,7 @@ def load(f: FileLike, map_location: MapLocation = None, pickle_module: Any = Non
         if weights_only:
             raise RuntimeError("lamina.load: cannot load safely (weights_only=True) with an explicit pickle_module; "
                                "leave pickle_module out, or pass weights_only=False for a file you trust")
-        if pickle_module is not _stdlib_pickle:
-            raise ValueError(f"lamina.load: pickle_module must be the standard library's pickle module, got "
-                             f"{getattr(pickle_module, '__name__', pickle_module)!r}")
+        _check_pickle_module(pickle_module, "load")
     weights_only = pickle_module is None if weights_only is None else bool(weights_only)
     place = _placer(map_location)
     if _is_path(f):
@@ -341,6 +337,12 @@ def _move(t: Tensor, d: _device) -> Tensor:
 
 
 # --- helpers ------------------------------------------------------------------------------------
+def _check_pickle_module(module: Any, op: str) -> None:
+    if module is not _stdlib_pickle:
+        raise ValueError(f"lamina.{op}: pickle_module must be the standard library's pickle module, got "
+                         f"{getattr(module, '__name__', module)!r}")
+
+
 def _warn_unpickling(name: str) -> None:
     warnings.warn(f"lamina.load: unpickling {name} because weights_only=False; this executes code from the file "
                   "and can run anything. Only do this for files you trust.", PickleWarning, stacklevel=4)

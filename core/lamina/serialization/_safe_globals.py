@@ -112,11 +112,8 @@ class WeightsOnlyUnpickler(pickle._Unpickler):  # type: ignore[name-defined]
     def __init__(self, f: Any, name: str, allowed: dict[str, Any], persistent_load: Callable[[Any], Any],
                  **kwargs: Any) -> None:
         super().__init__(f, **kwargs)
-        self._name, self._allowed, self._persistent = name, allowed, persistent_load
+        self._name, self._allowed, self.persistent_load = name, allowed, persistent_load
         self._classes = tuple(v for v in allowed.values() if isinstance(v, type) and v is not object)
-
-    def persistent_load(self, pid: Any) -> Any:
-        return self._persistent(pid)
 
     def find_class(self, module: str, name: str) -> Any:
         key = _py3_name(module, name) if self.proto < 3 and self.fix_imports else f"{module}.{name}"
