@@ -164,6 +164,7 @@ RANGES = {"bool": (0, 1), "uint8": (0, 9), "int8": (-9, 9), "int16": (-9, 9), "i
 @pytest.mark.parametrize("dtype", list(RANGES))
 def test_make_tensor_default_ranges_per_dtype(dtype):
     lamina.manual_seed(0)
+    torch.manual_seed(0)
     t = make_tensor(40, 50, dtype=getattr(lamina, dtype), device="cpu")
     ref = torch.testing.make_tensor(40, 50, dtype=getattr(torch, dtype), device="cpu")
     assert t.dtype is getattr(lamina, dtype) and t.shape == (40, 50) and t.is_contiguous()
@@ -185,6 +186,7 @@ def test_make_tensor_default_ranges_per_dtype(dtype):
     ("int32", 0.5, 3.2, 1, 3), ("float64", 0.25, 0.5, 0.25, 0.5)])
 def test_make_tensor_low_high_clamped_and_rounded(dtype, low, high, lo, hi):
     lamina.manual_seed(1)
+    torch.manual_seed(1)
     t = make_tensor((500,), dtype=getattr(lamina, dtype), device="cpu", low=low, high=high)
     ref = torch.testing.make_tensor((500,), dtype=getattr(torch, dtype), device="cpu", low=low, high=high)
     for values in (np.asarray(t.double()), ref.double().numpy()):

@@ -42,11 +42,8 @@ def _aligned(n: int) -> int:
 
 
 # --- save ---------------------------------------------------------------------------------------
-class _Stored:
-    __slots__ = ("index",)
-
-    def __init__(self, index: int) -> None:
-        self.index = index
+class _Stored(int):
+    """The index of a tensor's row in the table; pickled as a persistent id."""
 
 
 class _Pickler(pickle.Pickler):
@@ -70,7 +67,7 @@ class _Pickler(pickle.Pickler):
                                   state))
 
     def persistent_id(self, obj: Any) -> Any:
-        return str(obj.index) if type(obj) is _Stored else None  # a str: protocol 0 allows nothing else
+        return str(int(obj)) if type(obj) is _Stored else None  # a str: protocol 0 allows nothing else
 
 
 def dump(obj: Any, protocol: int) -> Callable[[IO[bytes]], None]:
@@ -154,12 +151,8 @@ def load(f: IO[bytes], name: str, place: Callable[[Any, str], Any], weights_only
             return np.memmap(mmap_path, np_dtype, "c", start + data_start + begin, shape).view(np.ndarray)
         f.seek(start + data_start + begin)
         a = np.empty(shape, np_dtype)
-        view, got = memoryview(a.reshape(-1).view(np.uint8)), 0
-        while got < nbytes:
-            k = f.readinto(view[got:])
-            if not k:
-                raise CheckpointTruncatedError(f"lamina.load: {name}: the file ended inside a tensor")
-            got += k
+        if f.readinto(memoryview(a.reshape(-1).view(np.uint8))) != nbytes:  # (sizes were checked: a shrunk file)
+            raise CheckpointTruncatedError(f"lamina.load: {name}: the file ended inside a tensor")
         return a
 
     def rebuild(cls: Any, data: Any, dev: Any, requires_grad: Any, state: Any) -> Any:
@@ -194,14 +187,11 @@ class _FullUnpickler(pickle.Unpickler):
 
 
 def _check_table(table: Any) -> tuple[list[tuple[np.dtype, tuple, int, int]], int]:
-    if not (isinstance(table, dict) and table.get("format") == "lamina.pickle"):
-        raise _format.HeaderProblem("the table is not a lamina whole-object table")
-    if table.get("version") != 1:
-        raise _format.HeaderProblem(f"written with whole-object format version {table.get('version')!r}; this "
-                                    "lamina reads version 1 (upgrade lamina)")
-    if table.get("byteorder") != sys.byteorder:
-        raise _format.HeaderProblem(f"written on a {table.get('byteorder')}-endian machine; this one is "
-                                    f"{sys.byteorder}-endian")
+    table = table if isinstance(table, dict) else {}
+    for key, want in (("format", "lamina.pickle"), ("version", 1), ("byteorder", sys.byteorder)):
+        if table.get(key) != want:  # another writer, a newer lamina, or another machine's byte order
+            raise _format.HeaderProblem(f"the whole-object table has {key} {table.get(key)!r}; this lamina reads "
+                                        f"{want!r}")
     pickle_size, rows = table.get("pickle"), table.get("tensors")
     if type(pickle_size) is not int or pickle_size < 0 or not isinstance(rows, list):
         raise _format.HeaderProblem("the table needs 'pickle' (a byte count) and 'tensors' (a list)")

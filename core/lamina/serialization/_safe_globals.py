@@ -13,10 +13,11 @@ slower unpickler costs little.
 from __future__ import annotations
 
 import _compat_pickle
+import contextlib
 import copyreg
 import pickle
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from .._base import dtype as _dtype
@@ -48,18 +49,15 @@ def clear_safe_globals() -> None:
     _user.clear()
 
 
-class safe_globals:  # noqa: N801  (torch.serialization.safe_globals)
+@contextlib.contextmanager
+def safe_globals(safe_globals: list[SafeGlobal]) -> Iterator[None]:
     """``with safe_globals([Net, nn.Linear]):`` allows them for the loads inside the block only."""
-
-    def __init__(self, safe_globals: list[SafeGlobal]) -> None:
-        self.safe_globals = list(safe_globals)
-
-    def __enter__(self) -> None:
-        self._saved = list(_user)
-        add_safe_globals(self.safe_globals)
-
-    def __exit__(self, *exc: Any) -> None:
-        _user[:] = self._saved
+    saved = list(_user)
+    add_safe_globals(safe_globals)
+    try:
+        yield
+    finally:
+        _user[:] = saved
 
 
 def _key_of(entry: SafeGlobal) -> str:
@@ -68,10 +66,10 @@ def _key_of(entry: SafeGlobal) -> str:
             raise TypeError(f"safe globals: expected a class/function or an (object, 'module.qualname') pair, "
                             f"got {entry!r}")
         return entry[1]
-    module, qualname = getattr(entry, "__module__", None), getattr(entry, "__qualname__", None)
-    if not (isinstance(module, str) and isinstance(qualname, str)):
+    key = f"{getattr(entry, '__module__', None)}.{getattr(entry, '__qualname__', None)}"
+    if "None" in key.split("."):
         raise TypeError(f"safe globals: {entry!r} has no __module__/__qualname__; pass (obj, 'module.qualname')")
-    return f"{module}.{qualname}"
+    return key
 
 
 def _latin1(text: str, encoding: str = "latin1") -> bytes:
