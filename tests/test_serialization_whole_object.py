@@ -387,3 +387,14 @@ def test_get_unsafe_globals_in_other_files():
         lamina.save([Point(1)], legacy, pickle=True)
     legacy.seek(0)
     assert ser.get_unsafe_globals_in_checkpoint(legacy) == ["test_serialization_whole_object.Point"]
+
+
+def test_safe_globals_context_restores_on_error_and_nests():
+    ser.add_safe_globals([Net])
+    with pytest.raises(KeyError):
+        with ser.safe_globals([Point]):
+            with ser.safe_globals([MyTensor]):
+                assert ser.get_safe_globals() == [Net, Point, MyTensor]
+            assert ser.get_safe_globals() == [Net, Point]
+            raise KeyError("boom")
+    assert ser.get_safe_globals() == [Net]
