@@ -29,8 +29,18 @@ Decisions:
 - Saving to a path is atomic (temp file in the same directory, fsync, ``os.replace``); saving to a
   file object writes in place. NumPy scalars are saved as Python numbers; dict/list/tuple
   subclasses load as the base type (OrderedDict excepted); Parameters load as Parameters.
-- Pickling whole objects is opt-in on both sides (``pickle=True`` / ``weights_only=False``) and warns
-  with :class:`PickleWarning`.
+- Anything the safe format cannot hold exactly (a whole Module or optimizer, ``Size``, other dict,
+  list or tuple subclasses, user classes) is written as a whole-object container (``_container``:
+  a pickle whose tensors are raw bytes beside it). ``lamina.load`` reads it with ``weights_only=True``
+  (the default, as in torch 2.13) through an unpickler that builds only allow-listed globals
+  (``_safe_globals``; extend it with :func:`add_safe_globals` / :class:`safe_globals`) and raises
+  :class:`WeightsOnlyError` (a CheckpointError and a ``pickle.UnpicklingError``) naming the first
+  other global. ``weights_only=False`` unpickles anything and warns with :class:`PickleWarning`.
+- ``pickle=True`` (a lamina extension) writes a plain pickle instead, warning; it loads only with
+  ``weights_only=False``. ``pickle_module`` must be the standard ``pickle``; ``pickle_protocol``
+  (default 2, as torch) is the container's; ``_use_new_zipfile_serialization`` and
+  ``_disable_byteorder_record`` are accepted and ignored. ``mmap=True`` (paths only) maps a
+  container's tensors copy-on-write instead of reading them; safetensors files are read as usual.
 """
 
 from __future__ import annotations
@@ -38,6 +48,8 @@ from __future__ import annotations
 import io
 import json
 import os
+import pickle as _stdlib_pickle
+import warnings
 from collections.abc import Callable
 from typing import IO, Any
 
@@ -46,10 +58,11 @@ import numpy as np
 from .._base.errors import CheckpointError, CheckpointFormatError, CheckpointHeaderError, CheckpointTruncatedError
 from ..backends import device as _device
 from ..ops.tensor import Tensor
-from . import _format, _pickle, _sniff, _structure
+from . import _container, _format, _pickle, _sniff, _structure
 from ._atomic import atomic_write
 from ._format import MAX_HEADER_BYTES
 from ._pickle import PickleWarning
+from ._safe_globals import WeightsOnlyError, add_safe_globals, clear_safe_globals, get_safe_globals, safe_globals
 
 FileLike = str | os.PathLike | IO[bytes]
 MapLocation = str | _device | dict | Callable[[Tensor, str], Any] | None
@@ -57,36 +70,32 @@ _STRUCTURE_KEY = "lamina.structure"
 _VERSION_KEY = "lamina.format"
 _NO_STRUCTURE = object()  # a foreign safetensors file: load it as a flat {name: tensor} dict
 
+DEFAULT_PROTOCOL = 2
+
 __all__ = ["save", "load", "PickleWarning", "MAX_HEADER_BYTES", "CheckpointError", "CheckpointFormatError",
-           "CheckpointTruncatedError", "CheckpointHeaderError"]
+           "CheckpointTruncatedError", "CheckpointHeaderError", "WeightsOnlyError", "add_safe_globals",
+           "get_safe_globals", "clear_safe_globals", "safe_globals", "get_unsafe_globals_in_checkpoint",
+           "DEFAULT_PROTOCOL"]
 
 
 # --- save ---------------------------------------------------------------------------------------
-def save(obj: Any, f: FileLike, *, pickle: bool = False) -> None:
-    """Write ``obj`` to a path or binary file object in the safetensors format (atomic for paths).
+def save(obj: Any, f: FileLike, pickle_module: Any = _stdlib_pickle, pickle_protocol: int = DEFAULT_PROTOCOL,
+         _use_new_zipfile_serialization: bool = True, _disable_byteorder_record: bool = False, *,
+         pickle: bool = False) -> None:
+    """Write ``obj`` to a path or binary file object (atomic for paths).
 
-    With ``pickle=True`` the object is pickled instead (any picklable object, e.g. a whole Module);
-    such a file needs ``lamina.load(f, weights_only=False)``.
+    Tensors and state_dict-like trees are written as safetensors; other objects (a whole Module, an
+    optimizer, user classes) as a whole-object container. ``pickle=True`` writes a plain pickle.
     """
+    _check_pickle_module(pickle_module, "save")
     if pickle:
         _pickle.warn_dump()
         write = lambda fh: _pickle.dump(obj, fh)  # noqa: E731
     else:
-        tree, tensors = _structure.encode(obj)
-        named = [(name, _format.to_stored(_pairs(t.device.backend.to_host(t.array)), repr(name)))
-                 for name, t in tensors]
-        named.sort(key=lambda na: -na[1].dtype.itemsize)  # stable: keeps the object's order per element size
-        metadata = {"format": "pt", _VERSION_KEY: _structure.FORMAT_VERSION,
-                    _STRUCTURE_KEY: json.dumps(tree, separators=(",", ":"), allow_nan=False)}
-        header = _format.build_header(named, metadata)
-        if len(header) - 8 > MAX_HEADER_BYTES:
-            raise ValueError(f"lamina.save: the header would take {len(header) - 8} bytes, more than the "
-                             f"{MAX_HEADER_BYTES}-byte limit readers enforce; save fewer, larger tensors")
-        arrays = [a for _, a in named]
-
-        def write(fh: IO[bytes]) -> None:
-            fh.write(header)
-            _format.write_arrays(fh, arrays)
+        try:
+            write = _safetensors_writer(obj)
+        except (TypeError, ValueError):  # not exactly representable there: pickle it, tensors out of band
+            write = _container.dump(obj, pickle_protocol)
 
     if _is_path(f):
         atomic_write(os.fspath(f), write)
@@ -97,30 +106,86 @@ def save(obj: Any, f: FileLike, *, pickle: bool = False) -> None:
             f.flush()
 
 
-# --- load ---------------------------------------------------------------------------------------
-def load(f: FileLike, map_location: MapLocation = None, *, weights_only: bool = True) -> Any:
-    """Read a checkpoint written by ``lamina.save`` or any safetensors writer; never unpickles by default.
+def _safetensors_writer(obj: Any) -> Callable[[IO[bytes]], None]:
+    """The writer of ``obj`` as safetensors; TypeError/ValueError when that format cannot hold it."""
+    tree, tensors = _structure.encode(obj)
+    named = [(name, _format.to_stored(_pairs(t.device.backend.to_host(t.array)), repr(name)))
+             for name, t in tensors]
+    named.sort(key=lambda na: -na[1].dtype.itemsize)  # stable: keeps the object's order per element size
+    metadata = {"format": "pt", _VERSION_KEY: _structure.FORMAT_VERSION,
+                _STRUCTURE_KEY: json.dumps(tree, separators=(",", ":"), allow_nan=False)}
+    header = _format.build_header(named, metadata)
+    if len(header) - 8 > MAX_HEADER_BYTES:
+        raise ValueError(f"lamina.save: the header would take {len(header) - 8} bytes, more than the "
+                         f"{MAX_HEADER_BYTES}-byte limit readers enforce; save fewer, larger tensors")
+    arrays = [a for _, a in named]
 
-    Raises ``lamina.CheckpointError`` (naming the file) for anything that is not a well-formed
-    checkpoint. ``weights_only=False`` also accepts pickles written with ``save(..., pickle=True)``.
+    def write(fh: IO[bytes]) -> None:
+        fh.write(header)
+        _format.write_arrays(fh, arrays)
+
+    return write
+
+
+# --- load ---------------------------------------------------------------------------------------
+def load(f: FileLike, map_location: MapLocation = None, pickle_module: Any = None, *, weights_only: bool | None = None,
+         mmap: bool | None = None, **pickle_load_args: Any) -> Any:
+    """Read a checkpoint written by ``lamina.save`` or any safetensors writer.
+
+    ``weights_only`` (default True; False when ``pickle_module`` is given, as in torch) lets a
+    whole-object file build only allowed globals. Raises ``lamina.CheckpointError`` (naming the
+    file) for anything that is not a well-formed checkpoint.
     """
+    if pickle_module is not None:
+        if weights_only:
+            raise RuntimeError("lamina.load: cannot load safely (weights_only=True) with an explicit pickle_module; "
+                               "leave pickle_module out, or pass weights_only=False for a file you trust")
+        _check_pickle_module(pickle_module, "load")
+    weights_only = pickle_module is None if weights_only is None else bool(weights_only)
     place = _placer(map_location)
     if _is_path(f):
         name = repr(os.fspath(f))
         with open(f, "rb") as fh:
-            return _load(fh, name, place, weights_only)
+            return _load(fh, name, place, weights_only, os.fspath(f) if mmap else None, pickle_load_args)
+    if mmap:
+        raise ValueError("lamina.load: mmap=True needs a file path, got a file object")
     _check_binary(f, "load", "read")
     name = repr(getattr(f, "name", None) or f"<{type(f).__name__}>")
     if not (hasattr(f, "seekable") and f.seekable()):
         f = io.BytesIO(f.read())  # bounded by what the stream really holds
-    return _load(f, name, place, weights_only)
+    return _load(f, name, place, weights_only, None, pickle_load_args)
 
 
-def _load(f: IO[bytes], name: str, place: Callable, weights_only: bool) -> Any:
+def get_unsafe_globals_in_checkpoint(f: FileLike) -> list[str]:
+    """The ``module.qualname`` globals of a whole-object file that a weights-only load would refuse."""
+    from ._safe_globals import allowed_globals, globals_in
+
+    if _is_path(f):
+        with open(f, "rb") as fh:
+            data = fh.read()
+    else:
+        data = f.read()
+    if data.startswith(_container.MAGIC):
+        n = int.from_bytes(data[8:16], "little")
+        table = _format.parse_json(data[16:16 + n], "the whole-object table")
+        data = data[16 + n:16 + n + int(table["pickle"])]
+    elif not (data[:1] == b"\x80" and _sniff.describe(data[:16])):
+        return []  # safetensors: no pickle at all
+    allowed = allowed_globals({_container._REBUILD_KEY: None})
+    return list(dict.fromkeys(g for g in globals_in(data) if g not in allowed))
+
+
+def _load(f: IO[bytes], name: str, place: Callable, weights_only: bool, mmap_path: str | None,
+          load_args: dict) -> Any:
     start = f.tell()
     size = f.seek(0, os.SEEK_END) - start
     f.seek(start)
     head = f.read(min(size, 16))
+    if head.startswith(_container.MAGIC):
+        f.seek(start)
+        if not weights_only:
+            _warn_unpickling(name)
+        return _container.load(f, name, place, weights_only, mmap_path, load_args)
     n = int.from_bytes(head[:8], "little") if len(head) >= 8 else -1
     # a safetensors start (a sane length, then '{') is never second-guessed as another format
     safetensors_like = len(head) >= 9 and head[8:9] == b"{" and 0 < n <= MAX_HEADER_BYTES
@@ -272,6 +337,17 @@ def _move(t: Tensor, d: _device) -> Tensor:
 
 
 # --- helpers ------------------------------------------------------------------------------------
+def _check_pickle_module(module: Any, op: str) -> None:
+    if module is not _stdlib_pickle:
+        raise ValueError(f"lamina.{op}: pickle_module must be the standard library's pickle module, got "
+                         f"{getattr(module, '__name__', module)!r}")
+
+
+def _warn_unpickling(name: str) -> None:
+    warnings.warn(f"lamina.load: unpickling {name} because weights_only=False; this executes code from the file "
+                  "and can run anything. Only do this for files you trust.", PickleWarning, stacklevel=4)
+
+
 def _is_path(f: Any) -> bool:
     return isinstance(f, (str, bytes, os.PathLike))
 

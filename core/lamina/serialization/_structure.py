@@ -68,7 +68,7 @@ def encode(obj: Any) -> tuple[Any, list[tuple[str, Tensor]]]:
         scalar = _numpy_scalar(x)
         if scalar is not None:
             return enc(scalar, path)
-        if isinstance(x, (dict, list, tuple)):
+        if type(x) in (dict, OrderedDict, list, tuple):  # subclasses (Size, namedtuple) go to the pickle container
             if id(x) in active:
                 raise ValueError(f"lamina.save: the object contains itself at {_where(path)}; cannot save a cycle")
             active.add(id(x))
@@ -85,7 +85,7 @@ def encode(obj: Any) -> tuple[Any, list[tuple[str, Tensor]]]:
                 return {"list" if isinstance(x, list) else "tuple": [enc(v, (*path, i)) for i, v in enumerate(x)]}
             finally:
                 active.discard(id(x))
-        raise TypeError(_unsupported(x, path))
+        raise TypeError(f"the safe format holds {_SUPPORTED}; got a {type(x).__name__} at {_where(path)}")
 
     def enc_key(k: Any, path: tuple) -> Any:
         if k is None or isinstance(k, (bool, str, int, float)) or _numpy_scalar(k) is not None:
@@ -103,6 +103,8 @@ def _enc_tensor(t: Tensor, name: str, tensors: list) -> dict:
     node: dict[str, Any] = {"tensor": name}
     if type(t).__name__ == "Parameter" and type(t).__module__ == "lamina.nn.parameter":
         node["param"] = True
+    elif type(t) is not Tensor:  # Buffer and user subclasses keep their class in the pickle container
+        raise TypeError(f"the safe format holds Tensor and Parameter, not {type(t).__name__}")
     if t.requires_grad:
         node["requires_grad"] = True
     if t.device.type != "cpu":
@@ -122,17 +124,6 @@ def _numpy_scalar(x: Any) -> Any:
 
 def _where(path: tuple) -> str:
     return "the top level" if not path else "key path " + ".".join(repr(p) for p in path)
-
-
-def _unsupported(x: Any, path: tuple) -> str:
-    what = type(x).__name__
-    if hasattr(x, "state_dict") and hasattr(x, "parameters"):
-        return (f"lamina.save: cannot save a {what} (a Module) in the safe format; save model.state_dict() "
-                "instead, or pass pickle=True to pickle the whole object (loading it then needs "
-                "weights_only=False, which executes code from the file)")
-    hint = " (convert it with lamina.from_numpy)" if type(x).__module__ == "numpy" else ""
-    return (f"lamina.save: cannot save a {what}{hint} at {_where(path)}; the safe format holds {_SUPPORTED}. "
-            "Pass pickle=True to pickle arbitrary objects (unsafe to load)")
 
 
 # --- decoding (load) ----------------------------------------------------------------------------

@@ -7,6 +7,8 @@ checks that need it import it when they run.
 
 from __future__ import annotations
 
+from .comparison import assert_allclose, assert_close
+from .creation import make_tensor
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .records import (
     TAGS,
@@ -36,4 +38,4 @@ __lamina_plugin_api__ = "1.0"
 __all__ = ["check_plugin", "parametrize_plugin", "parametrize_with_checks", "run_check", "run_records",
            "records_of", "Report", "ConformanceError", "gradcheck", "gradgradcheck", "GradcheckError", "Sample",
            "ErrorInput", "ModuleInfo", "LossInfo", "FunctionInfo", "InitInfo", "OptimizerInfo", "BackendInfo",
-           "KernelInfo", "TAGS"]
+           "KernelInfo", "TAGS", "assert_close", "assert_allclose", "make_tensor"]
