@@ -116,6 +116,9 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:
 
 
 def mv(input: Tensor, vec: Tensor) -> Tensor:
+    out = call_layout_hook(mv, (input, vec))  # a sparse matrix serves torch.mv(sparse, dense)
+    if out is not NotImplemented:
+        return out
     if input.ndim != 2 or vec.ndim != 1:
         raise ShapeError(f"mv: expected a 2-D matrix and a 1-D vector, got {input.ndim}-D and {vec.ndim}-D")
     return _matmul(input, vec)  # not an autocast op in torch (nor are dot, vdot, addmv)
@@ -169,6 +172,9 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: An
 def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any = 1,
           out: Tensor | None = None) -> Tensor:
     """beta * input + alpha * (mat @ vec). mat: (n, m), vec: (m,) -> (n,)"""
+    res = call_layout_hook(addmv, (input, mat, vec), {"beta": beta, "alpha": alpha, "out": out})
+    if res is not NotImplemented:
+        return res
     return _add_scaled(input, mv(mat, vec), beta, alpha, out, "addmv")
 
 

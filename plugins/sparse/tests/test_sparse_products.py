@@ -165,3 +165,77 @@ def test_gradcheck_float64():
 
     for f in (sparse_mm, addmm, matmul, dense_at_sparse, sparse_sparse):
         assert lamina.testing.gradcheck(f, (v, d))
+
+
+MV_FORMS = {
+    "mv": (lambda m, s, v: m.mv(s, v)),
+    "method_mv": (lambda m, s, v: s.mv(v)),
+    "csr_mv": (lambda m, s, v: s.detach().to_sparse_csr().requires_grad_(s.requires_grad).mv(v)),
+}
+
+
+@pytest.mark.filterwarnings("ignore:Sparse CSR tensor support is in beta")
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("form", list(MV_FORMS))
+def test_sparse_mv_values_and_grads(form, dtype):
+    """torch.mv / Tensor.mv with a sparse matrix: a dense (N,) result, the vector's gradient, and the values'."""
+    rng = np.random.default_rng(14)
+    fn, tol = MV_FORMS[form], MM_TOL[dtype]
+    lt, tt = random_pair(rng, (5, 4), 9, dtype=dtype)
+    lv, tv = _dense(rng, (4,), dtype)
+    idx = tt._indices().numpy()
+    vals = rng.standard_normal(idx.shape[1]).astype(dtype)
+    lw, tw = lamina.as_tensor(vals.copy()).requires_grad_(), torch.from_numpy(vals.copy()).requires_grad_()
+    ls_ = lamina.sparse_coo_tensor(lamina.as_tensor(idx), lw, (5, 4))
+    ts_ = torch.sparse_coo_tensor(torch.from_numpy(idx), tw, (5, 4))
+    lo, to = fn(lamina, lt, lv), fn(torch, tt, tv)
+    assert not lo.is_sparse and tuple(lo.shape) == (5,)
+    assert_close(lo, to, tol)
+    g = rng.standard_normal(5)
+    (lo * lamina.as_tensor(g, dtype=lo.dtype)).sum().backward()
+    (to * torch.from_numpy(g).to(to.dtype)).sum().backward()
+    assert_close(lv.grad, tv.grad, tol)
+    if form != "csr_mv":
+        fn(lamina, ls_, lv).pow(2).sum().backward()
+        fn(torch, ts_, tv).pow(2).sum().backward()
+        assert_close(lw.grad, tw.grad, tol)
+
+
+def test_sparse_mv_leaf_grad_dense_and_errors():
+    """A leaf sparse matrix gets torch.mv's dense gradient; torch's errors for bad shapes and COO addmv."""
+    lt, tt = pair([[0, 1, 1], [1, 0, 1]], [1.0, 2.0, 3.0], (2, 2), requires_grad=True)
+    lv, tv = lamina.tensor([1.0, -2.0]), torch.tensor([1.0, -2.0])
+    (lamina.mv(lt, lv) * lamina.tensor([1.0, 3.0])).sum().backward()
+    (torch.mv(tt, tv) * torch.tensor([1.0, 3.0])).sum().backward()
+    assert not lt.grad.is_sparse and not tt.grad.is_sparse
+    assert_close(lt.grad, tt.grad, MM_TOL["float32"])
+    for args in ((lt, lamina.ones(3)), (lamina.ones(2, 2), lt)):
+        with pytest.raises(RuntimeError, match="mv"):
+            lamina.mv(*args)
+    with pytest.raises(RuntimeError):
+        torch.mv(tt, torch.ones(3))
+    with pytest.raises(NotImplementedError):
+        torch.addmv(torch.ones(2), tt.detach(), tv)
+    with pytest.raises(NotImplementedError, match="addmv"):
+        lamina.addmv(lamina.ones(2), lt.detach(), lv)
+
+
+@pytest.mark.filterwarnings("ignore:Sparse CSR tensor support is in beta")
+def test_csr_addmv_matches_torch():
+    lt, tt = pair([[0, 1, 1], [1, 0, 1]], [1.0, 2.0, 3.0], (2, 2))
+    lc, tc = lt.to_sparse_csr().requires_grad_(), tt.to_sparse_csr().requires_grad_()
+    lv, tv = lamina.tensor([1.0, -2.0], requires_grad=True), torch.tensor([1.0, -2.0], requires_grad=True)
+    lo = lamina.addmv(lamina.ones(2), lc, lv, beta=0.5, alpha=2.0)
+    to = torch.addmv(torch.ones(2), tc, tv, beta=0.5, alpha=2.0)
+    assert_close(lo, to, MM_TOL["float32"])
+    lo.sum().backward()
+    to.sum().backward()
+    assert_close(lv.grad, tv.grad, MM_TOL["float32"])
+    assert_close(lc.grad.to_dense() if lc.grad.is_sparse else lc.grad, tc.grad, MM_TOL["float32"])
+
+
+def test_sparse_mv_gradcheck_float64():
+    idx = lamina.tensor([[0, 1, 1, 2], [2, 0, 2, 1]])
+    v = lamina.tensor([3.0, 4.0, 5.0, 6.0], dtype=lamina.float64, requires_grad=True)
+    x = lamina.tensor([0.5, -1.0, 2.0], dtype=lamina.float64, requires_grad=True)
+    assert lamina.testing.gradcheck(lambda v, x: lamina.mv(lamina.sparse_coo_tensor(idx, v, (3, 3)), x), (v, x))

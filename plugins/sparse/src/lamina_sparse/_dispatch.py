@@ -1,6 +1,6 @@
 """How the core's dense ops reach lamina-sparse: ``__lamina_function__`` (see ``lamina.ops.layouts``).
 
-``lamina.mm`` / ``matmul`` / ``addmm`` (and the dense Tensor's methods of those names) hand a call with
+``lamina.mm`` / ``matmul`` / ``mv`` / ``addmm`` (and the dense Tensor's methods of those names) hand a call with
 a sparse operand to its class's ``__lamina_function__``; this module answers with torch's semantics
 (``torch.mm`` on a sparse leaf gives a dense gradient, unlike ``torch.sparse.mm``), or
 ``NotImplemented`` to let the core's dense body run (``addmm`` with a dense ``input``: its product
@@ -39,6 +39,19 @@ def _matmul(input: Tensor, other: Tensor) -> Tensor:
     return matmul(input, other)
 
 
+def _mv(input: Tensor, vec: Tensor) -> Tensor:
+    from .products import mv
+
+    return mv(input, vec)
+
+
+def _addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any = 1, out: Any = None) -> Any:
+    if any(str(getattr(t, "layout", "")).endswith("sparse_coo") for t in (input, mat, vec)):
+        raise NotImplementedError("Could not run 'aten::addmv' with arguments from the 'SparseCPU' backend: torch "
+                                  "has no sparse COO addmv; use torch.mv(mat, vec) or a CSR matrix")
+    return NotImplemented                   # the core's dense addmv; its mv(mat, vec) comes back to _mv
+
+
 def _addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: Any = 1, out: Any = None) -> Any:
     if _is_layout(input):
         raise RuntimeError("expand is unsupported for Sparse tensors")
@@ -49,7 +62,8 @@ def _addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: A
     return NotImplemented                   # the core's dense addmm; its mm(mat1, mat2) comes back to _mm
 
 
-_HANDLERS: dict[str, Callable[..., Any]] = {"mm": _mm, "matmul": _matmul, "addmm": _addmm}
+_HANDLERS: dict[str, Callable[..., Any]] = {"mm": _mm, "matmul": _matmul, "mv": _mv, "addmv": _addmv,
+                                              "addmm": _addmm}
 
 
 def lamina_function(cls: type, func: Callable, args: tuple, kwargs: dict) -> Any:
@@ -61,7 +75,7 @@ def lamina_function(cls: type, func: Callable, args: tuple, kwargs: dict) -> Any
 
 
 class ProductMethods:
-    """``mm``, ``matmul`` and ``@`` (both sides) of every sparse layout, served by ``products``."""
+    """``mm``, ``matmul``, ``mv`` and ``@`` (both sides) of every sparse layout, served by ``products``."""
 
     def mm(self, mat2: Tensor) -> Tensor:
         from .products import mm
@@ -72,6 +86,11 @@ class ProductMethods:
         from .products import matmul
 
         return matmul(self, other)
+
+    def mv(self, vec: Tensor) -> Tensor:
+        from .products import mv
+
+        return mv(self, vec)
 
     __matmul__ = matmul
 

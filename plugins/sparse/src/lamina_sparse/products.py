@@ -121,6 +121,17 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
     return mm(input, other)
 
 
+def mv(input: Tensor, vec: Tensor) -> Tensor:
+    """``torch.mv``: sparse (N, K) @ dense (K,) -> dense (N,); a leaf sparse input gets torch's dense gradient."""
+    input = _coo(input)
+    if not _sp(input) or _sp(vec) or input.ndim != 2 or vec.ndim != 1:
+        raise RuntimeError(f"mv: two tensor dim should be 2 and 1, but got {'Sparse' if _sp(input) else ''}Tensor "
+                           f"Dim: {input.ndim}{'Sparse' if _sp(vec) else ''}Tensor Dim: {vec.ndim}")
+    if int(vec.shape[0]) != input.shape[1]:
+        raise RuntimeError("mv: expected self.size(-1) == vec.size(-1)")
+    return mm(input, vec.reshape(-1, 1)).reshape(-1)
+
+
 def addmm(mat: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1.0, alpha: Any = 1.0) -> Tensor:
     """``torch.sparse.addmm``: beta * mat + alpha * (mat1 @ mat2), mat1 sparse (N, K), mat2 dense (K, P)."""
     prod = sparse_mm(mat1, mat2)
