@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import lamina
 import numpy as np
 import pytest
 import torch
-
-import lamina
 
 
 @pytest.mark.parametrize("dt", ["int8", "int16", "int32", "int64", "uint8"])
