@@ -107,3 +107,38 @@ def test_char_gpt_bfloat16_autocast(tmp_path):
     assert len(norms) == 10 and all(b == pytest.approx(a, rel=2.5e-3) for a, b in norms), norms
     assert_same(ref, got, rtol=1e-3, atol=1e-3, param_rtol=1e-2, param_atol=2e-3)
     _gpt_checks(ref, got, 10)
+
+
+def _write_corpus(folder: Path, seed: int = 0, vocab: int = 40) -> Path:
+    """train/valid/test.txt: lines of words from a seeded Markov chain over ``vocab`` words."""
+    rng = np.random.default_rng(seed)
+    words = [f"w{i}" for i in range(vocab)]
+    transition = rng.dirichlet(np.full(vocab, 0.2), size=vocab)
+    folder.mkdir()
+    for name, lines in (("train", 60), ("valid", 15), ("test", 15)):
+        out = []
+        for _ in range(lines):
+            w, line = rng.integers(vocab), []
+            for _ in range(rng.integers(5, 12)):
+                line.append(words[w])
+                w = rng.choice(vocab, p=transition[w])
+            out.append(" ".join(line))
+        (folder / f"{name}.txt").write_text("\n".join(out) + "\n")
+    return folder
+
+
+_PPL_LINE = re.compile(r"\| (?:end of epoch +\d+ \| valid|End of training \| test) loss +(\d+\.\d\d) \| "
+                       r"(?:valid|test) ppl +(\d+\.\d\d)")
+
+
+def test_word_lstm_lm(tmp_path):
+    # dropout 0 in both runs (--dropout 0): the two frameworks draw different dropout masks
+    args = ["--data", str(_write_corpus(tmp_path / "corpus")), "--emsize", "32", "--nhid", "32", "--batch_size", "8",
+            "--bptt", "10", "--epochs", "3", "--dropout", "0", "--tied", "--log-interval", "2", "--lr", "20",
+            "--save", str(tmp_path / "model.pt")]
+    ref, got = run_pair("word_lstm_lm.py", args, tmp_path)
+    assert_same(ref, got, rtol=1e-4, atol=1e-5)
+    lrs = [r["lr"] for r in ref.log if "loss" in r]
+    assert len(lrs) == 21 and lrs[0] == 20 and lrs[-1] == 5  # epoch 2's validation loss rose: lr annealed
+    ref_lines, got_lines = _PPL_LINE.findall(ref.stdout), _PPL_LINE.findall(got.stdout)
+    assert len(ref_lines) == 4 and got_lines == ref_lines
