@@ -42,11 +42,11 @@ class FillMethods:
         return self
 
     def uniform_(self: Tensor, a: float = 0.0, b: float = 1.0, *, generator: Any = None) -> Tensor:
-        u = K.rand(*self.shape, generator=generator, dtype=self.dtype, device=self.device)
+        u = K.rand(tuple(self.shape), generator=generator, dtype=self.dtype, device=self.device)
         with no_grad():
             return self.copy_(u * (b - a) + a)
 
     def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Any = None) -> Tensor:
-        z = K.randn(*self.shape, generator=generator, dtype=self.dtype, device=self.device)
+        z = K.randn(tuple(self.shape), generator=generator, dtype=self.dtype, device=self.device)
         with no_grad():
             return self.copy_(z * std + mean)

@@ -95,14 +95,14 @@ def randperm(n: int, *, generator=None, out: Tensor | None = None, dtype: Any = 
 def rand_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: Any = None,
               requires_grad: bool = False, memory_format: Any = None, generator=None) -> Tensor:
     _check_layout("rand_like", layout, memory_format)
-    return rand(*input.shape, generator=generator, dtype=dtype or input.dtype, device=device or input.device,
+    return rand(tuple(input.shape), generator=generator, dtype=dtype or input.dtype, device=device or input.device,
                 requires_grad=requires_grad)
 
 
 def randn_like(input: Tensor, *, dtype: Any = None, layout: Any = None, device: Any = None,
                requires_grad: bool = False, memory_format: Any = None, generator=None) -> Tensor:
     _check_layout("randn_like", layout, memory_format)
-    return randn(*input.shape, generator=generator, dtype=dtype or input.dtype, device=device or input.device,
+    return randn(tuple(input.shape), generator=generator, dtype=dtype or input.dtype, device=device or input.device,
                  requires_grad=requires_grad)
 
 

@@ -72,7 +72,7 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
         lo, hi = -hi, -lo
     p_lo, p_hi = _phi(lo), _phi(hi)
     with lamina.no_grad():
-        u = lamina.rand(*tensor.shape, generator=generator, dtype=lamina.float64, device=tensor.device)
+        u = lamina.rand(tuple(tensor.shape), generator=generator, dtype=lamina.float64, device=tensor.device)
         p = u.cpu().numpy() * (p_hi - p_lo) + p_lo
         z = ndtri(p).clip(lo, hi)
         if flip:

@@ -183,7 +183,7 @@ def dropout_keep(like: Tensor, shape: tuple, p: float) -> Any:
     """A keep-mask array (0 or 1 / (1 - p)) in ``like``'s dtype, drawn from lamina's default generator."""
     if p >= 1.0:
         return lamina.zeros(*shape, dtype=like.dtype, device=like.device).array
-    u = lamina.rand(*shape, dtype=like.dtype, device=like.device).array
+    u = lamina.rand(tuple(shape), dtype=like.dtype, device=like.device).array
     return (u >= p).astype(u.dtype) * (1.0 / (1.0 - p))
 
 

@@ -73,7 +73,7 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, trainin
         raise ValueError(f"rrelu: expected lower <= upper, got lower={lower}, upper={upper}")
     if not training:
         return _run(LeakyReluFn, input, inplace, (lower + upper) / 2)
-    u = lamina.rand(*input.shape, dtype=input.dtype, device=input.device).array
+    u = lamina.rand(tuple(input.shape), dtype=input.dtype, device=input.device).array
     return _run(RReluFn, input, inplace, u * (upper - lower) + lower)
 
 

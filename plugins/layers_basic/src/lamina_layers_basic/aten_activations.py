@@ -53,7 +53,7 @@ def _rrelu(input: Tensor, lower: float, upper: float, training: bool, generator:
         raise RuntimeError("Lower bound should be less than or equal to the upper bound")
     if generator is None or not training:
         return A.rrelu(input, lower, upper, training, inplace)
-    u = lamina.rand(*input.shape, generator=generator, dtype=input.dtype, device=input.device).array
+    u = lamina.rand(tuple(input.shape), generator=generator, dtype=input.dtype, device=input.device).array
     return A._run(RReluFn, input, inplace, u * (upper - lower) + lower)
 
 

@@ -43,7 +43,7 @@ def _check_p(p: float) -> None:
 
 def _keep_mask(input: Tensor, p: float, shape: tuple) -> object:
     """A 0/1 array of ``shape`` in the input's dtype, 1 with probability 1 - p."""
-    u = lamina.rand(*shape, dtype=input.dtype, device=input.device).array
+    u = lamina.rand(tuple(shape), dtype=input.dtype, device=input.device).array
     return (u >= p).astype(input.array.dtype)
 
 
