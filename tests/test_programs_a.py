@@ -142,3 +142,18 @@ def test_word_lstm_lm(tmp_path):
     assert len(lrs) == 21 and lrs[0] == 20 and lrs[-1] == 5  # epoch 2's validation loss rose: lr annealed
     ref_lines, got_lines = _PPL_LINE.findall(ref.stdout), _PPL_LINE.findall(got.stdout)
     assert len(ref_lines) == 4 and got_lines == ref_lines
+
+
+@pytest.mark.parametrize("optimizer, lr", [("adam", "0.05"), ("lbfgs", "0.5")])
+def test_timeseries_lstm(tmp_path, optimizer, lr):
+    # the program trains in float64 (seq.double(), as the original example), so float64 round-off tolerances
+    args = ["--steps", "6", "--hidden", "16", "--future", "20", "--optim", optimizer, "--lr", lr,
+            "--save", str(tmp_path / "seq.pt")]
+    ref, got = run_pair("timeseries_lstm.py", args, tmp_path)
+    assert_same(ref, got, rtol=1e-9, atol=1e-12)
+    tests = [r for r in ref.log if r.get("kind") == "test"]
+    assert len(tests) == 6 and np.asarray(tests[-1]["future"]).shape == (3, 20)
+    assert tests[-1]["test_loss"] < tests[0]["test_loss"]
+    ref_losses = [float(v) for v in re.findall(r"test loss: (\S+)", ref.stdout)]
+    np.testing.assert_allclose([float(v) for v in re.findall(r"test loss: (\S+)", got.stdout)], ref_losses,
+                               rtol=1e-9)
