@@ -23,7 +23,8 @@ class _LegacyMeta(type):
     dtype: Any
 
     def __instancecheck__(cls, obj: object) -> bool:
-        return isinstance(obj, Tensor) and obj.dtype is cls.dtype and obj.device.type == "cpu"
+        return (isinstance(obj, Tensor) and obj.dtype is cls.dtype and obj.device.type == "cpu"
+                and str(obj.layout).endswith(".strided"))  # a sparse tensor is a torch.sparse.<Type>
 
     def __call__(cls, *args: Any, device: Any = None) -> Tensor:  # type: ignore[override]
         from .creation import tensor, zeros

@@ -29,6 +29,17 @@ from .compressed_convert import (  # noqa: E402
 )
 from .creation import sparse_coo_tensor, sparse_mask, to_dense, to_sparse, to_sparse_coo  # noqa: E402
 from .csr import to_sparse_csr  # noqa: E402
+from .legacy import (  # noqa: E402
+           BFloat16Tensor,
+           ByteTensor,
+           CharTensor,
+           DoubleTensor,
+           FloatTensor,
+           HalfTensor,
+           IntTensor,
+           LongTensor,
+           ShortTensor,
+)
 from .products import (  # noqa: E402
            addmm,
            dsmm,

@@ -111,6 +111,19 @@ class SparseCooTensor(ArithMethods, ProductMethods, Tensor):
     def is_coalesced(self) -> builtins.bool:
         return self._coalesced
 
+    def type(self, dtype: Any = None, non_blocking: builtins.bool = False) -> Any:
+        """``x.type()``: the legacy type name (``lamina.sparse.FloatTensor``); ``x.type(dtype)`` casts."""
+        from .legacy import LEGACY_TYPES, sparse_type_name
+
+        if dtype is None:
+            return sparse_type_name(self)
+        if isinstance(dtype, str):
+            name = dtype.rsplit(".", 1)[-1]
+            if ".sparse." not in dtype or name not in LEGACY_TYPES:
+                raise ValueError(f"invalid type: '{dtype}'")
+            dtype = LEGACY_TYPES[name]
+        return self.to(getattr(dtype, "dtype", dtype))
+
     def _indices(self) -> Tensor:
         """The indices (sparse_dim, nnz) as stored, coalesced or not."""
         if self._idx_t is None:
