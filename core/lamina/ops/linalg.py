@@ -159,6 +159,20 @@ def _add_scaled(input: Tensor, prod: Tensor, beta: Any, alpha: Any, out: Tensor 
     return write_out(out, res, name)
 
 
+def _add_scaled_once(input: Tensor, prod: Any, mats: tuple, beta: Any, alpha: Any, out: Tensor | None,
+                     name: str) -> Tensor:
+    """``_add_scaled(input, prod(*mats))`` rounded once: float16/bfloat16 operands are computed in float32 and
+    the sum cast back, as torch's fused CPU kernels do (a low-precision product then sum would round twice)."""
+    low = mats[0]._data.dtype.itemsize == 2 and mats[0]._data.dtype.kind in "fV" and input.dtype == mats[0].dtype \
+        and all(m.dtype == mats[0].dtype for m in mats)
+    if not low:
+        return _add_scaled(input, prod(*mats), beta, alpha, out, name)
+    from .creation import write_out
+
+    res = _add_scaled(input.float(), prod(*(m.float() for m in mats)), beta, alpha, None, name)
+    return write_out(out, res.to(input.dtype), name)
+
+
 @autocast_op("lower_precision_fp")
 def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: Any = 1,
           out: Tensor | None = None) -> Tensor:
@@ -166,7 +180,7 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: An
     res = call_layout_hook(addmm, (input, mat1, mat2), {"beta": beta, "alpha": alpha, "out": out})
     if res is not NotImplemented:
         return res
-    return _add_scaled(input, mm(mat1, mat2), beta, alpha, out, "addmm")
+    return _add_scaled_once(input, mm, (mat1, mat2), beta, alpha, out, "addmm")
 
 
 def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any = 1,
@@ -175,7 +189,7 @@ def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any 
     res = call_layout_hook(addmv, (input, mat, vec), {"beta": beta, "alpha": alpha, "out": out})
     if res is not NotImplemented:
         return res
-    return _add_scaled(input, mv(mat, vec), beta, alpha, out, "addmv")
+    return _add_scaled_once(input, mv, (mat, vec), beta, alpha, out, "addmv")
 
 
 def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta: Any = 1, alpha: Any = 1,
@@ -190,7 +204,7 @@ def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta: Any = 1, alpha: Any
 def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1,
             out: Tensor | None = None) -> Tensor:
     """beta * input + alpha * (batch1 @ batch2). (b, n, m), (b, m, p) -> (b, n, p)"""
-    return _add_scaled(input, bmm(batch1, batch2), beta, alpha, out, "baddbmm")
+    return _add_scaled_once(input, bmm, (batch1, batch2), beta, alpha, out, "baddbmm")
 
 
 @autocast_op("lower_precision_fp")
