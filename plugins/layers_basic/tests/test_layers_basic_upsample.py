@@ -16,12 +16,15 @@ INTERP = [("nearest", 1, dict(scale_factor=2)), ("nearest", 2, dict(scale_factor
           ("nearest", 3, dict(scale_factor=(2, 1, 0.5))), ("nearest-exact", 2, dict(scale_factor=1.5)),
           ("linear", 1, dict(size=9)), ("linear", 1, dict(scale_factor=0.6)), ("bilinear", 2, dict(scale_factor=2)),
           ("bilinear", 2, dict(size=(3, 9))), ("bilinear", 2, dict(scale_factor=1.3, recompute_scale_factor=True)),
-          ("trilinear", 3, dict(size=(3, 5, 2))), ("area", 2, dict(size=(3, 2)))]
+          ("trilinear", 3, dict(size=(3, 5, 2))), ("area", 2, dict(size=(3, 2))),
+          ("bicubic", 2, dict(scale_factor=1.7)), ("bicubic", 2, dict(size=(9, 2))),
+          ("bicubic", 2, dict(scale_factor=(0.5, 2.3), recompute_scale_factor=True))]
 
 
 # align_corners applies to the interpolating modes only (PyTorch refuses it elsewhere: tested below)
+INTERPOLATING = ("linear", "bilinear", "bicubic", "trilinear")
 INTERP_ALIGN = [(mode, n, kw, align) for mode, n, kw in INTERP
-                for align in ([None, True, False] if mode in ("linear", "bilinear", "trilinear") else [None])]
+                for align in ([None, True, False] if mode in INTERPOLATING else [None])]
 
 
 @pytest.mark.parametrize("mode, n, kw, align_corners", INTERP_ALIGN)
@@ -58,6 +61,9 @@ def test_interpolate_gradcheck_and_errors():
         F.interpolate(x, size=3, scale_factor=2)
     with pytest.raises(NotImplementedError, match="interpolate: got 4D input, but linear mode needs 3D input"):
         F.interpolate(x, size=3, mode="linear")
+    assert gradcheck(lambda x: F.interpolate(x, size=(5, 2), mode="bicubic"), (x,))
+    with pytest.raises(NotImplementedError, match="interpolate: got 3D input, but bicubic mode needs 4D input"):
+        F.interpolate(x[0], size=3, mode="bicubic")
     with pytest.raises(ValueError, match="align_corners option can only be set with the interpolating modes"):
         F.interpolate(x, size=3, align_corners=True)
     with pytest.warns(UserWarning, match="nn.functional.upsample is deprecated"):

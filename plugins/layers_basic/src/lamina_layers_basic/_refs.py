@@ -113,6 +113,18 @@ def ref_interpolate(x, size=None, scale_factor=None, mode="nearest", align_corne
         if mode == "nearest":
             mat = np.zeros((o, s))
             mat[np.arange(o), np.minimum(np.floor(dst * (1 / sc if sc else s / o)).astype(int), s - 1)] = 1
+        elif mode == "bicubic":
+            # Keys' cubic convolution kernel (a = -0.75) at the distance to 4 taps; reads clamped to the input
+            src = dst * ((s - 1) / (o - 1) if o > 1 else 0.0) if align_corners else \
+                (dst + 0.5) * (1 / sc if sc else s / o) - 0.5
+            mat = np.zeros((o, s))
+            for j in (-1, 0, 1, 2):
+                tap = np.floor(src) + j
+                r = np.abs(src - tap)
+                a = -0.75
+                wgt = np.where(r <= 1, ((a + 2) * r - (a + 3)) * r * r + 1,
+                               np.where(r < 2, ((a * r - 5 * a) * r + 8 * a) * r - 4 * a, 0.0))
+                np.add.at(mat, (np.arange(o), np.clip(tap, 0, s - 1).astype(int)), wgt)
         else:
             if align_corners:
                 src = dst * ((s - 1) / (o - 1) if o > 1 else 0.0)

@@ -257,6 +257,8 @@ def _misc_records(L, F, ShapeError, M, Fn) -> list:
     ups = [(L.Upsample, {"scale_factor": 2, "mode": "nearest"}, (2, 3, 3, 4)),
            (L.Upsample, {"size": 7, "mode": "linear", "align_corners": False}, (2, 3, 4)),
            (L.Upsample, {"scale_factor": 1.5, "mode": "bilinear"}, (2, 3, 4, 5)),
+           (L.Upsample, {"size": (7, 3), "mode": "bicubic", "align_corners": True}, (2, 3, 4, 5)),
+           (L.Upsample, {"scale_factor": 1.7, "mode": "bicubic"}, (2, 2, 3, 4)),
            (L.UpsamplingNearest2d, {"size": (5, 7)}, (2, 3, 3, 4)),
            (L.UpsamplingBilinear2d, {"scale_factor": 2}, (2, 3, 3, 4))]
     for cls, kw, shape in ups:

@@ -1,7 +1,8 @@
-"""F.interpolate (nearest, nearest-exact, linear, bilinear, trilinear, area) and the Upsample layers.
+"""F.interpolate (nearest, nearest-exact, linear, bilinear, bicubic, trilinear, area) and the Upsample layers.
 
-Interpolation is separable: along each spatial dim, output j reads input i0[j] (and i1[j]) with
-weights l0[j] (and l1[j]); one Function applies every dim forward and scatters back in backward.
+Interpolation is separable: along each spatial dim, output j is a weighted sum of a few input taps
+(1 for nearest, 2 for linear, 4 for bicubic); one Function applies every dim forward and scatters back in
+backward.
 """
 
 from __future__ import annotations
@@ -16,31 +17,39 @@ from lamina.errors import ShapeError
 from lamina.nn import Module
 
 from ._graph_grads import const, scatter_axis
+from .grid_sample import _cubic
 from .padding import _scatter_axis
 
 __lamina_plugin_api__ = "1.0"
 
-MODES = ("nearest", "nearest-exact", "linear", "bilinear", "trilinear", "area")
-_LINEAR_DIMS = {"linear": 1, "bilinear": 2, "trilinear": 3}
+MODES = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "area")
+_LINEAR_DIMS = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
 
 
 def _axis_map(xp: Any, size: int, out: int, scale: float | None, mode: str, align_corners: bool, dtype: Any):
-    """Source indices and weights for one dim: (i0, i1, l0, l1); nearest modes give (i0, None, None, None)."""
+    """The taps of one dim: [(source index (out,), weight (out,) | None)]; nearest modes have one, unweighted."""
     dst = xp.arange(out, dtype=xp.float64)
     if mode in ("nearest", "nearest-exact"):
         ratio = 1.0 / scale if scale else size / out
         src = xp.floor((dst + 0.5) * ratio if mode == "nearest-exact" else dst * ratio)
-        return xp.minimum(src.astype(xp.int64), size - 1), None, None, None
+        return [(xp.minimum(src.astype(xp.int64), size - 1), None)]
     if align_corners:
         ratio = (size - 1) / (out - 1) if out > 1 else 0.0
         src = dst * ratio
     else:
         ratio = 1.0 / scale if scale else size / out
-        src = xp.maximum((dst + 0.5) * ratio - 0.5, 0.0)
+        src = (dst + 0.5) * ratio - 0.5
+        if mode != "bicubic":  # cubic taps may start left of the input (their reads are clamped instead)
+            src = xp.maximum(src, 0.0)
+    if mode == "bicubic":
+        base = xp.floor(src)
+        weights = _cubic(xp, src - base)[0]
+        return [(xp.clip(base.astype(xp.int64) + (k - 1), 0, size - 1), w.astype(dtype))
+                for k, w in enumerate(weights)]
     i0 = xp.minimum(xp.floor(src).astype(xp.int64), size - 1)
     i1 = xp.minimum(i0 + 1, size - 1)
     l1 = (src - i0).astype(dtype)
-    return i0, i1, (1 - l1).astype(dtype), l1
+    return [(i0, (1 - l1).astype(dtype)), (i1, l1)]
 
 
 def _along(w: Any, axis: int, ndim: int) -> Any:
@@ -57,13 +66,16 @@ class Interpolate(Function):
         maps = tuple(_axis_map(xp, s, o, sc, mode, align_corners, x.dtype)
                      for s, o, sc in zip(x.shape[2:], out, scales))
         y = x
-        for i, (i0, i1, l0, l1) in enumerate(maps):
+        for i, taps in enumerate(maps):
             axis = x.ndim - n + i
-            if i1 is None:
-                y = xp.take(y, i0, axis=axis)
-            else:
-                y = xp.take(y, i0, axis=axis) * _along(l0, axis, x.ndim) + \
-                    xp.take(y, i1, axis=axis) * _along(l1, axis, x.ndim)
+            if taps[0][1] is None:
+                y = xp.take(y, taps[0][0], axis=axis)
+                continue
+            acc = None
+            for idx, w in taps:
+                term = xp.take(y, idx, axis=axis) * _along(w, axis, x.ndim)
+                acc = term if acc is None else acc + term
+            y = acc
         ctx.meta = (x.shape, maps)
         return y
 
@@ -72,20 +84,17 @@ class Interpolate(Function):
         xp = ctx.xp
         shape, maps = ctx.meta
         n = len(maps)
+        graph = isinstance(dy, Tensor)  # create_graph: the same scatters as differentiable index_adds
         dx = dy
         for i in reversed(range(n)):
-            i0, i1, l0, l1 = maps[i]
             axis = len(shape) - n + i
             size = shape[axis]
-            if isinstance(dy, Tensor):  # create_graph: the same scatter as differentiable index_adds
-                dx = scatter_axis(dx, i0, axis, size) if i1 is None else \
-                    scatter_axis(dx * _along(const(l0, dx, dx.dtype), axis, dx.ndim), i0, axis, size) + \
-                    scatter_axis(dx * _along(const(l1, dx, dx.dtype), axis, dx.ndim), i1, axis, size)
-            elif i1 is None:
-                dx = _scatter_axis(xp, dx, i0, axis, size)
-            else:
-                dx = _scatter_axis(xp, dx * _along(l0, axis, dx.ndim), i0, axis, size) + \
-                    _scatter_axis(xp, dx * _along(l1, axis, dx.ndim), i1, axis, size)
+            acc = None
+            for idx, w in maps[i]:
+                g = dx if w is None else dx * _along(const(w, dx, dx.dtype) if graph else w, axis, dx.ndim)
+                part = scatter_axis(g, idx, axis, size) if graph else _scatter_axis(xp, g, idx, axis, size)
+                acc = part if acc is None else acc + part
+            dx = acc
         return dx, None, None, None, None
 
 
