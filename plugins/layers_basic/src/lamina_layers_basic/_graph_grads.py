@@ -132,3 +132,39 @@ def conv_transpose_grads(dy: Tensor, x: Tensor | None, w: Tensor | None, x_shape
         xg = x.reshape(N, groups, Cin // groups, L)
         dw = lamina.matmul(xg, cols.transpose(2, 3)).sum(0).reshape(w_shape)
     return dx, dw
+
+
+def rows_grad(xp: Any, g: Tensor, flat: Any, num: int, by_freq: bool, padding_idx: int | None) -> Tensor:
+    """An embedding's dweight (V, D) from the gradients g (K, D) of rows ``flat`` (K,): scatter-added, each
+    scaled by 1 / its row's count with ``by_freq``, none into ``padding_idx``."""
+    if by_freq:
+        g = g / const(xp.bincount(flat, minlength=num)[flat], g, g.dtype)[:, None]
+    if padding_idx is not None:
+        g = g * const(flat != padding_idx, g, g.dtype)[:, None]
+    return scatter_axis(g, flat, 0, num)
+
+
+def bag_grads(xp: Any, dy: Tensor, weight: Tensor, psw: Tensor | None, idx: Any, bag: Any, mode: str, by_freq: bool,
+              counts: Any, first: Any, need_w: bool, need_psw: bool) -> tuple[Tensor | None, Tensor | None]:
+    """embedding_bag's dweight (V, D) and dper_sample_weights (K,) from dy (B, D): rows ``idx`` (K,) in bags
+    ``bag`` (K,) of ``counts`` (B,) rows; in max mode ``first`` (B, D) is the position of each max."""
+    V, D = weight.shape
+    dw = dpsw = None
+    if mode == "max":
+        if need_w:
+            hit = first < idx.shape[0]                                      # (B, D): non-empty bags
+            cols = xp.broadcast_to(xp.arange(D), hit.shape)
+            target = idx[first[hit]] * D + cols[hit]                        # flat (V * D) positions
+            g = dy.reshape(-1)[const(xp.flatnonzero(hit), dy)]
+            dw = scatter_axis(g, target, 0, V * D).reshape(V, D)
+        return dw, None
+    g = dy[const(bag, dy)]                                                  # (K, D)
+    if mode == "mean":
+        g = g / const(xp.maximum(counts, 1)[bag], g, g.dtype)[:, None]
+    if psw is not None and need_psw:
+        dpsw = (g * weight[const(idx, g)]).sum(1)
+    if need_w:
+        if psw is not None:
+            g = g * psw[:, None]
+        dw = rows_grad(xp, g, idx, V, by_freq, None)
+    return dw, dpsw

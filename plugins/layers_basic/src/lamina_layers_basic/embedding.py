@@ -16,7 +16,7 @@ from lamina.autograd import Function
 from lamina.nn import Module, Parameter
 
 from . import __lamina_plugin_api__  # noqa: F401
-from ._graph_grads import const, scatter_axis
+from ._graph_grads import bag_grads, rows_grad
 
 _MODES = ("sum", "mean", "max")
 
@@ -49,8 +49,7 @@ class EmbeddingFn(Function):
         flat = ctx.idx.reshape(-1)
         g = dy.reshape(flat.shape[0], ctx.shape[1])
         if isinstance(dy, Tensor):  # create_graph: the same scatter-add as a differentiable index_add
-            return _graph_rows_grad(ctx.device.backend.xp, g, flat, ctx.shape[0], by_freq, padding_idx), None, None, \
-                None
+            return rows_grad(ctx.device.backend.xp, g, flat, ctx.shape[0], by_freq, padding_idx), None, None, None
         if by_freq:
             counts = xp.bincount(flat, minlength=ctx.shape[0])
             g = g / counts[flat].astype(g.dtype)[:, None]
@@ -59,15 +58,6 @@ class EmbeddingFn(Function):
         if padding_idx is not None:
             dw[padding_idx] = 0
         return dw, None, None, None
-
-
-def _graph_rows_grad(xp: Any, g: Tensor, flat: Any, num: int, by_freq: bool, padding_idx: int | None) -> Tensor:
-    """dweight (V, D) from row gradients g (K, D) of rows ``flat`` (K,), as differentiable ops (double backward)."""
-    if by_freq:
-        g = g / const(xp.bincount(flat, minlength=num)[flat], g, g.dtype)[:, None]
-    if padding_idx is not None:
-        g = g * const(flat != padding_idx, g, g.dtype)[:, None]
-    return scatter_axis(g, flat, 0, num)
 
 
 def _check_indices(name: str, input: Tensor, num: int) -> Any:
@@ -171,7 +161,8 @@ class EmbeddingBagFn(Function):
         weight, psw = ctx.saved_tensors
         idx, bag, n_bags, mode, by_freq = ctx.meta
         if isinstance(dy, Tensor):  # create_graph: differentiable gathers and scatters
-            return _graph_bag_grads(ctx, dy, weight, psw)
+            return bag_grads(ctx.device.backend.xp, dy, weight, psw, idx, bag, mode, by_freq, ctx.counts,
+                             getattr(ctx, "first", None), *ctx.needs_input_grad[:2]) + (None,) * 5
         dw = dpsw = None
         if mode == "max":
             if ctx.needs_input_grad[0]:
@@ -194,33 +185,6 @@ class EmbeddingBagFn(Function):
             dw = xp.zeros(weight.shape, dtype=dy.dtype)
             _ufunc_at(xp, "add", dw, idx, g)
         return dw, dpsw, None, None, None, None, None
-
-
-def _graph_bag_grads(ctx: Any, dy: Tensor, weight: Tensor, psw: Tensor | None) -> tuple:
-    """EmbeddingBagFn's gradients as differentiable ops (double backward); dy (B, D)."""
-    xp = ctx.device.backend.xp
-    idx, bag, n_bags, mode, by_freq = ctx.meta
-    V, D = weight.shape
-    need_w, need_psw = ctx.needs_input_grad[:2]
-    dw = dpsw = None
-    if mode == "max":
-        if need_w:
-            hit = ctx.first < idx.shape[0]                                  # (B, D): non-empty bags
-            cols = xp.broadcast_to(xp.arange(D), hit.shape)
-            target = idx[ctx.first[hit]] * D + cols[hit]                    # flat (V * D) positions
-            g = dy.reshape(-1)[const(xp.flatnonzero(hit), dy)]
-            dw = scatter_axis(g, target, 0, V * D).reshape(V, D)
-        return dw, None, None, None, None, None, None
-    g = dy[const(bag, dy)]                                                  # (K, D)
-    if mode == "mean":
-        g = g / const(xp.maximum(ctx.counts, 1)[bag], g, g.dtype)[:, None]
-    if psw is not None and need_psw:
-        dpsw = (g * weight[const(idx, g)]).sum(1)
-    if need_w:
-        if psw is not None:
-            g = g * psw[:, None]
-        dw = _graph_rows_grad(xp, g, idx, V, by_freq, None)
-    return dw, dpsw, None, None, None, None, None
 
 
 def _bags(name: str, input: Tensor, offsets: Tensor | None, include_last_offset: bool, xp) -> tuple:
