@@ -22,7 +22,7 @@ def _arrays(name, seed=0):
     shape_in, shapes = SHAPES[name]
     # multiples of 1/8: every float32 sum of products is exact, so no accumulation order can change a rounding
     # and the comparison can be bitwise; the values still need more bits than float16/bfloat16 hold
-    return [(rng.integers(-32, 33, s) / 8).astype(np.float32) for s in (shape_in, *shapes)]
+    return [(rng.integers(-256, 257, s) / 8).astype(np.float32) for s in (shape_in, *shapes)]
 
 
 @pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
