@@ -82,6 +82,7 @@ CASES = [
     ("interpolate-area", "interpolate", dict(size=(3, 2), mode="area"), [("f", (2, 3, 7, 5))]),
     ("embedding", "embedding", {}, [("i", IX), ("f", (10, 3))]),
     ("embedding-padding-freq", "embedding", dict(padding_idx=3, scale_grad_by_freq=True), [("i", IX), ("f", (10, 3))]),
+    ("embedding-max_norm", "embedding", dict(max_norm=1.0), [("i", IX), ("f", (10, 3))]),
     ("embedding_bag-mean", "embedding_bag", {}, [("i", IX), ("f", (10, 3))]),
     ("embedding_bag-sum-offsets", "embedding_bag", dict(mode="sum"),
      [("i", FLAT_IX), ("f", (10, 3)), ("i", OFFSETS)]),
@@ -256,14 +257,26 @@ def test_wgan_gp_gradient_penalty_matches_torch():
 
 
 @pytest.mark.parametrize("mode", ["zeros", "reflect", "replicate", "circular"])
-def test_conv_layer_padding_modes_gradgradcheck(mode):
-    lamina.manual_seed(0)
-    m = nn.Conv2d(2, 3, 3, padding=(1, 2), padding_mode=mode).double()
-    x = lamina.tensor(np.random.default_rng(6).standard_normal((2, 2, 4, 5)), requires_grad=True)
-    assert gradgradcheck(lambda t, w, b: F.conv2d(F.pad(t, (2, 2, 1, 1), mode="constant" if mode == "zeros" else mode),
-                                                   w, b), (x, m.weight, m.bias))
-    (g,) = lamina.autograd.grad((m(x) ** 2).sum(), (x,), create_graph=True)
-    assert g.requires_grad
+def test_conv_layer_padding_modes(mode):
+    """nn.Conv2d / Conv1d with each padding_mode: gradgradcheck, and a Hessian-vector product vs torch."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(6)
+    for n, shape in ((2, (2, 2, 4, 5)), (1, (2, 2, 6))):
+        lamina.manual_seed(n)
+        m = getattr(nn, f"Conv{n}d")(2, 3, 3, padding=(1, 2)[:n], padding_mode=mode).double()
+        tm = getattr(torch.nn, f"Conv{n}d")(2, 3, 3, padding=(1, 2)[:n], padding_mode=mode).double()
+        copy_params(m, tm)
+        xa = rng.standard_normal(shape)
+        x = lamina.tensor(xa, requires_grad=True)
+        assert gradgradcheck(lambda t, w, b, m=m: m(t), (x, m.weight, m.bias))
+        out = []
+        for lib, mod in ((lamina, m), (torch, tm)):
+            t = lib.tensor(xa, requires_grad=True)
+            (g,) = lib.autograd.grad((mod(t) ** 2).sum(), (t,), create_graph=True)
+            hvp = lib.autograd.grad((g * lib.tensor(np.cos(xa))).sum(), (t, mod.weight, mod.bias))
+            out.append([h.detach().numpy() for h in hvp])
+        for a, b in zip(*out):
+            np.testing.assert_allclose(a, b, **F64)
 
 
 def test_ordinary_backward_unchanged_and_no_graph_kept():
