@@ -102,3 +102,14 @@ def test_gradscaler_loop_overflow_is_silent(gradscaler_runs):
     t, lam = gradscaler_runs
     assert "RuntimeWarning" not in t.stderr
     assert "RuntimeWarning" not in lam.stderr, lam.stderr
+
+
+def test_gradscaler_loop_bfloat16_autocast(tmp_path):
+    """The same loop with --amp (forward under torch.autocast("cpu", torch.bfloat16)). Tolerances are bfloat16's:
+    its epsilon is 2**-8 ~ 3.9e-3, and a one-ulp flip in an activation carries through 12 momentum-SGD steps
+    (measured worst 4.5e-3 relative on losses, 3e-3 absolute on parameters)."""
+    t, lam = run_pair("gradscaler_loop.py", ["--steps", "8", "--overflow-step", "3", "--amp"], tmp_path)
+    assert_same(t, lam, rtol=2e-2, atol=2e-3, param_atol=1e-2)
+    scales = [r["scale"] for r in lam.log if "scale" in r]
+    assert scales == [r["scale"] for r in t.log if "scale" in r]  # the skipped step and the growth, exactly
+    assert_same_stdout(t.stdout, lam.stdout, rtol=2e-2)
