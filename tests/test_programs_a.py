@@ -157,3 +157,29 @@ def test_timeseries_lstm(tmp_path, optimizer, lr):
     ref_losses = [float(v) for v in re.findall(r"test loss: (\S+)", ref.stdout)]
     np.testing.assert_allclose([float(v) for v in re.findall(r"test loss: (\S+)", got.stdout)], ref_losses,
                                rtol=1e-9)
+
+
+def test_transformer_seq2seq(tmp_path):
+    # dropout 0 in both runs (--dropout 0): the two frameworks draw different dropout masks
+    emb, lr = 32, 1e-3
+    args = ["--epochs", "3", "--batch-size", "16", "--train-size", "128", "--val-size", "32", "--emb-size", str(emb),
+            "--nhead", "4", "--ffn-hid-dim", "64", "--num-encoder-layers", "2", "--num-decoder-layers", "2",
+            "--dropout", "0", "--lr", str(lr), "--max-len", "6", "--decode", "4", "--save", str(tmp_path / "s.pt")]
+    ref, got = run_pair("transformer_seq2seq.py", args, tmp_path)
+    steps = [r for r in ref.log if "loss" in r]
+    assert len(steps) == 24 and steps[-1]["loss"] < steps[0]["loss"]
+    # The key projection's bias (in_proj_bias[E:2E]) adds q . b_k to every score of a query alike, which softmax
+    # ignores: its gradient is 0 up to round-off (~1e-9), and Adam with eps=1e-9 turns that noise into steps
+    # of about lr either way in both frameworks. Those 32 entries per attention are compared only against the
+    # bound 2 * lr * steps; everything else at float32 tolerances.
+    bound = 2 * lr * len(steps)
+    for name in [k for k in ref.final if k.endswith("in_proj_bias")]:
+        a, b = ref.final[name], got.final[name]
+        assert np.abs(a[emb:2 * emb] - b[emb:2 * emb]).max() <= bound, name
+        a[emb:2 * emb] = b[emb:2 * emb] = 0
+    assert_same(ref, got, rtol=1e-4, atol=1e-5)
+    decoded = [r for r in ref.log if r.get("kind") == "decode"]
+    assert len(decoded) == 4 and all(r["output"][0] == 2 for r in decoded)
+    tail = [line for line in ref.stdout.splitlines() if "->" in line or "greedy decoding" in line]
+    assert len(tail) == 5 and tail == [line for line in got.stdout.splitlines() if "->" in line or "greedy" in line]
+    assert re.findall(r"Epoch: .*", got.stdout) == re.findall(r"Epoch: .*", ref.stdout)
