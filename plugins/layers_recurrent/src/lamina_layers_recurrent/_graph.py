@@ -86,6 +86,15 @@ class GRUCellMath:
         return lamina.cat([dr, dz, dn], 1), lamina.cat([dr, dz, dn * r], 1), [dh * z], None
 
 
+def graph_inputs(name: str, inputs: tuple, n: int) -> tuple:
+    """The inputs a layer Function saved for this path (initial states, biases), checked: a device kernel that
+    replaced the Function's forward and saved only its own arrays cannot record the second derivative."""
+    if len(inputs) != n:
+        raise NotImplementedError(f"{name}: double backward (create_graph=True) needs the layer's inputs saved by its "
+                                  "forward; this device's fused kernel does not save them")
+    return inputs
+
+
 def _advance(state: Tensor, rows: Tensor, n: int) -> Tensor:
     """The state with its first n rows replaced (the sequences still running at this step)."""
     return rows if n == state.shape[0] else lamina.cat([rows, state[n:]], 0)

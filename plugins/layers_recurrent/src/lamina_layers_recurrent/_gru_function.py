@@ -11,7 +11,7 @@ from __future__ import annotations
 from lamina import Tensor
 from lamina.autograd import Function
 
-from ._graph import GRUCellMath, layer_backward_graph
+from ._graph import GRUCellMath, graph_inputs, layer_backward_graph
 from ._rnn_function import batch_of, carried, initial_state, input_projection, order, sum_rows
 
 __lamina_plugin_api__ = "1.0"
@@ -71,10 +71,11 @@ class GRULayer(Function):
     @staticmethod
     def backward(ctx, dy, dh_n):
         xp, ws = ctx.xp, ctx.device.backend
-        x, w_ih, w_hh, gates, hp_all, ghn_all, h0, b_ih, b_hh = ctx.saved_tensors
+        x, w_ih, w_hh, gates, hp_all, ghn_all, *inputs = ctx.saved_tensors
         steps, reverse, N = ctx.meta
         H = w_hh.shape[0] // 3
         if isinstance(dy, Tensor) or isinstance(dh_n, Tensor):  # create_graph: BPTT in lamina ops
+            h0, b_ih, b_hh = graph_inputs("GRU", inputs, 3)
             dx, (dh0,), dw_ih, dw_hh, db_ih, db_hh, _ = layer_backward_graph(
                 GRUCellMath(), x, [h0], w_ih, w_hh, b_ih, b_hh, steps, reverse, N, dy, [dh_n], [H])
             return dx, dh0, dw_ih, dw_hh, db_ih, db_hh, None, None

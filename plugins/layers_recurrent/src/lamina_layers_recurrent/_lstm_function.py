@@ -17,7 +17,7 @@ from __future__ import annotations
 from lamina import Tensor
 from lamina.autograd import Function
 
-from ._graph import LSTMCellMath, layer_backward_graph
+from ._graph import LSTMCellMath, graph_inputs, layer_backward_graph
 from ._rnn_function import batch_of, carried, initial_state, order
 
 __lamina_plugin_api__ = "1.0"
@@ -169,11 +169,12 @@ class LSTMLayer(Function):
     @staticmethod
     def backward(ctx, dy, dh_n, dc_n):
         xp, ws = ctx.xp, ctx.device.backend
-        x, w_ih, w_hh, w_hr, gates, hp_all, cp_all, tc_all, r_all, h0, c0, b_ih, b_hh = ctx.saved_tensors
+        x, w_ih, w_hh, w_hr, gates, hp_all, cp_all, tc_all, r_all, *inputs = ctx.saved_tensors
         steps, reverse, N = ctx.meta
         H = w_hh.shape[0] // 4
         P = w_hh.shape[1]
         if any(isinstance(g, Tensor) for g in (dy, dh_n, dc_n)):  # create_graph: BPTT in lamina ops
+            h0, c0, b_ih, b_hh = graph_inputs("LSTM", inputs, 4)
             dx, (dh0, dc0), dw_ih, dw_hh, db_ih, db_hh, dw_hr = layer_backward_graph(
                 LSTMCellMath(w_hr), x, [h0, c0], w_ih, w_hh, b_ih, b_hh, steps, reverse, N, dy, [dh_n, dc_n], [P, H])
             return dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh, dw_hr, None, None

@@ -20,7 +20,7 @@ from typing import Any
 from lamina import Tensor
 from lamina.autograd import Function
 
-from ._graph import Elman, layer_backward_graph
+from ._graph import Elman, graph_inputs, layer_backward_graph
 
 __lamina_plugin_api__ = "1.0"
 
@@ -112,9 +112,10 @@ class RNNLayer(Function):
     @staticmethod
     def backward(ctx, dy, dh_n):
         xp = ctx.xp
-        x, w_ih, w_hh, y, hp_all, h0, b_ih, b_hh = ctx.saved_tensors
+        x, w_ih, w_hh, y, hp_all, *inputs = ctx.saved_tensors
         steps, reverse, relu, N = ctx.meta
         if isinstance(dy, Tensor) or isinstance(dh_n, Tensor):  # create_graph: BPTT in lamina ops
+            h0, b_ih, b_hh = graph_inputs("RNN", inputs, 3)
             dx, (dh0,), dw_ih, dw_hh, db_ih, db_hh, _ = layer_backward_graph(
                 Elman(relu), x, [h0], w_ih, w_hh, b_ih, b_hh, steps, reverse, N, dy, [dh_n], [w_hh.shape[0]])
             return dx, dh0, dw_ih, dw_hh, db_ih, db_hh, None, None, None

@@ -218,7 +218,7 @@ def records() -> list:
     )
 
     def info(cls, fn, sample, reference, errors=(), **kw):
-        if cls is not ctc.CTCLoss:  # ctc_loss differentiates once, as PyTorch's (tests/test_double_backward.py)
+        if cls is not ctc.CTCLoss:  # ctc_loss differentiates once, as PyTorch's (tests/test_losses_double_backward.py)
             kw["tags"] = frozenset(kw.get("tags", ())) | DBL
         return LossInfo(cls=cls, functional=fn, sample_inputs=sample, reference=reference, error_inputs=errors,
                         name=kw.pop("name", cls.__name__), **kw)
