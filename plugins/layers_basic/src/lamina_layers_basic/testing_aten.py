@@ -13,6 +13,7 @@ from . import aten_forms as aten
 from . import grid_sample as gs
 from ._refs import ref_adaptive, ref_conv, ref_conv_transpose, ref_pad, ref_pool
 from .testing_activations import ACTIVATIONS, _away_from, _bag_ref, _prelu
+from .testing_forms import _inplace
 
 _DBL = frozenset({"double_backward"})
 
@@ -152,6 +153,9 @@ def _activation_records() -> list:
         name_ = name.replace("[", "_[") if "[" in name else name + "_"
         recs.append(FunctionInfo(fn=fn_, name=name_, tags=frozenset({"inplace"}),
                                  sample_inputs=_calls(build, grad=()), reference=refs[name]))
+        # and on a copy of a leaf (a non-leaf), so the kit's gradchecks, double backward included, reach it
+        recs.append(FunctionInfo(fn=_inplace(fn_), covers=(fn_,), name=f"{name_}(on a copy)", tags=_DBL,
+                                 sample_inputs=_calls(build), reference=refs[name]))
     recs += [
         FunctionInfo(fn=act.hardshrink, name="hardshrink", sample_inputs=_calls(
             lambda r: [((x(r, 3, 4, kinks=(-0.5, 0.5)),), {}), ((x(r, 3, 4, kinks=(-0.3, 0.3)), 0.3), {})]),
