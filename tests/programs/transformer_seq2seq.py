@@ -82,9 +82,8 @@ def create_mask(src, tgt):
     tgt_seq_len = tgt.shape[0]
     tgt_mask = Transformer.generate_square_subsequent_mask(tgt_seq_len)
     src_mask = torch.zeros((src_seq_len, src_seq_len)).type(torch.bool)
-    # padding masks as float (0 / -inf), the same kind as tgt_mask, so no mask-type mismatch arises
-    src_padding_mask = torch.zeros(src.shape[::-1]).masked_fill((src == PAD_IDX).transpose(0, 1), float('-inf'))
-    tgt_padding_mask = torch.zeros(tgt.shape[::-1]).masked_fill((tgt == PAD_IDX).transpose(0, 1), float('-inf'))
+    src_padding_mask = (src == PAD_IDX).transpose(0, 1)
+    tgt_padding_mask = (tgt == PAD_IDX).transpose(0, 1)
     return src_mask, tgt_mask, src_padding_mask, tgt_padding_mask
 
 
