@@ -35,7 +35,9 @@ def test_resnet_checkpoint_ema(tmp_path):
     torch_run, lamina_run = run_pair("resnet_ckpt_ema.py", [], tmp_path)
     assert_same(torch_run, lamina_run, rtol=1e-4, atol=1e-5)
     last = torch_run.log[-1]
-    assert last["n_averaged"] == 12 and last["restored_loss"] == last["bn_ema_loss"]
+    assert last["n_averaged"] == 9 and last["restored_loss"] == last["bn_ema_loss"]  # 3 epochs of 3 steps
+    assert "resumed at epoch 2" in lamina_run.stdout and "resumed at epoch 2" in torch_run.stdout
+    assert [r["step"] for r in torch_run.log if "step" in r] == list(range(9))
     assert any(k.startswith("ema.module.layers.1.shortcut") for k in torch_run.final)
     assert "ema.n_averaged" in torch_run.final
 

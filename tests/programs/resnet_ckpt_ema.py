@@ -2,7 +2,8 @@
 
 Each residual block runs under torch.utils.checkpoint (non-reentrant), so its activations are recomputed in the
 backward pass; an AveragedModel keeps an exponential moving average of the parameters, is evaluated after every
-epoch, and gets its BatchNorm statistics recomputed with update_bn at the end.
+epoch, and gets its BatchNorm statistics recomputed with update_bn at the end. Midway the run saves model, EMA,
+optimizer and scheduler state to one checkpoint, rebuilds everything and resumes from it.
 """
 
 import argparse
@@ -96,25 +97,44 @@ def main():
     parser.add_argument("--weight-decay", type=float, default=5e-4)
     parser.add_argument("--ema-decay", type=float, default=0.9)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--resume-at", type=int, default=2, help="save, rebuild and reload before this epoch")
     parser.add_argument("--checkpoint", default="resnet.pt")
     progutil.add_args(parser)
     args = parser.parse_args()
 
     rng = np.random.default_rng(args.seed)
     torch.manual_seed(args.seed)
-    x_train, y_train = make_data(64, 4, rng)
+    x_train, y_train = make_data(48, 4, rng)
     x_test, y_test = make_data(32, 4, rng)
     test_loader = DataLoader(TensorDataset(x_test, y_test), batch_size=32)
 
+    def build(model):
+        ema_model = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(args.ema_decay))
+        optimizer = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=args.momentum, nesterov=True,
+                                    weight_decay=args.weight_decay)
+        scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.epochs)
+        return ema_model, optimizer, scheduler
+
     model = ResNet()
     progutil.start(args, model=model)
-    ema_model = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(args.ema_decay))
-    optimizer = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=args.momentum, nesterov=True,
-                                weight_decay=args.weight_decay)
-    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.epochs)
+    ema_model, optimizer, scheduler = build(model)
 
     step = 0
     for epoch in range(args.epochs):
+        if epoch == args.resume_at:
+            # stop and resume: everything the run needs goes through one checkpoint file
+            torch.save({"epoch": epoch, "step": step, "model": model.state_dict(), "ema": ema_model.state_dict(),
+                        "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict()}, args.checkpoint)
+            del model, ema_model, optimizer, scheduler
+            ckpt = torch.load(args.checkpoint)
+            model = ResNet()
+            model.load_state_dict(ckpt["model"])
+            ema_model, optimizer, scheduler = build(model)
+            ema_model.load_state_dict(ckpt["ema"])
+            optimizer.load_state_dict(ckpt["optimizer"])
+            scheduler.load_state_dict(ckpt["scheduler"])
+            step = ckpt["step"]
+            print(f"resumed at epoch {ckpt['epoch']} (lr {scheduler.get_last_lr()[0]:.4f})")
         model.train()
         order = rng.permutation(len(x_train))
         for start in range(0, len(order), args.batch_size):
@@ -139,9 +159,9 @@ def main():
     update_bn(train_loader, ema_model)
     ema_loss, ema_acc = evaluate(ema_model, test_loader)
     print(f"after update_bn: ema loss {ema_loss:.4f} acc {ema_acc:.3f}")
-    torch.save({"model": model.state_dict(), "ema": ema_model.state_dict()}, args.checkpoint)
+    torch.save(ema_model.state_dict(), "ema.pt")
     restored = AveragedModel(ResNet(), multi_avg_fn=get_ema_multi_avg_fn(args.ema_decay))
-    restored.load_state_dict(torch.load(args.checkpoint)["ema"])
+    restored.load_state_dict(torch.load("ema.pt"))
     restored_loss, _ = evaluate(restored, test_loader)
     progutil.log(args, bn_ema_loss=ema_loss, bn_ema_acc=ema_acc, restored_loss=restored_loss,
                  n_averaged=int(ema_model.n_averaged))
