@@ -170,3 +170,18 @@ def test_ctc_differentiates_once_like_torch():
         torch.autograd.grad(tg.sum(), [tx])
     with pytest.raises(RuntimeError, match="ctc_loss.*not implemented"):
         lamina.autograd.grad(lg.sum(), [lx])
+
+
+@pytest.mark.parametrize("loss", ["cross_entropy", "nll_loss"])
+def test_every_target_ignored_gives_zero_second_derivatives_like_torch(loss):
+    """'mean' over no target: the loss is NaN, the first and second derivatives are zeros (and nothing warns)."""
+    a = R.standard_normal((3, 4))
+    for lib in (lamina, torch):
+        x = lib.tensor(a.copy(), requires_grad=True)
+        inp = x if loss == "cross_entropy" else x.log_softmax(1)   # (nll's own gradient does not depend on x)
+        out = getattr(lib.nn.functional, loss)(inp, lib.tensor([1, 1, 1]), ignore_index=1)
+        g, = lib.autograd.grad(out, [x], create_graph=True)
+        h, = lib.autograd.grad((g * g).sum() + g.sum(), [x])
+        assert np.isnan(out.item())
+        np.testing.assert_array_equal(g.detach().numpy(), np.zeros((3, 4)))
+        np.testing.assert_array_equal(h.numpy(), np.zeros((3, 4)))

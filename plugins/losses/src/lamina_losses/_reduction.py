@@ -71,10 +71,13 @@ def constant(a: Any, like: Tensor) -> Tensor:
 
 def scaled(dy: Tensor, reduction: str, denom: Any, shape: tuple) -> Tensor:
     """The upstream gradient per loss element (create_graph paths): dy viewed as ``shape`` ('none'),
-    dy / denom ('mean') or dy ('sum')."""
+    dy / denom ('mean') or dy ('sum'). A zero denominator (every target ignored: no element has a gradient)
+    gives 0, not inf, so that differentiating again multiplies no zero by inf."""
     if reduction == "none":
         return dy.reshape(shape)
-    return dy / float(denom) if reduction == "mean" else dy
+    if reduction == "sum":
+        return dy
+    return dy / float(denom) if float(denom) != 0 else dy * 0.0
 
 
 def check_tensor(name: str, arg: str, x: Any) -> Tensor:
