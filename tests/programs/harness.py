@@ -77,7 +77,7 @@ def assert_same(a: Run, b: Run, *, rtol: float = 1e-4, atol: float = 1e-5, keys:
             va, vb = ra[k], rb[k]
             if isinstance(va, (int, float)) and not isinstance(va, bool):
                 np.testing.assert_allclose(vb, va, rtol=rtol, atol=atol, err_msg=f"record {i} ({ra}) key {k!r}")
-            elif isinstance(va, list):
+            elif isinstance(va, list) and all(isinstance(x, (int, float, list)) for x in va):
                 np.testing.assert_allclose(np.asarray(vb, dtype=float), np.asarray(va, dtype=float), rtol=rtol,
                                            atol=atol, err_msg=f"record {i} key {k!r}")
             else:
