@@ -322,7 +322,7 @@ def test_unsavable_object_leaves_previous_file(tmp_path):
     path = tmp_path / "ckpt.safetensors"
     lamina.save({"epoch": 1}, path)
     before = path.read_bytes()
-    with pytest.raises(pickle.PicklingError):  # as torch.save: a lambda cannot be pickled
+    with pytest.raises((pickle.PicklingError, AttributeError)):  # as torch.save: a lambda cannot be pickled
         lamina.save({"epoch": 2, "bad": lambda: 2}, path)
     assert path.read_bytes() == before and os.listdir(tmp_path) == ["ckpt.safetensors"]
 
