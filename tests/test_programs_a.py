@@ -83,11 +83,11 @@ def _gpt_checks(ref, got, iters: int) -> None:
 
 def test_char_gpt_float32(tmp_path):
     # the same program without autocast: everything in float32, so float32 round-off tolerances
-    args = ["--data", str(_write_text(tmp_path / "input.txt")), *_GPT, "--dtype", "float32", "--max-iters", "24",
-            "--learning-rate", "5e-3", "--min-lr", "5e-4", "--eval-interval", "12"]
+    args = ["--data", str(_write_text(tmp_path / "input.txt")), *_GPT, "--dtype", "float32", "--max-iters", "16",
+            "--learning-rate", "5e-3", "--min-lr", "5e-4", "--eval-interval", "8"]
     ref, got = run_pair("char_gpt.py", args, tmp_path)
     assert_same(ref, got, rtol=1e-4, atol=1e-5)
-    _gpt_checks(ref, got, 24)
+    _gpt_checks(ref, got, 16)
 
 
 def test_char_gpt_bfloat16_autocast(tmp_path):
