@@ -181,3 +181,18 @@ def test_maml_inner_step_on_an_attention_model_matches_torch():
     np.testing.assert_allclose(l_loss, t_loss, rtol=1e-10)
     for name, a, b in zip(dict(lm.named_parameters()), l_grads, t_grads):
         np.testing.assert_allclose(a, b, rtol=1e-7, atol=1e-10, err_msg=f"meta-gradient of {name}")
+
+
+@pytest.mark.parametrize("L,S", [(0, 3), (3, 0)])
+def test_sdpa_empty_queries_or_keys(L, S):
+    """No query or no key: output zeros (torch's too, for S = 0), zero first and second derivatives."""
+    arrays = [R.standard_normal(s) for s in ((2, L, 4), (2, S, 4), (2, S, 5))]
+    outs = []
+    for lib in (lamina, torch):
+        qkv = [lib.tensor(a.copy(), requires_grad=True) for a in arrays]
+        with math_attention():
+            out = lib.nn.functional.scaled_dot_product_attention(*qkv)
+        outs.append(out.detach().numpy())
+    np.testing.assert_array_equal(outs[0], outs[1])
+    assert outs[0].shape == (2, L, 5)
+    assert gradgradcheck(F.scaled_dot_product_attention, tuple(lamina.tensor(a, requires_grad=True) for a in arrays))

@@ -38,8 +38,9 @@ def attend(xp: Any, q: Any, k: Any, v: Any, mask: Any, drop: Any, scale: float, 
             z += mask
     if causal:
         z += _causal_bias(xp, z.shape[-2], z.shape[-1], z.dtype)     # in place: -inf above the diagonal
-    m = z.max(axis=-1, keepdims=True)
-    z -= xp.where(xp.isfinite(m), m, 0).astype(z.dtype, copy=False)
+    if z.shape[-1]:   # no key at all (S = 0): every row is empty, nothing to shift
+        m = z.max(axis=-1, keepdims=True)
+        z -= xp.where(xp.isfinite(m), m, 0).astype(z.dtype, copy=False)
     p = xp.exp(z, out=z)
     denom = p.sum(axis=-1, keepdims=True)
     denom[denom == 0] = math.nan if empty_rows_nan else 1      # fully masked row: P = 0 (or NaN), no warning
@@ -90,7 +91,10 @@ def attend_backward_graph(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None, 
     if causal:
         xp = q.device.backend.xp
         z = z + lamina.as_tensor(_causal_bias(xp, z.shape[-2], z.shape[-1], z.array.dtype), device=q.device)
-    live = lamina.isfinite(z.detach().amax(dim=-1, keepdim=True))             # rows with a key to attend
+    if z.shape[-1]:                                                           # rows with a key to attend
+        live = lamina.isfinite(z.detach().amax(dim=-1, keepdim=True))
+    else:
+        live = lamina.zeros(*z.shape[:-1], 1, dtype=lamina.bool, device=z.device)
     p = lamina.softmax(lamina.where(live, z, 0.0), dim=-1) * live.to(z.dtype)
     pd = p if drop is None else p * drop
     dv = pd.transpose(-1, -2) @ dout
