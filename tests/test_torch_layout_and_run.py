@@ -160,12 +160,15 @@ def test_missing_torch_names_are_named_as_torch_names():
             except AttributeError as exc:
                 out[expr] = str(exc)
         out["hasattr"] = [hasattr(torch, "no_such_fn"), hasattr(torch.randn(1), "no_such")]
+        x = torch.zeros(2, 3, dtype=torch.float64)
+        out["reprs"] = [repr(x.shape), repr(x.dtype), repr(torch.strided), repr(x).split("dtype=")[1]]
         lamina.compat.uninstall_torch_alias()
         import lamina
         try:
             lamina.no_such_fn
         except AttributeError as exc:
             out["after"] = str(exc)
+        out["reprs_after"] = [repr(x.shape), repr(x.dtype)]
         print(json.dumps(out))
     """)
     assert r.returncode == 0, r.stderr
@@ -179,6 +182,8 @@ def test_missing_torch_names_are_named_as_torch_names():
     assert out["torch.optim.lr_scheduler.No"].startswith("torch.optim.lr_scheduler.No:")
     assert out["hasattr"] == [False, False]
     assert out["after"] == "module 'lamina' has no attribute 'no_such_fn'"
+    assert out["reprs"] == [repr(torch.Size([2, 3])), repr(torch.float64), repr(torch.strided), "torch.float64)"]
+    assert out["reprs_after"] == ["lamina.Size([2, 3])", "lamina.float64"]
 
 
 PROGRAM = '''

@@ -123,6 +123,9 @@ def install_torch_alias() -> None:
                            "call it before anything imports torch")
     _FINDER.names = names
     sys.meta_path.insert(0, _FINDER)
+    from ._base import REPR_PREFIX
+
+    REPR_PREFIX[0] = ALIAS  # torch.float32, torch.Size([2, 3]): what the program prints on torch
     for name, module in list(sys.modules.items()):  # lamina.nn & co., reached as attributes of torch
         if (name == TARGET or name.startswith(TARGET + ".")) and isinstance(module, ModuleType):
             _name_missing_after(module, ALIAS + name[len(TARGET):])
@@ -144,6 +147,9 @@ def uninstall_torch_alias() -> None:
         else:
             module.__getattr__ = own  # type: ignore[attr-defined]
     _WRAPPED.clear()
+    from ._base import REPR_PREFIX
+
+    REPR_PREFIX[0] = TARGET
     from ._tensor import Tensor
 
     if "__getattr__" in Tensor.__dict__:

@@ -6,6 +6,8 @@ import builtins
 
 import numpy as np
 
+from . import REPR_PREFIX
+
 #: NumPy's dtype for bfloat16, from ml_dtypes, imported the first time bfloat16 is used (it takes about
 #: half a second to import). NumPy gives it kind "V" (a user type); lamina treats it as floating ("f").
 BF16: np.dtype | None = None
@@ -26,7 +28,7 @@ class dtype:  # noqa: N801  (mirrors torch.dtype)
         self.itemsize = self.np.itemsize if self.np is not None else itemsize
 
     def __repr__(self) -> str:
-        return f"lamina.{self.name}"
+        return f"{REPR_PREFIX[0]}.{self.name}"
 
     def to_real(self) -> dtype:
         """The real dtype of a complex one (``complex64 -> float32``); other dtypes are returned as they are."""

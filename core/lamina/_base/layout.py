@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from . import REPR_PREFIX
+
 
 class layout:  # noqa: N801  (torch.layout)
     """A memory layout; printed as ``lamina.strided``."""
@@ -12,7 +14,7 @@ class layout:  # noqa: N801  (torch.layout)
         self.name = name
 
     def __repr__(self) -> str:
-        return f"lamina.{self.name}"
+        return f"{REPR_PREFIX[0]}.{self.name}"
 
     def __reduce__(self) -> str:
         return self.name  # pickled by reference to the module attribute

@@ -12,6 +12,7 @@ from __future__ import annotations
 import builtins
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from .._base import REPR_PREFIX
 from .._base import dtype as _dtype
 from ..backends import device as _device_cls
 
@@ -25,7 +26,7 @@ class Size(tuple):
     __slots__ = ()
 
     def __repr__(self) -> str:
-        return f"lamina.Size({list(self)})"
+        return f"{REPR_PREFIX[0]}.Size({list(self)})"
 
     def numel(self) -> int:
         n = 1
