@@ -152,3 +152,22 @@ def test_maml_inner_step_on_a_small_lstm_matches_torch():
     np.testing.assert_allclose(l_loss, t_loss, rtol=1e-10)
     for name, a, b in zip(dict(lm.named_parameters()), l_grads, t_grads):
         np.testing.assert_allclose(a, b, rtol=1e-7, atol=1e-10, err_msg=f"meta-gradient of {name}")
+
+
+def test_lstm_third_derivative_matches_torch():
+    """The create_graph gradient is differentiable again: a third derivative along seeded directions equals
+    torch's (batch-first input: the layer sees a transposed, non-contiguous view)."""
+    m, t = twins(torch, "LSTM", "float64", input_size=3, hidden_size=4, batch_first=True)
+    rng = np.random.default_rng(17)
+    x = rng.standard_normal((2, 4, 3))
+    d1, d2, d3 = rng.standard_normal((2, 4, 4)), rng.standard_normal((2, 4, 3)), rng.standard_normal((2, 4, 3))
+    results = []
+    for lib, mod in ((lamina, m), (torch, t)):
+        xt = lib.tensor(x.copy(), requires_grad=True)
+        y, _ = mod(xt)
+        g, = lib.autograd.grad(y, [xt], lib.tensor(d1), create_graph=True)
+        h, = lib.autograd.grad((g * lib.tensor(d2)).sum(), [xt], create_graph=True)
+        third = lib.autograd.grad((h * lib.tensor(d3)).sum(), [xt] + list(mod.parameters()))
+        results.append([to_np(a) for a in third])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-7, atol=1e-9)
