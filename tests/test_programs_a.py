@@ -131,15 +131,20 @@ _PPL_LINE = re.compile(r"\| (?:end of epoch +\d+ \| valid|End of training \| tes
                        r"(?:valid|test) ppl +(\d+\.\d\d)")
 
 
-def test_word_lstm_lm(tmp_path):
+# GRU at lr 5: at the example's lr 20 its training is chaotic here (a 1e-7 relative nudge of torch's own initial
+# weights moves torch's later losses by 1e-4, beyond float32 tolerances), at lr 5 it is not.
+@pytest.mark.parametrize("model, size, lr", [("LSTM", ["--nhid", "32", "--tied"], 20), ("GRU", ["--nhid", "24"], 5)])
+def test_word_lstm_lm(tmp_path, model, size, lr):
     # dropout 0 in both runs (--dropout 0): the two frameworks draw different dropout masks
-    args = ["--data", str(_write_corpus(tmp_path / "corpus")), "--emsize", "32", "--nhid", "32", "--batch_size", "8",
-            "--bptt", "10", "--epochs", "3", "--dropout", "0", "--tied", "--log-interval", "2", "--lr", "20",
-            "--save", str(tmp_path / "model.pt")]
+    args = ["--data", str(_write_corpus(tmp_path / "corpus")), "--model", model, "--emsize", "32", *size,
+            "--batch_size", "8", "--bptt", "10", "--epochs", "3", "--dropout", "0", "--log-interval", "2",
+            "--lr", str(lr), "--save", str(tmp_path / "model.pt")]
     ref, got = run_pair("word_lstm_lm.py", args, tmp_path)
     assert_same(ref, got, rtol=1e-4, atol=1e-5)
     lrs = [r["lr"] for r in ref.log if "loss" in r]
-    assert len(lrs) == 21 and lrs[0] == 20 and lrs[-1] == 5  # epoch 2's validation loss rose: lr annealed
+    assert len(lrs) == 21 and lrs[0] == lr
+    if model == "LSTM":
+        assert lrs[-1] == 5  # epoch 2's validation loss rose: lr annealed
     ref_lines, got_lines = _PPL_LINE.findall(ref.stdout), _PPL_LINE.findall(got.stdout)
     assert len(ref_lines) == 4 and got_lines == ref_lines
 
