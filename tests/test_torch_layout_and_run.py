@@ -265,3 +265,33 @@ def test_missing_names_reads_imports_and_chains(tmp_path):
     assert r.returncode == 0, r.stderr
     found = {name: line for name, line, _ in json.loads(r.stdout)}
     assert found == {"torch.no_such_top": 2, "torch.nn.functional.no_such_f": 5}
+
+
+@pytest.mark.parametrize("size_average", [None, True, False])
+@pytest.mark.parametrize("reduce", [None, True, False])
+def test_nn_reduction_legacy_flags_match_torch(size_average, reduce):
+    import warnings
+
+    import torch.nn._reduction as tr
+
+    lr = lamina.nn._reduction
+    with warnings.catch_warnings(record=True) as ours:
+        warnings.simplefilter("always")
+        got = lr.legacy_get_string(size_average, reduce)
+    with warnings.catch_warnings(record=True) as theirs:
+        warnings.simplefilter("always")
+        want = tr.legacy_get_string(size_average, reduce)
+    assert got == want and [str(w.message) for w in ours] == [str(w.message) for w in theirs]
+    assert lr.legacy_get_enum(size_average, reduce, False) == tr.legacy_get_enum(size_average, reduce, False)
+    for name in ("none", "mean", "sum"):
+        assert lr.get_enum(name) == tr.get_enum(name)
+    with pytest.raises(ValueError, match="bogus is not a valid value for reduction"):
+        lr.get_enum("bogus")
+
+
+def test_nn_utils_functions_come_from_their_submodules():
+    import lamina_nn_utils.fusion as fusion
+    from lamina.nn.utils import fuse_conv_bn_eval
+
+    assert fuse_conv_bn_eval is fusion.fuse_conv_bn_eval
+    assert "weight_norm" in dir(lamina.nn.utils) and "skip_init" in dir(lamina.nn.utils)

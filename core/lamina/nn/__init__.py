@@ -7,7 +7,7 @@ PEP 562 ``__getattr__``; importing this package reads no entry points and import
 from __future__ import annotations
 
 from .. import plugins as _plugins
-from . import functional, init, utils
+from . import _reduction, functional, init, utils  # noqa: F401  (_reduction: torch.nn._reduction)
 from ._containers_params import ParameterDict, ParameterList
 from ._module_state import _IncompatibleKeys
 from .containers import Identity, ModuleDict, ModuleList, Sequential
