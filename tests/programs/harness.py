@@ -54,7 +54,8 @@ def run_pair(program: str, args: list[str], tmp_path: Path, *, env: dict | None 
         folder.mkdir(exist_ok=True)
         cmd = [str(HERE / program), *args, "--log", str(folder / "log.jsonl"),
                "--final", str(folder / "final.safetensors")]
-        base = dict(os.environ, **(env or {}))
+        # one thread each: the test runs beside others (xdist), and both results are independent of it
+        base = dict(os.environ, OMP_NUM_THREADS="1", LAMINA_NUM_THREADS="1", **(env or {}))
         if side == "torch":
             cmd = [sys.executable, *cmd, "--save-init", str(init)]
             base["PYTHONPATH"] = os.pathsep.join([str(ORACLE), base.get("PYTHONPATH", "")]).rstrip(os.pathsep)
