@@ -10,7 +10,7 @@ import numpy
 from lamina.backends import Backend
 
 from ._pool import ScratchPool
-from ._threads import ThreadPool, set_blas_threads
+from ._threads import ThreadPool, quiet_numpy, set_blas_threads
 
 __lamina_plugin_api__ = "1.0"
 
@@ -29,6 +29,7 @@ class NumpyBackend(Backend):
         self.scratch = ScratchPool()
         #: the threads behind ``parallel_for``, as many as ``lamina.set_num_threads`` says
         self.threads = ThreadPool()
+        quiet_numpy()  # the thread that first makes a tensor: torch's ops do not warn on inf/NaN
 
     @classmethod
     def probe(cls) -> tuple[bool, str]:

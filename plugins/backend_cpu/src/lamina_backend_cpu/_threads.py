@@ -24,8 +24,19 @@ __lamina_plugin_api__ = "1.0"
 _inside = threading.local()  # .active: this thread is running pieces already (a worker, or a busy caller)
 
 
+def quiet_numpy() -> None:
+    """Turn NumPy's floating-point warnings off in this thread, as torch's ops never warn on overflow, NaN or
+    division by zero (a program run on lamina prints what it prints on torch); ``LAMINA_NUMPY_WARNINGS=1`` keeps
+    them. NumPy keeps the setting per thread, so each pool worker sets it too."""
+    if os.environ.get("LAMINA_NUMPY_WARNINGS") != "1":
+        import numpy
+
+        numpy.seterr(all="ignore")
+
+
 def _mark_worker() -> None:
     _inside.active = True
+    quiet_numpy()
 
 
 class _BlasOnOne:
