@@ -170,16 +170,21 @@ def conv3d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: 
 
 
 class _ConvNd(Module):
-    """Shared constructor, initialisation and repr of Conv*d and ConvTranspose*d."""
+    """Shared constructor, initialisation and repr of Conv*d and ConvTranspose*d.
+
+    The constructor has PyTorch's private signature (``transposed`` and ``output_padding`` positional), so
+    layers written on ``torch.nn.modules.conv._ConvNd`` construct the same way; the spatial rank is the
+    class's ``_n``, or ``len(kernel_size)`` for such a subclass.
+    """
 
     _n = 0
-    _transposed = False
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
-                 dilation: Any = 1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
-                 output_padding: Any = 0, device: Any = None, dtype: Any = None) -> None:
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any, padding: Any,
+                 dilation: Any, transposed: bool, output_padding: Any, groups: int, bias: bool, padding_mode: str,
+                 device: Any = None, dtype: Any = None) -> None:
         super().__init__()
-        name, n = type(self).__name__, self._n
+        name = type(self).__name__
+        n = self._n or (len(kernel_size) if isinstance(kernel_size, (list, tuple)) else 1)
         if groups <= 0:
             raise ValueError(f"{name}: groups must be a positive integer, got {groups}")
         if in_channels % groups != 0:
@@ -208,10 +213,10 @@ class _ConvNd(Module):
         # F.pad order: last dim first, (left, right) per dim
         self._reversed_padding_repeated_twice = tuple(v for lo_hi in reversed(pairs) for v in lo_hi)
         self.output_padding = ntuple(output_padding, n, "output_padding", name)
-        self.transposed = self._transposed
+        self.transposed = bool(transposed)
         self.padding_mode = padding_mode
         factory = {"device": device, "dtype": dtype}
-        if self._transposed:
+        if self.transposed:
             shape = (in_channels, out_channels // groups) + self.kernel_size
         else:
             shape = (out_channels, in_channels // groups) + self.kernel_size
@@ -221,6 +226,11 @@ class _ConvNd(Module):
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
+
+    def __setstate__(self, state: dict) -> None:
+        super().__setstate__(state)
+        if not hasattr(self, "padding_mode"):  # modules pickled before padding_mode existed
+            self.padding_mode = "zeros"
 
     def reset_parameters(self) -> None:
         # kaiming_uniform_(a=sqrt(5)) == U(-1/sqrt(fan_in), 1/sqrt(fan_in)); fan_in = weight.size(1) * K
@@ -252,19 +262,23 @@ class _Conv(_ConvNd):
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
                  dilation: Any = 1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
                  device: Any = None, dtype: Any = None) -> None:
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-                         padding_mode, 0, device, dtype)
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, False, 0, groups, bias,
+                         padding_mode, device, dtype)
 
-    def forward(self, input: Any) -> Any:
+    def _conv_forward(self, input: Any, weight: Any, bias: Any) -> Any:
+        """This layer's convolution with another weight and bias (weight standardisation, ...): the
+        padding_mode, stride, padding, dilation and groups are the layer's."""
         name = type(self).__name__
         if self.padding_mode != "zeros":
             from .padding import pad
 
             check_input_dim(input, self._n, name)
             input = pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
-            return conv_nd(input, self.weight, self.bias, self.stride, 0, self.dilation, self.groups, self._n, name)
-        return conv_nd(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups,
-                       self._n, name)
+            return conv_nd(input, weight, bias, self.stride, 0, self.dilation, self.groups, self._n, name)
+        return conv_nd(input, weight, bias, self.stride, self.padding, self.dilation, self.groups, self._n, name)
+
+    def forward(self, input: Any) -> Any:
+        return self._conv_forward(input, self.weight, self.bias)
 
 
 class Conv1d(_Conv):

@@ -70,27 +70,9 @@ class ConvTransposeNd(Function):
         return dx, dw, db, None, None, None, None, None
 
 
-def _output_padding(input_shape, output_size, stride, padding, kernel, dilation, n, owner):
-    """output_padding implied by a requested output_size (PyTorch's rule)."""
-    out = [int(v) for v in output_size]
-    if len(out) == n + 2 or len(out) == n + 1 and len(input_shape) == n + 1:
-        out = out[-n:]
-    if len(out) != n:
-        raise ValueError(f"{owner}: expected output_size with {n} or {n + 2} elements, got {len(output_size)}")
-    pads = []
-    for i in range(n):
-        lo = (input_shape[-n + i] - 1) * stride[i] - 2 * padding[i] + dilation[i] * (kernel[i] - 1) + 1
-        hi = lo + stride[i] - 1
-        if not lo <= out[i] <= hi:
-            raise ValueError(f"{owner}: requested an output size of {tuple(out)}, but valid sizes range from "
-                             f"{lo} to {hi} (for an input of {tuple(input_shape[-n:])})")
-        pads.append(out[i] - lo)
-    return tuple(pads)
-
-
 @autocast_op("lower_precision_fp")  # F.conv_transpose*d and the layers come through here
 def conv_transpose_nd(input: Any, weight: Any, bias: Any, stride: Any, padding: Any, output_padding: Any,
-                      groups: int, dilation: Any, n: int, owner: str, output_size: Any = None) -> Any:
+                      groups: int, dilation: Any, n: int, owner: str) -> Any:
     unbatched = check_input_dim(input, n, owner)
     x = input.unsqueeze(0) if unbatched else input
     if weight.ndim != n + 2:
@@ -113,8 +95,6 @@ def conv_transpose_nd(input: Any, weight: Any, bias: Any, stride: Any, padding: 
     check_positive(stride, "stride", owner)
     check_positive(dilation, "dilation", owner)
     check_positive(padding, "padding", owner, allow_zero=True)
-    if output_size is not None:
-        output_padding = _output_padding(x.shape, output_size, stride, padding, kernel, dilation, n, owner)
     output_padding = ntuple(output_padding, n, "output_padding", owner)
     for op, st, d in zip(output_padding, stride, dilation):
         if not (op < st or op < d):
@@ -154,25 +134,64 @@ def conv_transpose3d(input: Any, weight: Any, bias: Any = None, stride: Any = 1,
 
 
 class _ConvTransposeNd(_ConvNd):
-    _transposed = True
+    """Base of ConvTranspose*d, with PyTorch's private constructor signature and ``_output_padding``."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any, padding: Any,
+                 dilation: Any, transposed: bool, output_padding: Any, groups: int, bias: bool, padding_mode: str,
+                 device: Any = None, dtype: Any = None) -> None:
+        name = type(self).__name__
+        if padding_mode != "zeros":
+            raise ValueError(f'{name}: only "zeros" padding mode is supported, got padding_mode={padding_mode!r}')
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, transposed,
+                         output_padding, groups, bias, padding_mode, device, dtype)
+
+    def _output_padding(self, input: Any, output_size: Any, stride: Any, padding: Any, kernel_size: Any,
+                        num_spatial_dims: int, dilation: Any = None) -> Any:
+        """The output_padding that makes the output ``output_size`` (spatial sizes, or with the batch and
+        channel dims in front); the layer's own ``output_padding`` when it is None. A missing dilation is 1."""
+        if output_size is None:
+            return tuple(self.output_padding)
+        n = num_spatial_dims
+        lead = 2 if input.ndim == n + 2 else 1
+        if len(output_size) == lead + n:
+            output_size = output_size[lead:]
+        if len(output_size) != n:
+            raise ValueError(f"ConvTranspose{n}D: for {input.ndim}D input, output_size must have {n} or {lead + n} "
+                             f"elements (got {len(output_size)})")
+        lo = [(input.shape[lead + d] - 1) * stride[d] - 2 * padding[d]
+              + (1 if dilation is None else dilation[d]) * (kernel_size[d] - 1) + 1 for d in range(n)]
+        hi = [lo[d] + stride[d] - 1 for d in range(n)]
+        for d in range(n):
+            if not lo[d] <= output_size[d] <= hi[d]:
+                raise ValueError(f"requested an output size of {output_size}, but valid sizes range from {lo} to "
+                                 f"{hi} (for an input of {input.shape[2:]})")
+        return [int(output_size[d]) - lo[d] for d in range(n)]
+
+
+class _ConvTranspose(_ConvTransposeNd):
+    """ConvTranspose*d's public constructor and forward."""
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
                  output_padding: Any = 0, groups: int = 1, bias: bool = True, dilation: Any = 1,
                  padding_mode: str = "zeros", device: Any = None, dtype: Any = None) -> None:
-        name = type(self).__name__
-        if padding_mode != "zeros":
-            raise ValueError(f'{name}: only "zeros" padding mode is supported, got padding_mode={padding_mode!r}')
         if isinstance(padding, str):
-            raise ValueError(f"{name}: padding must be an int or a tuple of ints, got {padding!r}")
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-                         padding_mode, output_padding, device, dtype)
+            raise ValueError(f"{type(self).__name__}: padding must be an int or a tuple of ints, got {padding!r}")
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, True, output_padding,
+                         groups, bias, padding_mode, device, dtype)
 
     def forward(self, input: Any, output_size: Any = None) -> Any:
-        return conv_transpose_nd(input, self.weight, self.bias, self.stride, self.padding, self.output_padding,
-                                 self.groups, self.dilation, self._n, type(self).__name__, output_size)
+        name = type(self).__name__
+        if self.padding_mode != "zeros":
+            raise ValueError(f"Only `zeros` padding mode is supported for {name}")
+        if output_size is not None:
+            check_input_dim(input, self._n, name)
+        output_padding = self._output_padding(input, output_size, self.stride, self.padding, self.kernel_size,
+                                              self._n, self.dilation)
+        return conv_transpose_nd(input, self.weight, self.bias, self.stride, self.padding, output_padding,
+                                 self.groups, self.dilation, self._n, name)
 
 
-class ConvTranspose1d(_ConvTransposeNd):
+class ConvTranspose1d(_ConvTranspose):
     """Transposed 1-D convolution (the gradient of Conv1d wrt its input).
 
     Shape: (N, C_in, L_in) or (C_in, L_in) -> (N, C_out, L_out),
@@ -182,7 +201,7 @@ class ConvTranspose1d(_ConvTransposeNd):
     _n = 1
 
 
-class ConvTranspose2d(_ConvTransposeNd):
+class ConvTranspose2d(_ConvTranspose):
     """Transposed 2-D convolution (the gradient of Conv2d wrt its input).
 
     Shape: (N, C_in, H_in, W_in) or (C_in, H_in, W_in) -> (N, C_out, H_out, W_out), each size as for ConvTranspose1d
@@ -191,7 +210,7 @@ class ConvTranspose2d(_ConvTransposeNd):
     _n = 2
 
 
-class ConvTranspose3d(_ConvTransposeNd):
+class ConvTranspose3d(_ConvTranspose):
     """Transposed 3-D convolution (the gradient of Conv3d wrt its input).
 
     Shape: (N, C_in, D_in, H_in, W_in) or unbatched -> (N, C_out, D_out, H_out, W_out), sizes as for ConvTranspose1d
