@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import warnings
 
+import lamina
 import numpy as np
 import pytest
 import torch
-
-import lamina
 
 
 def _build(m, batch_first=True, nhead=2, norm_first=False):
