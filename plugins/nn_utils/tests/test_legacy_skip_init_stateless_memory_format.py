@@ -52,6 +52,20 @@ def test_skip_init_structure_matches_torch(cls, args, kwargs):
         assert lm(x).shape == (2, 6)
 
 
+def test_skip_init_passes_the_final_device():
+    seen = []
+
+    class Recorder(lamina.nn.Module):
+        def __init__(self, n, device=None):
+            super().__init__()
+            seen.append(device)
+            self.w = lamina.nn.Parameter(lamina.ones(n, device=device))
+
+    assert tuple(LI.skip_init(Recorder, 2).w.shape) == (2,)
+    assert LI.skip_init(Recorder, 3, device="cpu").w.device.type == "cpu"
+    assert seen == ["cpu", "cpu"]  # torch's default target too (it builds on 'meta', then moves there)
+
+
 def test_skip_init_errors_match_torch():
     class NoDevice(lamina.nn.Module):
         def __init__(self, n):

@@ -94,6 +94,19 @@ def test_training_and_eval_match_torch(kind, args, kw, xshape, n_iter, dtype, to
     _close(lm.weight, tm.weight, tol)
 
 
+def test_two_forwards_then_backward_of_the_first():
+    # the weight's graph keeps copies of u and v: the second call's in-place update must not change them
+    lm, tm = _pair("Linear", (3, 4))
+    _apply(lm, tm, n_power_iterations=2)
+    x = np.random.default_rng(6).standard_normal((2, 3))
+    lo1, to1 = lm(lamina.tensor(x)), tm(torch.tensor(x))
+    lo2, to2 = lm(lamina.tensor(x)), tm(torch.tensor(x))
+    (lo1 * lo1).sum().backward()
+    (to1 * to1).sum().backward()
+    _close(lm.weight_orig.grad, tm.weight_orig.grad, 1e-11)
+    _close(lo2, to2, 1e-11)
+
+
 def test_gradcheck_eval_weight():
     conv = lamina.nn.Conv2d(2, 3, 2, dtype=lamina.float64)
     fn = LS.SpectralNorm.apply(conv, "weight", 2, 0, 1e-12)
