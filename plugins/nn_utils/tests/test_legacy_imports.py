@@ -44,15 +44,10 @@ def test_module_served_with_torch_public_names(name):
             assert _params(ours) == _params(their), public
 
 
-# The core's lamina.nn.utils serves these names from the submodules, but importing a submodule makes
-# Python bind the submodule object under its name in the package, over the function of the same name
-# (weight_norm, spectral_norm); the core needs to keep the function there (torch's __init__ rebinds it).
-CORE_REBINDS = pytest.mark.xfail(strict=True, reason="core: importing lamina.nn.utils.weight_norm / .spectral_norm "
-                                 "binds the submodule over the function in lamina.nn.utils")
-
-
-@pytest.mark.parametrize("name", [pytest.param(n, marks=CORE_REBINDS) if n == TOP_LEVEL[n] else n
-                                  for n in sorted(TOP_LEVEL)])
+# The core's lamina.nn.utils serves these names from the submodules; importing a submodule would make Python
+# bind the submodule object under its name in the package, over the function of the same name (weight_norm,
+# spectral_norm): the core keeps the function there, as torch's package does.
+@pytest.mark.parametrize("name", sorted(TOP_LEVEL))
 def test_top_level_names_are_the_functions(name):
     fn = getattr(importlib.import_module(f"lamina_nn_utils.{TOP_LEVEL[name]}"), name)
     importlib.import_module(f"lamina.nn.utils.{TOP_LEVEL[name]}")  # even once the submodule is imported
@@ -73,7 +68,7 @@ def test_stateless_and_init_calls_through_lamina_nn_utils():
     assert out.abs().sum().item() == 0.0
 
 
-@pytest.mark.parametrize("source", [pytest.param("torch.nn.utils", marks=CORE_REBINDS), "submodules"])
+@pytest.mark.parametrize("source", ["torch.nn.utils", "submodules"])
 def test_under_the_torch_alias(source):
     if source == "submodules":
         imports = ("from torch.nn.utils.weight_norm import weight_norm, remove_weight_norm\n"
