@@ -2,8 +2,8 @@
 
 A lookup is a row gather; its backward scatter-adds the output gradient into the weight rows in one
 vectorised call (``xp.add.at``; ``cupyx.scatter_add`` on CuPy), so repeated indices accumulate.
-``sparse=True`` is accepted for API compatibility: lamina has no sparse tensors and the weight
-gradient is always dense (same values as PyTorch's sparse gradient, densified).
+``sparse=True`` gives the weight a sparse COO gradient (torch's layout: one entry per looked-up row,
+uncoalesced; see ``_sparse_grad``); EmbeddingBag's max mode refuses it, as torch.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from lamina.nn import Module, Parameter
 
 from . import __lamina_plugin_api__  # noqa: F401
 from ._graph_grads import const, scatter_axis
+from ._sparse_grad import FREQ_ERROR, sparse_rows_grad
 
 _MODES = ("sum", "mean", "max")
 
@@ -37,9 +38,10 @@ class EmbeddingFn(Function):
     """y = weight[idx]. weight: (V, D), idx: (*) int -> y: (*, D); dweight scatter-adds dy rows."""
 
     @staticmethod
-    def forward(ctx, weight, idx, padding_idx, scale_grad_by_freq):
+    def forward(ctx, weight, idx, padding_idx, scale_grad_by_freq, sparse=False):
         ctx.idx, ctx.shape = idx, weight.shape
         ctx.opts = (padding_idx, scale_grad_by_freq)
+        ctx.sparse = sparse
         return ctx.xp.take(weight, idx, axis=0)
 
     @staticmethod
@@ -48,9 +50,13 @@ class EmbeddingFn(Function):
         padding_idx, by_freq = ctx.opts
         flat = ctx.idx.reshape(-1)
         g = dy.reshape(flat.shape[0], ctx.shape[1])
+        if ctx.sparse:  # a COO gradient: one entry per looked-up row (torch's layout)
+            if by_freq:
+                raise RuntimeError(FREQ_ERROR)
+            return sparse_rows_grad(ctx.device, g, flat, ctx.shape, padding_idx), None, None, None, None
         if isinstance(dy, Tensor):  # create_graph: the same scatter-add as a differentiable index_add
             return _graph_rows_grad(ctx.device.backend.xp, g, flat, ctx.shape[0], by_freq, padding_idx), None, None, \
-                None
+                None, None
         if by_freq:
             counts = xp.bincount(flat, minlength=ctx.shape[0])
             g = g / counts[flat].astype(g.dtype)[:, None]
@@ -58,7 +64,7 @@ class EmbeddingFn(Function):
         _ufunc_at(xp, "add", dw, flat, g)
         if padding_idx is not None:
             dw[padding_idx] = 0
-        return dw, None, None, None
+        return dw, None, None, None, None
 
 
 def _graph_rows_grad(xp: Any, g: Tensor, flat: Any, num: int, by_freq: bool, padding_idx: int | None) -> Tensor:
@@ -103,7 +109,7 @@ def _renorm_(weight: Tensor, input: Tensor, max_norm: float, norm_type: float) -
 
 
 def _embedding(name: str, input: Tensor, weight: Tensor, padding_idx: int | None, max_norm: float | None,
-               norm_type: float, scale_grad_by_freq: bool) -> Tensor:
+               norm_type: float, scale_grad_by_freq: bool, sparse: bool = False) -> Tensor:
     if weight.ndim != 2:
         raise lamina.ShapeError(f"{name}: expected weight (num_embeddings, embedding_dim) (2-D), "
                                 f"got shape {list(weight.shape)}")
@@ -112,13 +118,13 @@ def _embedding(name: str, input: Tensor, weight: Tensor, padding_idx: int | None
     idx = _check_indices(name, input, num)
     if max_norm is not None:
         _renorm_(weight, input, max_norm, norm_type)
-    return EmbeddingFn.apply(weight, idx, padding_idx, bool(scale_grad_by_freq))
+    return EmbeddingFn.apply(weight, idx, padding_idx, bool(scale_grad_by_freq), bool(sparse))
 
 
 def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max_norm: float | None = None,
               norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
     """Rows of ``weight`` picked by ``input``. Shape: input (*) int, weight (V, D) -> (*, D)"""
-    return _embedding("embedding", input, weight, padding_idx, max_norm, norm_type, scale_grad_by_freq)
+    return _embedding("embedding", input, weight, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse)
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
@@ -139,8 +145,9 @@ class EmbeddingBagFn(Function):
     """
 
     @staticmethod
-    def forward(ctx, weight, psw, idx, bag, n_bags, mode, by_freq):
+    def forward(ctx, weight, psw, idx, bag, n_bags, mode, by_freq, sparse=False):
         xp = ctx.xp
+        ctx.sparse = sparse
         rows = xp.take(weight, idx, axis=0)  # (K, D)
         D = weight.shape[1]
         ctx.save_for_backward(weight, psw)
@@ -179,7 +186,7 @@ class EmbeddingBagFn(Function):
                 hit = ctx.first < idx.shape[0]  # (B, D): non-empty bags
                 cols = xp.broadcast_to(xp.arange(weight.shape[1]), hit.shape)
                 _ufunc_at(xp, "add", dw, (idx[ctx.first[hit]], cols[hit]), dy[hit])
-            return dw, None, None, None, None, None, None
+            return dw, None, None, None, None, None, None, None
         g = dy[bag]  # (K, D)
         if mode == "mean":
             g = g / xp.maximum(ctx.counts, 1).astype(g.dtype)[bag][:, None]
@@ -188,12 +195,17 @@ class EmbeddingBagFn(Function):
         if ctx.needs_input_grad[0]:
             if psw is not None:
                 g = g * psw[:, None]
+            if ctx.sparse:  # a COO gradient: one entry per kept position (torch's layout)
+                if by_freq:
+                    raise RuntimeError(FREQ_ERROR)
+                return sparse_rows_grad(ctx.device, g, idx, weight.shape, None), dpsw, None, None, None, None, \
+                    None, None
             if by_freq:
                 freq = xp.bincount(idx, minlength=weight.shape[0])
                 g = g / freq[idx].astype(g.dtype)[:, None]
             dw = xp.zeros(weight.shape, dtype=dy.dtype)
             _ufunc_at(xp, "add", dw, idx, g)
-        return dw, dpsw, None, None, None, None, None
+        return dw, dpsw, None, None, None, None, None, None
 
 
 def _graph_bag_grads(ctx: Any, dy: Tensor, weight: Tensor, psw: Tensor | None) -> tuple:
@@ -210,7 +222,7 @@ def _graph_bag_grads(ctx: Any, dy: Tensor, weight: Tensor, psw: Tensor | None) -
             target = idx[ctx.first[hit]] * D + cols[hit]                    # flat (V * D) positions
             g = dy.reshape(-1)[const(xp.flatnonzero(hit), dy)]
             dw = scatter_axis(g, target, 0, V * D).reshape(V, D)
-        return dw, None, None, None, None, None, None
+        return dw, None, None, None, None, None, None, None
     g = dy[const(bag, dy)]                                                  # (K, D)
     if mode == "mean":
         g = g / const(xp.maximum(ctx.counts, 1)[bag], g, g.dtype)[:, None]
@@ -219,8 +231,12 @@ def _graph_bag_grads(ctx: Any, dy: Tensor, weight: Tensor, psw: Tensor | None) -
     if need_w:
         if psw is not None:
             g = g * psw[:, None]
+        if ctx.sparse:
+            if by_freq:
+                raise RuntimeError(FREQ_ERROR)
+            return sparse_rows_grad(ctx.device, g, idx, (V, D), None), dpsw, None, None, None, None, None, None
         dw = _graph_rows_grad(xp, g, idx, V, by_freq, None)
-    return dw, dpsw, None, None, None, None, None
+    return dw, dpsw, None, None, None, None, None, None
 
 
 def _bags(name: str, input: Tensor, offsets: Tensor | None, include_last_offset: bool, xp) -> tuple:
@@ -256,9 +272,11 @@ def _bags(name: str, input: Tensor, offsets: Tensor | None, include_last_offset:
 
 def _embedding_bag(name: str, input: Tensor, weight: Tensor, offsets: Tensor | None, max_norm: float | None,
                    norm_type: float, scale_grad_by_freq: bool, mode: str, per_sample_weights: Tensor | None,
-                   include_last_offset: bool, padding_idx: int | None) -> Tensor:
+                   include_last_offset: bool, padding_idx: int | None, sparse: bool = False) -> Tensor:
     if mode not in _MODES:
         raise ValueError(f"{name}: mode must be one of {list(_MODES)}, got {mode!r}")
+    if sparse and mode == "max":
+        raise ValueError("max mode does not support sparse weights")
     if weight.ndim != 2:
         raise lamina.ShapeError(f"{name}: expected weight (num_embeddings, embedding_dim) (2-D), "
                                 f"got shape {list(weight.shape)}")
@@ -289,7 +307,7 @@ def _embedding_bag(name: str, input: Tensor, weight: Tensor, offsets: Tensor | N
             psw = psw[positions]
     if max_norm is not None:
         _renorm_(weight, input, max_norm, norm_type)
-    return EmbeddingBagFn.apply(weight, psw, idx, bag, n_bags, mode, bool(scale_grad_by_freq))
+    return EmbeddingBagFn.apply(weight, psw, idx, bag, n_bags, mode, bool(scale_grad_by_freq), bool(sparse))
 
 
 def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, max_norm: float | None = None,
@@ -302,7 +320,7 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
     ``include_last_offset``); weight (V, D) -> (B, D). Empty bags give zeros.
     """
     return _embedding_bag("embedding_bag", input, weight, offsets, max_norm, norm_type, scale_grad_by_freq, mode,
-                          per_sample_weights, include_last_offset, padding_idx)
+                          per_sample_weights, include_last_offset, padding_idx, sparse)
 
 
 # --- modules ------------------------------------------------------------------------------------
@@ -333,7 +351,7 @@ class Embedding(Module):
 
     ``padding_idx``: that row is initialised to zero and never receives a gradient. ``max_norm``:
     looked-up rows with a larger ``norm_type``-norm are rescaled in place to ``max_norm``.
-    ``sparse=True`` is accepted; the gradient is dense.
+    ``sparse=True``: the weight's gradient is a sparse COO tensor (one entry per looked-up row).
 
     Shape: input (*) int64/int32 -> output (*, embedding_dim).
     """
@@ -357,7 +375,7 @@ class Embedding(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         return _embedding("Embedding", input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
-                          self.scale_grad_by_freq)
+                          self.scale_grad_by_freq, self.sparse)
 
     def extra_repr(self) -> str:
         s = f"{self.num_embeddings}, {self.embedding_dim}"
@@ -413,7 +431,7 @@ class EmbeddingBag(Module):
                 per_sample_weights: Tensor | None = None) -> Tensor:
         return _embedding_bag("EmbeddingBag", input, self.weight, offsets, self.max_norm, self.norm_type,
                               self.scale_grad_by_freq, self.mode, per_sample_weights, self.include_last_offset,
-                              self.padding_idx)
+                              self.padding_idx, self.sparse)
 
     def extra_repr(self) -> str:
         s = f"{self.num_embeddings}, {self.embedding_dim}"
