@@ -147,7 +147,7 @@ TABLE: dict[str, dict[str, str]] = {
             ReduceLROnPlateau
         """,
         "lamina.optim": """
-            SGD Adam AdamW Adamax NAdam RAdam RMSprop Adagrad Adadelta ASGD Rprop LBFGS Adafactor Muon
+            SGD Adam AdamW Adamax NAdam RAdam RMSprop Adagrad Adadelta ASGD Rprop LBFGS Adafactor Muon SparseAdam
         """,
     },
     "lamina-profiler": {"lamina.namespaces": "profiler"},
