@@ -30,7 +30,7 @@ class RowGather(Function):
     def backward(ctx, dy):
         flat = ctx.idx.reshape(-1)
         vals = dy.reshape(flat.shape[0], ctx.shape[1])
-        vals = vals if isinstance(vals, lamina.Tensor) else lamina.as_tensor(vals.copy())
+        vals = vals if isinstance(vals, lamina.Tensor) else lamina.as_tensor(vals.copy(order="K"))  # (layout kept)
         return lamina.sparse_coo_tensor(lamina.as_tensor(flat[None]), vals, ctx.shape), None
 
 
@@ -75,15 +75,18 @@ def test_one_entry_is_coalesced_and_empty_lookups_give_nnz_zero():
         assert lw.grad._nnz() == tw.grad._nnz()
 
 
-def test_two_uses_in_one_graph_concatenate_like_torch():
-    """Buffered for one leaf: new + old (torch's input buffer), so the later lookup's entries come first."""
-    lw, tw = _weights()
-    la, ta = _lookups(lw, tw)
-    lb, tb = _lookups(lw, tw, np.array([3]))
-    (la.sum() + lb.sum()).backward()
-    (ta.sum() + tb.sum()).backward()
-    _same_sparse(lw.grad, tw.grad)
-    assert lw.grad._indices().numpy().tolist() == [[0, 1, 2, 2, 4, 0, 3]]
+def test_two_uses_in_one_graph_concatenate_or_merge_like_torch():
+    """Buffered for one leaf: new + old (torch's input buffer). Values that are not contiguous (the gradient of
+    a transposed lookup) are concatenated, the earlier lookup's entries first; contiguous ones are merged
+    (equal heads summed), as torch's sparse add does."""
+    for transpose, expected in ((True, [[4, 0, 2, 3, 1]]), (False, [[3, 1, 4, 0, 2]])):
+        lw, tw = _weights()
+        ys = [_lookups(lw, tw, np.array(i)) for i in ([4, 0, 2], [3, 1])]
+        for k in range(2):
+            a, b = (y.t() if transpose else y for y in (ys[0][k], ys[1][k]))
+            ((a * 2).sum() + (b * 3).sum()).backward()
+        _same_sparse(lw.grad, tw.grad)
+        assert lw.grad._indices().numpy().tolist() == expected
 
 
 def test_sparse_plus_dense_in_one_graph_is_dense():
@@ -95,24 +98,17 @@ def test_sparse_plus_dense_in_one_graph_is_dense():
     np.testing.assert_allclose(lw.grad.numpy(), tw.grad.numpy())
 
 
-def test_accumulation_over_two_backward_calls():
-    """.grad sparse, then a second sparse gradient: the entries concatenated (torch concatenates when the new
-    values are not contiguous, as a sum's expanded gradient is; it merges equal heads otherwise, which gives
-    the same dense tensor)."""
+@pytest.mark.parametrize("transpose", [False, True])
+def test_accumulation_over_two_backward_calls(transpose):
+    """.grad sparse, then more sparse gradients: old + new, merged when both values are contiguous, else
+    concatenated (the gradient of a transposed lookup is a transposed view), as torch."""
     lw, tw = _weights()
-    for _ in range(2):
-        ly, ty = _lookups(lw, tw)
-        ly.sum().backward()
-        ty.sum().backward()
-    ly, ty = _lookups(lw, tw, np.array([3, 3]))
-    ly.sum().backward()
-    ty.sum().backward()
-    assert lw.grad._nnz() == 14 and not lw.grad.is_coalesced()
-    np.testing.assert_allclose(lw.grad.to_dense().numpy(), tw.grad.to_dense().numpy())
-    np.testing.assert_array_equal(lw.grad._indices().numpy()[:, -2:], tw.grad._indices().numpy()[:, -2:])
-    c = lw.grad.coalesce()
-    tc = tw.grad.coalesce()
-    _same_sparse(c, tc)
+    for i, idx in enumerate(([4, 0, 2], [3, 1], [2, 2, 0])):
+        for y in _lookups(lw, tw, np.array(idx)):
+            (((y.t() if transpose else y) * (i + 2)).sum()).backward()
+    _same_sparse(lw.grad, tw.grad)
+    assert lw.grad._nnz() == 8 and not lw.grad.is_coalesced()  # (the order tells merged from concatenated)
+    _same_sparse(lw.grad.coalesce(), tw.grad.coalesce())
 
 
 def test_accumulation_into_a_dense_grad_and_a_dense_into_a_sparse_grad():

@@ -3,9 +3,11 @@
 A Function's backward may return, for an input, a sparse COO tensor (a layout tensor a plugin
 provides, made with the public ``lamina.sparse_coo_tensor``; the core never imports the plugin).
 The engine then keeps it as is: no shape/dtype conforming, and it reaches a leaf's ``.grad``
-sparse, as torch's. Sums follow torch's accumulation: sparse + sparse concatenates the entries
-(uncoalesced), sparse + dense is dense. A sparse gradient flowing into a non-leaf node is made
-dense first (the core's backward formulas compute on strided arrays).
+sparse, as torch's. Sums follow torch's sparse add: sparse + sparse concatenates the two entry
+lists (uncoalesced), except that when both value tensors are contiguous torch merges them (equal
+heads summed: the plugin's ``+``); sparse + dense is dense. The engine sums new + old for one
+backward pass (torch's input buffer), old + new into ``.grad``. A sparse gradient flowing into a
+non-leaf node is made dense first (the core's backward formulas compute on strided arrays).
 
 Gradients here are arrays (dense, first order) or Tensors (sparse, or any under ``create_graph``).
 """
@@ -29,14 +31,17 @@ def dense(g: Tensor, create_graph: bool) -> Any:
 
 
 def add(a: Any, b: Any, create_graph: bool) -> Any:
-    """``a + b`` where either may be sparse: both sparse -> their entries concatenated (uncoalesced;
-    an empty side gives the other as is); one dense -> dense (an array unless ``create_graph``)."""
+    """``a + b`` where either may be sparse: both sparse -> merged if both values are contiguous, else
+    their entries concatenated (uncoalesced; an empty side gives the other as is); one dense -> dense (an
+    array unless ``create_graph``)."""
     sa, sb = is_sparse(a), is_sparse(b)
     if sa and sb:
         if not b._nnz():
             return a
         if not a._nnz():
             return b
+        if a._values().is_contiguous() and b._values().is_contiguous():
+            return a + b
         import lamina
 
         return lamina.sparse_coo_tensor(lamina.cat([a._indices(), b._indices()], 1),

@@ -2,6 +2,8 @@
 
 One entry per looked-up row, in lookup order and uncoalesced (repeated rows stay repeated);
 rows equal to ``padding_idx`` are left out. indices (1, K) int64, values (K, D), size (V, D).
+The values keep the memory layout of the output gradient's (K, D) view, as torch's reshape does:
+torch's sparse sums merge contiguous values and concatenate the others.
 The tensor is made with the public ``lamina.sparse_coo_tensor`` (lamina-sparse provides it).
 """
 
@@ -26,7 +28,7 @@ def sparse_rows_grad(device: Any, g: Any, rows: Any, shape: tuple[int, int], pad
         if keep.shape[0] != rows.shape[0]:
             rows = rows[keep]
             g = g[lamina.as_tensor(keep, device=device)] if isinstance(g, Tensor) else g[keep]
-    if not isinstance(g, Tensor):
-        g = lamina.as_tensor(g.copy(), device=device)  # a copy: ``dy`` may be a read-only or shared view
+    if not isinstance(g, Tensor):  # a copy (``dy`` may be shared) in its layout: the engine's sums read contiguity
+        g = lamina.as_tensor(g.copy(order="K"), device=device)
     indices = lamina.as_tensor(rows.reshape(1, -1).astype(xp.int64), device=device)
     return lamina.sparse_coo_tensor(indices, g, tuple(shape))
