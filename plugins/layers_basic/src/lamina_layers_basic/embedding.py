@@ -38,7 +38,7 @@ class EmbeddingFn(Function):
     """y = weight[idx]. weight: (V, D), idx: (*) int -> y: (*, D); dweight scatter-adds dy rows."""
 
     @staticmethod
-    def forward(ctx, weight, idx, padding_idx, scale_grad_by_freq, sparse=False):
+    def forward(ctx, weight, idx, padding_idx, scale_grad_by_freq, *, sparse=False):
         ctx.idx, ctx.shape = idx, weight.shape
         ctx.opts = (padding_idx, scale_grad_by_freq)
         ctx.sparse = sparse
@@ -53,10 +53,10 @@ class EmbeddingFn(Function):
         if ctx.sparse:  # a COO gradient: one entry per looked-up row (torch's layout)
             if by_freq:
                 raise RuntimeError(FREQ_ERROR)
-            return sparse_rows_grad(ctx.device, g, flat, ctx.shape, padding_idx), None, None, None, None
+            return sparse_rows_grad(ctx.device, g, flat, ctx.shape, padding_idx), None, None, None
         if isinstance(dy, Tensor):  # create_graph: the same scatter-add as a differentiable index_add
             return _graph_rows_grad(ctx.device.backend.xp, g, flat, ctx.shape[0], by_freq, padding_idx), None, None, \
-                None, None
+                None
         if by_freq:
             counts = xp.bincount(flat, minlength=ctx.shape[0])
             g = g / counts[flat].astype(g.dtype)[:, None]
@@ -64,7 +64,7 @@ class EmbeddingFn(Function):
         _ufunc_at(xp, "add", dw, flat, g)
         if padding_idx is not None:
             dw[padding_idx] = 0
-        return dw, None, None, None, None
+        return dw, None, None, None
 
 
 def _graph_rows_grad(xp: Any, g: Tensor, flat: Any, num: int, by_freq: bool, padding_idx: int | None) -> Tensor:
@@ -118,7 +118,7 @@ def _embedding(name: str, input: Tensor, weight: Tensor, padding_idx: int | None
     idx = _check_indices(name, input, num)
     if max_norm is not None:
         _renorm_(weight, input, max_norm, norm_type)
-    return EmbeddingFn.apply(weight, idx, padding_idx, bool(scale_grad_by_freq), bool(sparse))
+    return EmbeddingFn.apply(weight, idx, padding_idx, bool(scale_grad_by_freq), sparse=bool(sparse))
 
 
 def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max_norm: float | None = None,
@@ -145,7 +145,7 @@ class EmbeddingBagFn(Function):
     """
 
     @staticmethod
-    def forward(ctx, weight, psw, idx, bag, n_bags, mode, by_freq, sparse=False):
+    def forward(ctx, weight, psw, idx, bag, n_bags, mode, by_freq, *, sparse=False):
         xp = ctx.xp
         ctx.sparse = sparse
         rows = xp.take(weight, idx, axis=0)  # (K, D)
@@ -186,7 +186,7 @@ class EmbeddingBagFn(Function):
                 hit = ctx.first < idx.shape[0]  # (B, D): non-empty bags
                 cols = xp.broadcast_to(xp.arange(weight.shape[1]), hit.shape)
                 _ufunc_at(xp, "add", dw, (idx[ctx.first[hit]], cols[hit]), dy[hit])
-            return dw, None, None, None, None, None, None, None
+            return dw, None, None, None, None, None, None
         g = dy[bag]  # (K, D)
         if mode == "mean":
             g = g / xp.maximum(ctx.counts, 1).astype(g.dtype)[bag][:, None]
@@ -198,14 +198,13 @@ class EmbeddingBagFn(Function):
             if ctx.sparse:  # a COO gradient: one entry per kept position (torch's layout)
                 if by_freq:
                     raise RuntimeError(FREQ_ERROR)
-                return sparse_rows_grad(ctx.device, g, idx, weight.shape, None), dpsw, None, None, None, None, \
-                    None, None
+                return sparse_rows_grad(ctx.device, g, idx, weight.shape, None), dpsw, None, None, None, None, None
             if by_freq:
                 freq = xp.bincount(idx, minlength=weight.shape[0])
                 g = g / freq[idx].astype(g.dtype)[:, None]
             dw = xp.zeros(weight.shape, dtype=dy.dtype)
             _ufunc_at(xp, "add", dw, idx, g)
-        return dw, dpsw, None, None, None, None, None, None
+        return dw, dpsw, None, None, None, None, None
 
 
 def _graph_bag_grads(ctx: Any, dy: Tensor, weight: Tensor, psw: Tensor | None) -> tuple:
@@ -222,7 +221,7 @@ def _graph_bag_grads(ctx: Any, dy: Tensor, weight: Tensor, psw: Tensor | None) -
             target = idx[ctx.first[hit]] * D + cols[hit]                    # flat (V * D) positions
             g = dy.reshape(-1)[const(xp.flatnonzero(hit), dy)]
             dw = scatter_axis(g, target, 0, V * D).reshape(V, D)
-        return dw, None, None, None, None, None, None, None
+        return dw, None, None, None, None, None, None
     g = dy[const(bag, dy)]                                                  # (K, D)
     if mode == "mean":
         g = g / const(xp.maximum(ctx.counts, 1)[bag], g, g.dtype)[:, None]
@@ -234,9 +233,9 @@ def _graph_bag_grads(ctx: Any, dy: Tensor, weight: Tensor, psw: Tensor | None) -
         if ctx.sparse:
             if by_freq:
                 raise RuntimeError(FREQ_ERROR)
-            return sparse_rows_grad(ctx.device, g, idx, (V, D), None), dpsw, None, None, None, None, None, None
+            return sparse_rows_grad(ctx.device, g, idx, (V, D), None), dpsw, None, None, None, None, None
         dw = _graph_rows_grad(xp, g, idx, V, by_freq, None)
-    return dw, dpsw, None, None, None, None, None, None
+    return dw, dpsw, None, None, None, None, None
 
 
 def _bags(name: str, input: Tensor, offsets: Tensor | None, include_last_offset: bool, xp) -> tuple:
@@ -307,7 +306,7 @@ def _embedding_bag(name: str, input: Tensor, weight: Tensor, offsets: Tensor | N
             psw = psw[positions]
     if max_norm is not None:
         _renorm_(weight, input, max_norm, norm_type)
-    return EmbeddingBagFn.apply(weight, psw, idx, bag, n_bags, mode, bool(scale_grad_by_freq), bool(sparse))
+    return EmbeddingBagFn.apply(weight, psw, idx, bag, n_bags, mode, bool(scale_grad_by_freq), sparse=bool(sparse))
 
 
 def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, max_norm: float | None = None,
