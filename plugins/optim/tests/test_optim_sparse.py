@@ -98,6 +98,7 @@ def test_sparse_adam_state_and_defaults_as_torch():
     opt = SparseAdam([w])
     topt = torch.optim.SparseAdam([torch.zeros(5, 3, requires_grad=True)])
     assert opt.defaults == topt.defaults and list(opt.param_groups[0]) == list(topt.param_groups[0])
+    assert repr(opt) == repr(topt)
     lamina.nn.functional.embedding(lamina.tensor([0, 2]), w, sparse=True).sum().backward()
     opt.step()
     assert list(opt.state[w]) == ["step", "exp_avg", "exp_avg_sq"] and opt.state[w]["step"] == 1
