@@ -215,3 +215,23 @@ def test_dense_gradients_are_unchanged():
         (tw[torch.tensor(IDX)] * 2).sum().backward()
     assert not lw.grad.is_sparse
     np.testing.assert_allclose(lw.grad.numpy(), tw.grad.numpy())
+
+
+@pytest.mark.parametrize("bad", [False, True])
+def test_grad_scaler_unscales_a_sparse_gradients_values(bad):
+    """GradScaler.step: the sparse gradient stays sparse (values unscaled in place); an inf skips the step."""
+    out = []
+    for lib in (lamina, torch):
+        w = lib.tensor(np.ones((5, 3), dtype=np.float32), requires_grad=True)
+        opt = lib.optim.SGD([w], lr=0.1)
+        scaler = lib.amp.GradScaler("cpu", init_scale=4.0)
+        c = lib.tensor(np.full((3, 3), np.inf if bad else 3.0, dtype=np.float32))
+        y = lib.nn.functional.embedding(lib.tensor([0, 2, 2]), w, sparse=True)
+        scaler.scale((y * c).sum()).backward()
+        scaler.step(opt)
+        scaler.update()
+        out.append((w.detach().numpy().copy(), w.grad.is_sparse, w.grad._values().detach().clone().numpy(),
+                    scaler.get_scale()))
+    np.testing.assert_allclose(out[0][0], out[1][0])
+    np.testing.assert_allclose(out[0][2], out[1][2])
+    assert out[0][1] and out[1][1] and out[0][3] == out[1][3]
