@@ -57,7 +57,7 @@ def add(a: Any, b: Any, create_graph: bool) -> Any:
 
 def accumulate(t: Tensor, g: Any, create_graph: bool) -> None:
     """``t.grad += g`` where ``g`` or the existing ``t.grad`` is sparse (torch's AccumulateGrad): None ->
-    ``g``; sparse + sparse -> concatenated; a dense ``.grad`` takes a sparse ``g`` in place."""
+    ``g``; old sparse + ``g`` -> ``add(old, g)``; a dense ``.grad`` takes a sparse ``g`` in place."""
     old = t._grad
     if old is None:
         t._grad = g if isinstance(g, Tensor) else Tensor._make(g, t._device)
