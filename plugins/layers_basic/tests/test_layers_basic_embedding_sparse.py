@@ -167,3 +167,15 @@ def test_embedding_bag_max_mode_refuses_sparse_weights():
         m = lib.nn.EmbeddingBag(10, 4, mode="max", sparse=True)
         with pytest.raises(ValueError, match="max mode does not support sparse weights"):
             m(lib.tensor([[1, 2]]))
+
+
+@pytest.mark.parametrize("padding_idx", [None, 6])
+def test_accumulated_layout_follows_torch(padding_idx):
+    """Two backward calls through a transposed lookup: torch concatenates non-contiguous values and merges
+    contiguous ones (a padding_idx gathers the rows, so they are contiguous even when no row is padding)."""
+    lw, tw = _weights("float32")
+    for idx in ([4, 0, 2], [3, 1, 0]):
+        for lib, w in ((lamina, lw), (torch, tw)):
+            y = lib.nn.functional.embedding(lib.tensor(idx), w, sparse=True, padding_idx=padding_idx)
+            (y.t() * lib.tensor(np.arange(12.0, dtype=np.float32).reshape(4, 3))).sum().backward()
+    _same_sparse(lw.grad, tw.grad, 1e-6)

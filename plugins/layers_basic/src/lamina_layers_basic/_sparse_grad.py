@@ -23,11 +23,10 @@ def sparse_rows_grad(device: Any, g: Any, rows: Any, shape: tuple[int, int], pad
     """COO gradient of weight (V, D) from row gradients ``g`` (K, D) (an array, or a Tensor under
     create_graph) of looked-up rows ``rows`` (K,) int."""
     xp = device.backend.xp
-    if padding_idx is not None:
+    if padding_idx is not None:  # (always a gather, as torch's: its rows are then contiguous)
         keep = xp.flatnonzero(rows != padding_idx)
-        if keep.shape[0] != rows.shape[0]:
-            rows = rows[keep]
-            g = g[lamina.as_tensor(keep, device=device)] if isinstance(g, Tensor) else g[keep]
+        rows = rows[keep]
+        g = g[lamina.as_tensor(keep, device=device)] if isinstance(g, Tensor) else g[keep]
     if not isinstance(g, Tensor):  # a copy (``dy`` may be shared) in its layout: the engine's sums read contiguity
         g = lamina.as_tensor(g.copy(order="K"), device=device)
     indices = lamina.as_tensor(rows.reshape(1, -1).astype(xp.int64), device=device)
