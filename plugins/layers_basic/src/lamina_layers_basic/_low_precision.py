@@ -53,10 +53,11 @@ def low_scalar(ctx: Any, v: float) -> float:
 
 def _forward(body: Any) -> Any:
     @wraps(body)
-    def forward(ctx: Any, *args: Any, **kwargs: Any) -> Any:
-        if not args or not is_low(args[0]):
-            return body(ctx, *args, **kwargs)
-        low = args[0].dtype
+    def forward(ctx: Any, x: Any, *rest: Any, **kwargs: Any) -> Any:
+        low = getattr(x, "dtype", None)
+        if low is None or low.itemsize != 2 or low.kind not in "fV":   # float32/64: the body as it is
+            return body(ctx, x, *rest, **kwargs)
+        args = (x,) + rest
         wide = tuple(widen(a) for a in args)
         ctx._low = low
         ctx._low_inputs = {id(w): a for w, a in zip(wide, args) if w is not a}
