@@ -12,7 +12,7 @@ from ._core import Case, Check, CheckFailure, CheckSkip, Result, record_name
 from .records import BackendInfo, FunctionInfo, InitInfo, KernelInfo, LossInfo, ModuleInfo, OptimizerInfo
 
 #: groups whose entries are not components: a distribution offering only these has nothing to check
-UNCHECKED_GROUPS = frozenset({"lamina.namespaces", "lamina.cli", "lamina.onnx.exporters"})
+UNCHECKED_GROUPS = frozenset({"lamina.namespaces", "lamina.cli", "lamina.onnx.exporters", "lamina.aliases"})
 COMPONENT_GROUPS = {"lamina.layers": ModuleInfo, "lamina.losses": LossInfo, "lamina.functional": FunctionInfo,
                     "lamina.functions": FunctionInfo, "lamina.init": InitInfo, "lamina.optim": OptimizerInfo}
 
