@@ -191,3 +191,16 @@ def test_setstate_restores_padding_mode():
         assert fresh.padding_mode == "zeros"
         y = fresh(lib.ones(1, 2, 4, 4))
         assert tuple(y.shape) == (1, 3, 2, 2)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3])
+@pytest.mark.parametrize("transposed", [False, True])
+def test_lazy_conv_helpers_as_torch(n, transposed):
+    name = f"LazyConv{'Transpose' if transposed else ''}{n}d"
+    lm, tm = getattr(lamina.nn, name)(5, 3), getattr(torch.nn, name)(5, 3)
+    assert lm._get_num_spatial_dims() == tm._get_num_spatial_dims() == n
+    for shape in ((2, 4) + SIZES[n], (4,) + SIZES[n]):
+        assert lm._get_in_channels(lamina.zeros(*shape)) == tm._get_in_channels(torch.zeros(*shape)) == 4
+    for m, lib in ((tm, torch), (lm, lamina)):
+        with pytest.raises(RuntimeError, match=rf"Expected {n + 1}D \(unbatched\) or {n + 2}D \(batched\) input"):
+            m._get_in_channels(lib.zeros(*(2,) * (n + 3)))

@@ -31,11 +31,7 @@ class _LazyConvMixin(LazyModuleMixin):
     def initialize_parameters(self, input: Any, *args: Any, **kwargs: Any) -> None:
         if not self.has_uninitialized_params():
             return
-        n, name = self._n, type(self).__name__
-        if input.ndim not in (n + 1, n + 2):
-            raise RuntimeError(f"Expected {n + 1}D (unbatched) or {n + 2}D (batched) input to {name}, but got "
-                               f"input of size: {list(input.shape)}")
-        self.in_channels = int(input.shape[1] if input.ndim == n + 2 else input.shape[0])
+        self.in_channels = self._get_in_channels(input)
         if self.in_channels % self.groups != 0:
             raise ValueError("in_channels must be divisible by groups")
         if self.transposed:
@@ -46,6 +42,17 @@ class _LazyConvMixin(LazyModuleMixin):
         if self.bias is not None:
             self.bias.materialize((self.out_channels,))
         self.reset_parameters()
+
+    def _get_in_channels(self, input: Any) -> int:
+        """in_channels read from the first input: size(1) batched, size(0) unbatched."""
+        n, name = self._get_num_spatial_dims(), type(self).__name__
+        if input.ndim not in (n + 1, n + 2):
+            raise RuntimeError(f"Expected {n + 1}D (unbatched) or {n + 2}D (batched) input to {name}, but got "
+                               f"input of size: {list(input.shape)}")
+        return int(input.shape[1] if input.ndim == n + 2 else input.shape[0])
+
+    def _get_num_spatial_dims(self) -> int:
+        return self._n
 
     def _load_from_state_dict(self, state_dict: Any, prefix: str, *args: Any) -> None:
         super()._load_from_state_dict(state_dict, prefix, *args)
