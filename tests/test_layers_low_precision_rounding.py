@@ -209,3 +209,18 @@ def test_pools_and_distances_round_once_as_torch(name, dtype):
     # Forward only: torch's backwards scatter-add in the low dtype, one rounding per overlapping window
     # (lamina's gradients are the float32 sums, rounded once)
     _assert_rounds_as_torch(POOLS[name], [_normal(4, 6, 12, 10)], dtype, share=2e-2)
+
+
+@pytest.mark.parametrize("name", ["conv2d", "linear"])
+def test_low_precision_conv_linear_double_backward(name):
+    x, w, b = _arrays(*((2, 3, 6, 5), (4, 3, 3, 3), (4,)) if name == "conv2d" else ((5, 7), (6, 7), (6,)))
+    outs = []
+    for lib in (torch, lamina):
+        fn = CONVS["conv2d"][0] if name == "conv2d" else (lambda lib, *a: lib.nn.functional.linear(*a))
+        ts = [lib.tensor(a / 8).to(lib.bfloat16).requires_grad_() for a in (x, w, b)]
+        gx, gw = lib.autograd.grad(fn(lib, *ts).float().pow(2).sum(), ts[:2], create_graph=True)
+        ggx, ggw = lib.autograd.grad(gx.float().pow(2).sum() + gw.float().pow(2).sum(), ts[:2])
+        outs.append([v.float().detach().numpy() for v in (gx, gw, ggx, ggw)])
+    for k, (w_, v) in enumerate(zip(*outs)):
+        scale = np.abs(w_).max()
+        np.testing.assert_allclose(v, w_, rtol=2 ** -6, atol=2 ** -7 * scale, err_msg=str(k))
