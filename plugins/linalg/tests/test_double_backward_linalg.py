@@ -100,3 +100,15 @@ def test_lowrank_seeded(name):
     center = name == "pca_lowrank"
     exp = _hvp(torch, lambda A: torch.linalg.svdvals(A - A.mean(0) if center else A)[:2], [low], w, [u])[0]
     np.testing.assert_allclose(got, exp, rtol=1e-7, atol=1e-8)
+
+
+def test_geqrf_derivative_raises_as_torch():
+    """geqrf has no derivative in torch: its outputs carry a grad_fn whose backward raises NotImplementedError."""
+    A = _rng.standard_normal((5, 3))
+    for mod in (lamina, torch):
+        a, tau = mod.geqrf(mod.tensor(A, requires_grad=True))
+        assert a.requires_grad and tau.requires_grad
+        with pytest.raises(NotImplementedError, match=r"the derivative for 'geqrf' is not implemented\."):
+            (a.sum() + tau.sum()).backward()
+    with lamina.no_grad():
+        assert lamina.geqrf(lamina.tensor(A, requires_grad=True))[0].grad_fn is None
