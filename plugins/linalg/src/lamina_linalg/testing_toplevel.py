@@ -11,7 +11,7 @@ from lamina.testing import ErrorInput, FunctionInfo, Sample
 
 from . import legacy
 from . import toplevel as T
-from .testing import DB, _general, _r, _ref_hh, _spd_samples, _square, _well
+from .testing import DB, _general, _r, _ref_chol, _ref_hh, _spd_samples, _square, _well
 
 _ND = frozenset({"double_backward"})
 
@@ -145,6 +145,7 @@ def records() -> list:
         F(fn=T.slogdet, name="torch.slogdet", sample_inputs=_square, reference=np.linalg.slogdet, tags=DB),
         F(fn=T.inverse, name="torch.inverse", sample_inputs=_square, reference=np.linalg.inv, tags=DB),
         F(fn=T.cholesky, name="torch.cholesky", sample_inputs=_spd_samples, reference=np.linalg.cholesky),
+        F(fn=_top_chol_of, name="torch.cholesky(X X^T + nI)", sample_inputs=_general, reference=_ref_chol, tags=DB),
         F(fn=T.cholesky_inverse, name="torch.cholesky_inverse", sample_inputs=_chol_inv_samples,
           reference=lambda L, upper=False: np.linalg.inv(L @ L.swapaxes(-1, -2)), tags=DB, expected_failures={
               "fn_gradcheck": _FULL_L, "fn_double_backward": _FULL_L}),
@@ -201,6 +202,12 @@ def _hh_pair_a(xp, dtype, rng):
 def _lowrank_samples(xp, dtype, rng):
     low = rng.standard_normal((6, 2)) @ rng.standard_normal((2, 5))   # rank 2: q = 6 recovers it exactly
     return [Sample((xp.asarray(low.astype(dtype)),), name="rank2")]
+
+
+def _top_chol_of(A):
+    """torch.cholesky of an SPD matrix built from any A: its gradient sees the whole of A (not one triangle)."""
+    import lamina
+    return T.cholesky(A @ A.mT + A.shape[-2] * lamina.eye(A.shape[-2], dtype=A.dtype))
 
 
 def _seeded(fn):
