@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import lamina
 import pytest
 import torch
-
-import lamina
 
 
 @pytest.mark.parametrize("call", [

@@ -259,8 +259,9 @@ def test_missing_names_reads_imports_and_chains(tmp_path):
                    "import torch.backends.cudnn as cudnn\nF.relu(nn.Conv2d(1, 1, 1).weight)\nF.no_such_f(1)\n"
                    "cudnn.benchmark = True\n")
     r = _py("""
-        import json, sys, lamina.compat
-        print(json.dumps(lamina.compat.missing_names(open(sys.argv[1]).read())))
+        import json, sys
+        from lamina_distributed.report import missing_names
+        print(json.dumps(missing_names(open(sys.argv[1]).read())))
     """, str(src))
     assert r.returncode == 0, r.stderr
     found = {name: line for name, line, _ in json.loads(r.stdout)}

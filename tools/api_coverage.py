@@ -57,7 +57,6 @@ MISSING_WHY: tuple[tuple[str, str, str], ...] = (
                                       "batches through shared memory of their own)"),
     (r"^Tensor$", r"^storage_type$", "the legacy typed-storage classes (`torch.FloatStorage`, ...) are not "
                                      "provided; `untyped_storage()` is"),
-    (r"^optim$", r"^SparseAdam$", "lamina has no sparse gradients (`Embedding(sparse=True)` gives dense ones)"),
     (r"^nn(\.functional)?$", r"(?i)linear_cross_entropy|grouped_mm|scaled_mm", "a torch 2.13 prototype API"),
 )
 

@@ -106,6 +106,8 @@ class GradScaler:
                         continue
                     if g.dtype.name == "float16":
                         raise ValueError("Attempting to unscale FP16 gradients.")
+                    if g.is_sparse:  # (nn.Embedding(sparse=True)) torch unscales its values in place
+                        g = g._values()
                     key = str(g.device)
                     flag = found.setdefault(key, full((1,), 0.0, dtype=_dtype.float32, device=g.device))
                     if not bool(isfinite(g).all()):

@@ -16,6 +16,7 @@ from typing import Any
 from .._base.dtype import _FROM_NP
 from .._tensor import Tensor
 from . import grad_mode as _grad_mode
+from . import sparse_grads as _sparse
 from .grad_mode import state as _state
 from .graph import graph_namespace
 
@@ -89,7 +90,7 @@ def run(roots: list, retain_graph: bool, create_graph: bool, capture: Sequence[T
             for h in list(t._hooks):
                 r = h(g if isinstance(g, Tensor) else Tensor._make(g, t._device))
                 if r is not None:
-                    g = r if create_graph else r._data
+                    g = r if create_graph or r.is_sparse else r._data
         i = cap_leaf.get(id(t))
         if i is not None:
             captured[i] = g
@@ -172,6 +173,13 @@ def run(roots: list, retain_graph: bool, create_graph: bool, capture: Sequence[T
                 g = out[i]
                 tgt, nr, shape, dt = e
                 if g is not None and (g.dtype is not dt or g.shape != shape):
+                    if nr < 0 and _sparse.is_sparse(g):  # a sparse gradient reaches a leaf as it is
+                        k = id(tgt)
+                        deps[k] -= 1
+                        g = _gather(leaf_buf, tgt, g, deps[k])
+                        if g is not None:
+                            finish_leaf(tgt, g)
+                        continue
                     g = _conform(g, e, n, create_graph)
                 if nr < 0:  # a leaf
                     k = id(tgt)
@@ -183,7 +191,11 @@ def run(roots: list, retain_graph: bool, create_graph: bool, capture: Sequence[T
                         continue
                     tg = tgt._grad
                     if plain and tg is not None and not tg._requires_grad and not tgt._hooks and not tgt._post_hooks:
-                        tg._data += g
+                        try:
+                            tg._data += g
+                        except NotImplementedError:  # a sparse .grad: its storage refuses dense arithmetic
+                            finish_leaf(tgt, g)
+                            continue
                         (tg._vcs or tg._vc).v += 1
                     else:
                         finish_leaf(tgt, g)
@@ -207,7 +219,12 @@ def _gather(leaf_buf: dict, t: Tensor, g: Any, more: bool) -> Any:
     come, then the sum (in delivery order)."""
     entry = leaf_buf.pop(id(t), None)
     if entry is not None:
-        g = entry[1] if g is None else entry[1] + g
+        if g is None:
+            g = entry[1]
+        elif isinstance(g, Tensor) or isinstance(entry[1], Tensor):  # sparse, or under create_graph
+            g = _sparse.add(g, entry[1], _state.enabled)  # new + old, as torch's buffer (create_graph: grad mode)
+        else:
+            g = entry[1] + g
     if more and g is not None:
         leaf_buf[id(t)] = [t, g]
     return None if more else g
@@ -216,6 +233,8 @@ def _gather(leaf_buf: dict, t: Tensor, g: Any, more: bool) -> Any:
 def _conform(g: Any, edge: tuple, n: Any, create_graph: bool) -> Any:
     """``g`` summed back to its input's shape and cast to its dtype (an array, a Tensor under create_graph)."""
     shape, dt = edge[2], edge[3]
+    if isinstance(g, Tensor) and g.is_sparse:  # into a non-leaf node: dense (the formulas are strided)
+        g = _sparse.dense(g, create_graph)
     if isinstance(g, Tensor) and not create_graph:
         g = g._data
     if g.shape != shape:
@@ -239,9 +258,13 @@ def _accumulate(t: Tensor, g: Any, create_graph: bool, foreign: set) -> None:
     if create_graph:
         if not isinstance(g, Tensor):
             g = Tensor._make(g, t._device)
+        if t._grad is not None and (g.is_sparse or t._grad.is_sparse):
+            return _sparse.accumulate(t, g, True)
         t._grad = g if t._grad is None else t._grad + g
         return
     if isinstance(g, Tensor):
+        if g.is_sparse:
+            return _sparse.accumulate(t, g, False)
         g = g._data
     if t._grad is None:
         if id(g) in foreign or getattr(g, "base", None) is not None:
@@ -250,6 +273,8 @@ def _accumulate(t: Tensor, g: Any, create_graph: bool, foreign: set) -> None:
         t._grad = Tensor._make(g, t._device)
     elif t._grad._requires_grad:
         t._grad = t._grad + Tensor._make(g, t._device)
+    elif t._grad.is_sparse:
+        _sparse.accumulate(t, g, False)
     else:
         t._grad._data += g
         t._grad._vc.v += 1
@@ -296,7 +321,7 @@ def _check_nan(n: Any, out: tuple) -> None:
     for i, g in enumerate(out):
         if g is None:
             continue
-        arr = g._data if isinstance(g, Tensor) else g
+        arr = (g._values() if g.is_sparse else g)._data if isinstance(g, Tensor) else g
         if arr.dtype.kind in "fcV" and bool(n._device.backend.xp.isnan(arr).any()):
             trace = n._anomaly_trace or "(forward trace not recorded: enable anomaly mode before the forward pass)\n"
             raise RuntimeError(f"Function '{n.name()}' returned nan values in its {i}th output.\n"

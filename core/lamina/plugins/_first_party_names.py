@@ -122,7 +122,10 @@ TABLE: dict[str, dict[str, str]] = {
         """,
     },
     "lamina-nn-utils": {
-        "lamina.namespaces": "nn.utils.parametrize nn.utils.parametrizations nn.utils.prune nn.utils.fusion",
+        "lamina.namespaces": """
+            nn.utils.parametrize nn.utils.parametrizations nn.utils.prune nn.utils.fusion nn.utils.weight_norm
+            nn.utils.spectral_norm nn.utils.init nn.utils.stateless nn.utils.memory_format
+        """,
     },
     "lamina-norms": {
         "lamina.functional": """
@@ -147,7 +150,7 @@ TABLE: dict[str, dict[str, str]] = {
             ReduceLROnPlateau
         """,
         "lamina.optim": """
-            SGD Adam AdamW Adamax NAdam RAdam RMSprop Adagrad Adadelta ASGD Rprop LBFGS Adafactor Muon
+            SGD Adam AdamW Adamax NAdam RAdam RMSprop Adagrad Adadelta ASGD Rprop LBFGS Adafactor Muon SparseAdam
         """,
     },
     "lamina-profiler": {"lamina.namespaces": "profiler"},

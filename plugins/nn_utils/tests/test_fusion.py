@@ -115,3 +115,19 @@ def test_errors():
         nostats = lib.nn.BatchNorm2d(3, track_running_stats=False).eval()
         with pytest.raises(AssertionError, match="must not be None"):
             F.fuse_conv_bn_eval(conv.eval(), nostats)
+
+
+@pytest.mark.parametrize("transpose", [False, True])
+def test_fuse_weights_keep_each_dtype(transpose):
+    # float32 conv weight and bias with float64 batch-norm statistics: each result keeps its input's dtype
+    rng = np.random.default_rng(5)
+    w, b = rng.standard_normal((3, 3, 2, 2)), rng.standard_normal(3)
+    rm, rv, g, be = rng.standard_normal(3), rng.uniform(0.5, 2, 3), rng.standard_normal(3), rng.standard_normal(3)
+    outs = []
+    for F, lib in ((LF, lamina), (TF, torch)):
+        stats = [lib.tensor(a) for a in (rm, rv, g, be)]
+        outs.append(F.fuse_conv_bn_weights(lib.tensor(w, dtype=lib.float32), lib.tensor(b, dtype=lib.float16),
+                                           stats[0], stats[1], 1e-5, stats[2], stats[3], transpose=transpose))
+    for lo, to in zip(*outs, strict=True):
+        assert str(lo.dtype).rpartition(".")[2] == str(to.dtype).rpartition(".")[2]
+        np.testing.assert_allclose(_np(lo).astype(np.float64), _np(to).astype(np.float64), rtol=1e-3, atol=1e-3)

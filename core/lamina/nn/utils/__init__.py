@@ -8,6 +8,8 @@ publishes ``rnn`` this way). ``lamina.nn.utils.rnn``, ``from lamina.nn.utils imp
 
 from __future__ import annotations
 
+import sys
+from types import ModuleType
 from typing import Any
 
 from ... import plugins as _plugins
@@ -24,6 +26,19 @@ _FROM_SUBMODULE = {
     "fuse_linear_bn_eval": "fusion", "fuse_linear_bn_weights": "fusion",
     "convert_conv2d_weight_memory_format": "memory_format", "convert_conv3d_weight_memory_format": "memory_format",
 }
+
+
+class _Package(ModuleType):
+    """Importing the submodule ``weight_norm`` sets the package's attribute of that name to the module; torch's
+    package attribute is the function (as its __init__ imports it last): keep the function there."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, ModuleType) and _FROM_SUBMODULE.get(name) == name and hasattr(value, name):
+            value = getattr(value, name)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 def __getattr__(name: str) -> Any:

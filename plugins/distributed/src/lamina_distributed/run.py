@@ -39,7 +39,7 @@ The program's ``import torch`` (in it and in every library it imports), ``import
 other aliases plugins declare resolve to lamina's modules (:func:`lamina.compat.install_torch_alias`), in
 this process or in every rank; ``--no-torch-alias`` runs the program's imports as they are. ``--report``
 first prints the torch names the program's source uses that lamina does not provide
-(:func:`lamina.compat.missing_names`), then runs it.
+(:func:`lamina_distributed.report.missing_names`), then runs it.
 
 ``--hostfile FILE`` is passed to mpiexec (``-f FILE -ppn N`` for hydra, ``--hostfile FILE -N N`` for Open
 MPI) with ``-n`` = N times the number of hosts in FILE, for a job over several machines; the same Python
@@ -120,7 +120,7 @@ def _report_missing(target: str, module: bool, prog: str) -> None:
     """Print (to stderr) the torch names the program's source uses that lamina lacks (``--report``)."""
     import importlib.util
 
-    from lamina.compat import missing_names
+    from .report import missing_names
 
     path = target
     if module:

@@ -36,7 +36,7 @@ def _grad_inputs(inputs: tuple[Tensor, ...], create_graph: bool) -> tuple[Tensor
 
 
 def _grads(outputs: tuple[Tensor, ...], inputs: tuple[Tensor, ...], grad_outputs: tuple[Tensor | None, ...],
-           create_graph: bool, strict: bool, fn: str) -> tuple[Tensor, ...]:
+           create_graph: bool, strict: bool, fn: str, who: str = "The output") -> tuple[Tensor, ...]:
     pairs = [(o, g) for o, g in zip(outputs, grad_outputs) if o.requires_grad]
     if pairs:
         got = lamina.autograd.grad([o for o, _ in pairs], inputs, [g for _, g in pairs], retain_graph=True,
@@ -47,7 +47,7 @@ def _grads(outputs: tuple[Tensor, ...], inputs: tuple[Tensor, ...], grad_outputs
     for i, (g, x) in enumerate(zip(got, inputs)):
         if g is None:
             if strict:
-                raise RuntimeError(f"The output of the user-provided function is independent of input {i}. This "
+                raise RuntimeError(f"{who} of the user-provided function is independent of input {i}. This "
                                    f"is not allowed in strict mode ({fn}).")
             g = lamina.zeros_like(x)
         out.append(g if create_graph else g.detach())
@@ -128,18 +128,9 @@ def jacobian(func: Callable, inputs: Any, create_graph: bool = False, strict: bo
             flat = y.reshape(-1)
             per_input: list[list[Tensor]] = [[] for _ in xs]
             for k in range(flat.numel()):
-                if y.requires_grad:
-                    got = lamina.autograd.grad(flat[k], xs, retain_graph=True, create_graph=create_graph,
-                                               allow_unused=True)
-                else:
-                    got = (None,) * len(xs)
-                for j, (g, x) in enumerate(zip(got, xs)):
-                    if g is None:
-                        if strict:
-                            raise RuntimeError(f"Output {len(rows)} of the user-provided function is independent "
-                                               f"of input {j}. This is not allowed in strict mode.")
-                        g = lamina.zeros_like(x)
-                    per_input[j].append(g if create_graph else g.detach())
+                got = _grads((flat[k],), xs, (None,), create_graph, strict, "jacobian", f"Output {len(rows)}")
+                for j, g in enumerate(got):
+                    per_input[j].append(g)
             blocks = tuple(
                 (lamina.stack(gs) if gs else lamina.zeros((0,) + tuple(x.shape), dtype=x.dtype))
                 .reshape(tuple(y.shape) + tuple(x.shape)) for gs, x in zip(per_input, xs))

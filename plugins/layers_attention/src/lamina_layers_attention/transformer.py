@@ -9,6 +9,7 @@ implementation details with the same results; here every call takes the composed
 from __future__ import annotations
 
 import copy
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -131,7 +132,13 @@ class TransformerEncoder(Module):
         self.num_layers = num_layers
         self.norm = norm
         self.enable_nested_tensor = enable_nested_tensor
-        self.use_nested_tensor = False          # no nested tensors in lamina: always the padded path
+        # torch's "sparsity fast path" packs the unpadded tokens into a nested tensor; lamina computes the padded
+        # batch and gives the fast path's observable result (zeros at the padded positions, see forward)
+        why_not = _why_no_nested_path(encoder_layer)
+        if enable_nested_tensor and why_not:
+            warnings.warn(f"enable_nested_tensor is True, but self.use_nested_tensor is False because {why_not}",
+                          stacklevel=2)
+        self.use_nested_tensor = enable_nested_tensor and not why_not
         self.mask_check = mask_check
 
     def forward(self, src: Tensor, mask: Tensor | None = None, src_key_padding_mask: Tensor | None = None,
@@ -141,9 +148,54 @@ class TransformerEncoder(Module):
         mask = additive_mask(mask, "mask", None, "", src, name)
         batch_first = self.layers[0].self_attn.batch_first if len(self.layers) else False
         is_causal = detect_is_causal_mask(mask, is_causal, get_seq_len(src, batch_first))
+        pad = self._nested_padding(src, mask, src_key_padding_mask)
         output = src
         for mod in self.layers:
             output = mod(output, src_mask=mask, is_causal=is_causal, src_key_padding_mask=src_key_padding_mask)
         if self.norm is not None:
             output = self.norm(output)
+        if pad is not None:  # the nested path's output: padded positions are 0
+            output = output.masked_fill(pad.unsqueeze(-1), 0.0)
         return output
+
+    def _nested_padding(self, src: Tensor, mask: Tensor | None, key_padding: Tensor | None) -> Tensor | None:
+        """The (N, S) bool padding when torch would take its nested-tensor path (eval, batched, a left-aligned
+        key padding mask and no attention mask, no autocast, no grad needed), else None."""
+        if not self.use_nested_tensor or key_padding is None or mask is not None or src.dim() != 3:
+            return None
+        first = self.layers[0]
+        if first.training or lamina.is_autocast_enabled():
+            return None
+        fast = getattr(getattr(lamina.backends, "mha", None), "get_fastpath_enabled", None)
+        if fast is not None and not fast():
+            return None
+        if lamina.is_grad_enabled() and (src.requires_grad or any(p.requires_grad for p in first.parameters())):
+            return None
+        pad = key_padding != 0 if key_padding.dtype != lamina.bool else key_padding
+        # left aligned: each row's kept tokens come first (mask_check); else torch keeps the padded path
+        if self.mask_check and bool((pad[:, :-1] & ~pad[:, 1:]).any()):
+            return None
+        return pad
+
+
+def _why_no_nested_path(layer: Any) -> str:
+    """Why torch would not use its nested-tensor encoder path for copies of ``layer`` ("" when it would)."""
+    name = "encoder_layer"
+    attn = getattr(layer, "self_attn", None)
+    if not isinstance(layer, TransformerEncoderLayer):
+        return f"{name} was not TransformerEncoderLayer"
+    if layer.norm_first:
+        return f"{name}.norm_first was True"
+    if not attn.batch_first:
+        return f"{name}.self_attn.batch_first was not True(use batch_first for better inference performance)"
+    if not attn._qkv_same_embed_dim:
+        return f"{name}.self_attn._qkv_same_embed_dim was not True"
+    if attn.in_proj_bias is None:
+        return f"{name}.self_attn was passed bias=False"
+    if not layer.activation_relu_or_gelu:
+        return f"{name}.activation_relu_or_gelu was not True"
+    if layer.norm1.eps != layer.norm2.eps:
+        return f"{name}.norm1.eps was not equal to {name}.norm2.eps"
+    if attn.num_heads % 2 == 1:
+        return f"{name}.self_attn.num_heads is odd"
+    return ""

@@ -3,6 +3,8 @@
 Backwards use operators and ``ctx.xp`` functions only and recompute from the saved input, so they
 also run on Tensors under ``create_graph=True`` (double backward). Branch values are built with
 ``xp.where`` on arrays of the input's dtype, never on Python-scalar pairs (which would give float64).
+bfloat16/float16 inputs run the bodies in float32 and round once (``Float32Function``), as torch
+(threshold compares in the input's dtype, as torch's kernel).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import math
 from lamina.autograd import Function
 
 from . import _gelu_kernel
+from ._low_precision import Float32Function, round_low
 from ._special import erf_any
 
 _SQRT_HALF = math.sqrt(0.5)
@@ -31,7 +34,7 @@ def _softplus(xp, x):
     return xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
 
 
-class LeakyReluFn(Function):
+class LeakyReluFn(Float32Function):
     """y = x if x > 0 else slope * x. x: (*) -> y: (*)"""
 
     @staticmethod
@@ -46,7 +49,7 @@ class LeakyReluFn(Function):
         return ctx.xp.where(x > 0, dy, dy * ctx.slope), None
 
 
-class PReluFn(Function):
+class PReluFn(Float32Function):
     """y = x if x > 0 else w[c] * x, w broadcast over channel dim 1. x: (N, C, *), w: (C,) -> y: x's shape"""
 
     @staticmethod
@@ -68,11 +71,12 @@ class PReluFn(Function):
         dx = xp.where(pos, dy, dy * w.reshape(ctx.wshape)) if ctx.needs_input_grad[0] else None
         dw = None
         if ctx.needs_input_grad[1]:
-            dw = xp.where(pos, 0, dy * x).sum(axis=ctx.axes).reshape(w.shape)  # (C,)
+            # torch rounds the per-element terms to a low-precision input's dtype, then sums
+            dw = round_low(ctx, xp.where(pos, 0, dy * x)).sum(axis=ctx.axes).reshape(w.shape)  # (C,)
         return dx, dw
 
 
-class RReluFn(Function):
+class RReluFn(Float32Function):
     """y = x if x > 0 else a * x with a per-element slope array (drawn in training). x: (*) -> y: (*)"""
 
     @staticmethod
@@ -86,7 +90,7 @@ class RReluFn(Function):
         return ctx.xp.where(x > 0, dy, dy * slope), None
 
 
-class EluFn(Function):
+class EluFn(Float32Function):
     """ELU, SELU and CELU: y = scale * (x if x > 0 else alpha * expm1(x * input_scale)). x: (*) -> y: (*)"""
 
     @staticmethod
@@ -106,20 +110,18 @@ class EluFn(Function):
         return xp.where(x > 0, dy * scale, neg), None, None, None
 
 
-class GeluFn(Function):
+class GeluFn(Float32Function):
     """y = x * Phi(x) (exact, erf) or its tanh approximation. x: (*) -> y: (*)"""
 
     @staticmethod
     def forward(ctx, x, approximate):
-        if x.dtype.kind == "V":  # bfloat16: in float32, rounded once (torch CPU); the gradient is cast back
-            return GeluFn.forward(ctx, x.astype("float32"), approximate).astype(x.dtype)
         xp = ctx.xp
         ctx.save_for_backward(x)
         ctx.approximate = approximate
         if approximate == "tanh":
             inner = (x + 0.044715 * (x * x * x)) * _SQRT_2_OVER_PI
             return 0.5 * x * (1 + xp.tanh(inner))
-        if _gelu_kernel.fits(x):
+        if ctx._low is None and _gelu_kernel.fits(x):   # low precision: torch's formula, so it rounds alike
             y, ctx.cdf = _gelu_kernel.gelu_forward(xp, ctx.device.backend, x)   # a private array, not an output
             return y
         return 0.5 * x * (1 + erf_any(x * _SQRT_HALF))
@@ -142,13 +144,11 @@ class GeluFn(Function):
         return dy * (cdf + x * pdf), None
 
 
-class SiluFn(Function):
+class SiluFn(Float32Function):
     """y = x * sigmoid(x). x: (*) -> y: (*)"""
 
     @staticmethod
     def forward(ctx, x):
-        if x.dtype.kind == "V":  # bfloat16: in float32, rounded once (torch CPU)
-            return SiluFn.forward(ctx, x.astype("float32")).astype(x.dtype)
         ctx.save_for_backward(x)
         return x * _sigmoid(ctx.xp, x)
 
@@ -159,7 +159,7 @@ class SiluFn(Function):
         return dy * (s * (1 + x * (1 - s)))
 
 
-class MishFn(Function):
+class MishFn(Float32Function):
     """y = x * tanh(softplus(x)). x: (*) -> y: (*)"""
 
     @staticmethod
@@ -175,7 +175,7 @@ class MishFn(Function):
         return dy * (t + x * _sigmoid(xp, x) * (1 - t * t))
 
 
-class HardtanhFn(Function):
+class HardtanhFn(Float32Function):
     """y = clamp(x, lo, hi); gradient only strictly inside (lo, hi), as PyTorch. x: (*) -> y: (*)"""
 
     @staticmethod
@@ -192,7 +192,7 @@ class HardtanhFn(Function):
         return dy * ((x > lo) & (x < hi)), None, None
 
 
-class HardswishFn(Function):
+class HardswishFn(Float32Function):
     """y = x * relu6(x + 3) / 6. x: (*) -> y: (*)"""
 
     @staticmethod
@@ -205,10 +205,10 @@ class HardswishFn(Function):
     def backward(ctx, dy):
         (x,) = ctx.saved_tensors
         xp = ctx.xp
-        return xp.where(x <= -3, dy * 0, xp.where(x < 3, dy * (x * (1 / 3) + 0.5), dy))
+        return xp.where(x <= -3, dy * 0, xp.where(x < 3, dy * (x / 3 + 0.5), dy))
 
 
-class HardsigmoidFn(Function):
+class HardsigmoidFn(Float32Function):
     """y = relu6(x + 3) / 6. x: (*) -> y: (*)"""
 
     @staticmethod

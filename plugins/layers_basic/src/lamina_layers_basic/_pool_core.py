@@ -10,6 +10,7 @@ from lamina.autograd import Function
 
 from ._graph_grads import const, scatter_plane, scatter_windows, window_index
 from ._im2col import crop_array, offset_slices, pad_array, windows
+from ._low_precision import Float32Function
 
 __lamina_plugin_api__ = "1.0"
 
@@ -225,7 +226,7 @@ def avg_divisor(xp: Any, sizes, kernel, stride, pad, out, count_include_pad: boo
     return div.astype(dtype)
 
 
-class AvgPoolNd(Function):
+class AvgPoolNd(Float32Function):
     """Mean over each window (PyTorch's divisor rules). x (N, C, *S) -> y (N, C, *out)"""
 
     @staticmethod

@@ -16,9 +16,10 @@ from lamina.nn import Module
 
 from . import __lamina_plugin_api__  # noqa: F401
 from ._activation_ops import _sigmoid, _softplus
+from ._low_precision import Float32Function, is_low, low_scalar, round_low
 
 
-class SoftplusFn(Function):
+class SoftplusFn(Float32Function):
     """y = log(1 + exp(beta x)) / beta, linear where beta x > threshold. x: (*) -> y: (*)"""
 
     @staticmethod
@@ -52,14 +53,16 @@ class SoftsignFn(Function):
         return dy / (d * d)
 
 
-class ShrinkFn(Function):
+class ShrinkFn(Float32Function):
     """Soft (x -+ lambd) or hard (x) shrinkage outside [-lambd, lambd], zero inside. x: (*) -> y: (*)"""
 
     @staticmethod
     def forward(ctx, x, lambd, soft):
         xp = ctx.xp
         ctx.save_for_backward(x)
-        ctx.lambd = lambd
+        ctx.lambd = low_scalar(ctx, lambd)  # torch's backwards (and hardshrink) compare in the input's dtype
+        if not soft:
+            lambd = ctx.lambd
         outside = (x < -lambd) | (x > lambd)
         if soft:
             return xp.where(x > lambd, x - lambd, xp.where(x < -lambd, x + lambd, 0))
@@ -87,7 +90,7 @@ class TanhshrinkFn(Function):
         return dy * (t * t)
 
 
-class LogSigmoidFn(Function):
+class LogSigmoidFn(Float32Function):
     """y = log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|)), finite for any x. x: (*) -> y: (*)"""
 
     @staticmethod
@@ -99,10 +102,15 @@ class LogSigmoidFn(Function):
     @staticmethod
     def backward(ctx, dy):
         (x,) = ctx.saved_tensors
-        return dy * _sigmoid(ctx.xp, -x)
+        xp = ctx.xp
+        if ctx._low is not None:  # torch keeps exp(-|x|) in the input's dtype for its backward
+            z = round_low(ctx, xp.exp(-xp.abs(x)))
+            q = z / (1 + z)
+            return dy * xp.where(x < 0, 1 - q, q)
+        return dy * _sigmoid(xp, -x)
 
 
-class GluFn(Function):
+class GluFn(Float32Function):
     """y = a * sigmoid(b) with (a, b) the two halves of x along ``axis``. x: (*, 2M, *) -> y: (*, M, *)"""
 
     @staticmethod
@@ -120,7 +128,7 @@ class GluFn(Function):
         half = x.shape[ctx.axis] // 2
         a = x[(slice(None),) * ctx.axis + (slice(0, half),)]
         b = x[(slice(None),) * ctx.axis + (slice(half, None),)]
-        s = _sigmoid(xp, b)
+        s = round_low(ctx, _sigmoid(xp, b))   # torch's backward rounds sigmoid(b) to the input's dtype
         return xp.concatenate([dy * s, dy * a * s * (1 - s)], axis=ctx.axis), None
 
 
@@ -134,6 +142,8 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
 
 def softsign(input: Tensor) -> Tensor:
     """x / (1 + |x|). Shape: (*) -> (*)"""
+    if is_low(input):  # torch composes it, rounding each op (and its backward) to the input's dtype
+        return input / (input.abs() + 1)
     return SoftsignFn.apply(input)
 
 
@@ -155,6 +165,8 @@ def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
 
 def tanhshrink(input: Tensor) -> Tensor:
     """x - tanh(x). Shape: (*) -> (*)"""
+    if is_low(input):  # torch composes it, rounding each op (and its backward) to the input's dtype
+        return input - input.tanh()
     return TanhshrinkFn.apply(input)
 
 

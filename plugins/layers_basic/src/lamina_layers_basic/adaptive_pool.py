@@ -12,6 +12,7 @@ from lamina.nn import Module
 
 from ._conv_utils import check_input_dim
 from ._graph_grads import scatter_plane
+from ._low_precision import Float32Function
 
 __lamina_plugin_api__ = "1.0"
 
@@ -29,7 +30,7 @@ def _avg_matrix(xp: Any, size: int, out: int, dtype: Any) -> Any:
     return (inside / (end - start)[:, None]).astype(dtype)
 
 
-class AdaptiveAvgPoolNd(Function):
+class AdaptiveAvgPoolNd(Float32Function):
     """Separable: one small averaging matrix per spatial dim. x (N, C, *S) -> y (N, C, *out)"""
 
     @staticmethod

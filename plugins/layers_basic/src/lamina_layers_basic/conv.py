@@ -8,7 +8,6 @@ from typing import Any
 import lamina
 from lamina import Tensor
 from lamina.amp import autocast_op
-from lamina.autograd import Function
 from lamina.errors import DTypeError, ShapeError
 from lamina.nn import Module, Parameter
 
@@ -17,11 +16,12 @@ from ._conv_gemm import fold_backward, fold_forward, folds, keeps, sample_backwa
 from ._conv_utils import PADDING_MODES, check_input_dim, check_positive, conv_out_size, conv_padding, ntuple
 from ._graph_grads import conv_grads
 from ._im2col import depthwise_backward, depthwise_forward, is_pointwise
+from ._low_precision import Float32Function
 
 __lamina_plugin_api__ = "1.0"
 
 
-class ConvNd(Function):
+class ConvNd(Float32Function):
     """N-d grouped convolution. x (N, C, *S), w (O, C/G, *k), b (O,) | None -> y (N, O, *out).
 
     The GEMMs (``_conv_gemm``) run per sample, cols (N, G, C/G*K, L), writing NCHW directly, or with

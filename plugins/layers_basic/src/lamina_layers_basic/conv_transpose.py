@@ -6,18 +6,18 @@ from typing import Any
 
 from lamina import Tensor
 from lamina.amp import autocast_op
-from lamina.autograd import Function
 from lamina.errors import DTypeError, ShapeError
 
 from ._conv_utils import check_input_dim, check_positive, ntuple
 from ._graph_grads import conv_transpose_grads
 from ._im2col import crop_array, from_gemm, gemm_col2im, gemm_cols, pad_array, to_gemm
+from ._low_precision import Float32Function
 from .conv import _ConvNd
 
 __lamina_plugin_api__ = "1.0"
 
 
-class ConvTransposeNd(Function):
+class ConvTransposeNd(Float32Function):
     """x (N, C_in, *S), w (C_in, C_out/G, *k), b (C_out,) -> y (N, C_out, *out),
     out = (S - 1) * stride - 2 * padding + dilation * (k - 1) + output_padding + 1."""
 

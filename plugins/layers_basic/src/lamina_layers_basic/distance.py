@@ -14,6 +14,7 @@ from lamina.autograd import Function
 from lamina.nn import Module
 
 from . import __lamina_plugin_api__  # noqa: F401
+from ._low_precision import Float32Function
 
 _INF = float("inf")
 
@@ -51,7 +52,7 @@ class CosineSimilarityFn(Function):
         return dx1, dx2, None, None
 
 
-class PNormFn(Function):
+class PNormFn(Float32Function):
     """y = ||d||_p along ``axis`` (p = 0, 1, 2, inf, -inf or any other number). d: (*, D) -> y: (*) or (*, 1)"""
 
     @staticmethod

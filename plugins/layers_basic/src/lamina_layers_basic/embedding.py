@@ -2,8 +2,8 @@
 
 A lookup is a row gather; its backward scatter-adds the output gradient into the weight rows in one
 vectorised call (``xp.add.at``; ``cupyx.scatter_add`` on CuPy), so repeated indices accumulate.
-``sparse=True`` is accepted for API compatibility: lamina has no sparse tensors and the weight
-gradient is always dense (same values as PyTorch's sparse gradient, densified).
+``sparse=True`` gives the weight a sparse COO gradient (torch's layout: one entry per looked-up row,
+uncoalesced; see ``_sparse_grad``); EmbeddingBag's max mode refuses it, as torch.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from lamina.nn import Module, Parameter
 
 from . import __lamina_plugin_api__  # noqa: F401
 from ._graph_grads import bag_grads, rows_grad
+from ._sparse_grad import FREQ_ERROR, sparse_rows_grad
 
 _MODES = ("sum", "mean", "max")
 
@@ -37,9 +38,10 @@ class EmbeddingFn(Function):
     """y = weight[idx]. weight: (V, D), idx: (*) int -> y: (*, D); dweight scatter-adds dy rows."""
 
     @staticmethod
-    def forward(ctx, weight, idx, padding_idx, scale_grad_by_freq):
+    def forward(ctx, weight, idx, padding_idx, scale_grad_by_freq, *, sparse=False):
         ctx.idx, ctx.shape = idx, weight.shape
         ctx.opts = (padding_idx, scale_grad_by_freq)
+        ctx.sparse = sparse
         return ctx.xp.take(weight, idx, axis=0)
 
     @staticmethod
@@ -48,6 +50,10 @@ class EmbeddingFn(Function):
         padding_idx, by_freq = ctx.opts
         flat = ctx.idx.reshape(-1)
         g = dy.reshape(flat.shape[0], ctx.shape[1])
+        if ctx.sparse:  # a COO gradient: one entry per looked-up row (torch's layout)
+            if by_freq:
+                raise RuntimeError(FREQ_ERROR)
+            return sparse_rows_grad(ctx.device, g, flat, ctx.shape, padding_idx), None, None, None
         if isinstance(dy, Tensor):  # create_graph: the same scatter-add as a differentiable index_add
             return rows_grad(ctx.device.backend.xp, g, flat, ctx.shape[0], by_freq, padding_idx), None, None, None
         if by_freq:
@@ -93,7 +99,7 @@ def _renorm_(weight: Tensor, input: Tensor, max_norm: float, norm_type: float) -
 
 
 def _embedding(name: str, input: Tensor, weight: Tensor, padding_idx: int | None, max_norm: float | None,
-               norm_type: float, scale_grad_by_freq: bool) -> Tensor:
+               norm_type: float, scale_grad_by_freq: bool, sparse: bool = False) -> Tensor:
     if weight.ndim != 2:
         raise lamina.ShapeError(f"{name}: expected weight (num_embeddings, embedding_dim) (2-D), "
                                 f"got shape {list(weight.shape)}")
@@ -102,13 +108,13 @@ def _embedding(name: str, input: Tensor, weight: Tensor, padding_idx: int | None
     idx = _check_indices(name, input, num)
     if max_norm is not None:
         _renorm_(weight, input, max_norm, norm_type)
-    return EmbeddingFn.apply(weight, idx, padding_idx, bool(scale_grad_by_freq))
+    return EmbeddingFn.apply(weight, idx, padding_idx, bool(scale_grad_by_freq), sparse=bool(sparse))
 
 
 def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max_norm: float | None = None,
               norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
     """Rows of ``weight`` picked by ``input``. Shape: input (*) int, weight (V, D) -> (*, D)"""
-    return _embedding("embedding", input, weight, padding_idx, max_norm, norm_type, scale_grad_by_freq)
+    return _embedding("embedding", input, weight, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse)
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
@@ -129,8 +135,9 @@ class EmbeddingBagFn(Function):
     """
 
     @staticmethod
-    def forward(ctx, weight, psw, idx, bag, n_bags, mode, by_freq):
+    def forward(ctx, weight, psw, idx, bag, n_bags, mode, by_freq, *, sparse=False):
         xp = ctx.xp
+        ctx.sparse = sparse
         rows = xp.take(weight, idx, axis=0)  # (K, D)
         D = weight.shape[1]
         ctx.save_for_backward(weight, psw)
@@ -179,6 +186,10 @@ class EmbeddingBagFn(Function):
         if ctx.needs_input_grad[0]:
             if psw is not None:
                 g = g * psw[:, None]
+            if ctx.sparse:  # a COO gradient: one entry per kept position (torch's layout)
+                if by_freq:
+                    raise RuntimeError(FREQ_ERROR)
+                return sparse_rows_grad(ctx.device, g, idx, weight.shape, None), dpsw, None, None, None, None, None
             if by_freq:
                 freq = xp.bincount(idx, minlength=weight.shape[0])
                 g = g / freq[idx].astype(g.dtype)[:, None]
@@ -220,9 +231,11 @@ def _bags(name: str, input: Tensor, offsets: Tensor | None, include_last_offset:
 
 def _embedding_bag(name: str, input: Tensor, weight: Tensor, offsets: Tensor | None, max_norm: float | None,
                    norm_type: float, scale_grad_by_freq: bool, mode: str, per_sample_weights: Tensor | None,
-                   include_last_offset: bool, padding_idx: int | None) -> Tensor:
+                   include_last_offset: bool, padding_idx: int | None, sparse: bool = False) -> Tensor:
     if mode not in _MODES:
         raise ValueError(f"{name}: mode must be one of {list(_MODES)}, got {mode!r}")
+    if sparse and mode == "max":
+        raise ValueError("max mode does not support sparse weights")
     if weight.ndim != 2:
         raise lamina.ShapeError(f"{name}: expected weight (num_embeddings, embedding_dim) (2-D), "
                                 f"got shape {list(weight.shape)}")
@@ -253,7 +266,7 @@ def _embedding_bag(name: str, input: Tensor, weight: Tensor, offsets: Tensor | N
             psw = psw[positions]
     if max_norm is not None:
         _renorm_(weight, input, max_norm, norm_type)
-    return EmbeddingBagFn.apply(weight, psw, idx, bag, n_bags, mode, bool(scale_grad_by_freq))
+    return EmbeddingBagFn.apply(weight, psw, idx, bag, n_bags, mode, bool(scale_grad_by_freq), sparse=bool(sparse))
 
 
 def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, max_norm: float | None = None,
@@ -266,7 +279,7 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
     ``include_last_offset``); weight (V, D) -> (B, D). Empty bags give zeros.
     """
     return _embedding_bag("embedding_bag", input, weight, offsets, max_norm, norm_type, scale_grad_by_freq, mode,
-                          per_sample_weights, include_last_offset, padding_idx)
+                          per_sample_weights, include_last_offset, padding_idx, sparse)
 
 
 # --- modules ------------------------------------------------------------------------------------
@@ -297,7 +310,7 @@ class Embedding(Module):
 
     ``padding_idx``: that row is initialised to zero and never receives a gradient. ``max_norm``:
     looked-up rows with a larger ``norm_type``-norm are rescaled in place to ``max_norm``.
-    ``sparse=True`` is accepted; the gradient is dense.
+    ``sparse=True``: the weight's gradient is a sparse COO tensor (one entry per looked-up row).
 
     Shape: input (*) int64/int32 -> output (*, embedding_dim).
     """
@@ -321,7 +334,7 @@ class Embedding(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         return _embedding("Embedding", input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
-                          self.scale_grad_by_freq)
+                          self.scale_grad_by_freq, self.sparse)
 
     def extra_repr(self) -> str:
         s = f"{self.num_embeddings}, {self.embedding_dim}"
@@ -377,7 +390,7 @@ class EmbeddingBag(Module):
                 per_sample_weights: Tensor | None = None) -> Tensor:
         return _embedding_bag("EmbeddingBag", input, self.weight, offsets, self.max_norm, self.norm_type,
                               self.scale_grad_by_freq, self.mode, per_sample_weights, self.include_last_offset,
-                              self.padding_idx)
+                              self.padding_idx, self.sparse)
 
     def extra_repr(self) -> str:
         s = f"{self.num_embeddings}, {self.embedding_dim}"

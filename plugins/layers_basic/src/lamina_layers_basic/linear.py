@@ -7,17 +7,17 @@ from typing import Any
 
 import lamina
 from lamina.amp import autocast_op
-from lamina.autograd import Function
 from lamina.errors import DTypeError, ShapeError
 from lamina.nn import Module, Parameter
 from lamina.nn.parameter import UninitializedParameter
 
+from ._low_precision import Float32Function
 from .lazy import LazyModuleMixin
 
 __lamina_plugin_api__ = "1.0"
 
 
-class Linear_(Function):
+class Linear_(Float32Function):
     """y = x @ w.T + b, leading dims flattened into one GEMM. x (*, I), w (O, I), b (O,) -> y (*, O)"""
 
     @staticmethod

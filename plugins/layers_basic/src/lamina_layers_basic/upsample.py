@@ -12,11 +12,11 @@ import warnings
 from typing import Any
 
 from lamina import Tensor
-from lamina.autograd import Function
 from lamina.errors import ShapeError
 from lamina.nn import Module
 
 from ._graph_grads import const, scatter_axis
+from ._low_precision import Float32Function
 from .grid_sample import _cubic
 from .padding import _scatter_axis
 
@@ -56,7 +56,7 @@ def _along(w: Any, axis: int, ndim: int) -> Any:
     return w.reshape((-1,) + (1,) * (ndim - axis - 1))
 
 
-class Interpolate(Function):
+class Interpolate(Float32Function):
     """x (N, C, *S) -> y (N, C, *out), separable gather with per-dim weights."""
 
     @staticmethod

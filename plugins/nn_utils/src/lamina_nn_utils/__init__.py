@@ -1,4 +1,5 @@
 """lamina-nn-utils: torch.nn.utils' model-surgery modules, served as ``lamina.nn.utils.parametrize``,
-``lamina.nn.utils.parametrizations``, ``lamina.nn.utils.prune`` and ``lamina.nn.utils.fusion``."""
+``.parametrizations``, ``.prune``, ``.fusion``, the legacy ``.weight_norm`` and ``.spectral_norm``, ``.init``,
+``.stateless`` and ``.memory_format``."""
 
 __lamina_plugin_api__ = "1.0"

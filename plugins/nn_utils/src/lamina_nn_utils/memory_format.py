@@ -4,7 +4,8 @@ memory format.
 lamina tensors have one layout, C-contiguous (torch's ``contiguous_format``); it has no ``channels_last``
 objects. So ``memory_format`` may be ``None`` or a format named ``contiguous_format`` or
 ``preserve_format`` (the weights are made contiguous copies, in place of their ``.data``, so the
-Parameters and their values stay the same); a torch ``channels_last`` / ``channels_last_3d`` raises
+Parameters and their values stay the same; ``preserve_format`` raises torch's RuntimeError once a
+convolution of that kind is met); a torch ``channels_last`` / ``channels_last_3d`` raises
 NotImplementedError, anything else TypeError (as torch).
 """
 
@@ -35,6 +36,8 @@ def _check(name: str, memory_format: Any) -> None:
 
 def _convert(module: Module, kinds: tuple, memory_format: Any) -> None:
     if isinstance(module, kinds):
+        if str(memory_format).endswith("preserve_format"):  # torch's resize_ refuses it
+            raise RuntimeError("Unsupported memory formatPreserve")
         module.weight.data = module.weight.detach().clone().contiguous()
     for child in module.children():
         _convert(child, kinds, memory_format)

@@ -1,6 +1,7 @@
 """Conformance records for lamina-nn-utils: the tensor maps behind the parametrizations (weight norm,
-spectral norm with given u/v, the three orthogonal maps), the fused conv/linear + batch-norm weights and
-L1 pruning, each with a NumPy float64 reference (and gradchecks through the map where differentiable)."""
+spectral norm with given u/v, the three orthogonal maps) and behind the legacy weight_norm and
+spectral_norm hooks, the fused conv/linear + batch-norm weights and L1 pruning, each with a NumPy
+float64 reference (and gradchecks through the map where differentiable)."""
 
 from __future__ import annotations
 
@@ -37,6 +38,27 @@ def _spectral_norm_eval(w, u, v):
     return sn.eval()(w)
 
 
+def _legacy_weight_norm(dim):
+    def fn(g, v):
+        from types import SimpleNamespace
+
+        from .weight_norm import WeightNorm
+        return WeightNorm("weight", dim).compute_weight(SimpleNamespace(weight_g=g, weight_v=v))
+    fn.__name__ = f"legacy_weight_norm_dim{dim}"
+    return fn
+
+
+def _legacy_spectral_norm_eval(dim):
+    def fn(w, u, v):
+        from types import SimpleNamespace
+
+        from .spectral_norm import SpectralNorm
+        module = SimpleNamespace(weight_orig=w, weight_u=u, weight_v=v)
+        return SpectralNorm("weight", dim=dim).compute_weight(module, do_power_iteration=False)
+    fn.__name__ = f"legacy_spectral_norm_eval_dim{dim}"
+    return fn
+
+
 def _orth(kind):
     def fn(x):
         from .parametrizations import _OrthMaps, _Orthogonal
@@ -67,8 +89,16 @@ def _weight_norm_ref(g, v):
     return v * (g / np.sqrt((v * v).reshape(v.shape[0], -1).sum(1)).reshape(g.shape))
 
 
+def _weight_norm_all_ref(g, v):
+    return v * (g / np.sqrt((v * v).sum()))
+
+
 def _spectral_ref(w, u, v):
     return w / (u @ (w.reshape(w.shape[0], -1) @ v))
+
+
+def _spectral_dim1_ref(w, u, v):
+    return w / (u @ (np.moveaxis(w, 1, 0).reshape(w.shape[1], -1) @ v))
 
 
 def _expm(a):
@@ -112,7 +142,7 @@ def _l1_ref(t):
 def records() -> list:
     from lamina.testing import FunctionInfo
 
-    from . import fusion, parametrizations, prune
+    from . import fusion, parametrizations, prune, spectral_norm, weight_norm
 
     dbl = frozenset({"double_backward"})
     recs = [
@@ -123,6 +153,18 @@ def records() -> list:
         FunctionInfo(fn=_spectral_norm_eval, name="nn.utils.parametrizations.spectral_norm[eval]",
                      covers=(parametrizations.spectral_norm,), reference=_spectral_ref,
                      sample_inputs=_samples((4, 3), (4,), (3,), grad_args=(0,), positive=(0, 1, 2)), tags=dbl),
+        FunctionInfo(fn=_legacy_weight_norm(0), name="nn.utils.weight_norm.WeightNorm.compute_weight",
+                     covers=(weight_norm.weight_norm, weight_norm.remove_weight_norm), reference=_weight_norm_ref,
+                     sample_inputs=_samples((4, 1, 1), (4, 3, 2), positive=(0,)), tags=frozenset({"double_backward"})),
+        FunctionInfo(fn=_legacy_weight_norm(None), name="nn.utils.weight_norm.WeightNorm.compute_weight[dim=None]",
+                     reference=_weight_norm_all_ref, sample_inputs=_samples((), (4, 3), positive=(0,))),
+        FunctionInfo(fn=_legacy_spectral_norm_eval(0), name="nn.utils.spectral_norm.SpectralNorm.compute_weight[eval]",
+                     covers=(spectral_norm.spectral_norm, spectral_norm.remove_spectral_norm), reference=_spectral_ref,
+                     sample_inputs=_samples((4, 3), (4,), (3,), grad_args=(0,), positive=(0, 1, 2))),
+        FunctionInfo(fn=_legacy_spectral_norm_eval(1),
+                     name="nn.utils.spectral_norm.SpectralNorm.compute_weight[eval, dim=1]",
+                     reference=_spectral_dim1_ref,
+                     sample_inputs=_samples((2, 3, 2), (3,), (4,), grad_args=(0,), positive=(0, 1, 2))),
         FunctionInfo(fn=_orth("householder"), name="nn.utils.parametrizations.orthogonal[householder]",
                      covers=(parametrizations.orthogonal,), reference=_orth_ref("householder"),
                      sample_inputs=_samples((5, 3), positive=(0,)), tags=dbl),

@@ -86,9 +86,16 @@ def run_closure(closure: Callable[[], Any] | None) -> Any:
         return closure()
 
 
-def params_with_grad(group: dict) -> list[Tensor]:
-    """The parameters of ``group`` that have a gradient; the others are skipped, their state untouched."""
-    return [p for p in group["params"] if p.grad is not None]
+def params_with_grad(group: dict, dense_only: str | None = None) -> list[Tensor]:
+    """The parameters of ``group`` that have a gradient; the others are skipped, their state untouched.
+    ``dense_only``: the optimizer's name when it has no sparse update (a sparse gradient raises torch's error)."""
+    params = [p for p in group["params"] if p.grad is not None]
+    if dense_only is not None:
+        for p in params:
+            if p.grad.is_sparse:
+                hint = ", please consider SparseAdam instead" if dense_only == "Adam" else ""
+                raise RuntimeError(f"{dense_only} does not support sparse gradients{hint}")
+    return params
 
 
 def init_state(state: dict, p: Tensor, *zeros: str, **scalars: float) -> None:

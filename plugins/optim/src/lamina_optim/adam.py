@@ -90,7 +90,7 @@ class Adam(Optimizer):
                 hyper = {"lr": lr, "beta1": beta1, "beta2": beta2, "eps": group["eps"],
                          "weight_decay": group["weight_decay"], "amsgrad": group["amsgrad"],
                          "maximize": group["maximize"], "decoupled": group["decoupled_weight_decay"]}
-                for p in params_with_grad(group):
+                for p in params_with_grad(group, "Adam"):
                     state = self.state[p]
                     if not state:
                         init_state(state, p, "exp_avg", "exp_avg_sq",
@@ -139,7 +139,7 @@ class Adamax(Optimizer):
             lr = to_float(group["lr"])
             beta1, beta2 = group["betas"]
             eps, wd, maximize = group["eps"], group["weight_decay"], group["maximize"]
-            for p in params_with_grad(group):
+            for p in params_with_grad(group, "Adamax"):
                 xp = p.device.backend.xp
                 state = self.state[p]
                 if not state:
@@ -184,7 +184,7 @@ class NAdam(Optimizer):
             beta1, beta2 = group["betas"]
             eps, wd, psi = group["eps"], group["weight_decay"], group["momentum_decay"]
             decoupled, maximize = group["decoupled_weight_decay"], group["maximize"]
-            for p in params_with_grad(group):
+            for p in params_with_grad(group, "NAdam"):
                 xp = p.device.backend.xp
                 state = self.state[p]
                 if not state:
@@ -234,7 +234,7 @@ class RAdam(Optimizer):
             eps, wd = group["eps"], group["weight_decay"]
             decoupled, maximize = group["decoupled_weight_decay"], group["maximize"]
             rho_inf = 2 / (1 - beta2) - 1
-            for p in params_with_grad(group):
+            for p in params_with_grad(group, "RAdam"):
                 xp = p.device.backend.xp
                 state = self.state[p]
                 if not state:

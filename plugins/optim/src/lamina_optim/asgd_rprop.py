@@ -51,7 +51,7 @@ class ASGD(Optimizer):
         for group in self.param_groups:
             lr, lambd, alpha, t0 = to_float(group["lr"]), group["lambd"], group["alpha"], group["t0"]
             wd, maximize = group["weight_decay"], group["maximize"]
-            for p in params_with_grad(group):
+            for p in params_with_grad(group, "ASGD"):
                 xp = p.device.backend.xp
                 state = self.state[p]
                 if not state:
@@ -100,7 +100,7 @@ class Rprop(Optimizer):
         for group in self.param_groups:
             etaminus, etaplus = group["etas"]
             step_size_min, step_size_max = group["step_sizes"]
-            for p in params_with_grad(group):
+            for p in params_with_grad(group, "Rprop"):
                 xp = p.device.backend.xp
                 state = self.state[p]
                 if not state:

@@ -148,8 +148,9 @@ class LBFGS(Optimizer):
         self._params = self.param_groups[0]["params"]
 
     def _flat_grad(self) -> Tensor:
-        return lamina.cat([p.grad.reshape(-1) if p.grad is not None else lamina.zeros(p.numel(), dtype=p.dtype,
-                                                                                      device=p.device)
+        """Every parameter's gradient flattened into one vector (zeros for None; a sparse one made dense)."""
+        return lamina.cat([lamina.zeros(p.numel(), dtype=p.dtype, device=p.device) if p.grad is None
+                           else (p.grad.to_dense() if p.grad.is_sparse else p.grad).reshape(-1)
                            for p in self._params], 0)
 
     def _move(self, t: Any, d: Tensor) -> None:

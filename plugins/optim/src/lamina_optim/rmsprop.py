@@ -22,6 +22,7 @@ from ._common import (
     square_avg_,
     to_float,
 )
+from .sparse import adagrad_sparse_step
 
 __lamina_plugin_api__ = "1.0"
 
@@ -55,7 +56,7 @@ class RMSprop(Optimizer):
         for group in self.param_groups:
             lr, alpha, eps = to_float(group["lr"]), group["alpha"], group["eps"]
             momentum, centered = group["momentum"], group["centered"]
-            for p in params_with_grad(group):
+            for p in params_with_grad(group, "RMSprop"):
                 xp = p.device.backend.xp
                 state = self.state[p]
                 if not state:
@@ -117,6 +118,9 @@ class Adagrad(Optimizer):
             for p in params_with_grad(group):
                 xp = p.device.backend.xp
                 state = self.state[p]
+                if p.grad.is_sparse:  # nn.Embedding(sparse=True): only the rows present change
+                    adagrad_sparse_step(p, state, lr, lr_decay, group["weight_decay"], eps, group["maximize"])
+                    continue
                 t = bump(state["step"])
                 g = prepare_grad(xp, p.array, p.grad.array, group["maximize"], group["weight_decay"])
                 clr = lr / (1 + (t - 1) * lr_decay)
@@ -152,7 +156,7 @@ class Adadelta(Optimizer):
         loss = run_closure(closure)
         for group in self.param_groups:
             lr, rho, eps = to_float(group["lr"]), group["rho"], group["eps"]
-            for p in params_with_grad(group):
+            for p in params_with_grad(group, "Adadelta"):
                 xp = p.device.backend.xp
                 state = self.state[p]
                 if not state:

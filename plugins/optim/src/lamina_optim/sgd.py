@@ -10,6 +10,7 @@ from lamina.optim import Optimizer
 
 from ._common import check_range, check_unsupported, params_with_grad, run_closure, to_float
 from .fused import SGDStep
+from .sparse import sgd_sparse_step
 
 __lamina_plugin_api__ = "1.0"
 
@@ -53,6 +54,9 @@ class SGD(Optimizer):
                          "weight_decay": group["weight_decay"], "nesterov": group["nesterov"],
                          "maximize": group["maximize"]}
                 for p in params_with_grad(group):
+                    if p.grad.is_sparse:  # nn.Embedding(sparse=True): only the rows present change
+                        sgd_sparse_step(p, self.state[p], **hyper)
+                        continue
                     # no state entry without momentum (as in PyTorch)
                     buf, first = _momentum_buffer(self.state[p], p) if momentum != 0 else (None, False)
                     SGDStep.apply(p, p.grad, buf, first=first, **hyper)

@@ -317,13 +317,52 @@ def records() -> list:
 _MUON_2D_ONLY = "Muon accepts only 2-D parameters and the kit's parameter set includes a (5,) vector"
 
 
+def sparse_adam_ref(params, grads, state, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, maximize=False, **_):
+    """SparseAdam with every row present (the kit's gradients have no zero row)."""
+    b1, b2 = betas
+    out = []
+    for i, (p, g) in enumerate(zip(params, grads)):
+        s = _slot(state, i, t=0, m=np.zeros_like(p), v=np.zeros_like(p))
+        t = _tick(s)
+        g = -g if maximize else g
+        s["m"] = s["m"] + (g - s["m"]) * (1 - b1)
+        s["v"] = s["v"] + (g * g - s["v"]) * (1 - b2)
+        out.append(p - lr * math.sqrt(1 - b2 ** t) / (1 - b1 ** t) * s["m"] / (np.sqrt(s["v"]) + eps))
+    return out
+
+
+def _sparse_fed(cls: type) -> type:
+    """``cls`` stepping on the COO form of the dense gradients the kit feeds (``to_sparse(1)``: one entry per
+    row, the layout of an ``Embedding(sparse=True)`` gradient); SparseAdam refuses dense gradients."""
+
+    class SparseFed(cls):
+        def step(self, closure=None):
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p.grad is not None and not p.grad.is_sparse:
+                        p.grad = p.grad.to_sparse(1)
+            return super().step(closure)
+
+    SparseFed.__name__ = SparseFed.__qualname__ = cls.__name__
+    return SparseFed
+
+
 def _records_factored() -> list:
     from lamina.testing import OptimizerInfo
 
     from .adafactor import Adafactor
     from .muon import Muon
+    from .sparse import SparseAdam
 
     return [
+        OptimizerInfo(cls=_sparse_fed(SparseAdam), covers=(SparseAdam,), name="SparseAdam",
+                      reference_step=sparse_adam_ref,
+                      configs=({"lr": 0.01}, {"lr": 0.05, "betas": (0.8, 0.99), "eps": 1e-6, "maximize": True}),
+                      error_configs=(({"lr": 0.0}, ValueError, r"Invalid learning rate: 0\.0"),
+                                     ({"eps": 0.0}, ValueError, r"Invalid epsilon value: 0\.0"),
+                                     ({"betas": (1.0, 0.999)}, ValueError, r"Invalid beta parameter at index 0: 1\.0"),
+                                     ({"betas": (0.9, -0.5)}, ValueError,
+                                      r"Invalid beta parameter at index 1: -0\.5"))),
         OptimizerInfo(cls=Adafactor, reference_step=adafactor_ref, configs=(
             {}, {"lr": 0.1, "weight_decay": 0.1}, {"lr": 0.05, "maximize": True, "d": 2.0, "beta2_decay": -0.5},
             {"eps": (1e-3, 1e-2)}),

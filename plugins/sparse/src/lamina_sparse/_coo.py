@@ -205,6 +205,14 @@ class SparseCooTensor(ArithMethods, ProductMethods, Tensor):
             self._sink = lamina.as_tensor(zero, device=self.device).requires_grad_()
         return self._sink
 
+    def zero_(self) -> SparseCooTensor:
+        """In place: no entries left (nnz 0, coalesced), as torch's (``zero_grad(set_to_none=False)``)."""
+        xp = _xp(self)
+        self._idx = xp.zeros((self.sparse_dim(), 0), dtype=xp.int64)
+        self._vals = lamina.zeros((0, *self._vals.shape[1:]), dtype=self._vals.dtype, device=self.device)
+        self._coalesced, self._idx_t, self._sink = True, None, None
+        return self
+
     def detach(self) -> SparseCooTensor:
         return make_coo(self._idx, self._vals.detach(), self._size, self._coalesced)
 
