@@ -235,45 +235,46 @@ def records() -> list:
 
     import lamina_distributions as D
 
+    dbl = frozenset({"double_backward"})  # every record here is twice differentiable but Categorical's
     recs = []
     for name, domains, value, vgrad, dist, to_scipy in LOG_PROBS:
         errs = _err_param(len(domains), *ERRORS[name]) if name in ERRORS else ()
         recs.append(FunctionInfo(fn=_log_prob(name), name=f"distributions.{name}.log_prob",
                                  reference=_stats(dist, to_scipy), sample_inputs=_samples(domains, value, vgrad),
-                                 error_inputs=errs, covers=(getattr(D, name),)))
+                                 error_inputs=errs, covers=(getattr(D, name),), tags=dbl))
     recs += [
-        FunctionInfo(fn=_log_prob("Kumaraswamy"), name="distributions.Kumaraswamy.log_prob",
+        FunctionInfo(tags=dbl, fn=_log_prob("Kumaraswamy"), name="distributions.Kumaraswamy.log_prob",
                      reference=_kumaraswamy_ref, sample_inputs=_samples((_POS, _POS), _PROB),
                      covers=(D.Kumaraswamy,)),
-        FunctionInfo(fn=_binomial_fn, name="distributions.Binomial.log_prob", reference=_binomial_ref,
+        FunctionInfo(tags=dbl, fn=_binomial_fn, name="distributions.Binomial.log_prob", reference=_binomial_ref,
                      sample_inputs=_samples((_PROB,), "count", False), covers=(D.Binomial,)),
         FunctionInfo(fn=_categorical_fn, name="distributions.Categorical.log_prob", reference=_categorical_ref,
                      sample_inputs=_categorical_samples, covers=(D.Categorical,)),
-        FunctionInfo(fn=_dirichlet_fn, name="distributions.Dirichlet.log_prob", reference=_dirichlet_ref,
+        FunctionInfo(tags=dbl, fn=_dirichlet_fn, name="distributions.Dirichlet.log_prob", reference=_dirichlet_ref,
                      sample_inputs=_simplex_samples, covers=(D.Dirichlet,)),
-        FunctionInfo(fn=_mvn_fn, name="distributions.MultivariateNormal.log_prob", reference=_mvn_ref,
+        FunctionInfo(tags=dbl, fn=_mvn_fn, name="distributions.MultivariateNormal.log_prob", reference=_mvn_ref,
                      sample_inputs=_mvn_samples, covers=(D.MultivariateNormal,)),
-        FunctionInfo(fn=_method("Normal", "cdf"), name="distributions.Normal.cdf",
+        FunctionInfo(tags=dbl, fn=_method("Normal", "cdf"), name="distributions.Normal.cdf",
                      reference=lambda m, s, x: __import__("scipy.stats").stats.norm.cdf(x, m, s),
                      sample_inputs=_samples((_REAL, _POS), _REAL)),
-        FunctionInfo(fn=_method("Normal", "icdf"), name="distributions.Normal.icdf",
+        FunctionInfo(tags=dbl, fn=_method("Normal", "icdf"), name="distributions.Normal.icdf",
                      reference=lambda m, s, q: __import__("scipy.stats").stats.norm.ppf(q, m, s),
                      sample_inputs=_samples((_REAL, _POS), _PROB)),
-        FunctionInfo(fn=_method("Exponential", "cdf"), name="distributions.Exponential.cdf",
+        FunctionInfo(tags=dbl, fn=_method("Exponential", "cdf"), name="distributions.Exponential.cdf",
                      reference=lambda r, x: -np.expm1(-r * x), sample_inputs=_samples((_POS,), _POS)),
-        FunctionInfo(fn=_entropy("Normal"), name="distributions.Normal.entropy",
+        FunctionInfo(tags=dbl, fn=_entropy("Normal"), name="distributions.Normal.entropy",
                      reference=lambda m, s: 0.5 + 0.5 * math.log(2 * math.pi) + np.log(s),
                      sample_inputs=_param_samples((_REAL, _POS))),
-        FunctionInfo(fn=_entropy("Gamma"), name="distributions.Gamma.entropy",
+        FunctionInfo(tags=dbl, fn=_entropy("Gamma"), name="distributions.Gamma.entropy",
                      reference=lambda c, r: __import__("scipy.stats").stats.gamma.entropy(c, scale=1 / r),
                      sample_inputs=_param_samples((_POS, _POS))),
-        FunctionInfo(fn=_entropy("Beta"), name="distributions.Beta.entropy",
+        FunctionInfo(tags=dbl, fn=_entropy("Beta"), name="distributions.Beta.entropy",
                      reference=lambda a, b: __import__("scipy.stats").stats.beta.entropy(a, b),
                      sample_inputs=_param_samples((_POS, _POS))),
-        FunctionInfo(fn=_kl("Normal", "Normal"), name="distributions.kl_divergence[Normal,Normal]",
+        FunctionInfo(tags=dbl, fn=_kl("Normal", "Normal"), name="distributions.kl_divergence[Normal,Normal]",
                      reference=_kl_normal_ref, sample_inputs=_param_samples((_REAL, _POS, _REAL, _POS)),
                      covers=(D.kl_divergence,)),
-        FunctionInfo(fn=_kl("Gamma", "Gamma"), name="distributions.kl_divergence[Gamma,Gamma]",
+        FunctionInfo(tags=dbl, fn=_kl("Gamma", "Gamma"), name="distributions.kl_divergence[Gamma,Gamma]",
                      reference=_kl_gamma_ref, sample_inputs=_param_samples((_POS, _POS, _POS, _POS))),
     ]
     return recs

@@ -98,17 +98,15 @@ class Eig(Function):
         return w, V
 
     @staticmethod
-    def backward(ctx, dw, dV):
-        w, V = ctx.saved_tensors
-        if O.is_t(V):
-            raise NotImplementedError("linalg.eig: double backward is not supported by lamina-linalg")
+    def backward(ctx, dw, dV):                  # dw: (*, n), dV: (*, n, n) -> dA: (*, n, n)
+        w, V = ctx.saved_tensors                # arrays, or Tensors under create_graph (the helpers record a graph)
         n = V.shape[-1]
         VH = O.mH(V)
         X = VH @ dV
-        X = X - VH @ (V * np.real(np.diagonal(X, axis1=-2, axis2=-1))[..., None, :])
-        core = np.conj(O.off_diag_reciprocal(w)) * X + O.diag_embed(dw, n, n)
-        dA = np.linalg.solve(VH, core @ VH)                              # V^-H core V^H
-        return dA.real if ctx.real_input else dA
+        X = X - VH @ O.scale_cols(V, O.real(O.diagonal(X)))
+        core = O.conj(O.off_diag_reciprocal(w)) * X + O.diag_embed(dw, n, n)
+        dA = O.solve(VH, core @ VH)                                      # V^-H core V^H
+        return O.real(dA) if ctx.real_input else dA
 
 
 @autocast_op("fp32")

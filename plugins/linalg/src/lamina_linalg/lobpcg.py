@@ -22,18 +22,11 @@ import numpy as np
 from lamina import Tensor
 from lamina.autograd import Function
 
+from . import _ops
 from ._common import LinAlgError
 
 _EPS = {"float32": 1.2e-07, "float64": 2.23e-16}
 _DROP = 1e-10  # search directions whose B-Gram eigenvalue is below this x the largest are dropped (float64 work)
-
-
-def _np(x: Any) -> np.ndarray | None:
-    if x is None:
-        return None
-    if isinstance(x, Tensor):
-        return x.detach().numpy()
-    return np.asarray(x)
 
 
 def _b_orthonormal(V: np.ndarray, BV: np.ndarray, tol: float) -> tuple[np.ndarray, np.ndarray]:
@@ -142,24 +135,24 @@ class _Lobpcg(Function):
         return E, U
 
     @staticmethod
-    def backward(ctx, dE, dU):
+    def backward(ctx, dE, dU):                                          # dE: (k), dU: (m, k) -> dA: (m, m)
         if ctx.has_b:
             raise ValueError("lobpcg.backward does not support backward with B != I yet.")
-        A, E, U = (_np(t) for t in ctx.saved_tensors)
-        dE = np.zeros(E.shape, E.dtype) if dE is None else _np(dE)
-        dU = np.zeros(U.shape, U.dtype) if dU is None else _np(dU)
+        A, E, U = ctx.saved_tensors        # arrays, or Tensors under create_graph: the helpers then record a graph
+        dE = _ops.const(np.zeros(E.shape), E) if dE is None else dE
+        dU = _ops.const(np.zeros(U.shape), U) if dU is None else dU
         m, k = U.shape
-        diff = E[None, :] - E[:, None]                                   # d_j - d_i
-        np.fill_diagonal(diff, np.inf)
-        G = U @ (np.diag(dE) + (U.T @ dU) / diff) @ U.T
-        PdU = dU - U @ (U.T @ dU)
-        UU = U @ U.T
+        Ut = _ops.mT(U)
+        G = U @ (_ops.diag_embed(dE) + _ops.off_diag_reciprocal(E) * (Ut @ dU)) @ Ut
+        PdU = dU - U @ (Ut @ dU)
+        UU = U @ Ut
+        I = _ops.eye(m, A)
         for j in range(k):                                              # the part outside span(U)
-            M = A - E[j] * np.eye(m, dtype=A.dtype) - (U * (E - E[j] - 1)) @ U.T
-            y = np.linalg.solve(M, PdU[:, j])
-            y -= UU @ y
-            G -= np.outer(y, U[:, j])
-        return G.astype(A.dtype), None, None, None, None
+            M = A - E[j] * I - _ops.scale_cols(U, E - E[j] - 1) @ Ut
+            y = _ops.solve(M, PdU[:, j:j + 1])                          # (m, 1)
+            y = y - UU @ y
+            G = G - y @ _ops.mT(U[:, j:j + 1])
+        return G, None, None, None, None
 
 
 def _check_params(name: str, d: Any) -> None:

@@ -7,7 +7,6 @@ Y = Q V: dY = Q dV, and X's gradient is the square one for dQ + Y dV^H.
 
 from __future__ import annotations
 
-import lamina
 import numpy as np
 import scipy.linalg as sla
 from lamina import Tensor
@@ -184,24 +183,35 @@ def ormqr(input: Tensor, tau: Tensor, other: Tensor, left: bool = True, transpos
     return _apply_reflectors(input, tau, other, left=bool(left), adjoint=bool(transpose))
 
 
+class Geqrf(Function):
+    """LAPACK's packed QR. x: (*, m, n) -> a (*, m, n), tau (*, min(m, n)); its backward raises as torch's."""
+
+    @staticmethod
+    def forward(ctx, x):
+        def one(a):
+            geq = sla.get_lapack_funcs("geqrf", (a,))
+            qr_, tau, _, _ = geq(a)
+            return qr_.astype(a.dtype, copy=False), tau.astype(a.dtype, copy=False).reshape(1, -1)
+
+        packed, tau = per_matrix(one, x, n_out=2)
+        return packed, np.ascontiguousarray(tau[..., 0, :])
+
+    @staticmethod
+    def backward(ctx, da, dtau):
+        raise NotImplementedError("the derivative for 'geqrf' is not implemented.")
+
+
 @autocast_op("fp32")
 def geqrf(input: Tensor, *, out: None = None):
     """(a, tau): LAPACK geqrf's packed QR (R on and above the diagonal, reflectors below) and the scales.
 
-    Shape: input (*, m, n) -> a (*, m, n), tau (*, min(m, n)). Not differentiable (as in torch).
+    Shape: input (*, m, n) -> a (*, m, n), tau (*, min(m, n)). Not differentiable: as in torch, the outputs
+    of an input that requires grad have a grad_fn whose backward raises NotImplementedError.
     """
     no_out("geqrf", out)
     check_cpu("geqrf", input)
     if input.ndim < 2:
         raise RuntimeError("torch.geqrf: input must have at least 2 dimensions.")
     check_float("geqrf", input)
-    x = input.detach().numpy()
-
-    def one(a):
-        geq = sla.get_lapack_funcs("geqrf", (a,))
-        qr_, tau, _, _ = geq(a)
-        return qr_.astype(a.dtype, copy=False), tau.astype(a.dtype, copy=False).reshape(1, -1)
-
-    packed, tau = per_matrix(one, x, n_out=2)
-    tau = tau[..., 0, :]
-    return result_type("geqrf", ("a", "tau"))(lamina.as_tensor(packed), lamina.as_tensor(tau))
+    packed, tau = Geqrf.apply(input)
+    return result_type("geqrf", ("a", "tau"))(packed, tau)

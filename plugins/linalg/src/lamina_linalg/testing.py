@@ -292,7 +292,8 @@ def linalg_records() -> list:
           error_inputs=_sq_errors("linalg.inv", (r"linalg.inv: \(Batch element 1\): The diagonal element 2 is zero, "
                                                  r"the inversion could not be completed because the input matrix is "
                                                  r"singular\.",))),
-        F(fn=lambda A: LA.inv_ex(A).inverse, name="inv_ex(inverse)", sample_inputs=_square, reference=np.linalg.inv),
+        F(fn=lambda A: LA.inv_ex(A).inverse, name="inv_ex(inverse)", sample_inputs=_square, reference=np.linalg.inv,
+          tags=DB),
         F(fn=LA.solve, name="solve", sample_inputs=_solve_samples, reference=_ref_solve, tags=DB),
         F(fn=LA.solve_triangular, name="solve_triangular", sample_inputs=_tri_samples, reference=_ref_tri, tags=DB),
         F(fn=_chol_of, name="cholesky(X X^T + nI)", sample_inputs=_general, reference=_ref_chol, tags=DB),
@@ -312,7 +313,7 @@ def linalg_records() -> list:
           reference=_spd_ref(np.linalg.eigh)),
         F(fn=_sym(LA.eigvalsh), name="eigvalsh(A + A^T)", sample_inputs=_square, tags=DB,
           reference=_spd_ref(np.linalg.eigvalsh)),
-        F(fn=_eigvals_abs, name="eigvals(|.|)", sample_inputs=_square, reference=_ref_eigvals_abs),
+        F(fn=_eigvals_abs, name="eigvals(|.|)", sample_inputs=_square, reference=_ref_eigvals_abs, tags=DB),
         F(fn=_lstsq_solution, name="lstsq(solution)", sample_inputs=lambda xp, dt, rng: [
             Sample((_r(xp, dt, rng, 5, 3), _r(xp, dt, rng, 5, 2)), name="tall"),
             Sample((_r(xp, dt, rng, 2, 3, 5), _r(xp, dt, rng, 2, 3, 2)), name="wide_batch")],

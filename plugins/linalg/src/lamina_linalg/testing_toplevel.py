@@ -11,7 +11,7 @@ from lamina.testing import ErrorInput, FunctionInfo, Sample
 
 from . import legacy
 from . import toplevel as T
-from .testing import DB, _general, _r, _ref_hh, _spd_samples, _square, _well
+from .testing import DB, _general, _r, _ref_chol, _ref_hh, _spd_samples, _square, _well
 
 _ND = frozenset({"double_backward"})
 
@@ -142,12 +142,13 @@ def records() -> list:
         F(fn=T.det, name="torch.det", sample_inputs=_square, reference=np.linalg.det, tags=DB),
         F(fn=T.logdet, name="torch.logdet", sample_inputs=_square, reference=lambda A: np.log(np.linalg.det(A)),
           tags=DB),
-        F(fn=T.slogdet, name="torch.slogdet", sample_inputs=_square, reference=np.linalg.slogdet),
+        F(fn=T.slogdet, name="torch.slogdet", sample_inputs=_square, reference=np.linalg.slogdet, tags=DB),
         F(fn=T.inverse, name="torch.inverse", sample_inputs=_square, reference=np.linalg.inv, tags=DB),
         F(fn=T.cholesky, name="torch.cholesky", sample_inputs=_spd_samples, reference=np.linalg.cholesky),
+        F(fn=_top_chol_of, name="torch.cholesky(X X^T + nI)", sample_inputs=_general, reference=_ref_chol, tags=DB),
         F(fn=T.cholesky_inverse, name="torch.cholesky_inverse", sample_inputs=_chol_inv_samples,
-          reference=lambda L, upper=False: np.linalg.inv(L @ L.swapaxes(-1, -2)), expected_failures={
-              "fn_gradcheck": _FULL_L}),
+          reference=lambda L, upper=False: np.linalg.inv(L @ L.swapaxes(-1, -2)), tags=DB, expected_failures={
+              "fn_gradcheck": _FULL_L, "fn_double_backward": _FULL_L}),
         F(fn=T.cholesky_solve, name="torch.cholesky_solve", sample_inputs=_chol_solve_samples, tags=DB,
           reference=_ref_chol_solve),
         F(fn=T.qr, name="torch.qr", sample_inputs=_general, reference=np.linalg.qr, tags=DB),
@@ -182,8 +183,13 @@ def records() -> list:
           expected_failures=_RANDOM),
     ]
     recs += [F(fn=_lobpcg_e, name="torch.lobpcg(E)", sample_inputs=_lobpcg_samples, reference=_ref_lobpcg_e,
-               covers=(T.lobpcg,)),
-             F(fn=_lobpcg_proj, name="torch.lobpcg(X X^T)", sample_inputs=_lobpcg_samples, reference=_ref_lobpcg_proj)]
+               covers=(T.lobpcg,), tags=DB),
+             F(fn=_lobpcg_proj, name="torch.lobpcg(X X^T)", sample_inputs=_lobpcg_samples, reference=_ref_lobpcg_proj,
+               tags=DB),
+             F(fn=_seeded(T.svd_lowrank), name="torch.svd_lowrank[seeded]", sample_inputs=_lowrank_samples, tags=DB,
+               reference=lambda A: np.linalg.svd(A)[1][:2]),
+             F(fn=_seeded(T.pca_lowrank), name="torch.pca_lowrank[seeded]", sample_inputs=_lowrank_samples, tags=DB,
+               reference=lambda A: np.linalg.svd(A - A.mean(0))[1][:2])]
     for name in ("eig", "symeig", "solve", "lstsq", "matrix_rank"):
         recs.append(F(fn=getattr(legacy, name), name=f"torch.{name}", error_inputs=_removed(name)))
     return recs
@@ -196,6 +202,22 @@ def _hh_pair_a(xp, dtype, rng):
 def _lowrank_samples(xp, dtype, rng):
     low = rng.standard_normal((6, 2)) @ rng.standard_normal((2, 5))   # rank 2: q = 6 recovers it exactly
     return [Sample((xp.asarray(low.astype(dtype)),), name="rank2")]
+
+
+def _top_chol_of(A):
+    """torch.cholesky of an SPD matrix built from any A: its gradient sees the whole of A (not one triangle)."""
+    import lamina
+    return T.cholesky(A @ A.mT + A.shape[-2] * lamina.eye(A.shape[-2], dtype=A.dtype))
+
+
+def _seeded(fn):
+    """S of a rank-2 low-rank SVD, the generator seeded before each call: the same projection every time, so
+    finite differences (and gradgradcheck) see a smooth function."""
+    def run(A):
+        import lamina
+        lamina.manual_seed(0)
+        return fn(A, q=2)[1]
+    return run
 
 
 def _lobpcg_samples(xp, dtype, rng):

@@ -144,31 +144,32 @@ def records() -> list:
 
     from . import fusion, parametrizations, prune, spectral_norm, weight_norm
 
+    dbl = frozenset({"double_backward"})
     recs = [
         FunctionInfo(fn=_weight_norm, name="nn.utils.parametrizations.weight_norm",
                      covers=(parametrizations.weight_norm,),
                      reference=_weight_norm_ref, sample_inputs=_samples((4, 1), (4, 3), positive=(0,)),
-                     tags=frozenset({"double_backward"})),
+                     tags=dbl),
         FunctionInfo(fn=_spectral_norm_eval, name="nn.utils.parametrizations.spectral_norm[eval]",
                      covers=(parametrizations.spectral_norm,), reference=_spectral_ref,
-                     sample_inputs=_samples((4, 3), (4,), (3,), grad_args=(0,), positive=(0, 1, 2))),
+                     sample_inputs=_samples((4, 3), (4,), (3,), grad_args=(0,), positive=(0, 1, 2)), tags=dbl),
         FunctionInfo(fn=_legacy_weight_norm(0), name="nn.utils.weight_norm.WeightNorm.compute_weight",
                      covers=(weight_norm.weight_norm, weight_norm.remove_weight_norm), reference=_weight_norm_ref,
-                     sample_inputs=_samples((4, 1, 1), (4, 3, 2), positive=(0,)), tags=frozenset({"double_backward"})),
+                     sample_inputs=_samples((4, 1, 1), (4, 3, 2), positive=(0,)), tags=dbl),
         FunctionInfo(fn=_legacy_weight_norm(None), name="nn.utils.weight_norm.WeightNorm.compute_weight[dim=None]",
-                     reference=_weight_norm_all_ref, sample_inputs=_samples((), (4, 3), positive=(0,))),
+                     reference=_weight_norm_all_ref, sample_inputs=_samples((), (4, 3), positive=(0,)), tags=dbl),
         FunctionInfo(fn=_legacy_spectral_norm_eval(0), name="nn.utils.spectral_norm.SpectralNorm.compute_weight[eval]",
                      covers=(spectral_norm.spectral_norm, spectral_norm.remove_spectral_norm), reference=_spectral_ref,
-                     sample_inputs=_samples((4, 3), (4,), (3,), grad_args=(0,), positive=(0, 1, 2))),
+                     sample_inputs=_samples((4, 3), (4,), (3,), grad_args=(0,), positive=(0, 1, 2)), tags=dbl),
         FunctionInfo(fn=_legacy_spectral_norm_eval(1),
                      name="nn.utils.spectral_norm.SpectralNorm.compute_weight[eval, dim=1]",
                      reference=_spectral_dim1_ref,
-                     sample_inputs=_samples((2, 3, 2), (3,), (4,), grad_args=(0,), positive=(0, 1, 2))),
+                     sample_inputs=_samples((2, 3, 2), (3,), (4,), grad_args=(0,), positive=(0, 1, 2)), tags=dbl),
         FunctionInfo(fn=_orth("householder"), name="nn.utils.parametrizations.orthogonal[householder]",
                      covers=(parametrizations.orthogonal,), reference=_orth_ref("householder"),
-                     sample_inputs=_samples((5, 3), positive=(0,))),
+                     sample_inputs=_samples((5, 3), positive=(0,)), tags=dbl),
         FunctionInfo(fn=_orth("cayley"), name="nn.utils.parametrizations.orthogonal[cayley]",
-                     reference=_orth_ref("cayley"), sample_inputs=_samples((4, 4))),
+                     reference=_orth_ref("cayley"), sample_inputs=_samples((4, 4)), tags=dbl),
         FunctionInfo(fn=_fuse_conv, name="nn.utils.fusion.fuse_conv_bn_weights", covers=(fusion.fuse_conv_bn_eval,),
                      reference=_fuse_conv_ref,
                      sample_inputs=_samples((3, 2, 2, 2), (3,), (3,), (3,), (3,), (3,), grad_args=(), positive=(3,))),
@@ -176,12 +177,12 @@ def records() -> list:
                      covers=(fusion.fuse_linear_bn_eval,), reference=_fuse_conv_ref,
                      sample_inputs=_samples((3, 4), (3,), (3,), (3,), (3,), (3,), grad_args=(), positive=(3,))),
         FunctionInfo(fn=_l1_prune, name="nn.utils.prune.L1Unstructured.prune", covers=(prune.l1_unstructured,),
-                     reference=_l1_ref, sample_inputs=_samples((4, 5))),
+                     reference=_l1_ref, sample_inputs=_samples((4, 5)), tags=dbl),
     ]
     try:
         import scipy.linalg  # noqa: F401, PLC0415
     except ImportError:  # the matrix_exp reference needs scipy's expm
         return recs
     recs.insert(3, FunctionInfo(fn=_orth("matrix_exp"), name="nn.utils.parametrizations.orthogonal[matrix_exp]",
-                                reference=_orth_ref("matrix_exp"), sample_inputs=_samples((4, 4))))
+                                reference=_orth_ref("matrix_exp"), sample_inputs=_samples((4, 4)), tags=dbl))
     return recs

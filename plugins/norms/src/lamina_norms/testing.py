@@ -173,11 +173,12 @@ def records() -> list:
                   "UninitializedParameter has none (PyTorch raises the same RuntimeError)"}
     for cls, shape in ((lazy.LazyBatchNorm1d, (4, 3, 5)), (lazy.LazyBatchNorm2d, (4, 3, 3, 3)),
                        (lazy.LazyBatchNorm3d, (4, 3, 2, 2, 3))):
-        recs.append(ModuleInfo(cls=cls, sample_inputs=_samples(shape), reference=ref_batch_norm_train, tags=running,
-                               expected_failures=lazy_xfail))
+        recs.append(ModuleInfo(cls=cls, sample_inputs=_samples(shape), reference=ref_batch_norm_train,
+                               tags=running | {"double_backward"}, expected_failures=lazy_xfail))
     for cls, shape in ((lazy.LazyInstanceNorm1d, (3, 4, 6)), (lazy.LazyInstanceNorm2d, (3, 4, 3, 5)),
                        (lazy.LazyInstanceNorm3d, (2, 4, 2, 3, 3))):
-        recs.append(ModuleInfo(cls=cls, sample_inputs=_samples(shape), tags=running, expected_failures=lazy_xfail,
+        recs.append(ModuleInfo(cls=cls, sample_inputs=_samples(shape), tags=running | {"double_backward"},
+                               expected_failures=lazy_xfail,
                                reference=functools.partial(ref_instance_norm, spatial=len(shape) - 2)))
     for cls, shape, unbatched in ((instancenorm.InstanceNorm1d, (3, 4, 6), (4, 6)),
                                   (instancenorm.InstanceNorm2d, (3, 4, 3, 5), (4, 3, 5)),

@@ -3,12 +3,17 @@ with the index arrays as fixed arguments, so gradients reach the values (and, th
 user's tensors) with the engine's ordinary machinery.
 
 Shapes: values (nnz, *D) where D are the dense dims; index arrays are int64 ``xp`` arrays.
+
+Backward formulas get arrays normally and Tensors under ``create_graph=True``; the scatter and the
+sparse-dense product then go through this module's own Functions (``_scatter``, ``_spmm``), so the
+formula records a graph and double backward works.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from lamina import Tensor
 from lamina.autograd import Function
 
 from ._index import scatter_add
@@ -82,13 +87,21 @@ class SparseDenseMM(Function):
 
 
 def _spmm(xp: Any, rows: Any, cols: Any, values: Any, dense: Any, n_rows: int) -> Any:
-    """out[rows[k]] += values[k] * dense[cols[k]]. scipy's CSR product on NumPy, an xp scatter elsewhere."""
+    """out[rows[k]] += values[k] * dense[cols[k]]. scipy's CSR product on NumPy, an xp scatter elsewhere;
+    on Tensors (double backward) the differentiable SparseDenseMM."""
+    if isinstance(values, Tensor) or isinstance(dense, Tensor):
+        return SparseDenseMM.apply(values, dense, None, rows, cols, n_rows)
     if xp.__name__ == "numpy" and type(values).__module__ == "numpy" and values.dtype.kind in "fc":
         import scipy.sparse as sp
 
         s = sp.csr_matrix((values, (rows, cols)), shape=(n_rows, dense.shape[0]))
         return xp.asarray(s @ dense, dtype=xp.result_type(values, dense))
     return scatter_add(xp, rows, n_rows, values[:, None] * dense[cols])
+
+
+def _scatter(xp: Any, index: Any, n: int, values: Any) -> Any:
+    """scatter_add on arrays; on a Tensor (double backward) the differentiable ScatterSum. (nnz, *D) -> (n, *D)"""
+    return ScatterSum.apply(values, index, n) if isinstance(values, Tensor) else scatter_add(xp, index, n, values)
 
 
 class GroupSoftmax(Function):
@@ -113,6 +126,6 @@ class GroupSoftmax(Function):
         group, n, log = ctx.opts
         xp = ctx.xp
         if log:                                     # dx = dy - softmax * sum_group(dy)
-            return dy - xp.exp(y) * scatter_add(xp, group, n, dy)[group], None, None, None
+            return dy - xp.exp(y) * _scatter(xp, group, n, dy)[group], None, None, None
         g = y * dy                                  # dx = y * (dy - sum_group(y * dy))
-        return g - y * scatter_add(xp, group, n, g)[group], None, None, None
+        return g - y * _scatter(xp, group, n, g)[group], None, None, None

@@ -182,7 +182,7 @@ class SparseCooTensor(ArithMethods, ProductMethods, Tensor):
             sparse = make_coo(uniq, gv.detach()[lamina.as_tensor(first, device=self.device)], self._size, False)
         if gs is None:
             return sparse
-        return gs.detach() if sparse is None else gs.detach() + sparse.to_dense()
+        return gs if sparse is None else gs + sparse.to_dense()   # gs keeps its graph after create_graph=True
 
     @grad.setter
     def grad(self, value: Tensor | None) -> None:

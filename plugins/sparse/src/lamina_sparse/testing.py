@@ -145,60 +145,64 @@ def records() -> list:
     from . import creation, resize
     from . import products as pr
 
+    dbl = frozenset({"double_backward"})  # all twice differentiable (gradgradcheck) through the values
     mm_ref = lambda idx, v, d: _dense(idx, v) @ d  # noqa: E731
     recs = [
-        FunctionInfo(fn=coo_dense, name="sparse_coo_tensor", covers=(creation.sparse_coo_tensor,),
+        FunctionInfo(tags=dbl, fn=coo_dense, name="sparse_coo_tensor", covers=(creation.sparse_coo_tensor,),
                      reference=_dense, sample_inputs=_samples((6,)),
                      error_inputs=[_err((IDX, np.ones(5)), RuntimeError, "indices and values must have same nnz")]),
-        FunctionInfo(fn=lambda c, p, v: compressed_dense("sparse_csr", c, p, v, (N, K)), name="sparse_csr_tensor",
+        FunctionInfo(tags=dbl, fn=lambda c, p, v: compressed_dense("sparse_csr", c, p, v, (N, K)),
+                     name="sparse_csr_tensor",
                      covers=(cc.sparse_csr_tensor,), sample_inputs=_samples((5,), idx=(CROW, COL)),
                      reference=lambda c, p, v: _compressed_dense(c, p, v, True, (N, K)),
                      error_inputs=[_err((CROW, COL, np.ones(4)), RuntimeError,
                                         "col_indices and values must have the same number of elements")]),
-        FunctionInfo(fn=lambda c, p, v: compressed_dense("sparse_csc", c, p, v, (N, K)), name="sparse_csc_tensor",
+        FunctionInfo(tags=dbl, fn=lambda c, p, v: compressed_dense("sparse_csc", c, p, v, (N, K)),
+                     name="sparse_csc_tensor",
                      covers=(cc.sparse_csc_tensor,), sample_inputs=_samples((5,), idx=(CCOL, ROW)),
                      reference=lambda c, p, v: _compressed_dense(c, p, v, False, (N, K)),
                      error_inputs=[_err((CCOL, ROW, np.ones(4)), RuntimeError,
                                         "row_indices and values must have the same number of elements")]),
-        FunctionInfo(fn=lambda c, p, v: compressed_dense("sparse_bsr", c, p, v), name="sparse_bsr_tensor",
+        FunctionInfo(tags=dbl, fn=lambda c, p, v: compressed_dense("sparse_bsr", c, p, v), name="sparse_bsr_tensor",
                      covers=(cc.sparse_bsr_tensor,), sample_inputs=_samples((2, 2, 3), idx=(BC, BP)),
                      reference=lambda c, p, v: _compressed_dense(c, p, v, True, (4, 6))),
-        FunctionInfo(fn=lambda c, p, v: compressed_dense("sparse_bsc", c, p, v), name="sparse_bsc_tensor",
+        FunctionInfo(tags=dbl, fn=lambda c, p, v: compressed_dense("sparse_bsc", c, p, v), name="sparse_bsc_tensor",
                      covers=(cc.sparse_bsc_tensor,), sample_inputs=_samples((2, 2, 3), idx=(BC, BP)),
                      reference=lambda c, p, v: _compressed_dense(c, p, v, False, (2 * 2, 2 * 3))),
-        FunctionInfo(fn=generic_compressed_dense, name="sparse_compressed_tensor",
+        FunctionInfo(tags=dbl, fn=generic_compressed_dense, name="sparse_compressed_tensor",
                      covers=(cc.sparse_compressed_tensor,), sample_inputs=_samples((5,), idx=(CCOL, ROW)),
                      reference=lambda c, p, v: _compressed_dense(c, p, v, False, (N, K)),
                      error_inputs=[_err((CCOL, ROW, np.ones(4)), RuntimeError,
                                         "row_indices and values must have the same number of elements")]),
-        FunctionInfo(fn=resize_as_sparse_of_coo, name="resize_as_sparse_", covers=(resize.resize_as_sparse_,),
+        FunctionInfo(tags=dbl, fn=resize_as_sparse_of_coo, name="resize_as_sparse_", covers=(resize.resize_as_sparse_,),
                      sample_inputs=_samples((6,)), reference=lambda idx, v: np.pad(_dense(idx, v), ((0, 2), (0, 2)))),
     ]
     products = [("spmm", pr.spmm), ("dsmm", pr.dsmm), ("hspmm", pr.hspmm), ("hsmm", pr.hsmm), ("smm", pr.smm),
                 ("mm", None), ("matmul", None)]
     for name, served in products:
-        recs.append(FunctionInfo(fn=product(name), name=f"{name}[sparse, dense]", reference=mm_ref,
+        recs.append(FunctionInfo(tags=dbl, fn=product(name), name=f"{name}[sparse, dense]", reference=mm_ref,
                                  covers=(served,) if served is not None else (),
                                  sample_inputs=_samples((6,), (K, P)),
                                  error_inputs=[_err((IDX, np.ones(6), np.ones((K + 1, P))), RuntimeError,
                                                     f"Expected dim 0 size {K}, got {K + 1}")]))
     for name, served in (("sspaddmm", pr.sspaddmm), ("saddmm", pr.saddmm)):
         idx_in = np.array([[0, 2, 3], [1, 0, 1]])
-        recs.append(FunctionInfo(fn=sspaddmm_of_coo(name), name=name, covers=(served,),
+        recs.append(FunctionInfo(tags=dbl, fn=sspaddmm_of_coo(name), name=name, covers=(served,),
                                  sample_inputs=_samples((3,), (6,), (K, P), idx=(idx_in, IDX)),
                                  reference=lambda i0, idx, v0, v, d: 0.5 * _dense(i0, v0, (N, P)) + 2.0 * (
                                      _dense(idx, v) @ d)))
     recs += [
-        FunctionInfo(fn=sparse_ns("mm"), name="sparse.mm", reference=mm_ref, sample_inputs=_samples((6,), (K, P))),
-        FunctionInfo(fn=sparse_ns("addmm"), name="sparse.addmm", sample_inputs=_samples((6,), (N, P), (K, P)),
+        FunctionInfo(tags=dbl, fn=sparse_ns("mm"), name="sparse.mm", reference=mm_ref,
+                     sample_inputs=_samples((6,), (K, P))),
+        FunctionInfo(tags=dbl, fn=sparse_ns("addmm"), name="sparse.addmm", sample_inputs=_samples((6,), (N, P), (K, P)),
                      reference=lambda idx, v, m, d: m + _dense(idx, v) @ d),
-        FunctionInfo(fn=sparse_ns("sum"), name="sparse.sum", reference=lambda idx, v: _dense(idx, v).sum(),
+        FunctionInfo(tags=dbl, fn=sparse_ns("sum"), name="sparse.sum", reference=lambda idx, v: _dense(idx, v).sum(),
                      sample_inputs=_samples((6,))),
-        FunctionInfo(fn=lambda idx, v: sparse_ns("sum")(idx, v, 0), name="sparse.sum[dim=0]",
+        FunctionInfo(tags=dbl, fn=lambda idx, v: sparse_ns("sum")(idx, v, 0), name="sparse.sum[dim=0]",
                      reference=lambda idx, v: _dense(idx, v).sum(0), sample_inputs=_samples((6,))),
-        FunctionInfo(fn=lambda idx, v: sparse_ns("softmax")(idx, v, 1), name="sparse.softmax",
+        FunctionInfo(tags=dbl, fn=lambda idx, v: sparse_ns("softmax")(idx, v, 1), name="sparse.softmax",
                      reference=lambda idx, v: _ref_softmax(idx, v, 1), sample_inputs=_samples((6,))),
-        FunctionInfo(fn=lambda idx, v: sparse_ns("log_softmax")(idx, v, 0), name="sparse.log_softmax",
+        FunctionInfo(tags=dbl, fn=lambda idx, v: sparse_ns("log_softmax")(idx, v, 0), name="sparse.log_softmax",
                      reference=lambda idx, v: _ref_softmax(idx, v, 0, log=True), sample_inputs=_samples((6,))),
     ]
     return recs
