@@ -96,7 +96,11 @@ class IndexPut(Function):
     @staticmethod
     def backward(ctx, dy):
         dx = dy
-        if not ctx.acc:
+        if isinstance(dy, Tensor):  # create_graph: zero the written places with this op itself (differentiable)
+            if not ctx.acc:
+                zero = Tensor._make(dy._device.backend.xp.zeros((), dy._data.dtype), dy._device)
+                dx = IndexPut.apply(dy, ctx.key, zero, False)
+        elif not ctx.acc:
             dx = dy.copy()
             dx[ctx.key] = 0
         return dx, None, dy[ctx.key], None
@@ -156,6 +160,9 @@ class Gather(Function):
 
     @staticmethod
     def backward(ctx, dy):
+        if isinstance(dy, Tensor):  # create_graph: a scatter-add, whose own backward is this gather
+            zeros = Tensor._make(dy._device.backend.xp.zeros(ctx.shape, dy._data.dtype), dy._device)
+            return scatter_add(zeros, ctx.axis, Tensor._make(ctx.index, dy._device), dy), None, None
         xp = ctx.xp
         dx = xp.zeros(ctx.shape, dtype=dy.dtype)
         _add_at(xp, dx, _full_index(xp, ctx.index, ctx.axis), dy)

@@ -235,7 +235,7 @@ def records() -> list:
 
     import lamina_distributions as D
 
-    dbl = frozenset({"double_backward"})  # every record here is twice differentiable but Categorical's
+    dbl = frozenset({"double_backward"})  # every record here is twice differentiable
     recs = []
     for name, domains, value, vgrad, dist, to_scipy in LOG_PROBS:
         errs = _err_param(len(domains), *ERRORS[name]) if name in ERRORS else ()
@@ -249,7 +249,7 @@ def records() -> list:
         FunctionInfo(tags=dbl, fn=_binomial_fn, name="distributions.Binomial.log_prob", reference=_binomial_ref,
                      sample_inputs=_samples((_PROB,), "count", False), covers=(D.Binomial,)),
         FunctionInfo(fn=_categorical_fn, name="distributions.Categorical.log_prob", reference=_categorical_ref,
-                     sample_inputs=_categorical_samples, covers=(D.Categorical,)),
+                     sample_inputs=_categorical_samples, covers=(D.Categorical,), tags=dbl),
         FunctionInfo(tags=dbl, fn=_dirichlet_fn, name="distributions.Dirichlet.log_prob", reference=_dirichlet_ref,
                      sample_inputs=_simplex_samples, covers=(D.Dirichlet,)),
         FunctionInfo(tags=dbl, fn=_mvn_fn, name="distributions.MultivariateNormal.log_prob", reference=_mvn_ref,
