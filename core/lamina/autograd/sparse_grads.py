@@ -31,21 +31,16 @@ def dense(g: Tensor, create_graph: bool) -> Any:
 
 
 def add(a: Any, b: Any, create_graph: bool) -> Any:
-    """``a + b`` where either may be sparse: both sparse -> merged if both values are contiguous, else
-    their entries concatenated (uncoalesced; an empty side gives the other as is); one dense -> dense (an
-    array unless ``create_graph``)."""
+    """``a + b`` where either may be sparse: both sparse -> the layout's own sum, which merges the entries
+    (torch concatenates them instead when a values tensor is not contiguous: same values, another nnz; an
+    empty side gives the other as is); one dense -> dense (an array unless ``create_graph``)."""
     sa, sb = is_sparse(a), is_sparse(b)
     if sa and sb:
         if not b._nnz():
             return a
         if not a._nnz():
             return b
-        if a._values().is_contiguous() and b._values().is_contiguous():
-            return a + b
-        import lamina
-
-        return lamina.sparse_coo_tensor(lamina.cat([a._indices(), b._indices()], 1),
-                                        lamina.cat([a._values(), b._values()]), a.shape)
+        return a + b
     if sa:
         a = dense(a, create_graph)
     if sb:
