@@ -77,8 +77,9 @@ def test_nothing_installed_says_so(sandbox):
 def test_first_party_table_helpers():
     assert _first_party.provider(("lamina.layers", "lamina.losses"), "CrossEntropyLoss") == "lamina-losses"
     assert _first_party.checkout_path("lamina-backend-cpu") == "plugins/backend_cpu"
-    import tomllib
     from pathlib import Path
+
+    import tomllib
 
     declared = tomllib.loads((Path(__file__).parents[1] / "plugins/optim/pyproject.toml").read_text())
     assert set(_first_party.FIRST_PARTY["lamina.optim"]) == set(declared["project"]["entry-points"]["lamina.optim"])
