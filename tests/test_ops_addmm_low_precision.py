@@ -53,3 +53,16 @@ def test_out_and_float32_unchanged(name):
     l32 = getattr(lamina, name)(*(lamina.tensor(a) for a in arrays))
     assert l32.dtype == lamina.float32
     np.testing.assert_allclose(l32.numpy(), t.numpy(), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("dt", ["float16", "bfloat16"])
+@pytest.mark.parametrize("fn", ["softmax", "sigmoid"])
+def test_softmax_and_sigmoid_round_once_as_torch(dt, fn):
+    """float16 too (not only bfloat16): computed in float32 and rounded once, bit for bit torch's."""
+    a = (np.random.default_rng(0).standard_normal((64, 33)) * 3).astype(np.float32)
+
+    def run(m):
+        x = m.tensor(a).to(getattr(m, dt))
+        return (m.softmax(x, -1) if fn == "softmax" else m.sigmoid(x)).float().numpy()
+
+    np.testing.assert_array_equal(run(lamina), run(torch))

@@ -15,7 +15,8 @@ class Softmax(Function):
     @staticmethod
     def forward(ctx, x, axis):
         xp = ctx.xp
-        low = x.dtype if x.dtype.kind == "V" else None  # bfloat16: in float32, rounded once (torch CPU)
+        # bfloat16/float16: in float32, rounded once (torch CPU)
+        low = x.dtype if x.dtype.itemsize == 2 and x.dtype.kind in "fV" else None
         x = x if low is None else x.astype("float32")
         m = x.max(axis=axis, keepdims=True) if x.size else xp.zeros((1,) * x.ndim, dtype=x.dtype)
         e = xp.exp(x - xp.where(xp.isfinite(m), m, 0))
@@ -39,7 +40,7 @@ class LogSoftmax(Function):
     @staticmethod
     def forward(ctx, x, axis):
         xp = ctx.xp
-        low = x.dtype if x.dtype.kind == "V" else None
+        low = x.dtype if x.dtype.itemsize == 2 and x.dtype.kind in "fV" else None
         x = x if low is None else x.astype("float32")
         m = x.max(axis=axis, keepdims=True) if x.size else xp.zeros((1,) * x.ndim, dtype=x.dtype)
         z = x - xp.where(xp.isfinite(m), m, 0)

@@ -102,8 +102,8 @@ class Sigmoid(Function):
         xp = ctx.xp
         if x.dtype.kind == "c":
             y = 1 / (1 + xp.exp(-x))
-        else:  # split by sign so exp never overflows; bfloat16 in float32, rounded once (torch CPU)
-            x32 = x.astype("float32") if x.dtype.kind == "V" else x
+        else:  # split by sign so exp never overflows; bfloat16/float16 in float32, rounded once (torch CPU)
+            x32 = x.astype("float32") if x.dtype.itemsize == 2 and x.dtype.kind in "fV" else x
             e = xp.exp(-xp.abs(x32))
             y = xp.where(x32 >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
         ctx.save_for_backward(y)
