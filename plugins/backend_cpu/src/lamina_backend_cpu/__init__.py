@@ -9,6 +9,7 @@ from typing import Any
 import numpy
 from lamina.backends import Backend
 
+from ._malloc import tune_malloc
 from ._pool import ScratchPool
 from ._threads import ThreadPool, quiet_numpy, set_blas_threads
 
@@ -30,6 +31,7 @@ class NumpyBackend(Backend):
         #: the threads behind ``parallel_for``, as many as ``lamina.set_num_threads`` says
         self.threads = ThreadPool()
         quiet_numpy()  # the thread that first makes a tensor: torch's ops do not warn on inf/NaN
+        tune_malloc()  # freed buffers stay in the heap: no page faults for the next step's arrays (see _malloc)
 
     @classmethod
     def probe(cls) -> tuple[bool, str]:
