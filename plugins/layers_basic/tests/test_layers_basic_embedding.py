@@ -35,6 +35,27 @@ def test_embedding_parity(kwargs, shape, dtype):
     assert y.dtype == lw.dtype
 
 
+@pytest.mark.parametrize("kwargs", [{}, {"padding_idx": 3}, {"scale_grad_by_freq": True}], ids=str)
+@pytest.mark.parametrize("vocab, shape, dim", [(65, (32, 64), 128), (3000, (700,), 40), (5, (4, 4096), 8)], ids=str)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_embedding_backward_many_rows_parity(kwargs, vocab, shape, dim, dtype):
+    # >= 2**14 gradient elements: the sorted reduceat scatter-add (smaller ones use add.at); many repeats per row
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(5)
+    w = rng.standard_normal((vocab, dim)).astype(dtype)
+    idx = rng.integers(0, vocab, shape)
+    lw, tw = lamina.tensor(w, requires_grad=True), torch.tensor(w, requires_grad=True)
+    g = rng.standard_normal(shape + (dim,)).astype(dtype)
+    gl = lamina.tensor(np.asfortranarray(g)) if dtype == "float64" else lamina.tensor(g)   # non-contiguous dy too
+    F.embedding(lamina.tensor(idx), lw, **kwargs).backward(gl)
+    torch.nn.functional.embedding(torch.tensor(idx), tw, **kwargs).backward(torch.tensor(g))
+    tol = 1e-4 if dtype == "float32" else 1e-12   # float32: sums of up to ~3,300 rows, in another order than torch
+    np.testing.assert_allclose(lw.grad.numpy(), tw.grad.numpy(), rtol=tol, atol=tol)
+    assert lw.grad.dtype == lw.dtype
+    if "padding_idx" in kwargs:
+        assert not lw.grad.numpy()[3].any()
+
+
 def test_embedding_module_init_repr_state_dict_and_padding():
     torch = pytest.importorskip("torch")
     kw = {"padding_idx": 0, "max_norm": 1.0, "norm_type": 1.0, "scale_grad_by_freq": True, "sparse": True}

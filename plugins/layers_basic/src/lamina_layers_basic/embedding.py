@@ -34,6 +34,24 @@ def _ufunc_at(xp, name: str, target, index, values) -> None:
         target, index, values)
 
 
+_SORTED_MIN = 1 << 14   # elements of g from which sorting + reduceat beats ufunc.add.at (NumPy's is per row)
+
+
+def _scatter_add_rows(xp, dw, flat, g) -> None:
+    """dw[flat[i]] += g[i] for every i, repeated rows accumulating. dw (V, D), flat (N,) int, g (N, D)
+
+    On NumPy a stable sort of the indices groups the rows, ``add.reduceat`` sums each group in one
+    call and one scatter writes the sums: ~4x faster than ``add.at`` for (2048, 128) rows into 65.
+    """
+    if xp.__name__ != "numpy" or g.size < _SORTED_MIN:
+        _ufunc_at(xp, "add", dw, flat, g)
+        return
+    order = xp.argsort(flat, kind="stable")
+    rows = flat[order]
+    starts = xp.flatnonzero(xp.concatenate(([True], rows[1:] != rows[:-1])))
+    dw[rows[starts]] = xp.add.reduceat(g[order], starts, axis=0)
+
+
 class EmbeddingFn(Function):
     """y = weight[idx]. weight: (V, D), idx: (*) int -> y: (*, D); dweight scatter-adds dy rows."""
 
@@ -60,7 +78,7 @@ class EmbeddingFn(Function):
             counts = xp.bincount(flat, minlength=ctx.shape[0])
             g = g / counts[flat].astype(g.dtype)[:, None]
         dw = xp.zeros(ctx.shape, dtype=dy.dtype)  # (V, D)
-        _ufunc_at(xp, "add", dw, flat, g)
+        _scatter_add_rows(xp, dw, flat, g)
         if padding_idx is not None:
             dw[padding_idx] = 0
         return dw, None, None, None
