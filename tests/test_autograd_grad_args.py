@@ -112,3 +112,22 @@ def test_scalar_under_no_grad_or_without_grad_does_not_warn(monkeypatch):
             assert float(t) == 2.0
         assert float(lamina.tensor(2.5)) == 2.5
     assert _methods._scalar_warned is False
+
+
+def test_a_backward_returning_arrays_under_create_graph_names_the_node():
+    """A Function whose backward is not differentiable (returns arrays under create_graph) gives a clear error at
+    the next node, not a bare StopIteration."""
+
+    class Doubling(lamina.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, dy):
+            return (dy._data if isinstance(dy, lamina.Tensor) else dy) * 2
+
+    x = lamina.randn(3, requires_grad=True)
+    y = Doubling.apply(x.exp()).sum()
+    with pytest.raises(RuntimeError, match="create_graph=True: the gradient reaching Exp is not differentiable"):
+        lamina.autograd.grad(y, x, create_graph=True)

@@ -294,7 +294,12 @@ def _call_backward(n: Any, gs: list, create_graph: bool) -> Any:
     """``n.backward`` with a differentiable namespace (create_graph), or on its non-default device."""
     if create_graph:
         real_xp = n.xp
-        n.xp = graph_namespace(real_xp, type(next(g for g in gs if isinstance(g, Tensor)))._graph_ops)
+        first = next((g for g in gs if isinstance(g, Tensor)), None)
+        if first is None:
+            raise RuntimeError(f"create_graph=True: the gradient reaching {type(n).__name__} is not differentiable "
+                               "(an op after it returned arrays from backward): double backward is not supported "
+                               "through that op")
+        n.xp = graph_namespace(real_xp, type(first)._graph_ops)
         n._graph_mode = True
         try:
             return n.backward(n, *gs)
