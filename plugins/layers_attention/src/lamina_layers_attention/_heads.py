@@ -60,7 +60,7 @@ class MultiHeadAttentionCore(Function):
         y = merge_heads(out, batch_first)
         ctx.y_meta = (y.shape, y.dtype)
         if need_weights:
-            return y, pd
+            return y, xp.ascontiguousarray(pd)          # attend's P may be a transposed view
         return y
 
     @staticmethod
@@ -74,7 +74,7 @@ class MultiHeadAttentionCore(Function):
             dy = xp.zeros(*ctx.y_meta)
         dout = split_heads(dy, heads, batch_first)
         dq, dk, dv, dz = attend_backward(xp, qh, kh, vh, p, p if pd is None else pd, drop, scale, dout, dweights)
-        dmask = dz if ctx.needs_input_grad[3] else None
+        dmask = xp.ascontiguousarray(dz) if ctx.needs_input_grad[3] else None
         if packed:
             a, b = dy.shape[:2]
             dqkv = xp.empty((a, b, 3, heads, eq // heads), dtype=dy.dtype)   # (.., 3, H, d) == (.., 3E)

@@ -28,9 +28,14 @@ def attend(xp: Any, q: Any, k: Any, v: Any, mask: Any, drop: Any, scale: float, 
     ``mask`` is None, a bool array (True = attend) or a float array added to the scores, broadcastable
     to (..., L, S); ``drop`` is None or the already scaled keep-mask multiplied into P. A fully masked
     row gives P = 0, or NaN with ``empty_rows_nan`` (PyTorch's weight-returning MultiheadAttention path).
+
+    The scores are computed transposed, Z^T = k @ q^T (..., S, L), and P is its swapped view: the softmax
+    then reduces over axis -2, which NumPy vectorises across the contiguous L axis (a max or sum along a
+    short contiguous last axis runs ~5-10x slower). P (and P_dropped) may therefore be non-contiguous views.
     """
-    z = q @ k.swapaxes(-1, -2)                                 # (..., L, S), a fresh array: work in place
-    z *= scale
+    zt = k @ q.swapaxes(-1, -2)                                # (..., S, L), a fresh array: work in place
+    zt *= scale
+    z = zt.swapaxes(-1, -2)                                    # (..., L, S), a view
     if mask is not None:
         if mask.dtype == bool:
             z = xp.where(mask, z, -math.inf).astype(z.dtype, copy=False)
@@ -38,13 +43,15 @@ def attend(xp: Any, q: Any, k: Any, v: Any, mask: Any, drop: Any, scale: float, 
             z += mask
     if causal:
         z += _causal_bias(xp, z.shape[-2], z.shape[-1], z.dtype)     # in place: -inf above the diagonal
-    if z.shape[-1]:   # no key at all (S = 0): every row is empty, nothing to shift
-        m = z.max(axis=-1, keepdims=True)
-        z -= xp.where(xp.isfinite(m), m, 0).astype(z.dtype, copy=False)
-    p = xp.exp(z, out=z)
-    denom = p.sum(axis=-1, keepdims=True)
+    zt = z.swapaxes(-1, -2)                                    # (..., S, L); contiguous unless a bool mask copied
+    if zt.shape[-2]:   # no key at all (S = 0): every row is empty, nothing to shift
+        m = zt.max(axis=-2, keepdims=True)                     # (..., 1, L)
+        zt -= xp.where(xp.isfinite(m), m, 0).astype(zt.dtype, copy=False)
+    pt = xp.exp(zt, out=zt)
+    denom = pt.sum(axis=-2, keepdims=True)
     denom[denom == 0] = math.nan if empty_rows_nan else 1      # fully masked row: P = 0 (or NaN), no warning
-    p *= xp.reciprocal(denom, out=denom)                      # (..., L, 1): one division a row
+    pt *= xp.reciprocal(denom, out=denom)                      # (..., 1, L): one division a row
+    p = pt.swapaxes(-1, -2)                                    # (..., L, S)
     pd = p if drop is None else p * drop
     return pd @ v, p, pd
 
@@ -54,27 +61,29 @@ def attend_backward(xp: Any, q: Any, k: Any, v: Any, p: Any, pd: Any, drop: Any,
     """Backward core: dout (..., L, Ev) (+ optional gradient of P_dropped) -> dq, dk, dv, dz (dz = d mask).
 
     ``out`` (..., L, Ev), the forward's output, when given and ``dweights`` is None, gives the softmax
-    term sum_s(dP * P) as the smaller row dot dout . out (the same sum: out = P_dropped @ v).
+    term sum_s(dP * P) as the smaller row dot dout . out (the same sum: out = P_dropped @ v). As in
+    ``attend`` the work is on the transposed (..., S, L) arrays; dz comes back as a (possibly
+    non-contiguous) (..., L, S) view.
     """
-    dv = pd.swapaxes(-1, -2) @ dout                            # (..., S, Ev)
-    dp = dout @ v.swapaxes(-1, -2)                             # (..., L, S), a fresh array: work in place
+    pt, pdt = p.swapaxes(-1, -2), pd.swapaxes(-1, -2)          # (..., S, L), contiguous for attend's P
+    dv = pdt @ dout                                            # (..., S, Ev)
+    dpt = v @ dout.swapaxes(-1, -2)                            # (..., S, L), a fresh array: work in place
     if dweights is not None:
-        dp += dweights
+        dpt += dweights.swapaxes(-1, -2)
     if drop is not None:
-        dp *= drop
+        dpt *= drop.swapaxes(-1, -2)
     # softmax Jacobian-vector product in closed form: dz = P * (dP - sum(dP * P))
     if out is not None and dweights is None:
-        rowdot = (dout * out).sum(axis=-1, keepdims=True)     # (..., L, 1)
+        rowdot = (dout * out).sum(axis=-1)[..., None, :]      # (..., 1, L)
     else:
-        rowdot = (dp * p).sum(axis=-1, keepdims=True)
-    dp -= rowdot
-    dp *= p
-    dz = dp
-    dq = dz @ k                                                # (..., L, E)
+        rowdot = (dpt * pt).sum(axis=-2, keepdims=True)
+    dpt -= rowdot
+    dpt *= pt
+    dq = dpt.swapaxes(-1, -2) @ k                              # (..., L, E)
     dq *= scale
-    dk = dz.swapaxes(-1, -2) @ q                               # (..., S, E)
+    dk = dpt @ q                                               # (..., S, E)
     dk *= scale
-    return dq, dk, dv, dz
+    return dq, dk, dv, dpt.swapaxes(-1, -2)
 
 
 def attend_backward_graph(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None, drop: Tensor | None, scale: float,
@@ -166,7 +175,8 @@ class ScaledDotProductAttention(Function):
                                              out=out)
         if g > 1:
             dk, dv = _sum_groups(dk, g), _sum_groups(dv, g)
-        dmask = dz if ctx.needs_input_grad[3] else None
+        dmask = ctx.xp.ascontiguousarray(dz) if ctx.needs_input_grad[3] and not isinstance(dz, Tensor) else (
+            dz if ctx.needs_input_grad[3] else None)
         return dq, dk, dv, dmask, None, None, None, None
 
 
