@@ -33,10 +33,7 @@ def gpt(lib: Any, vocab: int = GPT_VOCAB, context: int = GPT_CONTEXT, width: int
         def forward(self, x: Any) -> Any:  # x: (B, T, C)
             B, T, C = x.shape
             q, k, v = self.c_attn(x).split(width, dim=2)
-            # PyTorch (and nanoGPT) write .view(B, T, heads, C // heads) here; lamina's view of a
-            # split slice raises (issue #20), so both frameworks use reshape, which is a view in
-            # PyTorch for these strides.
-            q, k, v = (t.reshape(B, T, heads, C // heads).transpose(1, 2) for t in (q, k, v))
+            q, k, v = (t.view(B, T, heads, C // heads).transpose(1, 2) for t in (q, k, v))   # as nanoGPT
             y = F.scaled_dot_product_attention(q, k, v, is_causal=True)  # (B, heads, T, C // heads)
             return self.c_proj(y.transpose(1, 2).reshape(B, T, C))
 
