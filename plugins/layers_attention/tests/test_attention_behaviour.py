@@ -194,3 +194,26 @@ def test_attention_repr_deepcopy_pickle():
         assert np.array_equal(c(x).detach().numpy(), y)
     assert m.layers[0].linear1.weight is not m.layers[1].linear1.weight
     assert np.array_equal(m.layers[0].linear1.weight.detach().numpy(), m.layers[1].linear1.weight.detach().numpy())
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_attention_outputs_and_mask_grads_are_contiguous_and_match_torch(dtype):
+    # the core works on transposed scores (P is a swapped view): what reaches the user is laid out as torch's
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(3)
+    q, k, v = (rng.standard_normal((2, 3, n, 4)).astype(dtype) for n in (5, 6, 6))
+    m = rng.standard_normal((5, 6)).astype(dtype)
+    lm, tm = lamina.tensor(m, requires_grad=True), torch.tensor(m, requires_grad=True)
+    y = F.scaled_dot_product_attention(*(lamina.tensor(a) for a in (q, k, v)), attn_mask=lm)
+    ty = torch.nn.functional.scaled_dot_product_attention(*(torch.tensor(a) for a in (q, k, v)), attn_mask=tm)
+    y.square().sum().backward()
+    ty.square().sum().backward()
+    tol = 1e-5 if dtype == "float32" else 1e-12
+    assert y.is_contiguous() and lm.grad.is_contiguous()
+    np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), rtol=tol, atol=tol)
+    np.testing.assert_allclose(lm.grad.numpy(), tm.grad.numpy(), rtol=tol, atol=tol)
+    mha = lamina.nn.MultiheadAttention(8, 2, dtype=getattr(lamina, dtype))
+    x = lamina.tensor(rng.standard_normal((5, 2, 8)).astype(dtype))
+    for average in (True, False):
+        _, w = mha(x, x, x, average_attn_weights=average)
+        assert w.is_contiguous() and w.stride() == tuple(torch.empty(tuple(w.shape)).stride())

@@ -175,8 +175,9 @@ class ScaledDotProductAttention(Function):
                                              out=out)
         if g > 1:
             dk, dv = _sum_groups(dk, g), _sum_groups(dv, g)
-        dmask = ctx.xp.ascontiguousarray(dz) if ctx.needs_input_grad[3] and not isinstance(dz, Tensor) else (
-            dz if ctx.needs_input_grad[3] else None)
+        dmask = None
+        if ctx.needs_input_grad[3]:   # attend_backward's dz is a transposed view
+            dmask = dz if isinstance(dz, Tensor) else ctx.xp.ascontiguousarray(dz)
         return dq, dk, dv, dmask, None, None, None, None
 
 
