@@ -74,7 +74,7 @@ def attend_backward(xp: Any, q: Any, k: Any, v: Any, p: Any, pd: Any, drop: Any,
         dpt *= drop.swapaxes(-1, -2)
     # softmax Jacobian-vector product in closed form: dz = P * (dP - sum(dP * P))
     if out is not None and dweights is None:
-        rowdot = (dout * out).sum(axis=-1)[..., None, :]      # (..., 1, L)
+        rowdot = xp.einsum("...e,...e->...", dout, out)[..., None, :]   # (..., 1, L); no (..., L, Ev) product array
     else:
         rowdot = (dpt * pt).sum(axis=-2, keepdims=True)
     dpt -= rowdot
