@@ -11,6 +11,7 @@ from typing import Any
 
 from .._base.errors import ShapeError
 from .._tensor import Tensor
+from ..autograd import function as _function
 from ..autograd.autocast_state import autocast_op
 from ..autograd.function import Function
 from ._util import normalize_dim, shape_arg
@@ -173,11 +174,51 @@ def split(tensor: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
         if builtins.sum(sizes) != n:
             raise RuntimeError(f"split: split_with_sizes expects split_sizes to sum exactly to {n} "
                                f"(input tensor's size at dimension {axis}), but got split_sizes={sizes}")
-    out, start = [], 0
-    for s in sizes:
-        out.append(narrow(tensor, axis, start, s))
-        start += s
-    return tuple(out)
+    if _function._observers or len(sizes) < 2:  # tracers and exporters see the slices they know
+        out, start = [], 0
+        for s in sizes:
+            out.append(narrow(tensor, axis, start, s))
+            start += s
+        return tuple(out)
+    out = Split.apply(tensor, axis, tuple(sizes))
+    for t in out:  # views sharing the version counter, as slices
+        t._vc, t._base = tensor._vc, tensor if tensor._base is None else tensor._base
+    return out
+
+
+class Split(Function):
+    """Slices of x along ``axis`` (views). x (..., sum s_i, ...) -> pieces (..., s_i, ...)
+
+    One node for all the pieces: the backward writes their gradients (zeros where none came) into one
+    array, where slicing each piece separately would make, and then add up, a zero-padded array per piece.
+    """
+
+    @staticmethod
+    def forward(ctx, x, axis, sizes):
+        ctx.axis, ctx.sizes, ctx.shape = axis, sizes, x.shape
+        out, start, lead = [], 0, (builtins.slice(None),) * axis
+        for n in sizes:
+            out.append(x[lead + (builtins.slice(start, start + n),)])
+            start += n
+        return tuple(out)
+
+    @staticmethod
+    def backward(ctx, *gs):
+        given = [g for g in gs if g is not None]
+        if not given:
+            return None, None, None
+        if any(isinstance(g, Tensor) for g in given):  # create_graph: a differentiable concatenation
+            from .creation import zeros
+
+            parts = [g if g is not None else zeros(*m[0], dtype=given[0].dtype, device=given[0].device)
+                     for g, m in zip(gs, ctx._out_meta)]
+            return cat(parts, ctx.axis), None, None
+        dx = ctx.xp.empty(ctx.shape, dtype=given[0].dtype)
+        start, lead = 0, (builtins.slice(None),) * ctx.axis
+        for g, n in zip(gs, ctx.sizes):
+            dx[lead + (builtins.slice(start, start + n),)] = 0 if g is None else g
+            start += n
+        return dx, None, None
 
 
 def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:
