@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from .engine import backward, grad
+from .engine import backward
 from .function import Function, observe_ops
+from .grad_api import grad
 from .grad_mode import (
     detect_anomaly,
     enable_grad,
